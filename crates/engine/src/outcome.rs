@@ -1,0 +1,211 @@
+//! What a run found: the [`Outcome`] of a cascade.
+//!
+//! These are plain data; the report crate turns them into tables, JSON and CSV.
+
+use delever_graph::{AssetIx, HolderIx, KindTag, LenderIx};
+
+/// Why the iteration stopped. Not converging is an outcome, not an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Termination {
+    /// No price moved by more than the tolerance in the last round.
+    Converged,
+    /// The round limit was reached first.
+    MaxRounds,
+}
+
+impl Termination {
+    /// The name used in reports (`converged`, `max_rounds`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Termination::Converged => "converged",
+            Termination::MaxRounds => "max_rounds",
+        }
+    }
+}
+
+/// Final state of a holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// Did not trade.
+    Unaffected,
+    /// Sold under its rule without a margin call or default.
+    Sold,
+    /// Bought (leveraged ETFs after gains, symmetric leverage targeting).
+    Bought,
+    /// Received a margin call (and met it).
+    MarginCall,
+    /// Sold every tradable position but kept positive equity.
+    Liquidated,
+    /// Ended with equity ≤ 0 (a shortfall to its lender or creditors).
+    Defaulted,
+}
+
+impl Status {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Unaffected => "unaffected",
+            Status::Sold => "sold",
+            Status::Bought => "bought",
+            Status::MarginCall => "margin_call",
+            Status::Liquidated => "liquidated",
+            Status::Defaulted => "defaulted",
+        }
+    }
+}
+
+/// Headline totals.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Totals {
+    /// Mark-to-market loss of all holders from the exogenous shock alone (starting
+    /// positions at shocked prices), USD.
+    pub initial_loss_usd: f64,
+    /// Loss of all holders at the fixed point, USD.
+    pub total_loss_usd: f64,
+    /// `total_loss_usd / initial_loss_usd` (1 when there is no initial loss).
+    pub amplification: f64,
+    /// Forced sales valued at the prices they were made at, USD (net of forced buying).
+    pub forced_sales_usd: f64,
+    /// Exogenous sales (offerings, capital calls) at the prices they were made at, USD.
+    pub exogenous_sales_usd: f64,
+    /// Defaulted accounts and holders (a cohort counts its accounts), plus defaulted lenders.
+    pub defaults: u64,
+    /// Margin calls, counted in accounts (a cohort counts its called accounts).
+    pub margin_calls: u64,
+    /// Losses borne by lenders (borrower shortfalls and interbank write-downs), USD.
+    pub lender_losses_usd: f64,
+    /// Cash deposited by accounts that met calls with fresh cash (the cure rate), USD.
+    pub cash_cures_usd: f64,
+}
+
+/// One asset at the end of the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetOutcome {
+    /// The asset.
+    pub asset: AssetIx,
+    /// Pre-shock price.
+    pub price_before: f64,
+    /// Price after the exogenous shock, before any impact.
+    pub price_shocked: f64,
+    /// Price at the fixed point.
+    pub price_after: f64,
+    /// `price_after / price_before − 1`.
+    pub drawdown: f64,
+    /// Net shares sold by forced sellers (negative: net bought).
+    pub forced_sales_shares: f64,
+    /// Net forced sales at the prices made, USD.
+    pub forced_sales_usd: f64,
+}
+
+/// One holder at the end of the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HolderOutcome {
+    /// The holder.
+    pub holder: HolderIx,
+    /// Its kind.
+    pub kind: KindTag,
+    /// Equity at pre-shock prices, USD.
+    pub equity_before: f64,
+    /// Equity at shocked prices, before the cascade, USD.
+    pub equity_shocked: f64,
+    /// Equity at the fixed point (may be negative), USD.
+    pub equity_after: f64,
+    /// Net sales at the prices made, USD (negative: bought).
+    pub sales_usd: f64,
+    /// Final status (for cohorts and books: the worst status of any account).
+    pub status: Status,
+    /// Loss this holder passed to its lender or creditors, USD.
+    pub lender_loss_usd: f64,
+    /// Accounts called (1 or 0 for single holders).
+    pub margin_calls: u64,
+    /// Accounts defaulted (1 or 0 for single holders).
+    pub defaults: u64,
+    /// Cash deposited to meet calls, USD.
+    pub cash_cure_usd: f64,
+}
+
+/// One lender at the end of the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LenderOutcome {
+    /// The lender.
+    pub lender: LenderIx,
+    /// Starting capital, USD.
+    pub capital: f64,
+    /// Losses from borrower shortfalls, USD.
+    pub borrower_losses_usd: f64,
+    /// Losses on interbank claims on defaulted debtors, USD.
+    pub interbank_losses_usd: f64,
+    /// Whether losses passed the tightening trigger (margin raised on all borrowers).
+    pub tightened: bool,
+    /// Whether losses exceeded capital.
+    pub defaulted: bool,
+}
+
+/// One round of the iteration (the round-by-round trace).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundTrace {
+    /// Round number, from 1.
+    pub round: u32,
+    /// Cumulative net forced sales at this round's prices, USD.
+    pub sales_usd: f64,
+    /// Value of all starting positions at this round's prices over their pre-shock value.
+    pub price_index: f64,
+    /// Accounts newly called this round.
+    pub new_calls: u64,
+    /// Accounts and holders newly defaulted this round.
+    pub new_defaults: u64,
+    /// Largest relative price change this round (the residual).
+    pub residual: f64,
+    /// Prices at the end of the round, one per asset.
+    pub prices: Vec<f64>,
+    /// The largest sellers this round: (holder, cumulative sales USD), largest first, at most 5.
+    pub largest_sellers: Vec<(HolderIx, f64)>,
+}
+
+/// The least fixed point, computed from the all-liquidated prices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeastFixedPoint {
+    /// Rounds it took.
+    pub rounds: u32,
+    /// How it stopped.
+    pub termination: Termination,
+    /// Its prices, one per asset.
+    pub prices: Vec<f64>,
+    /// Loss of all holders at that fixed point, USD.
+    pub total_loss_usd: f64,
+    /// Whether it differs from the greatest fixed point (several equilibria).
+    pub differs: bool,
+}
+
+/// The full result of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// Why the iteration stopped.
+    pub termination: Termination,
+    /// Rounds of the main (greatest fixed point) iteration.
+    pub rounds: u32,
+    /// Largest relative price change in the last round.
+    pub residual: f64,
+    /// Headline totals.
+    pub totals: Totals,
+    /// One per asset, in asset order.
+    pub assets: Vec<AssetOutcome>,
+    /// One per holder, in holder order.
+    pub holders: Vec<HolderOutcome>,
+    /// One per lender, in lender order.
+    pub lenders: Vec<LenderOutcome>,
+    /// The round-by-round trace of the main iteration.
+    pub trace: Vec<RoundTrace>,
+    /// The least fixed point, when asked for.
+    pub least: Option<LeastFixedPoint>,
+}
+
+impl Outcome {
+    /// The process exit code this outcome calls for: 0 converged, 3 not converged.
+    pub fn exit_code(&self) -> i32 {
+        match self.termination {
+            Termination::Converged => 0,
+            Termination::MaxRounds => 3,
+        }
+    }
+}

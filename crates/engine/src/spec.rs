@@ -1,0 +1,91 @@
+//! What a run is asked to do: the shocks and the engine settings.
+
+use delever_graph::{AssetIx, HolderIx, LenderIx};
+
+/// An exogenous event applied before the cascade.
+///
+/// Price shocks are returns (fractions, `-0.10` is a 10% fall). Several price shocks on one
+/// asset add up (returns are summed, then the total is floored at −100%).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shock {
+    /// One asset moves by `ret`.
+    AssetReturn {
+        /// The asset.
+        asset: AssetIx,
+        /// Return, a fraction.
+        ret: f64,
+    },
+    /// Every asset carrying `tag` moves by `ret`.
+    TagReturn {
+        /// The tag assets are selected by.
+        tag: String,
+        /// Return, a fraction.
+        ret: f64,
+    },
+    /// A market move scaled by each asset's beta: asset return = β × `ret`
+    /// (a sentiment reversal). Restricted to assets with `tag` when given.
+    Market {
+        /// Market return, a fraction.
+        ret: f64,
+        /// Only assets with this tag, if given.
+        tag: Option<String>,
+    },
+    /// A rise in the discount rate: asset return = −duration × `delta`
+    /// (long-duration names fall most). Restricted to assets with `tag` when given.
+    DiscountRate {
+        /// Change in the discount rate, a fraction (0.01 = +100 bp).
+        delta: f64,
+        /// Only assets with this tag, if given.
+        tag: Option<String>,
+    },
+    /// Shares the market must absorb on top of forced sales (a stock offering, an investor
+    /// meeting a capital call), given in USD at the pre-shock price.
+    ExogenousSale {
+        /// The asset sold.
+        asset: AssetIx,
+        /// Amount sold, USD at the pre-shock price.
+        usd: f64,
+    },
+    /// A lender (or every lender when `None`) raises maintenance and reset margin by `by`
+    /// on all its borrowers (capped at 1).
+    MarginTightening {
+        /// The lender, or all.
+        lender: Option<LenderIx>,
+        /// Increase in maintenance margin, a fraction.
+        by: f64,
+    },
+    /// Investors withdraw `fraction` of a fund's (or ETF's) starting NAV.
+    Redemption {
+        /// The fund.
+        holder: HolderIx,
+        /// Fraction of starting NAV redeemed, in `[0, 1]`.
+        fraction: f64,
+    },
+}
+
+/// Engine settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// Most rounds of the price iteration before giving up with
+    /// [`crate::Termination::MaxRounds`]. `1` gives the one-round (GLT) answer.
+    pub max_rounds: u32,
+    /// Converged when no price moves by more than `tolerance` (relative) in a round.
+    pub tolerance: f64,
+    /// Weight on the new iterate, in `(0, 1]`; `1` means no damping. Used only when a rule
+    /// can buy (the map is then not monotone); monotone runs never need it.
+    pub damping: f64,
+    /// Also iterate from the all-liquidated prices to the least fixed point, and report
+    /// whether the two differ (several equilibria).
+    pub least_fixed_point: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            max_rounds: 1000,
+            tolerance: 1e-10,
+            damping: 1.0,
+            least_fixed_point: true,
+        }
+    }
+}

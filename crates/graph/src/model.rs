@@ -1,0 +1,432 @@
+//! Node and edge types of the network.
+//!
+//! All money is in US dollars, all rates and returns are fractions (`-0.10` is a 10% fall),
+//! share counts are plain numbers of shares. Nothing here does IO.
+
+/// Index of an asset in [`crate::Network::assets`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AssetIx(pub u32);
+
+/// Index of a holder in [`crate::Network::holders`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HolderIx(pub u32);
+
+/// Index of a lender in [`crate::Network::lenders`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LenderIx(pub u32);
+
+impl AssetIx {
+    /// The index as a `usize`, for indexing vectors.
+    pub fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+impl HolderIx {
+    /// The index as a `usize`, for indexing vectors.
+    pub fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+impl LenderIx {
+    /// The index as a `usize`, for indexing vectors.
+    pub fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Any node of the network: the weight of a petgraph node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeRef {
+    /// A tradable asset.
+    Asset(AssetIx),
+    /// A holder of assets (account, cohort, book, ETF, fund, bank).
+    Holder(HolderIx),
+    /// A lender (broker, prime broker).
+    Lender(LenderIx),
+}
+
+/// An edge of the network: the weight of a petgraph edge.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edge {
+    /// holder -> asset: the holder owns `shares` shares.
+    Holds {
+        /// Number of shares held (≥ 0).
+        shares: f64,
+    },
+    /// leveraged ETF -> asset: the fund's basket gives the asset `weight` of its exposure.
+    Tracks {
+        /// Basket weight (the weights of one fund sum to 1).
+        weight: f64,
+    },
+    /// lender -> borrower: a margin loan.
+    Lends(MarginTerms),
+    /// debtor -> creditor: an interbank claim of `amount` dollars.
+    Owes {
+        /// Face value of the obligation, USD.
+        amount: f64,
+    },
+}
+
+/// Terms of a margin loan (the margin link, lender -> borrower).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MarginTerms {
+    /// Amount lent (the debit balance), USD. For cohorts this is the sum over LTV buckets.
+    pub loan: f64,
+    /// Maintenance margin m: the account is called when equity < m × holdings value.
+    pub maintenance: f64,
+    /// Reset margin: the equity fraction a called account is brought back to
+    /// (usually the initial margin, or the maintenance itself). `maintenance ≤ reset ≤ 1`.
+    pub reset: f64,
+}
+
+/// How an asset's price responds to net forced sales.
+///
+/// `Q` is the dollar value of the shares sold, valued at the pre-shock price, so that the
+/// price map stays monotone in the quantity sold (see `docs/model.md`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ImpactLaw {
+    /// Greenwood–Landier–Thesmar: `Δp/p = −ℓ·Q`, `ℓ` per dollar.
+    Linear {
+        /// Price impact per dollar sold (GLT's ℓ; 1e-13 per euro in their calibration).
+        per_usd: f64,
+    },
+    /// Cifuentes–Shin–Ferrucci, Caccioli et al.: `p = p·exp(−α·x)`, `x` the fraction of
+    /// shares outstanding sold.
+    Exponential {
+        /// α; −ln(0.9)/0.1 ≈ 1.0536 makes liquidating 10% of the shares cut the price 10%.
+        alpha: f64,
+    },
+    /// Square-root law (Almgren et al.; Bouchaud): `Δp/p = −Y·σ·√(Q/ADV)`.
+    SquareRoot {
+        /// The prefactor Y, of order 0.5–1 (0.7 by default).
+        y: f64,
+    },
+    /// Cont–Schaanning bounded impact with a floor: depth `D = c·ADV/σ·√τ`,
+    /// `Ψ(Q) = (1 − f)(1 − exp(−Q/((1 − f)·D)))`, price `p·(1 − Ψ)` never below `f·p`.
+    ContSchaanning {
+        /// Depth constant c (0.4 in public code).
+        c: f64,
+        /// Liquidation horizon τ in days (20 in public code).
+        tau_days: f64,
+        /// Floor as a fraction of the pre-impact price (B/S; 0.5 in public code).
+        floor: f64,
+    },
+}
+
+impl ImpactLaw {
+    /// Short lower-case name, as written in scenarios and reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ImpactLaw::Linear { .. } => "linear",
+            ImpactLaw::Exponential { .. } => "exponential",
+            ImpactLaw::SquareRoot { .. } => "square_root",
+            ImpactLaw::ContSchaanning { .. } => "cont_schaanning",
+        }
+    }
+}
+
+/// A tradable asset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asset {
+    /// Unique id (ticker), e.g. `NVDA`.
+    pub id: String,
+    /// Pre-shock price, USD per share (> 0).
+    pub price: f64,
+    /// Shares outstanding (> 0); used by the exponential impact law.
+    pub shares_outstanding: f64,
+    /// Average daily volume, USD (> 0 when the law needs it).
+    pub adv_usd: f64,
+    /// Daily return volatility, a fraction (e.g. 0.025).
+    pub daily_vol: f64,
+    /// Market beta, used by beta-scaled shocks (default 1).
+    pub beta: f64,
+    /// Cash-flow duration in years, used by discount-rate shocks (default 0).
+    pub duration: f64,
+    /// Free-form tags (sector, theme) that shocks can select by.
+    pub tags: Vec<String>,
+    /// How forced sales move this asset's price.
+    pub impact: ImpactLaw,
+}
+
+/// How a holder spreads a sale over its positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SaleOrder {
+    /// The same fraction of every position.
+    #[default]
+    ProRata,
+    /// Most liquid first: positions in order of the asset's ADV, largest first.
+    MostLiquidFirst,
+}
+
+/// How a deleveraging holder uses its cash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CashUse {
+    /// Pay down liabilities with cash before selling anything.
+    #[default]
+    First,
+    /// Treat cash as one more position, reduced pro rata with the rest (GLT's convention).
+    ProRata,
+    /// Keep cash; meet every need by selling.
+    Never,
+}
+
+/// A bucket of a margin cohort's loan-to-value distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LtvBucket {
+    /// Loan-to-value of the accounts in the bucket at pre-shock prices, in `[0, 1)`.
+    pub ltv: f64,
+    /// Share of the cohort's accounts (and holdings) in the bucket; a cohort's shares sum to 1.
+    pub share: f64,
+}
+
+/// The rule a balance-sheet holder (bank, leveraged fund) follows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BalanceSheetRule {
+    /// Never sells unless insolvent (then liquidates everything).
+    Passive,
+    /// Greenwood–Landier–Thesmar: keep assets/equity at `target` (sells `A − target·E`;
+    /// buys back after gains when `symmetric`).
+    LeverageTarget {
+        /// Target leverage λ* = assets / equity.
+        target: f64,
+        /// Whether the holder also buys when leverage falls below target (GLT is symmetric).
+        symmetric: bool,
+    },
+    /// Cont–Schaanning: nothing until assets/equity exceeds `max`, then back to `target`.
+    Threshold {
+        /// Leverage that triggers deleveraging, λ_max.
+        max: f64,
+        /// Leverage restored, λ_b < λ_max.
+        target: f64,
+    },
+    /// Caccioli et al.: passive until equity ≤ 0, then sell everything.
+    FailLiquidate,
+    /// Cifuentes–Shin–Ferrucci: keep equity/assets ≥ `min_ratio`; if a full sale cannot
+    /// restore it the holder defaults.
+    CapitalRatio {
+        /// Minimum capital ratio r*.
+        min_ratio: f64,
+    },
+}
+
+/// A large population of margin accounts held as a table rather than a node each.
+///
+/// Row `i` has cash `cash[i]`, loan `loan[i]` and the holdings
+/// `assets[row_ptr[i]..row_ptr[i+1]]` / `shares[...]` (CSR form). All accounts in a book
+/// borrow from the book's single lender on the book's margin terms.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AccountBook {
+    /// Cash per account, USD.
+    pub cash: Vec<f64>,
+    /// Loan (debit balance) per account, USD.
+    pub loan: Vec<f64>,
+    /// CSR row pointers, `len = accounts + 1`, starting at 0.
+    pub row_ptr: Vec<u64>,
+    /// Asset of each holding.
+    pub assets: Vec<AssetIx>,
+    /// Shares of each holding.
+    pub shares: Vec<f64>,
+}
+
+impl AccountBook {
+    /// Number of accounts.
+    pub fn len(&self) -> usize {
+        self.cash.len()
+    }
+    /// Whether the book has no accounts.
+    pub fn is_empty(&self) -> bool {
+        self.cash.is_empty()
+    }
+    /// Total number of holdings rows.
+    pub fn holdings(&self) -> usize {
+        self.shares.len()
+    }
+    /// The holdings of account `i` as (asset, shares) pairs.
+    pub fn row(&self, i: usize) -> impl Iterator<Item = (AssetIx, f64)> + '_ {
+        let (a, b) = (self.row_ptr[i] as usize, self.row_ptr[i + 1] as usize);
+        self.assets[a..b]
+            .iter()
+            .copied()
+            .zip(self.shares[a..b].iter().copied())
+    }
+}
+
+/// What kind of holder a node is, with the kind's own parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HolderKind {
+    /// One retail margin account.
+    MarginAccount {
+        /// Share of each call met with fresh cash rather than sales, in `[0, 1]`.
+        cure_rate: f64,
+    },
+    /// Many accounts with the same portfolio mix and a distribution of loan-to-value.
+    MarginCohort {
+        /// Number of accounts the cohort stands for.
+        accounts: u64,
+        /// Loan-to-value buckets; shares sum to 1.
+        buckets: Vec<LtvBucket>,
+        /// Share of each call met with fresh cash rather than sales, in `[0, 1]`.
+        cure_rate: f64,
+    },
+    /// A table of explicit accounts (millions, from a CSV book).
+    AccountBook {
+        /// The accounts.
+        book: AccountBook,
+        /// Share of each call met with fresh cash rather than sales, in `[0, 1]`.
+        cure_rate: f64,
+    },
+    /// A daily-rebalanced leveraged or inverse ETF.
+    LeveragedEtf {
+        /// Leverage multiple L (2, 3, −1, −2, −3, …), non-zero.
+        multiple: f64,
+        /// Net asset value at the reference close, USD.
+        nav: f64,
+        /// Basket: (asset id, weight); weights sum to 1. Resolved to `Tracks` edges.
+        basket: Vec<(String, f64)>,
+    },
+    /// A hedge fund on prime-broker margin.
+    LeveragedFund {
+        /// Its deleveraging rule (a margin link's maintenance applies on top).
+        rule: BalanceSheetRule,
+    },
+    /// A bank in the textbook models.
+    Bank {
+        /// Its deleveraging rule.
+        rule: BalanceSheetRule,
+    },
+    /// An unlevered fund facing redemptions.
+    Fund {
+        /// Outflow per unit of relative NAV loss (2.5 in INET Oxford's stress-test models).
+        redemption_beta: f64,
+    },
+}
+
+/// The category of a holder, for summaries and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KindTag {
+    /// [`HolderKind::MarginAccount`].
+    MarginAccount,
+    /// [`HolderKind::MarginCohort`].
+    MarginCohort,
+    /// [`HolderKind::AccountBook`].
+    AccountBook,
+    /// [`HolderKind::LeveragedEtf`].
+    LeveragedEtf,
+    /// [`HolderKind::LeveragedFund`].
+    LeveragedFund,
+    /// [`HolderKind::Bank`].
+    Bank,
+    /// [`HolderKind::Fund`].
+    Fund,
+}
+
+impl KindTag {
+    /// All kinds, in report order.
+    pub const ALL: [KindTag; 7] = [
+        KindTag::MarginAccount,
+        KindTag::MarginCohort,
+        KindTag::AccountBook,
+        KindTag::LeveragedEtf,
+        KindTag::LeveragedFund,
+        KindTag::Bank,
+        KindTag::Fund,
+    ];
+
+    /// The snake-case name used in scenarios and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            KindTag::MarginAccount => "margin_account",
+            KindTag::MarginCohort => "margin_cohort",
+            KindTag::AccountBook => "account_book",
+            KindTag::LeveragedEtf => "leveraged_etf",
+            KindTag::LeveragedFund => "leveraged_fund",
+            KindTag::Bank => "bank",
+            KindTag::Fund => "fund",
+        }
+    }
+}
+
+impl HolderKind {
+    /// The kind's category.
+    pub fn tag(&self) -> KindTag {
+        match self {
+            HolderKind::MarginAccount { .. } => KindTag::MarginAccount,
+            HolderKind::MarginCohort { .. } => KindTag::MarginCohort,
+            HolderKind::AccountBook { .. } => KindTag::AccountBook,
+            HolderKind::LeveragedEtf { .. } => KindTag::LeveragedEtf,
+            HolderKind::LeveragedFund { .. } => KindTag::LeveragedFund,
+            HolderKind::Bank { .. } => KindTag::Bank,
+            HolderKind::Fund { .. } => KindTag::Fund,
+        }
+    }
+}
+
+/// A holder of assets: one node of the network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Holder {
+    /// Unique id.
+    pub id: String,
+    /// Kind and kind-specific parameters.
+    pub kind: HolderKind,
+    /// Cash, USD (≥ 0).
+    pub cash: f64,
+    /// Illiquid assets carried at book value, USD (≥ 0). Never sold.
+    pub other_assets: f64,
+    /// Liabilities other than margin loans and interbank claims (deposits, bonds), USD.
+    pub other_liabilities: f64,
+    /// How sales are spread over positions.
+    pub sale_order: SaleOrder,
+    /// How cash is used when deleveraging.
+    pub cash_use: CashUse,
+    /// The scenario states that this holder starts with equity ≤ 0.
+    pub starts_insolvent: bool,
+    /// Free-form tags.
+    pub tags: Vec<String>,
+}
+
+impl Holder {
+    /// A holder of `kind` with no cash, other assets or liabilities and default policies.
+    pub fn new(id: impl Into<String>, kind: HolderKind) -> Self {
+        Holder {
+            id: id.into(),
+            kind,
+            cash: 0.0,
+            other_assets: 0.0,
+            other_liabilities: 0.0,
+            sale_order: SaleOrder::ProRata,
+            cash_use: CashUse::First,
+            starts_insolvent: false,
+            tags: Vec::new(),
+        }
+    }
+}
+
+/// A broker or prime broker that lends against collateral.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lender {
+    /// Unique id.
+    pub id: String,
+    /// Capital (equity) that absorbs borrower shortfalls, USD (> 0). Past it the lender
+    /// defaults.
+    pub capital: f64,
+    /// Losses, as a fraction of capital, past which the lender tightens margin on all its
+    /// borrowers (`None`: never).
+    pub tighten_trigger: Option<f64>,
+    /// How much maintenance (and reset) margin rises when the trigger is passed.
+    pub tighten_by: f64,
+    /// Liabilities other than interbank claims, USD (used only to size recoveries).
+    pub other_liabilities: f64,
+}
+
+impl Lender {
+    /// A lender with `capital` and no tightening.
+    pub fn new(id: impl Into<String>, capital: f64) -> Self {
+        Lender {
+            id: id.into(),
+            capital,
+            tighten_trigger: None,
+            tighten_by: 0.0,
+            other_liabilities: 0.0,
+        }
+    }
+}

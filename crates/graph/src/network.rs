@@ -1,0 +1,206 @@
+//! The validated [`Network`] and its read-only accessors.
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::model::{
+    Asset, AssetIx, Edge, Holder, HolderIx, HolderKind, Lender, LenderIx, MarginTerms, NodeRef,
+};
+
+/// An interbank claim: `debtor` owes `creditor` `amount` dollars.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Claim {
+    /// Who owes.
+    pub debtor: NodeRef,
+    /// Who is owed.
+    pub creditor: NodeRef,
+    /// Face value, USD.
+    pub amount: f64,
+}
+
+/// A margin link as seen from the borrower.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MarginLink {
+    /// Who lends.
+    pub lender: LenderIx,
+    /// On what terms.
+    pub terms: MarginTerms,
+}
+
+/// A validated network of assets, holders and lenders.
+///
+/// The only way to get one is [`crate::NetworkBuilder::build`], which checks every
+/// invariant listed in `ARCHITECTURE.md`; code that holds a `Network` can rely on them
+/// (finite non-negative amounts, margins in range, weights summing to one, …).
+///
+/// The petgraph graph is the authoring view (for inspection and DOT export). The vectors
+/// beside it hold the same facts indexed for speed: each holder's holdings sorted by asset,
+/// each ETF's basket, each borrower's margin link.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub(crate) graph: DiGraph<NodeRef, Edge>,
+    pub(crate) assets: Vec<Asset>,
+    pub(crate) holders: Vec<Holder>,
+    pub(crate) lenders: Vec<Lender>,
+    pub(crate) asset_nodes: Vec<NodeIndex>,
+    pub(crate) holder_nodes: Vec<NodeIndex>,
+    pub(crate) lender_nodes: Vec<NodeIndex>,
+    /// CSR over explicit holdings (not account books): `holding_ptr[h]..holding_ptr[h+1]`.
+    pub(crate) holding_ptr: Vec<usize>,
+    pub(crate) holding_assets: Vec<AssetIx>,
+    pub(crate) holding_shares: Vec<f64>,
+    pub(crate) baskets: Vec<Vec<(AssetIx, f64)>>,
+    pub(crate) margin: Vec<Option<MarginLink>>,
+    pub(crate) claims: Vec<Claim>,
+}
+
+impl Network {
+    /// The petgraph view: node weights are [`NodeRef`]s, edge weights [`Edge`]s.
+    pub fn graph(&self) -> &DiGraph<NodeRef, Edge> {
+        &self.graph
+    }
+    /// All assets, indexed by [`AssetIx`].
+    pub fn assets(&self) -> &[Asset] {
+        &self.assets
+    }
+    /// All holders, indexed by [`HolderIx`].
+    pub fn holders(&self) -> &[Holder] {
+        &self.holders
+    }
+    /// All lenders, indexed by [`LenderIx`].
+    pub fn lenders(&self) -> &[Lender] {
+        &self.lenders
+    }
+    /// One asset.
+    pub fn asset(&self, a: AssetIx) -> &Asset {
+        &self.assets[a.get()]
+    }
+    /// One holder.
+    pub fn holder(&self, h: HolderIx) -> &Holder {
+        &self.holders[h.get()]
+    }
+    /// One lender.
+    pub fn lender(&self, l: LenderIx) -> &Lender {
+        &self.lenders[l.get()]
+    }
+    /// The petgraph node of any node.
+    pub fn node_index(&self, n: NodeRef) -> NodeIndex {
+        match n {
+            NodeRef::Asset(a) => self.asset_nodes[a.get()],
+            NodeRef::Holder(h) => self.holder_nodes[h.get()],
+            NodeRef::Lender(l) => self.lender_nodes[l.get()],
+        }
+    }
+    /// The id of any node.
+    pub fn node_id(&self, n: NodeRef) -> &str {
+        match n {
+            NodeRef::Asset(a) => &self.assets[a.get()].id,
+            NodeRef::Holder(h) => &self.holders[h.get()].id,
+            NodeRef::Lender(l) => &self.lenders[l.get()].id,
+        }
+    }
+    /// Look an asset up by id (linear scan; for tools, not hot loops).
+    pub fn find_asset(&self, id: &str) -> Option<AssetIx> {
+        self.assets
+            .iter()
+            .position(|a| a.id == id)
+            .map(|i| AssetIx(i as u32))
+    }
+    /// Look a holder up by id (linear scan; for tools, not hot loops).
+    pub fn find_holder(&self, id: &str) -> Option<HolderIx> {
+        self.holders
+            .iter()
+            .position(|h| h.id == id)
+            .map(|i| HolderIx(i as u32))
+    }
+    /// Look a lender up by id (linear scan; for tools, not hot loops).
+    pub fn find_lender(&self, id: &str) -> Option<LenderIx> {
+        self.lenders
+            .iter()
+            .position(|l| l.id == id)
+            .map(|i| LenderIx(i as u32))
+    }
+    /// The explicit holdings of a holder, sorted by asset: `(asset, shares)`.
+    /// Account books keep their rows in [`crate::AccountBook`] instead.
+    pub fn holdings(&self, h: HolderIx) -> impl ExactSizeIterator<Item = (AssetIx, f64)> + '_ {
+        let (a, b) = (self.holding_ptr[h.get()], self.holding_ptr[h.get() + 1]);
+        self.holding_assets[a..b]
+            .iter()
+            .copied()
+            .zip(self.holding_shares[a..b].iter().copied())
+    }
+    /// A leveraged ETF's basket `(asset, weight)`, sorted by asset; empty for other kinds.
+    pub fn basket(&self, h: HolderIx) -> &[(AssetIx, f64)] {
+        &self.baskets[h.get()]
+    }
+    /// A borrower's margin link, if it has one.
+    pub fn margin(&self, h: HolderIx) -> Option<&MarginLink> {
+        self.margin[h.get()].as_ref()
+    }
+    /// The borrowers of a lender, in holder order.
+    pub fn borrowers(&self, l: LenderIx) -> impl Iterator<Item = HolderIx> + '_ {
+        self.margin
+            .iter()
+            .enumerate()
+            .filter(move |(_, m)| m.is_some_and(|m| m.lender == l))
+            .map(|(i, _)| HolderIx(i as u32))
+    }
+    /// All interbank claims, in the order they were added.
+    pub fn claims(&self) -> &[Claim] {
+        &self.claims
+    }
+
+    /// Market value of a holder's tradable holdings at `prices` (one per asset).
+    ///
+    /// For an account book this is the whole book; for a leveraged ETF it is the gross
+    /// exposure `|L|·NAV` at the reference close (prices are ignored: the fund's exposure is
+    /// synthetic).
+    pub fn holdings_value(&self, h: HolderIx, prices: &[f64]) -> f64 {
+        match &self.holders[h.get()].kind {
+            HolderKind::AccountBook { book, .. } => book
+                .assets
+                .iter()
+                .zip(&book.shares)
+                .map(|(a, s)| s * prices[a.get()])
+                .sum(),
+            HolderKind::LeveragedEtf { multiple, nav, .. } => multiple.abs() * nav,
+            _ => self.holdings(h).map(|(a, s)| s * prices[a.get()]).sum(),
+        }
+    }
+
+    /// Pre-shock prices, one per asset.
+    pub fn prices(&self) -> Vec<f64> {
+        self.assets.iter().map(|a| a.price).collect()
+    }
+
+    /// Interbank claims a node is owed minus those it owes, USD.
+    pub fn net_interbank(&self, n: NodeRef) -> f64 {
+        self.claims
+            .iter()
+            .map(|c| {
+                if c.creditor == n {
+                    c.amount
+                } else if c.debtor == n {
+                    -c.amount
+                } else {
+                    0.0
+                }
+            })
+            .sum()
+    }
+
+    /// A holder's equity at `prices`: holdings + cash + other assets + net interbank
+    /// claims − margin loan − other liabilities. For an ETF, its NAV.
+    pub fn equity(&self, h: HolderIx, prices: &[f64]) -> f64 {
+        let holder = &self.holders[h.get()];
+        if let HolderKind::LeveragedEtf { nav, .. } = holder.kind {
+            return nav;
+        }
+        let loan = self.margin(h).map_or(0.0, |m| m.terms.loan);
+        self.holdings_value(h, prices)
+            + holder.cash
+            + holder.other_assets
+            + self.net_interbank(NodeRef::Holder(h))
+            - loan
+            - holder.other_liabilities
+    }
+}

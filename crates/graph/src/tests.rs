@@ -1,0 +1,304 @@
+//! Builder invariants: every rule of the model, checked one at a time.
+
+use crate::*;
+
+fn asset(id: &str, price: f64) -> Asset {
+    Asset {
+        id: id.into(),
+        price,
+        shares_outstanding: 1e9,
+        adv_usd: 1e9,
+        daily_vol: 0.02,
+        beta: 1.0,
+        duration: 0.0,
+        tags: vec![],
+        impact: ImpactLaw::SquareRoot { y: 0.7 },
+    }
+}
+
+fn terms(loan: f64, m: f64, r: f64) -> MarginTerms {
+    MarginTerms {
+        loan,
+        maintenance: m,
+        reset: r,
+    }
+}
+
+/// A small valid network: one asset, one lender, one account at 50% LTV.
+fn base() -> NetworkBuilder {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("NVDA", 100.0));
+    b.add_lender(Lender::new("broker", 1e6));
+    b.add_holder(Holder::new(
+        "acct",
+        HolderKind::MarginAccount { cure_rate: 0.0 },
+    ));
+    b.holds("acct", "NVDA", 100.0);
+    b.lends("broker", "acct", terms(5_000.0, 0.3, 0.3));
+    b
+}
+
+fn problems(b: NetworkBuilder) -> Vec<Problem> {
+    match b.build() {
+        Ok(_) => vec![],
+        Err(e) => e.problems,
+    }
+}
+
+/// Assert exactly one problem whose field and message contain the given parts.
+fn check(b: NetworkBuilder, field: &str, msg: &str) {
+    let ps = problems(b);
+    assert!(
+        ps.iter().any(|p| p.field == field && p.message.contains(msg)),
+        "expected a problem at `{field}` containing `{msg}`, got {ps:#?}"
+    );
+}
+
+#[test]
+fn valid_network_builds_with_graph_and_indices() {
+    let net = base().build().expect("valid");
+    assert_eq!(net.graph().node_count(), 3);
+    assert_eq!(net.graph().edge_count(), 2);
+    let h = net.find_holder("acct").expect("holder");
+    assert_eq!(net.holdings(h).collect::<Vec<_>>(), vec![(AssetIx(0), 100.0)]);
+    let m = net.margin(h).expect("margin");
+    assert_eq!(m.terms.loan, 5_000.0);
+    assert_eq!(net.equity(h, &net.prices()), 5_000.0);
+    assert_eq!(net.borrowers(LenderIx(0)).collect::<Vec<_>>(), vec![h]);
+}
+
+#[test]
+fn repeated_holdings_add_up_and_sort_by_asset() {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("B", 1.0));
+    b.add_asset(asset("A", 1.0));
+    b.add_holder(Holder::new("f", HolderKind::Fund { redemption_beta: 0.0 }));
+    b.holds("f", "A", 1.0);
+    b.holds("f", "B", 2.0);
+    b.holds("f", "A", 3.0);
+    let net = b.build().expect("valid");
+    let h = HolderIx(0);
+    assert_eq!(
+        net.holdings(h).collect::<Vec<_>>(),
+        vec![(AssetIx(0), 2.0), (AssetIx(1), 4.0)]
+    );
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let mut b = base();
+    b.add_asset(asset("BAD", f64::NAN));
+    b.add_lender(Lender::new("broke", -1.0));
+    let ps = problems(b);
+    assert!(ps.len() >= 2, "{ps:#?}");
+}
+
+#[test]
+fn non_finite_and_negative_numbers_are_refused() {
+    let mut b = base();
+    b.add_asset(asset("X", f64::INFINITY));
+    check(b, "price", "finite number > 0");
+    let mut b = base();
+    b.holds("acct", "NVDA", -1.0);
+    check(b, "shares", "≥ 0");
+    let mut b = base();
+    let mut h = Holder::new("f", HolderKind::Fund { redemption_beta: 1.0 });
+    h.cash = -5.0;
+    b.add_holder(h);
+    check(b, "cash", "≥ 0");
+}
+
+#[test]
+fn margin_bounds() {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("NVDA", 100.0));
+    b.add_lender(Lender::new("broker", 1e6));
+    b.add_holder(Holder::new("acct", HolderKind::MarginAccount { cure_rate: 0.0 }));
+    b.holds("acct", "NVDA", 100.0);
+    b.lends("broker", "acct", terms(5_000.0, 1.2, 1.2));
+    check(b, "margin.maintenance", "(0, 1]");
+
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("NVDA", 100.0));
+    b.add_lender(Lender::new("broker", 1e6));
+    b.add_holder(Holder::new("acct", HolderKind::MarginAccount { cure_rate: 0.0 }));
+    b.holds("acct", "NVDA", 100.0);
+    b.lends("broker", "acct", terms(5_000.0, 0.4, 0.3));
+    check(b, "margin.reset", "[maintenance, 1]");
+}
+
+#[test]
+fn lender_must_exist_be_a_lender_and_not_lend_to_itself() {
+    let mut b = base();
+    b.add_holder(Holder::new("a2", HolderKind::MarginAccount { cure_rate: 0.0 }));
+    b.lends("nobody", "a2", terms(1.0, 0.3, 0.3));
+    check(b, "lender", "unknown lender `nobody`");
+
+    let mut b = base();
+    b.lends("NVDA", "acct", terms(1.0, 0.3, 0.3));
+    check(b, "lender", "is an asset");
+
+    let mut b = base();
+    b.lends("broker", "broker", terms(1.0, 0.3, 0.3));
+    check(b, "lender", "cannot lend to itself");
+}
+
+#[test]
+fn a_margin_account_without_a_lender_is_refused() {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("NVDA", 100.0));
+    b.add_holder(Holder::new("acct", HolderKind::MarginAccount { cure_rate: 0.0 }));
+    b.holds("acct", "NVDA", 1.0);
+    check(b, "margin", "needs a margin link");
+}
+
+#[test]
+fn duplicate_ids_are_refused_across_kinds() {
+    let mut b = base();
+    b.add_lender(Lender::new("NVDA", 1.0));
+    check(b, "id", "duplicate id `NVDA`: already used by an asset");
+}
+
+#[test]
+fn basket_weights_must_sum_to_one_and_name_assets() {
+    let mut b = base();
+    b.add_holder(Holder::new(
+        "soxl",
+        HolderKind::LeveragedEtf {
+            multiple: 3.0,
+            nav: 1e9,
+            basket: vec![("NVDA".into(), 0.6)],
+        },
+    ));
+    check(b, "basket", "sum to 1, got 0.6");
+
+    let mut b = base();
+    b.add_holder(Holder::new(
+        "soxl",
+        HolderKind::LeveragedEtf {
+            multiple: 3.0,
+            nav: 1e9,
+            basket: vec![("NVDA".into(), 0.5), ("AMD".into(), 0.5)],
+        },
+    ));
+    check(b, "basket.AMD", "unknown asset `AMD`");
+}
+
+#[test]
+fn cohort_loan_is_derived_from_buckets() {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("NVDA", 100.0));
+    b.add_lender(Lender::new("broker", 1e9));
+    b.add_holder(Holder::new(
+        "retail",
+        HolderKind::MarginCohort {
+            accounts: 1000,
+            buckets: vec![
+                LtvBucket { ltv: 0.2, share: 0.5 },
+                LtvBucket { ltv: 0.5, share: 0.5 },
+            ],
+            cure_rate: 0.0,
+        },
+    ));
+    b.holds("retail", "NVDA", 1000.0);
+    b.lends("broker", "retail", terms(0.0, 0.3, 0.3));
+    let net = b.build().expect("valid");
+    // V = 100_000; loan = 0.2·0.5·V + 0.5·0.5·V = 35_000.
+    let m = net.margin(HolderIx(0)).expect("margin");
+    assert!((m.terms.loan - 35_000.0).abs() < 1e-9);
+    let s = net.summary();
+    assert_eq!(s.kinds[0].accounts, 1000);
+    assert!((s.holders[0].equity_usd - 65_000.0).abs() < 1e-9);
+}
+
+#[test]
+fn cohort_buckets_must_sum_to_one_and_a_given_loan_is_refused() {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("NVDA", 100.0));
+    b.add_lender(Lender::new("broker", 1e9));
+    b.add_holder(Holder::new(
+        "retail",
+        HolderKind::MarginCohort {
+            accounts: 10,
+            buckets: vec![LtvBucket { ltv: 0.2, share: 0.7 }],
+            cure_rate: 0.0,
+        },
+    ));
+    b.holds("retail", "NVDA", 1000.0);
+    b.lends("broker", "retail", terms(10.0, 0.3, 0.3));
+    let ps = problems(b);
+    assert!(ps.iter().any(|p| p.field == "ltv_buckets"), "{ps:#?}");
+    assert!(ps.iter().any(|p| p.field == "margin.loan"), "{ps:#?}");
+}
+
+#[test]
+fn starting_equity_must_be_positive_unless_declared() {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("NVDA", 100.0));
+    b.add_lender(Lender::new("broker", 1e6));
+    b.add_holder(Holder::new("acct", HolderKind::MarginAccount { cure_rate: 0.0 }));
+    b.holds("acct", "NVDA", 10.0);
+    b.lends("broker", "acct", terms(2_000.0, 0.3, 0.3));
+    check(b, "", "starting equity must be positive");
+
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("NVDA", 100.0));
+    b.add_lender(Lender::new("broker", 1e6));
+    let mut h = Holder::new("acct", HolderKind::MarginAccount { cure_rate: 0.0 });
+    h.starts_insolvent = true;
+    b.add_holder(h);
+    b.holds("acct", "NVDA", 10.0);
+    b.lends("broker", "acct", terms(2_000.0, 0.3, 0.3));
+    assert!(b.build().is_ok());
+}
+
+#[test]
+fn account_book_loans_and_bad_rows() {
+    let book = AccountBook {
+        cash: vec![0.0, 0.0],
+        loan: vec![50.0, 500.0],
+        row_ptr: vec![0, 1, 2],
+        assets: vec![AssetIx(0), AssetIx(0)],
+        shares: vec![1.0, 1.0],
+    };
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("NVDA", 100.0));
+    b.add_lender(Lender::new("broker", 1e6));
+    b.add_holder(Holder::new(
+        "book",
+        HolderKind::AccountBook {
+            book,
+            cure_rate: 0.0,
+        },
+    ));
+    b.lends("broker", "book", terms(0.0, 0.3, 0.3));
+    // Row 1 owes 500 against 100 of stock.
+    check(b, "accounts[1]", "start with equity ≤ 0");
+}
+
+#[test]
+fn summary_places_etf_exposure_by_basket() {
+    let mut b = base();
+    b.add_asset(asset("AMD", 50.0));
+    b.add_holder(Holder::new(
+        "soxl",
+        HolderKind::LeveragedEtf {
+            multiple: 3.0,
+            nav: 1_000.0,
+            basket: vec![("NVDA".into(), 0.75), ("AMD".into(), 0.25)],
+        },
+    ));
+    let net = b.build().expect("valid");
+    let s = net.summary();
+    let etf = &s.holders[1];
+    assert_eq!(etf.gross_exposure_usd, 3_000.0);
+    assert_eq!(etf.leverage, 3.0);
+    let slot = KindTag::ALL
+        .iter()
+        .position(|&k| k == KindTag::LeveragedEtf)
+        .expect("slot");
+    assert_eq!(s.assets[0].exposure_by_kind[slot], 2_250.0);
+    assert_eq!(s.assets[1].exposure_by_kind[slot], 750.0);
+    // Account: 10_000 of NVDA against 5_000 equity; ETF 3_000 on 1_000 NAV.
+    assert_eq!(s.leveraged_exposure_usd, 13_000.0);
+}

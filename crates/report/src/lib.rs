@@ -1,0 +1,1 @@
+//! delever-report (being assembled)

@@ -1,0 +1,1 @@
+//! delever-scenario (being assembled)
