@@ -1,1 +1,31 @@
-//! delever-report (being assembled)
+//! Rendering for delever: outcomes and network summaries as tables, JSON, CSV and DOT.
+//!
+//! - [`RunReport`] is the JSON report of a run (the contract in `ARCHITECTURE.md`): build it
+//!   with [`RunReport::new`] from a [`RunMeta`], the [`delever_graph::Network`] and the
+//!   [`delever_engine::Outcome`], then render it with [`RunReport::to_json`],
+//!   [`RunReport::to_table`], [`RunReport::to_csv`] or [`RunReport::trace_table`].
+//! - [`SummaryReport`] renders [`delever_graph::Summary`] (`delever describe`).
+//! - [`dot`] writes the network for graphviz.
+//!
+//! This crate is the only one that serialises output; it never reads input.
+
+pub mod dot;
+mod describe;
+mod run;
+mod text;
+
+pub use describe::SummaryReport;
+pub use run::{RunMeta, RunReport};
+pub use text::{Table, usd};
+
+/// Output formats shared by every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Aligned text tables for people.
+    #[default]
+    Table,
+    /// One JSON document with stable keys.
+    Json,
+    /// Tidy CSV: one fact per row.
+    Csv,
+}

@@ -1,0 +1,199 @@
+//! `delever describe`: where the leveraged exposure sits, by kind and by asset.
+
+use delever_graph::{KindTag, Summary};
+use serde_json::{Value, json};
+
+use crate::text::{Table, csv_field, num, usd};
+
+/// A network summary ready to render.
+#[derive(Debug, Clone)]
+pub struct SummaryReport<'a> {
+    name: &'a str,
+    summary: &'a Summary,
+}
+
+impl<'a> SummaryReport<'a> {
+    /// Wrap a summary of the scenario `name`.
+    pub fn new(name: &'a str, summary: &'a Summary) -> Self {
+        SummaryReport { name, summary }
+    }
+
+    /// Totals, then a table by kind and a table by asset (largest leveraged exposure first).
+    pub fn to_table(&self) -> String {
+        let s = self.summary;
+        let mut out = format!(
+            "scenario  {}\nleveraged exposure {}   margin loans {}   lender capital {}\n\n",
+            self.name,
+            usd(s.leveraged_exposure_usd),
+            usd(s.loans_usd),
+            usd(s.lender_capital_usd)
+        );
+        let mut kinds = Table::new([
+            "holder kind",
+            "holders",
+            "accounts",
+            "gross exposure",
+            "equity",
+            "leverage",
+            "loans",
+            "leveraged exposure",
+            "share",
+        ])
+        .titled("By holder kind");
+        for k in &s.kinds {
+            kinds.row([
+                k.kind.name().to_owned(),
+                k.holders.to_string(),
+                k.accounts.to_string(),
+                usd(k.gross_exposure_usd),
+                usd(k.equity_usd),
+                leverage(k.gross_exposure_usd, k.equity_usd),
+                usd(k.loan_usd),
+                usd(k.leveraged_exposure_usd),
+                share(k.leveraged_exposure_usd, s.leveraged_exposure_usd),
+            ]);
+        }
+        out.push_str(&kinds.render());
+        out.push('\n');
+
+        let present: Vec<(usize, KindTag)> = KindTag::ALL
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| s.kinds.iter().any(|x| x.kind == **k))
+            .map(|(i, k)| (i, *k))
+            .collect();
+        let mut header = vec!["asset".to_owned(), "price".to_owned()];
+        header.extend(present.iter().map(|(_, k)| k.name().to_owned()));
+        header.extend(["leveraged".to_owned(), "% of ADV".to_owned()]);
+        let mut assets = Table::new(header).titled("By asset (exposure, USD)");
+        let mut order: Vec<_> = s.assets.iter().collect();
+        order.sort_by(|a, b| b.leveraged_exposure_usd.total_cmp(&a.leveraged_exposure_usd));
+        for a in order {
+            let mut row = vec![a.id.clone(), format!("{:.2}", a.price)];
+            row.extend(present.iter().map(|(i, _)| usd(a.exposure_by_kind[*i])));
+            row.push(usd(a.leveraged_exposure_usd));
+            row.push(if a.adv_usd > 0.0 {
+                format!("{:.0}%", 100.0 * a.leveraged_exposure_usd / a.adv_usd)
+            } else {
+                "-".into()
+            });
+            assets.row(row);
+        }
+        out.push_str(&assets.render());
+        out
+    }
+
+    /// The summary as a JSON value with stable keys.
+    pub fn to_json(&self) -> String {
+        let s = self.summary;
+        let v: Value = json!({
+            "scenario": self.name,
+            "leveraged_exposure_usd": s.leveraged_exposure_usd,
+            "loans_usd": s.loans_usd,
+            "lender_capital_usd": s.lender_capital_usd,
+            "kinds": s.kinds.iter().map(|k| json!({
+                "kind": k.kind.name(),
+                "holders": k.holders,
+                "accounts": k.accounts,
+                "gross_exposure_usd": k.gross_exposure_usd,
+                "equity_usd": k.equity_usd,
+                "loan_usd": k.loan_usd,
+                "leveraged_exposure_usd": k.leveraged_exposure_usd,
+            })).collect::<Vec<_>>(),
+            "assets": s.assets.iter().map(|a| json!({
+                "id": a.id,
+                "price": a.price,
+                "adv_usd": a.adv_usd,
+                "leveraged_exposure_usd": a.leveraged_exposure_usd,
+                "exposure_by_kind": KindTag::ALL.iter().enumerate()
+                    .filter(|(i, _)| a.exposure_by_kind[*i] != 0.0)
+                    .map(|(i, k)| (k.name().to_owned(), json!(a.exposure_by_kind[i])))
+                    .collect::<serde_json::Map<_, _>>(),
+            })).collect::<Vec<_>>(),
+            "holders": s.holders.iter().map(|h| json!({
+                "id": h.id,
+                "kind": h.kind.name(),
+                "accounts": h.accounts,
+                "gross_exposure_usd": h.gross_exposure_usd,
+                "equity_usd": h.equity_usd,
+                "leverage": if h.leverage.is_finite() { json!(h.leverage) } else { Value::Null },
+                "loan_usd": h.loan_usd,
+            })).collect::<Vec<_>>(),
+        });
+        let mut out = serde_json::to_string_pretty(&v).unwrap_or_default();
+        out.push('\n');
+        out
+    }
+
+    /// Tidy CSV: `scope,id,metric,value`.
+    pub fn to_csv(&self) -> String {
+        let s = self.summary;
+        let mut out = String::from("scope,id,metric,value\n");
+        let mut put = |scope: &str, id: &str, metric: &str, v: String| {
+            out.push_str(&format!("{scope},{},{metric},{v}\n", csv_field(id)));
+        };
+        put(
+            "network",
+            self.name,
+            "leveraged_exposure_usd",
+            num(s.leveraged_exposure_usd),
+        );
+        put("network", self.name, "loans_usd", num(s.loans_usd));
+        put(
+            "network",
+            self.name,
+            "lender_capital_usd",
+            num(s.lender_capital_usd),
+        );
+        for k in &s.kinds {
+            let id = k.kind.name();
+            put("kind", id, "holders", k.holders.to_string());
+            put("kind", id, "accounts", k.accounts.to_string());
+            put("kind", id, "gross_exposure_usd", num(k.gross_exposure_usd));
+            put("kind", id, "equity_usd", num(k.equity_usd));
+            put("kind", id, "loan_usd", num(k.loan_usd));
+            put(
+                "kind",
+                id,
+                "leveraged_exposure_usd",
+                num(k.leveraged_exposure_usd),
+            );
+        }
+        for a in &s.assets {
+            put("asset", &a.id, "price", num(a.price));
+            put(
+                "asset",
+                &a.id,
+                "leveraged_exposure_usd",
+                num(a.leveraged_exposure_usd),
+            );
+            for (i, k) in KindTag::ALL.iter().enumerate() {
+                if a.exposure_by_kind[i] != 0.0 {
+                    put(
+                        "asset",
+                        &a.id,
+                        &format!("exposure_usd.{}", k.name()),
+                        num(a.exposure_by_kind[i]),
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+fn leverage(gross: f64, equity: f64) -> String {
+    if equity > 0.0 {
+        format!("{:.2}x", gross / equity)
+    } else {
+        "-".into()
+    }
+}
+
+fn share(part: f64, whole: f64) -> String {
+    if whole > 0.0 {
+        format!("{:.1}%", 100.0 * part / whole)
+    } else {
+        "-".into()
+    }
+}

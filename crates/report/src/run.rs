@@ -1,0 +1,507 @@
+//! The report of one run: the JSON contract, and its table and CSV renderings.
+
+use delever_engine::Outcome;
+use delever_graph::{KindTag, Network};
+use serde::Serialize;
+
+use crate::text::{Table, csv_field, num, pct, usd};
+
+/// What the report says about the scenario itself.
+#[derive(Debug, Clone, Default)]
+pub struct RunMeta {
+    /// Scenario name.
+    pub name: String,
+    /// Scenario description.
+    pub description: String,
+    /// The date the scenario's figures are as of.
+    pub as_of: String,
+}
+
+/// Headline totals (JSON `totals`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TotalsReport {
+    /// Loss of all holders from the exogenous shock alone, USD.
+    pub initial_loss_usd: f64,
+    /// Loss at the fixed point, USD.
+    pub total_loss_usd: f64,
+    /// `total_loss_usd / initial_loss_usd`.
+    pub amplification: f64,
+    /// Forced sales valued at sale prices, USD.
+    pub forced_sales_usd: f64,
+    /// Exogenous sales at sale prices, USD.
+    pub exogenous_sales_usd: f64,
+    /// Defaulted accounts, holders and lenders.
+    pub defaults: u64,
+    /// Margin calls, in accounts.
+    pub margin_calls: u64,
+    /// Losses borne by lenders, USD.
+    pub lender_losses_usd: f64,
+    /// Cash deposited to meet calls, USD.
+    pub cash_cures_usd: f64,
+}
+
+/// One asset (JSON `assets[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AssetReport {
+    /// Asset id.
+    pub id: String,
+    /// Pre-shock price.
+    pub price_before: f64,
+    /// Price after the exogenous shock.
+    pub price_shocked: f64,
+    /// Price at the fixed point.
+    pub price_after: f64,
+    /// `price_after / price_before − 1`.
+    pub drawdown: f64,
+    /// Net shares sold by forced sellers.
+    pub forced_sales_shares: f64,
+    /// Net forced sales, USD.
+    pub forced_sales_usd: f64,
+}
+
+/// One holder (JSON `holders[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct HolderReport {
+    /// Holder id.
+    pub id: String,
+    /// Holder kind.
+    pub kind: &'static str,
+    /// Equity before the shock, USD.
+    pub equity_before: f64,
+    /// Equity after the exogenous shock, before the cascade, USD.
+    pub equity_shocked: f64,
+    /// Equity at the fixed point, USD.
+    pub equity_after: f64,
+    /// Net sales, USD.
+    pub sales_usd: f64,
+    /// Final status.
+    pub status: &'static str,
+    /// Loss passed to lenders or creditors, USD.
+    pub lender_loss_usd: f64,
+    /// Accounts called.
+    pub margin_calls: u64,
+    /// Accounts defaulted.
+    pub defaults: u64,
+}
+
+/// One lender (JSON `lenders[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LenderReport {
+    /// Lender id.
+    pub id: String,
+    /// Capital, USD.
+    pub capital: f64,
+    /// Losses from borrower shortfalls, USD.
+    pub borrower_losses_usd: f64,
+    /// Losses on interbank claims, USD.
+    pub interbank_losses_usd: f64,
+    /// Whether it tightened margin.
+    pub tightened: bool,
+    /// Whether it defaulted.
+    pub defaulted: bool,
+}
+
+/// One round (JSON `trace[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundReport {
+    /// Round number, from 1.
+    pub round: u32,
+    /// Cumulative forced sales, USD.
+    pub sales_usd: f64,
+    /// Value of starting positions relative to pre-shock.
+    pub price_index: f64,
+    /// Accounts newly called.
+    pub new_calls: u64,
+    /// Accounts and holders newly defaulted.
+    pub new_defaults: u64,
+    /// Largest relative price change this round.
+    pub residual: f64,
+    /// Largest sellers: id and cumulative sales, USD.
+    pub largest_sellers: Vec<(String, f64)>,
+}
+
+/// The least fixed point (JSON `least_fixed_point`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LeastReport {
+    /// Rounds it took.
+    pub rounds: u32,
+    /// How it stopped.
+    pub termination: &'static str,
+    /// Loss at that fixed point, USD.
+    pub total_loss_usd: f64,
+    /// Whether it differs from the greatest fixed point.
+    pub multiple_equilibria: bool,
+}
+
+/// The JSON report of a run. Field order is the key order of the JSON document.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// Why the iteration stopped.
+    pub termination: &'static str,
+    /// Rounds of the main iteration.
+    pub rounds: u32,
+    /// Final residual.
+    pub residual: f64,
+    /// Headline totals.
+    pub totals: TotalsReport,
+    /// Per asset.
+    pub assets: Vec<AssetReport>,
+    /// Per holder.
+    pub holders: Vec<HolderReport>,
+    /// Per lender.
+    pub lenders: Vec<LenderReport>,
+    /// Per round.
+    pub trace: Vec<RoundReport>,
+    /// The least fixed point, when computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub least_fixed_point: Option<LeastReport>,
+    #[serde(skip)]
+    meta: RunMeta,
+}
+
+impl RunReport {
+    /// Assemble the report from a run's outcome.
+    pub fn new(meta: &RunMeta, net: &Network, o: &Outcome) -> Self {
+        let t = &o.totals;
+        RunReport {
+            scenario: meta.name.clone(),
+            termination: o.termination.name(),
+            rounds: o.rounds,
+            residual: o.residual,
+            totals: TotalsReport {
+                initial_loss_usd: t.initial_loss_usd,
+                total_loss_usd: t.total_loss_usd,
+                amplification: t.amplification,
+                forced_sales_usd: t.forced_sales_usd,
+                exogenous_sales_usd: t.exogenous_sales_usd,
+                defaults: t.defaults,
+                margin_calls: t.margin_calls,
+                lender_losses_usd: t.lender_losses_usd,
+                cash_cures_usd: t.cash_cures_usd,
+            },
+            assets: o
+                .assets
+                .iter()
+                .map(|a| AssetReport {
+                    id: net.asset(a.asset).id.clone(),
+                    price_before: a.price_before,
+                    price_shocked: a.price_shocked,
+                    price_after: a.price_after,
+                    drawdown: a.drawdown,
+                    forced_sales_shares: a.forced_sales_shares,
+                    forced_sales_usd: a.forced_sales_usd,
+                })
+                .collect(),
+            holders: o
+                .holders
+                .iter()
+                .map(|h| HolderReport {
+                    id: net.holder(h.holder).id.clone(),
+                    kind: h.kind.name(),
+                    equity_before: h.equity_before,
+                    equity_shocked: h.equity_shocked,
+                    equity_after: h.equity_after,
+                    sales_usd: h.sales_usd,
+                    status: h.status.name(),
+                    lender_loss_usd: h.lender_loss_usd,
+                    margin_calls: h.margin_calls,
+                    defaults: h.defaults,
+                })
+                .collect(),
+            lenders: o
+                .lenders
+                .iter()
+                .map(|l| LenderReport {
+                    id: net.lender(l.lender).id.clone(),
+                    capital: l.capital,
+                    borrower_losses_usd: l.borrower_losses_usd,
+                    interbank_losses_usd: l.interbank_losses_usd,
+                    tightened: l.tightened,
+                    defaulted: l.defaulted,
+                })
+                .collect(),
+            trace: o
+                .trace
+                .iter()
+                .map(|r| RoundReport {
+                    round: r.round,
+                    sales_usd: r.sales_usd,
+                    price_index: r.price_index,
+                    new_calls: r.new_calls,
+                    new_defaults: r.new_defaults,
+                    residual: r.residual,
+                    largest_sellers: r
+                        .largest_sellers
+                        .iter()
+                        .map(|&(h, usd)| (net.holder(h).id.clone(), usd))
+                        .collect(),
+                })
+                .collect(),
+            least_fixed_point: o.least.as_ref().map(|l| LeastReport {
+                rounds: l.rounds,
+                termination: l.termination.name(),
+                total_loss_usd: l.total_loss_usd,
+                multiple_equilibria: l.differs,
+            }),
+            meta: meta.clone(),
+        }
+    }
+
+    /// The JSON document, pretty-printed, ending in a newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| {
+            // Serialising plain structs of numbers and strings cannot fail; say so loudly
+            // rather than write a partial document if it ever does.
+            format!("{{\"error\": \"report serialisation failed: {e}\"}}")
+        });
+        s.push('\n');
+        s
+    }
+
+    /// Headline totals, then per-asset and per-kind tables.
+    pub fn to_table(&self) -> String {
+        let t = &self.totals;
+        let mut out = String::new();
+        out.push_str(&format!("scenario  {}", self.scenario));
+        if !self.meta.as_of.is_empty() {
+            out.push_str(&format!("  (as of {})", self.meta.as_of));
+        }
+        out.push('\n');
+        out.push_str(&format!(
+            "result    {} after {} round{} (residual {:.2e})\n",
+            self.termination,
+            self.rounds,
+            if self.rounds == 1 { "" } else { "s" },
+            self.residual
+        ));
+        if let Some(l) = &self.least_fixed_point {
+            if l.multiple_equilibria {
+                out.push_str(&format!(
+                    "warning   several equilibria: the least fixed point loses {} (greatest: {})\n",
+                    usd(l.total_loss_usd),
+                    usd(t.total_loss_usd)
+                ));
+            }
+        }
+        out.push('\n');
+        let mut head = Table::new(["headline", "value"]);
+        head.row(["initial loss (shock alone)".into(), usd(t.initial_loss_usd)]);
+        head.row(["total loss (fixed point)".into(), usd(t.total_loss_usd)]);
+        head.row(["amplification".into(), format!("{:.3}x", t.amplification)]);
+        head.row(["forced sales".into(), usd(t.forced_sales_usd)]);
+        if t.exogenous_sales_usd != 0.0 {
+            head.row(["exogenous sales".into(), usd(t.exogenous_sales_usd)]);
+        }
+        head.row(["margin calls (accounts)".into(), t.margin_calls.to_string()]);
+        head.row(["defaults".into(), t.defaults.to_string()]);
+        head.row(["lender losses".into(), usd(t.lender_losses_usd)]);
+        if t.cash_cures_usd != 0.0 {
+            head.row(["calls met with cash".into(), usd(t.cash_cures_usd)]);
+        }
+        out.push_str(&head.render());
+        out.push('\n');
+
+        let mut assets = Table::new([
+            "asset",
+            "before",
+            "shocked",
+            "after",
+            "drawdown",
+            "forced sales",
+        ])
+        .titled("Assets");
+        let mut order: Vec<&AssetReport> = self.assets.iter().collect();
+        // Largest forced sales first: that is where the cascade lands.
+        order.sort_by(|a, b| b.forced_sales_usd.total_cmp(&a.forced_sales_usd));
+        for a in order {
+            assets.row([
+                a.id.clone(),
+                format!("{:.2}", a.price_before),
+                format!("{:.2}", a.price_shocked),
+                format!("{:.2}", a.price_after),
+                pct(a.drawdown),
+                usd(a.forced_sales_usd),
+            ]);
+        }
+        out.push_str(&assets.render());
+        out.push('\n');
+
+        let mut kinds = Table::new([
+            "holder kind",
+            "holders",
+            "equity before",
+            "equity after",
+            "sales",
+            "calls",
+            "defaults",
+            "lender loss",
+        ])
+        .titled("Holders by kind");
+        for k in KindTag::ALL {
+            let rows: Vec<&HolderReport> =
+                self.holders.iter().filter(|h| h.kind == k.name()).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            kinds.row([
+                k.name().to_owned(),
+                rows.len().to_string(),
+                usd(rows.iter().map(|h| h.equity_before).sum()),
+                usd(rows.iter().map(|h| h.equity_after).sum()),
+                usd(rows.iter().map(|h| h.sales_usd).sum()),
+                rows.iter().map(|h| h.margin_calls).sum::<u64>().to_string(),
+                rows.iter().map(|h| h.defaults).sum::<u64>().to_string(),
+                usd(rows.iter().map(|h| h.lender_loss_usd).sum()),
+            ]);
+        }
+        out.push_str(&kinds.render());
+
+        if !self.lenders.is_empty() {
+            out.push('\n');
+            let mut lenders = Table::new([
+                "lender",
+                "capital",
+                "borrower losses",
+                "interbank losses",
+                "tightened",
+                "defaulted",
+            ])
+            .titled("Lenders");
+            for l in &self.lenders {
+                lenders.row([
+                    l.id.clone(),
+                    usd(l.capital),
+                    usd(l.borrower_losses_usd),
+                    usd(l.interbank_losses_usd),
+                    yes_no(l.tightened).into(),
+                    yes_no(l.defaulted).into(),
+                ]);
+            }
+            out.push_str(&lenders.render());
+        }
+        out
+    }
+
+    /// The round-by-round narrative (`--trace`).
+    pub fn trace_table(&self) -> String {
+        let mut t = Table::new([
+            "round",
+            "sales",
+            "price index",
+            "new calls",
+            "new defaults",
+            "residual",
+            "largest sellers",
+        ])
+        .titled("Round by round")
+        .left(6);
+        for r in &self.trace {
+            let sellers = r
+                .largest_sellers
+                .iter()
+                .take(3)
+                .map(|(id, v)| format!("{id} {}", usd(*v)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            t.row([
+                r.round.to_string(),
+                usd(r.sales_usd),
+                format!("{:.4}", r.price_index),
+                r.new_calls.to_string(),
+                r.new_defaults.to_string(),
+                format!("{:.2e}", r.residual),
+                sellers,
+            ]);
+        }
+        t.render()
+    }
+
+    /// Tidy CSV: `scope,id,metric,value`, one fact per row (totals, assets, holders,
+    /// lenders, rounds), in report order.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("scope,id,metric,value\n");
+        let mut put = |scope: &str, id: &str, metric: &str, value: String| {
+            out.push_str(&format!(
+                "{scope},{},{metric},{}\n",
+                csv_field(id),
+                csv_field(&value)
+            ));
+        };
+        put("run", &self.scenario, "termination", self.termination.into());
+        put("run", &self.scenario, "rounds", self.rounds.to_string());
+        put("run", &self.scenario, "residual", num(self.residual));
+        let t = &self.totals;
+        for (k, v) in [
+            ("initial_loss_usd", num(t.initial_loss_usd)),
+            ("total_loss_usd", num(t.total_loss_usd)),
+            ("amplification", num(t.amplification)),
+            ("forced_sales_usd", num(t.forced_sales_usd)),
+            ("exogenous_sales_usd", num(t.exogenous_sales_usd)),
+            ("defaults", t.defaults.to_string()),
+            ("margin_calls", t.margin_calls.to_string()),
+            ("lender_losses_usd", num(t.lender_losses_usd)),
+            ("cash_cures_usd", num(t.cash_cures_usd)),
+        ] {
+            put("totals", &self.scenario, k, v);
+        }
+        for a in &self.assets {
+            for (k, v) in [
+                ("price_before", a.price_before),
+                ("price_shocked", a.price_shocked),
+                ("price_after", a.price_after),
+                ("drawdown", a.drawdown),
+                ("forced_sales_shares", a.forced_sales_shares),
+                ("forced_sales_usd", a.forced_sales_usd),
+            ] {
+                put("asset", &a.id, k, num(v));
+            }
+        }
+        for h in &self.holders {
+            put("holder", &h.id, "kind", h.kind.into());
+            put("holder", &h.id, "status", h.status.into());
+            for (k, v) in [
+                ("equity_before", h.equity_before),
+                ("equity_shocked", h.equity_shocked),
+                ("equity_after", h.equity_after),
+                ("sales_usd", h.sales_usd),
+                ("lender_loss_usd", h.lender_loss_usd),
+            ] {
+                put("holder", &h.id, k, num(v));
+            }
+            put("holder", &h.id, "margin_calls", h.margin_calls.to_string());
+            put("holder", &h.id, "defaults", h.defaults.to_string());
+        }
+        for l in &self.lenders {
+            put("lender", &l.id, "capital", num(l.capital));
+            put(
+                "lender",
+                &l.id,
+                "borrower_losses_usd",
+                num(l.borrower_losses_usd),
+            );
+            put(
+                "lender",
+                &l.id,
+                "interbank_losses_usd",
+                num(l.interbank_losses_usd),
+            );
+            put("lender", &l.id, "tightened", l.tightened.to_string());
+            put("lender", &l.id, "defaulted", l.defaulted.to_string());
+        }
+        for r in &self.trace {
+            let id = r.round.to_string();
+            put("round", &id, "sales_usd", num(r.sales_usd));
+            put("round", &id, "price_index", num(r.price_index));
+            put("round", &id, "new_calls", r.new_calls.to_string());
+            put("round", &id, "new_defaults", r.new_defaults.to_string());
+            put("round", &id, "residual", num(r.residual));
+        }
+        out
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}

@@ -1,0 +1,197 @@
+//! Plain aligned text tables and human-readable money.
+
+/// A USD amount in human units: `$1.23B`, `-$450.0M`, `$12.3K`, `$7.00`.
+pub fn usd(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    let a = x.abs();
+    let (v, unit) = if a >= 1e12 {
+        (a / 1e12, "T")
+    } else if a >= 1e9 {
+        (a / 1e9, "B")
+    } else if a >= 1e6 {
+        (a / 1e6, "M")
+    } else if a >= 1e3 {
+        (a / 1e3, "K")
+    } else {
+        (a, "")
+    };
+    if unit.is_empty() {
+        format!("{sign}${v:.2}")
+    } else {
+        format!("{sign}${v:.2}{unit}")
+    }
+}
+
+/// A percentage with one decimal: `-12.3%`.
+pub fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// Column alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Align {
+    Left,
+    Right,
+}
+
+/// A text table: a header row, then rows; the first column (and any marked with
+/// [`Table::left`]) is left-aligned, the others right-aligned (they hold numbers).
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    title: Option<String>,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    left: Vec<usize>,
+}
+
+impl Table {
+    /// A table with these column headers.
+    pub fn new<I, S>(header: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Table {
+            title: None,
+            header: header.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+            left: Vec::new(),
+        }
+    }
+
+    /// Set a title printed above the table.
+    #[must_use]
+    pub fn titled(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Left-align column `i` too (for text columns).
+    #[must_use]
+    pub fn left(mut self, i: usize) -> Self {
+        self.left.push(i);
+        self
+    }
+
+    /// Append a row (missing cells are blank).
+    pub fn row<I, S>(&mut self, cells: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.rows.push(cells.into_iter().map(Into::into).collect());
+    }
+
+    /// Whether the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Render with two spaces between columns and a rule under the header.
+    pub fn render(&self) -> String {
+        let cols = self
+            .rows
+            .iter()
+            .map(Vec::len)
+            .chain(std::iter::once(self.header.len()))
+            .max()
+            .unwrap_or(0);
+        let mut width = vec![0usize; cols];
+        for r in std::iter::once(&self.header).chain(&self.rows) {
+            for (i, c) in r.iter().enumerate() {
+                width[i] = width[i].max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let mut s = String::new();
+            for (i, w) in width.iter().enumerate() {
+                let c = cells.get(i).map_or("", String::as_str);
+                let align = if i == 0 || self.left.contains(&i) {
+                    Align::Left
+                } else {
+                    Align::Right
+                };
+                let pad = w - c.chars().count();
+                if i > 0 {
+                    s.push_str("  ");
+                }
+                match align {
+                    Align::Left => {
+                        s.push_str(c);
+                        if i + 1 < cols {
+                            s.push_str(&" ".repeat(pad));
+                        }
+                    }
+                    Align::Right => {
+                        s.push_str(&" ".repeat(pad));
+                        s.push_str(c);
+                    }
+                }
+            }
+            s.trim_end().to_owned()
+        };
+        let mut out = String::new();
+        if let Some(t) = &self.title {
+            out.push_str(t);
+            out.push('\n');
+        }
+        out.push_str(&line(&self.header));
+        out.push('\n');
+        out.push_str(&"-".repeat(width.iter().sum::<usize>() + 2 * cols.saturating_sub(1)));
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Quote a CSV field when it needs it (RFC 4180).
+pub(crate) fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// A float as CSV/JSON-friendly text: shortest round-trip representation.
+pub(crate) fn num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usd_units() {
+        assert_eq!(usd(1.234e9), "$1.23B");
+        assert_eq!(usd(-4.5e8), "-$450.00M");
+        assert_eq!(usd(7.0), "$7.00");
+        assert_eq!(usd(2.5e12), "$2.50T");
+    }
+
+    #[test]
+    fn table_aligns_numbers_right() {
+        let mut t = Table::new(["id", "value"]);
+        t.row(["a", "1"]);
+        t.row(["bbb", "100"]);
+        assert_eq!(t.render(), "id   value\n----------\na        1\nbbb    100\n");
+    }
+
+    #[test]
+    fn csv_quotes_only_when_needed() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}
