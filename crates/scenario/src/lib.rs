@@ -1,1 +1,540 @@
-//! delever-scenario (being assembled)
+//! The delever scenario format: YAML in, a validated model out.
+//!
+//! [`Scenario::load`] reads a scenario file (and the CSV account books it names) and
+//! returns a [`Scenario`]: the scenario's metadata ([`Source`]s, assumptions), a validated
+//! [`delever_graph::Network`], the [`delever_engine::Shock`]s resolved to node indices, the
+//! [`delever_engine::EngineConfig`] and, when the file has an `expect:` block, the
+//! [`Expectations`] a regression run checks. [`Scenario::from_yaml`] does the same from text.
+//!
+//! Anything wrong comes back as a [`ScenarioError`]: a list of [`Diagnostic`]s, each naming
+//! the file, line and column, the field path (`holders[3].margin.maintenance`), what was
+//! expected and, where it helps, a hint such as "did you mean `maintenance`?". Syntax and
+//! type errors stop at the first; semantic problems (unknown ids, values out of range,
+//! weights that do not sum to 1, bad CSV rows) are all reported at once, sorted by line.
+//!
+//! [`json_schema`] gives the JSON Schema of the format. The format itself is documented
+//! in `docs/scenario-format.md`.
+//!
+//! How it works: the text is indexed with a span-preserving YAML parser (saphyr), which
+//! also refuses alias bombs and deep nesting; it is then deserialised with `serde` into
+//! format types that deny unknown keys, checked, and handed to the graph's
+//! [`delever_graph::NetworkBuilder`]. The builder's problems are mapped back to the YAML
+//! paths and, through the index, to lines and columns. Nothing here panics on input.
+
+mod book;
+mod convert;
+mod error;
+mod expect;
+mod index;
+mod spec;
+mod suggest;
+mod yaml;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub use error::{Diagnostic, ScenarioError};
+pub use expect::{
+    AssetExpectations, Bound, DEFAULT_REL_TOL, Expectation, Expectations, HolderExpectations,
+};
+
+use convert::{Origin, Pending, Place};
+use index::Index;
+
+/// Largest scenario file accepted, in bytes (64 MiB). Account books in CSV are exempt:
+/// they are streamed.
+pub const MAX_YAML_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A cited source of the scenario's figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// Id that `source:` fields refer to.
+    pub id: String,
+    /// Title of the publication.
+    pub title: String,
+    /// Where to find it.
+    pub url: Option<String>,
+    /// Publication date, ISO `YYYY-MM-DD` (validated).
+    pub date: Option<String>,
+}
+
+/// A loaded, validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Scenario name (equal to the file's stem when loaded from a file).
+    pub name: String,
+    /// What the scenario is about.
+    pub description: String,
+    /// Date the figures refer to, ISO `YYYY-MM-DD` (validated).
+    pub as_of: String,
+    /// Cited sources; every `source:` field refers to one of these.
+    pub sources: Vec<Source>,
+    /// Assumptions, in plain words.
+    pub assumptions: Vec<String>,
+    /// The validated network.
+    pub network: delever_graph::Network,
+    /// Shocks, with ids resolved to indices, in file order.
+    pub shocks: Vec<delever_engine::Shock>,
+    /// Engine settings (defaults from [`delever_engine::EngineConfig::default`]).
+    pub engine: delever_engine::EngineConfig,
+    /// The `expect:` block, if any.
+    pub expect: Option<Expectations>,
+    /// The file the scenario was loaded from, if it was.
+    pub path: Option<PathBuf>,
+}
+
+impl Scenario {
+    /// Load a scenario file; CSV books are resolved relative to its directory and may not
+    /// leave it. The scenario's `name` must equal the file's stem.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let origin = path.display().to_string();
+        let _span = tracing::info_span!("load_scenario", file = %origin).entered();
+        let bytes = read_limited(path, &origin)?;
+        let text = decode(bytes, &origin)?;
+        let base = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let mut scenario = parse_text(&text, &origin, Some(&base), stem.as_deref())?;
+        scenario.path = Some(path.to_path_buf());
+        Ok(scenario)
+    }
+
+    /// Parse a scenario from text. `origin` names it in diagnostics (a file name, or
+    /// something like `<stdin>`); CSV books are resolved against `base_dir`, and are an
+    /// error when it is `None`. The name is not checked against a file stem.
+    pub fn from_yaml(
+        text: &str,
+        origin: &str,
+        base_dir: Option<&Path>,
+    ) -> Result<Scenario, ScenarioError> {
+        if text.len() as u64 > MAX_YAML_BYTES {
+            return Err(too_large(origin, text.len() as u64));
+        }
+        if let Some(d) = nul_byte(text.as_bytes(), origin) {
+            return Err(ScenarioError::one(d));
+        }
+        parse_text(text, origin, base_dir, None)
+    }
+}
+
+/// The JSON Schema of the scenario format (draft 2020-12), as written by `delever schema`.
+///
+/// Keys that belong to some holder kinds, impact laws, rule or shock types only are listed
+/// as optional properties; their descriptions say which kinds they belong to.
+pub fn json_schema() -> serde_json::Value {
+    schemars::schema_for!(spec::ScenarioSpec).to_value()
+}
+
+fn diag(origin: &str, message: impl Into<String>, hint: Option<&str>) -> Diagnostic {
+    Diagnostic {
+        file: origin.to_owned(),
+        line: None,
+        column: None,
+        path: String::new(),
+        message: message.into(),
+        hint: hint.map(Into::into),
+    }
+}
+
+fn too_large(origin: &str, len: u64) -> ScenarioError {
+    ScenarioError::one(diag(
+        origin,
+        format!(
+            "the file is {:.1} MiB; scenario files are limited to {} MiB",
+            len as f64 / (1024.0 * 1024.0),
+            MAX_YAML_BYTES / (1024 * 1024)
+        ),
+        Some(
+            "put large account books in CSV files (`accounts_csv`, `holdings_csv`); is this the right file?",
+        ),
+    ))
+}
+
+/// Read at most `MAX_YAML_BYTES` (checking the size first, and again while reading, so a
+/// growing file or a device cannot make us read forever).
+fn read_limited(path: &Path, origin: &str) -> Result<Vec<u8>, ScenarioError> {
+    let cannot = |e: &std::io::Error| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::NotFound => Some("check the path"),
+            std::io::ErrorKind::PermissionDenied => Some("check the file's permissions"),
+            _ => None,
+        };
+        ScenarioError::one(diag(origin, format!("cannot read the file: {e}"), hint))
+    };
+    let meta = std::fs::metadata(path).map_err(|e| cannot(&e))?;
+    if meta.is_dir() {
+        return Err(ScenarioError::one(diag(
+            origin,
+            "this is a directory, not a scenario file",
+            Some("give the path of a .yaml file"),
+        )));
+    }
+    if meta.len() > MAX_YAML_BYTES {
+        return Err(too_large(origin, meta.len()));
+    }
+    let file = File::open(path).map_err(|e| cannot(&e))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(MAX_YAML_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot(&e))?;
+    if bytes.len() as u64 > MAX_YAML_BYTES {
+        return Err(too_large(origin, bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// 1-based line and column (in characters) of byte offset `at`.
+fn line_col(bytes: &[u8], at: usize) -> (usize, usize) {
+    let before = bytes.get(..at).unwrap_or(bytes);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(before.get(start..).unwrap_or_default())
+        .chars()
+        .count()
+        + 1;
+    (line, col)
+}
+
+fn nul_byte(bytes: &[u8], origin: &str) -> Option<Diagnostic> {
+    let at = bytes.iter().position(|&b| b == 0)?;
+    let (line, col) = line_col(bytes, at);
+    Some(Diagnostic {
+        line: Some(line),
+        column: Some(col),
+        ..diag(
+            origin,
+            "this looks like a binary file (it contains a NUL byte), not YAML text",
+            Some("a scenario is a UTF-8 YAML text file; is this the right file?"),
+        )
+    })
+}
+
+fn decode(bytes: Vec<u8>, origin: &str) -> Result<String, ScenarioError> {
+    if let Some(d) = nul_byte(&bytes, origin) {
+        return Err(ScenarioError::one(d));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let (line, col) = line_col(bytes, at);
+        let byte = bytes.get(at).copied().unwrap_or(0);
+        ScenarioError::one(Diagnostic {
+            line: Some(line),
+            column: Some(col),
+            ..diag(
+                origin,
+                format!("the file is not UTF-8 text (invalid byte 0x{byte:02x})"),
+                Some("save the scenario as UTF-8; is this the right file?"),
+            )
+        })
+    })
+}
+
+fn parse_text(
+    text: &str,
+    origin: &str,
+    base_dir: Option<&Path>,
+    stem: Option<&str>,
+) -> Result<Scenario, ScenarioError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let index = index::build(text).map_err(|errs| {
+        ScenarioError::from(
+            errs.into_iter()
+                .map(|e| Diagnostic {
+                    file: origin.to_owned(),
+                    line: e.loc.map(|l| l.line),
+                    column: e.loc.map(|l| l.column),
+                    path: e.path,
+                    message: e.message,
+                    hint: e.hint,
+                })
+                .collect::<Vec<_>>(),
+        )
+    })?;
+    if index.is_empty() {
+        return Err(ScenarioError::one(diag(
+            origin,
+            "the file is empty: a scenario needs at least `name`, `description`, `as_of` and `assets`",
+            Some("see docs/scenario-format.md for a complete small example"),
+        )));
+    }
+    let spec = yaml::parse(text).map_err(|f| ScenarioError::one(describe(f, &index, origin)))?;
+    let converted = convert::convert(&spec, &Origin { base_dir, stem }).map_err(|pending| {
+        let mut diags: Vec<Diagnostic> = pending
+            .into_iter()
+            .map(|p| locate(p, &index, origin))
+            .collect();
+        diags.sort_by(|a, b| {
+            (a.file != origin, &a.file, a.line, a.column).cmp(&(
+                b.file != origin,
+                &b.file,
+                b.line,
+                b.column,
+            ))
+        });
+        ScenarioError::from(diags)
+    })?;
+    Ok(Scenario {
+        name: spec.name,
+        description: spec.description,
+        as_of: spec.as_of,
+        sources: converted.sources,
+        assumptions: spec.assumptions,
+        network: converted.network,
+        shocks: converted.shocks,
+        engine: converted.engine,
+        expect: converted.expect,
+        path: None,
+    })
+}
+
+/// Give a semantic problem its line and column.
+fn locate(p: Pending, index: &Index, origin: &str) -> Diagnostic {
+    let (file, loc) = match p.place {
+        Place::Value => (
+            origin.to_owned(),
+            index
+                .value_or_ancestor(&p.path)
+                .map(|l| (l.line, Some(l.column))),
+        ),
+        Place::Key => (
+            origin.to_owned(),
+            index
+                .key_or_ancestor(&p.path)
+                .map(|l| (l.line, Some(l.column))),
+        ),
+        Place::File { file, line, column } => (file, line.map(|l| (l, column))),
+    };
+    Diagnostic {
+        file,
+        line: loc.map(|l| l.0),
+        column: loc.and_then(|l| l.1),
+        path: p.path,
+        message: p.message,
+        hint: p.hint,
+    }
+}
+
+/// Names between backticks, in order: `` `a`, `b` `` → [a, b].
+fn backticked(s: &str) -> Vec<&str> {
+    s.split('`').skip(1).step_by(2).collect()
+}
+
+/// A readable name for serde's "expected …" (`f64` → "a number").
+fn friendly_expected(e: &str) -> String {
+    match e {
+        "f64" | "f32" | "a finite number" => "a number".into(),
+        "u64" | "u32" | "usize" => "a whole number ≥ 0".into(),
+        "a boolean" => "true or false".into(),
+        "a sequence" => "a list".into(),
+        "a map" => "a mapping (`key: value` pairs)".into(),
+        _ if e.starts_with("struct ") => "a mapping (`key: value` pairs)".into(),
+        _ => e.to_owned(),
+    }
+}
+
+/// A readable name for serde's "invalid type: …" (`map` → "a mapping").
+fn friendly_found(f: &str) -> String {
+    if let Some(s) = f.strip_prefix("string ") {
+        return format!("the string {s}");
+    }
+    for (prefix, name) in [
+        ("integer ", "the number "),
+        ("floating point ", "the number "),
+        ("boolean ", ""),
+    ] {
+        if let Some(v) = f.strip_prefix(prefix) {
+            return format!("{name}{}", v.trim_matches('`'));
+        }
+    }
+    match f {
+        "map" => "a mapping".into(),
+        "sequence" => "a list".into(),
+        "unit value" => "an empty value (null)".into(),
+        _ => f.to_owned(),
+    }
+}
+
+/// What a key holds, for hints on type errors and missing keys.
+fn field_help(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "name" => {
+            "the scenario's name, equal to the file's stem, e.g. `name: semis-sentiment-reversal`"
+        }
+        "description" => "a few sentences on what the scenario is about",
+        "as_of" | "date" => "an ISO date, e.g. `2026-05-29`",
+        "id" => "a unique id, e.g. `id: NVDA`",
+        "title" => "the source's title, in quotes if it has a colon",
+        "price" => "the price in USD per share, e.g. `price: 180.0`",
+        "shares_outstanding" => {
+            "the number of shares outstanding, e.g. `shares_outstanding: 2.43e10`"
+        }
+        "adv_usd" => "average daily volume in USD, e.g. `adv_usd: 4.0e10`",
+        "daily_vol" => "daily return volatility as a fraction, e.g. `daily_vol: 0.025`",
+        "beta" => "market beta, e.g. `beta: 2.1`",
+        "duration" => "cash-flow duration in years, e.g. `duration: 8`",
+        "cash" | "other_assets" | "other_liabilities" | "capital" | "nav" | "amount" | "loan"
+        | "usd" => "an amount in USD, a plain number such as `5.0e8` (no `$`, no `B`)",
+        "maintenance" => {
+            "maintenance margin as a fraction in (0, 1], e.g. `maintenance: 0.30` (FINRA minimum 0.25)"
+        }
+        "reset" => {
+            "the equity fraction a called account is restored to, in [maintenance, 1], e.g. `reset: 0.5`"
+        }
+        "cure_rate" => {
+            "the share of margin calls met with fresh cash, in [0, 1], e.g. `cure_rate: 0.2`"
+        }
+        "lender" => "a lender's id, e.g. `lender: ib`",
+        "asset" => "an asset's id, e.g. `asset: NVDA`",
+        "holder" => "a holder's id",
+        "creditor" => "the id of the holder or lender owed",
+        "shares" => "a number of shares, e.g. `shares: 1.0e6`",
+        "kind" => {
+            "one of margin_account, margin_cohort, account_book, leveraged_etf, leveraged_fund, bank, fund"
+        }
+        "law" => "one of linear, exponential, square_root, cont_schaanning",
+        "type" => "the rule or shock type, e.g. `type: leverage_target` or `type: asset`",
+        "return" => "a return as a fraction: `return: -0.10` is a 10% fall",
+        "delta" => "a change in the discount rate as a fraction: `delta: 0.01` is +100 bp",
+        "fraction" | "by" | "share" | "ltv" | "min_ratio" => "a fraction, e.g. `0.05` for 5%",
+        "accounts" => "a whole number of accounts, e.g. `accounts: 1200000`",
+        "multiple" => "the leverage multiple, e.g. `multiple: 3` or `multiple: -3`",
+        "target" | "max" => "a leverage (assets/equity), e.g. `3.0`",
+        "max_rounds" => "a whole number of rounds ≥ 1, e.g. `max_rounds: 1000`",
+        "tolerance" => "a small positive number, e.g. `tolerance: 1e-10`",
+        "damping" => "a weight in (0, 1], e.g. `damping: 1.0`",
+        "least_fixed_point" | "symmetric" | "starts_insolvent" => "`true` or `false`",
+        "tags" | "assumptions" => "a list of strings, e.g. `[semis, ai]`",
+        "holdings" => "a list such as `[{ asset: NVDA, shares: 1.0e6 }]`",
+        "sources" | "assets" | "holders" | "lenders" | "shocks" => {
+            "a list of mappings, one `- ` item each"
+        }
+        "basket" => "asset id → weight, e.g. `basket: { NVDA: 0.6, AMD: 0.4 }`",
+        "status" => {
+            "a status (unaffected, sold, bought, margin_call, liquidated, defaulted) or a list of them"
+        }
+        _ => return None,
+    })
+}
+
+fn last_key(path: &str) -> &str {
+    let p = path.trim_end_matches(|c: char| c == ']' || c.is_ascii_digit());
+    let p = p.strip_suffix('[').unwrap_or(p);
+    p.rsplit('.').next().unwrap_or(p)
+}
+
+/// Turn serde's first error into a diagnostic with a readable message and a hint.
+fn describe(f: yaml::SerdeFailure, index: &Index, origin: &str) -> Diagnostic {
+    let msg = f.message.as_str();
+    let mut path = f.path.clone();
+    let mut at_key = false;
+    let (message, hint) = if let Some(rest) = msg.strip_prefix("unknown field `") {
+        at_key = true;
+        let (name, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let keys = backticked(expected);
+        let hint = suggest::did_you_mean(name, keys.iter().copied()).map_or_else(
+            || "remove it, or check its indentation: it may belong to another mapping".to_owned(),
+            |k| format!("did you mean `{k}`?"),
+        );
+        let expected = if keys.is_empty() {
+            "this mapping takes no keys".to_owned()
+        } else {
+            format!(
+                "expected one of {}",
+                suggest::list(keys.iter().copied(), 40)
+            )
+        };
+        (format!("unknown key `{name}`; {expected}"), Some(hint))
+    } else if let Some(rest) = msg.strip_prefix("unknown variant `") {
+        let (name, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let values = backticked(expected);
+        let hint = suggest::did_you_mean(name, values.iter().copied())
+            .map(|k| format!("did you mean `{k}`?"));
+        (
+            format!(
+                "unknown value `{name}` for `{}`; expected one of {}",
+                last_key(&path),
+                suggest::list(values.iter().copied(), 40)
+            ),
+            hint,
+        )
+    } else if let Some(rest) = msg.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or(rest);
+        path = index::join_key(&path, name);
+        (
+            format!("missing required key `{name}`"),
+            field_help(name).map(|h| format!("`{name}`: {h}")),
+        )
+    } else if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        let message = if path.is_empty() {
+            format!(
+                "expected a mapping of scenario keys (`name`, `description`, `as_of`, `assets`, …), found {}",
+                friendly_found(found)
+            )
+        } else {
+            format!(
+                "expected {}, found {}",
+                friendly_expected(expected),
+                friendly_found(found)
+            )
+        };
+        let hint = field_help(last_key(&path)).map(|h| format!("`{}`: {h}", last_key(&path)));
+        let hint = hint.or_else(|| {
+            (expected == "f64").then(|| {
+                "write a plain number, e.g. `0.30` or `1.2e9` (no `%`, `$` or units)".to_owned()
+            })
+        });
+        (message, hint)
+    } else if let Some(rest) = msg.strip_prefix("invalid value: ") {
+        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        (
+            format!(
+                "expected {}, found {}",
+                friendly_expected(expected),
+                friendly_found(found)
+            ),
+            field_help(last_key(&path)).map(|h| format!("`{}`: {h}", last_key(&path))),
+        )
+    } else if msg.starts_with("expected a finite number") {
+        (
+            msg.to_owned(),
+            Some("numbers must be finite: `.nan`, `.inf` and `-.inf` are not allowed".to_owned()),
+        )
+    } else if msg.contains("repetition limit exceeded") || msg.contains("recursion limit exceeded")
+    {
+        (
+            format!("the document is too deeply nested or its aliases expand too far ({msg})"),
+            Some("write the values out instead of nesting aliases".to_owned()),
+        )
+    } else {
+        (msg.to_owned(), None)
+    };
+    let loc = if at_key {
+        index.key_or_ancestor(&path)
+    } else {
+        index.value_or_ancestor(&path)
+    };
+    let (line, column) = match (loc, f.location) {
+        (Some(l), _) => (Some(l.line), Some(l.column)),
+        (None, Some((l, c))) => (Some(l), Some(c)),
+        (None, None) => (None, None),
+    };
+    Diagnostic {
+        file: origin.to_owned(),
+        line,
+        column,
+        path,
+        message,
+        hint,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,558 @@
+//! A path → line:column index of a YAML document, built from saphyr's marked events.
+//!
+//! `serde` tells *what* is wrong and at which field path; this index tells *where* that
+//! path is in the file, so that semantic problems found long after parsing (an unknown id,
+//! a sum that does not add up) can still name a line and column.
+//!
+//! The index never expands aliases: an alias is a leaf at the place it is written. It
+//! still measures how far the aliases *would* expand and refuses documents that would
+//! blow up (billion laughs) or nest too deeply, before anything else reads them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use saphyr_parser::{Event, Parser, ScanError, Span};
+
+/// Deepest nesting of mappings and sequences accepted. A scenario needs about eight.
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// Aliases may add at most this many nodes, or ten times the document's own node count,
+/// whichever is larger, when expanded.
+const MAX_ALIAS_EXPANSION: u64 = 100_000;
+
+/// A 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Loc {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Loc {
+    fn of(span: &Span) -> Loc {
+        Loc {
+            line: span.start.line(),
+            column: span.start.col() + 1,
+        }
+    }
+}
+
+/// Where a node is: its key (for mapping values) and its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Node {
+    pub key: Option<Loc>,
+    pub value: Loc,
+}
+
+/// A problem found while indexing: a syntax error, a duplicate key, a limit passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IndexError {
+    pub loc: Option<Loc>,
+    pub path: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Field path → location, for every node of the document.
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    nodes: BTreeMap<String, Node>,
+    empty: bool,
+}
+
+impl Index {
+    /// The node at exactly this path.
+    #[cfg(test)]
+    pub fn get(&self, path: &str) -> Option<Node> {
+        self.nodes.get(path).copied()
+    }
+
+    /// Where the value at `path` is, or failing that where its nearest written ancestor is.
+    pub fn value_or_ancestor(&self, path: &str) -> Option<Loc> {
+        let mut p = path;
+        loop {
+            if let Some(n) = self.nodes.get(p) {
+                return Some(n.value);
+            }
+            if p.is_empty() {
+                return None;
+            }
+            p = parent(p);
+        }
+    }
+
+    /// Where the key of `path` is (its value when it has no key), or its nearest ancestor.
+    pub fn key_or_ancestor(&self, path: &str) -> Option<Loc> {
+        match self.nodes.get(path) {
+            Some(n) => Some(n.key.unwrap_or(n.value)),
+            None => self.value_or_ancestor(path),
+        }
+    }
+}
+
+/// The path one level up: `a.b[3]` → `a.b`, `a.b` → `a`, `a` → ``.
+pub(crate) fn parent(path: &str) -> &str {
+    if path.ends_with(']') {
+        if let Some(i) = path.rfind('[') {
+            return &path[..i];
+        }
+    }
+    match path.rfind('.') {
+        Some(i) => &path[..i],
+        None => "",
+    }
+}
+
+/// `parent.key` (or `key` at the root).
+pub(crate) fn join_key(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+/// `parent[i]`.
+pub(crate) fn join_index(parent: &str, i: usize) -> String {
+    format!("{parent}[{i}]")
+}
+
+enum Frame {
+    Map {
+        path: String,
+        key: Option<(String, Loc)>,
+        keys: BTreeSet<String>,
+        anchor: usize,
+        start: u64,
+    },
+    Seq {
+        path: String,
+        next: usize,
+        anchor: usize,
+        start: u64,
+    },
+    /// A collection used as a mapping key: nothing inside it gets a path.
+    KeyCollection { anchor: usize, start: u64, loc: Loc },
+}
+
+/// What a new node is to its parent.
+enum Role {
+    Key,
+    Value(String, Option<Loc>),
+    Ignored,
+}
+
+struct Builder {
+    index: Index,
+    stack: Vec<Frame>,
+    duplicates: Vec<IndexError>,
+    /// Node events seen.
+    nodes: u64,
+    /// Nodes the document would have with every alias expanded.
+    expanded: u64,
+    /// Expanded size of each anchored node; `None` while the node is still open.
+    anchors: Vec<Option<u64>>,
+    documents: usize,
+    /// The document's root is a collection or a non-null scalar.
+    root_content: bool,
+}
+
+fn fatal(loc: Loc, path: &str, message: impl Into<String>, hint: Option<&str>) -> IndexError {
+    IndexError {
+        loc: Some(loc),
+        path: path.to_owned(),
+        message: message.into(),
+        hint: hint.map(Into::into),
+    }
+}
+
+impl Builder {
+    fn current_path(&self) -> &str {
+        match self.stack.last() {
+            Some(Frame::Map { path, .. } | Frame::Seq { path, .. }) => path,
+            _ => "",
+        }
+    }
+
+    /// Decide where a node goes; `key_text` is its text if it is a scalar.
+    fn role(&mut self, key_text: Option<&str>, loc: Loc) -> Role {
+        match self.stack.last_mut() {
+            None => Role::Value(String::new(), None),
+            Some(Frame::KeyCollection { .. }) => Role::Ignored,
+            Some(Frame::Seq { path, next, .. }) => {
+                let p = join_index(path, *next);
+                *next += 1;
+                Role::Value(p, None)
+            }
+            Some(Frame::Map {
+                path, key, keys, ..
+            }) => match key.take() {
+                Some((k, kloc)) => Role::Value(join_key(path, &k), Some(kloc)),
+                None => {
+                    if let Some(text) = key_text {
+                        if !keys.insert(text.to_owned()) {
+                            let p = join_key(path, text);
+                            let first = self
+                                .index
+                                .nodes
+                                .get(&p)
+                                .and_then(|n| n.key)
+                                .map_or(String::new(), |l| format!(" (first at line {})", l.line));
+                            self.duplicates.push(fatal(
+                                loc,
+                                &p,
+                                format!("duplicate key `{text}`{first}"),
+                                Some("each key may appear once in a mapping; remove or rename one"),
+                            ));
+                        }
+                        *key = Some((text.to_owned(), loc));
+                    }
+                    Role::Key
+                }
+            },
+        }
+    }
+
+    fn record(&mut self, role: Role, loc: Loc) {
+        if let Role::Value(path, key) = role {
+            self.index
+                .nodes
+                .entry(path)
+                .or_insert(Node { key, value: loc });
+        }
+    }
+
+    fn count(&mut self, loc: Loc) -> Result<(), IndexError> {
+        self.nodes += 1;
+        self.expanded = self.expanded.saturating_add(1);
+        self.check_expansion(loc)
+    }
+
+    fn check_expansion(&self, loc: Loc) -> Result<(), IndexError> {
+        let allowed = self
+            .nodes
+            .saturating_mul(10)
+            .max(MAX_ALIAS_EXPANSION)
+            .saturating_add(self.nodes);
+        if self.expanded > allowed {
+            return Err(fatal(
+                loc,
+                self.current_path(),
+                format!(
+                    "aliases expand this document to more than {allowed} nodes (an alias bomb?)"
+                ),
+                Some("write the values out, or use fewer nested aliases"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn open_anchor(&mut self, anchor: usize) {
+        if anchor > 0 {
+            if self.anchors.len() <= anchor {
+                self.anchors.resize(anchor + 1, None);
+            }
+            if let Some(slot) = self.anchors.get_mut(anchor) {
+                *slot = None;
+            }
+        }
+    }
+
+    fn close_anchor(&mut self, anchor: usize, start: u64) {
+        if anchor > 0 {
+            if self.anchors.len() <= anchor {
+                self.anchors.resize(anchor + 1, None);
+            }
+            if let Some(slot) = self.anchors.get_mut(anchor) {
+                *slot = Some(self.expanded.saturating_sub(start));
+            }
+        }
+    }
+
+    fn push(&mut self, frame: Frame, loc: Loc) -> Result<(), IndexError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(fatal(
+                loc,
+                self.current_path(),
+                format!("the document nests deeper than {MAX_DEPTH} levels"),
+                Some("a scenario needs only a few levels of nesting; is this the right file?"),
+            ));
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn start_collection(
+        &mut self,
+        is_map: bool,
+        anchor: usize,
+        loc: Loc,
+    ) -> Result<(), IndexError> {
+        if self.stack.is_empty() {
+            self.root_content = true;
+        }
+        let start = self.expanded;
+        self.count(loc)?;
+        self.open_anchor(anchor);
+        let role = self.role(None, loc);
+        let frame = match &role {
+            Role::Key | Role::Ignored => Frame::KeyCollection { anchor, start, loc },
+            Role::Value(path, _) if is_map => Frame::Map {
+                path: path.clone(),
+                key: None,
+                keys: BTreeSet::new(),
+                anchor,
+                start,
+            },
+            Role::Value(path, _) => Frame::Seq {
+                path: path.clone(),
+                next: 0,
+                anchor,
+                start,
+            },
+        };
+        // A collection used as a key gives its parent map the key `?` when it closes
+        // (see `end_collection`); nothing inside it gets a path.
+        self.record(role, loc);
+        self.push(frame, loc)
+    }
+
+    fn end_collection(&mut self) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let (anchor, start, key_loc) = match frame {
+            Frame::Map { anchor, start, .. } | Frame::Seq { anchor, start, .. } => {
+                (anchor, start, None)
+            }
+            Frame::KeyCollection { anchor, start, loc } => (anchor, start, Some(loc)),
+        };
+        self.close_anchor(anchor, start);
+        if let (Some(loc), Some(Frame::Map { key, .. })) = (key_loc, self.stack.last_mut()) {
+            if key.is_none() {
+                *key = Some(("?".to_owned(), loc));
+            }
+        }
+    }
+
+    fn event(&mut self, event: &Event<'_>, span: &Span) -> Result<(), IndexError> {
+        let loc = Loc::of(span);
+        match event {
+            Event::DocumentStart(_) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    return Err(fatal(
+                        loc,
+                        "",
+                        "the file holds more than one YAML document",
+                        Some("a scenario is one document: remove the second `---`"),
+                    ));
+                }
+            }
+            Event::Scalar(text, _, anchor, _) => {
+                if self.stack.is_empty() {
+                    self.root_content =
+                        !matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL");
+                }
+                self.count(loc)?;
+                let role = self.role(Some(text), loc);
+                self.record(role, loc);
+                if *anchor > 0 {
+                    self.open_anchor(*anchor);
+                    self.close_anchor(*anchor, self.expanded.saturating_sub(1));
+                }
+            }
+            Event::Alias(anchor) => {
+                let size = match self.anchors.get(*anchor) {
+                    Some(Some(size)) => *size,
+                    _ => {
+                        return Err(fatal(
+                            loc,
+                            self.current_path(),
+                            "this alias refers to a node that contains it",
+                            Some("recursive structures cannot be a scenario"),
+                        ));
+                    }
+                };
+                self.nodes += 1;
+                self.expanded = self.expanded.saturating_add(size);
+                self.check_expansion(loc)?;
+                let role = self.role(Some("*alias"), loc);
+                self.record(role, loc);
+            }
+            Event::MappingStart(anchor, _) => self.start_collection(true, *anchor, loc)?,
+            Event::SequenceStart(anchor, _) => self.start_collection(false, *anchor, loc)?,
+            Event::MappingEnd | Event::SequenceEnd => self.end_collection(),
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
+        }
+        Ok(())
+    }
+}
+
+fn syntax(e: &ScanError) -> IndexError {
+    if e.info().contains("recursion limit exceeded") {
+        // saphyr's own guard on flow nesting (`[[[[…`), which it may hit while scanning
+        // ahead of the events that would reach ours.
+        return IndexError {
+            loc: Some(Loc {
+                line: e.marker().line(),
+                column: e.marker().col() + 1,
+            }),
+            path: String::new(),
+            message: format!("the document nests deeper than {MAX_DEPTH} levels"),
+            hint: Some(
+                "a scenario needs only a few levels of nesting; is this the right file?".into(),
+            ),
+        };
+    }
+    IndexError {
+        loc: Some(Loc {
+            line: e.marker().line(),
+            column: e.marker().col() + 1,
+        }),
+        path: String::new(),
+        message: format!("YAML syntax error: {}", e.info()),
+        hint: Some(
+            "check the indentation (spaces, not tabs), the brackets and the quoting around here"
+                .into(),
+        ),
+    }
+}
+
+/// Index `text`, or say why it cannot be read: a syntax error (fatal, one), limits passed
+/// (fatal, one), or duplicate keys (all of them). An empty document is not an error here;
+/// [`Index::is_empty`] tells.
+pub(crate) fn build(text: &str) -> Result<Index, Vec<IndexError>> {
+    let mut b = Builder {
+        index: Index::default(),
+        stack: Vec::new(),
+        duplicates: Vec::new(),
+        nodes: 0,
+        expanded: 0,
+        anchors: Vec::new(),
+        documents: 0,
+        root_content: false,
+    };
+    for item in Parser::new_from_str(text) {
+        match item {
+            Ok((event, span)) => b.event(&event, &span).map_err(|e| vec![e])?,
+            Err(e) => return Err(vec![syntax(&e)]),
+        }
+    }
+    b.index.empty = !b.root_content;
+    if b.duplicates.is_empty() {
+        Ok(b.index)
+    } else {
+        Err(b.duplicates)
+    }
+}
+
+impl Index {
+    /// Whether the document has no content at all (only comments or whitespace, or
+    /// an explicit null).
+    pub fn is_empty(&self) -> bool {
+        self.empty
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(index: &Index, path: &str) -> (usize, usize) {
+        let n = index.get(path).expect(path);
+        (n.value.line, n.value.column)
+    }
+
+    #[test]
+    fn paths_and_locations() {
+        let text = "a:\n  b: [1, 2]\n  c:\n    - x: 1\n      y: 2\n";
+        let ix = build(text).expect("valid");
+        assert_eq!(at(&ix, "a.b[1]"), (2, 10));
+        assert_eq!(at(&ix, "a.c[0].y"), (5, 10));
+        let n = ix.get("a.c[0].y").expect("y");
+        assert_eq!(n.key, Some(Loc { line: 5, column: 7 }));
+        assert_eq!(
+            ix.value_or_ancestor("a.c[0].z"),
+            Some(Loc { line: 4, column: 7 })
+        );
+        assert_eq!(
+            ix.key_or_ancestor("a.c[0].y"),
+            Some(Loc { line: 5, column: 7 })
+        );
+    }
+
+    #[test]
+    fn parent_paths() {
+        assert_eq!(parent("a.b[3]"), "a.b");
+        assert_eq!(parent("a.b"), "a");
+        assert_eq!(parent("a"), "");
+        assert_eq!(parent(""), "");
+    }
+
+    #[test]
+    fn duplicate_keys_are_all_reported() {
+        let errs = build("a: 1\nb: 2\na: 3\nb: 4\n").expect_err("dups");
+        assert_eq!(errs.len(), 2);
+        assert!(
+            errs[0]
+                .message
+                .contains("duplicate key `a` (first at line 1)")
+        );
+        assert_eq!(errs[1].loc, Some(Loc { line: 4, column: 1 }));
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let errs = build(&text).expect_err("bomb");
+        assert!(errs[0].message.contains("alias bomb"), "{errs:?}");
+    }
+
+    #[test]
+    fn modest_aliases_are_fine() {
+        let ix = build("base: &b {x: 1, y: 2}\nother: *b\n").expect("valid");
+        assert!(ix.get("other").is_some());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let flow = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+        let mut block = String::new();
+        for i in 0..200 {
+            block.push_str(&" ".repeat(i));
+            block.push_str("k:\n");
+        }
+        let mut dashes = String::new();
+        for i in 0..200 {
+            dashes.push_str(&" ".repeat(2 * i));
+            dashes.push_str("-\n");
+        }
+        for text in [flow, block, dashes] {
+            let errs = build(&text).expect_err("deep");
+            assert!(errs[0].message.contains("deeper than 64"), "{errs:?}");
+        }
+        let ok = format!("{}1{}", "[".repeat(60), "]".repeat(60));
+        assert!(build(&ok).is_ok());
+    }
+
+    #[test]
+    fn syntax_errors_have_locations() {
+        let errs = build("a: [1, 2\nb: 3\n").expect_err("syntax");
+        assert!(errs[0].message.starts_with("YAML syntax error"));
+        assert!(errs[0].loc.is_some());
+    }
+
+    #[test]
+    fn empty_documents() {
+        assert!(build("").expect("ok").is_empty());
+        assert!(build("# only a comment\n").expect("ok").is_empty());
+        assert!(build("~").expect("ok").is_empty());
+        assert!(!build("a: 1").expect("ok").is_empty());
+        assert!(!build("hello").expect("ok").is_empty());
+    }
+}

@@ -1,0 +1,644 @@
+//! The scenario file format, as `serde` types: what the YAML says, before validation.
+//!
+//! These types are kept apart from the domain model (they *call* the graph's builder, see
+//! `convert`). Every struct denies unknown keys. Kind-, law- and type-specific keys are
+//! flat optional fields checked afterwards, so that a misplaced key gets a message naming
+//! the kinds it belongs to, and every type error keeps its exact field path.
+//!
+//! The doc comments here are the descriptions of the JSON Schema (`delever schema`).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+/// A finite number: `.nan`, `.inf` and `-.inf` are refused where they are written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Num(pub f64);
+
+fn yaml_float(v: f64) -> &'static str {
+    if v.is_nan() {
+        ".nan"
+    } else if v > 0.0 {
+        ".inf"
+    } else {
+        "-.inf"
+    }
+}
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if v.is_finite() {
+            Ok(Num(v))
+        } else {
+            Err(de::Error::custom(format!(
+                "expected a finite number, found {}",
+                yaml_float(v)
+            )))
+        }
+    }
+}
+
+impl JsonSchema for Num {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "FiniteNumber".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "number", "description": "A finite number (no .nan or .inf)." })
+    }
+}
+
+/// A scenario: a network of assets, holders and lenders, the shocks that hit it, engine
+/// settings and (optionally) the results it is expected to give.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "delever scenario")]
+pub(crate) struct ScenarioSpec {
+    /// Scenario name; when loaded from a file it must equal the file's stem.
+    pub name: String,
+    /// What the scenario is about (non-empty).
+    pub description: String,
+    /// Date the figures refer to, ISO `YYYY-MM-DD`.
+    pub as_of: String,
+    /// Where the figures come from; `source:` fields elsewhere refer to these ids.
+    #[serde(default)]
+    pub sources: Vec<SourceSpec>,
+    /// Assumptions the scenario makes, in plain words.
+    #[serde(default)]
+    pub assumptions: Vec<String>,
+    /// Defaults for assets and holders that do not set their own.
+    pub defaults: Option<DefaultsSpec>,
+    /// Tradable assets (at least one).
+    #[serde(default)]
+    pub assets: Vec<AssetSpec>,
+    /// Holders of assets.
+    #[serde(default)]
+    pub holders: Vec<HolderSpec>,
+    /// Brokers and prime brokers that lend on margin.
+    #[serde(default)]
+    pub lenders: Vec<LenderSpec>,
+    /// Exogenous events applied before the cascade.
+    #[serde(default)]
+    pub shocks: Vec<ShockSpec>,
+    /// Engine settings; every key defaults.
+    pub engine: Option<EngineSpec>,
+    /// Expected results, checked by `delever check`.
+    pub expect: Option<ExpectSpec>,
+}
+
+/// A cited source.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourceSpec {
+    /// Id that `source:` fields refer to.
+    pub id: String,
+    /// Title of the publication.
+    pub title: String,
+    /// Where to find it.
+    pub url: Option<String>,
+    /// Publication date, ISO `YYYY-MM-DD`.
+    pub date: Option<String>,
+}
+
+/// Scenario-wide defaults.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DefaultsSpec {
+    /// Impact law of assets that give none (built in: square_root, y = 0.7).
+    pub impact: Option<ImpactSpec>,
+    /// Cure rate of margin holders that give none (built in: 0).
+    pub cure_rate: Option<Num>,
+}
+
+/// An impact law name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum LawName {
+    /// Δp/p = −per_usd · Q (Greenwood–Landier–Thesmar).
+    Linear,
+    /// p = p₀·exp(−alpha·x), x the fraction of shares outstanding sold.
+    Exponential,
+    /// Δp/p = −y · σ · √(Q / ADV).
+    SquareRoot,
+    /// Cont–Schaanning bounded impact with a floor price.
+    ContSchaanning,
+}
+
+impl LawName {
+    pub fn name(self) -> &'static str {
+        match self {
+            LawName::Linear => "linear",
+            LawName::Exponential => "exponential",
+            LawName::SquareRoot => "square_root",
+            LawName::ContSchaanning => "cont_schaanning",
+        }
+    }
+}
+
+/// How forced sales move an asset's price. Keys other than `law` belong to one law each.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImpactSpec {
+    /// The law.
+    pub law: LawName,
+    /// linear: price impact per dollar sold (GLT: 1e-13). Required for `linear`.
+    pub per_usd: Option<Num>,
+    /// exponential: α (default −ln 0.9 / 0.1 ≈ 1.0536: selling 10% of shares cuts 10%).
+    pub alpha: Option<Num>,
+    /// square_root: prefactor Y (default 0.7).
+    pub y: Option<Num>,
+    /// cont_schaanning: depth constant c (default 0.4).
+    pub c: Option<Num>,
+    /// cont_schaanning: liquidation horizon in days (default 20).
+    pub tau_days: Option<Num>,
+    /// cont_schaanning: floor as a fraction of the pre-impact price (default 0.5).
+    pub floor: Option<Num>,
+}
+
+/// A tradable asset.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AssetSpec {
+    /// Unique id (ticker).
+    pub id: String,
+    /// Pre-shock price, USD per share (> 0).
+    pub price: Num,
+    /// Shares outstanding (> 0).
+    pub shares_outstanding: Num,
+    /// Average daily volume, USD (≥ 0; > 0 for square_root and cont_schaanning). Default 0.
+    pub adv_usd: Option<Num>,
+    /// Daily return volatility, a fraction (e.g. 0.025). Default 0.
+    pub daily_vol: Option<Num>,
+    /// Market beta for `market` shocks. Default 1.
+    pub beta: Option<Num>,
+    /// Cash-flow duration in years for `discount_rate` shocks. Default 0.
+    pub duration: Option<Num>,
+    /// Tags that shocks select assets by.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Impact law (default: `defaults.impact`, else square_root y = 0.7).
+    pub impact: Option<ImpactSpec>,
+    /// Source id.
+    pub source: Option<String>,
+}
+
+/// A holder kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum KindName {
+    /// One retail margin account.
+    MarginAccount,
+    /// Many margin accounts with a loan-to-value distribution.
+    MarginCohort,
+    /// Explicit accounts from CSV files.
+    AccountBook,
+    /// A daily-rebalanced leveraged or inverse ETF.
+    LeveragedEtf,
+    /// A hedge fund on prime-broker margin.
+    LeveragedFund,
+    /// A bank of the textbook models.
+    Bank,
+    /// An unlevered fund facing redemptions.
+    Fund,
+}
+
+impl KindName {
+    pub fn name(self) -> &'static str {
+        match self {
+            KindName::MarginAccount => "margin_account",
+            KindName::MarginCohort => "margin_cohort",
+            KindName::AccountBook => "account_book",
+            KindName::LeveragedEtf => "leveraged_etf",
+            KindName::LeveragedFund => "leveraged_fund",
+            KindName::Bank => "bank",
+            KindName::Fund => "fund",
+        }
+    }
+}
+
+impl fmt::Display for KindName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a holder spreads a sale over its positions.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SaleOrderName {
+    /// The same fraction of every position.
+    ProRata,
+    /// Largest ADV first.
+    MostLiquidFirst,
+}
+
+/// How a deleveraging holder uses its cash.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum CashUseName {
+    /// Pay down liabilities with cash before selling.
+    First,
+    /// Cash is reduced pro rata with the positions (GLT).
+    ProRata,
+    /// Keep cash; sell for every need.
+    Never,
+}
+
+/// A holder of assets. Keys marked with kinds belong to those kinds only.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HolderSpec {
+    /// Unique id.
+    pub id: String,
+    /// Kind of holder.
+    pub kind: KindName,
+    /// Cash, USD (default 0).
+    pub cash: Option<Num>,
+    /// Illiquid assets at book value, USD (default 0).
+    pub other_assets: Option<Num>,
+    /// Other liabilities (deposits, bonds), USD (default 0).
+    pub other_liabilities: Option<Num>,
+    /// Default pro_rata.
+    pub sale_order: Option<SaleOrderName>,
+    /// Default first.
+    pub cash_use: Option<CashUseName>,
+    /// The holder starts with equity ≤ 0 on purpose (default false).
+    pub starts_insolvent: Option<bool>,
+    /// Free-form tags.
+    pub tags: Option<Vec<String>>,
+    /// Source id.
+    pub source: Option<String>,
+    /// Positions (not for leveraged_etf or account_book).
+    pub holdings: Option<Vec<HoldingSpec>>,
+    /// Margin loan (not for leveraged_etf).
+    pub margin: Option<MarginSpec>,
+    /// Interbank obligations of this holder.
+    pub owes: Option<Vec<OweSpec>>,
+    /// margin_account, margin_cohort, account_book: share of calls met with cash, [0, 1].
+    pub cure_rate: Option<Num>,
+    /// margin_cohort (required): number of accounts the cohort stands for.
+    pub accounts: Option<u64>,
+    /// margin_cohort (required): loan-to-value buckets; shares sum to 1.
+    pub ltv_buckets: Option<Vec<BucketSpec>>,
+    /// account_book (required): CSV `account,cash,loan`, relative to the scenario file.
+    pub accounts_csv: Option<String>,
+    /// account_book (required): CSV `account,asset,shares`, grouped by account in
+    /// `accounts_csv` order.
+    pub holdings_csv: Option<String>,
+    /// leveraged_etf (required): leverage multiple (3, 2, -1, -3, …).
+    pub multiple: Option<Num>,
+    /// leveraged_etf (required): net asset value at the reference close, USD.
+    pub nav: Option<Num>,
+    /// leveraged_etf (required): asset id → weight; weights sum to 1.
+    pub basket: Option<BTreeMap<String, Num>>,
+    /// bank, leveraged_fund (required): deleveraging rule.
+    pub rule: Option<RuleSpec>,
+    /// fund: outflow per unit of relative NAV loss (default 0).
+    pub redemption_beta: Option<Num>,
+}
+
+/// One position: exactly one of `shares` and `usd`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HoldingSpec {
+    /// Asset id.
+    pub asset: String,
+    /// Number of shares (≥ 0).
+    pub shares: Option<Num>,
+    /// Position value in USD at the asset's price (≥ 0).
+    pub usd: Option<Num>,
+}
+
+/// A margin loan from a lender.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MarginSpec {
+    /// Lender id.
+    pub lender: String,
+    /// Loan (debit balance), USD. Required, except for margin_cohort and account_book,
+    /// whose loan is derived.
+    pub loan: Option<Num>,
+    /// Maintenance margin, a fraction in (0, 1].
+    pub maintenance: Num,
+    /// Equity fraction a called account is restored to, in [maintenance, 1] (default:
+    /// maintenance).
+    pub reset: Option<Num>,
+}
+
+/// An interbank obligation.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OweSpec {
+    /// Holder or lender id owed.
+    pub creditor: String,
+    /// Face value, USD (≥ 0).
+    pub amount: Num,
+}
+
+/// A loan-to-value bucket of a cohort.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BucketSpec {
+    /// Loan-to-value at pre-shock prices, in [0, 1).
+    pub ltv: Num,
+    /// Share of the cohort's accounts, in [0, 1]; shares sum to 1.
+    pub share: Num,
+}
+
+/// A rule name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RuleName {
+    /// Keep assets/equity at `target` (GLT).
+    LeverageTarget,
+    /// Nothing until leverage > `max`, then back to `target` (Cont–Schaanning).
+    Threshold,
+    /// Passive until insolvent, then sell everything (Caccioli et al.).
+    FailLiquidate,
+    /// Keep equity/assets ≥ `min_ratio` (Cifuentes–Shin–Ferrucci).
+    CapitalRatio,
+    /// Never sells unless insolvent.
+    Passive,
+}
+
+impl RuleName {
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleName::LeverageTarget => "leverage_target",
+            RuleName::Threshold => "threshold",
+            RuleName::FailLiquidate => "fail_liquidate",
+            RuleName::CapitalRatio => "capital_ratio",
+            RuleName::Passive => "passive",
+        }
+    }
+}
+
+/// A balance-sheet rule. Keys other than `type` belong to one rule type each.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RuleSpec {
+    /// The rule.
+    #[serde(rename = "type")]
+    pub kind: RuleName,
+    /// leverage_target (required), threshold (default 0.95 × max): target assets/equity.
+    pub target: Option<Num>,
+    /// leverage_target: also buy back after gains (default false).
+    pub symmetric: Option<bool>,
+    /// threshold (required): leverage that triggers selling.
+    pub max: Option<Num>,
+    /// capital_ratio (required): minimum equity/assets, in (0, 1).
+    pub min_ratio: Option<Num>,
+}
+
+/// A lender.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LenderSpec {
+    /// Unique id.
+    pub id: String,
+    /// Capital that absorbs borrower shortfalls, USD (> 0).
+    pub capital: Num,
+    /// Other liabilities, USD (default 0).
+    pub other_liabilities: Option<Num>,
+    /// Margin tightening after losses.
+    pub tighten: Option<TightenSpec>,
+    /// Interbank obligations of this lender.
+    pub owes: Option<Vec<OweSpec>>,
+    /// Source id.
+    pub source: Option<String>,
+}
+
+/// When and by how much a lender tightens margin.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TightenSpec {
+    /// Losses as a fraction of capital past which the lender tightens (≥ 0).
+    pub trigger: Num,
+    /// Rise in maintenance and reset margin, in [0, 1].
+    pub by: Num,
+}
+
+/// A shock type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ShockName {
+    /// One asset moves by `return`.
+    Asset,
+    /// Every asset with `tag` moves by `return`.
+    Tag,
+    /// Beta-scaled market move, optionally only assets with `tag`.
+    Market,
+    /// Discount-rate rise `delta`: price move −duration·delta, optionally only `tag`.
+    DiscountRate,
+    /// `usd` of `asset` the market must absorb.
+    ExogenousSale,
+    /// Maintenance margin up by `by` at `lender` (all lenders if omitted).
+    MarginTightening,
+    /// Investors withdraw `fraction` of `holder`'s NAV.
+    Redemption,
+}
+
+impl ShockName {
+    pub fn name(self) -> &'static str {
+        match self {
+            ShockName::Asset => "asset",
+            ShockName::Tag => "tag",
+            ShockName::Market => "market",
+            ShockName::DiscountRate => "discount_rate",
+            ShockName::ExogenousSale => "exogenous_sale",
+            ShockName::MarginTightening => "margin_tightening",
+            ShockName::Redemption => "redemption",
+        }
+    }
+}
+
+/// An exogenous event. Keys other than `type` and `source` belong to some types only.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ShockSpec {
+    /// The type of shock.
+    #[serde(rename = "type")]
+    pub kind: ShockName,
+    /// asset, exogenous_sale: asset id.
+    pub asset: Option<String>,
+    /// tag (required), market, discount_rate (optional): asset tag.
+    pub tag: Option<String>,
+    /// asset, tag, market: return, a fraction (-0.10 = a 10% fall), ≥ -1.
+    #[serde(rename = "return")]
+    pub ret: Option<Num>,
+    /// discount_rate: change in the discount rate (0.01 = +100 bp).
+    pub delta: Option<Num>,
+    /// exogenous_sale: USD sold at the pre-shock price (≥ 0).
+    pub usd: Option<Num>,
+    /// margin_tightening: lender id (omit for all lenders).
+    pub lender: Option<String>,
+    /// margin_tightening: rise in maintenance margin, in [0, 1].
+    pub by: Option<Num>,
+    /// redemption: fund or ETF id.
+    pub holder: Option<String>,
+    /// redemption: fraction of NAV withdrawn, in [0, 1].
+    pub fraction: Option<Num>,
+    /// Source id.
+    pub source: Option<String>,
+}
+
+/// Engine settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EngineSpec {
+    /// Most rounds before giving up (≥ 1; default 1000).
+    pub max_rounds: Option<u32>,
+    /// Relative price change below which the iteration has converged (> 0; default 1e-10).
+    pub tolerance: Option<Num>,
+    /// Weight on the new iterate, in (0, 1] (default 1).
+    pub damping: Option<Num>,
+    /// Also compute the least fixed point (default true).
+    pub least_fixed_point: Option<bool>,
+}
+
+/// How a run may stop.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum TerminationName {
+    /// No price moved by more than the tolerance.
+    Converged,
+    /// The round limit was reached.
+    MaxRounds,
+}
+
+/// A holder's final status.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum StatusName {
+    /// Did not trade.
+    Unaffected,
+    /// Sold under its rule.
+    Sold,
+    /// Bought.
+    Bought,
+    /// Received a margin call.
+    MarginCall,
+    /// Sold everything, equity still positive.
+    Liquidated,
+    /// Equity ≤ 0 at the end.
+    Defaulted,
+}
+
+/// One status or a list of accepted statuses.
+#[derive(Debug)]
+pub(crate) struct Statuses(pub Vec<StatusName>);
+
+impl<'de> Deserialize<'de> for Statuses {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Statuses;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a status or a list of statuses")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Statuses, E> {
+                let one = StatusName::deserialize(de::value::StrDeserializer::<E>::new(s))?;
+                Ok(Statuses(vec![one]))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Statuses, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<StatusName>()? {
+                    out.push(s);
+                }
+                Ok(Statuses(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Statuses {
+    fn schema_name() -> Cow<'static, str> {
+        "Statuses".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let one = generator.subschema_for::<StatusName>();
+        json_schema!({
+            "description": "A status, or a list of statuses any of which is accepted.",
+            "anyOf": [one, { "type": "array", "items": one, "minItems": 1 }]
+        })
+    }
+}
+
+/// A bound on a number: `{min, max}` (either or both), `{approx, rel_tol?, abs_tol?}` or
+/// `{equals}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BoundSpec {
+    /// Lowest accepted value.
+    pub min: Option<Num>,
+    /// Highest accepted value.
+    pub max: Option<Num>,
+    /// Expected value, within `rel_tol` (default 1e-6) or `abs_tol` (default 0).
+    pub approx: Option<Num>,
+    /// Relative tolerance of `approx` (≥ 0).
+    pub rel_tol: Option<Num>,
+    /// Absolute tolerance of `approx` (≥ 0).
+    pub abs_tol: Option<Num>,
+    /// Exact expected value.
+    pub equals: Option<Num>,
+}
+
+/// Expected results of a run.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExpectSpec {
+    /// How the run must stop.
+    pub termination: Option<TerminationName>,
+    /// Bounds on the report's totals.
+    pub totals: Option<TotalsExpectSpec>,
+    /// Bounds per asset id.
+    pub assets: Option<BTreeMap<String, AssetExpectSpec>>,
+    /// Bounds per holder id.
+    pub holders: Option<BTreeMap<String, HolderExpectSpec>>,
+}
+
+/// Bounds on the report's `totals` (same keys).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TotalsExpectSpec {
+    pub initial_loss_usd: Option<BoundSpec>,
+    pub total_loss_usd: Option<BoundSpec>,
+    pub amplification: Option<BoundSpec>,
+    pub forced_sales_usd: Option<BoundSpec>,
+    pub exogenous_sales_usd: Option<BoundSpec>,
+    pub defaults: Option<BoundSpec>,
+    pub margin_calls: Option<BoundSpec>,
+    pub lender_losses_usd: Option<BoundSpec>,
+    pub cash_cures_usd: Option<BoundSpec>,
+}
+
+/// Bounds on one asset's report row (same keys).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AssetExpectSpec {
+    pub price_shocked: Option<BoundSpec>,
+    pub price_after: Option<BoundSpec>,
+    pub drawdown: Option<BoundSpec>,
+    pub forced_sales_shares: Option<BoundSpec>,
+    pub forced_sales_usd: Option<BoundSpec>,
+}
+
+/// Expectations on one holder's report row (same keys).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HolderExpectSpec {
+    /// Accepted final status(es).
+    pub status: Option<Statuses>,
+    pub equity_before: Option<BoundSpec>,
+    pub equity_after: Option<BoundSpec>,
+    pub sales_usd: Option<BoundSpec>,
+    pub lender_loss_usd: Option<BoundSpec>,
+}
