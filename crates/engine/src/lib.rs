@@ -4,14 +4,160 @@
 //! [`EngineConfig`], [`run`] applies the shocks, then iterates forced sales and price impact
 //! to a fixed point and returns an [`Outcome`]: final prices, who sold what, who was called
 //! or defaulted, lender losses, the round-by-round trace and how the iteration stopped.
+//! [`run_with_observer`] does the same and hands every finished round to an [`Observer`]
+//! (any `FnMut(&RoundTrace)` closure is one) for progress bars and tracing;
+//! [`run_detailed`] also returns the [`Ledger`] of shares and proceeds per holder.
 //!
-//! The maths, rule by rule with sources, is in `docs/model.md`.
+//! How it works, one concept per module:
+//!
+//! - `compile`: the network, once, into flat columns (explicit holdings in a small CSR per
+//!   holder; account books *borrowed*, never copied);
+//! - `shocks`: shocked prices, exogenous sales, margin tightening, redemptions;
+//! - `impact`: the price impact laws `g` ([`impact::Law`]);
+//! - `rules`: one module per holder rule — cumulative shares sold as a function of prices;
+//! - `clearing`: Eisenberg–Noe clearing of interbank claims, lender losses;
+//! - `round`: one evaluation of the whole system at a price vector;
+//! - `fixpoint`: the loop `p ← p_s ⊙ g(S(p) + X)` to the greatest (and optionally least)
+//!   fixed point, with its termination reason;
+//! - [`glt`]: the Greenwood–Landier–Thesmar closed form, for checks and teaching;
+//! - [`synth`]: deterministic synthetic books for benches and tests.
+//!
+//! A run is deterministic: parallel work is split in fixed chunks and reduced in chunk
+//! order, so the outcome is bit-identical on any number of threads. The library never
+//! panics on a network its builder accepted; bad shocks and settings are an
+//! [`EngineError`]. The maths, rule by rule with sources, is in `docs/model.md`.
 
+mod assemble;
+mod clearing;
+mod compile;
+mod error;
+mod fixpoint;
+pub mod glt;
+pub mod impact;
+mod ledger;
+mod observer;
 mod outcome;
+mod round;
+mod rules;
+mod shocks;
 mod spec;
+pub mod synth;
 
+pub use error::EngineError;
+pub use ledger::{HolderLedger, Ledger, PositionLedger};
+pub use observer::{Observer, Silent};
 pub use outcome::{
     AssetOutcome, HolderOutcome, LeastFixedPoint, LenderOutcome, Outcome, RoundTrace, Status,
     Termination, Totals,
 };
+pub use rules::book::{CHUNK_ROWS, plain_value};
+pub use shocks::PRICE_FLOOR;
 pub use spec::{EngineConfig, Shock};
+
+use delever_graph::Network;
+
+use crate::compile::Compiled;
+use crate::fixpoint::{Direction, Iterator};
+use crate::round::{Workspace, evaluate};
+
+/// Run the cascade to its fixed point.
+///
+/// ```
+/// use delever_engine::{EngineConfig, Shock, run};
+/// use delever_graph::AssetIx;
+/// let net = delever_engine::synth::textbook_margin(0.25).expect("valid network");
+/// let shock = [Shock::AssetReturn { asset: AssetIx(0), ret: -0.40 }];
+/// let out = run(&net, &shock, &EngineConfig::default()).expect("valid shocks");
+/// assert!(out.totals.margin_calls > 0);
+/// ```
+pub fn run(net: &Network, shocks: &[Shock], cfg: &EngineConfig) -> Result<Outcome, EngineError> {
+    run_with_observer(net, shocks, cfg, &mut Silent)
+}
+
+/// [`run`], calling `observer` after every round.
+pub fn run_with_observer(
+    net: &Network,
+    shocks: &[Shock],
+    cfg: &EngineConfig,
+    observer: &mut dyn Observer,
+) -> Result<Outcome, EngineError> {
+    run_detailed(net, shocks, cfg, observer).map(|(o, _)| o)
+}
+
+/// [`run_with_observer`], also returning the [`Ledger`] of shares and proceeds.
+pub fn run_detailed(
+    net: &Network,
+    shocks: &[Shock],
+    cfg: &EngineConfig,
+    observer: &mut dyn Observer,
+) -> Result<(Outcome, Ledger), EngineError> {
+    shocks::check_config(cfg)?;
+    let shocked = shocks::apply(net, shocks)?;
+    let span = tracing::info_span!(
+        "engine",
+        holders = net.holders().len(),
+        assets = net.assets().len()
+    );
+    let _enter = span.enter();
+    let c = Compiled::new(net);
+    let mut ws = Workspace::default();
+    let no_tightening = vec![false; c.lenders.len()];
+    let zeros = vec![0.0; c.units.len()];
+    // Starting equity (a fund's NAV0): the balance sheets at pre-shock prices.
+    let before = evaluate(&c, &shocked, &zeros, &c.p0, &no_tightening, false, &mut ws);
+    let equity0 = before.equity.clone();
+    let mut gross = vec![0.0; c.n_assets];
+    for u in &c.units {
+        for (&a, s) in u.assets.iter().zip(&u.shares) {
+            gross[a as usize] += s.abs();
+        }
+    }
+    let it = Iterator {
+        c: &c,
+        s: &shocked,
+        equity0: &equity0,
+        cfg,
+        gross: &gross,
+    };
+    let main = it.run(
+        shocked.price.clone(),
+        Direction::Greatest,
+        &mut ws,
+        observer,
+    );
+    let end = evaluate(
+        &c,
+        &shocked,
+        &equity0,
+        &main.prices,
+        &main.last.tightened,
+        true,
+        &mut ws,
+    );
+    let least = cfg.least_fixed_point.then(|| {
+        let run = it.run(it.floor(), Direction::Least, &mut ws, observer);
+        let gap = main
+            .prices
+            .iter()
+            .zip(&run.prices)
+            .map(|(a, b)| (a - b).abs() / a.max(*b))
+            .fold(0.0, f64::max);
+        let differs = gap > equilibrium_tolerance(cfg);
+        (run, differs)
+    });
+    Ok(assemble::assemble(assemble::Parts {
+        c: &c,
+        s: &shocked,
+        before: &before,
+        main,
+        end: &end,
+        least,
+    }))
+}
+
+/// Two fixed points count as different when some price differs by more than this
+/// (relative): far above the iterations' own stopping error, which is of the order of the
+/// tolerance.
+fn equilibrium_tolerance(cfg: &EngineConfig) -> f64 {
+    (cfg.tolerance * 1e4).max(1e-9)
+}

@@ -1,0 +1,167 @@
+//! Turn the iterations' end states into an [`Outcome`] (and a [`Ledger`]).
+
+use delever_graph::{AssetIx, HolderIx, LenderIx};
+
+use crate::compile::Compiled;
+use crate::fixpoint::{Run, lender_defaults};
+use crate::ledger::{HolderLedger, Ledger, PositionLedger};
+use crate::outcome::{
+    AssetOutcome, HolderOutcome, LeastFixedPoint, LenderOutcome, Outcome, Totals,
+};
+use crate::round::Eval;
+use crate::shocks::Shocked;
+
+/// Loss of all starting positions at `p`, USD.
+pub(crate) fn loss_at(c: &Compiled<'_>, p: &[f64]) -> f64 {
+    c.units
+        .iter()
+        .flat_map(|u| u.assets.iter().zip(&u.shares))
+        .map(|(&a, s)| s * (c.p0[a as usize] - p[a as usize]))
+        .sum()
+}
+
+pub(crate) struct Parts<'x> {
+    pub c: &'x Compiled<'x>,
+    pub s: &'x Shocked,
+    pub before: &'x Eval,
+    pub main: Run,
+    /// Valuation at the final prices.
+    pub end: &'x Eval,
+    pub least: Option<(Run, bool)>,
+}
+
+// Fills every field of the outcome in one place, in the order the types declare them.
+#[allow(clippy::too_many_lines)]
+pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
+    let Parts {
+        c,
+        s,
+        before,
+        main,
+        end,
+        least,
+    } = x;
+    let p = &main.prices;
+    let dec = &main.last;
+    let nh = c.units.len();
+
+    let assets = (0..c.n_assets)
+        .map(|k| AssetOutcome {
+            asset: AssetIx(k as u32),
+            price_before: c.p0[k],
+            price_shocked: s.price[k],
+            price_after: p[k],
+            drawdown: p[k] / c.p0[k] - 1.0,
+            forced_sales_shares: dec.total[k],
+            forced_sales_usd: dec.total[k] * p[k],
+        })
+        .collect::<Vec<_>>();
+
+    let mut holders = Vec::with_capacity(nh);
+    let mut ledgers = Vec::with_capacity(nh);
+    for (i, u) in c.units.iter().enumerate() {
+        let d = &dec.decisions[i];
+        let sold = &dec.sold[i];
+        let proceeds: f64 = u
+            .assets
+            .iter()
+            .zip(sold)
+            .map(|(&a, x)| x * p[a as usize])
+            .sum();
+        let unpaid = (u.owed - end.cleared.paid[i]).max(0.0);
+        holders.push(HolderOutcome {
+            holder: HolderIx(i as u32),
+            kind: u.kind,
+            equity_before: before.equity[i],
+            equity_shocked: main.first.equity[i],
+            equity_after: end.equity[i],
+            sales_usd: proceeds,
+            status: d.status,
+            lender_loss_usd: end.cleared.shortfall[i] + unpaid,
+            margin_calls: d.calls,
+            defaults: d.defaults,
+            cash_cure_usd: d.cure_usd,
+        });
+        ledgers.push(HolderLedger {
+            holder: HolderIx(i as u32),
+            positions: u
+                .assets
+                .iter()
+                .zip(&u.shares)
+                .zip(sold)
+                .map(|((&a, &h), &x)| PositionLedger {
+                    asset: AssetIx(a),
+                    initial_shares: h,
+                    sold_shares: x,
+                    kept_shares: h - x,
+                })
+                .collect(),
+            proceeds_usd: proceeds,
+            sale_decided_usd: d.sale_usd,
+            debt_repaid_usd: d.repaid_usd,
+            paid_out_usd: d.paid_out_usd,
+            cash_kept_usd: d.sale_usd - d.repaid_usd - d.paid_out_usd,
+        });
+    }
+
+    let lenders: Vec<LenderOutcome> = c
+        .lenders
+        .iter()
+        .enumerate()
+        .map(|(l, x)| {
+            let b = end.cleared.borrower_losses[l];
+            let ib = end.cleared.interbank_losses[nh + l];
+            LenderOutcome {
+                lender: LenderIx(l as u32),
+                capital: x.capital,
+                borrower_losses_usd: b,
+                interbank_losses_usd: ib,
+                tightened: end.tightened[l],
+                defaulted: b + ib > x.capital,
+            }
+        })
+        .collect();
+
+    let initial = loss_at(c, &s.price);
+    let total_loss = loss_at(c, p);
+    let totals = Totals {
+        initial_loss_usd: initial,
+        total_loss_usd: total_loss,
+        amplification: if initial == 0.0 {
+            1.0
+        } else {
+            total_loss / initial
+        },
+        forced_sales_usd: assets.iter().map(|a| a.forced_sales_usd).sum(),
+        exogenous_sales_usd: s.exo_shares.iter().zip(p).map(|(x, p)| x * p).sum(),
+        defaults: dec.holder_defaults() + lender_defaults(c, end),
+        margin_calls: dec.calls(),
+        lender_losses_usd: lenders
+            .iter()
+            .map(|l| l.borrower_losses_usd + l.interbank_losses_usd)
+            .sum(),
+        cash_cures_usd: dec.decisions.iter().map(|d| d.cure_usd).sum(),
+    };
+
+    let least = least.map(|(run, differs)| LeastFixedPoint {
+        rounds: run.rounds,
+        termination: run.termination,
+        total_loss_usd: loss_at(c, &run.prices),
+        prices: run.prices,
+        differs,
+    });
+    (
+        Outcome {
+            termination: main.termination,
+            rounds: main.rounds,
+            residual: main.residual,
+            totals,
+            assets,
+            holders,
+            lenders,
+            trace: main.trace,
+            least,
+        },
+        Ledger { holders: ledgers },
+    )
+}

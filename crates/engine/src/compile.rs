@@ -1,0 +1,361 @@
+//! Compile a [`Network`] once into flat columns the rounds stream over.
+//!
+//! Explicit holdings are copied into one small CSR per holder (they are few). An
+//! [`AccountBook`]'s arrays are *borrowed*: ten million accounts are never copied.
+
+use delever_graph::{
+    AccountBook, BalanceSheetRule, CashUse, HolderKind, KindTag, Network, NodeRef, SaleOrder,
+};
+
+use crate::impact::Law;
+
+/// A book's rows, borrowed from the network.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BookView<'a> {
+    pub cash: &'a [f64],
+    pub loan: &'a [f64],
+    pub row_ptr: &'a [u64],
+    pub assets: &'a [delever_graph::AssetIx],
+    pub shares: &'a [f64],
+}
+
+impl<'a> BookView<'a> {
+    fn new(b: &'a AccountBook) -> Self {
+        BookView {
+            cash: &b.cash,
+            loan: &b.loan,
+            row_ptr: &b.row_ptr,
+            assets: &b.assets,
+            shares: &b.shares,
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.cash.len()
+    }
+}
+
+/// One loan-to-value bucket of a cohort, as a representative account.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bucket {
+    /// Share of the cohort's holdings, cash and accounts.
+    pub share: f64,
+    /// Its loan: `ltv · share · V0`.
+    pub loan: f64,
+    /// Accounts it stands for (largest-remainder rounding of `share · accounts`).
+    pub accounts: u64,
+}
+
+/// The per-kind part of a compiled holder.
+#[derive(Debug, Clone)]
+pub(crate) enum Rule<'a> {
+    Account {
+        cure: f64,
+    },
+    Cohort {
+        cure: f64,
+        buckets: Vec<Bucket>,
+    },
+    Book {
+        cure: f64,
+        book: BookView<'a>,
+        cash_total: f64,
+        loan_total: f64,
+    },
+    Etf {
+        multiple: f64,
+        nav0: f64,
+        /// Basket weights, aligned with the unit's positions.
+        weights: Vec<f64>,
+    },
+    BalanceSheet {
+        rule: BalanceSheetRule,
+    },
+    Fund {
+        beta: f64,
+    },
+}
+
+/// A margin link, compiled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Margin {
+    pub lender: usize,
+    pub loan: f64,
+    pub maintenance: f64,
+    pub reset: f64,
+}
+
+/// One holder, compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct Unit<'a> {
+    pub kind: KindTag,
+    pub rule: Rule<'a>,
+    /// Assets of the positions (for a book: every asset, dense).
+    pub assets: Vec<u32>,
+    /// Starting shares per position (books: the book's total per asset; ETFs: the
+    /// synthetic exposure `L·NAV0·w / p0`, negative for inverse funds).
+    pub shares: Vec<f64>,
+    /// Positions in most-liquid-first order, when the holder sells that way.
+    pub liquidity: Option<Vec<u32>>,
+    pub cash: f64,
+    pub other_assets: f64,
+    pub other_liabilities: f64,
+    pub margin: Option<Margin>,
+    pub sale_order: SaleOrder,
+    pub cash_use: CashUse,
+    /// Interbank obligations at face value.
+    pub owed: f64,
+}
+
+/// A lender, compiled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LenderC {
+    pub capital: f64,
+    pub trigger: Option<f64>,
+    pub tighten_by: f64,
+    pub other_liabilities: f64,
+    pub owed: f64,
+}
+
+/// An interbank claim between clearing nodes (holders `0..H`, then lenders `H..H+L`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClaimC {
+    pub debtor: usize,
+    pub creditor: usize,
+    pub amount: f64,
+}
+
+/// The whole network, compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct Compiled<'a> {
+    pub n_assets: usize,
+    pub p0: Vec<f64>,
+    pub laws: Vec<Law>,
+    /// Rank of each asset in most-liquid-first order (0 = largest ADV; ties by index).
+    pub rank: Vec<u32>,
+    pub units: Vec<Unit<'a>>,
+    pub lenders: Vec<LenderC>,
+    pub claims: Vec<ClaimC>,
+    /// Whether some rule can buy (symmetric leverage targeting, ETFs): damping applies.
+    pub can_buy: bool,
+}
+
+fn node(net: &Network, n: NodeRef) -> usize {
+    match n {
+        NodeRef::Holder(h) => h.get(),
+        NodeRef::Lender(l) => net.holders().len() + l.get(),
+        // The builder only accepts holders and lenders as claim parties.
+        NodeRef::Asset(_) => usize::MAX,
+    }
+}
+
+/// Split `total` accounts over `shares` so the counts add up exactly (largest remainder;
+/// ties go to the earlier bucket).
+pub(crate) fn apportion(total: u64, shares: &[f64]) -> Vec<u64> {
+    let sum: f64 = shares.iter().sum();
+    if shares.is_empty() || sum <= 0.0 {
+        return vec![0; shares.len()];
+    }
+    let exact: Vec<f64> = shares.iter().map(|s| s / sum * total as f64).collect();
+    let mut counts: Vec<u64> = exact.iter().map(|x| x.floor() as u64).collect();
+    let assigned: u64 = counts.iter().sum();
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (ra, rb) = (exact[a] - exact[a].floor(), exact[b] - exact[b].floor());
+        rb.total_cmp(&ra).then(a.cmp(&b))
+    });
+    for &i in order
+        .iter()
+        .cycle()
+        .take(total.saturating_sub(assigned) as usize)
+    {
+        counts[i] += 1;
+    }
+    counts
+}
+
+impl<'a> Compiled<'a> {
+    // One arm per holder kind; splitting it would scatter the kinds' compilation.
+    #[allow(clippy::too_many_lines)]
+    pub fn new(net: &'a Network) -> Self {
+        let assets = net.assets();
+        let n_assets = assets.len();
+        let p0: Vec<f64> = assets.iter().map(|a| a.price).collect();
+        let laws = assets.iter().map(Law::compile).collect();
+        let mut by_liquidity: Vec<usize> = (0..n_assets).collect();
+        by_liquidity.sort_by(|&a, &b| {
+            assets[b]
+                .adv_usd
+                .total_cmp(&assets[a].adv_usd)
+                .then(a.cmp(&b))
+        });
+        let mut rank = vec![0u32; n_assets];
+        for (r, &a) in by_liquidity.iter().enumerate() {
+            rank[a] = r as u32;
+        }
+        let n_holders = net.holders().len();
+        let mut owed = vec![0.0; n_holders + net.lenders().len()];
+        let claims: Vec<ClaimC> = net
+            .claims()
+            .iter()
+            .map(|c| ClaimC {
+                debtor: node(net, c.debtor),
+                creditor: node(net, c.creditor),
+                amount: c.amount,
+            })
+            .filter(|c| c.debtor < owed.len() && c.creditor < owed.len())
+            .collect();
+        for c in &claims {
+            owed[c.debtor] += c.amount;
+        }
+        let mut can_buy = false;
+        let mut units = Vec::with_capacity(n_holders);
+        for (i, h) in net.holders().iter().enumerate() {
+            let hx = delever_graph::HolderIx(i as u32);
+            let margin = net.margin(hx).map(|m| Margin {
+                lender: m.lender.get(),
+                loan: m.terms.loan,
+                maintenance: m.terms.maintenance,
+                reset: m.terms.reset,
+            });
+            let (mut pos_assets, mut pos_shares): (Vec<u32>, Vec<f64>) =
+                net.holdings(hx).map(|(a, s)| (a.0, s)).unzip();
+            let rule = match &h.kind {
+                HolderKind::MarginAccount { cure_rate } => Rule::Account { cure: *cure_rate },
+                HolderKind::MarginCohort {
+                    accounts,
+                    buckets,
+                    cure_rate,
+                } => {
+                    let v0: f64 = pos_assets
+                        .iter()
+                        .zip(&pos_shares)
+                        .map(|(&a, s)| s * p0[a as usize])
+                        .sum();
+                    let shares: Vec<f64> = buckets.iter().map(|b| b.share).collect();
+                    let counts = apportion(*accounts, &shares);
+                    Rule::Cohort {
+                        cure: *cure_rate,
+                        buckets: buckets
+                            .iter()
+                            .zip(counts)
+                            .map(|(b, n)| Bucket {
+                                share: b.share,
+                                loan: b.ltv * b.share * v0,
+                                accounts: n,
+                            })
+                            .collect(),
+                    }
+                }
+                HolderKind::AccountBook { book, cure_rate } => {
+                    // Per-asset totals of the book, for valuation and loss accounting.
+                    let mut totals = vec![0.0; n_assets];
+                    for (a, s) in book.assets.iter().zip(&book.shares) {
+                        if let Some(t) = totals.get_mut(a.get()) {
+                            *t += s;
+                        }
+                    }
+                    pos_assets = (0..n_assets as u32).collect();
+                    pos_shares = totals;
+                    Rule::Book {
+                        cure: *cure_rate,
+                        book: BookView::new(book),
+                        cash_total: book.cash.iter().sum(),
+                        loan_total: book.loan.iter().sum(),
+                    }
+                }
+                HolderKind::LeveragedEtf { multiple, nav, .. } => {
+                    let basket = net.basket(hx);
+                    pos_assets = basket.iter().map(|(a, _)| a.0).collect();
+                    pos_shares = basket
+                        .iter()
+                        .map(|(a, w)| multiple * nav * w / p0[a.get()])
+                        .collect();
+                    can_buy = true;
+                    Rule::Etf {
+                        multiple: *multiple,
+                        nav0: *nav,
+                        weights: basket.iter().map(|(_, w)| *w).collect(),
+                    }
+                }
+                HolderKind::LeveragedFund { rule } | HolderKind::Bank { rule } => {
+                    if matches!(
+                        rule,
+                        BalanceSheetRule::LeverageTarget {
+                            symmetric: true,
+                            ..
+                        }
+                    ) {
+                        can_buy = true;
+                    }
+                    Rule::BalanceSheet { rule: *rule }
+                }
+                HolderKind::Fund { redemption_beta } => Rule::Fund {
+                    beta: *redemption_beta,
+                },
+            };
+            let liquidity = (h.sale_order == SaleOrder::MostLiquidFirst).then(|| {
+                let mut ord: Vec<u32> = (0..pos_assets.len() as u32).collect();
+                ord.sort_by_key(|&k| rank[pos_assets[k as usize] as usize]);
+                ord
+            });
+            units.push(Unit {
+                kind: h.kind.tag(),
+                rule,
+                assets: pos_assets,
+                shares: pos_shares,
+                liquidity,
+                cash: h.cash,
+                other_assets: h.other_assets,
+                other_liabilities: h.other_liabilities,
+                margin,
+                sale_order: h.sale_order,
+                cash_use: h.cash_use,
+                owed: owed[i],
+            });
+        }
+        let lenders = net
+            .lenders()
+            .iter()
+            .enumerate()
+            .map(|(l, x)| LenderC {
+                capital: x.capital,
+                trigger: x.tighten_trigger,
+                tighten_by: x.tighten_by,
+                other_liabilities: x.other_liabilities,
+                owed: owed[n_holders + l],
+            })
+            .collect();
+        Compiled {
+            n_assets,
+            p0,
+            laws,
+            rank,
+            units,
+            lenders,
+            claims,
+            can_buy,
+        }
+    }
+
+    /// Margin terms of a unit's link given the extra tightening on its lender (capped at 1;
+    /// reset never below maintenance).
+    pub fn terms(m: &Margin, extra: &[f64]) -> (f64, f64) {
+        let d = extra.get(m.lender).copied().unwrap_or(0.0);
+        let maint = (m.maintenance + d).min(1.0);
+        let reset = (m.reset + d).min(1.0).max(maint);
+        (maint, reset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::apportion;
+
+    #[test]
+    fn apportion_adds_up() {
+        assert_eq!(apportion(10, &[0.25, 0.25, 0.5]), vec![3, 2, 5]);
+        assert_eq!(apportion(3, &[1.0 / 3.0; 3]), vec![1, 1, 1]);
+        assert_eq!(apportion(1000, &[0.1234, 0.8766]).iter().sum::<u64>(), 1000);
+        assert_eq!(apportion(0, &[0.5, 0.5]), vec![0, 0]);
+    }
+}

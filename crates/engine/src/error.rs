@@ -1,0 +1,105 @@
+//! [`EngineError`]: why a run was refused before it started.
+
+/// A shock or setting the engine cannot apply. The network itself was validated by its
+/// builder, so every error here names a shock (by its position in the list) or a setting.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    /// A shock names an asset index the network does not have.
+    #[error("shock {shock}: asset index {index} is out of range (the network has {count} assets)")]
+    AssetOutOfRange {
+        /// Position of the shock in the list.
+        shock: usize,
+        /// The bad index.
+        index: u32,
+        /// Number of assets.
+        count: usize,
+    },
+    /// A shock names a holder index the network does not have.
+    #[error(
+        "shock {shock}: holder index {index} is out of range (the network has {count} holders)"
+    )]
+    HolderOutOfRange {
+        /// Position of the shock in the list.
+        shock: usize,
+        /// The bad index.
+        index: u32,
+        /// Number of holders.
+        count: usize,
+    },
+    /// A shock names a lender index the network does not have.
+    #[error(
+        "shock {shock}: lender index {index} is out of range (the network has {count} lenders)"
+    )]
+    LenderOutOfRange {
+        /// Position of the shock in the list.
+        shock: usize,
+        /// The bad index.
+        index: u32,
+        /// Number of lenders.
+        count: usize,
+    },
+    /// A return below −100%: no price can fall by more than all of it.
+    #[error("shock {shock}: return {ret} is below -1 (a price cannot fall by more than 100%)")]
+    ReturnBelowMinusOne {
+        /// Position of the shock in the list.
+        shock: usize,
+        /// The bad return.
+        ret: f64,
+    },
+    /// A number that must be finite is not.
+    #[error("shock {shock}: `{field}` must be a finite number, got {value}")]
+    NotFinite {
+        /// Position of the shock in the list.
+        shock: usize,
+        /// The field at fault.
+        field: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A number that must be ≥ 0 is negative.
+    #[error("shock {shock}: `{field}` must be ≥ 0, got {value}")]
+    Negative {
+        /// Position of the shock in the list.
+        shock: usize,
+        /// The field at fault.
+        field: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A tag that no asset carries.
+    #[error("shock {shock}: no asset carries the tag `{tag}`")]
+    UnknownTag {
+        /// Position of the shock in the list.
+        shock: usize,
+        /// The tag.
+        tag: String,
+    },
+    /// A redemption fraction outside `[0, 1]`.
+    #[error("shock {shock}: redemption fraction must be in [0, 1], got {fraction}")]
+    RedemptionOutOfRange {
+        /// Position of the shock in the list.
+        shock: usize,
+        /// The bad fraction.
+        fraction: f64,
+    },
+    /// A redemption aimed at a holder that has no investors to redeem.
+    #[error(
+        "shock {shock}: `{holder}` is a {kind}; only funds and leveraged ETFs face redemptions"
+    )]
+    NotRedeemable {
+        /// Position of the shock in the list.
+        shock: usize,
+        /// Holder id.
+        holder: String,
+        /// Its kind's name.
+        kind: &'static str,
+    },
+    /// An engine setting out of range.
+    #[error("engine setting `{field}`: {message}")]
+    InvalidConfig {
+        /// The setting.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}

@@ -1,0 +1,202 @@
+//! The loop: `p ← Φ(p) = p_s ⊙ g(Q(p))`, `Q_k = (S_k(p) + X_k)·p0_k`, until no price moves
+//! by more than the tolerance, or the round limit.
+//!
+//! Every rule's sales are non-increasing in `p` and every `g` is non-increasing in `Q`, so
+//! `Φ` is monotone (order-preserving). From the shocked prices `p_s` (the top of the
+//! lattice `[floor, p_s]` when nobody buys) the iterates decrease to the greatest fixed
+//! point; from the floor prices (everybody at their worst: the all-liquidated state) they
+//! increase to the least one (Tarski; Kleene iteration). Damping `p ← (1−d)p + dΦ(p)` is
+//! used only when some rule can buy.
+
+use crate::compile::Compiled;
+use crate::observer::Observer;
+use crate::outcome::{RoundTrace, Termination};
+use crate::round::{Eval, Workspace, evaluate};
+use crate::shocks::{PRICE_FLOOR, Shocked};
+use crate::spec::EngineConfig;
+
+/// Where an iteration ended.
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    pub prices: Vec<f64>,
+    /// The evaluation that produced `prices` (decisions at the previous iterate).
+    pub last: Eval,
+    /// The evaluation in round 1 (at the starting prices).
+    pub first: Eval,
+    pub rounds: u32,
+    pub residual: f64,
+    pub termination: Termination,
+    pub trace: Vec<RoundTrace>,
+}
+
+/// Which iteration is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// From the shocked prices down (ratcheted tightening).
+    Greatest,
+    /// From the floor up (tightening recomputed each round).
+    Least,
+}
+
+pub(crate) struct Iterator<'x, 'a> {
+    pub c: &'x Compiled<'a>,
+    pub s: &'x Shocked,
+    pub equity0: &'x [f64],
+    pub cfg: &'x EngineConfig,
+    /// Gross starting shares per asset, for the trace's price index.
+    pub gross: &'x [f64],
+}
+
+impl Iterator<'_, '_> {
+    /// The price floor per asset.
+    pub fn floor(&self) -> Vec<f64> {
+        self.c.p0.iter().map(|p| p * PRICE_FLOOR).collect()
+    }
+
+    /// `Φ(p)`, damped when some rule can buy.
+    fn step(&self, total: &[f64], p: &[f64]) -> Vec<f64> {
+        let d = if self.c.can_buy {
+            self.cfg.damping
+        } else {
+            1.0
+        };
+        (0..self.c.n_assets)
+            .map(|k| {
+                let floor = self.c.p0[k] * PRICE_FLOOR;
+                let q = (total[k] + self.s.exo_shares[k]) * self.c.p0[k];
+                let target = (self.s.price[k] * self.c.laws[k].factor(q)).max(floor);
+                let next = if d < 1.0 {
+                    (1.0 - d) * p[k] + d * target
+                } else {
+                    target
+                };
+                if next.is_finite() {
+                    next.max(floor)
+                } else {
+                    floor
+                }
+            })
+            .collect()
+    }
+
+    pub fn run(
+        &self,
+        start: Vec<f64>,
+        dir: Direction,
+        ws: &mut Workspace,
+        observer: &mut dyn Observer,
+    ) -> Run {
+        let c = self.c;
+        let mut p = start;
+        let mut tight = vec![false; c.lenders.len()];
+        let (mut calls, mut defaults) = (0u64, 0u64);
+        let mut trace = Vec::new();
+        let mut first: Option<Eval> = None;
+        let mut last: Option<Eval> = None;
+        let mut residual = 0.0;
+        let mut termination = Termination::MaxRounds;
+        let mut rounds = 0;
+        let value0: f64 = self.gross.iter().zip(&c.p0).map(|(g, p)| g * p).sum();
+        for k in 1..=self.cfg.max_rounds {
+            let span = tracing::debug_span!("round", round = k, least = dir == Direction::Least);
+            let _enter = span.enter();
+            let ev = evaluate(
+                c,
+                self.s,
+                self.equity0,
+                &p,
+                &tight,
+                dir == Direction::Greatest,
+                ws,
+            );
+            let next = self.step(&ev.total, &p);
+            residual = p
+                .iter()
+                .zip(&next)
+                .map(|(a, b)| (b - a).abs() / a)
+                .fold(0.0, f64::max);
+            rounds = k;
+            let now_calls = ev.calls();
+            let now_defaults = ev.holder_defaults() + lender_defaults(c, &ev);
+            let mut sellers: Vec<(delever_graph::HolderIx, f64)> = ev
+                .sold
+                .iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    let usd: f64 = c.units[i]
+                        .assets
+                        .iter()
+                        .zip(row)
+                        .map(|(&a, x)| x * next[a as usize])
+                        .sum();
+                    (delever_graph::HolderIx(i as u32), usd)
+                })
+                .filter(|(_, usd)| *usd > 0.0)
+                .collect();
+            sellers.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            sellers.truncate(5);
+            let t = RoundTrace {
+                round: k,
+                sales_usd: ev.total.iter().zip(&next).map(|(s, p)| s * p).sum(),
+                price_index: if value0 > 0.0 {
+                    self.gross
+                        .iter()
+                        .zip(&next)
+                        .map(|(g, p)| g * p)
+                        .sum::<f64>()
+                        / value0
+                } else {
+                    1.0
+                },
+                new_calls: now_calls.saturating_sub(calls),
+                new_defaults: now_defaults.saturating_sub(defaults),
+                residual,
+                prices: next.clone(),
+                largest_sellers: sellers,
+            };
+            tracing::debug!(round = k, residual, sales_usd = t.sales_usd, "round done");
+            match dir {
+                Direction::Greatest => observer.round(&t),
+                Direction::Least => observer.least_round(&t),
+            }
+            trace.push(t);
+            calls = now_calls;
+            defaults = now_defaults;
+            tight.clone_from(&ev.tightened);
+            p = next;
+            if first.is_none() {
+                first = Some(ev.clone());
+            }
+            last = Some(ev);
+            if residual <= self.cfg.tolerance {
+                termination = Termination::Converged;
+                break;
+            }
+        }
+        // max_rounds ≥ 1 is checked before any run, so both are set; the fallback only
+        // keeps this total.
+        let last = last.unwrap_or_else(|| evaluate(c, self.s, self.equity0, &p, &tight, true, ws));
+        let first = first.unwrap_or_else(|| last.clone());
+        Run {
+            prices: p,
+            last,
+            first,
+            rounds,
+            residual,
+            termination,
+            trace,
+        }
+    }
+}
+
+/// Lenders whose losses exceed their capital at an evaluation.
+pub(crate) fn lender_defaults(c: &Compiled<'_>, ev: &Eval) -> u64 {
+    let nh = c.units.len();
+    c.lenders
+        .iter()
+        .enumerate()
+        .filter(|(l, x)| {
+            ev.cleared.borrower_losses[*l] + ev.cleared.interbank_losses[nh + l] > x.capital
+        })
+        .count() as u64
+}

@@ -1,0 +1,275 @@
+//! One evaluation of the system at a price vector `p`: every holder's cumulative sales
+//! `s_i(p)`, the clearing of claims, lender losses and margin tightening.
+//!
+//! Order within an evaluation (why: books are the only expensive part, and their sales
+//! depend on lender tightening, which depends on every borrower's losses):
+//!
+//! 1. each book is streamed once under the tightening found so far, giving its sales and
+//!    its accounts' shortfalls and surplus (neither of which depends on tightening);
+//! 2. claims clear (Eisenberg–Noe) with every holder's marked assets at `p`; lender losses
+//!    follow, and with them which lenders tighten;
+//! 3. a book whose lender's tightening changed is streamed again (a lender flips at most
+//!    once per run in the main iteration, so this is rare);
+//! 4. every other holder applies its rule, in parallel, with the clearing's receipts.
+
+use rayon::prelude::*;
+
+use crate::clearing::{Cleared, HolderNode, clear};
+use crate::compile::{Compiled, Rule};
+use crate::rules::book::{self, BookStats, Terms};
+use crate::rules::{self, Decision, Env, etf, margin};
+use crate::shocks::Shocked;
+
+/// Reusable buffers.
+#[derive(Debug, Default)]
+pub(crate) struct Workspace {
+    scratch: Vec<f64>,
+}
+
+/// The system at one price vector.
+#[derive(Debug, Clone)]
+pub(crate) struct Eval {
+    /// Shares sold per unit, aligned with the unit's positions.
+    pub sold: Vec<Vec<f64>>,
+    pub decisions: Vec<Decision>,
+    /// Each unit's equity at `p` (ETFs: NAV), with interbank receipts.
+    pub equity: Vec<f64>,
+    pub cleared: Cleared,
+    pub tightened: Vec<bool>,
+    /// Net forced shares sold per asset.
+    pub total: Vec<f64>,
+}
+
+impl Eval {
+    /// Accounts called, summed over units.
+    pub fn calls(&self) -> u64 {
+        self.decisions.iter().map(|d| d.calls).sum()
+    }
+    /// Accounts and holders defaulted, summed over units.
+    pub fn holder_defaults(&self) -> u64 {
+        self.decisions.iter().map(|d| d.defaults).sum()
+    }
+}
+
+fn book_terms<'r>(c: &'r Compiled<'_>, i: usize, extra: &[f64], cure: f64) -> Option<Terms<'r>> {
+    let u = &c.units[i];
+    let link = u.margin.as_ref()?;
+    let (maintenance, reset) = Compiled::terms(link, extra);
+    Some(Terms {
+        maintenance,
+        reset,
+        cure,
+        order: u.sale_order,
+        rank: &c.rank,
+    })
+}
+
+fn extra_margin(c: &Compiled<'_>, s: &Shocked, tight: &[bool]) -> Vec<f64> {
+    c.lenders
+        .iter()
+        .enumerate()
+        .map(|(l, x)| s.tighten[l] + if tight[l] { x.tighten_by } else { 0.0 })
+        .collect()
+}
+
+/// Stream the books whose lender's extra margin is in `only` (all books when `None`).
+fn run_books(
+    c: &Compiled<'_>,
+    p: &[f64],
+    extra: &[f64],
+    only: Option<&[f64]>,
+    sold: &mut [Vec<f64>],
+    stats: &mut [Option<BookStats>],
+    ws: &mut Workspace,
+) {
+    for (i, u) in c.units.iter().enumerate() {
+        let Rule::Book { cure, book, .. } = &u.rule else {
+            continue;
+        };
+        if let (Some(old), Some(m)) = (only, u.margin)
+            && old.get(m.lender) == extra.get(m.lender)
+        {
+            continue;
+        }
+        if let Some(t) = book_terms(c, i, extra, *cure) {
+            let (v, st) = book::pass(book, p, &t, &mut ws.scratch);
+            sold[i] = v;
+            stats[i] = Some(st);
+        }
+    }
+}
+
+/// Every holder as the clearing step sees it, and each ETF's NAV at `p`.
+fn clearing_nodes(
+    c: &Compiled<'_>,
+    p: &[f64],
+    value: &[f64],
+    stats: &[Option<BookStats>],
+) -> (Vec<HolderNode>, Vec<f64>) {
+    let mut etf_nav = vec![0.0; c.units.len()];
+    let nodes = c
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let lender = u.margin.map(|m| m.lender);
+            let population = |short: f64, surplus: f64| HolderNode {
+                base: surplus + u.other_assets,
+                secured: 0.0,
+                fixed_shortfall: short,
+                lender,
+                other_liabilities: u.other_liabilities,
+            };
+            match &u.rule {
+                Rule::Book { .. } => {
+                    let st = stats[i].unwrap_or(BookStats::ZERO);
+                    population(st.shortfall, st.surplus)
+                }
+                Rule::Cohort { buckets, .. } => {
+                    let (short, surplus) = margin::cohort_shortfall(u, value[i], buckets);
+                    population(short, surplus)
+                }
+                Rule::Etf {
+                    multiple,
+                    nav0,
+                    weights,
+                } => {
+                    let mut scratch = vec![0.0; u.assets.len()];
+                    let (_, nav) =
+                        etf::rebalance(u, c, p, *multiple, *nav0, weights, 0.0, &mut scratch);
+                    etf_nav[i] = nav;
+                    HolderNode {
+                        base: nav,
+                        secured: 0.0,
+                        fixed_shortfall: 0.0,
+                        lender: None,
+                        other_liabilities: 0.0,
+                    }
+                }
+                _ => HolderNode {
+                    base: value[i] + u.cash + u.other_assets,
+                    secured: u.margin.map_or(0.0, |m| m.loan),
+                    fixed_shortfall: 0.0,
+                    lender,
+                    other_liabilities: u.other_liabilities,
+                },
+            }
+        })
+        .collect();
+    (nodes, etf_nav)
+}
+
+/// Each unit's equity at `p`: every balance-sheet item, with what clearing says it
+/// receives (ETFs: NAV).
+fn equities(c: &Compiled<'_>, value: &[f64], etf_nav: &[f64], cleared: &Cleared) -> Vec<f64> {
+    c.units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let common = u.other_assets + cleared.recv[i] - u.other_liabilities - u.owed;
+            match &u.rule {
+                Rule::Etf { .. } => etf_nav[i],
+                Rule::Book {
+                    cash_total,
+                    loan_total,
+                    ..
+                } => value[i] + cash_total - loan_total + common,
+                _ => value[i] + u.cash - u.margin.map_or(0.0, |m| m.loan) + common,
+            }
+        })
+        .collect()
+}
+
+/// Evaluate at `p`. `prev` is the tightening carried in; with `ratchet`, a lender that
+/// tightened stays tightened (the main, decreasing iteration), otherwise tightening is
+/// recomputed from the losses at `p` alone (the least-fixed-point iteration).
+pub(crate) fn evaluate(
+    c: &Compiled<'_>,
+    s: &Shocked,
+    equity0: &[f64],
+    p: &[f64],
+    prev: &[bool],
+    ratchet: bool,
+    ws: &mut Workspace,
+) -> Eval {
+    let nu = c.units.len();
+    let mut extra = extra_margin(c, s, prev);
+
+    // 1. Books under the tightening carried in.
+    let mut sold: Vec<Vec<f64>> = c.units.iter().map(|u| vec![0.0; u.assets.len()]).collect();
+    let mut stats: Vec<Option<BookStats>> = vec![None; nu];
+    run_books(c, p, &extra, None, &mut sold, &mut stats, ws);
+
+    // 2. Values and clearing.
+    let value: Vec<f64> = c.units.iter().map(|u| rules::value(u, p)).collect();
+    let (nodes, etf_nav) = clearing_nodes(c, p, &value, &stats);
+    let owed: Vec<f64> = c
+        .units
+        .iter()
+        .map(|u| u.owed)
+        .chain(c.lenders.iter().map(|l| l.owed))
+        .collect();
+    let cleared = clear(&nodes, &c.lenders, &c.claims, &owed);
+
+    // Tightening from the losses at p.
+    let tightened: Vec<bool> = c
+        .lenders
+        .iter()
+        .enumerate()
+        .map(|(l, x)| {
+            let loss = cleared.borrower_losses[l] + cleared.interbank_losses[nu + l];
+            let now = x.trigger.is_some_and(|t| loss > t * x.capital);
+            now || (ratchet && prev[l])
+        })
+        .collect();
+
+    // 3. Books whose lender changed its terms run again.
+    if tightened != prev {
+        let new_extra = extra_margin(c, s, &tightened);
+        run_books(c, p, &new_extra, Some(&extra), &mut sold, &mut stats, ws);
+        extra = new_extra;
+    }
+
+    // 4. Everyone else, in parallel (each writes only its own row).
+    let decisions: Vec<Decision> = sold
+        .par_iter_mut()
+        .enumerate()
+        .map(|(i, out)| {
+            if let Some(st) = stats[i] {
+                return Decision {
+                    status: st.worst,
+                    calls: st.calls,
+                    defaults: st.defaults,
+                    cure_usd: st.cure_usd,
+                    sale_usd: st.sale_usd,
+                    repaid_usd: st.repaid_usd,
+                    paid_out_usd: 0.0,
+                };
+            }
+            let env = Env {
+                value: value[i],
+                recv: cleared.recv[i],
+                extra: &extra,
+                redemption: s.redemption[i],
+                equity0: equity0[i],
+            };
+            rules::evaluate(c, &c.units[i], p, &env, out)
+        })
+        .collect();
+
+    let equity = equities(c, &value, &etf_nav, &cleared);
+    let mut total = vec![0.0; c.n_assets];
+    for (u, row) in c.units.iter().zip(&sold) {
+        for (&a, x) in u.assets.iter().zip(row) {
+            total[a as usize] += x;
+        }
+    }
+    Eval {
+        sold,
+        decisions,
+        equity,
+        cleared,
+        tightened,
+        total,
+    }
+}

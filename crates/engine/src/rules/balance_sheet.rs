@@ -1,0 +1,160 @@
+//! Balance-sheet holders: banks and leveraged funds (one [`BalanceSheetRule`] each), and
+//! unlevered funds facing redemptions.
+//!
+//! Assets `A = V + cash + other_assets + interbank received`, liabilities
+//! `D (margin loan) + other_liabilities + interbank owed`, equity `E = A − liabilities`.
+//! Each rule asks for a cut `R` in total assets (selling and repaying debt keeps `E` and
+//! lowers `A`); [`super::tradable`] turns `R` into tradable sales under the holder's cash
+//! policy; sales are capped at `V`. A holder with `E ≤ 0` defaults and sells everything.
+//! A holder with a margin link also obeys its margin call, and sells the larger of the two
+//! amounts (the maximum of two monotone maps is monotone).
+
+use delever_graph::BalanceSheetRule;
+
+use crate::compile::{Compiled, Unit};
+use crate::outcome::Status;
+
+use super::margin::{Call, call};
+use super::{Decision, Env, allocate, tradable};
+
+struct Sheet {
+    v: f64,
+    a: f64,
+    e: f64,
+    loan: f64,
+}
+
+fn sheet(u: &Unit<'_>, env: &Env<'_>) -> Sheet {
+    let v = env.value;
+    let a = v + u.cash + u.other_assets + env.recv;
+    let loan = u.margin.map_or(0.0, |m| m.loan);
+    Sheet {
+        v,
+        a,
+        e: a - loan - u.other_liabilities - u.owed,
+        loan,
+    }
+}
+
+fn default(u: &Unit<'_>, p: &[f64], s: &Sheet, out: &mut [f64]) -> Decision {
+    allocate(s.v, s.v, 1.0, u, p, out);
+    Decision {
+        status: Status::Defaulted,
+        calls: u64::from(u.margin.is_some()),
+        defaults: 1,
+        sale_usd: s.v,
+        repaid_usd: s.v.min(s.loan + u.other_liabilities + u.owed),
+        ..Decision::NONE
+    }
+}
+
+/// Apply the margin overlay and sell `y` dollars (`paid_out` of which go to investors).
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    u: &Unit<'_>,
+    p: &[f64],
+    env: &Env<'_>,
+    s: &Sheet,
+    y: f64,
+    paid_out: f64,
+    out: &mut [f64],
+) -> Decision {
+    let mut y = y;
+    let mut called = false;
+    if let Some(link) = &u.margin {
+        let (m, mr) = Compiled::terms(link, env.extra);
+        if let Call::Met { sale, .. } = call(s.v, s.e, m, mr, 0.0) {
+            called = true;
+            y = y.max(sale);
+        }
+    }
+    let y = y.min(s.v);
+    if s.v <= 0.0 || y == 0.0 {
+        return Decision {
+            status: if called {
+                Status::MarginCall
+            } else {
+                Status::Unaffected
+            },
+            calls: u64::from(called),
+            ..Decision::NONE
+        };
+    }
+    allocate(y, s.v, 1.0, u, p, out);
+    let status = if called {
+        Status::MarginCall
+    } else if y < 0.0 {
+        Status::Bought
+    } else if y >= s.v {
+        Status::Liquidated
+    } else {
+        Status::Sold
+    };
+    let paid_out = paid_out.min(y.max(0.0));
+    Decision {
+        status,
+        calls: u64::from(called),
+        sale_usd: y,
+        repaid_usd: y - paid_out,
+        paid_out_usd: paid_out,
+        ..Decision::NONE
+    }
+}
+
+/// A bank or leveraged fund.
+pub(crate) fn balance_sheet(
+    u: &Unit<'_>,
+    p: &[f64],
+    env: &Env<'_>,
+    rule: BalanceSheetRule,
+    out: &mut [f64],
+) -> Decision {
+    let s = sheet(u, env);
+    if s.e <= 0.0 {
+        return default(u, p, &s, out);
+    }
+    let cut = match rule {
+        BalanceSheetRule::Passive | BalanceSheetRule::FailLiquidate => 0.0,
+        BalanceSheetRule::LeverageTarget { target, symmetric } => {
+            let r = s.a - target * s.e;
+            if r > 0.0 || symmetric { r } else { 0.0 }
+        }
+        BalanceSheetRule::Threshold { max, target } => {
+            if s.a > max * s.e {
+                s.a - target * s.e
+            } else {
+                0.0
+            }
+        }
+        BalanceSheetRule::CapitalRatio { min_ratio } => {
+            if s.e < min_ratio * s.a {
+                s.a - s.e / min_ratio
+            } else {
+                0.0
+            }
+        }
+    };
+    let y = tradable(cut, s.v, u.cash, u.cash_use);
+    if matches!(rule, BalanceSheetRule::CapitalRatio { .. }) && y > s.v {
+        // Cifuentes–Shin–Ferrucci: even a full sale cannot restore the ratio; the bank is
+        // closed and liquidated (its equity is still positive: creditors are paid).
+        let mut d = default(u, p, &s, out);
+        d.repaid_usd = s.v;
+        return d;
+    }
+    finish(u, p, env, &s, y, 0.0, out)
+}
+
+/// An unlevered fund: outflow `β·max(0, −R)·NAV0 + f·NAV0`, `R = NAV/NAV0 − 1`, met from
+/// cash first (or as its cash policy says), then by sales.
+pub(crate) fn fund(u: &Unit<'_>, p: &[f64], env: &Env<'_>, beta: f64, out: &mut [f64]) -> Decision {
+    let s = sheet(u, env);
+    if s.e <= 0.0 {
+        return default(u, p, &s, out);
+    }
+    let nav0 = env.equity0.max(0.0);
+    let ret = if nav0 > 0.0 { s.e / nav0 - 1.0 } else { 0.0 };
+    let outflow = beta * (-ret).max(0.0) * nav0 + env.redemption * nav0;
+    let y = tradable(outflow, s.v, u.cash, u.cash_use);
+    finish(u, p, env, &s, y, y, out)
+}

@@ -1,0 +1,71 @@
+//! Leveraged and inverse ETFs: the daily rebalance of Cheng & Madhavan (2009).
+//!
+//! NAV `N0`, multiple `L`, basket weights `w`, basket return `r(p) = Σ w_k (p_k/p0_k − 1)`.
+//! Keeping exposure at `L·NAV` after the move needs a trade in exposure of
+//! `(L² − L)·r·N0`: with the move for bull and bear funds alike (sells when `r < 0`). A
+//! redemption of a fraction `f` of `N0` lowers NAV to `N0·(1 + L·r − f)` and the target
+//! exposure with it, adding `−L·f·N0`. NAV cannot go below zero: `r` is bounded at
+//! `(f − 1)/L` (a floor for bull funds, a cap for inverse ones), where the fund is wiped out
+//! and trades away its whole remaining exposure. The dollar trade is spread over the basket
+//! by weight, `shares_k = trade·w_k/p_k`, and a bull fund never sells more than its
+//! synthetic position `L·N0·w_k/p0_k`.
+
+use crate::compile::{Compiled, Unit};
+use crate::outcome::Status;
+
+use super::Decision;
+
+/// Rebalance at `p`; adds shares sold (negative: bought) to `out` and returns the decision
+/// and the fund's NAV at `p` (redemptions excluded: it is the NAV of the starting shares).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn rebalance(
+    u: &Unit<'_>,
+    c: &Compiled<'_>,
+    p: &[f64],
+    multiple: f64,
+    nav0: f64,
+    weights: &[f64],
+    redemption: f64,
+    out: &mut [f64],
+) -> (Decision, f64) {
+    let l = multiple;
+    let r_raw: f64 = u
+        .assets
+        .iter()
+        .zip(weights)
+        .map(|(&a, w)| w * (p[a as usize] / c.p0[a as usize] - 1.0))
+        .sum();
+    let bound = (redemption - 1.0) / l;
+    let (r, wiped) = if l > 0.0 {
+        (r_raw.max(bound), r_raw <= bound)
+    } else {
+        (r_raw.min(bound), r_raw >= bound)
+    };
+    let nav = (nav0 * (1.0 + l * r_raw)).max(0.0);
+    let trade = l * ((l - 1.0) * r - redemption) * nav0;
+    let sale = -trade;
+    if sale == 0.0 {
+        return (Decision::NONE, nav);
+    }
+    for (k, (&a, w)) in u.assets.iter().zip(weights).enumerate() {
+        let mut s = sale * w / p[a as usize];
+        if l > 0.0 && s > 0.0 {
+            s = s.min(u.shares[k]);
+        }
+        out[k] += s;
+    }
+    let status = if wiped {
+        Status::Defaulted
+    } else if sale > 0.0 {
+        Status::Sold
+    } else {
+        Status::Bought
+    };
+    let d = Decision {
+        status,
+        defaults: u64::from(wiped),
+        sale_usd: sale,
+        ..Decision::NONE
+    };
+    (d, nav)
+}

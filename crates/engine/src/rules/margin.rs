@@ -1,0 +1,183 @@
+//! Margin calls: single accounts, cohorts of accounts, and the margin overlay that funds
+//! and banks on prime-broker margin obey on top of their own rule.
+//!
+//! Equity `E`, holdings value `V`, maintenance `m`, reset `m_r`: nothing while `E ≥ m·V`;
+//! a call when `0 < E < m·V`, met by selling `y = V − E/m_r` (the proceeds repay the loan,
+//! so `E` is unchanged and `E/(V − y) = m_r`), a share `φ` of it (the cure rate) met instead
+//! with a cash deposit `φ·(m_r·V − E)`; `E ≤ 0`: everything is sold and the lender bears
+//! `max(0, D − V − cash)`.
+
+use crate::compile::{Bucket, Compiled, Unit};
+use crate::outcome::Status;
+
+use super::{Decision, Env, allocate};
+
+/// How a margin account answers the current prices.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Call {
+    /// Equity at or above maintenance.
+    None,
+    /// Called and met: sell `sale` dollars, deposit `cure` dollars.
+    Met { sale: f64, cure: f64 },
+    /// Equity ≤ 0: liquidate everything.
+    Default,
+}
+
+/// The margin decision for holdings value `v` and equity `e` (cash already netted in `e`).
+#[inline]
+pub(crate) fn call(v: f64, e: f64, m: f64, m_reset: f64, cure: f64) -> Call {
+    if e <= 0.0 && (v > 0.0 || e < 0.0) {
+        Call::Default
+    } else if e >= m * v {
+        Call::None
+    } else {
+        // m_reset ≥ m > 0 (builder invariant, kept by tightening), so the division is safe.
+        let y = (v - e / m_reset).max(0.0);
+        Call::Met {
+            sale: (1.0 - cure) * y,
+            cure: cure * (m_reset * v - e).max(0.0),
+        }
+    }
+}
+
+/// A single margin account.
+pub(crate) fn account(
+    u: &Unit<'_>,
+    p: &[f64],
+    env: &Env<'_>,
+    cure: f64,
+    out: &mut [f64],
+) -> Decision {
+    let Some(link) = &u.margin else {
+        return Decision::NONE;
+    };
+    let (m, mr) = Compiled::terms(link, env.extra);
+    let v = env.value;
+    let e = v + u.cash + u.other_assets + env.recv - link.loan - u.other_liabilities - u.owed;
+    match call(v, e, m, mr, cure) {
+        Call::None => Decision::NONE,
+        Call::Met { sale, cure } => {
+            allocate(sale, v, 1.0, u, p, out);
+            Decision {
+                status: Status::MarginCall,
+                calls: 1,
+                cure_usd: cure,
+                sale_usd: sale.min(v),
+                repaid_usd: sale.min(v),
+                ..Decision::NONE
+            }
+        }
+        Call::Default => {
+            allocate(v, v, 1.0, u, p, out);
+            Decision {
+                status: Status::Defaulted,
+                calls: 1,
+                defaults: 1,
+                sale_usd: v,
+                repaid_usd: v.min(link.loan),
+                ..Decision::NONE
+            }
+        }
+    }
+}
+
+/// A cohort: each bucket is a representative account holding `share` of the cohort's
+/// positions and cash with loan `ltv·share·V0`.
+pub(crate) fn cohort(
+    u: &Unit<'_>,
+    p: &[f64],
+    env: &Env<'_>,
+    cure: f64,
+    buckets: &[Bucket],
+    out: &mut [f64],
+) -> Decision {
+    let Some(link) = &u.margin else {
+        return Decision::NONE;
+    };
+    let (m, mr) = Compiled::terms(link, env.extra);
+    let mut d = Decision::NONE;
+    for b in buckets {
+        let v = b.share * env.value;
+        let e = v + b.share * u.cash - b.loan;
+        match call(v, e, m, mr, cure) {
+            Call::None => {}
+            Call::Met { sale, cure } => {
+                allocate(sale, v, b.share, u, p, out);
+                d.calls += b.accounts;
+                d.cure_usd += cure;
+                d.sale_usd += sale.min(v);
+                d.repaid_usd += sale.min(v);
+                d.status = d.status.max(Status::MarginCall);
+            }
+            Call::Default => {
+                allocate(v, v, b.share, u, p, out);
+                d.calls += b.accounts;
+                d.defaults += b.accounts;
+                d.sale_usd += v;
+                d.repaid_usd += v.min(b.loan);
+                d.status = Status::Defaulted;
+            }
+        }
+    }
+    d
+}
+
+/// Lender shortfall and equity surplus of a cohort's buckets at holdings value `value`.
+pub(crate) fn cohort_shortfall(u: &Unit<'_>, value: f64, buckets: &[Bucket]) -> (f64, f64) {
+    let (mut short, mut surplus) = (0.0, 0.0);
+    for b in buckets {
+        let e = b.share * (value + u.cash) - b.loan;
+        if e < 0.0 {
+            short -= e;
+        } else {
+            surplus += e;
+        }
+    }
+    (short, surplus)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 50% LTV: V = 100, D = 50. Called once V ≤ D/(1 − m).
+    #[test]
+    fn thresholds_at_fifty_percent_ltv() {
+        for (m, published) in [(0.25f64, 0.333f64), (0.30, 0.286), (0.40, 0.167)] {
+            let fall_exact = 1.0 - 0.5 / (1.0 - m);
+            assert!((fall_exact - published).abs() < 5e-4, "{m}: {fall_exact}");
+            let at = |f: f64| {
+                let v = 100.0 * (1.0 - f);
+                call(v, v - 50.0, m, m, 0.0)
+            };
+            assert_eq!(at(fall_exact - 1e-6), Call::None);
+            assert!(matches!(at(fall_exact + 1e-6), Call::Met { .. }));
+        }
+    }
+
+    // With m_r = m the sale is (1/m − 1) × the loss beyond the call point.
+    #[test]
+    fn sale_multiplier() {
+        for (m, mult) in [(0.25, 3.0), (0.30, 7.0 / 3.0)] {
+            let v_call = 50.0 / (1.0 - m);
+            let v = v_call - 1.0; // one dollar of further loss
+            match call(v, v - 50.0, m, m, 0.0) {
+                Call::Met { sale, .. } => assert!((sale - mult).abs() < 1e-9, "{sale}"),
+                other => panic!("expected a call, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn cure_rate_splits_the_call() {
+        let (v, e, m) = (100.0, 20.0, 0.25);
+        let Call::Met { sale, cure } = call(v, e, m, 0.5, 0.25) else {
+            panic!("expected a call")
+        };
+        // y = 100 − 20/0.5 = 60; 75% of it sold; deposit 25% of (0.5·100 − 20) = 7.5.
+        assert!((sale - 45.0).abs() < 1e-12);
+        assert!((cure - 7.5).abs() < 1e-12);
+        assert_eq!(call(0.0, 0.0, m, m, 0.0), Call::None);
+        assert_eq!(call(10.0, 0.0, m, m, 0.0), Call::Default);
+    }
+}

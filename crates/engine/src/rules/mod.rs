@@ -1,0 +1,150 @@
+//! Holder rules: cumulative shares sold per asset as a function of the price vector.
+//!
+//! Every rule here is a pure function of the current prices `p` (plus what the clearing
+//! step says the holder receives on its interbank claims, and its lender's margin terms):
+//! it holds no state between rounds. Because all sales settle at the prices where they are
+//! evaluated, selling never changes a holder's equity, so equity is a function of `p`
+//! alone, and "shares sold at `p`" is well defined. One module per rule:
+//!
+//! - [`margin`]: margin accounts and cohorts (and the margin overlay of funds and banks);
+//! - [`book`]: account books, the hot loop over millions of rows;
+//! - [`etf`]: leveraged and inverse ETFs (Cheng & Madhavan);
+//! - [`balance_sheet`]: banks and leveraged funds (GLT, Cont–Schaanning, Caccioli, CSF)
+//!   and unlevered funds facing redemptions.
+
+pub(crate) mod balance_sheet;
+pub(crate) mod book;
+pub(crate) mod etf;
+pub(crate) mod margin;
+
+use delever_graph::CashUse;
+
+use crate::compile::{Compiled, Rule, Unit};
+use crate::outcome::Status;
+
+/// What a holder does at one price vector, besides the shares it sells.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Decision {
+    pub status: Status,
+    /// Accounts called (defaulted accounts count as called).
+    pub calls: u64,
+    /// Accounts (or the holder) defaulted.
+    pub defaults: u64,
+    /// Fresh cash deposited to meet calls, USD.
+    pub cure_usd: f64,
+    /// Tradable sales the rule asks for, USD at these prices (negative: purchases).
+    pub sale_usd: f64,
+    /// Part of `sale_usd` that repays debt (negative: new borrowing to buy).
+    pub repaid_usd: f64,
+    /// Part of `sale_usd` paid out to investors (redemptions).
+    pub paid_out_usd: f64,
+}
+
+impl Decision {
+    pub const NONE: Decision = Decision {
+        status: Status::Unaffected,
+        calls: 0,
+        defaults: 0,
+        cure_usd: 0.0,
+        sale_usd: 0.0,
+        repaid_usd: 0.0,
+        paid_out_usd: 0.0,
+    };
+}
+
+/// What a holder sees of the rest of the system in one round.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Env<'e> {
+    /// Value of its positions at `p` (ETFs: the exposure's value).
+    pub value: f64,
+    /// Interbank payments received (clearing).
+    pub recv: f64,
+    /// Extra margin per lender (shocks plus tightening).
+    pub extra: &'e [f64],
+    /// Redemption fraction from shocks.
+    pub redemption: f64,
+    /// Equity at pre-shock prices (a fund's starting NAV).
+    pub equity0: f64,
+}
+
+/// Value of a unit's positions at `p`.
+pub(crate) fn value(u: &Unit<'_>, p: &[f64]) -> f64 {
+    u.assets
+        .iter()
+        .zip(&u.shares)
+        .map(|(&a, s)| s * p[a as usize])
+        .sum()
+}
+
+/// Sell `y` dollars (at prices `p`) out of `scale ×` the unit's positions, adding the
+/// shares sold to `out`. `v` is the value of the scaled positions. Pro rata sells the same
+/// fraction of every position; most-liquid-first empties positions in ADV order. A
+/// negative `y` buys, always pro rata to the current positions.
+pub(crate) fn allocate(y: f64, v: f64, scale: f64, u: &Unit<'_>, p: &[f64], out: &mut [f64]) {
+    if y == 0.0 || v <= 0.0 || scale <= 0.0 {
+        return;
+    }
+    if y >= v {
+        for (o, s) in out.iter_mut().zip(&u.shares) {
+            *o += scale * s;
+        }
+        return;
+    }
+    if let (Some(order), true) = (&u.liquidity, y > 0.0) {
+        {
+            let mut left = y;
+            for &k in order {
+                let k = k as usize;
+                let price = p[u.assets[k] as usize];
+                let held = scale * u.shares[k];
+                let worth = held * price;
+                if worth <= left {
+                    out[k] += held;
+                    left -= worth;
+                } else {
+                    out[k] += left / price;
+                    break;
+                }
+            }
+        }
+    } else {
+        let frac = y / v;
+        for (o, s) in out.iter_mut().zip(&u.shares) {
+            *o += scale * s * frac;
+        }
+    }
+}
+
+/// Tradable sales that reduce total assets by `r` dollars, given the holder's cash policy.
+pub(crate) fn tradable(r: f64, v: f64, cash: f64, cash_use: CashUse) -> f64 {
+    match cash_use {
+        CashUse::First if r > 0.0 => (r - cash).max(0.0),
+        CashUse::ProRata if v + cash > 0.0 => r * v / (v + cash),
+        CashUse::ProRata => 0.0,
+        CashUse::First | CashUse::Never => r,
+    }
+}
+
+/// Evaluate one (non-book) unit at `p`, adding its shares sold to `out` (aligned with its
+/// positions).
+pub(crate) fn evaluate(
+    c: &Compiled<'_>,
+    u: &Unit<'_>,
+    p: &[f64],
+    env: &Env<'_>,
+    out: &mut [f64],
+) -> Decision {
+    match &u.rule {
+        Rule::Account { cure } => margin::account(u, p, env, *cure, out),
+        Rule::Cohort { cure, buckets } => margin::cohort(u, p, env, *cure, buckets, out),
+        Rule::Etf {
+            multiple,
+            nav0,
+            weights,
+        } => etf::rebalance(u, c, p, *multiple, *nav0, weights, env.redemption, out).0,
+        Rule::BalanceSheet { rule } => balance_sheet::balance_sheet(u, p, env, *rule, out),
+        Rule::Fund { beta } => balance_sheet::fund(u, p, env, *beta, out),
+        // Books are evaluated by `book::pass`, in parallel over their rows.
+        Rule::Book { .. } => Decision::NONE,
+    }
+}
