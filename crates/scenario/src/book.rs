@@ -321,23 +321,23 @@ fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
     order.sort_unstable_by(|&a, &b| acc.ids.get(a as usize).cmp(acc.ids.get(b as usize)));
     let mut dups = 0usize;
     for w in order.windows(2) {
-        if let [a, b] = *w {
-            if acc.ids.get(a as usize) == acc.ids.get(b as usize) {
-                dups += 1;
-                if dups <= 3 {
-                    let (first, second) = (a.min(b) as usize, a.max(b) as usize);
-                    problems.push(
-                        None,
-                        None,
-                        format!(
-                            "account `{}` appears twice (rows {} and {})",
-                            show(acc.ids.get(first)),
-                            first + 1,
-                            second + 1
-                        ),
-                        Some("each account id must be unique in the book".into()),
-                    );
-                }
+        if let [a, b] = *w
+            && acc.ids.get(a as usize) == acc.ids.get(b as usize)
+        {
+            dups += 1;
+            if dups <= 3 {
+                let (first, second) = (a.min(b) as usize, a.max(b) as usize);
+                problems.push(
+                    None,
+                    None,
+                    format!(
+                        "account `{}` appears twice (rows {} and {})",
+                        show(acc.ids.get(first)),
+                        first + 1,
+                        second + 1
+                    ),
+                    Some("each account id must be unique in the book".into()),
+                );
             }
         }
     }
@@ -346,41 +346,109 @@ fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
     ok.then_some(acc)
 }
 
-/// Load a book: accounts first, then holdings grouped by account in the same order.
-pub(crate) fn load(
-    files: &BookFiles<'_>,
+/// Where holdings rows go: the account receiving rows and the CSR row pointers so far.
+struct Grouping {
+    /// The account receiving rows; `row_ptr` has an entry for it and every one before it.
+    open: usize,
+    row_ptr: Vec<u64>,
+}
+
+impl Grouping {
+    /// Move to `account` (the open one or a later one), closing the accounts passed over.
+    /// On failure, say whether the account appeared earlier (out of order) or never.
+    fn seek(&mut self, ids: &Ids, account: &[u8], rows: usize) -> Result<(), bool> {
+        let n = ids.len();
+        if n > 0 && ids.get(self.open) == account {
+            return Ok(());
+        }
+        match (self.open + 1..n).find(|&k| ids.get(k) == account) {
+            Some(k) => {
+                for _ in self.open + 1..=k {
+                    self.row_ptr.push(rows as u64);
+                }
+                self.open = k;
+                Ok(())
+            }
+            None => Err((0..self.open.min(n)).any(|k| ids.get(k) == account)),
+        }
+    }
+}
+
+/// The asset of a holdings row, remembering the last one looked up (rows of one asset
+/// often follow each other).
+struct AssetCache<'a> {
+    assets: &'a AssetLookup,
+    last: Option<(Vec<u8>, AssetIx)>,
+}
+
+impl AssetCache<'_> {
+    fn get(&mut self, id: &[u8]) -> Option<AssetIx> {
+        if let Some((last, ix)) = &self.last
+            && last.as_slice() == id
+        {
+            return Some(*ix);
+        }
+        let ix = self.assets.get(id)?;
+        self.last = Some((id.to_vec(), ix));
+        Some(ix)
+    }
+}
+
+/// Holdings in CSR form.
+struct Holdings {
+    row_ptr: Vec<u64>,
+    assets: Vec<AssetIx>,
+    shares: Vec<f64>,
+}
+
+fn grouping_problem(row: usize, account: &[u8], earlier: bool) -> (String, &'static str) {
+    if earlier {
+        (
+            format!(
+                "row {row}: the rows of account `{}` are out of order",
+                show(account)
+            ),
+            "holdings rows must be grouped by account, in the order of accounts_csv",
+        )
+    } else {
+        (
+            format!(
+                "row {row}: account `{}` is not in accounts_csv",
+                show(account)
+            ),
+            "every holdings row must name an account listed in accounts_csv",
+        )
+    }
+}
+
+fn read_holdings(
+    path: &Path,
+    ids: &Ids,
     assets: &AssetLookup,
-) -> Result<AccountBook, Vec<CsvProblem>> {
+    out: &mut Vec<CsvProblem>,
+) -> Option<Holdings> {
     const KEY: &str = "holdings_csv";
     const HEADER: [&str; 3] = ["account", "asset", "shares"];
-    let mut out = Vec::new();
-    let accounts = read_accounts(files.accounts, &mut out);
-    let Some(accounts) = accounts else {
-        return Err(out);
-    };
-    let n = accounts.ids.len();
-    let header_text = HEADER.join(",");
-
-    let mut rdr = match open(files.holdings, KEY) {
+    let mut rdr = match open(path, KEY) {
         Ok(r) => r,
         Err(p) => {
             out.push(p);
-            return Err(out);
+            return None;
         }
     };
     let mut rec = ByteRecord::new();
     if let Err(p) = header(&mut rdr, &mut rec, KEY, HEADER) {
         out.push(p);
-        return Err(out);
+        return None;
     }
-
-    let mut row_ptr: Vec<u64> = Vec::with_capacity(n + 1);
-    row_ptr.push(0);
+    let mut grouping = Grouping {
+        open: 0,
+        row_ptr: Vec::with_capacity(ids.len() + 1),
+    };
+    grouping.row_ptr.push(0);
     let mut held: Vec<AssetIx> = Vec::new();
     let mut shares: Vec<f64> = Vec::new();
-    // The account receiving rows; `row_ptr` has an entry for it and every one before it.
-    let mut open_ix = 0usize;
-    let mut last_asset: Option<(Vec<u8>, AssetIx)> = None;
+    let mut cache = AssetCache { assets, last: None };
     let mut problems = Problems::new(KEY);
     let mut row = 0usize;
     loop {
@@ -388,62 +456,26 @@ pub(crate) fn load(
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                out.push(csv_error(&e, KEY, &header_text));
-                problems.finish(&mut out);
-                return Err(out);
+                problems.finish(out);
+                out.push(csv_error(&e, KEY, &HEADER.join(",")));
+                return None;
             }
         }
         row += 1;
         let account = rec.get(0).unwrap_or(&[]);
-        if n == 0 || accounts.ids.get(open_ix) != account {
-            let found = (open_ix + 1..n).find(|&k| accounts.ids.get(k) == account);
-            if let Some(k) = found {
-                for _ in open_ix + 1..=k {
-                    row_ptr.push(shares.len() as u64);
-                }
-                open_ix = k;
-            } else {
-                let earlier = (0..open_ix.min(n)).any(|k| accounts.ids.get(k) == account);
-                let (message, hint) = if earlier {
-                    (
-                        format!(
-                            "row {row}: the rows of account `{}` are out of order",
-                            show(account)
-                        ),
-                        "holdings rows must be grouped by account, in the order of accounts_csv",
-                    )
-                } else {
-                    (
-                        format!(
-                            "row {row}: account `{}` is not in accounts_csv",
-                            show(account)
-                        ),
-                        "every holdings row must name an account listed in accounts_csv",
-                    )
-                };
-                problems.push(
-                    line_of(&rec),
-                    column_of(&rec, 0),
-                    message,
-                    Some(hint.into()),
-                );
-                problems.finish(&mut out);
-                return Err(out);
-            }
+        if let Err(earlier) = grouping.seek(ids, account, shares.len()) {
+            let (message, hint) = grouping_problem(row, account, earlier);
+            problems.push(
+                line_of(&rec),
+                column_of(&rec, 0),
+                message,
+                Some(hint.into()),
+            );
+            problems.finish(out);
+            return None;
         }
         let asset_field = rec.get(1).unwrap_or(&[]);
-        let asset = match &last_asset {
-            Some((id, ix)) if id.as_slice() == asset_field => Some(*ix),
-            _ => {
-                let ix = assets.get(asset_field);
-                if let Some(ix) = ix {
-                    last_asset = Some((asset_field.to_vec(), ix));
-                }
-                ix
-            }
-        };
-        let value = amount(rec.get(2).unwrap_or(&[]));
-        match (asset, value) {
+        match (cache.get(asset_field), amount(rec.get(2).unwrap_or(&[]))) {
             (Some(a), Amount::Ok(s)) => {
                 held.push(a);
                 shares.push(s);
@@ -471,22 +503,40 @@ pub(crate) fn load(
             ),
         }
     }
-    if !problems.list.is_empty() {
-        problems.finish(&mut out);
-        return Err(out);
+    let ok = problems.list.is_empty();
+    problems.finish(out);
+    if !ok {
+        return None;
     }
-    if !out.is_empty() {
-        return Err(out);
-    }
-    while row_ptr.len() < n + 1 {
+    let mut row_ptr = grouping.row_ptr;
+    while row_ptr.len() < ids.len() + 1 {
         row_ptr.push(shares.len() as u64);
     }
-    Ok(AccountBook {
-        cash: accounts.cash,
-        loan: accounts.loan,
+    Some(Holdings {
         row_ptr,
         assets: held,
         shares,
+    })
+}
+
+/// Load a book: accounts first, then holdings grouped by account in the same order.
+pub(crate) fn load(
+    files: &BookFiles<'_>,
+    assets: &AssetLookup,
+) -> Result<AccountBook, Vec<CsvProblem>> {
+    let mut out = Vec::new();
+    let Some(accounts) = read_accounts(files.accounts, &mut out) else {
+        return Err(out);
+    };
+    let Some(holdings) = read_holdings(files.holdings, &accounts.ids, assets, &mut out) else {
+        return Err(out);
+    };
+    Ok(AccountBook {
+        cash: accounts.cash,
+        loan: accounts.loan,
+        row_ptr: holdings.row_ptr,
+        assets: holdings.assets,
+        shares: holdings.shares,
     })
 }
 

@@ -356,21 +356,21 @@ impl<'s> Cx<'s> {
             if !is_present {
                 continue;
             }
-            if let Some((_, owners)) = table.iter().find(|(k, _)| *k == key) {
-                if !owners.contains(&this) {
-                    self.err_key(
-                        join_key(base, key),
-                        format!(
-                            "`{key}` does not apply to {this_what} `{}`; it belongs to {}",
-                            name(this),
-                            names(owners, name)
-                        ),
-                        Some(format!(
-                            "remove `{key}`, or change the {}",
-                            this_what.trim_start_matches("a ").trim_start_matches("an ")
-                        )),
-                    );
-                }
+            if let Some((_, owners)) = table.iter().find(|(k, _)| *k == key)
+                && !owners.contains(&this)
+            {
+                self.err_key(
+                    join_key(base, key),
+                    format!(
+                        "`{key}` does not apply to {this_what} `{}`; it belongs to {}",
+                        name(this),
+                        names(owners, name)
+                    ),
+                    Some(format!(
+                        "remove `{key}`, or change the {}",
+                        this_what.trim_start_matches("a ").trim_start_matches("an ")
+                    )),
+                );
             }
         }
     }
@@ -385,15 +385,15 @@ impl<'s> Cx<'s> {
     }
 
     fn check_source(&mut self, path: String, source: Option<&String>) {
-        if let Some(id) = source {
-            if !self.spec.sources.iter().any(|s| &s.id == id) {
-                let hint = suggest::hint_for(
-                    id,
-                    self.spec.sources.iter().map(|s| s.id.as_str()),
-                    "sources",
-                );
-                self.err(path, format!("unknown source `{id}`"), Some(hint));
-            }
+        if let Some(id) = source
+            && !self.spec.sources.iter().any(|s| &s.id == id)
+        {
+            let hint = suggest::hint_for(
+                id,
+                self.spec.sources.iter().map(|s| s.id.as_str()),
+                "sources",
+            );
+            self.err(path, format!("unknown source `{id}`"), Some(hint));
         }
     }
 
@@ -536,6 +536,7 @@ fn resolve_include(base: Option<&Path>, rel: &str) -> Result<(PathBuf, String), 
 }
 
 /// Validate `spec` and build the model, or list every problem found.
+#[allow(clippy::too_many_lines)] // the steps in order, each a few lines: reads best in one place
 pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Converted, Vec<Pending>> {
     let mut cx = Cx {
         spec,
@@ -572,14 +573,14 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
         Some(imp) => impact(&mut cx, imp, "defaults.impact"),
         None => ImpactLaw::SquareRoot { y: 0.7 },
     };
-    if let Some(c) = spec.defaults.as_ref().and_then(|d| num(d.cure_rate)) {
-        if !(0.0..=1.0).contains(&c) {
-            cx.err(
-                "defaults.cure_rate",
-                format!("expected a fraction in [0, 1], got {c}"),
-                Some("the share of margin calls met with fresh cash".into()),
-            );
-        }
+    if let Some(c) = spec.defaults.as_ref().and_then(|d| num(d.cure_rate))
+        && !(0.0..=1.0).contains(&c)
+    {
+        cx.err(
+            "defaults.cure_rate",
+            format!("expected a fraction in [0, 1], got {c}"),
+            Some("the share of margin calls met with fresh cash".into()),
+        );
     }
     for (i, a) in spec.assets.iter().enumerate() {
         let asset = asset(&mut cx, a, i, default_law);
@@ -670,20 +671,20 @@ fn header(cx: &mut Cx<'_>, origin: &Origin<'_>) {
             "the name must not be empty",
             Some("use the file's stem, e.g. `name: semis-sentiment-reversal`".into()),
         );
-    } else if let Some(stem) = origin.stem {
-        if spec.name != stem {
-            cx.err(
-                "name",
-                format!(
-                    "the name `{}` differs from the file's stem `{stem}`",
-                    spec.name
-                ),
-                Some(format!(
-                    "set `name: {stem}`, or rename the file to `{}.yaml`",
-                    spec.name
-                )),
-            );
-        }
+    } else if let Some(stem) = origin.stem
+        && spec.name != stem
+    {
+        cx.err(
+            "name",
+            format!(
+                "the name `{}` differs from the file's stem `{stem}`",
+                spec.name
+            ),
+            Some(format!(
+                "set `name: {stem}`, or rename the file to `{}.yaml`",
+                spec.name
+            )),
+        );
     }
     if spec.description.trim().is_empty() {
         cx.err(
@@ -725,14 +726,14 @@ fn sources(cx: &mut Cx<'_>) -> Vec<Source> {
                 None,
             );
         }
-        if let Some(d) = &s.date {
-            if !is_iso_date(d) {
-                cx.err(
-                    join_key(&base, "date"),
-                    format!("expected an ISO date YYYY-MM-DD, got `{d}`"),
-                    Some("e.g. `date: 2026-01-20`".into()),
-                );
-            }
+        if let Some(d) = &s.date
+            && !is_iso_date(d)
+        {
+            cx.err(
+                join_key(&base, "date"),
+                format!("expected an ISO date YYYY-MM-DD, got `{d}`"),
+                Some("e.g. `date: 2026-01-20`".into()),
+            );
         }
         out.push(Source {
             id: s.id.clone(),
@@ -875,6 +876,7 @@ fn rule(cx: &mut Cx<'_>, r: &RuleSpec, base: &str) -> BalanceSheetRule {
     }
 }
 
+#[allow(clippy::too_many_lines)] // one arm per holder kind
 fn holder(
     cx: &mut Cx<'_>,
     h: &HolderSpec,
@@ -1216,6 +1218,7 @@ fn subject_id(s: &Subject) -> &str {
 }
 
 /// The YAML path of a builder problem.
+#[allow(clippy::too_many_lines)] // one arm per kind of builder subject
 fn map_problem(cx: &Cx<'_>, p: Problem) -> Pending {
     let spec = cx.spec;
     let node_path = |id: &str| cx.ids.get(id).map(|(_, path)| path.clone());
@@ -1353,6 +1356,7 @@ fn shocks(cx: &mut Cx<'_>) -> Vec<Shock> {
     out
 }
 
+#[allow(clippy::too_many_lines)] // one arm per shock type
 fn shock(cx: &mut Cx<'_>, s: &ShockSpec, base: &str, tags: &BTreeSet<&str>) -> Option<Shock> {
     cx.check_source(join_key(base, "source"), s.source.as_ref());
     cx.misplaced(
@@ -1546,15 +1550,15 @@ fn shock(cx: &mut Cx<'_>, s: &ShockSpec, base: &str, tags: &BTreeSet<&str>) -> O
                 .resolve(join_key(base, "holder"), id, Want::Holder)
                 .and(cx.holders.get(id).copied());
             let kind = cx.spec.holders.iter().find(|x| x.id == id).map(|x| x.kind);
-            if let Some(k) = kind {
-                if !matches!(k, KindName::Fund | KindName::LeveragedEtf) {
-                    cx.err(
-                        join_key(base, "holder"),
-                        format!("`{id}` is a {k}; redemptions apply to a fund or a leveraged_etf"),
-                        None,
-                    );
-                    return None;
-                }
+            if let Some(k) = kind
+                && !matches!(k, KindName::Fund | KindName::LeveragedEtf)
+            {
+                cx.err(
+                    join_key(base, "holder"),
+                    format!("`{id}` is a {k}; redemptions apply to a fund or a leveraged_etf"),
+                    None,
+                );
+                return None;
             }
             let fraction = fraction_in(cx, "fraction", num(s.fraction)?, "a fraction of NAV")?;
             Some(Shock::Redemption {
@@ -1640,15 +1644,15 @@ fn bound(cx: &mut Cx<'_>, b: &BoundSpec, path: &str) -> Option<Bound> {
         return None;
     }
     if range {
-        if let (Some(lo), Some(hi)) = (b.min, b.max) {
-            if lo.0 > hi.0 {
-                cx.err(
-                    join_key(path, "min"),
-                    format!("min ({}) is above max ({})", lo.0, hi.0),
-                    Some("swap them".into()),
-                );
-                return None;
-            }
+        if let (Some(lo), Some(hi)) = (b.min, b.max)
+            && lo.0 > hi.0
+        {
+            cx.err(
+                join_key(path, "min"),
+                format!("min ({}) is above max ({})", lo.0, hi.0),
+                Some("swap them".into()),
+            );
+            return None;
         }
         return Some(Bound::Range {
             min: num(b.min),
@@ -1661,15 +1665,15 @@ fn bound(cx: &mut Cx<'_>, b: &BoundSpec, path: &str) -> Option<Bound> {
     let value = num(b.approx)?;
     let mut ok = true;
     for (key, t) in [("rel_tol", b.rel_tol), ("abs_tol", b.abs_tol)] {
-        if let Some(t) = num(t) {
-            if t < 0.0 {
-                cx.err(
-                    join_key(path, key),
-                    format!("expected a tolerance ≥ 0, got {t}"),
-                    None,
-                );
-                ok = false;
-            }
+        if let Some(t) = num(t)
+            && t < 0.0
+        {
+            cx.err(
+                join_key(path, key),
+                format!("expected a tolerance ≥ 0, got {t}"),
+                None,
+            );
+            ok = false;
         }
     }
     let (rel, abs) = match (num(b.rel_tol), num(b.abs_tol)) {
@@ -1690,10 +1694,10 @@ fn checks(
 ) -> Vec<Expectation> {
     let mut out = Vec::new();
     for &(key, b) in list {
-        if let Some(b) = b {
-            if let Some(bound) = bound(cx, b, &join_key(base, key)) {
-                out.push(Expectation { key, bound });
-            }
+        if let Some(b) = b
+            && let Some(bound) = bound(cx, b, &join_key(base, key))
+        {
+            out.push(Expectation { key, bound });
         }
     }
     out

@@ -88,12 +88,12 @@ impl Index {
     }
 }
 
-/// The path one level up: `a.b[3]` → `a.b`, `a.b` → `a`, `a` → ``.
+/// The path one level up: `a.b[3]` → `a.b`, `a.b` → `a`, `a` → the root (empty path).
 pub(crate) fn parent(path: &str) -> &str {
-    if path.ends_with(']') {
-        if let Some(i) = path.rfind('[') {
-            return &path[..i];
-        }
+    if path.ends_with(']')
+        && let Some(i) = path.rfind('[')
+    {
+        return &path[..i];
     }
     match path.rfind('.') {
         Some(i) => &path[..i],
@@ -184,9 +184,10 @@ impl Builder {
             }
             Some(Frame::Map {
                 path, key, keys, ..
-            }) => match key.take() {
-                Some((k, kloc)) => Role::Value(join_key(path, &k), Some(kloc)),
-                None => {
+            }) => {
+                if let Some((k, kloc)) = key.take() {
+                    Role::Value(join_key(path, &k), Some(kloc))
+                } else {
                     if let Some(text) = key_text {
                         if !keys.insert(text.to_owned()) {
                             let p = join_key(path, text);
@@ -207,7 +208,7 @@ impl Builder {
                     }
                     Role::Key
                 }
-            },
+            }
         }
     }
 
@@ -326,10 +327,10 @@ impl Builder {
             Frame::KeyCollection { anchor, start, loc } => (anchor, start, Some(loc)),
         };
         self.close_anchor(anchor, start);
-        if let (Some(loc), Some(Frame::Map { key, .. })) = (key_loc, self.stack.last_mut()) {
-            if key.is_none() {
-                *key = Some(("?".to_owned(), loc));
-            }
+        if let (Some(loc), Some(Frame::Map { key, .. })) = (key_loc, self.stack.last_mut())
+            && key.is_none()
+        {
+            *key = Some(("?".to_owned(), loc));
         }
     }
 
@@ -456,6 +457,7 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     fn at(index: &Index, path: &str) -> (usize, usize) {
         let n = index.get(path).expect(path);
@@ -505,9 +507,8 @@ mod tests {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..12 {
             let p = i - 1;
-            text.push_str(&format!(
-                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
-            ));
+            let refs = vec![format!("*a{p}"); 10].join(", ");
+            writeln!(text, "a{i}: &a{i} [{refs}]").expect("write to a string");
         }
         let errs = build(&text).expect_err("bomb");
         assert!(errs[0].message.contains("alias bomb"), "{errs:?}");

@@ -189,7 +189,7 @@ fn read_limited(path: &Path, origin: &str) -> Result<Vec<u8>, ScenarioError> {
 /// 1-based line and column (in characters) of byte offset `at`.
 fn line_col(bytes: &[u8], at: usize) -> (usize, usize) {
     let before = bytes.get(..at).unwrap_or(bytes);
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line = before.split(|&b| b == b'\n').count();
     let start = before
         .iter()
         .rposition(|&b| b == b'\n')
@@ -264,7 +264,7 @@ fn parse_text(
             Some("see docs/scenario-format.md for a complete small example"),
         )));
     }
-    let spec = yaml::parse(text).map_err(|f| ScenarioError::one(describe(f, &index, origin)))?;
+    let spec = yaml::parse(text).map_err(|f| ScenarioError::one(describe(&f, &index, origin)))?;
     let converted = convert::convert(&spec, &Origin { base_dir, stem }).map_err(|pending| {
         let mut diags: Vec<Diagnostic> = pending
             .into_iter()
@@ -430,92 +430,9 @@ fn last_key(path: &str) -> &str {
 }
 
 /// Turn serde's first error into a diagnostic with a readable message and a hint.
-fn describe(f: yaml::SerdeFailure, index: &Index, origin: &str) -> Diagnostic {
-    let msg = f.message.as_str();
+fn describe(f: &yaml::SerdeFailure, index: &Index, origin: &str) -> Diagnostic {
     let mut path = f.path.clone();
-    let mut at_key = false;
-    let (message, hint) = if let Some(rest) = msg.strip_prefix("unknown field `") {
-        at_key = true;
-        let (name, expected) = rest.split_once('`').unwrap_or((rest, ""));
-        let keys = backticked(expected);
-        let hint = suggest::did_you_mean(name, keys.iter().copied()).map_or_else(
-            || "remove it, or check its indentation: it may belong to another mapping".to_owned(),
-            |k| format!("did you mean `{k}`?"),
-        );
-        let expected = if keys.is_empty() {
-            "this mapping takes no keys".to_owned()
-        } else {
-            format!(
-                "expected one of {}",
-                suggest::list(keys.iter().copied(), 40)
-            )
-        };
-        (format!("unknown key `{name}`; {expected}"), Some(hint))
-    } else if let Some(rest) = msg.strip_prefix("unknown variant `") {
-        let (name, expected) = rest.split_once('`').unwrap_or((rest, ""));
-        let values = backticked(expected);
-        let hint = suggest::did_you_mean(name, values.iter().copied())
-            .map(|k| format!("did you mean `{k}`?"));
-        (
-            format!(
-                "unknown value `{name}` for `{}`; expected one of {}",
-                last_key(&path),
-                suggest::list(values.iter().copied(), 40)
-            ),
-            hint,
-        )
-    } else if let Some(rest) = msg.strip_prefix("missing field `") {
-        let name = rest.split('`').next().unwrap_or(rest);
-        path = index::join_key(&path, name);
-        (
-            format!("missing required key `{name}`"),
-            field_help(name).map(|h| format!("`{name}`: {h}")),
-        )
-    } else if let Some(rest) = msg.strip_prefix("invalid type: ") {
-        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
-        let message = if path.is_empty() {
-            format!(
-                "expected a mapping of scenario keys (`name`, `description`, `as_of`, `assets`, …), found {}",
-                friendly_found(found)
-            )
-        } else {
-            format!(
-                "expected {}, found {}",
-                friendly_expected(expected),
-                friendly_found(found)
-            )
-        };
-        let hint = field_help(last_key(&path)).map(|h| format!("`{}`: {h}", last_key(&path)));
-        let hint = hint.or_else(|| {
-            (expected == "f64").then(|| {
-                "write a plain number, e.g. `0.30` or `1.2e9` (no `%`, `$` or units)".to_owned()
-            })
-        });
-        (message, hint)
-    } else if let Some(rest) = msg.strip_prefix("invalid value: ") {
-        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
-        (
-            format!(
-                "expected {}, found {}",
-                friendly_expected(expected),
-                friendly_found(found)
-            ),
-            field_help(last_key(&path)).map(|h| format!("`{}`: {h}", last_key(&path))),
-        )
-    } else if msg.starts_with("expected a finite number") {
-        (
-            msg.to_owned(),
-            Some("numbers must be finite: `.nan`, `.inf` and `-.inf` are not allowed".to_owned()),
-        )
-    } else if msg.contains("repetition limit exceeded") || msg.contains("recursion limit exceeded")
-    {
-        (
-            format!("the document is too deeply nested or its aliases expand too far ({msg})"),
-            Some("write the values out instead of nesting aliases".to_owned()),
-        )
-    } else {
-        (msg.to_owned(), None)
-    };
+    let (message, hint, at_key) = explain(&f.message, &mut path);
     let loc = if at_key {
         index.key_or_ancestor(&path)
     } else {
@@ -534,6 +451,93 @@ fn describe(f: yaml::SerdeFailure, index: &Index, origin: &str) -> Diagnostic {
         message,
         hint,
     }
+}
+
+/// serde's message → (message, hint, whether it is about the key rather than the value).
+/// A missing key is appended to `path`.
+fn explain(msg: &str, path: &mut String) -> (String, Option<String>, bool) {
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        let (name, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let keys = backticked(expected);
+        let hint = suggest::did_you_mean(name, keys.iter().copied()).map_or_else(
+            || "remove it, or check its indentation: it may belong to another mapping".to_owned(),
+            |k| format!("did you mean `{k}`?"),
+        );
+        let expected = if keys.is_empty() {
+            "this mapping takes no keys".to_owned()
+        } else {
+            format!(
+                "expected one of {}",
+                suggest::list(keys.iter().copied(), 40)
+            )
+        };
+        return (
+            format!("unknown key `{name}`; {expected}"),
+            Some(hint),
+            true,
+        );
+    }
+    if let Some(rest) = msg.strip_prefix("unknown variant `") {
+        let (name, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let values = backticked(expected);
+        let hint = suggest::did_you_mean(name, values.iter().copied())
+            .map(|k| format!("did you mean `{k}`?"));
+        let message = format!(
+            "unknown value `{name}` for `{}`; expected one of {}",
+            last_key(path),
+            suggest::list(values.iter().copied(), 40)
+        );
+        return (message, hint, false);
+    }
+    if let Some(rest) = msg.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or(rest);
+        *path = index::join_key(path, name);
+        let hint = field_help(name).map(|h| format!("`{name}`: {h}"));
+        return (format!("missing required key `{name}`"), hint, false);
+    }
+    let help = || field_help(last_key(path)).map(|h| format!("`{}`: {h}", last_key(path)));
+    if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        let message = if path.is_empty() {
+            format!(
+                "expected a mapping of scenario keys (`name`, `description`, `as_of`, `assets`, …), found {}",
+                friendly_found(found)
+            )
+        } else {
+            format!(
+                "expected {}, found {}",
+                friendly_expected(expected),
+                friendly_found(found)
+            )
+        };
+        let hint = help().or_else(|| {
+            (expected == "f64").then(|| {
+                "write a plain number, e.g. `0.30` or `1.2e9` (no `%`, `$` or units)".to_owned()
+            })
+        });
+        return (message, hint, false);
+    }
+    if let Some(rest) = msg.strip_prefix("invalid value: ") {
+        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        let message = format!(
+            "expected {}, found {}",
+            friendly_expected(expected),
+            friendly_found(found)
+        );
+        return (message, help(), false);
+    }
+    if msg.starts_with("expected a finite number") {
+        let hint = "numbers must be finite: `.nan`, `.inf` and `-.inf` are not allowed";
+        return (msg.to_owned(), Some(hint.to_owned()), false);
+    }
+    if msg.contains("repetition limit exceeded") || msg.contains("recursion limit exceeded") {
+        return (
+            format!("the document is too deeply nested or its aliases expand too far ({msg})"),
+            Some("write the values out instead of nesting aliases".to_owned()),
+            false,
+        );
+    }
+    (msg.to_owned(), None, false)
 }
 
 #[cfg(test)]

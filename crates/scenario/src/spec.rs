@@ -111,7 +111,7 @@ pub(crate) struct SourceSpec {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DefaultsSpec {
-    /// Impact law of assets that give none (built in: square_root, y = 0.7).
+    /// Impact law of assets that give none (built in: `square_root`, y = 0.7).
     pub impact: Option<ImpactSpec>,
     /// Cure rate of margin holders that give none (built in: 0).
     pub cure_rate: Option<Num>,
@@ -121,7 +121,7 @@ pub(crate) struct DefaultsSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum LawName {
-    /// Δp/p = −per_usd · Q (Greenwood–Landier–Thesmar).
+    /// Δp/p = −`per_usd` · Q (Greenwood–Landier–Thesmar).
     Linear,
     /// p = p₀·exp(−alpha·x), x the fraction of shares outstanding sold.
     Exponential,
@@ -152,13 +152,13 @@ pub(crate) struct ImpactSpec {
     pub per_usd: Option<Num>,
     /// exponential: α (default −ln 0.9 / 0.1 ≈ 1.0536: selling 10% of shares cuts 10%).
     pub alpha: Option<Num>,
-    /// square_root: prefactor Y (default 0.7).
+    /// `square_root`: prefactor Y (default 0.7).
     pub y: Option<Num>,
-    /// cont_schaanning: depth constant c (default 0.4).
+    /// `cont_schaanning`: depth constant c (default 0.4).
     pub c: Option<Num>,
-    /// cont_schaanning: liquidation horizon in days (default 20).
+    /// `cont_schaanning`: liquidation horizon in days (default 20).
     pub tau_days: Option<Num>,
-    /// cont_schaanning: floor as a fraction of the pre-impact price (default 0.5).
+    /// `cont_schaanning`: floor as a fraction of the pre-impact price (default 0.5).
     pub floor: Option<Num>,
 }
 
@@ -172,7 +172,7 @@ pub(crate) struct AssetSpec {
     pub price: Num,
     /// Shares outstanding (> 0).
     pub shares_outstanding: Num,
-    /// Average daily volume, USD (≥ 0; > 0 for square_root and cont_schaanning). Default 0.
+    /// Average daily volume, USD (≥ 0; > 0 for `square_root` and `cont_schaanning`). Default 0.
     pub adv_usd: Option<Num>,
     /// Daily return volatility, a fraction (e.g. 0.025). Default 0.
     pub daily_vol: Option<Num>,
@@ -183,7 +183,7 @@ pub(crate) struct AssetSpec {
     /// Tags that shocks select assets by.
     #[serde(default)]
     pub tags: Vec<String>,
-    /// Impact law (default: `defaults.impact`, else square_root y = 0.7).
+    /// Impact law (default: `defaults.impact`, else `square_root` y = 0.7).
     pub impact: Option<ImpactSpec>,
     /// Source id.
     pub source: Option<String>,
@@ -265,7 +265,7 @@ pub(crate) struct HolderSpec {
     pub other_assets: Option<Num>,
     /// Other liabilities (deposits, bonds), USD (default 0).
     pub other_liabilities: Option<Num>,
-    /// Default pro_rata.
+    /// Default `pro_rata`.
     pub sale_order: Option<SaleOrderName>,
     /// Default first.
     pub cash_use: Option<CashUseName>,
@@ -275,30 +275,30 @@ pub(crate) struct HolderSpec {
     pub tags: Option<Vec<String>>,
     /// Source id.
     pub source: Option<String>,
-    /// Positions (not for leveraged_etf or account_book).
+    /// Positions (not for `leveraged_etf` or `account_book`).
     pub holdings: Option<Vec<HoldingSpec>>,
-    /// Margin loan (not for leveraged_etf).
+    /// Margin loan (not for `leveraged_etf`).
     pub margin: Option<MarginSpec>,
     /// Interbank obligations of this holder.
     pub owes: Option<Vec<OweSpec>>,
-    /// margin_account, margin_cohort, account_book: share of calls met with cash, [0, 1].
+    /// `margin_account`, `margin_cohort`, `account_book`: share of calls met with cash, [0, 1].
     pub cure_rate: Option<Num>,
-    /// margin_cohort (required): number of accounts the cohort stands for.
+    /// `margin_cohort` (required): number of accounts the cohort stands for.
     pub accounts: Option<u64>,
-    /// margin_cohort (required): loan-to-value buckets; shares sum to 1.
+    /// `margin_cohort` (required): loan-to-value buckets; shares sum to 1.
     pub ltv_buckets: Option<Vec<BucketSpec>>,
-    /// account_book (required): CSV `account,cash,loan`, relative to the scenario file.
+    /// `account_book` (required): CSV `account,cash,loan`, relative to the scenario file.
     pub accounts_csv: Option<String>,
-    /// account_book (required): CSV `account,asset,shares`, grouped by account in
+    /// `account_book` (required): CSV `account,asset,shares`, grouped by account in
     /// `accounts_csv` order.
     pub holdings_csv: Option<String>,
-    /// leveraged_etf (required): leverage multiple (3, 2, -1, -3, …).
+    /// `leveraged_etf` (required): leverage multiple (3, 2, -1, -3, …).
     pub multiple: Option<Num>,
-    /// leveraged_etf (required): net asset value at the reference close, USD.
+    /// `leveraged_etf` (required): net asset value at the reference close, USD.
     pub nav: Option<Num>,
-    /// leveraged_etf (required): asset id → weight; weights sum to 1.
+    /// `leveraged_etf` (required): asset id → weight; weights sum to 1.
     pub basket: Option<BTreeMap<String, Num>>,
-    /// bank, leveraged_fund (required): deleveraging rule.
+    /// bank, `leveraged_fund` (required): deleveraging rule.
     pub rule: Option<RuleSpec>,
     /// fund: outflow per unit of relative NAV loss (default 0).
     pub redemption_beta: Option<Num>,
@@ -322,7 +322,7 @@ pub(crate) struct HoldingSpec {
 pub(crate) struct MarginSpec {
     /// Lender id.
     pub lender: String,
-    /// Loan (debit balance), USD. Required, except for margin_cohort and account_book,
+    /// Loan (debit balance), USD. Required, except for `margin_cohort` and `account_book`,
     /// whose loan is derived.
     pub loan: Option<Num>,
     /// Maintenance margin, a fraction in (0, 1].
@@ -387,13 +387,13 @@ pub(crate) struct RuleSpec {
     /// The rule.
     #[serde(rename = "type")]
     pub kind: RuleName,
-    /// leverage_target (required), threshold (default 0.95 × max): target assets/equity.
+    /// `leverage_target` (required), threshold (default 0.95 × max): target assets/equity.
     pub target: Option<Num>,
-    /// leverage_target: also buy back after gains (default false).
+    /// `leverage_target`: also buy back after gains (default false).
     pub symmetric: Option<bool>,
     /// threshold (required): leverage that triggers selling.
     pub max: Option<Num>,
-    /// capital_ratio (required): minimum equity/assets, in (0, 1).
+    /// `capital_ratio` (required): minimum equity/assets, in (0, 1).
     pub min_ratio: Option<Num>,
 }
 
@@ -466,20 +466,20 @@ pub(crate) struct ShockSpec {
     /// The type of shock.
     #[serde(rename = "type")]
     pub kind: ShockName,
-    /// asset, exogenous_sale: asset id.
+    /// asset, `exogenous_sale`: asset id.
     pub asset: Option<String>,
-    /// tag (required), market, discount_rate (optional): asset tag.
+    /// tag (required), market, `discount_rate` (optional): asset tag.
     pub tag: Option<String>,
     /// asset, tag, market: return, a fraction (-0.10 = a 10% fall), ≥ -1.
     #[serde(rename = "return")]
     pub ret: Option<Num>,
-    /// discount_rate: change in the discount rate (0.01 = +100 bp).
+    /// `discount_rate`: change in the discount rate (0.01 = +100 bp).
     pub delta: Option<Num>,
-    /// exogenous_sale: USD sold at the pre-shock price (≥ 0).
+    /// `exogenous_sale`: USD sold at the pre-shock price (≥ 0).
     pub usd: Option<Num>,
-    /// margin_tightening: lender id (omit for all lenders).
+    /// `margin_tightening`: lender id (omit for all lenders).
     pub lender: Option<String>,
-    /// margin_tightening: rise in maintenance margin, in [0, 1].
+    /// `margin_tightening`: rise in maintenance margin, in [0, 1].
     pub by: Option<Num>,
     /// redemption: fund or ETF id.
     pub holder: Option<String>,

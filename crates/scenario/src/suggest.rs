@@ -1,5 +1,7 @@
 //! "Did you mean …?" for mistyped keys and ids.
 
+use std::fmt::Write as _;
+
 /// The candidate closest to `word`, if one is close enough to be a likely typo.
 pub(crate) fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
@@ -49,7 +51,7 @@ where
         .collect::<Vec<_>>()
         .join(", ");
     if names.len() > max {
-        out.push_str(&format!(" and {} more", names.len() - max));
+        let _ = write!(out, " and {} more", names.len() - max);
     }
     out
 }
@@ -59,15 +61,14 @@ pub(crate) fn hint_for<'a, I>(word: &str, candidates: I, what: &str) -> String
 where
     I: IntoIterator<Item = &'a str> + Clone,
 {
-    match did_you_mean(word, candidates.clone()) {
-        Some(c) => format!("did you mean `{c}`?"),
-        None => {
-            let all = list(candidates, 12);
-            if all.is_empty() {
-                format!("no {what} are defined")
-            } else {
-                format!("known {what}: {all}")
-            }
+    if let Some(c) = did_you_mean(word, candidates.clone()) {
+        format!("did you mean `{c}`?")
+    } else {
+        let all = list(candidates, 12);
+        if all.is_empty() {
+            format!("no {what} are defined")
+        } else {
+            format!("known {what}: {all}")
         }
     }
 }

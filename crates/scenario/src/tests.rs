@@ -1,5 +1,7 @@
 //! Unit tests: mapping from YAML to the model, and error messages.
 
+#![allow(clippy::too_many_lines)] // the tests check one scenario field by field
+
 use delever_engine::{EngineConfig, Shock, Status, Termination};
 use delever_graph::{
     AssetIx, BalanceSheetRule, CashUse, HolderIx, HolderKind, ImpactLaw, LenderIx, SaleOrder,
@@ -79,9 +81,8 @@ fn edit(from: &str, to: &str) -> String {
 /// location and that message and hint contain the given parts.
 #[track_caller]
 fn check(text: &str, path: &str, line_col: (usize, usize), message: &str, hint: &str) {
-    let diags = match load(text) {
-        Ok(_) => panic!("expected an error at {path}"),
-        Err(d) => d,
+    let Err(diags) = load(text) else {
+        panic!("expected an error at {path}");
     };
     let Some(d) = diags.iter().find(|d| d.path == path) else {
         panic!("no diagnostic at `{path}`: {diags:#?}");

@@ -1,4 +1,4 @@
-//! The one module that talks to `serde_yaml` (serde_norway): text → [`ScenarioSpec`], or
+//! The one module that talks to `serde_yaml` (`serde_norway)`: text → [`ScenarioSpec`], or
 //! the first parse/type error with its field path and location.
 
 use crate::index::{join_index, join_key};
@@ -9,9 +9,9 @@ use crate::spec::ScenarioSpec;
 pub(crate) struct SerdeFailure {
     /// Field path in the crate's notation (`holders[3].margin.maintenance`).
     pub path: String,
-    /// serde's message, without the location and path decorations serde_yaml adds.
+    /// serde's message, without the location and path decorations `serde_yaml` adds.
     pub message: String,
-    /// 1-based line and column from serde_yaml, when it knows them.
+    /// 1-based line and column from `serde_yaml`, when it knows them.
     pub location: Option<(usize, usize)>,
 }
 
@@ -33,7 +33,7 @@ pub(crate) fn parse(text: &str) -> Result<ScenarioSpec, SerdeFailure> {
 fn render_path(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
-    for seg in path.iter() {
+    for seg in path {
         match seg {
             Segment::Seq { index } => out = join_index(&out, *index),
             Segment::Map { key } => out = join_key(&out, key),
@@ -44,7 +44,7 @@ fn render_path(path: &serde_path_to_error::Path) -> String {
     out
 }
 
-/// Drop serde_yaml's `PATH: ` prefix and ` at line L column C` suffix.
+/// Drop `serde_yaml`'s `PATH: ` prefix and ` at line L column C` suffix.
 fn clean_message(msg: &str) -> String {
     let mut m = msg;
     if let Some(i) = m.rfind(" at line ") {
