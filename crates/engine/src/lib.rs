@@ -155,6 +155,84 @@ pub fn run_detailed(
     }))
 }
 
+/// The map `p ↦ S(p)`: net forced shares sold per asset by every holder at a price
+/// vector, with the network compiled once. [`run`] iterates this map; the map itself is
+/// useful for one-round answers at chosen prices and for timing a round (benches).
+pub struct SalesMap<'a> {
+    c: Compiled<'a>,
+    shocked: shocks::Shocked,
+    equity0: Vec<f64>,
+    ws: Workspace,
+    /// Tightening found at the last prices asked for: only a guess that saves a second
+    /// pass over the books when it is right (results never depend on it).
+    guess: Vec<bool>,
+}
+
+impl std::fmt::Debug for SalesMap<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SalesMap")
+            .field("assets", &self.c.n_assets)
+            .field("holders", &self.c.units.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> SalesMap<'a> {
+    /// Compile `net` and apply `shocks` (one evaluation at pre-shock prices finds starting
+    /// equity).
+    pub fn new(net: &'a Network, shocks: &[Shock]) -> Result<Self, EngineError> {
+        let shocked = shocks::apply(net, shocks)?;
+        let c = Compiled::new(net);
+        let mut ws = Workspace::default();
+        let none = vec![false; c.lenders.len()];
+        let zeros = vec![0.0; c.units.len()];
+        let before = evaluate(&c, &shocked, &zeros, &c.p0, &none, false, &mut ws);
+        Ok(SalesMap {
+            guess: none,
+            c,
+            shocked,
+            equity0: before.equity,
+            ws,
+        })
+    }
+
+    /// Prices after the shocks, before any forced sale.
+    pub fn shocked_prices(&self) -> &[f64] {
+        &self.shocked.price
+    }
+
+    /// Net forced shares sold per asset at prices `p` (one per asset). Lenders tighten
+    /// according to their losses at `p` alone (nothing carried over from earlier calls).
+    /// Prices that are not finite are taken as pre-shock; prices are floored.
+    pub fn sales(&mut self, p: &[f64]) -> Vec<f64> {
+        let prices: Vec<f64> = self
+            .c
+            .p0
+            .iter()
+            .enumerate()
+            .map(|(k, p0)| {
+                let x = p.get(k).copied().unwrap_or(*p0);
+                if x.is_finite() {
+                    x.max(p0 * PRICE_FLOOR)
+                } else {
+                    *p0
+                }
+            })
+            .collect();
+        let ev = evaluate(
+            &self.c,
+            &self.shocked,
+            &self.equity0,
+            &prices,
+            &self.guess,
+            false,
+            &mut self.ws,
+        );
+        self.guess = ev.tightened;
+        ev.total
+    }
+}
+
 /// Two fixed points count as different when some price differs by more than this
 /// (relative): far above the iterations' own stopping error, which is of the order of the
 /// tolerance.

@@ -161,7 +161,7 @@ pub fn market(spec: &MarketSpec) -> Result<Network, BuildError> {
     for k in 0..n {
         let price = rng.range(10.0, 500.0);
         // ADV falls with rank; the book is a few per cent of the market's daily volume.
-        let adv = (book_value * 2.0 / (k as f64 + 1.0)).max(1e6);
+        let adv = (book_value * 0.05 / (k as f64 + 1.0).powf(0.8)).max(1e6);
         let vol = rng.range(0.015, 0.04);
         b.add_asset(asset(
             format!("A{k:03}"),

@@ -12,8 +12,6 @@ use delever_graph::SaleOrder;
 use crate::compile::BookView;
 use crate::outcome::Status;
 
-use super::margin::{Call, call};
-
 /// Rows per chunk. Fixed, so the reduction order never depends on the thread count.
 pub const CHUNK_ROWS: usize = 1 << 14;
 
@@ -110,74 +108,79 @@ fn chunk(
 ) -> BookStats {
     let mut st = BookStats::ZERO;
     let mut order: Vec<(u32, usize)> = Vec::new();
-    for i in lo..hi {
-        let (a, b) = (book.row_ptr[i] as usize, book.row_ptr[i + 1] as usize);
+    let (m, cure) = (t.maintenance, t.cure);
+    // m_r ≥ m > 0 (builder invariant, kept by tightening).
+    let inv_reset = 1.0 / t.reset;
+    let keep = 1.0 - cure;
+    let most_liquid = t.order == SaleOrder::MostLiquidFirst;
+    let rows = &book.row_ptr[lo..=hi];
+    let cash = &book.cash[lo..hi];
+    let loans = &book.loan[lo..hi];
+    for (r, w) in rows.windows(2).enumerate() {
+        let (a, b) = (w[0] as usize, w[1] as usize);
         let assets = &book.assets[a..b];
         let shares = &book.shares[a..b];
         let mut v = 0.0;
         for (x, s) in assets.iter().zip(shares) {
             v += s * p[x.0 as usize];
         }
-        let (cash, loan) = (book.cash[i], book.loan[i]);
-        let e = v + cash - loan;
-        if e >= 0.0 {
-            st.surplus += e;
-        } else {
-            st.shortfall -= e;
+        let loan = loans[r];
+        let e = v + cash[r] - loan;
+        st.surplus += e.max(0.0);
+        st.shortfall += (-e).max(0.0);
+        // The common case first: equity positive and above maintenance.
+        if e > 0.0 && e >= m * v {
+            continue;
         }
-        match call(v, e, t.maintenance, t.reset, t.cure) {
-            Call::None => {}
-            Call::Default => {
-                st.calls += 1;
-                st.defaults += 1;
-                st.sale_usd += v;
-                st.repaid_usd += v.min(loan);
-                st.worst = Status::Defaulted;
-                for (x, s) in assets.iter().zip(shares) {
-                    part[x.0 as usize] += s;
+        if e <= 0.0 && (v > 0.0 || e < 0.0) {
+            st.calls += 1;
+            st.defaults += 1;
+            st.sale_usd += v;
+            st.repaid_usd += v.min(loan);
+            st.worst = Status::Defaulted;
+            for (x, s) in assets.iter().zip(shares) {
+                part[x.0 as usize] += s;
+            }
+            continue;
+        }
+        if e >= m * v {
+            continue;
+        }
+        // Called: sell (1 − φ)(V − E/m_r), deposit φ(m_r·V − E).
+        st.calls += 1;
+        st.cure_usd += cure * (t.reset * v - e).max(0.0);
+        st.worst = st.worst.max(Status::MarginCall);
+        let sale = (keep * (v - e * inv_reset)).clamp(0.0, v);
+        if sale <= 0.0 {
+            continue;
+        }
+        st.sale_usd += sale;
+        st.repaid_usd += sale;
+        if most_liquid && sale < v {
+            order.clear();
+            order.extend(
+                assets
+                    .iter()
+                    .enumerate()
+                    .map(|(k, x)| (t.rank[x.0 as usize], k)),
+            );
+            order.sort_unstable();
+            let mut left = sale;
+            for &(_, k) in &order {
+                let ax = assets[k].0 as usize;
+                let worth = shares[k] * p[ax];
+                if worth <= left {
+                    part[ax] += shares[k];
+                    left -= worth;
+                } else {
+                    part[ax] += left / p[ax];
+                    break;
                 }
             }
-            Call::Met { sale, cure } => {
-                st.calls += 1;
-                st.cure_usd += cure;
-                st.worst = st.worst.max(Status::MarginCall);
-                if v <= 0.0 || sale <= 0.0 {
-                    continue;
-                }
-                let sale = sale.min(v);
-                st.sale_usd += sale;
-                st.repaid_usd += sale;
-                if sale >= v {
-                    for (x, s) in assets.iter().zip(shares) {
-                        part[x.0 as usize] += s;
-                    }
-                } else if t.order == SaleOrder::MostLiquidFirst {
-                    order.clear();
-                    order.extend(
-                        assets
-                            .iter()
-                            .enumerate()
-                            .map(|(k, x)| (t.rank[x.0 as usize], k)),
-                    );
-                    order.sort_unstable();
-                    let mut left = sale;
-                    for &(_, k) in &order {
-                        let ax = assets[k].0 as usize;
-                        let worth = shares[k] * p[ax];
-                        if worth <= left {
-                            part[ax] += shares[k];
-                            left -= worth;
-                        } else {
-                            part[ax] += left / p[ax];
-                            break;
-                        }
-                    }
-                } else {
-                    let frac = sale / v;
-                    for (x, s) in assets.iter().zip(shares) {
-                        part[x.0 as usize] += s * frac;
-                    }
-                }
+        } else {
+            let frac = if sale >= v { 1.0 } else { sale / v };
+            for (x, s) in assets.iter().zip(shares) {
+                part[x.0 as usize] += s * frac;
             }
         }
     }
