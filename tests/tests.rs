@@ -1,1 +1,3 @@
 //! integration tests
+mod errors;
+mod scenario_props;

@@ -310,7 +310,10 @@ fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
                             show(id),
                             HEADER[i]
                         ),
-                        None,
+                        Some(format!(
+                            "`{}` is a USD amount ≥ 0, a plain number such as 1500.25",
+                            HEADER[i]
+                        )),
                     );
                 }
             }
@@ -499,7 +502,7 @@ fn read_holdings(
                     "row {row} (account `{}`), column `shares`: {msg}",
                     show(account)
                 ),
-                None,
+                Some("`shares` is a number of shares ≥ 0, such as 120 or 12.5".into()),
             ),
         }
     }

@@ -399,6 +399,12 @@ impl<'s> Cx<'s> {
 
     /// Resolve a reference; report it when it names nothing or the wrong kind of node.
     fn resolve(&mut self, path: String, id: &str, want: Want) -> Option<IdKind> {
+        let candidates: Vec<&str> = self
+            .ids
+            .iter()
+            .filter(|(_, (k, _))| want.accepts(*k))
+            .map(|(id, _)| *id)
+            .collect();
         match self.ids.get(id) {
             Some((k, _)) if want.accepts(*k) => Some(*k),
             Some((k, p)) => {
@@ -408,19 +414,17 @@ impl<'s> Cx<'s> {
                     article(want.what()),
                     want.what()
                 );
-                self.err(path, msg, None);
+                let all = suggest::list(candidates.iter().copied(), 12);
+                let hint = if all.is_empty() {
+                    format!("no {} are defined", want.plural())
+                } else {
+                    format!("known {}: {all}", want.plural())
+                };
+                self.err(path, msg, Some(hint));
                 None
             }
             None => {
-                let hint = {
-                    let candidates: Vec<&str> = self
-                        .ids
-                        .iter()
-                        .filter(|(_, (k, _))| want.accepts(*k))
-                        .map(|(id, _)| *id)
-                        .collect();
-                    suggest::hint_for(id, candidates.iter().copied(), want.plural())
-                };
+                let hint = suggest::hint_for(id, candidates.iter().copied(), want.plural());
                 self.err(path, format!("unknown {} `{id}`", want.what()), Some(hint));
                 None
             }
@@ -494,7 +498,11 @@ fn resolve_include(base: Option<&Path>, rel: &str) -> Result<(PathBuf, String), 
         }
     }
     let joined = base.join(p);
-    let display = joined.display().to_string();
+    let display = if base == Path::new(".") {
+        p.display().to_string()
+    } else {
+        joined.display().to_string()
+    };
     let canon_base = base.canonicalize().map_err(|e| {
         (
             format!(
@@ -1105,7 +1113,7 @@ fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSpec, i: usiz
                     cx.err(
                         join_key(&p, "shares"),
                         format!("expected a number ≥ 0, got {s}"),
-                        None,
+                        Some("holdings are long positions: a number of shares ≥ 0".into()),
                     );
                     None
                 }

@@ -270,9 +270,14 @@ impl Builder {
 
     fn push(&mut self, frame: Frame, loc: Loc) -> Result<(), IndexError> {
         if self.stack.len() >= MAX_DEPTH {
+            let path = self.current_path();
+            let short = match path.char_indices().nth(40) {
+                Some((i, _)) => format!("{}…", &path[..i]),
+                None => path.to_owned(),
+            };
             return Err(fatal(
                 loc,
-                self.current_path(),
+                &short,
                 format!("the document nests deeper than {MAX_DEPTH} levels"),
                 Some("a scenario needs only a few levels of nesting; is this the right file?"),
             ));

@@ -244,6 +244,19 @@ fn parse_text(
 ) -> Result<Scenario, ScenarioError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let index = index::build(text).map_err(|errs| {
+        if let [e] = errs.as_slice()
+            && e.message.starts_with("YAML syntax error")
+            && let Some(f) = yaml::syntax_error(text)
+        {
+            return ScenarioError::one(Diagnostic {
+                file: origin.to_owned(),
+                line: f.location.map(|l| l.0),
+                column: f.location.map(|l| l.1),
+                path: String::new(),
+                message: format!("YAML syntax error: {}", f.message),
+                hint: e.hint.clone(),
+            });
+        }
         ScenarioError::from(
             errs.into_iter()
                 .map(|e| Diagnostic {
@@ -258,11 +271,15 @@ fn parse_text(
         )
     })?;
     if index.is_empty() {
-        return Err(ScenarioError::one(diag(
-            origin,
-            "the file is empty: a scenario needs at least `name`, `description`, `as_of` and `assets`",
-            Some("see docs/scenario-format.md for a complete small example"),
-        )));
+        return Err(ScenarioError::one(Diagnostic {
+            line: Some(1),
+            column: Some(1),
+            ..diag(
+                origin,
+                "the file is empty: a scenario needs at least `name`, `description`, `as_of` and `assets`",
+                Some("see docs/scenario-format.md for a complete small example"),
+            )
+        }));
     }
     let spec = yaml::parse(text).map_err(|f| ScenarioError::one(describe(&f, &index, origin)))?;
     let converted = convert::convert(&spec, &Origin { base_dir, stem }).map_err(|pending| {
@@ -311,13 +328,34 @@ fn locate(p: Pending, index: &Index, origin: &str) -> Diagnostic {
         ),
         Place::File { file, line, column } => (file, line.map(|l| (l, column))),
     };
+    let hint = p.hint.or_else(|| fallback_hint(&p.path, &p.message));
     Diagnostic {
         file,
         line: loc.map(|l| l.0),
         column: loc.and_then(|l| l.1),
         path: p.path,
         message: p.message,
-        hint: p.hint,
+        hint,
+    }
+}
+
+/// A hint for a problem that came without one: what the field holds, and that it cannot
+/// be negative when that is what went wrong.
+fn fallback_hint(path: &str, message: &str) -> Option<String> {
+    let key = last_key(path);
+    let help = field_help(key);
+    let sign = if message.contains("> 0") {
+        Some("it must be positive")
+    } else if message.contains("≥ 0") {
+        Some("it cannot be negative")
+    } else {
+        None
+    };
+    match (sign, help) {
+        (Some(s), Some(h)) => Some(format!("{s}; `{key}` is {h}")),
+        (Some(s), None) => Some(s.to_owned()),
+        (None, Some(h)) => Some(format!("`{key}`: {h}")),
+        (None, None) => None,
     }
 }
 
@@ -433,6 +471,7 @@ fn last_key(path: &str) -> &str {
 fn describe(f: &yaml::SerdeFailure, index: &Index, origin: &str) -> Diagnostic {
     let mut path = f.path.clone();
     let (message, hint, at_key) = explain(&f.message, &mut path);
+    let hint = hint.or_else(|| fallback_hint(&path, &message));
     let loc = if at_key {
         index.key_or_ancestor(&path)
     } else {
@@ -498,12 +537,15 @@ fn explain(msg: &str, path: &mut String) -> (String, Option<String>, bool) {
     let help = || field_help(last_key(path)).map(|h| format!("`{}`: {h}", last_key(path)));
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
-        let message = if path.is_empty() {
-            format!(
+        if path.is_empty() {
+            let message = format!(
                 "expected a mapping of scenario keys (`name`, `description`, `as_of`, `assets`, …), found {}",
                 friendly_found(found)
-            )
-        } else {
+            );
+            let hint = "a scenario is a mapping: `name: …`, `description: …`, `as_of: …`, `assets: […]`; see docs/scenario-format.md";
+            return (message, Some(hint.to_owned()), false);
+        }
+        let message = {
             format!(
                 "expected {}, found {}",
                 friendly_expected(expected),

@@ -30,6 +30,25 @@ pub(crate) fn parse(text: &str) -> Result<ScenarioSpec, SerdeFailure> {
     })
 }
 
+/// libyaml's account of a syntax error, which names what it expected (`did not find
+/// expected ',' or ']'`) and where the enclosing construct started. Only called on text
+/// the span index already refused, so nothing is deserialised.
+pub(crate) fn syntax_error(text: &str) -> Option<SerdeFailure> {
+    let err = serde_yaml::from_str::<serde::de::IgnoredAny>(text).err()?;
+    let location = err.location().map(|l| (l.line(), l.column()))?;
+    let full = err.to_string();
+    let own = format!(" at line {} column {}", location.0, location.1);
+    let message = match full.find(&own) {
+        Some(i) => format!("{}{}", &full[..i], &full[i + own.len()..]),
+        None => full,
+    };
+    Some(SerdeFailure {
+        path: String::new(),
+        message,
+        location: Some(location),
+    })
+}
+
 fn render_path(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
@@ -83,6 +102,14 @@ mod tests {
             clean_message("missing field `name`"),
             "missing field `name`"
         );
+    }
+
+    #[test]
+    fn syntax_errors_name_what_was_expected() {
+        let f = syntax_error("a: [1, 2\nb: 3\n").expect("syntax error");
+        assert!(f.message.contains("did not find expected"), "{f:?}");
+        assert!(f.location.is_some());
+        assert!(syntax_error("a: [1, 2]\n").is_none());
     }
 
     #[test]
