@@ -1,3 +1,5 @@
-//! integration tests
-mod errors;
-mod scenario_props;
+//! delever's integration tests: one test binary gathering every module (ripgrep's layout),
+//! so the workspace links it once.
+
+mod cli;
+mod util;

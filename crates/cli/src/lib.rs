@@ -1,1 +1,96 @@
-//! placeholder while the workspace is assembled
+//! The `delever` command line: argument parsing (clap), logging, and the commands.
+//!
+//! The binary (`crates/cli/src/main.rs`) only calls [`main`], which returns the process
+//! exit code of the contract: 0 success, 1 a `check` expectation failed, 2 bad input or
+//! usage, 3 the engine did not converge (the report is still written).
+
+mod args;
+mod commands;
+mod embedded;
+mod output;
+
+use clap::Parser as _;
+
+pub use args::Cli;
+
+/// Exit codes (a contract: scripts and CI depend on them).
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// A `check` expectation failed.
+    pub const CHECK_FAILED: i32 = 1;
+    /// Bad input or usage; the message is on stderr and nothing partial was written.
+    pub const BAD_INPUT: i32 = 2;
+    /// The engine did not converge within its round limit; the report was still written.
+    pub const NOT_CONVERGED: i32 = 3;
+}
+
+/// An error that ends a command with a given exit code after printing `message`.
+#[derive(Debug)]
+pub struct Failure {
+    /// Exit code.
+    pub code: i32,
+    /// What to print on stderr (already formatted, may span lines).
+    pub message: String,
+}
+
+impl Failure {
+    /// Bad input or usage (exit 2).
+    pub fn input(message: impl Into<String>) -> Self {
+        Failure {
+            code: exit::BAD_INPUT,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::input(format!("{e:#}"))
+    }
+}
+
+/// Run the command line and return the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return if e.use_stderr() { exit::BAD_INPUT } else { exit::OK };
+        }
+    };
+    init_logging(cli.verbose, cli.quiet);
+    if let Some(n) = cli.threads {
+        // Results do not depend on the thread count (fixed-order reductions); this only
+        // trades speed for CPU.
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global() {
+            tracing::warn!("could not set the thread count: {e}");
+        }
+    }
+    match commands::dispatch(&cli) {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("{}", f.message.trim_end());
+            f.code
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    // RUST_LOG wins when set, so `RUST_LOG=delever_engine=trace` works as users expect.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose >= 2)
+        .try_init();
+}

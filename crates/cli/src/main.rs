@@ -1,1 +1,5 @@
-fn main() {}
+//! The `delever` binary: parse arguments, run the command, exit with its code.
+
+fn main() {
+    std::process::exit(delever_cli::main());
+}

@@ -1,0 +1,162 @@
+//! Command-line arguments (clap derive). The help text is the user's first manual.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Simulate deleveraging cascades: a price shock pushes leveraged holders past \
+their limits, their forced sales move prices, and lower prices force more sales — iterated \
+to a fixed point.";
+
+const LONG_ABOUT: &str = "\
+Simulate deleveraging cascades: a price shock pushes leveraged holders (margin accounts,
+leveraged ETFs, hedge funds on prime-broker margin, banks) past their limits; their forced
+sales move prices; lower prices force more sales. delever iterates forced sales and price
+impact to a fixed point and reports final prices, who sold, who was called or defaulted,
+lender losses and how much the cascade amplified the first shock.
+
+With no command, delever runs the embedded default scenario (semis-sentiment-reversal).
+
+Scenarios are YAML files (see docs/scenario-format.md, or `delever schema`). Wherever a
+command takes a SCENARIO, give a file path or the name of a shipped scenario (`delever list`).";
+
+const AFTER_HELP: &str = "\
+Examples:
+  delever                                   run the default scenario, print the summary
+  delever run scenarios/archegos-2021-03.yaml --trace
+  delever run my.yaml --format json -o report.json
+  delever validate scenarios/*.yaml         check files, precise errors, exit 2 if any is bad
+  delever describe my.yaml                  where the leveraged exposure sits
+  delever export dot my.yaml | dot -Tsvg > network.svg
+
+Exit codes: 0 ok; 1 a `check` expectation failed; 2 bad input or usage (nothing partial is
+written); 3 the engine did not converge (the report is still written).
+Logs go to stderr: -v info, -vv debug, -vvv trace; RUST_LOG overrides (e.g.
+RUST_LOG=delever_engine=debug).";
+
+/// The `delever` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "delever",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// More logging on stderr (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr; no progress display.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Worker threads (default: all cores). Results are identical at any count.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(usize))]
+    pub threads: Option<usize>,
+    /// What to do (default: `run` on the embedded default scenario).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FormatArg {
+    /// Aligned tables for people.
+    #[default]
+    Table,
+    /// One JSON document with stable keys.
+    Json,
+    /// Tidy CSV: scope,id,metric,value.
+    Csv,
+}
+
+impl From<FormatArg> for delever_report::Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Table => delever_report::Format::Table,
+            FormatArg::Json => delever_report::Format::Json,
+            FormatArg::Csv => delever_report::Format::Csv,
+        }
+    }
+}
+
+/// Where output goes.
+#[derive(Debug, Clone, Args, Default)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+    /// Write to FILE instead of stdout (written whole or not at all).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario's cascade to its fixed point and report it.
+    #[command(after_help = "\
+The table shows headline totals (initial loss, total loss, amplification, forced sales,
+margin calls, defaults, lender losses), then assets and holder kinds. --format json gives
+the full report with stable keys (see ARCHITECTURE.md, 'JSON report'). Exit code 3 means
+the iteration hit its round limit: the report is still written and says so.")]
+    Run {
+        /// Scenario file or shipped scenario name (default: the embedded default).
+        scenario: Option<String>,
+        #[command(flatten)]
+        out: OutputArgs,
+        /// Also print the round-by-round trace (tables only; JSON always has it).
+        #[arg(long)]
+        trace: bool,
+        /// Override the scenario's round limit (1 gives the one-round answer).
+        #[arg(long, value_name = "N")]
+        max_rounds: Option<u32>,
+    },
+    /// Check scenario files and report every problem with file:line:column and a hint.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Summarise a scenario's network: where the leveraged exposure sits, by kind and asset.
+    Describe {
+        /// Scenario file or shipped scenario name (default: the embedded default).
+        scenario: Option<String>,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Export the network in another format.
+    Export {
+        /// What to export.
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
+    /// Print the JSON Schema of the scenario format (for editors and validators).
+    Schema {
+        /// Write to FILE instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// List the named scenarios shipped with delever.
+    List {
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+}
+
+/// Export targets.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The network as graphviz DOT: `delever export dot S.yaml | dot -Tsvg > net.svg`.
+    Dot {
+        /// Scenario file or shipped scenario name (default: the embedded default).
+        scenario: Option<String>,
+        /// Run the scenario first and colour nodes by final status.
+        #[arg(long)]
+        after_run: bool,
+        /// Write to FILE instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
