@@ -188,7 +188,7 @@ fn chunk(
 }
 
 /// A plain pass over the same arrays: the value of every row at `p`, summed. The bound a
-/// round is measured against (benches); chunked like [`pass`] so it is deterministic too.
+/// round is measured against (benches); chunked like a round so it is deterministic too.
 pub fn plain_value(book: &delever_graph::AccountBook, p: &[f64]) -> f64 {
     let n = book.len();
     let chunks = n.div_ceil(CHUNK_ROWS);
