@@ -149,11 +149,8 @@ impl NetworkBuilder {
 
     fn register(&mut self, id: &str, node: NodeRef, subject: Subject) {
         if id.is_empty() {
-            self.problems.push(problem(
-                subject,
-                "id",
-                "ids must not be empty".into(),
-            ));
+            self.problems
+                .push(problem(subject, "id", "ids must not be empty".into()));
             return;
         }
         if let Some(prev) = self.ids.get(id) {
@@ -385,28 +382,8 @@ impl NetworkBuilder {
             check_lender(l, &mut self.problems);
         }
 
-        // Holdings CSR, sorted by (holder, asset) so iteration order never depends on the
-        // order the scenario listed them in; repeated holdings of one asset add up.
-        self.holdings.sort_by_key(|&(h, a, _)| (h, a));
-        let mut holding_ptr = vec![0usize; self.holders.len() + 1];
-        let mut holding_assets = Vec::with_capacity(self.holdings.len());
-        let mut holding_shares: Vec<f64> = Vec::with_capacity(self.holdings.len());
-        let mut last: Option<(HolderIx, AssetIx)> = None;
-        for &(h, a, s) in &self.holdings {
-            if last == Some((h, a)) {
-                if let Some(x) = holding_shares.last_mut() {
-                    *x += s;
-                }
-                continue;
-            }
-            last = Some((h, a));
-            holding_ptr[h.get() + 1] += 1;
-            holding_assets.push(a);
-            holding_shares.push(s);
-        }
-        for i in 0..self.holders.len() {
-            holding_ptr[i + 1] += holding_ptr[i];
-        }
+        let (holding_ptr, holding_assets, holding_shares) =
+            holdings_csr(&mut self.holdings, self.holders.len());
 
         let prices: Vec<f64> = self.assets.iter().map(|a| a.price).collect();
         let n_assets = self.assets.len();
@@ -425,48 +402,22 @@ impl NetworkBuilder {
             }
         }
 
-        let mut margin: Vec<Option<MarginLink>> = vec![None; self.holders.len()];
-        for &(l, b, mut terms) in &self.loans {
-            let borrower = &self.holders[b.get()];
-            let subject = Subject::Loan {
-                lender: self.lenders[l.get()].id.clone(),
-                borrower: borrower.id.clone(),
-            };
-            if margin[b.get()].is_some() {
-                self.problems.push(hinted(
-                    subject.clone(),
-                    "margin",
-                    format!("`{}` already has a lender", borrower.id),
-                    "a borrower has one margin link; split a client of several prime brokers into one holder per broker",
-                ));
-                continue;
-            }
-            let value: f64 = (holding_ptr[b.get()]..holding_ptr[b.get() + 1])
-                .map(|k| holding_shares[k] * prices.get(holding_assets[k].get()).unwrap_or(&0.0))
-                .sum();
-            if let Some(derived) = derived_loan(borrower, value) {
-                if terms.loan != 0.0 {
-                    self.problems.push(hinted(
-                        subject.clone(),
-                        "margin.loan",
-                        format!("a {} derives its loan from its accounts; got loan {}", borrower.kind.tag().name(), terms.loan),
-                        "remove `loan`: cohorts take it from `ltv_buckets`, books from their rows",
-                    ));
-                }
-                terms.loan = derived;
-            }
-            check_terms(&terms, &subject, &mut self.problems);
-            if matches!(borrower.kind, HolderKind::LeveragedEtf { .. }) {
-                self.problems.push(problem(
-                    subject,
-                    "margin",
-                    "a leveraged ETF does not borrow on margin; its leverage is its `multiple`"
-                        .into(),
-                ));
-                continue;
-            }
-            margin[b.get()] = Some(MarginLink { lender: l, terms });
-        }
+        let values: Vec<f64> = (0..self.holders.len())
+            .map(|h| {
+                (holding_ptr[h]..holding_ptr[h + 1])
+                    .map(|k| {
+                        holding_shares[k] * prices.get(holding_assets[k].get()).unwrap_or(&0.0)
+                    })
+                    .sum()
+            })
+            .collect();
+        let margin = resolve_loans(
+            &self.loans,
+            &self.holders,
+            &self.lenders,
+            &values,
+            &mut self.problems,
+        );
 
         for (i, h) in self.holders.iter().enumerate() {
             let needs_lender = matches!(
@@ -524,6 +475,90 @@ impl NetworkBuilder {
             })
         }
     }
+}
+
+/// Holdings in CSR form, sorted by (holder, asset) so iteration order never depends on the
+/// order the scenario listed them in; repeated holdings of one asset add up.
+fn holdings_csr(
+    holdings: &mut [(HolderIx, AssetIx, f64)],
+    n_holders: usize,
+) -> (Vec<usize>, Vec<AssetIx>, Vec<f64>) {
+    holdings.sort_by_key(|&(h, a, _)| (h, a));
+    let mut holding_ptr = vec![0usize; n_holders + 1];
+    let mut holding_assets = Vec::with_capacity(holdings.len());
+    let mut holding_shares: Vec<f64> = Vec::with_capacity(holdings.len());
+    let mut last: Option<(HolderIx, AssetIx)> = None;
+    for &(h, a, s) in holdings.iter() {
+        if last == Some((h, a)) {
+            if let Some(x) = holding_shares.last_mut() {
+                *x += s;
+            }
+            continue;
+        }
+        last = Some((h, a));
+        holding_ptr[h.get() + 1] += 1;
+        holding_assets.push(a);
+        holding_shares.push(s);
+    }
+    for i in 0..n_holders {
+        holding_ptr[i + 1] += holding_ptr[i];
+    }
+    (holding_ptr, holding_assets, holding_shares)
+}
+
+/// Attach each margin link to its borrower: one lender per borrower, loans of cohorts and
+/// books derived from their accounts, terms in range.
+fn resolve_loans(
+    loans: &[(LenderIx, HolderIx, MarginTerms)],
+    holders: &[Holder],
+    lenders: &[Lender],
+    values: &[f64],
+    out: &mut Vec<Problem>,
+) -> Vec<Option<MarginLink>> {
+    let mut margin: Vec<Option<MarginLink>> = vec![None; holders.len()];
+    for &(l, b, mut terms) in loans {
+        let borrower = &holders[b.get()];
+        let subject = Subject::Loan {
+            lender: lenders[l.get()].id.clone(),
+            borrower: borrower.id.clone(),
+        };
+        if margin[b.get()].is_some() {
+            out.push(hinted(
+                subject.clone(),
+                "margin",
+                format!("`{}` already has a lender", borrower.id),
+                "a borrower has one margin link; split a client of several prime brokers into one holder per broker",
+            ));
+            continue;
+        }
+        if let Some(derived) = derived_loan(borrower, values[b.get()]) {
+            if terms.loan != 0.0 {
+                out.push(hinted(
+                    subject.clone(),
+                    "margin.loan",
+                    format!(
+                        "a {} derives its loan from its accounts; got loan {}",
+                        borrower.kind.tag().name(),
+                        terms.loan
+                    ),
+                    "remove `loan`: cohorts take it from `ltv_buckets`, books from their rows",
+                ));
+            }
+            terms.loan = derived;
+        }
+        check_terms(&terms, &subject, out);
+        if matches!(borrower.kind, HolderKind::LeveragedEtf { .. }) {
+            out.push(problem(
+                subject,
+                "margin",
+                "a leveraged ETF does not borrow on margin; its leverage is its `multiple`".into(),
+            ));
+            continue;
+        }
+        margin[b.get()] = Some(MarginLink { lender: l, terms });
+    }
+
+    margin
 }
 
 type Assembled = (
@@ -726,14 +761,14 @@ fn check_lender(l: &Lender, out: &mut Vec<Problem>) {
             format!("must be a finite number ≥ 0, got {}", l.other_liabilities),
         ));
     }
-    if let Some(t) = l.tighten_trigger {
-        if !finite_nonneg(t) {
-            out.push(problem(
-                s(),
-                "tighten.trigger",
-                format!("must be a finite fraction of capital ≥ 0, got {t}"),
-            ));
-        }
+    if let Some(t) = l.tighten_trigger
+        && !finite_nonneg(t)
+    {
+        out.push(problem(
+            s(),
+            "tighten.trigger",
+            format!("must be a finite fraction of capital ≥ 0, got {t}"),
+        ));
     }
     if !(l.tighten_by.is_finite() && (0.0..=1.0).contains(&l.tighten_by)) {
         out.push(problem(
@@ -774,7 +809,9 @@ fn check_terms(t: &MarginTerms, subject: &Subject, out: &mut Vec<Problem>) {
 
 fn check_rule(rule: &BalanceSheetRule, s: &Subject, out: &mut Vec<Problem>) {
     match *rule {
-        BalanceSheetRule::LeverageTarget { target, .. } if !(target.is_finite() && target >= 1.0) => {
+        BalanceSheetRule::LeverageTarget { target, .. }
+            if !(target.is_finite() && target >= 1.0) =>
+        {
             out.push(problem(
                 s.clone(),
                 "rule.target",
@@ -798,7 +835,9 @@ fn check_rule(rule: &BalanceSheetRule, s: &Subject, out: &mut Vec<Problem>) {
                 ));
             }
         }
-        BalanceSheetRule::CapitalRatio { min_ratio } if !(min_ratio.is_finite() && min_ratio > 0.0 && min_ratio < 1.0) => {
+        BalanceSheetRule::CapitalRatio { min_ratio }
+            if !(min_ratio.is_finite() && min_ratio > 0.0 && min_ratio < 1.0) =>
+        {
             out.push(problem(
                 s.clone(),
                 "rule.min_ratio",
@@ -849,47 +888,7 @@ fn check_holder(
             cure_rate,
         } => {
             check_cure(*cure_rate, &s, out);
-            if *accounts == 0 {
-                out.push(problem(
-                    s.clone(),
-                    "accounts",
-                    "a cohort must stand for at least one account".into(),
-                ));
-            }
-            if buckets.is_empty() {
-                out.push(problem(
-                    s.clone(),
-                    "ltv_buckets",
-                    "a cohort needs at least one loan-to-value bucket".into(),
-                ));
-            }
-            let mut total = 0.0;
-            for (i, b) in buckets.iter().enumerate() {
-                if !(b.ltv.is_finite() && (0.0..1.0).contains(&b.ltv)) {
-                    out.push(hinted(
-                        s.clone(),
-                        &format!("ltv_buckets[{i}].ltv"),
-                        format!("loan-to-value must be in [0, 1), got {}", b.ltv),
-                        "LTV is loan / holdings value; Reg T's initial margin caps it at 0.5 when opened",
-                    ));
-                }
-                if !finite_nonneg(b.share) {
-                    out.push(problem(
-                        s.clone(),
-                        &format!("ltv_buckets[{i}].share"),
-                        format!("must be a finite number ≥ 0, got {}", b.share),
-                    ));
-                }
-                total += b.share;
-            }
-            if !buckets.is_empty() && total.is_finite() && (total - 1.0).abs() > WEIGHT_TOLERANCE {
-                out.push(hinted(
-                    s.clone(),
-                    "ltv_buckets",
-                    format!("bucket shares must sum to 1, got {total}"),
-                    "each share is the fraction of the cohort's accounts (and holdings) in that bucket",
-                ));
-            }
+            check_cohort(*accounts, buckets, &s, out);
         }
         HolderKind::AccountBook { book, cure_rate } => {
             check_cure(*cure_rate, &s, out);
@@ -900,71 +899,7 @@ fn check_holder(
             nav,
             basket: entries,
         } => {
-            if !(multiple.is_finite() && *multiple != 0.0) {
-                out.push(hinted(
-                    s.clone(),
-                    "multiple",
-                    format!("must be a finite non-zero number, got {multiple}"),
-                    "e.g. 3 for SOXL, -3 for SOXS, 2 for NVDL",
-                ));
-            }
-            if !finite_pos(*nav) {
-                out.push(problem(
-                    s.clone(),
-                    "nav",
-                    format!("must be a finite number > 0, got {nav}"),
-                ));
-            }
-            if entries.is_empty() {
-                out.push(problem(
-                    s.clone(),
-                    "basket",
-                    "a leveraged ETF needs a basket of at least one asset".into(),
-                ));
-            }
-            let mut total = 0.0;
-            for (id, w) in entries {
-                let field = format!("basket.{id}");
-                if !finite_pos(*w) {
-                    out.push(problem(
-                        s.clone(),
-                        &field,
-                        format!("weight must be a finite number > 0, got {w}"),
-                    ));
-                }
-                total += w;
-                match ids.get(id.as_str()) {
-                    Some(NodeRef::Asset(a)) => basket.push((*a, *w)),
-                    Some(_) => out.push(problem(
-                        s.clone(),
-                        &field,
-                        format!("`{id}` is not an asset"),
-                    )),
-                    None => out.push(problem(
-                        s.clone(),
-                        &field,
-                        format!("unknown asset `{id}`"),
-                    )),
-                }
-            }
-            if !entries.is_empty() && total.is_finite() && (total - 1.0).abs() > WEIGHT_TOLERANCE {
-                out.push(hinted(
-                    s.clone(),
-                    "basket",
-                    format!("basket weights must sum to 1, got {total}"),
-                    "weights are fractions of the fund's exposure",
-                ));
-            }
-            basket.sort_by_key(|&(a, _)| a);
-            for w in basket.windows(2) {
-                if w[0].0 == w[1].0 {
-                    out.push(problem(
-                        s.clone(),
-                        "basket",
-                        "an asset appears twice in the basket".into(),
-                    ));
-                }
-            }
+            basket = check_etf(*multiple, *nav, entries, ids, &s, out);
         }
         HolderKind::LeveragedFund { rule } | HolderKind::Bank { rule } => {
             check_rule(rule, &s, out);
@@ -977,6 +912,126 @@ fn check_holder(
                     format!("must be a finite number ≥ 0, got {redemption_beta}"),
                 ));
             }
+        }
+    }
+    basket
+}
+
+fn check_cohort(accounts: u64, buckets: &[crate::LtvBucket], s: &Subject, out: &mut Vec<Problem>) {
+    let s = s.clone();
+    if accounts == 0 {
+        out.push(problem(
+            s.clone(),
+            "accounts",
+            "a cohort must stand for at least one account".into(),
+        ));
+    }
+    if buckets.is_empty() {
+        out.push(problem(
+            s.clone(),
+            "ltv_buckets",
+            "a cohort needs at least one loan-to-value bucket".into(),
+        ));
+    }
+    let mut total = 0.0;
+    for (i, b) in buckets.iter().enumerate() {
+        if !(b.ltv.is_finite() && (0.0..1.0).contains(&b.ltv)) {
+            out.push(hinted(
+                s.clone(),
+                &format!("ltv_buckets[{i}].ltv"),
+                format!("loan-to-value must be in [0, 1), got {}", b.ltv),
+                "LTV is loan / holdings value; Reg T's initial margin caps it at 0.5 when opened",
+            ));
+        }
+        if !finite_nonneg(b.share) {
+            out.push(problem(
+                s.clone(),
+                &format!("ltv_buckets[{i}].share"),
+                format!("must be a finite number ≥ 0, got {}", b.share),
+            ));
+        }
+        total += b.share;
+    }
+    if !buckets.is_empty() && total.is_finite() && (total - 1.0).abs() > WEIGHT_TOLERANCE {
+        out.push(hinted(
+            s.clone(),
+            "ltv_buckets",
+            format!("bucket shares must sum to 1, got {total}"),
+            "each share is the fraction of the cohort's accounts (and holdings) in that bucket",
+        ));
+    }
+}
+
+/// Check a leveraged ETF's parameters; returns its basket resolved to asset indices.
+fn check_etf(
+    multiple: f64,
+    nav: f64,
+    entries: &[(String, f64)],
+    ids: &BTreeMap<String, NodeRef>,
+    s: &Subject,
+    out: &mut Vec<Problem>,
+) -> Vec<(AssetIx, f64)> {
+    let s = s.clone();
+    let mut basket = Vec::new();
+    if !(multiple.is_finite() && multiple != 0.0) {
+        out.push(hinted(
+            s.clone(),
+            "multiple",
+            format!("must be a finite non-zero number, got {multiple}"),
+            "e.g. 3 for SOXL, -3 for SOXS, 2 for NVDL",
+        ));
+    }
+    if !finite_pos(nav) {
+        out.push(problem(
+            s.clone(),
+            "nav",
+            format!("must be a finite number > 0, got {nav}"),
+        ));
+    }
+    if entries.is_empty() {
+        out.push(problem(
+            s.clone(),
+            "basket",
+            "a leveraged ETF needs a basket of at least one asset".into(),
+        ));
+    }
+    let mut total = 0.0;
+    for (id, w) in entries {
+        let field = format!("basket.{id}");
+        if !finite_pos(*w) {
+            out.push(problem(
+                s.clone(),
+                &field,
+                format!("weight must be a finite number > 0, got {w}"),
+            ));
+        }
+        total += w;
+        match ids.get(id.as_str()) {
+            Some(NodeRef::Asset(a)) => basket.push((*a, *w)),
+            Some(_) => out.push(problem(
+                s.clone(),
+                &field,
+                format!("`{id}` is not an asset"),
+            )),
+            None => out.push(problem(s.clone(), &field, format!("unknown asset `{id}`"))),
+        }
+    }
+    if !entries.is_empty() && total.is_finite() && (total - 1.0).abs() > WEIGHT_TOLERANCE {
+        out.push(hinted(
+            s.clone(),
+            "basket",
+            format!("basket weights must sum to 1, got {total}"),
+            "weights are fractions of the fund's exposure",
+        ));
+    }
+    basket.sort_by_key(|&(a, _)| a);
+    for w in basket.windows(2) {
+        if w[0].0 == w[1].0 {
+            out.push(problem(
+                s.clone(),
+                "basket",
+                "an asset appears twice in the basket".into(),
+            ));
         }
     }
     basket
@@ -1019,17 +1074,37 @@ fn check_book(book: &crate::AccountBook, s: &Subject, n_assets: usize, out: &mut
     };
     for i in 0..n {
         if !finite_nonneg(book.cash[i]) {
-            report("cash", i, format!("must be a finite number ≥ 0, got {}", book.cash[i]), out);
+            report(
+                "cash",
+                i,
+                format!("must be a finite number ≥ 0, got {}", book.cash[i]),
+                out,
+            );
         }
         if !finite_nonneg(book.loan[i]) {
-            report("loan", i, format!("must be a finite number ≥ 0, got {}", book.loan[i]), out);
+            report(
+                "loan",
+                i,
+                format!("must be a finite number ≥ 0, got {}", book.loan[i]),
+                out,
+            );
         }
         for k in book.row_ptr[i] as usize..book.row_ptr[i + 1] as usize {
             if book.assets[k].get() >= n_assets {
-                report("asset", i, format!("asset index {} out of range", book.assets[k].0), out);
+                report(
+                    "asset",
+                    i,
+                    format!("asset index {} out of range", book.assets[k].0),
+                    out,
+                );
             }
             if !finite_nonneg(book.shares[k]) {
-                report("shares", i, format!("must be a finite number ≥ 0, got {}", book.shares[k]), out);
+                report(
+                    "shares",
+                    i,
+                    format!("must be a finite number ≥ 0, got {}", book.shares[k]),
+                    out,
+                );
             }
         }
     }

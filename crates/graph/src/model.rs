@@ -194,9 +194,9 @@ pub enum BalanceSheetRule {
     },
     /// Cont–Schaanning: nothing until assets/equity exceeds `max`, then back to `target`.
     Threshold {
-        /// Leverage that triggers deleveraging, λ_max.
+        /// Leverage that triggers deleveraging, `λ_max`.
         max: f64,
-        /// Leverage restored, λ_b < λ_max.
+        /// Leverage restored, `λ_b < λ_max`.
         target: f64,
     },
     /// Caccioli et al.: passive until equity ≤ 0, then sell everything.

@@ -49,7 +49,8 @@ fn problems(b: NetworkBuilder) -> Vec<Problem> {
 fn check(b: NetworkBuilder, field: &str, msg: &str) {
     let ps = problems(b);
     assert!(
-        ps.iter().any(|p| p.field == field && p.message.contains(msg)),
+        ps.iter()
+            .any(|p| p.field == field && p.message.contains(msg)),
         "expected a problem at `{field}` containing `{msg}`, got {ps:#?}"
     );
 }
@@ -60,7 +61,10 @@ fn valid_network_builds_with_graph_and_indices() {
     assert_eq!(net.graph().node_count(), 3);
     assert_eq!(net.graph().edge_count(), 2);
     let h = net.find_holder("acct").expect("holder");
-    assert_eq!(net.holdings(h).collect::<Vec<_>>(), vec![(AssetIx(0), 100.0)]);
+    assert_eq!(
+        net.holdings(h).collect::<Vec<_>>(),
+        vec![(AssetIx(0), 100.0)]
+    );
     let m = net.margin(h).expect("margin");
     assert_eq!(m.terms.loan, 5_000.0);
     assert_eq!(net.equity(h, &net.prices()), 5_000.0);
@@ -72,7 +76,12 @@ fn repeated_holdings_add_up_and_sort_by_asset() {
     let mut b = NetworkBuilder::new();
     b.add_asset(asset("B", 1.0));
     b.add_asset(asset("A", 1.0));
-    b.add_holder(Holder::new("f", HolderKind::Fund { redemption_beta: 0.0 }));
+    b.add_holder(Holder::new(
+        "f",
+        HolderKind::Fund {
+            redemption_beta: 0.0,
+        },
+    ));
     b.holds("f", "A", 1.0);
     b.holds("f", "B", 2.0);
     b.holds("f", "A", 3.0);
@@ -102,7 +111,12 @@ fn non_finite_and_negative_numbers_are_refused() {
     b.holds("acct", "NVDA", -1.0);
     check(b, "shares", "≥ 0");
     let mut b = base();
-    let mut h = Holder::new("f", HolderKind::Fund { redemption_beta: 1.0 });
+    let mut h = Holder::new(
+        "f",
+        HolderKind::Fund {
+            redemption_beta: 1.0,
+        },
+    );
     h.cash = -5.0;
     b.add_holder(h);
     check(b, "cash", "≥ 0");
@@ -113,7 +127,10 @@ fn margin_bounds() {
     let mut b = NetworkBuilder::new();
     b.add_asset(asset("NVDA", 100.0));
     b.add_lender(Lender::new("broker", 1e6));
-    b.add_holder(Holder::new("acct", HolderKind::MarginAccount { cure_rate: 0.0 }));
+    b.add_holder(Holder::new(
+        "acct",
+        HolderKind::MarginAccount { cure_rate: 0.0 },
+    ));
     b.holds("acct", "NVDA", 100.0);
     b.lends("broker", "acct", terms(5_000.0, 1.2, 1.2));
     check(b, "margin.maintenance", "(0, 1]");
@@ -121,7 +138,10 @@ fn margin_bounds() {
     let mut b = NetworkBuilder::new();
     b.add_asset(asset("NVDA", 100.0));
     b.add_lender(Lender::new("broker", 1e6));
-    b.add_holder(Holder::new("acct", HolderKind::MarginAccount { cure_rate: 0.0 }));
+    b.add_holder(Holder::new(
+        "acct",
+        HolderKind::MarginAccount { cure_rate: 0.0 },
+    ));
     b.holds("acct", "NVDA", 100.0);
     b.lends("broker", "acct", terms(5_000.0, 0.4, 0.3));
     check(b, "margin.reset", "[maintenance, 1]");
@@ -130,7 +150,10 @@ fn margin_bounds() {
 #[test]
 fn lender_must_exist_be_a_lender_and_not_lend_to_itself() {
     let mut b = base();
-    b.add_holder(Holder::new("a2", HolderKind::MarginAccount { cure_rate: 0.0 }));
+    b.add_holder(Holder::new(
+        "a2",
+        HolderKind::MarginAccount { cure_rate: 0.0 },
+    ));
     b.lends("nobody", "a2", terms(1.0, 0.3, 0.3));
     check(b, "lender", "unknown lender `nobody`");
 
@@ -147,7 +170,10 @@ fn lender_must_exist_be_a_lender_and_not_lend_to_itself() {
 fn a_margin_account_without_a_lender_is_refused() {
     let mut b = NetworkBuilder::new();
     b.add_asset(asset("NVDA", 100.0));
-    b.add_holder(Holder::new("acct", HolderKind::MarginAccount { cure_rate: 0.0 }));
+    b.add_holder(Holder::new(
+        "acct",
+        HolderKind::MarginAccount { cure_rate: 0.0 },
+    ));
     b.holds("acct", "NVDA", 1.0);
     check(b, "margin", "needs a margin link");
 }
@@ -194,8 +220,14 @@ fn cohort_loan_is_derived_from_buckets() {
         HolderKind::MarginCohort {
             accounts: 1000,
             buckets: vec![
-                LtvBucket { ltv: 0.2, share: 0.5 },
-                LtvBucket { ltv: 0.5, share: 0.5 },
+                LtvBucket {
+                    ltv: 0.2,
+                    share: 0.5,
+                },
+                LtvBucket {
+                    ltv: 0.5,
+                    share: 0.5,
+                },
             ],
             cure_rate: 0.0,
         },
@@ -220,7 +252,10 @@ fn cohort_buckets_must_sum_to_one_and_a_given_loan_is_refused() {
         "retail",
         HolderKind::MarginCohort {
             accounts: 10,
-            buckets: vec![LtvBucket { ltv: 0.2, share: 0.7 }],
+            buckets: vec![LtvBucket {
+                ltv: 0.2,
+                share: 0.7,
+            }],
             cure_rate: 0.0,
         },
     ));
@@ -236,7 +271,10 @@ fn starting_equity_must_be_positive_unless_declared() {
     let mut b = NetworkBuilder::new();
     b.add_asset(asset("NVDA", 100.0));
     b.add_lender(Lender::new("broker", 1e6));
-    b.add_holder(Holder::new("acct", HolderKind::MarginAccount { cure_rate: 0.0 }));
+    b.add_holder(Holder::new(
+        "acct",
+        HolderKind::MarginAccount { cure_rate: 0.0 },
+    ));
     b.holds("acct", "NVDA", 10.0);
     b.lends("broker", "acct", terms(2_000.0, 0.3, 0.3));
     check(b, "", "starting equity must be positive");
