@@ -104,6 +104,36 @@ fn etf_rebalance_multipliers() {
     }
 }
 
+/// An inverse fund's short in a collapsing stock is bounded: with it, a mild shock on a book
+/// holding an inverse ETF has one equilibrium, not a spurious one at the price floor.
+/// Without the cap, the least fixed point sat at the floor (the default scenario reported a
+/// $115B "least" loss against $12B).
+#[test]
+fn inverse_fund_short_is_bounded_so_no_spurious_equilibrium() {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("X", 100.0, ImpactLaw::SquareRoot { y: 0.7 }));
+    b.add_holder(Holder::new(
+        "bear",
+        HolderKind::LeveragedEtf {
+            multiple: -3.0,
+            nav: 1e8,
+            basket: vec![("X".into(), 1.0)],
+        },
+    ));
+    let net = b.build().expect("valid");
+    let all = EngineConfig::default();
+    let out = run(&net, &[hit(0, -0.05)], &all);
+    let least = out.least.as_ref().expect("least fixed point computed");
+    assert!(
+        !least.differs,
+        "least {:?} vs greatest {:?}",
+        least.prices, out.assets[0].price_after
+    );
+    // At the floor the cap binds: 12 × NAV of shares at the reference price, not 12 × NAV
+    // at a price of 1e-7.
+    assert!(least.prices[0] > 90.0, "{:?}", least.prices);
+}
+
 /// L = 3, r = +5%, N = $100: buy $30.
 #[test]
 fn etf_buys_after_gains() {

@@ -7,8 +7,9 @@
 //! exposure with it, adding `−L·f·N0`. NAV cannot go below zero: `r` is bounded at
 //! `(f − 1)/L` (a floor for bull funds, a cap for inverse ones), where the fund is wiped out
 //! and trades away its whole remaining exposure. The dollar trade is spread over the basket
-//! by weight, `shares_k = trade·w_k/p_k`, and a bull fund never sells more than its
-//! synthetic position `L·N0·w_k/p0_k`.
+//! by weight, `shares_k = trade·w_k/p_k`; a bull fund never sells more than its
+//! synthetic position `L·N0·w_k/p0_k`, and an inverse fund never shorts more than
+//! `(L² − L)·N0·w_k/p0_k` in a day.
 
 use crate::compile::{Compiled, Unit};
 use crate::outcome::Status;
@@ -51,6 +52,12 @@ pub(crate) fn rebalance(
         let mut s = sale * w / p[a as usize];
         if l > 0.0 && s > 0.0 {
             s = s.min(u.shares[k]);
+        } else if l < 0.0 && s > 0.0 {
+            // An inverse fund's added short, in shares, would grow like 1/p without bound
+            // as prices collapse (a fixed dollar trade in a worthless stock). Bound it by
+            // the largest trade a day can ask for, (L² − L)·N0 at r = −1, in shares at the
+            // reference price: it binds only past a 50% fall and keeps the rule monotone.
+            s = s.min((l * l - l) * nav0 * w / c.p0[a as usize]);
         }
         out[k] += s;
     }
