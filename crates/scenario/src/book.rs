@@ -202,6 +202,14 @@ enum Amount {
 
 /// A finite number ≥ 0.
 fn amount(field: &[u8]) -> Amount {
+    // Fast path: a plain whole number (share counts, most cash and loans) of at most 15
+    // digits is exact in an f64.
+    if !field.is_empty() && field.len() <= 15 && field.iter().all(u8::is_ascii_digit) {
+        let v = field
+            .iter()
+            .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+        return Amount::Ok(v as f64);
+    }
     let text = match std::str::from_utf8(field) {
         Ok(t) => t.trim(),
         Err(_) => return Amount::Bad("expected a number, found bytes that are not UTF-8".into()),
@@ -320,33 +328,53 @@ fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
         }
     }
     // Duplicate ids would make the holdings' grouping ambiguous.
-    let mut order: Vec<u32> = (0..acc.ids.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| acc.ids.get(a as usize).cmp(acc.ids.get(b as usize)));
-    let mut dups = 0usize;
-    for w in order.windows(2) {
-        if let [a, b] = *w
-            && acc.ids.get(a as usize) == acc.ids.get(b as usize)
-        {
-            dups += 1;
-            if dups <= 3 {
-                let (first, second) = (a.min(b) as usize, a.max(b) as usize);
-                problems.push(
-                    None,
-                    None,
-                    format!(
-                        "account `{}` appears twice (rows {} and {})",
-                        show(acc.ids.get(first)),
-                        first + 1,
-                        second + 1
-                    ),
-                    Some("each account id must be unique in the book".into()),
-                );
-            }
-        }
+    for (first, second) in duplicates(&acc.ids).into_iter().take(3) {
+        problems.push(
+            None,
+            None,
+            format!(
+                "account `{}` appears twice (rows {} and {})",
+                show(acc.ids.get(first)),
+                first + 1,
+                second + 1
+            ),
+            Some("each account id must be unique in the book".into()),
+        );
     }
     let ok = problems.list.is_empty();
     problems.finish(out);
     ok.then_some(acc)
+}
+
+/// FNV-1a: a fast, fixed (unseeded) hash of an id.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Pairs of rows (first, later) with the same id, in order of the later row. Ids are
+/// sorted by hash (cheap), and only ids with equal hashes are compared byte by byte.
+fn duplicates(ids: &Ids) -> Vec<(usize, usize)> {
+    let mut keyed: Vec<(u64, u32)> = (0..ids.len())
+        .map(|i| (fnv(ids.get(i)), i as u32))
+        .collect();
+    keyed.sort_unstable();
+    let mut out = Vec::new();
+    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() < 2 {
+            continue;
+        }
+        let mut rows: Vec<u32> = run.iter().map(|&(_, i)| i).collect();
+        rows.sort_by(|&a, &b| ids.get(a as usize).cmp(ids.get(b as usize)).then(a.cmp(&b)));
+        for same in rows.chunk_by(|&a, &b| ids.get(a as usize) == ids.get(b as usize)) {
+            if let Some((&first, rest)) = same.split_first() {
+                out.extend(rest.iter().map(|&r| (first as usize, r as usize)));
+            }
+        }
+    }
+    out.sort_by_key(|&(_, later)| later);
+    out
 }
 
 /// Where holdings rows go: the account receiving rows and the CSR row pointers so far.
@@ -377,22 +405,33 @@ impl Grouping {
     }
 }
 
-/// The asset of a holdings row, remembering the last one looked up (rows of one asset
-/// often follow each other).
+/// Slots of [`AssetCache`] (a power of two).
+const CACHE_SLOTS: usize = 256;
+
+/// The asset of a holdings row: a direct-mapped cache by id hash in front of the map, so
+/// that the common case is one hash and one short comparison.
 struct AssetCache<'a> {
     assets: &'a AssetLookup,
-    last: Option<(Vec<u8>, AssetIx)>,
+    slots: Vec<Option<(Vec<u8>, AssetIx)>>,
 }
 
-impl AssetCache<'_> {
+impl<'a> AssetCache<'a> {
+    fn new(assets: &'a AssetLookup) -> Self {
+        AssetCache {
+            assets,
+            slots: vec![None; CACHE_SLOTS],
+        }
+    }
+
     fn get(&mut self, id: &[u8]) -> Option<AssetIx> {
-        if let Some((last, ix)) = &self.last
-            && last.as_slice() == id
+        let slot = self.slots.get_mut(fnv(id) as usize % CACHE_SLOTS)?;
+        if let Some((cached, ix)) = slot
+            && cached.as_slice() == id
         {
             return Some(*ix);
         }
         let ix = self.assets.get(id)?;
-        self.last = Some((id.to_vec(), ix));
+        *slot = Some((id.to_vec(), ix));
         Some(ix)
     }
 }
@@ -451,7 +490,7 @@ fn read_holdings(
     grouping.row_ptr.push(0);
     let mut held: Vec<AssetIx> = Vec::new();
     let mut shares: Vec<f64> = Vec::new();
-    let mut cache = AssetCache { assets, last: None };
+    let mut cache = AssetCache::new(assets);
     let mut problems = Problems::new(KEY);
     let mut row = 0usize;
     loop {
@@ -645,6 +684,29 @@ mod tests {
         )
         .expect_err("bad");
         assert!(errs[0].message.contains("not in accounts_csv"), "{errs:?}");
+    }
+
+    #[test]
+    fn duplicates_are_found_in_row_order() {
+        let mut ids = Ids {
+            buf: Vec::new(),
+            ends: Vec::new(),
+        };
+        for id in ["a", "b", "c", "b", "a", "b"] {
+            ids.buf.extend_from_slice(id.as_bytes());
+            ids.ends.push(ids.buf.len());
+        }
+        assert_eq!(duplicates(&ids), vec![(1, 3), (0, 4), (1, 5)]);
+        let book = run(
+            "fast",
+            "account,cash,loan\na,12,7.5\n",
+            "account,asset,shares\na,AMD,003\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            (book.cash[0], book.loan[0], book.shares[0]),
+            (12.0, 7.5, 3.0)
+        );
     }
 
     #[test]

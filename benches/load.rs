@@ -1,0 +1,125 @@
+//! Loading a large account book: `Scenario::load` on a scenario whose book has 2 million
+//! accounts and 10 million holdings rows (two CSV files, generated once in a temp dir).
+//!
+//! Run: `cargo bench --bench load -- --sample-size 10`. Figures in docs/performance.md.
+
+// `criterion_group!` defines an undocumented public function.
+#![allow(missing_docs)]
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use delever_scenario::Scenario;
+
+const ACCOUNTS: usize = 2_000_000;
+const HOLDINGS_PER_ACCOUNT: usize = 5;
+const ASSETS: [(&str, f64); 8] = [
+    ("NVDA", 200.0),
+    ("AVGO", 383.0),
+    ("TSM", 289.0),
+    ("AMD", 216.0),
+    ("MU", 536.0),
+    ("SNDK", 507.0),
+    ("ASML", 967.0),
+    ("SOX-REST", 100.0),
+];
+
+/// A deterministic pseudo-random stream (an LCG), so every run loads the same book.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+}
+
+fn write_book(dir: &Path) -> std::io::Result<()> {
+    let mut acc = BufWriter::with_capacity(1 << 20, File::create(dir.join("accounts.csv"))?);
+    let mut hold = BufWriter::with_capacity(1 << 20, File::create(dir.join("holdings.csv"))?);
+    writeln!(acc, "account,cash,loan")?;
+    writeln!(hold, "account,asset,shares")?;
+    let mut rng = Lcg(42);
+    for i in 0..ACCOUNTS {
+        let mut value = 0.0;
+        for k in 0..HOLDINGS_PER_ACCOUNT {
+            let (asset, price) = ASSETS[(i + k * 3) % ASSETS.len()];
+            let shares = 1 + rng.next() % 400;
+            value += shares as f64 * price;
+            writeln!(hold, "u{i},{asset},{shares}")?;
+        }
+        // Loan-to-value between 0 and 0.6: every account starts solvent.
+        let ltv = (rng.next() % 60) as f64 / 100.0;
+        let cash = rng.next() % 5_000;
+        writeln!(acc, "u{i},{cash},{:.2}", value * ltv)?;
+    }
+    acc.flush()?;
+    hold.flush()
+}
+
+fn write_scenario(dir: &Path) -> std::io::Result<PathBuf> {
+    let mut text = String::from(
+        "name: big-book\n\
+         description: Two million margin accounts with ten million positions, for the load bench.\n\
+         as_of: 2026-05-29\n\
+         assets:\n",
+    );
+    for (id, price) in ASSETS {
+        text.push_str(&format!(
+            "  - {{ id: {id}, price: {price}, shares_outstanding: 1.0e10, adv_usd: 1.0e10, daily_vol: 0.03 }}\n"
+        ));
+    }
+    text.push_str(
+        "lenders:\n  - { id: brokers, capital: 1.0e11 }\n\
+         holders:\n  - id: retail\n    kind: account_book\n    accounts_csv: accounts.csv\n    holdings_csv: holdings.csv\n    margin: { lender: brokers, maintenance: 0.25, reset: 0.30 }\n\
+         shocks:\n  - { type: asset, asset: NVDA, return: -0.10 }\n",
+    );
+    let path = dir.join("big-book.yaml");
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+fn setup() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "delever-load-bench-{ACCOUNTS}x{HOLDINGS_PER_ACCOUNT}"
+    ));
+    let scenario = dir.join("big-book.yaml");
+    if !scenario.exists() {
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        write_book(&dir).expect("write the CSV book");
+        write_scenario(&dir).expect("write the scenario");
+    }
+    scenario
+}
+
+fn load(c: &mut Criterion) {
+    let path = setup();
+    let s = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let delever_graph::HolderKind::AccountBook { book, .. } = &s.network.holders()[0].kind else {
+        panic!("the bench scenario holds one account book");
+    };
+    assert_eq!(
+        (book.len(), book.holdings()),
+        (ACCOUNTS, ACCOUNTS * HOLDINGS_PER_ACCOUNT)
+    );
+    drop(s);
+
+    let mut group = c.benchmark_group("load");
+    // One load takes about a second: ten flat samples of one load each.
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.measurement_time(Duration::from_secs(15));
+    group.bench_function("account_book_2M_accounts_10M_holdings", |b| {
+        b.iter(|| Scenario::load(&path).map(|s| s.network.holders().len()));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, load);
+criterion_main!(benches);
