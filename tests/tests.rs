@@ -2,4 +2,6 @@
 //! so the workspace links it once.
 
 mod cli;
+mod errors;
+mod scenario_props;
 mod util;
