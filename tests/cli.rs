@@ -6,7 +6,11 @@ use crate::util::{delever, scratch};
 fn no_arguments_runs_the_default_scenario() {
     let r = delever::<[&str; 0], &str>([]);
     assert!(r.code == 0 || r.code == 3, "exit {}: {}", r.code, r.stderr);
-    assert!(r.stdout.contains("semis-sentiment-reversal"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("semis-sentiment-reversal"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("amplification"), "{}", r.stdout);
     assert!(r.stdout.contains("Holders by kind"), "{}", r.stdout);
 }
@@ -26,7 +30,11 @@ fn help_teaches_commands_examples_and_exit_codes() {
         "Exit codes",
         "RUST_LOG",
     ] {
-        assert!(r.stdout.contains(needle), "--help lacks {needle}:\n{}", r.stdout);
+        assert!(
+            r.stdout.contains(needle),
+            "--help lacks {needle}:\n{}",
+            r.stdout
+        );
     }
     let r = delever(["run", "--help"]);
     assert_eq!(r.code, 0);
@@ -66,7 +74,16 @@ fn json_report_has_the_contract_keys() {
     let r = delever(["run", "--format", "json"]);
     assert!(r.code == 0 || r.code == 3, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
-    for k in ["scenario", "termination", "rounds", "residual", "totals", "assets", "holders", "trace"] {
+    for k in [
+        "scenario",
+        "termination",
+        "rounds",
+        "residual",
+        "totals",
+        "assets",
+        "holders",
+        "trace",
+    ] {
         assert!(v.get(k).is_some(), "missing key {k}");
     }
     for k in [
@@ -81,15 +98,37 @@ fn json_report_has_the_contract_keys() {
         assert!(v["totals"].get(k).is_some(), "missing totals.{k}");
     }
     let asset = &v["assets"][0];
-    for k in ["id", "price_before", "price_shocked", "price_after", "drawdown", "forced_sales_shares", "forced_sales_usd"] {
+    for k in [
+        "id",
+        "price_before",
+        "price_shocked",
+        "price_after",
+        "drawdown",
+        "forced_sales_shares",
+        "forced_sales_usd",
+    ] {
         assert!(asset.get(k).is_some(), "missing assets[].{k}");
     }
     let holder = &v["holders"][0];
-    for k in ["id", "kind", "equity_before", "equity_after", "sales_usd", "status", "lender_loss_usd"] {
+    for k in [
+        "id",
+        "kind",
+        "equity_before",
+        "equity_after",
+        "sales_usd",
+        "status",
+        "lender_loss_usd",
+    ] {
         assert!(holder.get(k).is_some(), "missing holders[].{k}");
     }
     let round = &v["trace"][0];
-    for k in ["round", "sales_usd", "price_index", "new_calls", "new_defaults"] {
+    for k in [
+        "round",
+        "sales_usd",
+        "price_index",
+        "new_calls",
+        "new_defaults",
+    ] {
         assert!(round.get(k).is_some(), "missing trace[].{k}");
     }
     assert_eq!(v["scenario"], "semis-sentiment-reversal");
@@ -102,7 +141,10 @@ fn csv_report_is_tidy() {
     let mut lines = r.stdout.lines();
     assert_eq!(lines.next(), Some("scope,id,metric,value"));
     assert!(lines.all(|l| l.split(',').count() >= 4));
-    assert!(r.stdout.contains("totals,semis-sentiment-reversal,amplification,"));
+    assert!(
+        r.stdout
+            .contains("totals,semis-sentiment-reversal,amplification,")
+    );
 }
 
 #[test]
@@ -203,7 +245,11 @@ fn verbose_logs_go_to_stderr_only() {
     let quiet = delever(["run", "--format", "json"]);
     let loud = delever(["-vv", "run", "--format", "json"]);
     assert_eq!(quiet.stdout, loud.stdout, "logging must not change stdout");
-    assert!(loud.stderr.contains("INFO") || loud.stderr.contains("DEBUG"), "{}", loud.stderr);
+    assert!(
+        loud.stderr.contains("INFO") || loud.stderr.contains("DEBUG"),
+        "{}",
+        loud.stderr
+    );
 }
 
 #[test]

@@ -17,13 +17,20 @@ fn main() {
         .unwrap_or_default();
     // Sorted so the generated file, and `delever list`, never depend on directory order.
     names.sort();
-    let mut out = String::from("/// Scenarios shipped in `scenarios/`: (name, YAML text), sorted by name.\npub static EMBEDDED: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// Scenarios shipped in `scenarios/`: (name, YAML text), sorted by name.\npub static EMBEDDED: &[(&str, &str)] = &[\n",
+    );
     for n in &names {
         let path = dir.join(format!("{n}.yaml"));
         println!("cargo:rerun-if-changed={}", path.display());
-        let _ = writeln!(out, "    ({n:?}, include_str!({:?})),", path.display().to_string());
+        let _ = writeln!(
+            out,
+            "    ({n:?}, include_str!({:?})),",
+            path.display().to_string()
+        );
     }
     out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded.rs");
+    let dest =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded.rs");
     std::fs::write(dest, out).expect("write embedded.rs");
 }

@@ -1,5 +1,9 @@
 //! Command-line arguments (clap derive). The help text is the user's first manual.
 
+// Doc comments here are the `--help` text users read, not rustdoc: markdown backticks and
+// angle brackets would show up literally in the terminal.
+#![allow(clippy::doc_markdown)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};

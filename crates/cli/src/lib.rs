@@ -57,14 +57,21 @@ pub fn main() -> i32 {
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
             let _ = e.print();
-            return if e.use_stderr() { exit::BAD_INPUT } else { exit::OK };
+            return if e.use_stderr() {
+                exit::BAD_INPUT
+            } else {
+                exit::OK
+            };
         }
     };
     init_logging(cli.verbose, cli.quiet);
     if let Some(n) = cli.threads {
         // Results do not depend on the thread count (fixed-order reductions); this only
         // trades speed for CPU.
-        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global() {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+        {
             tracing::warn!("could not set the thread count: {e}");
         }
     }

@@ -1,5 +1,7 @@
 //! `delever describe`: where the leveraged exposure sits, by kind and by asset.
 
+use std::fmt::Write as _;
+
 use delever_graph::{KindTag, Summary};
 use serde_json::{Value, json};
 
@@ -67,7 +69,10 @@ impl<'a> SummaryReport<'a> {
         header.extend(["leveraged".to_owned(), "% of ADV".to_owned()]);
         let mut assets = Table::new(header).titled("By asset (exposure, USD)");
         let mut order: Vec<_> = s.assets.iter().collect();
-        order.sort_by(|a, b| b.leveraged_exposure_usd.total_cmp(&a.leveraged_exposure_usd));
+        order.sort_by(|a, b| {
+            b.leveraged_exposure_usd
+                .total_cmp(&a.leveraged_exposure_usd)
+        });
         for a in order {
             let mut row = vec![a.id.clone(), format!("{:.2}", a.price)];
             row.extend(present.iter().map(|(i, _)| usd(a.exposure_by_kind[*i])));
@@ -130,7 +135,7 @@ impl<'a> SummaryReport<'a> {
         let s = self.summary;
         let mut out = String::from("scope,id,metric,value\n");
         let mut put = |scope: &str, id: &str, metric: &str, v: String| {
-            out.push_str(&format!("{scope},{},{metric},{v}\n", csv_field(id)));
+            let _ = writeln!(out, "{scope},{},{metric},{v}", csv_field(id));
         };
         put(
             "network",

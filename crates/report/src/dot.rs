@@ -100,6 +100,16 @@ pub fn render(name: &str, net: &Network, outcome: Option<&Outcome>) -> String {
             quote(&format!("{}\n${:.2}", a.id, a.price))
         );
     }
+    write_edges(&mut out, net, &prices);
+    if outcome.is_some() {
+        write_legend(&mut out);
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// Every edge: holdings, baskets, margin loans, interbank claims.
+fn write_edges(out: &mut String, net: &Network, prices: &[f64]) {
     let node_name = |n: NodeRef| match n {
         NodeRef::Asset(a) => format!("A:{}", net.asset(a).id),
         NodeRef::Holder(h) => format!("H:{}", net.holder(h).id),
@@ -137,27 +147,27 @@ pub fn render(name: &str, net: &Network, outcome: Option<&Outcome>) -> String {
         };
         let _ = writeln!(out, "  {} -> {} [{attrs}];", quote(&from), quote(&to));
     }
-    if outcome.is_some() {
-        let _ = writeln!(out, "  subgraph cluster_legend {{");
-        let _ = writeln!(out, "    label=\"final status\"; fontsize=10;");
-        for s in [
-            Status::Unaffected,
-            Status::Bought,
-            Status::Sold,
-            Status::MarginCall,
-            Status::Liquidated,
-            Status::Defaulted,
-        ] {
-            let _ = writeln!(
-                out,
-                "    {} [shape=ellipse, style=filled, fillcolor={}, label={}];",
-                quote(&format!("legend:{}", s.name())),
-                quote(status_colour(s)),
-                quote(s.name())
-            );
-        }
-        let _ = writeln!(out, "  }}");
+}
+
+/// A legend of status colours (after a run).
+fn write_legend(out: &mut String) {
+    let _ = writeln!(out, "  subgraph cluster_legend {{");
+    let _ = writeln!(out, "    label=\"final status\"; fontsize=10;");
+    for s in [
+        Status::Unaffected,
+        Status::Bought,
+        Status::Sold,
+        Status::MarginCall,
+        Status::Liquidated,
+        Status::Defaulted,
+    ] {
+        let _ = writeln!(
+            out,
+            "    {} [shape=ellipse, style=filled, fillcolor={}, label={}];",
+            quote(&format!("legend:{}", s.name())),
+            quote(status_colour(s)),
+            quote(s.name())
+        );
     }
-    out.push_str("}\n");
-    out
+    let _ = writeln!(out, "  }}");
 }

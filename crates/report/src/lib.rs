@@ -9,8 +9,8 @@
 //!
 //! This crate is the only one that serialises output; it never reads input.
 
-pub mod dot;
 mod describe;
+pub mod dot;
 mod run;
 mod text;
 

@@ -1,5 +1,7 @@
 //! The report of one run: the JSON contract, and its table and CSV renderings.
 
+use std::fmt::Write as _;
+
 use delever_engine::Outcome;
 use delever_graph::{KindTag, Network};
 use serde::Serialize;
@@ -264,26 +266,28 @@ impl RunReport {
     pub fn to_table(&self) -> String {
         let t = &self.totals;
         let mut out = String::new();
-        out.push_str(&format!("scenario  {}", self.scenario));
+        let _ = write!(out, "scenario  {}", self.scenario);
         if !self.meta.as_of.is_empty() {
-            out.push_str(&format!("  (as of {})", self.meta.as_of));
+            let _ = write!(out, "  (as of {})", self.meta.as_of);
         }
         out.push('\n');
-        out.push_str(&format!(
-            "result    {} after {} round{} (residual {:.2e})\n",
+        let _ = writeln!(
+            out,
+            "result    {} after {} round{} (residual {:.2e})",
             self.termination,
             self.rounds,
             if self.rounds == 1 { "" } else { "s" },
             self.residual
-        ));
-        if let Some(l) = &self.least_fixed_point {
-            if l.multiple_equilibria {
-                out.push_str(&format!(
-                    "warning   several equilibria: the least fixed point loses {} (greatest: {})\n",
-                    usd(l.total_loss_usd),
-                    usd(t.total_loss_usd)
-                ));
-            }
+        );
+        if let Some(l) = &self.least_fixed_point
+            && l.multiple_equilibria
+        {
+            let _ = writeln!(
+                out,
+                "warning   several equilibria: the least fixed point loses {} (greatest: {})",
+                usd(l.total_loss_usd),
+                usd(t.total_loss_usd)
+            );
         }
         out.push('\n');
         let mut head = Table::new(["headline", "value"]);
@@ -303,6 +307,15 @@ impl RunReport {
         out.push_str(&head.render());
         out.push('\n');
 
+        out.push_str(&self.assets_table());
+        out.push('\n');
+        out.push_str(&self.kinds_table());
+        out.push_str(&self.lenders_table());
+        out
+    }
+
+    /// Assets, largest forced sales first.
+    fn assets_table(&self) -> String {
         let mut assets = Table::new([
             "asset",
             "before",
@@ -325,9 +338,11 @@ impl RunReport {
                 usd(a.forced_sales_usd),
             ]);
         }
-        out.push_str(&assets.render());
-        out.push('\n');
+        assets.render()
+    }
 
+    /// Holders aggregated by kind.
+    fn kinds_table(&self) -> String {
         let mut kinds = Table::new([
             "holder kind",
             "holders",
@@ -356,32 +371,34 @@ impl RunReport {
                 usd(rows.iter().map(|h| h.lender_loss_usd).sum()),
             ]);
         }
-        out.push_str(&kinds.render());
+        kinds.render()
+    }
 
-        if !self.lenders.is_empty() {
-            out.push('\n');
-            let mut lenders = Table::new([
-                "lender",
-                "capital",
-                "borrower losses",
-                "interbank losses",
-                "tightened",
-                "defaulted",
-            ])
-            .titled("Lenders");
-            for l in &self.lenders {
-                lenders.row([
-                    l.id.clone(),
-                    usd(l.capital),
-                    usd(l.borrower_losses_usd),
-                    usd(l.interbank_losses_usd),
-                    yes_no(l.tightened).into(),
-                    yes_no(l.defaulted).into(),
-                ]);
-            }
-            out.push_str(&lenders.render());
+    /// Lenders, with a leading blank line (empty when there are none).
+    fn lenders_table(&self) -> String {
+        if self.lenders.is_empty() {
+            return String::new();
         }
-        out
+        let mut lenders = Table::new([
+            "lender",
+            "capital",
+            "borrower losses",
+            "interbank losses",
+            "tightened",
+            "defaulted",
+        ])
+        .titled("Lenders");
+        for l in &self.lenders {
+            lenders.row([
+                l.id.clone(),
+                usd(l.capital),
+                usd(l.borrower_losses_usd),
+                usd(l.interbank_losses_usd),
+                yes_no(l.tightened).into(),
+                yes_no(l.defaulted).into(),
+            ]);
+        }
+        format!("\n{}", lenders.render())
     }
 
     /// The round-by-round narrative (`--trace`).
@@ -423,13 +440,19 @@ impl RunReport {
     pub fn to_csv(&self) -> String {
         let mut out = String::from("scope,id,metric,value\n");
         let mut put = |scope: &str, id: &str, metric: &str, value: String| {
-            out.push_str(&format!(
-                "{scope},{},{metric},{}\n",
+            let _ = writeln!(
+                out,
+                "{scope},{},{metric},{}",
                 csv_field(id),
                 csv_field(&value)
-            ));
+            );
         };
-        put("run", &self.scenario, "termination", self.termination.into());
+        put(
+            "run",
+            &self.scenario,
+            "termination",
+            self.termination.into(),
+        );
         put("run", &self.scenario, "rounds", self.rounds.to_string());
         put("run", &self.scenario, "residual", num(self.residual));
         let t = &self.totals;

@@ -185,7 +185,10 @@ mod tests {
         let mut t = Table::new(["id", "value"]);
         t.row(["a", "1"]);
         t.row(["bbb", "100"]);
-        assert_eq!(t.render(), "id   value\n----------\na        1\nbbb    100\n");
+        assert_eq!(
+            t.render(),
+            "id   value\n----------\na        1\nbbb    100\n"
+        );
     }
 
     #[test]

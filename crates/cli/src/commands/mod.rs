@@ -1,11 +1,20 @@
-//! The subcommands. Each returns an exit code or a [`Failure`].
+//! The subcommands, one module each; each returns an exit code or a [`Failure`].
+//! This module dispatches and holds what several commands share: loading a scenario by
+//! path or name, and running the engine with a progress display.
 
+mod describe;
+mod export;
+mod list;
+mod run;
+mod validate;
+
+use std::fmt::Write as _;
 use std::io::IsTerminal as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use delever_engine::{EngineConfig, Outcome};
-use delever_report::{Format, RunMeta, RunReport, SummaryReport, Table};
+use delever_report::RunMeta;
 use delever_scenario::Scenario;
 
 use crate::args::{Cli, Command, ExportCommand, OutputArgs};
@@ -15,15 +24,15 @@ use crate::{Failure, embedded, exit};
 /// Run the parsed command line.
 pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
     match &cli.command {
-        None => run(cli, None, &OutputArgs::default(), false, None),
+        None => run::run(cli, None, &OutputArgs::default(), false, None),
         Some(Command::Run {
             scenario,
             out,
             trace,
             max_rounds,
-        }) => run(cli, scenario.as_deref(), out, *trace, *max_rounds),
-        Some(Command::Validate { files }) => validate(files),
-        Some(Command::Describe { scenario, out }) => describe(scenario.as_deref(), out),
+        }) => run::run(cli, scenario.as_deref(), out, *trace, *max_rounds),
+        Some(Command::Validate { files }) => validate::validate(files),
+        Some(Command::Describe { scenario, out }) => describe::describe(scenario.as_deref(), out),
         Some(Command::Export {
             what:
                 ExportCommand::Dot {
@@ -31,7 +40,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
                     after_run,
                     output,
                 },
-        }) => export_dot(cli, scenario.as_deref(), *after_run, output.as_deref()),
+        }) => export::export_dot(cli, scenario.as_deref(), *after_run, output.as_deref()),
         Some(Command::Schema { output }) => {
             let schema = delever_scenario::json_schema();
             let mut text = serde_json::to_string_pretty(&schema)
@@ -40,7 +49,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             emit(&text, output.as_deref())?;
             Ok(exit::OK)
         }
-        Some(Command::List { out }) => list(out),
+        Some(Command::List { out }) => list::list(out),
     }
 }
 
@@ -55,8 +64,7 @@ pub fn load(arg: Option<&str>) -> Result<Scenario, Failure> {
     if let Some(text) = embedded::get(name) {
         tracing::info!(name, "loading shipped scenario");
         let origin = format!("scenarios/{name}.yaml");
-        return Scenario::from_yaml(text, &origin, None)
-            .map_err(|e| Failure::input(e.to_string()));
+        return Scenario::from_yaml(text, &origin, None).map_err(|e| Failure::input(e.to_string()));
     }
     let names: Vec<&str> = embedded::EMBEDDED.iter().map(|(n, _)| *n).collect();
     let mut msg = format!("error: `{name}` is neither a scenario file nor a shipped scenario");
@@ -66,7 +74,7 @@ pub fn load(arg: Option<&str>) -> Result<Scenario, Failure> {
         .filter(|(s, _)| *s > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
     {
-        msg.push_str(&format!("\n  hint: did you mean `{}`?", best.1));
+        let _ = write!(msg, "\n  hint: did you mean `{}`?", best.1);
     } else {
         msg.push_str("\n  hint: `delever list` shows the shipped scenarios");
     }
@@ -74,10 +82,14 @@ pub fn load(arg: Option<&str>) -> Result<Scenario, Failure> {
 }
 
 fn looks_like_path(s: &str) -> bool {
-    s.contains('/') || s.contains('\\') || s.ends_with(".yaml") || s.ends_with(".yml")
+    let ext = Path::new(s)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    s.contains('/') || s.contains('\\') || matches!(ext.as_deref(), Some("yaml" | "yml"))
 }
 
-fn meta(s: &Scenario) -> RunMeta {
+/// The report's view of a scenario.
+pub fn meta(s: &Scenario) -> RunMeta {
     RunMeta {
         name: s.name.clone(),
         description: s.description.clone(),
@@ -86,11 +98,7 @@ fn meta(s: &Scenario) -> RunMeta {
 }
 
 /// Run the engine with a progress display on a terminal.
-pub fn simulate(
-    cli: &Cli,
-    scenario: &Scenario,
-    config: &EngineConfig,
-) -> Result<Outcome, Failure> {
+pub fn simulate(cli: &Cli, scenario: &Scenario, config: &EngineConfig) -> Result<Outcome, Failure> {
     let show = !cli.quiet && std::io::stderr().is_terminal();
     let bar = show.then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
@@ -139,155 +147,4 @@ pub fn simulate(
                 .map_or_else(|| scenario.name.clone(), |p| p.display().to_string())
         ))
     })
-}
-
-fn run(
-    cli: &Cli,
-    arg: Option<&str>,
-    out: &OutputArgs,
-    trace: bool,
-    max_rounds: Option<u32>,
-) -> Result<i32, Failure> {
-    let scenario = load(arg)?;
-    let mut config = scenario.engine.clone();
-    if let Some(n) = max_rounds {
-        if n == 0 {
-            return Err(Failure::input(
-                "error: --max-rounds must be at least 1\n  hint: 1 gives the one-round answer",
-            ));
-        }
-        config.max_rounds = n;
-    }
-    let outcome = simulate(cli, &scenario, &config)?;
-    let report = RunReport::new(&meta(&scenario), &scenario.network, &outcome);
-    let text = match Format::from(out.format) {
-        Format::Table => {
-            let mut t = report.to_table();
-            if trace {
-                t.push('\n');
-                t.push_str(&report.trace_table());
-            }
-            t
-        }
-        Format::Json => report.to_json(),
-        Format::Csv => report.to_csv(),
-    };
-    emit(&text, out.output.as_deref())?;
-    let code = outcome.exit_code();
-    if code == exit::NOT_CONVERGED {
-        eprintln!(
-            "warning: {} did not converge within {} rounds (residual {:.2e}); the report above says so\n  hint: raise `engine.max_rounds` or lower `engine.damping`",
-            scenario.name, outcome.rounds, outcome.residual
-        );
-    }
-    Ok(code)
-}
-
-fn validate(files: &[PathBuf]) -> Result<i32, Failure> {
-    let mut ok = Vec::new();
-    let mut errors = Vec::new();
-    for f in files {
-        match Scenario::load(f) {
-            Ok(s) => {
-                let n = &s.network;
-                ok.push(format!(
-                    "ok  {}  ({} assets, {} holders, {} lenders, {} shocks)",
-                    f.display(),
-                    n.assets().len(),
-                    n.holders().len(),
-                    n.lenders().len(),
-                    s.shocks.len()
-                ));
-            }
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    if errors.is_empty() {
-        emit(&(ok.join("\n") + "\n"), None)?;
-        Ok(exit::OK)
-    } else {
-        let mut msg = errors.join("\n");
-        if files.len() > 1 {
-            msg.push_str(&format!(
-                "\n{} of {} files are invalid",
-                errors.len(),
-                files.len()
-            ));
-        }
-        Err(Failure::input(msg))
-    }
-}
-
-fn describe(arg: Option<&str>, out: &OutputArgs) -> Result<i32, Failure> {
-    let scenario = load(arg)?;
-    let summary = scenario.network.summary();
-    let report = SummaryReport::new(&scenario.name, &summary);
-    let text = match Format::from(out.format) {
-        Format::Table => report.to_table(),
-        Format::Json => report.to_json(),
-        Format::Csv => report.to_csv(),
-    };
-    emit(&text, out.output.as_deref())?;
-    Ok(exit::OK)
-}
-
-fn export_dot(
-    cli: &Cli,
-    arg: Option<&str>,
-    after_run: bool,
-    output: Option<&Path>,
-) -> Result<i32, Failure> {
-    let scenario = load(arg)?;
-    let outcome = if after_run {
-        Some(simulate(cli, &scenario, &scenario.engine)?)
-    } else {
-        None
-    };
-    let text = delever_report::dot::render(&scenario.name, &scenario.network, outcome.as_ref());
-    emit(&text, output)?;
-    Ok(exit::OK)
-}
-
-fn list(out: &OutputArgs) -> Result<i32, Failure> {
-    let mut rows = Vec::new();
-    for (name, text) in embedded::EMBEDDED {
-        let origin = format!("scenarios/{name}.yaml");
-        // A shipped scenario that does not load is a bug; show it rather than hide it.
-        let (summary, as_of) = match Scenario::from_yaml(text, &origin, None) {
-            Ok(s) => (
-                s.description.lines().next().unwrap_or("").trim().to_owned(),
-                s.as_of,
-            ),
-            Err(_) => (
-                "(needs its data files: run it from the scenarios/ directory)".to_owned(),
-                String::new(),
-            ),
-        };
-        rows.push((*name, as_of, summary));
-    }
-    let text = match Format::from(out.format) {
-        Format::Table => {
-            let mut t = Table::new(["scenario", "as of", "description"]).left(1).left(2);
-            for (n, d, s) in &rows {
-                t.row([n.to_string(), d.clone(), s.clone()]);
-            }
-            t.render()
-        }
-        Format::Json => {
-            let v: Vec<_> = rows
-                .iter()
-                .map(|(n, d, s)| serde_json::json!({"name": n, "as_of": d, "description": s}))
-                .collect();
-            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
-        }
-        Format::Csv => {
-            let mut s = String::from("name,as_of,description\n");
-            for (n, d, desc) in &rows {
-                s.push_str(&format!("{n},{d},\"{}\"\n", desc.replace('"', "\"\"")));
-            }
-            s
-        }
-    };
-    emit(&text, out.output.as_deref())?;
-    Ok(exit::OK)
 }
