@@ -6,8 +6,9 @@
 // `criterion_group!` defines an undocumented public function.
 #![allow(missing_docs)]
 
+use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -71,9 +72,11 @@ fn write_scenario(dir: &Path) -> std::io::Result<PathBuf> {
          assets:\n",
     );
     for (id, price) in ASSETS {
-        text.push_str(&format!(
-            "  - {{ id: {id}, price: {price}, shares_outstanding: 1.0e10, adv_usd: 1.0e10, daily_vol: 0.03 }}\n"
-        ));
+        writeln!(
+            text,
+            "  - {{ id: {id}, price: {price}, shares_outstanding: 1.0e10, adv_usd: 1.0e10, daily_vol: 0.03 }}"
+        )
+        .expect("write to a string");
     }
     text.push_str(
         "lenders:\n  - { id: brokers, capital: 1.0e11 }\n\

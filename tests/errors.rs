@@ -145,7 +145,7 @@ fn corpus_is_complete() {
         .expect("tests/errors exists")
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".yaml"))
+        .filter(|n| Path::new(n).extension().is_some_and(|e| e == "yaml"))
         .collect();
     on_disk.sort();
     let mut listed: Vec<String> = CASES.iter().map(|c| c.file.to_owned()).collect();
@@ -267,6 +267,7 @@ fn the_alias_bomb_fails_fast() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // checks the fixture field by field
 fn valid_fixture_builds_the_network() {
     let path = root().join("tests/fixtures/full-example.yaml");
     let s = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
