@@ -22,6 +22,7 @@
 //! paths and, through the index, to lines and columns. Nothing here panics on input.
 
 mod book;
+mod check;
 mod convert;
 mod error;
 mod expect;
@@ -34,6 +35,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub use check::CheckResult;
 pub use error::{Diagnostic, ScenarioError};
 pub use expect::{
     AssetExpectations, Bound, DEFAULT_REL_TOL, Expectation, Expectations, HolderExpectations,
