@@ -20,7 +20,7 @@ impl From<Output> for Run {
     }
 }
 
-/// Run `delever ARGS…` from the repository root, with no terminal and no RUST_LOG.
+/// Run `delever ARGS…` from the repository root, with no terminal and no `RUST_LOG`.
 pub fn delever<I, S>(args: I) -> Run
 where
     I: IntoIterator<Item = S>,

@@ -30,6 +30,7 @@ Examples:
   delever run scenarios/archegos-2021-03.yaml --trace
   delever run my.yaml --format json -o report.json
   delever validate scenarios/*.yaml         check files, precise errors, exit 2 if any is bad
+  delever check scenarios/                  regression: compare runs with their expect: blocks
   delever describe my.yaml                  where the leveraged exposure sits
   delever export dot my.yaml | dot -Tsvg > network.svg
 
@@ -122,6 +123,23 @@ the iteration hit its round limit: the report is still written and says so.")]
         /// Scenario files.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+    },
+    /// Run scenarios and compare them with their `expect:` blocks (regression tests).
+    #[command(after_help = "\
+With no argument, checks every shipped scenario; a directory means its *.yaml files.
+Scenarios run in parallel; the output order is fixed. Exit code 1 when any expectation
+fails (the failing figures are shown side by side), 2 when a scenario cannot be loaded.
+
+Example (CI):  delever check scenarios/")]
+    Check {
+        /// Scenario files or directories (default: the shipped scenarios).
+        #[arg(value_name = "DIR|FILE")]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        out: OutputArgs,
+        /// Show every expectation, not only the failed ones.
+        #[arg(long)]
+        all: bool,
     },
     /// Summarise a scenario's network: where the leveraged exposure sits, by kind and asset.
     Describe {

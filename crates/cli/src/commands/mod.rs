@@ -2,6 +2,7 @@
 //! This module dispatches and holds what several commands share: loading a scenario by
 //! path or name, and running the engine with a progress display.
 
+mod check;
 mod describe;
 mod export;
 mod list;
@@ -32,6 +33,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             max_rounds,
         }) => run::run(cli, scenario.as_deref(), out, *trace, *max_rounds),
         Some(Command::Validate { files }) => validate::validate(files),
+        Some(Command::Check { paths, out, all }) => check::check(paths, out, *all),
         Some(Command::Describe { scenario, out }) => describe::describe(scenario.as_deref(), out),
         Some(Command::Export {
             what:
