@@ -4,5 +4,6 @@
 mod check;
 mod cli;
 mod errors;
+mod golden;
 mod scenario_props;
 mod util;
