@@ -79,7 +79,7 @@ const CASES: &[Case] = &[
     case("negative_shares.yaml", "negative_shares.yaml:12:40: holders[0].holdings[0].shares: ", &["expected a number ≥ 0, got -1000", "hint: holdings are long positions"]),
     case("maintenance_above_one.yaml", "maintenance_above_one.yaml:13:58: holders[0].margin.maintenance: ", &["must be in (0, 1], got 1.3", "hint: maintenance is a fraction"]),
     case("reset_below_maintenance.yaml", "reset_below_maintenance.yaml:13:71: holders[0].margin.reset: ", &["must be in [maintenance, 1] = [0.3, 1], got 0.2", "hint: reset is the equity fraction"]),
-    case("weights_not_summing.yaml", "weights_not_summing.yaml:18:13: holders[1].basket: ", &["basket weights must sum to 1, got 0.89999", "hint: weights are fractions"]),
+    case("weights_not_summing.yaml", "weights_not_summing.yaml:18:13: holders[1].basket: ", &["basket weights must sum to 1, got 0.9", "hint: weights are fractions"]),
     case("ltv_shares_not_summing.yaml", "ltv_shares_not_summing.yaml:18:18: holders[1].ltv_buckets: ", &["bucket shares must sum to 1, got 0.8", "hint:"]),
     case("return_below_minus_one.yaml", "return_below_minus_one.yaml:15:41: shocks[0].return: ", &["a return cannot be below -1", "hint: returns are fractions"]),
     case("engine_bad_damping.yaml", "engine_bad_damping.yaml:16:20: engine.damping: ", &["expected a number in (0, 1], got 2", "hint: 1 means no damping"]),

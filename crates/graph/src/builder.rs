@@ -643,6 +643,25 @@ fn derived_loan(h: &Holder, holdings_value: f64) -> Option<f64> {
     }
 }
 
+/// A computed figure for a message: six significant digits, no float noise
+/// (`0.9`, not `0.8999999999999999`; `-100000`, not `-1.000000e5`).
+pub(crate) fn sig(x: f64) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return format!("{x}");
+    }
+    let magnitude = x.abs().log10().floor();
+    if !(-4.0..15.0).contains(&magnitude) {
+        return format!("{x:.5e}");
+    }
+    let decimals = (5.0 - magnitude).max(0.0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
 fn finite_pos(x: f64) -> bool {
     x.is_finite() && x > 0.0
 }
@@ -956,7 +975,7 @@ fn check_cohort(accounts: u64, buckets: &[crate::LtvBucket], s: &Subject, out: &
         out.push(hinted(
             s.clone(),
             "ltv_buckets",
-            format!("bucket shares must sum to 1, got {total}"),
+            format!("bucket shares must sum to 1, got {}", sig(total)),
             "each share is the fraction of the cohort's accounts (and holdings) in that bucket",
         ));
     }
@@ -1020,7 +1039,7 @@ fn check_etf(
         out.push(hinted(
             s.clone(),
             "basket",
-            format!("basket weights must sum to 1, got {total}"),
+            format!("basket weights must sum to 1, got {}", sig(total)),
             "weights are fractions of the fund's exposure",
         ));
     }
@@ -1149,7 +1168,7 @@ fn check_solvency(net: &Network, out: &mut Vec<Problem>) {
             out.push(hinted(
                 Subject::Holder(h.id.clone()),
                 "",
-                format!("starting equity must be positive, got {e:.6e} USD"),
+                format!("starting equity must be positive, got {} USD", sig(e)),
                 "check loans and liabilities against holdings, or set `starts_insolvent: true`",
             ));
         }

@@ -340,3 +340,12 @@ fn summary_places_etf_exposure_by_basket() {
     // Account: 10_000 of NVDA against 5_000 equity; ETF 3_000 on 1_000 NAV.
     assert_eq!(s.leveraged_exposure_usd, 13_000.0);
 }
+
+#[test]
+fn computed_figures_in_messages_have_no_float_noise() {
+    use crate::builder::sig;
+    assert_eq!(sig(0.3 + 0.6), "0.9");
+    assert_eq!(sig(-100_000.0), "-100000");
+    assert_eq!(sig(1.0e-13), "1.00000e-13");
+    assert_eq!(sig(0.123_456_789), "0.123457");
+}
