@@ -94,6 +94,17 @@ pub enum EngineError {
         /// Its kind's name.
         kind: &'static str,
     },
+    /// A holder index the network does not have (asked of [`crate::explain`]).
+    #[error("holder index {index} is out of range (the network has {count} holders)")]
+    NoSuchHolder {
+        /// The bad index.
+        index: u32,
+        /// Number of holders.
+        count: usize,
+    },
+    /// An outcome handed to [`crate::explain::Replay`] that is not a run of its network.
+    #[error("the outcome is not a run of this network (asset, holder or lender counts differ)")]
+    ForeignOutcome,
     /// An engine setting out of range.
     #[error("engine setting `{field}`: {message}")]
     InvalidConfig {

@@ -118,23 +118,7 @@ impl Iterator<'_, '_> {
             rounds = k;
             let now_calls = ev.calls();
             let now_defaults = ev.holder_defaults() + lender_defaults(c, &ev);
-            let mut sellers: Vec<(delever_graph::HolderIx, f64)> = ev
-                .sold
-                .iter()
-                .enumerate()
-                .map(|(i, row)| {
-                    let usd: f64 = c.units[i]
-                        .assets
-                        .iter()
-                        .zip(row)
-                        .map(|(&a, x)| x * next[a as usize])
-                        .sum();
-                    (delever_graph::HolderIx(i as u32), usd)
-                })
-                .filter(|(_, usd)| *usd > 0.0)
-                .collect();
-            sellers.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            sellers.truncate(5);
+            let (sellers, sales_by_kind) = round_sellers(c, &ev.sold, &next);
             let t = RoundTrace {
                 round: k,
                 sales_usd: ev.total.iter().zip(&next).map(|(s, p)| s * p).sum(),
@@ -153,6 +137,7 @@ impl Iterator<'_, '_> {
                 residual,
                 prices: next.clone(),
                 largest_sellers: sellers,
+                sales_by_kind,
             };
             tracing::debug!(round = k, residual, sales_usd = t.sales_usd, "round done");
             match dir {
@@ -187,6 +172,58 @@ impl Iterator<'_, '_> {
             trace,
         }
     }
+}
+
+/// The five largest sellers (cumulative sales at `next`, largest first, ties by index) and
+/// the sales summed by holder kind.
+type Sellers = (
+    Vec<(delever_graph::HolderIx, f64)>,
+    Vec<(delever_graph::KindTag, f64)>,
+);
+
+fn round_sellers(c: &Compiled<'_>, sold: &[Vec<f64>], next: &[f64]) -> Sellers {
+    let unit_usd: Vec<f64> = sold
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            c.units[i]
+                .assets
+                .iter()
+                .zip(row)
+                .map(|(&a, x)| x * next[a as usize])
+                .sum()
+        })
+        .collect();
+    let mut sellers: Vec<(delever_graph::HolderIx, f64)> = unit_usd
+        .iter()
+        .enumerate()
+        .map(|(i, &usd)| (delever_graph::HolderIx(i as u32), usd))
+        .filter(|(_, usd)| *usd > 0.0)
+        .collect();
+    sellers.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    sellers.truncate(5);
+    (sellers, by_kind(c, &unit_usd))
+}
+
+/// Per-unit amounts summed by holder kind, for the kinds present, in `KindTag::ALL` order.
+fn by_kind(c: &Compiled<'_>, unit_usd: &[f64]) -> Vec<(delever_graph::KindTag, f64)> {
+    let mut sums = [0.0; delever_graph::KindTag::ALL.len()];
+    let mut present = [false; delever_graph::KindTag::ALL.len()];
+    for (u, usd) in c.units.iter().zip(unit_usd) {
+        if let Some(k) = delever_graph::KindTag::ALL
+            .iter()
+            .position(|&t| t == u.kind)
+        {
+            sums[k] += usd;
+            present[k] = true;
+        }
+    }
+    delever_graph::KindTag::ALL
+        .iter()
+        .zip(sums.iter().zip(present))
+        .filter(|(_, (_, p))| *p)
+        .map(|(&k, (&s, _))| (k, s))
+        .collect()
 }
 
 /// Lenders whose losses exceed their capital at an evaluation.

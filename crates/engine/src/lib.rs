@@ -20,6 +20,9 @@
 //! - `fixpoint`: the loop `p ← p_s ⊙ g(S(p) + X)` to the greatest (and optionally least)
 //!   fixed point, with its termination reason;
 //! - [`glt`]: the Greenwood–Landier–Thesmar closed form, for checks and teaching;
+//! - [`explain`]: a run re-evaluated round by round — every holder's state (the HTML
+//!   report's player) and one holder's balance sheet and rule with its numbers
+//!   (`delever explain`);
 //! - [`synth`]: deterministic synthetic books for benches and tests.
 //!
 //! A run is deterministic: parallel work is split in fixed chunks and reduced in chunk
@@ -31,6 +34,7 @@ mod assemble;
 mod clearing;
 mod compile;
 mod error;
+pub mod explain;
 mod fixpoint;
 pub mod glt;
 pub mod impact;

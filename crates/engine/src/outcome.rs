@@ -160,6 +160,9 @@ pub struct RoundTrace {
     pub prices: Vec<f64>,
     /// The largest sellers this round: (holder, cumulative sales USD), largest first, at most 5.
     pub largest_sellers: Vec<(HolderIx, f64)>,
+    /// Cumulative net forced sales per holder kind at this round's prices, USD (negative:
+    /// net bought), for the kinds the network has, in [`KindTag::ALL`] order.
+    pub sales_by_kind: Vec<(KindTag, f64)>,
 }
 
 /// The least fixed point, computed from the all-liquidated prices.
