@@ -146,7 +146,6 @@ impl Expectations {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::Scenario;
 
     const YAML: &str = r"
