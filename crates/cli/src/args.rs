@@ -32,6 +32,8 @@ Examples:
   delever validate scenarios/*.yaml         check files, precise errors, exit 2 if any is bad
   delever check scenarios/                  regression: compare runs with their expect: blocks
   delever describe my.yaml                  where the leveraged exposure sits
+  delever run my.yaml --html report.html    charts, network and a round-by-round player
+  delever explain my.yaml --holder alice    why alice sold: balance sheet and rule, per round
   delever export dot my.yaml | dot -Tsvg > network.svg
 
 Exit codes: 0 ok; 1 a `check` expectation failed; 2 bad input or usage (nothing partial is
@@ -86,6 +88,16 @@ impl From<FormatArg> for delever_report::Format {
     }
 }
 
+/// Output format of `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ExplainFormat {
+    /// Balance sheet table and the rule's numbers, for people.
+    #[default]
+    Table,
+    /// One JSON document.
+    Json,
+}
+
 /// Where output goes.
 #[derive(Debug, Clone, Args, Default)]
 pub struct OutputArgs {
@@ -117,6 +129,32 @@ the iteration hit its round limit: the report is still written and says so.")]
         /// Override the scenario's round limit (1 gives the one-round answer).
         #[arg(long, value_name = "N")]
         max_rounds: Option<u32>,
+        /// Also write a self-contained HTML report (charts, network, round-by-round player)
+        /// to FILE: one file, no network requests; open it in any browser or print it.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
+    /// Why a holder sold: its balance sheet each round, the rule that fired and its numbers.
+    #[command(after_help = "\
+Re-evaluates every round of the run at the prices it decided at and shows the holder's
+balance sheet (holdings V, cash, loan, equity E, the ratio its rule tests), then the test
+its rule made with the numbers in it, e.g.
+  E = $4.10B < m·V = 0.30 × $15.20B = $4.56B → margin call: sell y = V − E/m_r = ...
+An unknown holder id is exit code 2 with the closest ids suggested.
+
+Example:  delever explain semis-sentiment-reversal --holder SOXL")]
+    Explain {
+        /// Scenario file or shipped scenario name (default: the embedded default).
+        scenario: Option<String>,
+        /// The holder to explain (its id in the scenario).
+        #[arg(long, value_name = "ID")]
+        holder: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Table)]
+        format: ExplainFormat,
+        /// Write to FILE instead of stdout (written whole or not at all).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Check scenario files and report every problem with file:line:column and a hint.
     Validate {

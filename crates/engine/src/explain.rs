@@ -238,6 +238,9 @@ pub enum Test {
 pub struct ExplainRound {
     /// Round number, from 1.
     pub round: u32,
+    /// The price index at the prices this round decided at: the value of all starting
+    /// positions (gross of sign) over their pre-shock value, as in the trace.
+    pub price_index: f64,
     /// The balance sheet at the prices this round decided at.
     pub sheet: Sheet,
     /// The tests its rule made, in order.
@@ -693,6 +696,18 @@ fn fund_tests(
     }
 }
 
+/// Value of all starting positions (gross of sign) at `p` over their pre-shock value.
+fn price_index(c: &Compiled<'_>, p: &[f64]) -> f64 {
+    let (mut now, mut before) = (0.0, 0.0);
+    for u in &c.units {
+        for (&a, s) in u.assets.iter().zip(&u.shares) {
+            now += s.abs() * p[a as usize];
+            before += s.abs() * c.p0[a as usize];
+        }
+    }
+    if before > 0.0 { now / before } else { 1.0 }
+}
+
 /// Explain unit `i` in one round.
 fn explain_round(
     c: &Compiled<'_>,
@@ -779,6 +794,7 @@ fn explain_round(
     let d = &ev.decisions[i];
     ExplainRound {
         round,
+        price_index: price_index(c, p),
         sheet: sh,
         tests,
         sale_usd: d.sale_usd,

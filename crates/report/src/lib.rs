@@ -6,15 +6,22 @@
 //!   [`RunReport::to_table`], [`RunReport::to_csv`] or [`RunReport::trace_table`].
 //! - [`SummaryReport`] renders [`delever_graph::Summary`] (`delever describe`).
 //! - [`dot`] writes the network for graphviz.
+//! - [`html`] writes the self-contained HTML report with its round-by-round player.
+//! - [`ExplainReport`] renders [`delever_engine::explain::Explanation`] (`delever explain`):
+//!   why a holder sold, round by round, with the numbers in its rule.
 //!
 //! This crate is the only one that serialises output; it never reads input.
 
 mod describe;
 pub mod dot;
+mod explain;
+pub mod html;
 mod run;
 mod text;
 
 pub use describe::SummaryReport;
+pub use explain::ExplainReport;
+pub use html::{ScenarioNotes, SourceNote};
 pub use run::{RunMeta, RunReport};
 pub use text::{Table, usd};
 

@@ -401,11 +401,14 @@ impl RunReport {
         format!("\n{}", lenders.render())
     }
 
-    /// The round-by-round narrative (`--trace`).
+    /// The round-by-round narrative (`--trace`): cumulative forced sales and what each
+    /// round added, the price index, new calls and defaults, the residual and the largest
+    /// sellers.
     pub fn trace_table(&self) -> String {
         let mut t = Table::new([
             "round",
             "sales",
+            "this round",
             "price index",
             "new calls",
             "new defaults",
@@ -413,7 +416,8 @@ impl RunReport {
             "largest sellers",
         ])
         .titled("Round by round")
-        .left(6);
+        .left(7);
+        let mut prev = 0.0;
         for r in &self.trace {
             let sellers = r
                 .largest_sellers
@@ -422,9 +426,12 @@ impl RunReport {
                 .map(|(id, v)| format!("{id} {}", usd(*v)))
                 .collect::<Vec<_>>()
                 .join(", ");
+            let added = r.sales_usd - prev;
+            prev = r.sales_usd;
             t.row([
                 r.round.to_string(),
                 usd(r.sales_usd),
+                format!("{}{}", if added >= 0.0 { "+" } else { "" }, usd(added)),
                 format!("{:.4}", r.price_index),
                 r.new_calls.to_string(),
                 r.new_defaults.to_string(),

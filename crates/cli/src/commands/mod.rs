@@ -4,7 +4,9 @@
 
 mod check;
 mod describe;
+mod explain;
 mod export;
+mod html;
 mod list;
 mod run;
 mod validate;
@@ -14,7 +16,7 @@ use std::io::IsTerminal as _;
 use std::path::Path;
 use std::time::Duration;
 
-use delever_engine::{EngineConfig, Outcome};
+use delever_engine::{EngineConfig, Ledger, Outcome};
 use delever_report::RunMeta;
 use delever_scenario::Scenario;
 
@@ -25,13 +27,27 @@ use crate::{Failure, embedded, exit};
 /// Run the parsed command line.
 pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
     match &cli.command {
-        None => run::run(cli, None, &OutputArgs::default(), false, None),
+        None => run::run(cli, None, &OutputArgs::default(), false, None, None),
         Some(Command::Run {
             scenario,
             out,
             trace,
             max_rounds,
-        }) => run::run(cli, scenario.as_deref(), out, *trace, *max_rounds),
+            html,
+        }) => run::run(
+            cli,
+            scenario.as_deref(),
+            out,
+            *trace,
+            *max_rounds,
+            html.as_deref(),
+        ),
+        Some(Command::Explain {
+            scenario,
+            holder,
+            format,
+            output,
+        }) => explain::explain(cli, scenario.as_deref(), holder, *format, output.as_deref()),
         Some(Command::Validate { files }) => validate::validate(files),
         Some(Command::Check { paths, out, all }) => check::check(paths, out, *all),
         Some(Command::Describe { scenario, out }) => describe::describe(scenario.as_deref(), out),
@@ -101,6 +117,15 @@ pub fn meta(s: &Scenario) -> RunMeta {
 
 /// Run the engine with a progress display on a terminal.
 pub fn simulate(cli: &Cli, scenario: &Scenario, config: &EngineConfig) -> Result<Outcome, Failure> {
+    simulate_detailed(cli, scenario, config).map(|(o, _)| o)
+}
+
+/// [`simulate`], also returning the run's [`Ledger`].
+pub fn simulate_detailed(
+    cli: &Cli,
+    scenario: &Scenario,
+    config: &EngineConfig,
+) -> Result<(Outcome, Ledger), Failure> {
     let show = !cli.quiet && std::io::stderr().is_terminal();
     let bar = show.then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
@@ -131,12 +156,8 @@ pub fn simulate(cli: &Cli, scenario: &Scenario, config: &EngineConfig) -> Result
             ));
         }
     };
-    let result = delever_engine::run_with_observer(
-        &scenario.network,
-        &scenario.shocks,
-        config,
-        &mut observe,
-    );
+    let result =
+        delever_engine::run_detailed(&scenario.network, &scenario.shocks, config, &mut observe);
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }

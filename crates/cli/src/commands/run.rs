@@ -1,8 +1,10 @@
 //! `delever run`: the cascade to its fixed point, as a table, JSON or CSV.
 
+use std::path::Path;
+
 use delever_report::{Format, RunReport};
 
-use super::{load, meta, simulate};
+use super::{html, load, meta, simulate_detailed};
 use crate::args::{Cli, OutputArgs};
 use crate::output::emit;
 use crate::{Failure, exit};
@@ -13,6 +15,7 @@ pub fn run(
     out: &OutputArgs,
     trace: bool,
     max_rounds: Option<u32>,
+    html_path: Option<&Path>,
 ) -> Result<i32, Failure> {
     let scenario = load(arg)?;
     let mut config = scenario.engine.clone();
@@ -24,7 +27,11 @@ pub fn run(
         }
         config.max_rounds = n;
     }
-    let outcome = simulate(cli, &scenario, &config)?;
+    let (outcome, ledger) = simulate_detailed(cli, &scenario, &config)?;
+    // The HTML file first: if it cannot be written, nothing has gone to stdout yet.
+    if let Some(path) = html_path {
+        html::write_report(&scenario, &outcome, &ledger, path)?;
+    }
     let report = RunReport::new(&meta(&scenario), &scenario.network, &outcome);
     let text = match Format::from(out.format) {
         Format::Table => {

@@ -1,0 +1,59 @@
+//! `delever run --html FILE`: the self-contained HTML report, with the round-by-round
+//! player fed by a replay of the run.
+
+use std::path::Path;
+
+use delever_engine::explain::Replay;
+use delever_engine::{Ledger, Outcome};
+use delever_report::html::{HtmlInput, Player, render};
+use delever_report::{ScenarioNotes, SourceNote};
+use delever_scenario::Scenario;
+
+use super::meta;
+use crate::Failure;
+use crate::output::emit;
+
+/// What the scenario says about its assumptions and sources.
+pub fn notes(s: &Scenario) -> ScenarioNotes {
+    ScenarioNotes {
+        assumptions: s.assumptions.clone(),
+        sources: s
+            .sources
+            .iter()
+            .map(|x| SourceNote {
+                id: x.id.clone(),
+                title: x.title.clone(),
+                url: x.url.clone(),
+                date: x.date.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Render the report of `outcome` (a run of `scenario`) and write it to `path`, whole or
+/// not at all.
+pub fn write_report(
+    scenario: &Scenario,
+    outcome: &Outcome,
+    ledger: &Ledger,
+    path: &Path,
+) -> Result<(), Failure> {
+    let _span = tracing::info_span!("html", path = %path.display()).entered();
+    let mut player = Player::new(&scenario.network, ledger);
+    let replayed = Replay::new(&scenario.network, &scenario.shocks)
+        .and_then(|mut r| r.rounds(outcome, &mut |round| player.round(round)));
+    if let Err(e) = replayed {
+        // The run itself succeeded with the same shocks, so this is not expected; the report
+        // is still useful without the per-round states (the player shows final statuses).
+        tracing::warn!("replaying the rounds for the HTML player failed: {e}");
+    }
+    let html = render(&HtmlInput {
+        meta: &meta(scenario),
+        notes: &notes(scenario),
+        net: &scenario.network,
+        outcome,
+        ledger,
+        player: &player,
+    });
+    emit(&html, Some(path))
+}

@@ -1,0 +1,829 @@
+//! The HTML report (`delever run --html FILE`): one self-contained file — inline SVG, CSS
+//! and script, no network requests, no external fonts — with the headline figures, the
+//! price path per asset, forced sales by holder kind and round, the loss waterfall, the
+//! network coloured by status, a round-by-round player, and the scenario's description,
+//! assumptions and sources.
+//!
+//! Build a [`Player`] from the network and the run's ledger, feed it every round of a
+//! [`delever_engine::explain::Replay`], then call [`render`]. The output is deterministic:
+//! the same inputs give the same bytes. Every string that comes from the scenario is
+//! escaped. Without script the page shows the final round; the player (script) steps
+//! through the rounds, and the charts and the network follow.
+
+mod charts;
+mod network;
+mod player;
+mod svg;
+
+use std::fmt::Write as _;
+
+use delever_engine::{Ledger, Outcome, Status, Termination};
+use delever_graph::{KindTag, Network};
+use serde_json::{Value, json};
+
+pub use player::Player;
+
+use crate::run::RunMeta;
+use svg::{esc, f1, money, script_json, signed_pct};
+
+const CSS: &str = include_str!("../../assets/report.css");
+const JS: &str = include_str!("../../assets/player.js");
+
+/// Most rows in the assets and holders tables.
+const MAX_ROWS: usize = 50;
+/// Milliseconds between rounds when the player plays.
+const PLAY_INTERVAL_MS: u32 = 900;
+
+/// A cited source, as the report lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceNote {
+    /// Id that the scenario's `source:` fields refer to.
+    pub id: String,
+    /// Title of the publication.
+    pub title: String,
+    /// Where to find it (printed as text, never fetched or linked).
+    pub url: Option<String>,
+    /// Publication date.
+    pub date: Option<String>,
+}
+
+/// What a scenario says about itself beyond [`RunMeta`]: its assumptions and sources.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScenarioNotes {
+    /// Assumptions, in plain words.
+    pub assumptions: Vec<String>,
+    /// Cited sources.
+    pub sources: Vec<SourceNote>,
+}
+
+/// Everything the HTML report draws.
+#[derive(Debug, Clone, Copy)]
+pub struct HtmlInput<'a> {
+    /// The scenario's name, description and date.
+    pub meta: &'a RunMeta,
+    /// The scenario's assumptions and sources.
+    pub notes: &'a ScenarioNotes,
+    /// The network the run was made on.
+    pub net: &'a Network,
+    /// The run.
+    pub outcome: &'a Outcome,
+    /// The run's ledger (starting positions, for losses and exposures).
+    pub ledger: &'a Ledger,
+    /// Every round's holder and lender states, from a replay of the run.
+    pub player: &'a Player,
+}
+
+/// What the charts share.
+pub(crate) struct Ctx<'a> {
+    pub net: &'a Network,
+    pub outcome: &'a Outcome,
+    pub ledger: &'a Ledger,
+    pub player: &'a Player,
+    /// Holder kinds present, in report order.
+    pub kinds: Vec<KindTag>,
+    /// Rounds of the main iteration.
+    pub n: usize,
+}
+
+/// Plural, readable names of the holder kinds.
+pub(crate) fn kind_label(k: KindTag) -> &'static str {
+    match k {
+        KindTag::MarginAccount => "margin accounts",
+        KindTag::MarginCohort => "margin cohorts",
+        KindTag::AccountBook => "account books",
+        KindTag::LeveragedEtf => "leveraged ETFs",
+        KindTag::LeveragedFund => "leveraged funds",
+        KindTag::Bank => "banks",
+        KindTag::Fund => "funds",
+    }
+}
+
+/// One Okabe–Ito colour per holder kind.
+pub(crate) fn kind_colour(k: KindTag) -> &'static str {
+    match k {
+        KindTag::MarginAccount => "#cc79a7",
+        KindTag::MarginCohort => "#e69f00",
+        KindTag::AccountBook => "#f0e442",
+        KindTag::LeveragedEtf => "#0072b2",
+        KindTag::LeveragedFund => "#d55e00",
+        KindTag::Bank => "#009e73",
+        KindTag::Fund => "#56b4e9",
+    }
+}
+
+/// Statuses in the order the player's codes use.
+const STATUSES: [Status; 6] = [
+    Status::Unaffected,
+    Status::Sold,
+    Status::Bought,
+    Status::MarginCall,
+    Status::Liquidated,
+    Status::Defaulted,
+];
+
+fn status_code(s: Status) -> usize {
+    STATUSES.iter().position(|&t| t == s).unwrap_or(0)
+}
+
+/// The CSS class of a status (its fill colour).
+pub(crate) fn status_class(s: Status) -> String {
+    format!("st-{}", s.name())
+}
+
+/// A status in words.
+pub(crate) fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::Unaffected => "unaffected",
+        Status::Sold => "sold",
+        Status::Bought => "bought",
+        Status::MarginCall => "margin call",
+        Status::Liquidated => "liquidated",
+        Status::Defaulted => "defaulted",
+    }
+}
+
+/// Render the report: one complete HTML document.
+pub fn render(input: &HtmlInput<'_>) -> String {
+    let o = input.outcome;
+    let mut kinds: Vec<KindTag> = Vec::new();
+    for k in KindTag::ALL {
+        if input.net.holders().iter().any(|h| h.kind.tag() == k) {
+            kinds.push(k);
+        }
+    }
+    let ctx = Ctx {
+        net: input.net,
+        outcome: o,
+        ledger: input.ledger,
+        player: input.player,
+        kinds,
+        n: o.trace.len(),
+    };
+    let prices = charts::price_chart(&ctx);
+    let network = network::draw(&ctx);
+    let table_assets = asset_rows(&ctx);
+    let data = player_data(&ctx, &prices, &table_assets);
+
+    let meta = input.meta;
+    let mut out = String::with_capacity(64 * 1024);
+    out.push_str(
+        "<!DOCTYPE html>\n<html lang=\"en\" class=\"no-js\">\n<head>\n<meta charset=\"utf-8\">\n",
+    );
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str("<meta name=\"generator\" content=\"delever\">\n");
+    // No network requests: nothing may load from anywhere (a CSP makes that explicit).
+    out.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n",
+    );
+    let _ = writeln!(
+        out,
+        "<title>{} \u{2014} delever cascade report</title>",
+        esc(&meta.name)
+    );
+    let _ = writeln!(out, "<style>\n{CSS}</style>\n</head>\n<body>\n<main>");
+    header(&mut out, meta, o);
+    cards(&mut out, o);
+    player_controls(&mut out, ctx.n);
+
+    figures(&mut out, &ctx, &prices.svg, &network.svg);
+
+    out.push_str("<h2>Tables</h2>\n<div class=\"tables\">\n");
+    assets_table(&mut out, &ctx, &table_assets);
+    kinds_table(&mut out, &ctx);
+    lenders_table(&mut out, &ctx);
+    holders_table(&mut out, &ctx);
+    trace_table(&mut out, &ctx);
+    out.push_str("</div>\n");
+    scenario_section(&mut out, meta, input.notes);
+    let _ = write!(
+        out,
+        "<footer><p>Made by delever {} from the scenario <code>{}</code>. This file is self-contained: \
+         it loads nothing from the network. Why did a holder sell? <code>delever explain {} --holder ID</code> \
+         shows its balance sheet and the rule that fired, round by round.</p></footer>\n</main>\n",
+        env!("CARGO_PKG_VERSION"),
+        esc(&meta.name),
+        esc(&meta.name)
+    );
+    let _ = write!(
+        out,
+        "<script type=\"application/json\" id=\"delever-data\">{}</script>\n<script>\n{JS}</script>\n</body>\n</html>\n",
+        script_json(&data)
+    );
+    out
+}
+
+/// The waterfall's headline: how much the cascade amplified the shock.
+fn amplification_note(o: &Outcome) -> String {
+    let t = &o.totals;
+    if t.initial_loss_usd == 0.0 {
+        return "<p class=\"muted\">The shock alone cost holders nothing.</p>".to_owned();
+    }
+    format!(
+        "<p>The shock alone: {}; with the cascade: {}. Amplification <strong>{:.3}\u{00d7}</strong> \
+         (total \u{f7} shock){}.</p>",
+        esc(&money(t.initial_loss_usd)),
+        esc(&money(t.total_loss_usd)),
+        t.amplification,
+        if t.initial_loss_usd < 0.0 {
+            "; negative losses are gains"
+        } else {
+            ""
+        }
+    )
+}
+
+/// The four figures: prices, sales by kind, the network, the loss waterfall.
+fn figures(out: &mut String, ctx: &Ctx<'_>, prices: &str, network: &str) {
+    out.push_str("<div class=\"grid\">\n");
+    let _ = writeln!(
+        out,
+        "<figure id=\"fig-prices\"><h3>Prices, round by round</h3>{}<figcaption>Change since before the \
+         shock, per asset (thick black: all starting holdings). Round 0 is just after the exogenous \
+         shock; each round's forced sales then move prices further. The vertical axis does not start \
+         at zero.</figcaption></figure>",
+        prices
+    );
+    let _ = writeln!(
+        out,
+        "<figure id=\"fig-sales\"><h3>Forced sales by holder kind</h3>{}{}<figcaption>Cumulative net \
+         forced sales after each round, valued at that round's prices (below zero: net buying). \
+         The player fades the rounds still to come.</figcaption></figure>",
+        charts::sales_chart(ctx),
+        charts::kind_legend(&ctx.kinds, &charts::final_sales(ctx))
+    );
+    let _ = writeln!(
+        out,
+        "<figure id=\"fig-network\" class=\"wide\"><h3>The network</h3>{}{}<figcaption>Lenders lend on \
+         margin (blue) to holders, who hold assets (grey; dashed: short). Sizes are exposures at \
+         pre-shock prices. Holders and lenders take the colour and the label of their status in the \
+         round on show. Hover a node or an edge for its figures.</figcaption></figure>",
+        network,
+        status_legend()
+    );
+    let _ = writeln!(
+        out,
+        "<figure id=\"fig-waterfall\" class=\"wide\"><h3>Where the losses come from</h3>{}\
+         <div class=\"tables\"><div>{}</div><div>{}</div></div><figcaption>Mark-to-market loss of every \
+         holder's starting positions: at the shocked prices (the exogenous shock), and at the fixed \
+         point; the difference is what the cascade of forced sales added.</figcaption></figure>",
+        amplification_note(ctx.outcome),
+        charts::waterfall(ctx),
+        charts::waterfall_table(ctx)
+    );
+    out.push_str("</div>\n");
+}
+
+fn header(out: &mut String, meta: &RunMeta, o: &Outcome) {
+    out.push_str("<header class=\"top\">\n<p class=\"kicker\">delever \u{00b7} deleveraging cascade report</p>\n");
+    let _ = write!(out, "<h1>{}</h1>\n<p class=\"muted\">", esc(&meta.name));
+    if !meta.as_of.is_empty() {
+        let _ = write!(out, "Figures as of {} \u{00b7} ", esc(&meta.as_of));
+    }
+    let plural = if o.rounds == 1 { "" } else { "s" };
+    match o.termination {
+        Termination::Converged => {
+            let _ = write!(
+                out,
+                "<span class=\"badge ok\">converged</span> after {} round{plural} (residual {:.1e})",
+                o.rounds, o.residual
+            );
+        }
+        Termination::MaxRounds => {
+            let _ = write!(
+                out,
+                "<span class=\"badge warn\">did not converge</span> within {} round{plural} (residual {:.1e})",
+                o.rounds, o.residual
+            );
+        }
+    }
+    out.push_str("</p>\n");
+    if let Some(first) = meta.description.split("\n\n").next()
+        && !first.trim().is_empty()
+    {
+        let _ = writeln!(
+            out,
+            "<p class=\"lede\">{}</p><p class=\"more\"><a href=\"#scenario-h\">The scenario in full, its assumptions and sources</a></p>",
+            esc(first.trim())
+        );
+    }
+    if o.termination == Termination::MaxRounds {
+        out.push_str(
+            "<p class=\"banner\" role=\"alert\">The iteration stopped at its round limit before prices \
+             settled: the figures below are the last round's, not a fixed point.</p>\n",
+        );
+    }
+    if let Some(l) = &o.least
+        && l.differs
+    {
+        let _ = writeln!(
+            out,
+            "<p class=\"banner\" role=\"note\">Several equilibria: starting from fully liquidated prices the \
+             cascade settles at a worse fixed point, with a total loss of {} (this report shows the \
+             greatest, least severe one: {}).</p>",
+            esc(&money(l.total_loss_usd)),
+            esc(&money(o.totals.total_loss_usd))
+        );
+    }
+    out.push_str("</header>\n");
+}
+
+fn cards(out: &mut String, o: &Outcome) {
+    let t = &o.totals;
+    let items: [(&str, String, &str, bool); 7] = [
+        (
+            "Initial loss",
+            money(t.initial_loss_usd),
+            if t.initial_loss_usd < 0.0 {
+                "the shock alone (negative: a gain)"
+            } else {
+                "the shock alone"
+            },
+            false,
+        ),
+        (
+            "Total loss",
+            money(t.total_loss_usd),
+            if t.total_loss_usd < 0.0 {
+                "at the fixed point (negative: a gain)"
+            } else {
+                "at the fixed point"
+            },
+            true,
+        ),
+        (
+            "Amplification",
+            format!("{:.3}\u{00d7}", t.amplification),
+            "total / initial",
+            true,
+        ),
+        (
+            "Forced sales",
+            money(t.forced_sales_usd),
+            if t.forced_sales_usd < 0.0 {
+                "net, at final prices (negative: bought)"
+            } else {
+                "net, at final prices"
+            },
+            false,
+        ),
+        (
+            "Margin calls",
+            t.margin_calls.to_string(),
+            "accounts",
+            false,
+        ),
+        (
+            "Defaults",
+            t.defaults.to_string(),
+            "accounts, holders, lenders",
+            false,
+        ),
+        (
+            "Lender losses",
+            money(t.lender_losses_usd),
+            "borrower shortfalls",
+            false,
+        ),
+    ];
+    out.push_str("<ul class=\"cards\" aria-label=\"Headline figures\">\n");
+    for (label, value, note, key) in items {
+        let _ = writeln!(
+            out,
+            "<li class=\"card{}\"><span class=\"label\">{}</span><span class=\"value\">{}</span><span class=\"note\">{}</span></li>",
+            if key { " key" } else { "" },
+            esc(label),
+            esc(&value),
+            esc(note)
+        );
+    }
+    out.push_str("</ul>\n");
+}
+
+/// Player button icons as inline SVG (icon-font glyphs such as ⏮ are missing from many
+/// systems' fonts).
+const ICON_FIRST: &str = "<svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><rect x=\"2\" y=\"3\" width=\"2\" height=\"10\"/><path d=\"M14 3v10L5 8z\"/></svg>";
+const ICON_PREV: &str =
+    "<svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><path d=\"M12 3v10L4 8z\"/></svg>";
+const ICON_NEXT: &str =
+    "<svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><path d=\"M4 3v10l8-5z\"/></svg>";
+const ICON_LAST: &str = "<svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><path d=\"M2 3v10l9-5z\"/><rect x=\"12\" y=\"3\" width=\"2\" height=\"10\"/></svg>";
+
+fn player_controls(out: &mut String, n: usize) {
+    let _ = write!(
+        out,
+        "<section id=\"player\" class=\"player\" aria-label=\"Round-by-round player\">\
+         <div class=\"controls\">\
+         <button type=\"button\" id=\"btn-first\" title=\"Just after the shock (Home)\" aria-label=\"Go to just after the shock\">{ICON_FIRST}</button>\
+         <button type=\"button\" id=\"btn-prev\" title=\"Previous round (\u{2190})\" aria-label=\"Previous round\">{ICON_PREV}</button>\
+         <button type=\"button\" id=\"btn-play\" class=\"play\" aria-pressed=\"false\">{ICON_NEXT} Play</button>\
+         <button type=\"button\" id=\"btn-next\" title=\"Next round (\u{2192})\" aria-label=\"Next round\">{ICON_NEXT}</button>\
+         <button type=\"button\" id=\"btn-last\" title=\"Final round (End)\" aria-label=\"Go to the final round\">{ICON_LAST}</button>\
+         </div>\
+         <div class=\"slider\"><span id=\"round-label\" class=\"round-label\" aria-live=\"polite\">Round {n} of {n}</span>\
+         <input id=\"round-slider\" type=\"range\" min=\"0\" max=\"{n}\" step=\"1\" value=\"{n}\" aria-label=\"Round\"></div>\
+         <p id=\"round-summary\" class=\"summary\" aria-live=\"polite\"></p>\
+         </section>\n"
+    );
+}
+
+fn status_legend() -> String {
+    let mut out = String::from("<ul class=\"legend\" aria-label=\"Status colours\">");
+    for s in STATUSES {
+        let _ = write!(
+            out,
+            "<li><span class=\"sw round {}\"></span>{}</li>",
+            status_class(s),
+            status_label(s)
+        );
+    }
+    out.push_str(
+        "<li><span class=\"sw ls-tightened\"></span>lender tightened margin</li>\
+         <li><span class=\"sw ls-defaulted\"></span>lender defaulted</li></ul>",
+    );
+    out
+}
+
+/// The assets the table lists: largest forced sales first (ties by index), at most
+/// `MAX_ROWS`.
+fn asset_rows(ctx: &Ctx<'_>) -> Vec<usize> {
+    let a = &ctx.outcome.assets;
+    let mut idx: Vec<usize> = (0..a.len()).collect();
+    idx.sort_by(|&x, &y| {
+        a[y].forced_sales_usd
+            .total_cmp(&a[x].forced_sales_usd)
+            .then(x.cmp(&y))
+    });
+    idx.truncate(MAX_ROWS);
+    idx
+}
+
+/// A price and its change since before the shock, for the table's "now" column.
+fn price_now(p: f64, p0: f64) -> String {
+    format!("{:.2} ({})", p, signed_pct(p / p0 - 1.0))
+}
+
+/// The player's data: one entry per step (0 = after the shock, k = after round k).
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// What the player says about step `k` (0 = after the shock); `calls` and `defaults` are
+/// the totals so far.
+fn step_summary(ctx: &Ctx<'_>, k: usize, calls: u64, defaults: u64) -> String {
+    let o = ctx.outcome;
+    if k == 0 {
+        return format!(
+            "Just after the exogenous shock, before any forced sale. Holders have lost {} on their \
+             starting positions; round 1 decides sales at these prices.",
+            money(o.totals.initial_loss_usd)
+        );
+    }
+    let t = &o.trace[k - 1];
+    let prev = if k >= 2 {
+        o.trace[k - 2].sales_usd
+    } else {
+        0.0
+    };
+    let added = t.sales_usd - prev;
+    let mut s = format!(
+        "Round {k}: forced sales so far {} ({}{} this round); price index {:.4} ({} since before \
+         the shock); {} new margin call{}, {} new default{} ({} call{} and {} default{} so far).",
+        money(t.sales_usd),
+        if added >= 0.0 { "+" } else { "" },
+        money(added),
+        t.price_index,
+        signed_pct(t.price_index - 1.0),
+        t.new_calls,
+        plural(t.new_calls),
+        t.new_defaults,
+        plural(t.new_defaults),
+        calls,
+        plural(calls),
+        defaults,
+        plural(defaults)
+    );
+    let sellers = t
+        .largest_sellers
+        .iter()
+        .take(3)
+        .map(|(h, v)| format!("{} {}", ctx.net.holder(*h).id, money(*v)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !sellers.is_empty() {
+        let _ = write!(s, " Largest sellers: {sellers}.");
+    }
+    if k == ctx.n {
+        s.push_str(match o.termination {
+            Termination::Converged => " No price moves any more: this is the fixed point.",
+            Termination::MaxRounds => " The round limit is reached before prices settle.",
+        });
+    }
+    s
+}
+
+/// Status codes of the drawn holders and lenders at step `k`: nothing has happened at
+/// step 0; the final step (or every step, without a complete replay) shows the outcome.
+fn step_states(ctx: &Ctx<'_>, k: usize) -> (Vec<usize>, Vec<u8>) {
+    let o = ctx.outcome;
+    let pl = ctx.player;
+    let replayed = (k > 0 && k < ctx.n && pl.rounds.len() == ctx.n).then(|| &pl.rounds[k - 1]);
+    let holders = match (k, replayed) {
+        (0, _) => vec![0; pl.holders.len()],
+        (_, Some(r)) => r.holders.iter().map(|s| status_code(*s)).collect(),
+        (_, None) => pl
+            .holders
+            .iter()
+            .map(|h| o.holders.get(h.get()).map_or(0, |x| status_code(x.status)))
+            .collect(),
+    };
+    let lenders = pl
+        .lenders
+        .iter()
+        .map(|&i| match (k, replayed) {
+            (0, _) => 0,
+            (_, Some(r)) => r
+                .lenders
+                .get(i)
+                .map_or(0, |x| network::lender_code(x.tightened, x.defaulted)),
+            (_, None) => o
+                .lenders
+                .get(i)
+                .map_or(0, |x| network::lender_code(x.tightened, x.defaulted)),
+        })
+        .collect();
+    (holders, lenders)
+}
+
+/// A coordinate as the data block holds it (one decimal, as in the SVG).
+fn coord(x: f64) -> Value {
+    Value::from(f1(x).parse::<f64>().unwrap_or(0.0))
+}
+
+/// The player's data: one entry per step (0 = after the shock, k = after round k).
+fn player_data(ctx: &Ctx<'_>, prices: &charts::PriceChart, rows: &[usize]) -> Value {
+    let o = ctx.outcome;
+    let n = ctx.n;
+    let mut steps = Vec::with_capacity(n + 1);
+    let (mut calls, mut defaults) = (0u64, 0u64);
+    for k in 0..=n {
+        let p: Vec<f64> = if k == 0 {
+            o.assets.iter().map(|a| a.price_shocked).collect()
+        } else {
+            calls += o.trace[k - 1].new_calls;
+            defaults += o.trace[k - 1].new_defaults;
+            o.trace[k - 1].prices.clone()
+        };
+        let label = if k == 0 {
+            format!("After the shock (0 of {n})")
+        } else {
+            format!("Round {k} of {n}")
+        };
+        let (h, l) = step_states(ctx, k);
+        let a: Vec<String> = ctx
+            .player
+            .assets
+            .iter()
+            .map(|a| signed_pct(p[a.get()] / o.assets[a.get()].price_before - 1.0))
+            .collect();
+        let now: Vec<String> = rows
+            .iter()
+            .map(|&i| price_now(p[i], o.assets[i].price_before))
+            .collect();
+        let dots: Vec<Value> = prices.dots_y.iter().map(|ys| coord(ys[k])).collect();
+        steps.push(json!({
+            "label": label,
+            "summary": step_summary(ctx, k, calls, defaults),
+            "x": coord(prices.cursor_x[k]),
+            "dots": dots,
+            "h": h,
+            "l": l,
+            "a": a,
+            "p": now,
+        }));
+    }
+    json!({
+        "n": n,
+        "interval": PLAY_INTERVAL_MS,
+        "statusClass": STATUSES.iter().map(|s| status_class(*s)).collect::<Vec<_>>(),
+        "statusLabel": STATUSES.iter().map(|s| status_label(*s)).collect::<Vec<_>>(),
+        "lenderClass": (0..3u8).map(network::lender_class).collect::<Vec<_>>(),
+        "lenderLabel": (0..3u8).map(network::lender_label).collect::<Vec<_>>(),
+        "steps": steps,
+    })
+}
+
+fn assets_table(out: &mut String, ctx: &Ctx<'_>, rows: &[usize]) {
+    let o = ctx.outcome;
+    let n = ctx.n;
+    let more = o.assets.len().saturating_sub(rows.len());
+    let _ = write!(
+        out,
+        "<div class=\"wide\"><table class=\"num\" id=\"assets-table\"><caption>Assets, largest forced sales first{}</caption>\
+         <thead><tr><th scope=\"col\">asset</th><th scope=\"col\">before</th><th scope=\"col\">after the shock</th>\
+         <th scope=\"col\" id=\"now-head\">after round {n}</th><th scope=\"col\">final</th><th scope=\"col\">drawdown</th>\
+         <th scope=\"col\">forced sales</th></tr></thead><tbody>",
+        if more > 0 {
+            format!(" ({more} smaller not listed)")
+        } else {
+            String::new()
+        }
+    );
+    for &i in rows {
+        let a = &o.assets[i];
+        let now = o.trace.last().map_or(a.price_after, |t| t.prices[i]);
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{:.2}</td><td>{}</td><td class=\"now\">{}</td><td>{:.2}</td><td>{}</td><td>{}</td></tr>",
+            esc(&ctx.net.asset(delever_graph::AssetIx(i as u32)).id),
+            a.price_before,
+            esc(&price_now(a.price_shocked, a.price_before)),
+            esc(&price_now(now, a.price_before)),
+            a.price_after,
+            esc(&signed_pct(a.drawdown)),
+            esc(&money(a.forced_sales_usd))
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+fn kinds_table(out: &mut String, ctx: &Ctx<'_>) {
+    out.push_str(
+        "<div><table class=\"num\"><caption>Holders by kind</caption><thead><tr><th scope=\"col\">holder kind</th>\
+         <th scope=\"col\">holders</th><th scope=\"col\">equity before</th><th scope=\"col\">equity after</th>\
+         <th scope=\"col\">sales</th><th scope=\"col\">calls</th><th scope=\"col\">defaults</th></tr></thead><tbody>",
+    );
+    for k in &ctx.kinds {
+        let rows: Vec<_> = ctx
+            .outcome
+            .holders
+            .iter()
+            .filter(|h| h.kind == *k)
+            .collect();
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\"><span class=\"swatch\" style=\"background:{}\"></span>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            kind_colour(*k),
+            esc(kind_label(*k)),
+            rows.len(),
+            esc(&money(rows.iter().map(|h| h.equity_before).sum())),
+            esc(&money(rows.iter().map(|h| h.equity_after).sum())),
+            esc(&money(rows.iter().map(|h| h.sales_usd).sum())),
+            rows.iter().map(|h| h.margin_calls).sum::<u64>(),
+            rows.iter().map(|h| h.defaults).sum::<u64>()
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+fn lenders_table(out: &mut String, ctx: &Ctx<'_>) {
+    if ctx.outcome.lenders.is_empty() {
+        out.push_str("<div><p class=\"muted\">No lenders in this scenario.</p></div>\n");
+        return;
+    }
+    out.push_str(
+        "<div><table class=\"num\"><caption>Lenders</caption><thead><tr><th scope=\"col\">lender</th>\
+         <th scope=\"col\">capital</th><th scope=\"col\">borrower losses</th><th scope=\"col\">interbank losses</th>\
+         <th scope=\"col\">status</th></tr></thead><tbody>",
+    );
+    for l in &ctx.outcome.lenders {
+        let status = match (l.defaulted, l.tightened) {
+            (true, _) => "defaulted",
+            (false, true) => "tightened margin",
+            (false, false) => "normal",
+        };
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td class=\"text\">{}</td></tr>",
+            esc(&ctx.net.lender(l.lender).id),
+            esc(&money(l.capital)),
+            esc(&money(l.borrower_losses_usd)),
+            esc(&money(l.interbank_losses_usd)),
+            status
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+fn holders_table(out: &mut String, ctx: &Ctx<'_>) {
+    let hs = &ctx.outcome.holders;
+    let mut idx: Vec<usize> = (0..hs.len()).collect();
+    idx.sort_by(|&a, &b| {
+        hs[b]
+            .sales_usd
+            .abs()
+            .total_cmp(&hs[a].sales_usd.abs())
+            .then(a.cmp(&b))
+    });
+    idx.truncate(MAX_ROWS);
+    let more = hs.len().saturating_sub(idx.len());
+    let _ = write!(
+        out,
+        "<div class=\"wide\"><table class=\"num\"><caption>Holders, largest sales first{}</caption><thead><tr>\
+         <th scope=\"col\">holder</th><th scope=\"col\">kind</th><th scope=\"col\">status</th>\
+         <th scope=\"col\">equity before</th><th scope=\"col\">after the shock</th><th scope=\"col\">final</th>\
+         <th scope=\"col\">sales</th><th scope=\"col\">calls</th><th scope=\"col\">defaults</th>\
+         <th scope=\"col\">loss to lenders</th></tr></thead><tbody>",
+        if more > 0 {
+            format!(" ({more} more not listed)")
+        } else {
+            String::new()
+        }
+    );
+    for i in idx {
+        let h = &hs[i];
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td class=\"text\">{}</td><td class=\"text\"><span class=\"sw round {}\"></span>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&ctx.net.holder(h.holder).id),
+            esc(kind_label(h.kind)),
+            status_class(h.status),
+            status_label(h.status),
+            esc(&money(h.equity_before)),
+            esc(&money(h.equity_shocked)),
+            esc(&money(h.equity_after)),
+            esc(&money(h.sales_usd)),
+            h.margin_calls,
+            h.defaults,
+            esc(&money(h.lender_loss_usd))
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+fn trace_table(out: &mut String, ctx: &Ctx<'_>) {
+    out.push_str(
+        "<div class=\"wide\"><table class=\"num\"><caption>Round by round</caption><thead><tr>\
+         <th scope=\"col\">round</th><th scope=\"col\">sales so far</th><th scope=\"col\">this round</th>\
+         <th scope=\"col\">price index</th><th scope=\"col\">new calls</th><th scope=\"col\">new defaults</th>\
+         <th scope=\"col\">residual</th><th scope=\"col\">largest sellers</th></tr></thead><tbody>",
+    );
+    let mut prev = 0.0;
+    for t in &ctx.outcome.trace {
+        let sellers = t
+            .largest_sellers
+            .iter()
+            .take(3)
+            .map(|(h, v)| format!("{} {}", ctx.net.holder(*h).id, money(*v)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td><td>{}</td><td>{:.1e}</td><td class=\"text\">{}</td></tr>",
+            t.round,
+            esc(&money(t.sales_usd)),
+            esc(&money(t.sales_usd - prev)),
+            t.price_index,
+            t.new_calls,
+            t.new_defaults,
+            t.residual,
+            esc(&sellers)
+        );
+        prev = t.sales_usd;
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+fn scenario_section(out: &mut String, meta: &RunMeta, notes: &ScenarioNotes) {
+    out.push_str("<section class=\"scenario\" aria-labelledby=\"scenario-h\"><h2 id=\"scenario-h\">The scenario</h2>\n");
+    if !meta.as_of.is_empty() {
+        let _ = writeln!(out, "<p class=\"muted\">As of {}.</p>", esc(&meta.as_of));
+    }
+    for para in meta
+        .description
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+    {
+        let _ = writeln!(out, "<p class=\"lede\">{}</p>", esc(para.trim()));
+    }
+    out.push_str("<h3>Assumptions</h3>\n");
+    if notes.assumptions.is_empty() {
+        out.push_str("<p class=\"muted\">The scenario states none.</p>\n");
+    } else {
+        out.push_str("<ul>");
+        for a in &notes.assumptions {
+            let _ = write!(out, "<li>{}</li>", esc(a));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("<h3>Sources</h3>\n");
+    if notes.sources.is_empty() {
+        out.push_str("<p class=\"muted\">The scenario cites none.</p>\n");
+    } else {
+        out.push_str("<ol>");
+        for s in &notes.sources {
+            let _ = write!(out, "<li><code>{}</code> {}", esc(&s.id), esc(&s.title));
+            if let Some(d) = &s.date {
+                let _ = write!(out, " <span class=\"muted\">({})</span>", esc(d));
+            }
+            // Printed, not linked: the report makes no requests and prints the address.
+            if let Some(u) = &s.url {
+                let _ = write!(out, "<br><span class=\"url\">{}</span>", esc(u));
+            }
+            out.push_str("</li>");
+        }
+        out.push_str("</ol>\n");
+    }
+    out.push_str("</section>\n");
+}

@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""Open delever HTML reports in headless Chromium and check them.
+
+Talks the DevTools protocol over --remote-debugging-pipe (file descriptors 3 and 4), so it
+needs nothing but the Python standard library and a Chromium binary. For every report it
+asserts: no console errors, warnings or uncaught exceptions; no network request other than
+the file itself; the charts' SVG elements are present; the player steps (the first-round
+button shows round 0, "next" moves the round label, the price cursor and the sales bars).
+It saves screenshots (laptop screen, full page, print layout, a round-1 view) to OUT_DIR.
+
+usage: driver.py CHROMIUM OUT_DIR REPORT.html...
+"""
+
+import base64
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+TIMEOUT = 30.0
+LAPTOP = (1366, 768)
+
+
+class Chrome:
+    """A headless Chromium with a DevTools pipe."""
+
+    def __init__(self, binary):
+        self.profile = tempfile.mkdtemp(prefix="delever-chromium-")
+        to_chrome_r, to_chrome_w = os.pipe()
+        from_chrome_r, from_chrome_w = os.pipe()
+        # Keep the child's ends away from 3 and 4 until the child moves them there.
+        child_r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 100)
+        child_w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 100)
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+
+        def wire():
+            os.dup2(child_r, 3)
+            os.dup2(child_w, 4)
+
+        args = [
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--disable-default-apps",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            "--mute-audio",
+            "--user-data-dir=" + self.profile,
+            "--remote-debugging-pipe",
+            "about:blank",
+        ]
+        self.proc = subprocess.Popen(
+            args,
+            pass_fds=(3, 4),
+            preexec_fn=wire,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(child_r)
+        os.close(child_w)
+        self.out = os.fdopen(to_chrome_w, "wb", buffering=0)
+        self.inp = os.fdopen(from_chrome_r, "rb", buffering=0)
+        self.buf = b""
+        self.next_id = 0
+        self.events = []
+
+    def _read_message(self, deadline):
+        while b"\0" not in self.buf:
+            if time.time() > deadline:
+                raise TimeoutError("no answer from Chromium")
+            chunk = self.inp.read(65536)
+            if not chunk:
+                raise RuntimeError("Chromium closed the DevTools pipe")
+            self.buf += chunk
+        msg, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def call(self, method, params=None, session=None):
+        self.next_id += 1
+        mid = self.next_id
+        msg = {"id": mid, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        self.out.write(json.dumps(msg).encode() + b"\0")
+        deadline = time.time() + TIMEOUT
+        while True:
+            m = self._read_message(deadline)
+            if m.get("id") == mid:
+                if "error" in m:
+                    raise RuntimeError(f"{method}: {m['error']}")
+                return m.get("result", {})
+            self.events.append(m)
+
+    def wait_event(self, method, session, deadline_s=TIMEOUT):
+        deadline = time.time() + deadline_s
+        for i, e in enumerate(self.events):
+            if e.get("method") == method and e.get("sessionId") == session:
+                del self.events[i]
+                return e
+        while True:
+            m = self._read_message(deadline)
+            if m.get("method") == method and m.get("sessionId") == session:
+                return m
+            self.events.append(m)
+
+    def close(self):
+        try:
+            self.call("Browser.close")
+        except Exception:  # noqa: BLE001 - closing anyway
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+class Page:
+    def __init__(self, chrome):
+        self.c = chrome
+        target = chrome.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = chrome.call(
+            "Target.attachToTarget", {"targetId": target, "flatten": True}
+        )["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.call(domain + ".enable")
+
+    def call(self, method, params=None):
+        return self.c.call(method, params, self.session)
+
+    def eval(self, expr):
+        r = self.call(
+            "Runtime.evaluate",
+            {"expression": expr, "returnByValue": True, "awaitPromise": True},
+        )
+        if "exceptionDetails" in r:
+            raise AssertionError(f"script failed: {expr}: {r['exceptionDetails']}")
+        return r["result"].get("value")
+
+    def viewport(self, width, height):
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
+
+    def open(self, url):
+        self.call("Page.navigate", {"url": url})
+        self.c.wait_event("Page.loadEventFired", self.session)
+
+    def screenshot(self, path, full=False):
+        params = {"format": "png"}
+        if full:
+            size = self.call("Page.getLayoutMetrics")["cssContentSize"]
+            params["clip"] = {
+                "x": 0,
+                "y": 0,
+                "width": size["width"],
+                "height": size["height"],
+                "scale": 1,
+            }
+            params["captureBeyondViewport"] = True
+        data = self.call("Page.captureScreenshot", params)["data"]
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data))
+
+    def screenshot_pages(self, prefix, page_height, pages):
+        """The first `pages` page-sized slices of the full page (for reviewing print)."""
+        size = self.call("Page.getLayoutMetrics")["cssContentSize"]
+        for i in range(pages):
+            y = i * page_height
+            if y >= size["height"]:
+                break
+            clip = {
+                "x": 0,
+                "y": y,
+                "width": size["width"],
+                "height": min(page_height, size["height"] - y),
+                "scale": 1,
+            }
+            data = self.call(
+                "Page.captureScreenshot",
+                {"format": "png", "clip": clip, "captureBeyondViewport": True},
+            )["data"]
+            with open(f"{prefix}-{i + 1}.png", "wb") as f:
+                f.write(base64.b64decode(data))
+
+    def element_shot(self, selector, path):
+        """A screenshot of one element (for reviewing a figure at full size)."""
+        box = self.eval(
+            f"(() => {{ const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect();"
+            " return {x: r.left + window.scrollX, y: r.top + window.scrollY, w: r.width, h: r.height}; })()"
+        )
+        clip = {"x": box["x"], "y": box["y"], "width": box["w"], "height": box["h"], "scale": 1}
+        data = self.call(
+            "Page.captureScreenshot",
+            {"format": "png", "clip": clip, "captureBeyondViewport": True},
+        )["data"]
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data))
+
+    def problems(self, own_url):
+        """Console errors and warnings, exceptions, and requests to anything but the file."""
+        found = []
+        keep = []
+        for e in self.c.events:
+            if e.get("sessionId") != self.session:
+                keep.append(e)
+                continue
+            m, p = e.get("method"), e.get("params", {})
+            if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "warning", "assert"):
+                found.append(f"console.{p['type']}: {p.get('args')}")
+            elif m == "Runtime.exceptionThrown":
+                found.append(f"exception: {p.get('exceptionDetails')}")
+            elif m == "Log.entryAdded" and p["entry"].get("level") in ("error", "warning"):
+                found.append(f"log {p['entry'].get('level')}: {p['entry'].get('text')} {p['entry'].get('url', '')}")
+            elif m == "Network.requestWillBeSent":
+                url = p["request"]["url"]
+                if url != own_url and not url.startswith("data:"):
+                    found.append(f"network request: {url}")
+        self.c.events = keep
+        return found
+
+
+def check(page, path, out_dir):
+    name = os.path.splitext(os.path.basename(path))[0]
+    url = "file://" + os.path.abspath(path)
+    page.viewport(*LAPTOP)
+    page.open(url)
+    errors = page.problems(url)
+    assert not errors, f"{name}: {errors}"
+
+    counts = page.eval(
+        """({
+        n: JSON.parse(document.getElementById('delever-data').textContent).n,
+        lines: document.querySelectorAll('#price-chart polyline.pline').length,
+        bars: document.querySelectorAll('#sales-chart g.bar').length,
+        waterfall: document.querySelectorAll('#waterfall rect').length,
+        holders: document.querySelectorAll('#network circle.hn').length,
+        assets: document.querySelectorAll('#network circle.an').length,
+        titles: document.querySelectorAll('svg > title').length,
+        svgs: document.querySelectorAll('svg[role=img]').length,
+        nojs: document.documentElement.classList.contains('no-js'),
+        player: getComputedStyle(document.getElementById('player')).display,
+        label: document.getElementById('round-label').textContent,
+        remote: Array.from(document.querySelectorAll('[src],[href]')).map(e => e.getAttribute('src') || e.getAttribute('href')).filter(u => /^(https?:)?\\/\\//.test(u)).length
+    })"""
+    )
+    n = counts["n"]
+    assert counts["lines"] >= 2, counts  # at least one asset and the index
+    assert counts["bars"] == n, counts
+    assert counts["waterfall"] >= 1, counts
+    assert counts["holders"] >= 1 and counts["assets"] >= 1, counts
+    assert counts["svgs"] == 4 and counts["titles"] == 4, counts
+    assert not counts["nojs"], "the script did not run"
+    assert counts["player"] != "none", counts
+    assert counts["label"] == f"Round {n} of {n}", counts
+    assert counts["remote"] == 0, counts
+
+    page.screenshot(os.path.join(out_dir, f"{name}-laptop.png"))
+    page.screenshot(os.path.join(out_dir, f"{name}-full.png"), full=True)
+    for fig in ("fig-prices", "fig-sales", "fig-network", "fig-waterfall"):
+        page.element_shot("#" + fig, os.path.join(out_dir, f"{name}-{fig}.png"))
+
+    # The player: back to just after the shock, then one step.
+    state = """({
+        label: document.getElementById('round-label').textContent,
+        cursor: document.getElementById('price-cursor').getAttribute('x1'),
+        future: document.querySelectorAll('#sales-chart g.bar.future').length,
+        current: document.querySelectorAll('#sales-chart g.bar.current').length,
+        classes: Array.from(document.querySelectorAll('#network circle.hn')).map(c => c.getAttribute('class')).join('|'),
+        slider: document.getElementById('round-slider').value,
+        summary: document.getElementById('round-summary').textContent
+    })"""
+    end = page.eval(state)
+    page.eval("document.getElementById('btn-first').click()")
+    first = page.eval(state)
+    assert first["label"] == f"After the shock (0 of {n})", first
+    assert first["future"] == n and first["current"] == 0, first
+    assert first["slider"] == "0", first
+    assert first["cursor"] != end["cursor"], (first, end)
+    page.eval("document.getElementById('btn-next').click()")
+    one = page.eval(state)
+    assert one["label"] == f"Round 1 of {n}", one
+    assert one["cursor"] != first["cursor"], (one, first)
+    assert one["current"] == 1 and one["future"] == n - 1, one
+    assert one["summary"].startswith("Round 1:"), one
+    assert one["classes"] != first["classes"] or "st-unaffected" in one["classes"], one
+    page.screenshot(os.path.join(out_dir, f"{name}-round1.png"))
+    # Keyboard: End goes to the final round.
+    page.eval("document.getElementById('player').dispatchEvent(new KeyboardEvent('keydown', {key: 'End', bubbles: true}))")
+    back = page.eval(state)
+    assert back == end, (back, end)
+
+    # Print layout.
+    page.call("Emulation.setEmulatedMedia", {"media": "print"})
+    page.viewport(794, 1123)
+    width = page.eval("document.documentElement.scrollWidth")
+    assert width <= 794, f"{name}: the print layout is {width}px wide, wider than A4"
+    page.screenshot_pages(os.path.join(out_dir, f"{name}-print"), 1123, 3)
+    page.call("Emulation.setEmulatedMedia", {"media": ""})
+    errors = page.problems(url)
+    assert not errors, f"{name}: {errors}"
+    return n
+
+
+def main():
+    if len(sys.argv) < 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    binary, out_dir, reports = sys.argv[1], sys.argv[2], sys.argv[3:]
+    os.makedirs(out_dir, exist_ok=True)
+    chrome = Chrome(binary)
+    failed = 0
+    try:
+        for path in reports:
+            page = Page(chrome)
+            try:
+                n = check(page, path, out_dir)
+                print(f"ok    {os.path.basename(path)}: {n} round{'' if n == 1 else 's'}, player steps, no console errors, no requests")
+            except AssertionError as e:
+                failed += 1
+                print(f"FAIL  {os.path.basename(path)}: {e}")
+    finally:
+        chrome.close()
+    print(f"screenshots in {out_dir}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
