@@ -152,6 +152,7 @@ pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
     });
     (
         Outcome {
+            mode: crate::spec::Mode::Equilibrium,
             termination: main.termination,
             rounds: main.rounds,
             residual: main.residual,

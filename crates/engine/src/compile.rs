@@ -104,6 +104,9 @@ pub(crate) struct Unit<'a> {
     pub cash_use: CashUse,
     /// Interbank obligations at face value.
     pub owed: f64,
+    /// Balance-sheet holders: insolvent (default, sell everything) when equity/assets
+    /// falls below this ratio.
+    pub default_below: Option<f64>,
 }
 
 /// A lender, compiled.
@@ -311,6 +314,7 @@ impl<'a> Compiled<'a> {
                 sale_order: h.sale_order,
                 cash_use: h.cash_use,
                 owed: owed[i],
+                default_below: h.default_below_ratio,
             });
         }
         let lenders = net

@@ -328,6 +328,14 @@ impl<'a> Replay<'a> {
 
     /// Check that `outcome` is a run of this network.
     fn check(&self, outcome: &Outcome) -> Result<(), EngineError> {
+        if outcome.mode != crate::spec::Mode::Equilibrium {
+            // A replay re-evaluates the memoryless map; sequential rounds carry balance
+            // sheets from round to round, which a replay does not rebuild.
+            return Err(EngineError::InvalidConfig {
+                field: "mode",
+                message: "explaining a run replays the equilibrium mode; run it with `engine.mode: equilibrium`".into(),
+            });
+        }
         let n = self.c.n_assets;
         let ok = outcome.assets.len() == n
             && outcome.holders.len() == self.c.units.len()

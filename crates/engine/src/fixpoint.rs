@@ -138,6 +138,7 @@ impl Iterator<'_, '_> {
                 prices: next.clone(),
                 largest_sellers: sellers,
                 sales_by_kind,
+                fraction_sold: fraction_sold(c, self.gross, &ev.total),
             };
             tracing::debug!(round = k, residual, sales_usd = t.sales_usd, "round done");
             match dir {
@@ -176,12 +177,12 @@ impl Iterator<'_, '_> {
 
 /// The five largest sellers (cumulative sales at `next`, largest first, ties by index) and
 /// the sales summed by holder kind.
-type Sellers = (
+pub(crate) type Sellers = (
     Vec<(delever_graph::HolderIx, f64)>,
     Vec<(delever_graph::KindTag, f64)>,
 );
 
-fn round_sellers(c: &Compiled<'_>, sold: &[Vec<f64>], next: &[f64]) -> Sellers {
+pub(crate) fn round_sellers(c: &Compiled<'_>, sold: &[Vec<f64>], next: &[f64]) -> Sellers {
     let unit_usd: Vec<f64> = sold
         .iter()
         .enumerate()
@@ -224,6 +225,17 @@ fn by_kind(c: &Compiled<'_>, unit_usd: &[f64]) -> Vec<(delever_graph::KindTag, f
         .filter(|(_, (_, p))| *p)
         .map(|(&k, (&s, _))| (k, s))
         .collect()
+}
+
+/// Net shares sold (`total`, per asset) valued at pre-shock prices, over the value of all
+/// starting positions (`gross`, per asset) at those prices; 0 when nothing is held.
+pub(crate) fn fraction_sold(c: &Compiled<'_>, gross: &[f64], total: &[f64]) -> f64 {
+    let held: f64 = gross.iter().zip(&c.p0).map(|(g, p)| g * p).sum();
+    if held > 0.0 {
+        total.iter().zip(&c.p0).map(|(s, p)| s * p).sum::<f64>() / held
+    } else {
+        0.0
+    }
 }
 
 /// Lenders whose losses exceed their capital at an evaluation.

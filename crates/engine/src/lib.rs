@@ -19,6 +19,9 @@
 //! - `round`: one evaluation of the whole system at a price vector;
 //! - `fixpoint`: the loop `p ← p_s ⊙ g(S(p) + X)` to the greatest (and optionally least)
 //!   fixed point, with its termination reason;
+//! - `seq`: the sequential mode ([`Mode::Sequential`]): rounds in which every holder acts
+//!   on the previous round's prices on its carried-over balance sheet, orders clear
+//!   together and settle at the midpoint of the old and the new price;
 //! - [`glt`]: the Greenwood–Landier–Thesmar closed form, for checks and teaching;
 //! - [`explain`]: a run re-evaluated round by round — every holder's state (the HTML
 //!   report's player) and one holder's balance sheet and rule with its numbers
@@ -43,6 +46,7 @@ mod observer;
 mod outcome;
 mod round;
 mod rules;
+mod seq;
 mod shocks;
 mod spec;
 pub mod synth;
@@ -56,7 +60,7 @@ pub use outcome::{
 };
 pub use rules::book::{CHUNK_ROWS, plain_value};
 pub use shocks::PRICE_FLOOR;
-pub use spec::{EngineConfig, Shock};
+pub use spec::{EngineConfig, Mode, Shock};
 
 use delever_graph::Network;
 
@@ -64,7 +68,8 @@ use crate::compile::Compiled;
 use crate::fixpoint::{Direction, Iterator};
 use crate::round::{Workspace, evaluate};
 
-/// Run the cascade to its fixed point.
+/// Run the cascade: to its fixed point ([`Mode::Equilibrium`], the default) or round by
+/// round ([`Mode::Sequential`]), as `cfg.mode` says.
 ///
 /// ```
 /// use delever_engine::{EngineConfig, Shock, run};
@@ -115,6 +120,16 @@ pub fn run_detailed(
         for (&a, s) in u.assets.iter().zip(&u.shares) {
             gross[a as usize] += s.abs();
         }
+    }
+    if cfg.mode == Mode::Sequential {
+        let seq = seq::Seq {
+            c: &c,
+            s: &shocked,
+            equity0: &equity0,
+            cfg,
+            gross: &gross,
+        };
+        return Ok(seq.run(&before, observer));
     }
     let it = Iterator {
         c: &c,

@@ -4,10 +4,13 @@
 
 use delever_graph::{AssetIx, HolderIx, KindTag, LenderIx};
 
+use crate::spec::Mode;
+
 /// Why the iteration stopped. Not converging is an outcome, not an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Termination {
-    /// No price moved by more than the tolerance in the last round.
+    /// No price moved by more than the tolerance in the last round (sequential mode: no
+    /// holder placed an order in the last round).
     Converged,
     /// The round limit was reached first.
     MaxRounds,
@@ -163,6 +166,10 @@ pub struct RoundTrace {
     /// Cumulative net forced sales per holder kind at this round's prices, USD (negative:
     /// net bought), for the kinds the network has, in [`KindTag::ALL`] order.
     pub sales_by_kind: Vec<(KindTag, f64)>,
+    /// Cumulative net forced sales as a fraction of all starting tradable holdings, both
+    /// valued at pre-shock prices (the positions of the price index, ETFs' synthetic
+    /// exposure included).
+    pub fraction_sold: f64,
 }
 
 /// The least fixed point, computed from the all-liquidated prices.
@@ -183,9 +190,11 @@ pub struct LeastFixedPoint {
 /// The full result of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
+    /// How the cascade was computed (equilibrium fixed point or sequential rounds).
+    pub mode: Mode,
     /// Why the iteration stopped.
     pub termination: Termination,
-    /// Rounds of the main (greatest fixed point) iteration.
+    /// Rounds of the main (greatest fixed point) iteration, or sequential rounds.
     pub rounds: u32,
     /// Largest relative price change in the last round.
     pub residual: f64,
@@ -199,7 +208,7 @@ pub struct Outcome {
     pub lenders: Vec<LenderOutcome>,
     /// The round-by-round trace of the main iteration.
     pub trace: Vec<RoundTrace>,
-    /// The least fixed point, when asked for.
+    /// The least fixed point, when asked for (equilibrium mode only).
     pub least: Option<LeastFixedPoint>,
 }
 

@@ -244,6 +244,7 @@ pub(crate) fn evaluate(
                     sale_usd: st.sale_usd,
                     repaid_usd: st.repaid_usd,
                     paid_out_usd: 0.0,
+                    cash_used: 0.0,
                 };
             }
             let env = Env {

@@ -63,6 +63,30 @@ pub enum Shock {
     },
 }
 
+/// How the cascade is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// The fixed point of the memoryless price map `p ↦ p_s ⊙ g(S(p) + X)`: where the
+    /// cascade ends when every sale settles at the final prices (the default).
+    #[default]
+    Equilibrium,
+    /// Rounds of Cont & Schaanning (2017) and Farmer et al. (2020): every holder acts on
+    /// the previous round's prices, the round's orders clear together, sales settle at the
+    /// midpoint of the old and the new price, and balance sheets carry over to the next
+    /// round. Path-dependent: who sells early loses less.
+    Sequential,
+}
+
+impl Mode {
+    /// The name used in scenarios and reports (`equilibrium`, `sequential`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Equilibrium => "equilibrium",
+            Mode::Sequential => "sequential",
+        }
+    }
+}
+
 /// Engine settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineConfig {
@@ -77,6 +101,11 @@ pub struct EngineConfig {
     /// Also iterate from the all-liquidated prices to the least fixed point, and report
     /// whether the two differ (several equilibria).
     pub least_fixed_point: bool,
+    /// Equilibrium (the fixed point) or sequential rounds. In sequential mode
+    /// `max_rounds` bounds the rounds, `tolerance` is the smallest order a holder places
+    /// (relative to its tradable holdings) and `damping` and `least_fixed_point` are
+    /// ignored.
+    pub mode: Mode,
 }
 
 impl Default for EngineConfig {
@@ -86,6 +115,7 @@ impl Default for EngineConfig {
             tolerance: 1e-10,
             damping: 1.0,
             least_fixed_point: true,
+            mode: Mode::Equilibrium,
         }
     }
 }

@@ -933,7 +933,61 @@ fn check_holder(
             }
         }
     }
+    if let Some(d) = h.default_below_ratio {
+        check_default_ratio(d, &h.kind, &s, out);
+    }
     basket
+}
+
+/// The ratio (equity/assets) below which a holder's rule starts selling, if it has one.
+fn acting_ratio(rule: &BalanceSheetRule) -> Option<(f64, &'static str)> {
+    match *rule {
+        BalanceSheetRule::Threshold { max, .. } => Some((1.0 / max, "rule.max")),
+        BalanceSheetRule::LeverageTarget { target, .. } => Some((1.0 / target, "rule.target")),
+        BalanceSheetRule::CapitalRatio { min_ratio } => Some((min_ratio, "rule.min_ratio")),
+        BalanceSheetRule::Passive | BalanceSheetRule::FailLiquidate => None,
+    }
+}
+
+/// An insolvency ratio: banks and leveraged funds only, in (0, 1), below the ratio at
+/// which the holder's rule starts selling (else the rule's buffer could never work).
+fn check_default_ratio(d: f64, kind: &HolderKind, s: &Subject, out: &mut Vec<Problem>) {
+    let field = "default_below_ratio";
+    let (HolderKind::Bank { rule } | HolderKind::LeveragedFund { rule }) = kind else {
+        out.push(hinted(
+            s.clone(),
+            field,
+            format!(
+                "applies to banks and leveraged funds only, not to a {}",
+                kind.tag().name()
+            ),
+            "margin holders default when their equity reaches 0; remove the key",
+        ));
+        return;
+    };
+    if !(d.is_finite() && d > 0.0 && d < 1.0) {
+        out.push(hinted(
+            s.clone(),
+            field,
+            format!("must be in (0, 1), got {d}"),
+            "an equity/assets ratio as a fraction: 0.03 is insolvent below a 3% leverage ratio",
+        ));
+        return;
+    }
+    if let Some((acting, key)) = acting_ratio(rule)
+        && acting.is_finite()
+        && d >= acting
+    {
+        out.push(hinted(
+            s.clone(),
+            field,
+            format!(
+                "must be below the ratio at which the rule starts selling ({} from `{key}`), got {d}",
+                sig(acting)
+            ),
+            "e.g. leverage-ratio banks: insolvent below 0.03, act below 0.04 (`threshold` with `max: 25`), back to 0.05 (`target: 20`)",
+        ));
+    }
 }
 
 fn check_cohort(accounts: u64, buckets: &[crate::LtvBucket], s: &Subject, out: &mut Vec<Problem>) {
@@ -1171,6 +1225,25 @@ fn check_solvency(net: &Network, out: &mut Vec<Problem>) {
                 format!("starting equity must be positive, got {} USD", sig(e)),
                 "check loans and liabilities against holdings, or set `starts_insolvent: true`",
             ));
+        } else if let Some(d) = h.default_below_ratio.filter(|d| d.is_finite()) {
+            let receivable: f64 = net
+                .claims
+                .iter()
+                .filter(|c| c.creditor == NodeRef::Holder(hx))
+                .map(|c| c.amount)
+                .sum();
+            let assets = net.holdings_value(hx, &prices) + h.cash + h.other_assets + receivable;
+            if e < d * assets {
+                out.push(hinted(
+                    Subject::Holder(h.id.clone()),
+                    "default_below_ratio",
+                    format!(
+                        "the holder starts insolvent: equity/assets is {} at pre-shock prices, below its default_below_ratio {d}",
+                        sig(e / assets)
+                    ),
+                    "check the balance sheet, lower the ratio, or set `starts_insolvent: true`",
+                ));
+            }
         }
     }
 }

@@ -380,6 +380,12 @@ pub struct Holder {
     pub cash_use: CashUse,
     /// The scenario states that this holder starts with equity ≤ 0.
     pub starts_insolvent: bool,
+    /// Banks and leveraged funds: the holder is insolvent — it defaults and sells every
+    /// tradable position — when its equity/assets ratio falls below this, as well as when
+    /// its equity reaches 0 (`None`: only then). The leverage-ratio banks of Cont &
+    /// Schaanning (2017) and Farmer et al. (2020) are insolvent below 3%. Must lie in
+    /// (0, 1) and below the ratio at which the holder's rule starts selling.
+    pub default_below_ratio: Option<f64>,
     /// Free-form tags.
     pub tags: Vec<String>,
 }
@@ -396,6 +402,7 @@ impl Holder {
             sale_order: SaleOrder::ProRata,
             cash_use: CashUse::First,
             starts_insolvent: false,
+            default_below_ratio: None,
             tags: Vec::new(),
         }
     }

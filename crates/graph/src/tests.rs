@@ -349,3 +349,77 @@ fn computed_figures_in_messages_have_no_float_noise() {
     assert_eq!(sig(1.0e-13), "1.00000e-13");
     assert_eq!(sig(0.123_456_789), "0.123457");
 }
+
+/// A leverage-ratio bank: 100 NVDA at 100 (10,000) and 10,000 of illiquid assets against
+/// liabilities of 19,000 (equity 1,000, a 5% leverage ratio).
+fn ratio_bank(rule: BalanceSheetRule, ratio: Option<f64>) -> NetworkBuilder {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("NVDA", 100.0));
+    let mut h = Holder::new("bank", HolderKind::Bank { rule });
+    h.other_assets = 10_000.0;
+    h.other_liabilities = 19_000.0;
+    h.default_below_ratio = ratio;
+    b.add_holder(h);
+    b.holds("bank", "NVDA", 100.0);
+    b
+}
+
+#[test]
+fn insolvency_ratio_must_be_a_fraction_below_the_acting_ratio() {
+    let threshold = BalanceSheetRule::Threshold {
+        max: 25.0,
+        target: 20.0,
+    };
+    assert!(ratio_bank(threshold, Some(0.03)).build().is_ok());
+    assert!(
+        ratio_bank(BalanceSheetRule::FailLiquidate, Some(0.03))
+            .build()
+            .is_ok()
+    );
+    check(
+        ratio_bank(threshold, Some(0.0)),
+        "default_below_ratio",
+        "(0, 1)",
+    );
+    check(
+        ratio_bank(threshold, Some(f64::NAN)),
+        "default_below_ratio",
+        "(0, 1)",
+    );
+    // Acting below 4% (1/25) and insolvent below 4.5% would skip the buffer.
+    check(
+        ratio_bank(threshold, Some(0.045)),
+        "default_below_ratio",
+        "below the ratio at which the rule starts selling (0.04 from `rule.max`)",
+    );
+    check(
+        ratio_bank(
+            BalanceSheetRule::CapitalRatio { min_ratio: 0.04 },
+            Some(0.04),
+        ),
+        "default_below_ratio",
+        "`rule.min_ratio`",
+    );
+    // Starting at 5% with an insolvency ratio of 6%: the bank starts insolvent.
+    check(
+        ratio_bank(BalanceSheetRule::Passive, Some(0.06)),
+        "default_below_ratio",
+        "starts insolvent: equity/assets is 0.05",
+    );
+    let mut b = ratio_bank(BalanceSheetRule::Passive, Some(0.06));
+    b.add_holder(Holder::new(
+        "y",
+        HolderKind::Fund {
+            redemption_beta: 0.0,
+        },
+    ));
+    check(b, "default_below_ratio", "starts insolvent");
+    // Margin accounts default at zero equity; the ratio is refused on them.
+    let mut b = base();
+    let mut h = Holder::new("acct2", HolderKind::MarginAccount { cure_rate: 0.0 });
+    h.default_below_ratio = Some(0.03);
+    b.add_holder(h);
+    b.holds("acct2", "NVDA", 10.0);
+    b.lends("broker", "acct2", terms(100.0, 0.3, 0.3));
+    check(b, "default_below_ratio", "banks and leveraged funds only");
+}

@@ -15,16 +15,23 @@ use crate::compile::{Compiled, Unit};
 use crate::outcome::Status;
 
 use super::margin::{Call, call};
-use super::{Decision, Env, allocate, tradable};
+use super::{Decision, Env, allocate, cash_spent, tradable};
 
-struct Sheet {
-    v: f64,
-    a: f64,
-    e: f64,
-    loan: f64,
+pub(crate) struct Sheet {
+    pub v: f64,
+    pub a: f64,
+    pub e: f64,
+    pub loan: f64,
 }
 
-fn sheet(u: &Unit<'_>, env: &Env<'_>) -> Sheet {
+impl Sheet {
+    /// Insolvent: equity ≤ 0, or equity/assets below the holder's `default_below` ratio.
+    fn insolvent(&self, default_below: Option<f64>) -> bool {
+        self.e <= 0.0 || default_below.is_some_and(|d| self.e < d * self.a)
+    }
+}
+
+pub(crate) fn sheet(u: &Unit<'_>, env: &Env<'_>) -> Sheet {
     let v = env.value;
     let a = v + u.cash + u.other_assets + env.recv;
     let loan = u.margin.map_or(0.0, |m| m.loan);
@@ -36,7 +43,8 @@ fn sheet(u: &Unit<'_>, env: &Env<'_>) -> Sheet {
     }
 }
 
-fn default(u: &Unit<'_>, p: &[f64], s: &Sheet, out: &mut [f64]) -> Decision {
+/// Insolvent: sell every position.
+pub(crate) fn liquidate(u: &Unit<'_>, p: &[f64], s: &Sheet, out: &mut [f64]) -> Decision {
     allocate(s.v, s.v, 1.0, u, p, out);
     Decision {
         status: Status::Defaulted,
@@ -50,7 +58,7 @@ fn default(u: &Unit<'_>, p: &[f64], s: &Sheet, out: &mut [f64]) -> Decision {
 
 /// Apply the margin overlay and sell `y` dollars (`paid_out` of which go to investors).
 #[allow(clippy::too_many_arguments)]
-fn finish(
+pub(crate) fn finish(
     u: &Unit<'_>,
     p: &[f64],
     env: &Env<'_>,
@@ -110,8 +118,8 @@ pub(crate) fn balance_sheet(
     out: &mut [f64],
 ) -> Decision {
     let s = sheet(u, env);
-    if s.e <= 0.0 {
-        return default(u, p, &s, out);
+    if s.insolvent(u.default_below) {
+        return liquidate(u, p, &s, out);
     }
     let cut = match rule {
         BalanceSheetRule::Passive | BalanceSheetRule::FailLiquidate => 0.0,
@@ -138,11 +146,13 @@ pub(crate) fn balance_sheet(
     if matches!(rule, BalanceSheetRule::CapitalRatio { .. }) && y > s.v {
         // Cifuentes–Shin–Ferrucci: even a full sale cannot restore the ratio; the bank is
         // closed and liquidated (its equity is still positive: creditors are paid).
-        let mut d = default(u, p, &s, out);
+        let mut d = liquidate(u, p, &s, out);
         d.repaid_usd = s.v;
         return d;
     }
-    finish(u, p, env, &s, y, 0.0, out)
+    let mut d = finish(u, p, env, &s, y, 0.0, out);
+    d.cash_used = cash_spent(cut, s.v, u.cash, u.cash_use);
+    d
 }
 
 /// An unlevered fund: outflow `β·max(0, −R)·NAV0 + f·NAV0`, `R = NAV/NAV0 − 1`, met from
@@ -150,11 +160,13 @@ pub(crate) fn balance_sheet(
 pub(crate) fn fund(u: &Unit<'_>, p: &[f64], env: &Env<'_>, beta: f64, out: &mut [f64]) -> Decision {
     let s = sheet(u, env);
     if s.e <= 0.0 {
-        return default(u, p, &s, out);
+        return liquidate(u, p, &s, out);
     }
     let nav0 = env.equity0.max(0.0);
     let ret = if nav0 > 0.0 { s.e / nav0 - 1.0 } else { 0.0 };
     let outflow = beta * (-ret).max(0.0) * nav0 + env.redemption * nav0;
     let y = tradable(outflow, s.v, u.cash, u.cash_use);
-    finish(u, p, env, &s, y, y, out)
+    let mut d = finish(u, p, env, &s, y, y, out);
+    d.cash_used = cash_spent(outflow, s.v, u.cash, u.cash_use);
+    d
 }

@@ -38,6 +38,11 @@ pub(crate) struct Decision {
     pub repaid_usd: f64,
     /// Part of `sale_usd` paid out to investors (redemptions).
     pub paid_out_usd: f64,
+    /// Cash the rule spends first (paying down liabilities, or paying out redemptions)
+    /// before it sells: the part of the cut `R` that [`tradable`] did not turn into sales.
+    /// Only the sequential mode acts on it; in the equilibrium mode equity does not depend
+    /// on it.
+    pub cash_used: f64,
 }
 
 impl Decision {
@@ -49,6 +54,7 @@ impl Decision {
         sale_usd: 0.0,
         repaid_usd: 0.0,
         paid_out_usd: 0.0,
+        cash_used: 0.0,
     };
 }
 
@@ -112,6 +118,19 @@ pub(crate) fn allocate(y: f64, v: f64, scale: f64, u: &Unit<'_>, p: &[f64], out:
         for (o, s) in out.iter_mut().zip(&u.shares) {
             *o += scale * s * frac;
         }
+    }
+}
+
+/// Cash spent towards a cut of `r` dollars in total assets under the holder's cash policy:
+/// `r` minus the tradable sales [`tradable`] asks for, never more than the cash.
+pub(crate) fn cash_spent(r: f64, v: f64, cash: f64, cash_use: CashUse) -> f64 {
+    if r <= 0.0 {
+        return 0.0;
+    }
+    match cash_use {
+        CashUse::First => r.min(cash),
+        CashUse::ProRata if v + cash > 0.0 => (r * cash / (v + cash)).min(cash),
+        CashUse::ProRata | CashUse::Never => 0.0,
     }
 }
 

@@ -1,0 +1,1204 @@
+//! The sequential mode: the rounds of Cont & Schaanning (2017) and Farmer et al. (2020).
+//!
+//! Round `t`, at the previous round's prices `p_{t−1}` (`p_0` = the shocked prices):
+//!
+//! 1. every holder evaluates its rule on its *current* balance sheet (positions, cash,
+//!    loans, liabilities carried over from the last round) at `p_{t−1}` — the same rule
+//!    functions as the equilibrium mode, applied to the current state; a holder found
+//!    insolvent sells everything; an order smaller than `tolerance ×` the holder's
+//!    tradable holdings is not placed;
+//! 2. the orders are collected and cleared together: with `S_t` the cumulative net shares
+//!    sold and `X` the exogenous sales (cleared in round 1),
+//!    `p_t = max(ε·p0, p_s ⊙ g((S_t + X)·p0))` — the equilibrium mode's price map, so a
+//!    given total sold moves prices the same way in both modes;
+//! 3. every order settles at the midpoint `(p_{t−1} + p_t)/2`;
+//! 4. balance sheets update: proceeds repay the margin loan, then other liabilities, the
+//!    rest is cash; cash a rule spends first pays liabilities (or redemptions); defaulted
+//!    holders pay what they have towards their debts and stay defaulted.
+//!
+//! The run stops after the first round in which no holder places an order (`Converged`),
+//! or at `max_rounds` (`MaxRounds`: an outcome, not an error). Holders never see each
+//! other's orders within a round, so the result does not depend on their order; sums run
+//! in holder order and books in fixed chunks, so it is bit-identical on any thread count.
+
+use rayon::prelude::*;
+
+use delever_graph::{HolderIx, LenderIx};
+
+use crate::assemble::loss_at;
+use crate::clearing::{Cleared, HolderNode, clear};
+use crate::compile::{Compiled, Margin, Rule, Unit};
+use crate::fixpoint::{fraction_sold, round_sellers};
+use crate::ledger::{HolderLedger, Ledger, PositionLedger};
+use crate::observer::Observer;
+use crate::outcome::{
+    AssetOutcome, HolderOutcome, LenderOutcome, Outcome, RoundTrace, Status, Termination, Totals,
+};
+use crate::round::Eval;
+use crate::rules::balance_sheet::{self, finish, liquidate, sheet};
+use crate::rules::book::{self, BookRows, CALLED, DEFAULTED, SeqStats, Terms};
+use crate::rules::{self, Decision, Env, cash_spent, margin, tradable};
+use crate::shocks::{PRICE_FLOOR, Shocked};
+use crate::spec::{EngineConfig, Mode};
+
+/// One holder as the sequential mode carries it from round to round.
+#[derive(Debug, Clone)]
+struct State<'a> {
+    /// A copy of the compiled holder whose positions (`shares`), cash, margin loan and
+    /// other liabilities are the current ones. Books: `shares` are the book's current
+    /// totals per asset. Cohorts: the sum of the buckets' positions.
+    unit: Unit<'a>,
+    /// Cohorts: one margin account per loan-to-value bucket, each with its own positions,
+    /// cash and loan (buckets diverge once some of them sell).
+    buckets: Vec<Unit<'a>>,
+    /// [`CALLED`] / [`DEFAULTED`] per bucket.
+    bucket_flags: Vec<u8>,
+    /// Books: the accounts.
+    rows: Option<BookRows>,
+    /// [`CALLED`] / [`DEFAULTED`] of a single holder.
+    flags: u8,
+    /// ETFs: NAV at the last prices (may go below 0: the fund is then wiped out).
+    nav: f64,
+    /// Funds and ETFs: paid out to redeeming investors so far, USD.
+    paid_out: f64,
+    /// Shares sold so far, per position (books: per asset).
+    sold: Vec<f64>,
+    /// Proceeds at the midpoint prices so far, USD (negative: paid for purchases).
+    proceeds: f64,
+    /// Sales the rule asked for, USD at the decision prices, summed over rounds.
+    planned: f64,
+    /// Debt repaid out of proceeds, USD.
+    repaid: f64,
+    /// Fresh cash deposited against calls, USD.
+    cure: f64,
+    /// The worst status of any round.
+    status: Status,
+}
+
+/// Per-holder facts of a decision that settlement needs.
+#[derive(Debug, Clone, Copy, Default)]
+struct Extra {
+    /// Funds: the redemption outflow asked for this round, USD.
+    outflow: f64,
+    /// ETFs: redemption paid out this round, USD.
+    redeemed: f64,
+}
+
+/// One holder's order in a round.
+#[derive(Debug, Clone)]
+struct Order {
+    /// Shares sold per position (books: per asset; negative: bought).
+    sold: Vec<f64>,
+    d: Decision,
+    extra: Extra,
+    /// Cohorts: each bucket's shares sold and decision.
+    buckets: Vec<(Vec<f64>, Decision)>,
+    /// Accounts (or the holder) called / defaulted for the first time.
+    new_calls: u64,
+    new_defaults: u64,
+}
+
+/// A round's orders, the system at the decision prices.
+#[derive(Debug, Clone)]
+struct Round {
+    orders: Vec<Order>,
+    /// Equity per holder at the decision prices.
+    equity: Vec<f64>,
+    cleared: Cleared,
+    tightened: Vec<bool>,
+    /// Extra margin per lender in force this round.
+    extra_margin: Vec<f64>,
+    /// Net shares ordered per asset.
+    total: Vec<f64>,
+}
+
+impl Round {
+    fn quiet(&self) -> bool {
+        self.orders.iter().all(|o| o.sold.iter().all(|&x| x == 0.0))
+    }
+}
+
+/// The sequential run.
+pub(crate) struct Seq<'x, 'a> {
+    pub c: &'x Compiled<'a>,
+    pub s: &'x Shocked,
+    pub equity0: &'x [f64],
+    pub cfg: &'x EngineConfig,
+    /// Gross starting shares per asset (the price index's positions).
+    pub gross: &'x [f64],
+}
+
+fn new_state<'a>(c: &Compiled<'a>, u: &Unit<'a>, s: &Shocked) -> State<'a> {
+    let mut st = State {
+        unit: u.clone(),
+        buckets: Vec::new(),
+        bucket_flags: Vec::new(),
+        rows: None,
+        flags: 0,
+        nav: 0.0,
+        paid_out: 0.0,
+        sold: vec![0.0; u.shares.len()],
+        proceeds: 0.0,
+        planned: 0.0,
+        repaid: 0.0,
+        cure: 0.0,
+        status: Status::Unaffected,
+    };
+    match &u.rule {
+        Rule::Cohort { cure, buckets } => {
+            st.buckets = buckets
+                .iter()
+                .map(|b| Unit {
+                    rule: Rule::Account { cure: *cure },
+                    shares: u.shares.iter().map(|x| b.share * x).collect(),
+                    cash: b.share * u.cash,
+                    other_assets: 0.0,
+                    other_liabilities: 0.0,
+                    owed: 0.0,
+                    margin: u.margin.map(|m| Margin { loan: b.loan, ..m }),
+                    ..u.clone()
+                })
+                .collect();
+            st.bucket_flags = vec![0; buckets.len()];
+        }
+        Rule::Book { book, .. } => st.rows = Some(BookRows::new(book)),
+        Rule::Etf {
+            multiple,
+            nav0,
+            weights,
+        } => {
+            // NAV after the shock: the exposure marked from p0 to the shocked prices.
+            let r: f64 = u
+                .assets
+                .iter()
+                .zip(weights)
+                .map(|(&a, w)| w * (s.price[a as usize] / c.p0[a as usize] - 1.0))
+                .sum();
+            st.nav = nav0 * (1.0 + multiple * r);
+        }
+        _ => {}
+    }
+    st
+}
+
+fn extra_margin(c: &Compiled<'_>, s: &Shocked, tight: &[bool]) -> Vec<f64> {
+    c.lenders
+        .iter()
+        .enumerate()
+        .map(|(l, x)| s.tighten[l] + if tight[l] { x.tighten_by } else { 0.0 })
+        .collect()
+}
+
+fn terms<'r>(c: &'r Compiled<'_>, u: &Unit<'_>, extra: &[f64], cure: f64) -> Option<Terms<'r>> {
+    let link = u.margin.as_ref()?;
+    let (maintenance, reset) = Compiled::terms(link, extra);
+    Some(Terms {
+        maintenance,
+        reset,
+        cure,
+        order: u.sale_order,
+        rank: &c.rank,
+    })
+}
+
+/// Value of the positions at `p` (ETFs: the exposure).
+fn value(u: &Unit<'_>, p: &[f64]) -> f64 {
+    rules::value(u, p)
+}
+
+/// Repay the margin loan, then other liabilities, with up to `amount`; returns what was
+/// paid.
+fn pay_down(u: &mut Unit<'_>, amount: f64) -> f64 {
+    if amount <= 0.0 {
+        return 0.0;
+    }
+    let mut left = amount;
+    if let Some(m) = u.margin.as_mut() {
+        let x = left.min(m.loan);
+        m.loan -= x;
+        left -= x;
+    }
+    let x = left.min(u.other_liabilities);
+    u.other_liabilities -= x;
+    left -= x;
+    amount - left
+}
+
+/// Sell everything a holder still has (a defaulted holder's order in later rounds).
+fn sell_rest(u: &Unit<'_>, out: &mut [f64]) -> Decision {
+    out.copy_from_slice(&u.shares);
+    Decision {
+        status: Status::Defaulted,
+        sale_usd: 0.0,
+        ..Decision::NONE
+    }
+}
+
+impl<'a> Seq<'_, 'a> {
+    /// Run the rounds; the outcome and ledger.
+    pub fn run(&self, before: &Eval, observer: &mut dyn Observer) -> (Outcome, Ledger) {
+        let c = self.c;
+        let n = c.n_assets;
+        let mut states: Vec<State<'a>> = c.units.iter().map(|u| new_state(c, u, self.s)).collect();
+        let mut scratch = Vec::new();
+        let mut p = self.s.price.clone();
+        let mut tight = vec![false; c.lenders.len()];
+        let mut cum = vec![0.0; n];
+        let mut sales_at_mid = vec![0.0; n];
+        let mut exo_usd = 0.0;
+        let mut trace = Vec::new();
+        let mut termination = Termination::MaxRounds;
+        let mut rounds = 0;
+        let mut residual = 0.0;
+        let mut lender_defaults = 0u64;
+        let mut equity_shocked = Vec::new();
+        for t in 1..=self.cfg.max_rounds {
+            let _span = tracing::debug_span!("round", round = t, mode = "sequential").entered();
+            let round = self.decide(&states, t, &p, &tight, &mut scratch);
+            if t == 1 {
+                equity_shocked.clone_from(&round.equity);
+            }
+            let quiet = round.quiet() && (t > 1 || self.s.exo_shares.iter().all(|&x| x == 0.0));
+            // Clear the round: cumulative sales through the equilibrium's price map.
+            for (k, x) in round.total.iter().enumerate() {
+                cum[k] += x;
+            }
+            let next = if quiet {
+                p.clone()
+            } else {
+                self.clear_prices(&cum)
+            };
+            let mid: Vec<f64> = p.iter().zip(&next).map(|(a, b)| 0.5 * (a + b)).collect();
+            for k in 0..n {
+                sales_at_mid[k] += round.total[k] * mid[k];
+            }
+            if t == 1 {
+                exo_usd = self.s.exo_shares.iter().zip(&mid).map(|(x, m)| x * m).sum();
+            }
+            residual = p
+                .iter()
+                .zip(&next)
+                .map(|(a, b)| (b - a).abs() / a)
+                .fold(0.0, f64::max);
+            self.settle(&mut states, &round, &p, &next, &mid);
+            rounds = t;
+            let now_lender_defaults = lender_default_count(c, &round.cleared);
+            let new_defaults = round.orders.iter().map(|o| o.new_defaults).sum::<u64>()
+                + now_lender_defaults.saturating_sub(lender_defaults);
+            lender_defaults = lender_defaults.max(now_lender_defaults);
+            let tr = self.trace_round(t, &states, &round, &cum, &next, residual, new_defaults);
+            tracing::debug!(round = t, residual, sales_usd = tr.sales_usd, "round done");
+            observer.round(&tr);
+            trace.push(tr);
+            tight.clone_from(&round.tightened);
+            p = next;
+            if quiet {
+                termination = Termination::Converged;
+                break;
+            }
+        }
+        // The balance sheets at the final prices.
+        let end = self.decide(&states, rounds + 1, &p, &tight, &mut scratch);
+        self.assemble(&Finish {
+            states: &states,
+            before,
+            equity_shocked: &equity_shocked,
+            end: &end,
+            prices: &p,
+            cum: &cum,
+            sales_at_mid: &sales_at_mid,
+            exo_usd,
+            trace,
+            rounds,
+            residual,
+            termination,
+        })
+    }
+
+    /// Prices after a round: `p_s ⊙ g((S + X)·p0)` with `S` the cumulative net sales,
+    /// floored.
+    fn clear_prices(&self, cum: &[f64]) -> Vec<f64> {
+        let c = self.c;
+        (0..c.n_assets)
+            .map(|k| {
+                let floor = c.p0[k] * PRICE_FLOOR;
+                let q = (cum[k] + self.s.exo_shares[k]) * c.p0[k];
+                let x = (self.s.price[k] * c.laws[k].factor(q)).max(floor);
+                if x.is_finite() { x } else { floor }
+            })
+            .collect()
+    }
+
+    /// The trace of round `t`, which ended at prices `next`.
+    #[allow(clippy::too_many_arguments)]
+    fn trace_round(
+        &self,
+        t: u32,
+        states: &[State<'_>],
+        round: &Round,
+        cum: &[f64],
+        next: &[f64],
+        residual: f64,
+        new_defaults: u64,
+    ) -> RoundTrace {
+        let c = self.c;
+        let value0: f64 = self.gross.iter().zip(&c.p0).map(|(g, p)| g * p).sum();
+        let sold: Vec<Vec<f64>> = states.iter().map(|s| s.sold.clone()).collect();
+        let (sellers, sales_by_kind) = round_sellers(c, &sold, next);
+        RoundTrace {
+            round: t,
+            sales_usd: cum.iter().zip(next).map(|(s, p)| s * p).sum(),
+            price_index: if value0 > 0.0 {
+                self.gross.iter().zip(next).map(|(g, p)| g * p).sum::<f64>() / value0
+            } else {
+                1.0
+            },
+            new_calls: round.orders.iter().map(|o| o.new_calls).sum(),
+            new_defaults,
+            residual,
+            prices: next.to_vec(),
+            largest_sellers: sellers,
+            sales_by_kind,
+            fraction_sold: fraction_sold(c, self.gross, cum),
+        }
+    }
+
+    /// Every holder's order at prices `p` on its current state (read only).
+    fn decide(
+        &self,
+        states: &[State<'a>],
+        round: u32,
+        p: &[f64],
+        prev_tight: &[bool],
+        scratch: &mut Vec<f64>,
+    ) -> Round {
+        let c = self.c;
+        let nu = states.len();
+        let min_order = self.cfg.tolerance;
+        let mut extra = extra_margin(c, self.s, prev_tight);
+        // 1. Books under the tightening carried in.
+        let mut book_orders: Vec<Option<(Vec<f64>, SeqStats)>> = vec![None; nu];
+        self.books(
+            states,
+            p,
+            &extra,
+            None,
+            min_order,
+            &mut book_orders,
+            scratch,
+        );
+        // 2. Values and clearing.
+        let values: Vec<f64> = states.iter().map(|st| value(&st.unit, p)).collect();
+        let nodes: Vec<HolderNode> = states
+            .iter()
+            .enumerate()
+            .map(|(i, st)| node(st, p, values[i], book_orders[i].as_ref().map(|b| &b.1)))
+            .collect();
+        let owed: Vec<f64> = c
+            .units
+            .iter()
+            .map(|u| u.owed)
+            .chain(c.lenders.iter().map(|l| l.owed))
+            .collect();
+        let cleared = clear(&nodes, &c.lenders, &c.claims, &owed);
+        let tightened: Vec<bool> = c
+            .lenders
+            .iter()
+            .enumerate()
+            .map(|(l, x)| {
+                let loss = cleared.borrower_losses[l] + cleared.interbank_losses[nu + l];
+                prev_tight[l] || x.trigger.is_some_and(|t| loss > t * x.capital)
+            })
+            .collect();
+        // 3. Books whose lender just tightened decide again.
+        if tightened != prev_tight {
+            let new_extra = extra_margin(c, self.s, &tightened);
+            self.books(
+                states,
+                p,
+                &new_extra,
+                Some(&extra),
+                min_order,
+                &mut book_orders,
+                scratch,
+            );
+            extra = new_extra;
+        }
+        // 4. Everyone else, in parallel; each writes only its own order.
+        let orders: Vec<Order> = states
+            .par_iter()
+            .enumerate()
+            .map(|(i, st)| {
+                if let Some((sold, stats)) = &book_orders[i] {
+                    return book_order(sold, stats);
+                }
+                let env = Env {
+                    value: values[i],
+                    recv: cleared.recv[i],
+                    extra: &extra,
+                    // A fund's redemption stays in its cumulative outflow target; an ETF's
+                    // is paid out once, in round 1.
+                    redemption: if round == 1 || matches!(st.unit.rule, Rule::Fund { .. }) {
+                        self.s.redemption[i]
+                    } else {
+                        0.0
+                    },
+                    equity0: self.equity0[i],
+                };
+                self.decide_unit(st, p, &env, min_order)
+            })
+            .collect();
+        let equity = states
+            .iter()
+            .enumerate()
+            .map(|(i, st)| {
+                let stats = book_orders[i].as_ref().map(|b| &b.1);
+                equity(st, p, values[i], cleared.recv[i], stats)
+            })
+            .collect();
+        let mut total = vec![0.0; c.n_assets];
+        for (st, o) in states.iter().zip(&orders) {
+            for (&a, x) in st.unit.assets.iter().zip(&o.sold) {
+                total[a as usize] += x;
+            }
+        }
+        Round {
+            orders,
+            equity,
+            cleared,
+            tightened,
+            extra_margin: extra,
+            total,
+        }
+    }
+
+    /// Decide pass over every book (only those whose lender's extra margin differs from
+    /// `only`, when given).
+    #[allow(clippy::too_many_arguments)]
+    fn books(
+        &self,
+        states: &[State<'a>],
+        p: &[f64],
+        extra: &[f64],
+        only: Option<&[f64]>,
+        min_order: f64,
+        out: &mut [Option<(Vec<f64>, SeqStats)>],
+        scratch: &mut Vec<f64>,
+    ) {
+        for (i, st) in states.iter().enumerate() {
+            let (Rule::Book { cure, book, .. }, Some(rows)) = (&st.unit.rule, &st.rows) else {
+                continue;
+            };
+            if let (Some(old), Some(m)) = (only, st.unit.margin)
+                && old.get(m.lender) == extra.get(m.lender)
+            {
+                continue;
+            }
+            if let Some(t) = terms(self.c, &st.unit, extra, *cure) {
+                out[i] = Some(book::seq_decide(book, rows, p, &t, min_order, scratch));
+            }
+        }
+    }
+
+    /// One (non-book) holder's order.
+    fn decide_unit(&self, st: &State<'a>, p: &[f64], env: &Env<'_>, min_order: f64) -> Order {
+        let u = &st.unit;
+        let mut sold = vec![0.0; u.shares.len()];
+        let mut extra = Extra::default();
+        let mut buckets = Vec::new();
+        let (mut new_calls, mut new_defaults) = (0, 0);
+        let d = if st.flags & DEFAULTED != 0 {
+            sell_rest(u, &mut sold)
+        } else {
+            match &u.rule {
+                Rule::Account { cure } => margin::account(u, p, env, *cure, &mut sold),
+                Rule::Cohort { buckets: spec, .. } => {
+                    let mut d = Decision::NONE;
+                    for ((b, bs), &flags) in st.buckets.iter().zip(spec).zip(&st.bucket_flags) {
+                        let mut out = vec![0.0; b.shares.len()];
+                        let cure = match b.rule {
+                            Rule::Account { cure } => cure,
+                            _ => 0.0,
+                        };
+                        let bd = if flags & DEFAULTED != 0 {
+                            sell_rest(b, &mut out)
+                        } else {
+                            let env_b = Env {
+                                value: value(b, p),
+                                recv: 0.0,
+                                ..*env
+                            };
+                            let bd = margin::account(b, p, &env_b, cure, &mut out);
+                            filtered(bd, &mut out, p, b, min_order)
+                        };
+                        if bd.calls > 0 && flags & CALLED == 0 {
+                            new_calls += bs.accounts;
+                        }
+                        if bd.defaults > 0 && flags & DEFAULTED == 0 {
+                            new_defaults += bs.accounts;
+                        }
+                        for (x, y) in sold.iter_mut().zip(&out) {
+                            *x += y;
+                        }
+                        d.calls += bd.calls * bs.accounts;
+                        d.defaults += bd.defaults * bs.accounts;
+                        d.cure_usd += bd.cure_usd;
+                        d.sale_usd += bd.sale_usd;
+                        d.repaid_usd += bd.repaid_usd;
+                        if bd.status != Status::Unaffected {
+                            d.status = d.status.max(bd.status);
+                        }
+                        buckets.push((out, bd));
+                    }
+                    return Order {
+                        sold,
+                        d,
+                        extra,
+                        buckets,
+                        new_calls,
+                        new_defaults,
+                    };
+                }
+                Rule::Etf {
+                    multiple,
+                    nav0,
+                    weights,
+                } => {
+                    let (d, redeemed) = self.etf(st, p, *multiple, *nav0, weights, env, &mut sold);
+                    extra.redeemed = redeemed;
+                    d
+                }
+                Rule::BalanceSheet { rule } => {
+                    balance_sheet::balance_sheet(u, p, env, *rule, &mut sold)
+                }
+                Rule::Fund { beta } => {
+                    let (d, x) = fund(st, p, env, *beta, &mut sold);
+                    extra = x;
+                    d
+                }
+                Rule::Book { .. } => Decision::NONE,
+            }
+        };
+        let d = if matches!(u.rule, Rule::Etf { .. }) {
+            d
+        } else {
+            filtered(d, &mut sold, p, u, min_order)
+        };
+        if d.calls > 0 && st.flags & CALLED == 0 {
+            new_calls = 1;
+        }
+        if d.defaults > 0 && st.flags & DEFAULTED == 0 {
+            new_defaults = 1;
+        }
+        Order {
+            sold,
+            d,
+            extra,
+            buckets,
+            new_calls,
+            new_defaults,
+        }
+    }
+
+    /// A leveraged or inverse ETF rebalancing its current exposure to `L ×` its current
+    /// NAV (after any redemption), the dollar trade spread by basket weight. Returns the
+    /// decision and the redemption paid out.
+    #[allow(clippy::too_many_arguments)]
+    fn etf(
+        &self,
+        st: &State<'_>,
+        p: &[f64],
+        l: f64,
+        nav0: f64,
+        weights: &[f64],
+        env: &Env<'_>,
+        out: &mut [f64],
+    ) -> (Decision, f64) {
+        let u = &st.unit;
+        let redeemed = (env.redemption * nav0).min(st.nav.max(0.0));
+        let nav = st.nav - redeemed;
+        if nav <= 0.0 {
+            // Wiped out: trade away the whole remaining exposure.
+            out.copy_from_slice(&u.shares);
+            let sale: f64 = u
+                .assets
+                .iter()
+                .zip(&u.shares)
+                .map(|(&a, e)| e * p[a as usize])
+                .sum();
+            let d = Decision {
+                status: Status::Defaulted,
+                defaults: 1,
+                sale_usd: sale,
+                paid_out_usd: redeemed,
+                ..Decision::NONE
+            };
+            return (d, redeemed);
+        }
+        let exposure: f64 = value(u, p);
+        let sale = exposure - l * nav;
+        let mut traded = 0.0;
+        for (k, (&a, w)) in u.assets.iter().zip(weights).enumerate() {
+            let mut s = sale * w / p[a as usize];
+            if l > 0.0 && s > 0.0 {
+                s = s.min(u.shares[k].max(0.0));
+            } else if l < 0.0 && s > 0.0 {
+                // The equilibrium mode's bound on an inverse fund's added short, per round.
+                s = s.min((l * l - l) * nav0 * w / self.c.p0[a as usize]);
+            }
+            out[k] = s;
+            traded += s * p[a as usize];
+        }
+        let min_order = self.cfg.tolerance * exposure.abs();
+        if traded.abs() <= min_order {
+            out.fill(0.0);
+            let d = Decision {
+                paid_out_usd: redeemed,
+                ..Decision::NONE
+            };
+            return (d, redeemed);
+        }
+        let d = Decision {
+            status: if traded > 0.0 {
+                Status::Sold
+            } else {
+                Status::Bought
+            },
+            sale_usd: traded,
+            paid_out_usd: redeemed,
+            ..Decision::NONE
+        };
+        (d, redeemed)
+    }
+
+    /// Execute every order at the midpoint prices and update the balance sheets.
+    fn settle(
+        &self,
+        states: &mut [State<'a>],
+        round: &Round,
+        p: &[f64],
+        next: &[f64],
+        mid: &[f64],
+    ) {
+        states.par_iter_mut().enumerate().for_each(|(i, st)| {
+            self.settle_one(st, &round.orders[i], &round.extra_margin, p, next, mid);
+        });
+    }
+
+    /// One holder's settlement.
+    fn settle_one(
+        &self,
+        st: &mut State<'a>,
+        o: &Order,
+        extra_margin: &[f64],
+        p: &[f64],
+        next: &[f64],
+        mid: &[f64],
+    ) {
+        st.planned += o.d.sale_usd;
+        if o.d.status != Status::Unaffected {
+            st.status = st.status.max(o.d.status);
+        }
+        if !matches!(st.unit.rule, Rule::Book { .. } | Rule::Cohort { .. }) {
+            if o.d.calls > 0 {
+                st.flags |= CALLED;
+            }
+            if o.d.defaults > 0 || o.d.status == Status::Defaulted {
+                st.flags |= DEFAULTED;
+            }
+        }
+        let proceeds = value_at(&st.unit, &o.sold, mid);
+        st.proceeds += proceeds;
+        for (s, x) in st.sold.iter_mut().zip(&o.sold) {
+            *s += x;
+        }
+        let default = o.d.status == Status::Defaulted;
+        match &st.unit.rule {
+            Rule::Book { cure, book, .. } => {
+                let min_order = self.cfg.tolerance;
+                if let (Some(tm), Some(rows)) = (
+                    terms(self.c, &st.unit, extra_margin, *cure),
+                    st.rows.as_mut(),
+                ) {
+                    let done = book::seq_settle(book, rows, p, mid, &tm, min_order);
+                    st.repaid += done.repaid;
+                    st.cure += done.cure;
+                }
+                take(&mut st.unit.shares, &o.sold);
+            }
+            Rule::Cohort { .. } => {
+                for ((b, flags), (out, bd)) in st
+                    .buckets
+                    .iter_mut()
+                    .zip(st.bucket_flags.iter_mut())
+                    .zip(&o.buckets)
+                {
+                    let default = bd.status == Status::Defaulted;
+                    *flags |=
+                        if bd.calls > 0 { CALLED } else { 0 } | if default { DEFAULTED } else { 0 };
+                    let bp = value_at(b, out, mid);
+                    st.repaid += settle_margin(b, out, bp, bd.cure_usd, default);
+                    st.cure += bd.cure_usd;
+                }
+                take(&mut st.unit.shares, &o.sold);
+            }
+            Rule::Account { .. } => {
+                let cure = o.d.cure_usd;
+                st.repaid += settle_margin(&mut st.unit, &o.sold, proceeds, cure, default);
+                st.cure += cure;
+            }
+            Rule::Etf { .. } => {
+                // NAV: the exposure held through the move, plus the traded shares marked
+                // from the midpoint to the new price, less the redemption paid.
+                let u = &mut st.unit;
+                let held: f64 = u
+                    .assets
+                    .iter()
+                    .zip(&u.shares)
+                    .map(|(&a, e)| e * (next[a as usize] - p[a as usize]))
+                    .sum();
+                let traded: f64 = u
+                    .assets
+                    .iter()
+                    .zip(&o.sold)
+                    .map(|(&a, x)| x * (mid[a as usize] - next[a as usize]))
+                    .sum();
+                st.nav += held + traded - o.extra.redeemed;
+                st.paid_out += o.extra.redeemed;
+                // Synthetic exposure: signed, never floored.
+                for (s, x) in u.shares.iter_mut().zip(&o.sold) {
+                    *s -= x;
+                }
+            }
+            Rule::BalanceSheet { .. } => {
+                st.repaid += settle_sheet(&mut st.unit, &o.sold, proceeds, &o.d, default);
+            }
+            Rule::Fund { .. } if default => {
+                st.repaid += settle_sheet(&mut st.unit, &o.sold, proceeds, &o.d, true);
+            }
+            Rule::Fund { .. } => {
+                let (repaid, payout) =
+                    settle_fund(&mut st.unit, &o.sold, proceeds, &o.d, o.extra.outflow);
+                st.repaid += repaid;
+                st.paid_out += payout;
+            }
+        }
+    }
+}
+
+/// Value of `sold` (aligned with the positions) at prices `p` (the midpoints).
+fn value_at(u: &Unit<'_>, sold: &[f64], p: &[f64]) -> f64 {
+    u.assets
+        .iter()
+        .zip(sold)
+        .map(|(&a, x)| x * p[a as usize])
+        .sum()
+}
+
+/// Drop an order smaller than `min_order ×` the holder's tradable holdings (defaults are
+/// always placed).
+fn filtered(d: Decision, sold: &mut [f64], p: &[f64], u: &Unit<'_>, min_order: f64) -> Decision {
+    if d.status == Status::Defaulted {
+        return d;
+    }
+    let traded: f64 = u
+        .assets
+        .iter()
+        .zip(sold.iter())
+        .map(|(&a, x)| (x * p[a as usize]).abs())
+        .sum();
+    let size = traded + d.cure_usd;
+    if size == 0.0 && d.cash_used > 0.0 {
+        // Deleveraging with cash only: no order, but the balance sheet changes.
+        return d;
+    }
+    if size <= min_order * value(u, p).abs() {
+        sold.fill(0.0);
+        return Decision {
+            cash_used: d.cash_used,
+            ..Decision::NONE
+        };
+    }
+    d
+}
+
+/// Remove the shares sold from long positions (never below 0: a most-liquid-first sale
+/// can exceed a position by a rounding error).
+fn take(shares: &mut [f64], sold: &[f64]) {
+    for (s, x) in shares.iter_mut().zip(sold) {
+        *s = (*s - x).max(0.0);
+    }
+}
+
+/// A margin account's settlement: the shares leave, the proceeds and the cure deposit
+/// repay the loan (the excess is cash); a defaulting account also pays its cash towards
+/// the loan. Returns the debt repaid out of the proceeds.
+fn settle_margin(u: &mut Unit<'_>, sold: &[f64], proceeds: f64, cure: f64, default: bool) -> f64 {
+    take(&mut u.shares, sold);
+    let mut pay = proceeds + cure;
+    if default {
+        pay += u.cash;
+        u.cash = 0.0;
+    }
+    let loan = u.margin.map_or(0.0, |m| m.loan);
+    let repaid = pay.min(loan).max(0.0);
+    if let Some(m) = u.margin.as_mut() {
+        m.loan -= repaid;
+    }
+    u.cash += pay - repaid;
+    repaid.min(proceeds.max(0.0))
+}
+
+/// A fund's settlement: the outflow is paid from the cash its policy spends first, then
+/// from the proceeds; proceeds not paid out repay debt, the rest is cash. Returns the debt
+/// repaid and the amount paid out.
+fn settle_fund(
+    u: &mut Unit<'_>,
+    sold: &[f64],
+    proceeds: f64,
+    d: &Decision,
+    outflow: f64,
+) -> (f64, f64) {
+    take(&mut u.shares, sold);
+    let proceeds = proceeds.max(0.0);
+    let from_cash = d.cash_used.min(u.cash).max(0.0);
+    let payout = outflow.min(from_cash + proceeds).max(0.0);
+    let payout_cash = payout.min(from_cash);
+    u.cash -= payout_cash;
+    let left = proceeds - (payout - payout_cash);
+    let repaid = pay_down(u, left);
+    u.cash += left - repaid;
+    (repaid, payout)
+}
+
+/// A balance-sheet holder's settlement: cash the rule spends first pays liabilities,
+/// proceeds repay the margin loan then other liabilities (the rest is cash); purchases
+/// are paid with new debt; a defaulting holder pays all it has towards its debts. Returns
+/// the debt repaid out of the proceeds.
+fn settle_sheet(u: &mut Unit<'_>, sold: &[f64], proceeds: f64, d: &Decision, default: bool) -> f64 {
+    take(&mut u.shares, sold);
+    if default {
+        let pay = proceeds.max(0.0) + u.cash;
+        let paid = pay_down(u, pay);
+        u.cash = pay - paid;
+        return paid.min(proceeds.max(0.0));
+    }
+    let from_cash = d.cash_used.min(u.cash).max(0.0);
+    let paid_cash = pay_down(u, from_cash);
+    u.cash -= paid_cash;
+    if proceeds >= 0.0 {
+        let paid = pay_down(u, proceeds);
+        u.cash += proceeds - paid;
+        paid
+    } else {
+        // Bought: financed by borrowing (the margin loan if there is one).
+        match u.margin.as_mut() {
+            Some(m) => m.loan -= proceeds,
+            None => u.other_liabilities -= proceeds,
+        }
+        0.0
+    }
+}
+
+/// An unlevered fund in the sequential mode: the cumulative outflow asked for is
+/// `(β·max(0, −R) + f)·NAV0`, with `R = (E + paid out)/NAV0 − 1` the return of the fund
+/// counting what it has paid to redeeming investors (as in the equilibrium mode,
+/// redemptions paid do not change the return); this round pays what has not been paid
+/// yet, from cash first (as its cash policy says), then from sales.
+fn fund(st: &State<'_>, p: &[f64], env: &Env<'_>, beta: f64, out: &mut [f64]) -> (Decision, Extra) {
+    let u = &st.unit;
+    let s = sheet(u, env);
+    // Insolvent when what it owns, counting what it paid out, no longer covers what it
+    // owes (the equilibrium mode's test on the whole starting fund); with nothing left
+    // once every investor has redeemed, it is simply done.
+    if s.e + st.paid_out <= 0.0 {
+        return (liquidate(u, p, &s, out), Extra::default());
+    }
+    if s.e <= 0.0 {
+        return (Decision::NONE, Extra::default());
+    }
+    let nav0 = env.equity0.max(0.0);
+    let ret = if nav0 > 0.0 {
+        (s.e + st.paid_out) / nav0 - 1.0
+    } else {
+        0.0
+    };
+    let target = (beta * (-ret).max(0.0) + env.redemption) * nav0;
+    let outflow = (target - st.paid_out).min(s.e).max(0.0);
+    let y = tradable(outflow, s.v, u.cash, u.cash_use);
+    let mut d = finish(u, p, env, &s, y, y, out);
+    d.cash_used = cash_spent(outflow, s.v, u.cash, u.cash_use);
+    (
+        d,
+        Extra {
+            outflow,
+            redeemed: 0.0,
+        },
+    )
+}
+
+/// Lenders whose losses exceed their capital.
+fn lender_default_count(c: &Compiled<'_>, cl: &Cleared) -> u64 {
+    let nh = c.units.len();
+    c.lenders
+        .iter()
+        .enumerate()
+        .filter(|(l, x)| cl.borrower_losses[*l] + cl.interbank_losses[nh + l] > x.capital)
+        .count() as u64
+}
+
+/// A book's order from its decide pass.
+fn book_order(sold: &[f64], stats: &SeqStats) -> Order {
+    Order {
+        sold: sold.to_vec(),
+        d: Decision {
+            status: if stats.sale_usd > 0.0 || stats.calls > 0 {
+                stats.worst
+            } else {
+                Status::Unaffected
+            },
+            calls: stats.calls,
+            defaults: stats.new_defaults,
+            cure_usd: stats.cure_usd,
+            sale_usd: stats.sale_usd,
+            ..Decision::NONE
+        },
+        extra: Extra::default(),
+        buckets: Vec::new(),
+        new_calls: stats.new_calls,
+        new_defaults: stats.new_defaults,
+    }
+}
+
+/// A holder's equity at `p` on its current state, with what clearing says it receives
+/// (ETFs: NAV; books: from the decide pass's surplus and shortfall).
+fn equity(st: &State<'_>, p: &[f64], value: f64, recv: f64, stats: Option<&SeqStats>) -> f64 {
+    let u = &st.unit;
+    let common = u.other_assets + recv - u.other_liabilities - u.owed;
+    match &u.rule {
+        Rule::Etf { .. } => st.nav.max(0.0),
+        Rule::Book { .. } => {
+            let s = stats.copied().unwrap_or(SeqStats::ZERO);
+            s.surplus - s.shortfall + common
+        }
+        Rule::Cohort { .. } => {
+            st.buckets
+                .iter()
+                .map(|b| rules::value(b, p) + b.cash - b.margin.map_or(0.0, |m| m.loan))
+                .sum::<f64>()
+                + common
+        }
+        _ => value + u.cash - u.margin.map_or(0.0, |m| m.loan) + common,
+    }
+}
+
+/// A holder as the clearing step sees it, on its current state at `p`.
+fn node(st: &State<'_>, p: &[f64], value: f64, stats: Option<&SeqStats>) -> HolderNode {
+    let u = &st.unit;
+    let lender = u.margin.map(|m| m.lender);
+    let population = |short: f64, surplus: f64| HolderNode {
+        base: surplus + u.other_assets,
+        secured: 0.0,
+        fixed_shortfall: short,
+        lender,
+        other_liabilities: u.other_liabilities,
+    };
+    match &u.rule {
+        Rule::Book { .. } => {
+            let s = stats.copied().unwrap_or(SeqStats::ZERO);
+            population(s.shortfall, s.surplus)
+        }
+        Rule::Cohort { .. } => {
+            let (mut short, mut surplus) = (0.0, 0.0);
+            for b in &st.buckets {
+                let e = rules::value(b, p) + b.cash - b.margin.map_or(0.0, |m| m.loan);
+                if e < 0.0 {
+                    short -= e;
+                } else {
+                    surplus += e;
+                }
+            }
+            population(short, surplus)
+        }
+        Rule::Etf { .. } => HolderNode {
+            base: st.nav.max(0.0),
+            secured: 0.0,
+            fixed_shortfall: 0.0,
+            lender: None,
+            other_liabilities: 0.0,
+        },
+        _ => HolderNode {
+            base: value + u.cash + u.other_assets,
+            secured: u.margin.map_or(0.0, |m| m.loan),
+            fixed_shortfall: 0.0,
+            lender,
+            other_liabilities: u.other_liabilities,
+        },
+    }
+}
+
+/// What the outcome is built from.
+struct Finish<'x, 'a> {
+    states: &'x [State<'a>],
+    before: &'x Eval,
+    equity_shocked: &'x [f64],
+    end: &'x Round,
+    prices: &'x [f64],
+    cum: &'x [f64],
+    sales_at_mid: &'x [f64],
+    exo_usd: f64,
+    trace: Vec<RoundTrace>,
+    rounds: u32,
+    residual: f64,
+    termination: Termination,
+}
+
+impl Seq<'_, '_> {
+    #[allow(clippy::too_many_lines)]
+    fn assemble(&self, f: &Finish<'_, '_>) -> (Outcome, Ledger) {
+        let c = self.c;
+        let p = f.prices;
+        let nh = c.units.len();
+        let assets: Vec<AssetOutcome> = (0..c.n_assets)
+            .map(|k| AssetOutcome {
+                asset: delever_graph::AssetIx(k as u32),
+                price_before: c.p0[k],
+                price_shocked: self.s.price[k],
+                price_after: p[k],
+                drawdown: p[k] / c.p0[k] - 1.0,
+                forced_sales_shares: f.cum[k],
+                forced_sales_usd: f.sales_at_mid[k],
+            })
+            .collect();
+        let mut holders = Vec::with_capacity(nh);
+        let mut ledgers = Vec::with_capacity(nh);
+        let (mut calls_total, mut defaults_total) = (0u64, 0u64);
+        let mut total_loss = 0.0;
+        for (i, (u0, st)) in c.units.iter().zip(f.states).enumerate() {
+            let (calls, defaults) = ever(st);
+            calls_total += calls;
+            defaults_total += defaults;
+            let start: f64 = u0
+                .assets
+                .iter()
+                .zip(&u0.shares)
+                .map(|(&a, h)| h * c.p0[a as usize])
+                .sum();
+            total_loss += start - value(&st.unit, p) - st.proceeds;
+            let unpaid = (u0.owed - f.end.cleared.paid[i]).max(0.0);
+            holders.push(HolderOutcome {
+                holder: HolderIx(i as u32),
+                kind: u0.kind,
+                equity_before: f.before.equity[i],
+                equity_shocked: f.equity_shocked.get(i).copied().unwrap_or(0.0),
+                equity_after: f.end.equity[i] - st.cure + st.paid_out,
+                sales_usd: st.proceeds,
+                status: st.status,
+                lender_loss_usd: f.end.cleared.shortfall[i] + unpaid,
+                margin_calls: calls,
+                defaults,
+                cash_cure_usd: st.cure,
+            });
+            ledgers.push(HolderLedger {
+                holder: HolderIx(i as u32),
+                positions: u0
+                    .assets
+                    .iter()
+                    .zip(&u0.shares)
+                    .zip(&st.sold)
+                    .map(|((&a, &h), &x)| PositionLedger {
+                        asset: delever_graph::AssetIx(a),
+                        initial_shares: h,
+                        sold_shares: x,
+                        kept_shares: h - x,
+                    })
+                    .collect(),
+                proceeds_usd: st.proceeds,
+                sale_decided_usd: st.planned,
+                debt_repaid_usd: st.repaid,
+                paid_out_usd: st.paid_out,
+                cash_kept_usd: st.proceeds - st.repaid - st.paid_out,
+            });
+        }
+        let lenders: Vec<LenderOutcome> = c
+            .lenders
+            .iter()
+            .enumerate()
+            .map(|(l, x)| {
+                let b = f.end.cleared.borrower_losses[l];
+                let ib = f.end.cleared.interbank_losses[nh + l];
+                LenderOutcome {
+                    lender: LenderIx(l as u32),
+                    capital: x.capital,
+                    borrower_losses_usd: b,
+                    interbank_losses_usd: ib,
+                    tightened: f.end.tightened[l],
+                    defaulted: b + ib > x.capital,
+                }
+            })
+            .collect();
+        let initial = loss_at(c, &self.s.price);
+        let totals = Totals {
+            initial_loss_usd: initial,
+            total_loss_usd: total_loss,
+            amplification: if initial == 0.0 {
+                1.0
+            } else {
+                total_loss / initial
+            },
+            forced_sales_usd: f.sales_at_mid.iter().sum(),
+            exogenous_sales_usd: f.exo_usd,
+            defaults: defaults_total + lender_default_count(c, &f.end.cleared),
+            margin_calls: calls_total,
+            lender_losses_usd: lenders
+                .iter()
+                .map(|l| l.borrower_losses_usd + l.interbank_losses_usd)
+                .sum(),
+            cash_cures_usd: f.states.iter().map(|s| s.cure).sum(),
+        };
+        (
+            Outcome {
+                mode: Mode::Sequential,
+                termination: f.termination,
+                rounds: f.rounds,
+                residual: f.residual,
+                totals,
+                assets,
+                holders,
+                lenders,
+                trace: f.trace.clone(),
+                least: None,
+            },
+            Ledger { holders: ledgers },
+        )
+    }
+}
+
+/// Accounts (or the holder) ever called and ever defaulted.
+fn ever(st: &State<'_>) -> (u64, u64) {
+    match &st.unit.rule {
+        Rule::Book { .. } => st.rows.as_ref().map_or((0, 0), |r| {
+            r.flags.iter().fold((0, 0), |(c, d), f| {
+                (
+                    c + u64::from(f & CALLED != 0),
+                    d + u64::from(f & DEFAULTED != 0),
+                )
+            })
+        }),
+        Rule::Cohort { buckets, .. } => {
+            st.bucket_flags
+                .iter()
+                .zip(buckets)
+                .fold((0, 0), |(c, d), (f, b)| {
+                    (
+                        c + if f & CALLED != 0 { b.accounts } else { 0 },
+                        d + if f & DEFAULTED != 0 { b.accounts } else { 0 },
+                    )
+                })
+        }
+        _ => (
+            u64::from(st.flags & CALLED != 0),
+            u64::from(st.flags & DEFAULTED != 0),
+        ),
+    }
+}
