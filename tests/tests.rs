@@ -6,4 +6,5 @@ mod cli;
 mod errors;
 mod golden;
 mod scenario_props;
+mod schema;
 mod util;
