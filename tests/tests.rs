@@ -6,5 +6,6 @@ mod cli;
 mod errors;
 mod golden;
 mod scenario_props;
+mod shipped;
 mod schema;
 mod util;
