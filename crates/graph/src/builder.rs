@@ -669,7 +669,7 @@ fn finite_nonneg(x: f64) -> bool {
     x.is_finite() && x >= 0.0
 }
 
-fn check_asset(a: &Asset, out: &mut Vec<Problem>) {
+pub(crate) fn check_asset(a: &Asset, out: &mut Vec<Problem>) {
     let s = || Subject::Asset(a.id.clone());
     for (field, v) in [
         ("price", a.price),

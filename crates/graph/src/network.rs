@@ -2,8 +2,10 @@
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use crate::builder::{BuildError, Problem, Subject};
 use crate::model::{
-    Asset, AssetIx, Edge, Holder, HolderIx, HolderKind, Lender, LenderIx, MarginTerms, NodeRef,
+    Asset, AssetIx, Edge, Holder, HolderIx, HolderKind, ImpactLaw, Lender, LenderIx, MarginTerms,
+    NodeRef,
 };
 
 /// An interbank claim: `debtor` owes `creditor` `amount` dollars.
@@ -165,6 +167,40 @@ impl Network {
             HolderKind::LeveragedEtf { multiple, nav, .. } => multiple.abs() * nav,
             _ => self.holdings(h).map(|(a, s)| s * prices[a.get()]).sum(),
         }
+    }
+
+    /// The same network with some assets' impact laws replaced (a scenario's variants).
+    /// Every new law is checked as [`crate::NetworkBuilder::build`] checks laws; if one
+    /// breaks an invariant, every problem is returned and no network is made. An index
+    /// out of range is a problem too.
+    pub fn with_impact_laws(&self, laws: &[(AssetIx, ImpactLaw)]) -> Result<Network, BuildError> {
+        let mut problems = Vec::new();
+        let mut assets = self.assets.clone();
+        for &(a, law) in laws {
+            match assets.get_mut(a.get()) {
+                Some(asset) => {
+                    asset.impact = law;
+                    crate::builder::check_asset(asset, &mut problems);
+                }
+                None => problems.push(Problem {
+                    subject: Subject::Asset(format!("#{}", a.0)),
+                    field: "impact".into(),
+                    message: format!(
+                        "asset index {} is out of range ({} assets)",
+                        a.0,
+                        assets.len()
+                    ),
+                    hint: None,
+                }),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(BuildError { problems });
+        }
+        Ok(Network {
+            assets,
+            ..self.clone()
+        })
     }
 
     /// Pre-shock prices, one per asset.

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
-use delever_engine::{EngineConfig, Shock, Status, Termination};
+use delever_engine::{EngineConfig, Mode, Shock, Status, Termination};
 use delever_graph::{
     AccountBook, Asset, AssetIx, BalanceSheetRule, CashUse, Holder, HolderIx, HolderKind,
     ImpactLaw, Lender, LenderIx, LtvBucket, MarginTerms, Network, NetworkBuilder, Problem,
@@ -22,11 +22,12 @@ use crate::expect::{
 };
 use crate::index::{join_index, join_key};
 use crate::spec::{
-    AssetSpec, BoundSpec, CashUseName, HolderSpec, ImpactSpec, KindName, LawName, LenderSpec,
-    OweSpec, RuleName, RuleSpec, SaleOrderName, ScenarioSpec, ShockName, ShockSpec, StatusName,
-    TerminationName,
+    AssetSpec, BoundSpec, CashUseName, EngineSpec, ExpectSpec, HolderSpec, ImpactSpec, KindName,
+    LawName, LenderSpec, ModeName, OweSpec, RuleName, RuleSpec, SaleOrderName, ScenarioSpec,
+    ShockName, ShockSpec, StatusName, TerminationName, VariantSpec,
 };
 use crate::suggest;
+use crate::variant::Variant;
 
 /// α of the exponential law when a scenario gives none: selling 10% of the shares
 /// outstanding cuts the price by 10% (Caccioli et al.).
@@ -71,6 +72,7 @@ pub(crate) struct Converted {
     pub shocks: Vec<Shock>,
     pub engine: EngineConfig,
     pub expect: Option<Expectations>,
+    pub variants: Vec<Variant>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -212,6 +214,10 @@ const KIND_KEYS: &[(&str, &[KindName])] = &[
     ("nav", &[KindName::LeveragedEtf]),
     ("basket", &[KindName::LeveragedEtf]),
     ("rule", &[KindName::Bank, KindName::LeveragedFund]),
+    (
+        "default_below_ratio",
+        &[KindName::Bank, KindName::LeveragedFund],
+    ),
     ("redemption_beta", &[KindName::Fund]),
     (
         "holdings",
@@ -655,9 +661,16 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
         }
     };
 
-    let shocks = shocks(&mut cx);
-    let engine = engine(&mut cx);
-    let expect = spec.expect.as_ref().map(|e| expectations(&mut cx, e));
+    let shocks = shocks(&mut cx, &spec.shocks, "shocks");
+    let engine = match &spec.engine {
+        Some(e) => engine(&mut cx, e, "engine", EngineConfig::default()),
+        None => EngineConfig::default(),
+    };
+    let expect = spec
+        .expect
+        .as_ref()
+        .map(|e| expectations(&mut cx, e, "expect"));
+    let variants = variants(&mut cx, &shocks, &engine);
 
     match network {
         Some(network) if cx.problems.is_empty() => Ok(Converted {
@@ -666,6 +679,7 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
             shocks,
             engine,
             expect,
+            variants,
         }),
         _ => Err(cx.problems),
     }
@@ -802,6 +816,11 @@ fn asset(cx: &mut Cx<'_>, a: &AssetSpec, i: usize, default_law: ImpactLaw) -> As
         Some(imp) => impact(cx, imp, &join_key(&base, "impact")),
         None => default_law,
     };
+    asset_with(a, law)
+}
+
+/// The asset a spec describes, with impact law `law`.
+fn asset_with(a: &AssetSpec, law: ImpactLaw) -> Asset {
     Asset {
         id: a.id.clone(),
         price: a.price.0,
@@ -910,6 +929,7 @@ fn holder(
             ("nav", h.nav.is_some()),
             ("basket", h.basket.is_some()),
             ("rule", h.rule.is_some()),
+            ("default_below_ratio", h.default_below_ratio.is_some()),
             ("redemption_beta", h.redemption_beta.is_some()),
             ("holdings", h.holdings.is_some()),
             ("margin", h.margin.is_some()),
@@ -1020,6 +1040,12 @@ fn holder(
         Some(CashUseName::Never) => CashUse::Never,
     };
     holder.starts_insolvent = h.starts_insolvent.unwrap_or(false);
+    if KIND_KEYS
+        .iter()
+        .any(|(k, kinds)| *k == "default_below_ratio" && kinds.contains(&kind))
+    {
+        holder.default_below_ratio = num(h.default_below_ratio);
+    }
     holder.tags = h.tags.clone().unwrap_or_default();
     (holder, accounts_file)
 }
@@ -1347,16 +1373,16 @@ fn map_problem(cx: &Cx<'_>, p: Problem) -> Pending {
     pending(path, place, message, hint)
 }
 
-fn shocks(cx: &mut Cx<'_>) -> Vec<Shock> {
+fn shocks(cx: &mut Cx<'_>, list: &[ShockSpec], path: &str) -> Vec<Shock> {
     let spec = cx.spec;
     let tags: BTreeSet<&str> = spec
         .assets
         .iter()
         .flat_map(|a| a.tags.iter().map(String::as_str))
         .collect();
-    let mut out = Vec::with_capacity(spec.shocks.len());
-    for (i, s) in spec.shocks.iter().enumerate() {
-        let base = join_index("shocks", i);
+    let mut out = Vec::with_capacity(list.len());
+    for (i, s) in list.iter().enumerate() {
+        let base = join_index(path, i);
         if let Some(shock) = shock(cx, s, &base, &tags) {
             out.push(shock);
         }
@@ -1577,15 +1603,19 @@ fn shock(cx: &mut Cx<'_>, s: &ShockSpec, base: &str, tags: &BTreeSet<&str>) -> O
     }
 }
 
-fn engine(cx: &mut Cx<'_>) -> EngineConfig {
-    let mut cfg = EngineConfig::default();
-    let Some(e) = &cx.spec.engine else {
-        return cfg;
-    };
+/// Engine settings at `base` (`engine`, `variants[2].engine`), over `cfg`: keys given
+/// replace its values, the others stay.
+fn engine(cx: &mut Cx<'_>, e: &EngineSpec, base: &str, mut cfg: EngineConfig) -> EngineConfig {
+    if let Some(m) = e.mode {
+        cfg.mode = match m {
+            ModeName::Equilibrium => Mode::Equilibrium,
+            ModeName::Sequential => Mode::Sequential,
+        };
+    }
     if let Some(r) = e.max_rounds {
         if r == 0 {
             cx.err(
-                "engine.max_rounds",
+                join_key(base, "max_rounds"),
                 "expected at least 1 round, got 0",
                 Some("1 gives the one-round (GLT) answer; the default is 1000".into()),
             );
@@ -1595,7 +1625,7 @@ fn engine(cx: &mut Cx<'_>) -> EngineConfig {
     if let Some(t) = num(e.tolerance) {
         if t <= 0.0 {
             cx.err(
-                "engine.tolerance",
+                join_key(base, "tolerance"),
                 format!("expected a number > 0, got {t}"),
                 Some("a relative price change, e.g. `tolerance: 1e-10`".into()),
             );
@@ -1605,7 +1635,7 @@ fn engine(cx: &mut Cx<'_>) -> EngineConfig {
     if let Some(d) = num(e.damping) {
         if !(d > 0.0 && d <= 1.0) {
             cx.err(
-                "engine.damping",
+                join_key(base, "damping"),
                 format!("expected a number in (0, 1], got {d}"),
                 Some("1 means no damping; 0.5 averages old and new prices".into()),
             );
@@ -1616,6 +1646,121 @@ fn engine(cx: &mut Cx<'_>) -> EngineConfig {
         cfg.least_fixed_point = l;
     }
     cfg
+}
+
+/// Validate the variants against the base (its shocks and engine settings are what a
+/// variant inherits).
+fn variants(cx: &mut Cx<'_>, base_shocks: &[Shock], base_engine: &EngineConfig) -> Vec<Variant> {
+    let spec = cx.spec;
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut out = Vec::with_capacity(spec.variants.len());
+    for (i, v) in spec.variants.iter().enumerate() {
+        let base = join_index("variants", i);
+        variant_name(cx, v, &base, &mut seen, i);
+        let shocks = match &v.shocks {
+            Some(list) => shocks(cx, list, &join_key(&base, "shocks")),
+            None => base_shocks.to_vec(),
+        };
+        let engine = match &v.engine {
+            Some(e) => engine(cx, e, &join_key(&base, "engine"), base_engine.clone()),
+            None => base_engine.clone(),
+        };
+        let impact = variant_impact(cx, v, &base);
+        let expect = v
+            .expect
+            .as_ref()
+            .map(|e| expectations(cx, e, &join_key(&base, "expect")));
+        out.push(Variant {
+            name: v.name.clone(),
+            description: v.description.clone(),
+            shocks,
+            engine,
+            impact,
+            expect,
+        });
+    }
+    out
+}
+
+fn variant_name<'s>(
+    cx: &mut Cx<'s>,
+    v: &'s VariantSpec,
+    base: &str,
+    seen: &mut BTreeMap<&'s str, usize>,
+    i: usize,
+) {
+    let path = join_key(base, "name");
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if v.name.is_empty() || !v.name.chars().all(ok_char) {
+        cx.err(
+            path,
+            format!(
+                "a variant's name must be letters, digits, `-`, `_` or `.`, got `{}`",
+                v.name
+            ),
+            Some(
+                "e.g. `name: gov-10pct-impact5-seq`; it names the variant in reports and snapshots"
+                    .into(),
+            ),
+        );
+    } else if let Some(first) = seen.get(v.name.as_str()) {
+        cx.err(
+            path,
+            format!(
+                "duplicate variant name `{}` (first at variants[{first}])",
+                v.name
+            ),
+            Some("every variant needs its own name".into()),
+        );
+    } else {
+        seen.insert(&v.name, i);
+    }
+}
+
+/// A variant's impact laws, each checked against its asset as the builder checks laws.
+fn variant_impact(cx: &mut Cx<'_>, v: &VariantSpec, base: &str) -> Vec<(AssetIx, ImpactLaw)> {
+    let spec = cx.spec;
+    let mut out = Vec::new();
+    let Some(map) = &v.impact else {
+        return out;
+    };
+    let impact_base = join_key(base, "impact");
+    for (id, imp) in map {
+        let path = join_key(&impact_base, id);
+        let before = cx.problems.len();
+        let found = cx.resolve(path.clone(), id, Want::Asset);
+        for p in cx.problems.iter_mut().skip(before) {
+            p.place = Place::Key;
+        }
+        let law = impact(cx, imp, &path);
+        let (Some(IdKind::Asset), Some(&ix), Some(a)) = (
+            found,
+            cx.assets.get(id.as_str()),
+            spec.assets.iter().find(|a| &a.id == id),
+        ) else {
+            continue;
+        };
+        // The law must suit the asset (e.g. square-root needs ADV and volatility): check
+        // it the builder's way, on the asset alone.
+        let mut b = NetworkBuilder::new();
+        b.add_asset(asset_with(a, law));
+        if let Err(e) = b.build() {
+            // Only the law's own problems: the asset's others are reported at the asset.
+            let law_problems = e
+                .problems
+                .into_iter()
+                .filter(|p| p.field.starts_with("impact") || p.message.contains("impact law"));
+            for p in law_problems {
+                let at = match p.field.strip_prefix("impact.") {
+                    Some(rest) => join_key(&path, rest),
+                    None => path.clone(),
+                };
+                cx.err(at, p.message, p.hint);
+            }
+        }
+        out.push((ix, law));
+    }
+    out
 }
 
 fn bound(cx: &mut Cx<'_>, b: &BoundSpec, path: &str) -> Option<Bound> {
@@ -1711,7 +1856,7 @@ fn checks(
     out
 }
 
-fn expectations(cx: &mut Cx<'_>, e: &crate::spec::ExpectSpec) -> Expectations {
+fn expectations(cx: &mut Cx<'_>, e: &ExpectSpec, at: &str) -> Expectations {
     let termination = e.termination.map(|t| match t {
         TerminationName::Converged => Termination::Converged,
         TerminationName::MaxRounds => Termination::MaxRounds,
@@ -1719,7 +1864,7 @@ fn expectations(cx: &mut Cx<'_>, e: &crate::spec::ExpectSpec) -> Expectations {
     let totals = e.totals.as_ref().map_or_else(Vec::new, |t| {
         checks(
             cx,
-            "expect.totals",
+            &join_key(at, "totals"),
             &[
                 ("initial_loss_usd", t.initial_loss_usd.as_ref()),
                 ("total_loss_usd", t.total_loss_usd.as_ref()),
@@ -1735,7 +1880,7 @@ fn expectations(cx: &mut Cx<'_>, e: &crate::spec::ExpectSpec) -> Expectations {
     });
     let mut assets = Vec::new();
     for (id, a) in e.assets.iter().flatten() {
-        let base = join_key("expect.assets", id);
+        let base = join_key(&join_key(at, "assets"), id);
         let Some(ix) =
             expect_ref(cx, &base, id, Want::Asset).and(cx.assets.get(id.as_str()).copied())
         else {
@@ -1760,7 +1905,7 @@ fn expectations(cx: &mut Cx<'_>, e: &crate::spec::ExpectSpec) -> Expectations {
     }
     let mut holders = Vec::new();
     for (id, h) in e.holders.iter().flatten() {
-        let base = join_key("expect.holders", id);
+        let base = join_key(&join_key(at, "holders"), id);
         let Some(ix) =
             expect_ref(cx, &base, id, Want::Holder).and(cx.holders.get(id.as_str()).copied())
         else {

@@ -4,7 +4,9 @@
 //! returns a [`Scenario`]: the scenario's metadata ([`Source`]s, assumptions), a validated
 //! [`delever_graph::Network`], the [`delever_engine::Shock`]s resolved to node indices, the
 //! [`delever_engine::EngineConfig`] and, when the file has an `expect:` block, the
-//! [`Expectations`] a regression run checks. [`Scenario::from_yaml`] does the same from text.
+//! [`Expectations`] a regression run checks, and its [`Variant`]s (the same network with
+//! other shocks, engine settings or impact laws; [`Scenario::expand`]).
+//! [`Scenario::from_yaml`] does the same from text.
 //!
 //! Anything wrong comes back as a [`ScenarioError`]: a list of [`Diagnostic`]s, each naming
 //! the file, line and column, the field path (`holders[3].margin.maintenance`), what was
@@ -29,6 +31,7 @@ mod expect;
 mod index;
 mod spec;
 mod suggest;
+mod variant;
 mod yaml;
 
 use std::fs::File;
@@ -40,6 +43,7 @@ pub use error::{Diagnostic, ScenarioError};
 pub use expect::{
     AssetExpectations, Bound, DEFAULT_REL_TOL, Expectation, Expectations, HolderExpectations,
 };
+pub use variant::Variant;
 
 use convert::{Origin, Pending, Place};
 use index::Index;
@@ -82,6 +86,9 @@ pub struct Scenario {
     pub engine: delever_engine::EngineConfig,
     /// The `expect:` block, if any.
     pub expect: Option<Expectations>,
+    /// The `variants:` block, validated; [`Scenario::variant`] and [`Scenario::expand`]
+    /// turn them into scenarios.
+    pub variants: Vec<Variant>,
     /// The file the scenario was loaded from, if it was.
     pub path: Option<PathBuf>,
 }
@@ -309,6 +316,7 @@ fn parse_text(
         shocks: converted.shocks,
         engine: converted.engine,
         expect: converted.expect,
+        variants: converted.variants,
         path: None,
     })
 }
@@ -450,6 +458,13 @@ fn field_help(key: &str) -> Option<&'static str> {
         "tolerance" => "a small positive number, e.g. `tolerance: 1e-10`",
         "damping" => "a weight in (0, 1], e.g. `damping: 1.0`",
         "least_fixed_point" | "symmetric" | "starts_insolvent" => "`true` or `false`",
+        "mode" => "`equilibrium` (the fixed point, default) or `sequential` (rounds)",
+        "default_below_ratio" => {
+            "an equity/assets ratio as a fraction, e.g. `default_below_ratio: 0.03` (insolvent below a 3% leverage ratio)"
+        }
+        "variants" => {
+            "a list of variants, e.g. `- { name: gov-10pct, shocks: [ … ], expect: { … } }`"
+        }
         "tags" | "assumptions" => "a list of strings, e.g. `[semis, ai]`",
         "holdings" => "a list such as `[{ asset: NVDA, shares: 1.0e6 }]`",
         "sources" | "assets" | "holders" | "lenders" | "shocks" => {

@@ -91,6 +91,28 @@ pub(crate) struct ScenarioSpec {
     pub engine: Option<EngineSpec>,
     /// Expected results, checked by `delever check`.
     pub expect: Option<ExpectSpec>,
+    /// Variants of the scenario: the same network with other shocks, engine settings or
+    /// impact laws, each with its own expected results.
+    #[serde(default)]
+    pub variants: Vec<VariantSpec>,
+}
+
+/// A variant: the base scenario with some parts replaced.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VariantSpec {
+    /// Name, unique among the variants: letters, digits, `-`, `_` and `.`.
+    pub name: String,
+    /// What the variant changes, in words.
+    pub description: Option<String>,
+    /// Shocks that replace the base's (the base's apply when omitted).
+    pub shocks: Option<Vec<ShockSpec>>,
+    /// Engine keys that override the base's (the others are inherited).
+    pub engine: Option<EngineSpec>,
+    /// Impact laws that replace some assets' laws: asset id → law.
+    pub impact: Option<BTreeMap<String, ImpactSpec>>,
+    /// The variant's expected results (the base's `expect` is not inherited).
+    pub expect: Option<ExpectSpec>,
 }
 
 /// A cited source.
@@ -275,6 +297,9 @@ pub(crate) struct HolderSpec {
     pub tags: Option<Vec<String>>,
     /// Source id.
     pub source: Option<String>,
+    /// bank, `leveraged_fund`: insolvent (defaults and sells everything) when
+    /// equity/assets falls below this fraction, e.g. 0.03; below the rule's acting ratio.
+    pub default_below_ratio: Option<Num>,
     /// Positions (not for `leveraged_etf` or `account_book`).
     pub holdings: Option<Vec<HoldingSpec>>,
     /// Margin loan (not for `leveraged_etf`).
@@ -489,10 +514,23 @@ pub(crate) struct ShockSpec {
     pub source: Option<String>,
 }
 
+/// How the engine computes the cascade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ModeName {
+    /// The fixed point: where the cascade ends when every sale settles at the final prices.
+    Equilibrium,
+    /// Rounds: holders act on the last round's prices, orders clear together and settle
+    /// at the midpoint of the old and the new price; balance sheets carry over.
+    Sequential,
+}
+
 /// Engine settings.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EngineSpec {
+    /// `equilibrium` (default) or `sequential`.
+    pub mode: Option<ModeName>,
     /// Most rounds before giving up (≥ 1; default 1000).
     pub max_rounds: Option<u32>,
     /// Relative price change below which the iteration has converged (> 0; default 1e-10).

@@ -687,3 +687,189 @@ fn json_schema_describes_the_format() {
         serde_json::Value::Bool(false)
     );
 }
+
+/// Two leverage-ratio banks, a sequential engine, and three variants.
+const VARIANTS: &str = "\
+name: vary
+description: Variants of one network.
+as_of: 2018-11-02
+assets:
+  - { id: GOV, price: 1, shares_outstanding: 200, impact: { law: exponential, alpha: 0.2 } }
+  - { id: CORP, price: 1, shares_outstanding: 100, impact: { law: exponential, alpha: 0.2 } }
+holders:
+  - id: b1
+    kind: bank
+    cash: 5
+    other_assets: 45
+    other_liabilities: 95
+    default_below_ratio: 0.03
+    rule: { type: threshold, max: 25, target: 20 }
+    holdings: [ { asset: GOV, usd: 40 }, { asset: CORP, usd: 10 } ]
+shocks:
+  - { type: asset, asset: GOV, return: -0.05 }
+engine: { mode: sequential, max_rounds: 200 }
+variants:
+  - name: eq
+    engine: { mode: equilibrium }
+  - name: big
+    description: A 30% shock with strong impact.
+    shocks: [ { type: asset, asset: GOV, return: -0.30 } ]
+    impact: { GOV: { law: exponential, alpha: 1.0259 } }
+    expect: { totals: { defaults: { equals: 1 } } }
+  - name: quiet
+    shocks: []
+";
+
+#[test]
+fn engine_mode_and_insolvency_ratio() {
+    let s = load(VARIANTS).expect("valid");
+    assert_eq!(s.engine.mode, delever_engine::Mode::Sequential);
+    assert_eq!(s.engine.max_rounds, 200);
+    let b1 = s.network.holder(HolderIx(0));
+    assert_eq!(b1.default_below_ratio, Some(0.03));
+    check(
+        &VARIANTS.replace("mode: sequential", "mode: sequentail"),
+        "engine.mode",
+        (18, 17),
+        "unknown value `sequentail`",
+        "did you mean `sequential`?",
+    );
+    check(
+        &VARIANTS.replace("default_below_ratio: 0.03", "default_below_ratio: 0.05"),
+        "holders[0].default_below_ratio",
+        (13, 26),
+        "below the ratio at which the rule starts selling (0.04",
+        "act below 0.04",
+    );
+    // Only banks and leveraged funds.
+    let fund = BASE.replacen(
+        "    redemption_beta: 2.5\n",
+        "    redemption_beta: 2.5\n    default_below_ratio: 0.03\n",
+        1,
+    );
+    let Err(d) = load(&fund) else {
+        panic!("a fund with default_below_ratio must be refused");
+    };
+    assert!(
+        d.iter().any(|d| d.path == "holders[4].default_below_ratio"
+            && d.message.contains("belongs to bank, leveraged_fund")),
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn variants_expand_into_scenarios() {
+    let s = load(VARIANTS).expect("valid");
+    assert_eq!(s.variants.len(), 3);
+    let all = s.expand().expect("expands");
+    let names: Vec<&str> = all.iter().map(|x| x.name.as_str()).collect();
+    assert_eq!(names, ["vary@eq", "vary@big", "vary@quiet"]);
+    // `eq`: the base's shocks and max_rounds, the mode replaced.
+    assert_eq!(all[0].engine.mode, delever_engine::Mode::Equilibrium);
+    assert_eq!(all[0].engine.max_rounds, 200);
+    assert_eq!(all[0].shocks, s.shocks);
+    assert!(all[0].expect.is_none());
+    assert_eq!(all[0].description, s.description);
+    // `big`: its own shocks, impact and expectations; the base network otherwise.
+    assert_eq!(
+        all[1].shocks,
+        vec![Shock::AssetReturn {
+            asset: AssetIx(0),
+            ret: -0.30
+        }]
+    );
+    assert_eq!(
+        all[1].network.asset(AssetIx(0)).impact,
+        ImpactLaw::Exponential { alpha: 1.0259 }
+    );
+    assert_eq!(
+        all[1].network.asset(AssetIx(1)).impact,
+        ImpactLaw::Exponential { alpha: 0.2 }
+    );
+    assert_eq!(all[1].description, "A 30% shock with strong impact.");
+    assert!(all[1].expect.is_some());
+    assert!(all[1].variants.is_empty());
+    assert!(all[2].shocks.is_empty());
+    assert_eq!(s.find_variant("big").map(|v| v.impact.len()), Some(1));
+    // A variant runs like any scenario.
+    let out = delever_engine::run(&all[1].network, &all[1].shocks, &all[1].engine).expect("runs");
+    let results = all[1].expect.as_ref().expect("expect").evaluate(&out);
+    assert!(results.iter().all(|r| r.passed), "{results:#?}");
+}
+
+#[test]
+fn variant_problems_have_precise_paths() {
+    check(
+        &VARIANTS.replace("return: -0.30", "return: -30"),
+        "variants[1].shocks[0].return",
+        (24, 50),
+        "cannot be below -1",
+        "fractions",
+    );
+    check(
+        &VARIANTS.replace("asset: GOV, return: -0.30", "asset: GOVV, return: -0.30"),
+        "variants[1].shocks[0].asset",
+        (24, 37),
+        "unknown asset `GOVV`",
+        "did you mean `GOV`?",
+    );
+    check(
+        &VARIANTS.replace("impact: { GOV:", "impact: { GOVT:"),
+        "variants[1].impact.GOVT",
+        (25, 15),
+        "unknown asset `GOVT`",
+        "GOV",
+    );
+    check(
+        &VARIANTS.replace(
+            "law: exponential, alpha: 1.0259",
+            "law: square_root, y: 0.7",
+        ),
+        "variants[1].impact.GOV",
+        (25, 20),
+        "square-root impact law needs adv_usd > 0",
+        "average daily volume",
+    );
+    check(
+        &VARIANTS.replace("alpha: 1.0259", "y: 1.0259"),
+        "variants[1].impact.GOV.y",
+        (25, 40),
+        "`y` does not apply to impact law `exponential`",
+        "",
+    );
+    check(
+        &VARIANTS.replace("engine: { mode: equilibrium }", "engine: { max_rounds: 0 }"),
+        "variants[0].engine.max_rounds",
+        (21, 27),
+        "at least 1 round",
+        "",
+    );
+    check(
+        &VARIANTS.replace("defaults: { equals: 1 }", "defaults: { min: 2, max: 1 }"),
+        "variants[1].expect.totals.defaults.min",
+        (26, 42),
+        "min (2) is above max (1)",
+        "swap",
+    );
+    check(
+        &VARIANTS.replace("name: quiet", "name: big"),
+        "variants[2].name",
+        (27, 11),
+        "duplicate variant name `big`",
+        "",
+    );
+    check(
+        &VARIANTS.replace("name: quiet", "name: a quiet one"),
+        "variants[2].name",
+        (27, 11),
+        "letters, digits",
+        "gov-10pct",
+    );
+    check(
+        &VARIANTS.replace("    shocks: []\n", "    shock: []\n"),
+        "variants[2].shock",
+        (28, 5),
+        "unknown key `shock`",
+        "did you mean `shocks`?",
+    );
+}
