@@ -116,6 +116,9 @@ pub struct RoundReport {
     pub new_calls: u64,
     /// Accounts and holders newly defaulted.
     pub new_defaults: u64,
+    /// Cumulative net forced sales as a fraction of all starting tradable holdings (both
+    /// at pre-shock prices).
+    pub fraction_sold: f64,
     /// Largest relative price change this round.
     pub residual: f64,
     /// Largest sellers: id and cumulative sales, USD.
@@ -140,6 +143,8 @@ pub struct LeastReport {
 pub struct RunReport {
     /// Scenario name.
     pub scenario: String,
+    /// `equilibrium` (the fixed point) or `sequential` (rounds).
+    pub mode: &'static str,
     /// Why the iteration stopped.
     pub termination: &'static str,
     /// Rounds of the main iteration.
@@ -169,6 +174,7 @@ impl RunReport {
         let t = &o.totals;
         RunReport {
             scenario: meta.name.clone(),
+            mode: o.mode.name(),
             termination: o.termination.name(),
             rounds: o.rounds,
             residual: o.residual,
@@ -233,6 +239,7 @@ impl RunReport {
                     price_index: r.price_index,
                     new_calls: r.new_calls,
                     new_defaults: r.new_defaults,
+                    fraction_sold: r.fraction_sold,
                     residual: r.residual,
                     largest_sellers: r
                         .largest_sellers
@@ -271,12 +278,14 @@ impl RunReport {
             let _ = write!(out, "  (as of {})", self.meta.as_of);
         }
         out.push('\n');
+        let sequential = self.mode == delever_engine::Mode::Sequential.name();
         let _ = writeln!(
             out,
-            "result    {} after {} round{} (residual {:.2e})",
+            "result    {} after {} round{} ({}residual {:.2e})",
             self.termination,
             self.rounds,
             if self.rounds == 1 { "" } else { "s" },
+            if sequential { "sequential mode; " } else { "" },
             self.residual
         );
         if let Some(l) = &self.least_fixed_point
@@ -292,7 +301,12 @@ impl RunReport {
         out.push('\n');
         let mut head = Table::new(["headline", "value"]);
         head.row(["initial loss (shock alone)".into(), usd(t.initial_loss_usd)]);
-        head.row(["total loss (fixed point)".into(), usd(t.total_loss_usd)]);
+        let total = if sequential {
+            "total loss (after the rounds)"
+        } else {
+            "total loss (fixed point)"
+        };
+        head.row([total.into(), usd(t.total_loss_usd)]);
         head.row(["amplification".into(), format!("{:.3}x", t.amplification)]);
         head.row(["forced sales".into(), usd(t.forced_sales_usd)]);
         if t.exogenous_sales_usd != 0.0 {
@@ -405,7 +419,9 @@ impl RunReport {
     /// round added, the price index, new calls and defaults, the residual and the largest
     /// sellers.
     pub fn trace_table(&self) -> String {
-        let mut t = Table::new([
+        // Sequential runs also show the cumulative fraction of holdings sold.
+        let sequential = self.mode == delever_engine::Mode::Sequential.name();
+        let mut head = vec![
             "round",
             "sales",
             "this round",
@@ -414,9 +430,14 @@ impl RunReport {
             "new defaults",
             "residual",
             "largest sellers",
-        ])
-        .titled("Round by round")
-        .left(7);
+        ];
+        if sequential {
+            head.insert(6, "sold");
+        }
+        let width = head.len();
+        let mut t = Table::new(head)
+            .titled("Round by round")
+            .left(width - 1);
         let mut prev = 0.0;
         for r in &self.trace {
             let sellers = r
@@ -428,7 +449,7 @@ impl RunReport {
                 .join(", ");
             let added = r.sales_usd - prev;
             prev = r.sales_usd;
-            t.row([
+            let mut row = vec![
                 r.round.to_string(),
                 usd(r.sales_usd),
                 format!("{}{}", if added >= 0.0 { "+" } else { "" }, usd(added)),
@@ -437,7 +458,11 @@ impl RunReport {
                 r.new_defaults.to_string(),
                 format!("{:.2e}", r.residual),
                 sellers,
-            ]);
+            ];
+            if sequential {
+                row.insert(6, pct(r.fraction_sold));
+            }
+            t.row(row);
         }
         t.render()
     }
@@ -460,6 +485,7 @@ impl RunReport {
             "termination",
             self.termination.into(),
         );
+        put("run", &self.scenario, "mode", self.mode.into());
         put("run", &self.scenario, "rounds", self.rounds.to_string());
         put("run", &self.scenario, "residual", num(self.residual));
         let t = &self.totals;
@@ -526,6 +552,7 @@ impl RunReport {
             put("round", &id, "price_index", num(r.price_index));
             put("round", &id, "new_calls", r.new_calls.to_string());
             put("round", &id, "new_defaults", r.new_defaults.to_string());
+            put("round", &id, "fraction_sold", num(r.fraction_sold));
             put("round", &id, "residual", num(r.residual));
         }
         out
