@@ -435,9 +435,7 @@ impl RunReport {
             head.insert(6, "sold");
         }
         let width = head.len();
-        let mut t = Table::new(head)
-            .titled("Round by round")
-            .left(width - 1);
+        let mut t = Table::new(head).titled("Round by round").left(width - 1);
         let mut prev = 0.0;
         for r in &self.trace {
             let sellers = r
