@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod errors;
 mod golden;
+mod report_cli;
 mod scenario_props;
 mod shipped;
 mod schema;

@@ -228,6 +228,8 @@ class Page:
                 found.append(f"exception: {p.get('exceptionDetails')}")
             elif m == "Log.entryAdded" and p["entry"].get("level") in ("error", "warning"):
                 found.append(f"log {p['entry'].get('level')}: {p['entry'].get('text')} {p['entry'].get('url', '')}")
+            elif m == "Page.javascriptDialogOpening":
+                found.append(f"a dialog opened: {p.get('message')}")
             elif m == "Network.requestWillBeSent":
                 url = p["request"]["url"]
                 if url != own_url and not url.startswith("data:"):
@@ -260,6 +262,8 @@ def check(page, path, out_dir):
         remote: Array.from(document.querySelectorAll('[src],[href]')).map(e => e.getAttribute('src') || e.getAttribute('href')).filter(u => /^(https?:)?\\/\\//.test(u)).length
     })"""
     )
+    injected = page.eval("window.__pwned !== undefined || document.title.indexOf('pwned') >= 0")
+    assert not injected, f"{name}: a scenario string ran as script"
     n = counts["n"]
     assert counts["lines"] >= 2, counts  # at least one asset and the index
     assert counts["bars"] == n, counts

@@ -24,8 +24,16 @@ fn status_colour(s: Status) -> &'static str {
     }
 }
 
+/// A DOT quoted string. Line breaks become the `\n` escape (a centred line in a label), so
+/// every statement stays on one line of the file.
 fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace("\r\n", "\\n")
+            .replace(['\n', '\r'], "\\n")
+    )
 }
 
 /// Render the network; with an outcome, colour nodes by final status and add a legend.
@@ -170,4 +178,17 @@ fn write_legend(out: &mut String) {
         );
     }
     let _ = writeln!(out, "  }}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn quoting_escapes_quotes_backslashes_and_line_breaks() {
+        assert_eq!(quote("a\"b"), "\"a\\\"b\"");
+        assert_eq!(quote("a\\b"), "\"a\\\\b\"");
+        assert_eq!(quote("one\ntwo"), "\"one\\ntwo\"");
+        assert_eq!(quote("one\r\ntwo"), "\"one\\ntwo\"");
+    }
 }

@@ -800,3 +800,56 @@ fn ratio_and_limit(r: &ExplainRoundReport, etf: bool, bs: bool, fund: bool) -> (
         .unwrap_or_default();
     (ratio, m)
 }
+
+#[cfg(test)]
+mod tests {
+    use delever_engine::{EngineConfig, Shock, explain::explain};
+    use delever_graph::{AssetIx, HolderIx};
+
+    use super::*;
+
+    // The textbook account: 100 shares at 100, loan 5,000, maintenance 25%; a 40% fall
+    // gives V = 6,000, E = 1,000 < m·V = 1,500, so it sells y = V − E/m_r = 2,000.
+    #[test]
+    fn a_margin_call_shows_the_rule_and_its_numbers() {
+        let net = delever_engine::synth::textbook_margin(0.25).expect("valid network");
+        let shocks = [Shock::AssetReturn {
+            asset: AssetIx(0),
+            ret: -0.40,
+        }];
+        let (out, x) =
+            explain(&net, &shocks, &EngineConfig::default(), HolderIx(0)).expect("explains");
+        let meta = RunMeta {
+            name: "textbook".into(),
+            ..RunMeta::default()
+        };
+        let r = ExplainReport::new(&meta, &net, &out, &x);
+        let table = r.to_table();
+        for needle in [
+            "holder    acct (margin account), on margin from broker",
+            "margin call (Reg T / FINRA 4210)",
+            "E = $1.00K < m·V = 0.25 × $6.00K = $1.50K → margin call: sell y = V − E/m_r = $6.00K − $1.00K/0.25 = $2.00K",
+            "=> margin_call: sale decided $2.00K",
+            "E/V",
+        ] {
+            assert!(table.contains(needle), "missing {needle:?} in\n{table}");
+        }
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).expect("JSON");
+        let t = &v["rounds"][0]["tests"][0];
+        assert_eq!(t["test"], "margin");
+        assert_eq!(t["fired"], true);
+        assert_eq!(t["numbers"]["maintenance"], 0.25);
+        assert_eq!(t["numbers"]["required_usd"], 2000.0);
+        assert_eq!(v["result"]["status"], "margin_call");
+        assert_eq!(v["holder"], "acct");
+        assert_eq!(v["lender"], "broker");
+    }
+
+    #[test]
+    fn fractions_read_like_the_rules() {
+        assert_eq!(frac(0.3), "0.30");
+        assert_eq!(frac(0.25), "0.25");
+        assert_eq!(frac(0.355), "0.355");
+        assert_eq!(frac(1.0), "1.00");
+    }
+}

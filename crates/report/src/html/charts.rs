@@ -433,7 +433,7 @@ pub(crate) fn price_chart(ctx: &Ctx<'_>) -> PriceChart {
 
 /// An id short enough for a chart label (the full id is in the tooltip and the tables).
 fn short_id(id: &str) -> String {
-    const MAX: usize = 14;
+    const MAX: usize = 12;
     if id.chars().count() <= MAX {
         id.to_owned()
     } else {

@@ -14,6 +14,8 @@ mod charts;
 mod network;
 mod player;
 mod svg;
+#[cfg(test)]
+mod tests;
 
 use std::fmt::Write as _;
 

@@ -153,26 +153,21 @@ pub(crate) fn nice_ticks(lo: f64, hi: f64, target: usize) -> (f64, f64, usize) {
 pub(crate) fn spread(ys: &[f64], gap: f64, lo: f64, hi: f64) -> Vec<f64> {
     let mut order: Vec<usize> = (0..ys.len()).collect();
     order.sort_by(|&a, &b| ys[a].total_cmp(&ys[b]).then(a.cmp(&b)));
-    let mut placed: Vec<f64> = order.iter().map(|&i| ys[i]).collect();
+    let mut placed: Vec<f64> = order.iter().map(|&i| ys[i].clamp(lo, hi.max(lo))).collect();
+    // Push down so neighbours are `gap` apart, then back up from the bottom edge.
     for k in 1..placed.len() {
         if placed[k] < placed[k - 1] + gap {
             placed[k] = placed[k - 1] + gap;
         }
     }
-    // Overflow at the bottom: shift everything up, then re-apply the floor.
-    if let Some(&last) = placed.last()
-        && last > hi
+    if let Some(last) = placed.last_mut()
+        && *last > hi
     {
-        let over = last - hi;
-        for y in &mut placed {
-            *y -= over;
-        }
-        let mut floor = lo;
-        for y in &mut placed {
-            if *y < floor {
-                *y = floor;
-            }
-            floor = *y + gap;
+        *last = hi;
+    }
+    for k in (0..placed.len().saturating_sub(1)).rev() {
+        if placed[k] > placed[k + 1] - gap {
+            placed[k] = placed[k + 1] - gap;
         }
     }
     let mut out = vec![0.0; ys.len()];
