@@ -8,7 +8,7 @@ use delever_scenario::Scenario;
 use crate::util::{delever, root, scratch};
 
 /// One retail account at 50% loan-to-value, called at 30% maintenance by a 35% fall:
-/// V = $130K, E = $30K < m·V = $39K, so it sells y = V − E/m_r = $30K.
+/// V = $130K, E = $30K < m·V = $39K, so it sells y = V − `E/m_r` = $30K.
 const TINY: &str = "\
 name: tiny
 description: One retail account at 50% loan-to-value, called at 30% maintenance.
@@ -248,11 +248,10 @@ fn explanations_agree_with_the_engine_for_every_kind() {
                             margin = margin.max(y);
                         }
                     }
-                    Test::Cash { sale, .. } => rule = Some(sale),
+                    Test::Cash { sale, .. } | Test::Book { sale, .. } => rule = Some(sale),
                     Test::Insolvent { value, .. } => all = Some(value),
                     Test::BalanceSheet { closed: true, .. } => all = Some(r.sheet.value),
                     Test::EtfRebalance { trade, .. } => rule = Some(-trade),
-                    Test::Book { sale, .. } => rule = Some(sale),
                     Test::BalanceSheet { .. } | Test::Redemption { .. } => {}
                 }
             }
@@ -317,4 +316,26 @@ fn export_dot_after_run_colours_nodes_by_final_status() {
         );
     }
     assert!(r.stdout.trim_end().ends_with('}'));
+}
+
+#[test]
+fn sequential_runs_get_a_report_but_no_replay() {
+    let path = tiny("sequential");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        text.replace("shocks:", "engine: { mode: sequential }\nshocks:"),
+    )
+    .expect("write");
+    let r = delever(["explain", s(&path), "--holder", "alice"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("sequential mode"), "{}", r.stderr);
+    assert!(r.stderr.contains("--trace"), "{}", r.stderr);
+    let out = path.with_file_name("seq.html");
+    let r = delever(["run", s(&path), "--html", s(&out)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = std::fs::read_to_string(&out).expect("written");
+    assert!(html.contains("sequential rounds"));
+    assert!(html.contains("the network shows the final statuses in every round"));
 }

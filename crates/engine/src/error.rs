@@ -105,6 +105,13 @@ pub enum EngineError {
     /// An outcome handed to [`crate::explain::Replay`] that is not a run of its network.
     #[error("the outcome is not a run of this network (asset, holder or lender counts differ)")]
     ForeignOutcome,
+    /// A sequential run handed to [`crate::explain::Replay`]: its rounds carry balance
+    /// sheets from one to the next, so they cannot be re-evaluated from prices alone.
+    #[error(
+        "a sequential run cannot be replayed round by round (its balance sheets carry over \
+         between rounds); explain and the HTML player follow equilibrium runs"
+    )]
+    SequentialReplay,
     /// An engine setting out of range.
     #[error("engine setting `{field}`: {message}")]
     InvalidConfig {

@@ -8,7 +8,8 @@
 //! tightening carried from round to round exactly as the main iteration does. The
 //! evaluation is the engine's own (`round::evaluate`), so a replay reproduces the run's
 //! decisions bit for bit; it costs one more evaluation per round and is only done on
-//! request.
+//! request. Runs in the sequential mode carry balance sheets from round to round, so they
+//! cannot be replayed from prices alone: a replay of one is an error.
 
 use delever_graph::{AssetIx, BalanceSheetRule, CashUse, HolderIx, KindTag, LenderIx, Network};
 
@@ -18,7 +19,7 @@ use crate::outcome::{Outcome, Status};
 use crate::round::{Eval, Workspace, evaluate};
 use crate::rules::{self, margin};
 use crate::shocks::{self, Shocked};
-use crate::spec::{EngineConfig, Shock};
+use crate::spec::{EngineConfig, Mode, Shock};
 
 /// One holder in one round of the replay.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -326,8 +327,11 @@ impl<'a> Replay<'a> {
         })
     }
 
-    /// Check that `outcome` is a run of this network.
+    /// Check that `outcome` is an equilibrium run of this network.
     fn check(&self, outcome: &Outcome) -> Result<(), EngineError> {
+        if outcome.mode == Mode::Sequential {
+            return Err(EngineError::SequentialReplay);
+        }
         if outcome.mode != crate::spec::Mode::Equilibrium {
             // A replay re-evaluates the memoryless map; sequential rounds carry balance
             // sheets from round to round, which a replay does not rebuild.
@@ -922,6 +926,14 @@ mod tests {
         assert!(matches!(
             replay.explain(&out, HolderIx(0)),
             Err(EngineError::ForeignOutcome)
+        ));
+        let seq = EngineConfig {
+            mode: Mode::Sequential,
+            ..EngineConfig::default()
+        };
+        assert!(matches!(
+            explain(&net, &[], &seq, HolderIx(0)),
+            Err(EngineError::SequentialReplay)
         ));
     }
 }

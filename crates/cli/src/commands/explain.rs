@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use delever_engine::Mode;
 use delever_engine::explain::Replay;
 use delever_graph::Network;
 use delever_report::ExplainReport;
@@ -24,6 +25,15 @@ pub fn explain(
     let Some(h) = net.find_holder(holder) else {
         return Err(Failure::input(unknown_holder(net, &scenario.name, holder)));
     };
+    if scenario.engine.mode == Mode::Sequential {
+        return Err(Failure::input(format!(
+            "error: {} runs in sequential mode, whose rounds carry balance sheets from one to the \
+             next; explain follows equilibrium runs\n  hint: `delever run {} --trace` shows the \
+             rounds; with `engine: {{ mode: equilibrium }}` explain shows why `{holder}` sells",
+            scenario.name,
+            arg.unwrap_or(&scenario.name)
+        )));
+    }
     let outcome = simulate(cli, &scenario, &scenario.engine)?;
     let explanation = Replay::new(net, &scenario.shocks)
         .and_then(|mut r| r.explain(&outcome, h))

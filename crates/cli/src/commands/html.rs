@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use delever_engine::explain::Replay;
-use delever_engine::{Ledger, Outcome};
+use delever_engine::{Ledger, Mode, Outcome};
 use delever_report::html::{HtmlInput, Player, render};
 use delever_report::{ScenarioNotes, SourceNote};
 use delever_scenario::Scenario;
@@ -40,9 +40,13 @@ pub fn write_report(
 ) -> Result<(), Failure> {
     let _span = tracing::info_span!("html", path = %path.display()).entered();
     let mut player = Player::new(&scenario.network, ledger);
-    let replayed = Replay::new(&scenario.network, &scenario.shocks)
-        .and_then(|mut r| r.rounds(outcome, &mut |round| player.round(round)));
-    if let Err(e) = replayed {
+    if outcome.mode == Mode::Sequential {
+        // Sequential rounds carry balance sheets over and cannot be replayed from prices;
+        // the page says so and the network shows final statuses.
+        tracing::info!("sequential run: the HTML player shows final statuses");
+    } else if let Err(e) = Replay::new(&scenario.network, &scenario.shocks)
+        .and_then(|mut r| r.rounds(outcome, &mut |round| player.round(round)))
+    {
         // The run itself succeeded with the same shocks, so this is not expected; the report
         // is still useful without the per-round states (the player shows final statuses).
         tracing::warn!("replaying the rounds for the HTML player failed: {e}");

@@ -608,6 +608,44 @@ pub(crate) fn kind_losses(ctx: &Ctx<'_>) -> Vec<(f64, f64)> {
     out
 }
 
+/// The value over (or under) a waterfall column: the cascade's with a sign.
+fn column_label(out: &mut String, sc: &Scale<'_>, c: usize, base: f64, sum: f64, cx: f64) {
+    let top = base + sum;
+    let label = if c == 1 && sum >= 0.0 {
+        format!("+{}", money(sum))
+    } else {
+        money(sum)
+    };
+    // Above a column that rises, below one that falls.
+    let ly = if sum >= 0.0 {
+        sc.y(top.max(base)) - 6.0
+    } else {
+        sc.y(top.min(base)) + 15.0
+    };
+    text(
+        out,
+        cx,
+        ly,
+        "class=\"value\" text-anchor=\"middle\"",
+        &label,
+    );
+}
+
+/// Nice ticks covering zero and every stacked column (base, parts).
+fn stack_ticks<'p>(columns: impl Iterator<Item = (f64, &'p [f64])>) -> (f64, f64, usize) {
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    for (base, parts) in columns {
+        for (s, e) in stack(base, parts) {
+            lo = lo.min(s);
+            hi = hi.max(e);
+        }
+    }
+    if hi - lo <= 0.0 {
+        hi = 1.0;
+    }
+    nice_ticks(lo, hi, 5)
+}
+
 /// The loss waterfall: the exogenous shock, the cascade on top of it, and the total, each
 /// stacked by holder kind.
 pub(crate) fn waterfall(ctx: &Ctx<'_>) -> String {
@@ -629,17 +667,11 @@ pub(crate) fn waterfall(ctx: &Ctx<'_>) -> String {
         ("the cascade", si, &cascade, st - si),
         ("total at the fixed point", 0.0, &total, st),
     ];
-    let (mut lo, mut hi) = (0.0f64, 0.0f64);
-    for (_, base, parts, _) in &columns {
-        for (s, e) in stack(*base, parts) {
-            lo = lo.min(s);
-            hi = hi.max(e);
-        }
-    }
-    if hi - lo <= 0.0 {
-        hi = 1.0;
-    }
-    let ticks = nice_ticks(lo, hi, 5);
+    let ticks = stack_ticks(
+        columns
+            .iter()
+            .map(|(_, base, parts, _)| (*base, parts.as_slice())),
+    );
     let (lo, hi) = (
         ticks.0.min(0.0),
         (ticks.0 + ticks.1 * (ticks.2 - 1) as f64).max(0.0),
@@ -689,24 +721,7 @@ pub(crate) fn waterfall(ctx: &Ctx<'_>) -> String {
         stacked_rects(&mut out, &sc, &ctx.kinds, *base, parts, cx, width);
         out.push_str("</g>");
         let top = base + sum;
-        let label = if c == 1 && *sum >= 0.0 {
-            format!("+{}", money(*sum))
-        } else {
-            money(*sum)
-        };
-        // Above a column that rises, below one that falls.
-        let ly = if *sum >= 0.0 {
-            f.y(top.max(*base), lo, hi) - 6.0
-        } else {
-            f.y(top.min(*base), lo, hi) + 15.0
-        };
-        text(
-            &mut out,
-            cx,
-            ly,
-            "class=\"value\" text-anchor=\"middle\"",
-            &label,
-        );
+        column_label(&mut out, &sc, c, *base, *sum, cx);
         text(
             &mut out,
             cx,

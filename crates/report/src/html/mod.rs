@@ -19,7 +19,7 @@ mod tests;
 
 use std::fmt::Write as _;
 
-use delever_engine::{Ledger, Outcome, Status, Termination};
+use delever_engine::{Ledger, Mode, Outcome, Status, Termination};
 use delever_graph::{KindTag, Network};
 use serde_json::{Value, json};
 
@@ -240,11 +240,10 @@ fn figures(out: &mut String, ctx: &Ctx<'_>, prices: &str, network: &str) {
     out.push_str("<div class=\"grid\">\n");
     let _ = writeln!(
         out,
-        "<figure id=\"fig-prices\"><h3>Prices, round by round</h3>{}<figcaption>Change since before the \
+        "<figure id=\"fig-prices\"><h3>Prices, round by round</h3>{prices}<figcaption>Change since before the \
          shock, per asset (thick black: all starting holdings). Round 0 is just after the exogenous \
          shock; each round's forced sales then move prices further. The vertical axis does not start \
-         at zero.</figcaption></figure>",
-        prices
+         at zero.</figcaption></figure>"
     );
     let _ = writeln!(
         out,
@@ -259,9 +258,15 @@ fn figures(out: &mut String, ctx: &Ctx<'_>, prices: &str, network: &str) {
         "<figure id=\"fig-network\" class=\"wide\"><h3>The network</h3>{}{}<figcaption>Lenders lend on \
          margin (blue) to holders, who hold assets (grey; dashed: short). Sizes are exposures at \
          pre-shock prices. Holders and lenders take the colour and the label of their status in the \
-         round on show. Hover a node or an edge for its figures.</figcaption></figure>",
+         round on show. Hover a node or an edge for its figures.{}</figcaption></figure>",
         network,
-        status_legend()
+        status_legend(),
+        if ctx.player.len() == ctx.n {
+            ""
+        } else {
+            " This run's rounds are not replayed (sequential rounds carry balance sheets from \
+             one to the next), so the network shows the final statuses in every round."
+        }
     );
     let _ = writeln!(
         out,
@@ -281,6 +286,9 @@ fn header(out: &mut String, meta: &RunMeta, o: &Outcome) {
     let _ = write!(out, "<h1>{}</h1>\n<p class=\"muted\">", esc(&meta.name));
     if !meta.as_of.is_empty() {
         let _ = write!(out, "Figures as of {} \u{00b7} ", esc(&meta.as_of));
+    }
+    if o.mode == Mode::Sequential {
+        out.push_str("sequential rounds (Cont\u{2013}Schaanning) \u{00b7} ");
     }
     let plural = if o.rounds == 1 { "" } else { "s" };
     match o.termination {
@@ -412,7 +420,7 @@ const ICON_NEXT: &str =
 const ICON_LAST: &str = "<svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><path d=\"M2 3v10l9-5z\"/><rect x=\"12\" y=\"3\" width=\"2\" height=\"10\"/></svg>";
 
 fn player_controls(out: &mut String, n: usize) {
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<section id=\"player\" class=\"player\" aria-label=\"Round-by-round player\">\
          <div class=\"controls\">\
@@ -425,7 +433,7 @@ fn player_controls(out: &mut String, n: usize) {
          <div class=\"slider\"><span id=\"round-label\" class=\"round-label\" aria-live=\"polite\">Round {n} of {n}</span>\
          <input id=\"round-slider\" type=\"range\" min=\"0\" max=\"{n}\" step=\"1\" value=\"{n}\" aria-label=\"Round\"></div>\
          <p id=\"round-summary\" class=\"summary\" aria-live=\"polite\"></p>\
-         </section>\n"
+         </section>"
     );
 }
 
