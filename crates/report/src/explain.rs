@@ -12,6 +12,14 @@ use serde::Serialize;
 use crate::run::RunMeta;
 use crate::text::{Table, usd};
 
+/// Rounds the balance-sheet table shows in full; longer runs show the first
+/// `HEAD_ROUNDS` and the last `TAIL_ROUNDS`.
+const MAX_TABLE_ROUNDS: usize = 16;
+const HEAD_ROUNDS: usize = 8;
+const TAIL_ROUNDS: usize = 4;
+/// Rounds whose tests the narrative spells out (besides the last).
+const MAX_WHY: usize = 4;
+
 /// A fraction as the rules write it: `0.30`, `0.355`.
 fn frac(x: f64) -> String {
     let s = format!("{x:.3}");
@@ -654,13 +662,27 @@ impl ExplainReport {
         out.push_str("Why, round by round (the rounds where its decision changed)\n");
         let mut last: Option<(&str, f64)> = None;
         let n = self.rounds.len();
+        let mut shown = 0;
+        let mut skipped = false;
         for (k, round) in self.rounds.iter().enumerate() {
             let changed = last.is_none_or(|(s, y)| {
                 s != round.status || (round.sale_usd - y).abs() > 0.005 * y.abs().max(1.0)
             });
-            if !(changed || k + 1 == n) {
+            last = Some((round.status, round.sale_usd));
+            let is_last = k + 1 == n;
+            if !(changed || is_last) {
                 continue;
             }
+            // The first few changes and the final round; a long tail of small steps is
+            // in the table above (and in --format json).
+            if shown >= MAX_WHY && !is_last {
+                skipped = true;
+                continue;
+            }
+            if skipped && is_last {
+                out.push_str("...\n");
+            }
+            shown += 1;
             let _ = writeln!(out, "round {}:", round.round);
             for t in &round.tests {
                 let _ = writeln!(out, "  {}", t.text);
@@ -683,15 +705,15 @@ impl ExplainReport {
                     String::new()
                 }
             );
-            last = Some((round.status, round.sale_usd));
         }
         if n > 1 {
-            out.push_str("Other rounds repeat the decision above at slightly moved prices.\n");
+            out.push_str("Rounds not spelled out make the same tests at slightly moved prices.\n");
         }
         out
     }
 
     fn sheet_table(&self) -> String {
+        let n = self.rounds.len();
         let etf = self.kind == KindTag::LeveragedEtf.name();
         let bs = self.kind == KindTag::LeveragedFund.name() || self.kind == KindTag::Bank.name();
         let fund = self.kind == KindTag::Fund.name();
@@ -721,9 +743,25 @@ impl ExplainReport {
         let head: Vec<&str> = head.into_iter().filter(|h| !h.is_empty()).collect();
         let status_col = head.len() - 2;
         let mut t = Table::new(head.iter().copied())
-            .titled("Balance sheet at the prices each round decided at")
+            .titled(if n > MAX_TABLE_ROUNDS {
+                format!(
+                    "Balance sheet at the prices each round decided at (rounds {}-{} left out; \
+                     --format json has every round)",
+                    HEAD_ROUNDS + 1,
+                    n - TAIL_ROUNDS
+                )
+            } else {
+                "Balance sheet at the prices each round decided at".to_owned()
+            })
             .left(status_col);
-        for r in &self.rounds {
+        for (k, r) in self.rounds.iter().enumerate() {
+            // Long runs: the first rounds, a marker, the last ones (JSON has them all).
+            if n > MAX_TABLE_ROUNDS && k >= HEAD_ROUNDS && k + TAIL_ROUNDS < n {
+                if k == HEAD_ROUNDS {
+                    t.row(["..."]);
+                }
+                continue;
+            }
             let s = &r.sheet;
             let (ratio, limit) = ratio_and_limit(r, etf, bs, fund);
             let mut row = vec![
