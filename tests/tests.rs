@@ -3,10 +3,11 @@
 
 mod check;
 mod cli;
+mod eba;
 mod errors;
 mod golden;
 mod report_cli;
 mod scenario_props;
-mod shipped;
 mod schema;
+mod shipped;
 mod util;

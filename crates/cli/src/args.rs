@@ -133,6 +133,13 @@ the iteration hit its round limit: the report is still written and says so.")]
         /// to FILE: one file, no network requests; open it in any browser or print it.
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Run the scenario's variant NAME (from its `variants:` block) instead of the base.
+        #[arg(long, value_name = "NAME")]
+        variant: Option<String>,
+        /// Run the equilibrium (fixed point) and the sequential (rounds) mode and print them
+        /// side by side: headline totals, per-asset drawdowns and the gap between them.
+        #[arg(long, conflicts_with = "html")]
+        compare_modes: bool,
     },
     /// Why a holder sold: its balance sheet each round, the rule that fired and its numbers.
     #[command(after_help = "\

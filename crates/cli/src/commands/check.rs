@@ -1,4 +1,5 @@
-//! `delever check`: run scenarios and compare them with their `expect:` blocks.
+//! `delever check`: run scenarios and compare them with their `expect:` blocks; every
+//! variant of a scenario (`variants:`) is checked too, as `<scenario>@<variant>`.
 //!
 //! Scenarios run in parallel (rayon); results are collected in input order, so the output
 //! never depends on which finished first.
@@ -81,7 +82,41 @@ fn targets(paths: &[PathBuf]) -> Result<Vec<Target>, Failure> {
     Ok(out)
 }
 
-fn check_one(t: &Target) -> Verdict {
+/// The scenario's verdict, then one per variant (`<scenario>@<variant>`), in file order.
+fn check_all(t: &Target) -> Vec<Verdict> {
+    let (base, scenario) = check_one(t);
+    let mut out = vec![base];
+    if let Some(s) = scenario {
+        match s.expand() {
+            Ok(variants) => out.extend(variants.par_iter().map(verdict).collect::<Vec<_>>()),
+            Err(e) => out.push(Verdict {
+                name: s.name.clone(),
+                results: Err(e.to_string()),
+            }),
+        }
+    }
+    out
+}
+
+/// Run one scenario against its `expect:` block.
+fn verdict(scenario: &Scenario) -> Verdict {
+    let _span = tracing::info_span!("check", scenario = %scenario.name).entered();
+    let results = delever_engine::run(&scenario.network, &scenario.shocks, &scenario.engine)
+        .map(|o| {
+            scenario
+                .expect
+                .as_ref()
+                .map(|e| e.evaluate(&o))
+                .unwrap_or_default()
+        })
+        .map_err(|e| format!("error: {}: {e}", scenario.name));
+    Verdict {
+        name: scenario.name.clone(),
+        results,
+    }
+}
+
+fn check_one(t: &Target) -> (Verdict, Option<Scenario>) {
     let loaded = match t {
         Target::File(p) => Scenario::load(p),
         Target::Shipped(name, text) => {
@@ -95,32 +130,20 @@ fn check_one(t: &Target) -> Verdict {
     let scenario = match loaded {
         Ok(s) => s,
         Err(e) => {
-            return Verdict {
+            let v = Verdict {
                 name: fallback,
                 results: Err(e.to_string()),
             };
+            return (v, None);
         }
     };
-    let _span = tracing::info_span!("check", scenario = %scenario.name).entered();
-    let results = delever_engine::run(&scenario.network, &scenario.shocks, &scenario.engine)
-        .map(|o| {
-            scenario
-                .expect
-                .as_ref()
-                .map(|e| e.evaluate(&o))
-                .unwrap_or_default()
-        })
-        .map_err(|e| format!("error: {}: {e}", scenario.name));
-    Verdict {
-        name: scenario.name,
-        results,
-    }
+    (verdict(&scenario), Some(scenario))
 }
 
 /// Run the checks and report; exit 1 on any failed expectation, 2 on any bad scenario.
 pub fn check(paths: &[PathBuf], out: &OutputArgs, all: bool) -> Result<i32, Failure> {
     let targets = targets(paths)?;
-    let verdicts: Vec<Verdict> = targets.par_iter().map(check_one).collect();
+    let verdicts: Vec<Verdict> = targets.par_iter().flat_map_iter(check_all).collect();
     let text = match Format::from(out.format) {
         Format::Table => table(&verdicts, all),
         Format::Json => json_report(&verdicts),

@@ -27,19 +27,31 @@ use crate::{Failure, embedded, exit};
 /// Run the parsed command line.
 pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
     match &cli.command {
-        None => run::run(cli, None, &OutputArgs::default(), false, None, None),
+        None => run::run(
+            cli,
+            None,
+            &OutputArgs::default(),
+            &run::RunArgs::default(),
+            None,
+        ),
         Some(Command::Run {
             scenario,
             out,
             trace,
             max_rounds,
             html,
+            variant,
+            compare_modes,
         }) => run::run(
             cli,
             scenario.as_deref(),
             out,
-            *trace,
-            *max_rounds,
+            &run::RunArgs {
+                trace: *trace,
+                max_rounds: *max_rounds,
+                variant: variant.as_deref(),
+                compare_modes: *compare_modes,
+            },
             html.as_deref(),
         ),
         Some(Command::Explain {

@@ -1,31 +1,52 @@
-//! `delever run`: the cascade to its fixed point, as a table, JSON or CSV.
+//! `delever run`: the cascade to its fixed point (or in sequential rounds), as a table,
+//! JSON or CSV; `--variant` picks one of the scenario's variants; `--compare-modes` runs
+//! the equilibrium and the sequential mode side by side.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
-use delever_report::{Format, RunReport};
+use delever_engine::{EngineConfig, Mode, Outcome};
+use delever_report::{Format, RunReport, Table, usd};
+use delever_scenario::Scenario;
+use serde_json::json;
 
 use super::{html, load, meta, simulate_detailed};
 use crate::args::{Cli, OutputArgs};
 use crate::output::emit;
 use crate::{Failure, exit};
 
+/// The options of `delever run` besides the scenario, the output and the HTML file.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunArgs<'a> {
+    /// Also print the round-by-round trace (tables).
+    pub trace: bool,
+    /// Override the round limit.
+    pub max_rounds: Option<u32>,
+    /// Run this variant of the scenario.
+    pub variant: Option<&'a str>,
+    /// Run both modes and print them side by side.
+    pub compare_modes: bool,
+}
+
 pub fn run(
     cli: &Cli,
     arg: Option<&str>,
     out: &OutputArgs,
-    trace: bool,
-    max_rounds: Option<u32>,
+    args: &RunArgs<'_>,
     html_path: Option<&Path>,
 ) -> Result<i32, Failure> {
-    let scenario = load(arg)?;
+    let scenario = pick_variant(load(arg)?, args.variant)?;
     let mut config = scenario.engine.clone();
-    if let Some(n) = max_rounds {
+    if let Some(n) = args.max_rounds {
         if n == 0 {
             return Err(Failure::input(
                 "error: --max-rounds must be at least 1\n  hint: 1 gives the one-round answer",
             ));
         }
         config.max_rounds = n;
+    }
+    if args.compare_modes {
+        return compare(cli, &scenario, &config, out, args.trace);
     }
     let (outcome, ledger) = simulate_detailed(cli, &scenario, &config)?;
     // The HTML file first: if it cannot be written, nothing has gone to stdout yet.
@@ -36,7 +57,7 @@ pub fn run(
     let text = match Format::from(out.format) {
         Format::Table => {
             let mut t = report.to_table();
-            if trace {
+            if args.trace {
                 t.push('\n');
                 t.push_str(&report.trace_table());
             }
@@ -48,10 +69,246 @@ pub fn run(
     emit(&text, out.output.as_deref())?;
     let code = outcome.exit_code();
     if code == exit::NOT_CONVERGED {
-        eprintln!(
-            "warning: {} did not converge within {} rounds (residual {:.2e}); the report above says so\n  hint: raise `engine.max_rounds` or lower `engine.damping`",
-            scenario.name, outcome.rounds, outcome.residual
-        );
+        warn_not_converged(&scenario.name, &outcome);
     }
     Ok(code)
+}
+
+fn warn_not_converged(name: &str, outcome: &Outcome) {
+    let hint = match outcome.mode {
+        Mode::Equilibrium => "raise `engine.max_rounds` or lower `engine.damping`",
+        Mode::Sequential => "raise `engine.max_rounds`: holders were still placing orders",
+    };
+    eprintln!(
+        "warning: {name} ({} mode) did not converge within {} rounds (residual {:.2e}); the report above says so\n  hint: {hint}",
+        outcome.mode.name(),
+        outcome.rounds,
+        outcome.residual
+    );
+}
+
+/// The scenario itself, or its variant `name` (exit 2 with the known names otherwise).
+fn pick_variant(scenario: Scenario, name: Option<&str>) -> Result<Scenario, Failure> {
+    let Some(name) = name else {
+        return Ok(scenario);
+    };
+    if let Some(v) = scenario.find_variant(name) {
+        return scenario
+            .variant(v)
+            .map_err(|e| Failure::input(e.to_string()));
+    }
+    let names: Vec<&str> = scenario.variants.iter().map(|v| v.name.as_str()).collect();
+    let mut msg = format!("error: {} has no variant `{name}`", scenario.name);
+    if names.is_empty() {
+        msg.push_str("\n  hint: it has no `variants:` block");
+    } else if let Some(best) = names
+        .iter()
+        .map(|n| (strsim::jaro_winkler(n, name), *n))
+        .filter(|(s, _)| *s > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+    {
+        let _ = write!(msg, "\n  hint: did you mean `{}`?", best.1);
+    } else {
+        let _ = write!(msg, "\n  hint: its variants are {}", names.join(", "));
+    }
+    Err(Failure::input(msg))
+}
+
+/// Both modes on the same scenario and settings; exit 3 if either hit its round limit.
+fn compare(
+    cli: &Cli,
+    scenario: &Scenario,
+    config: &EngineConfig,
+    out: &OutputArgs,
+    trace: bool,
+) -> Result<i32, Failure> {
+    let run_in = |mode: Mode| -> Result<(Outcome, RunReport), Failure> {
+        let cfg = EngineConfig {
+            mode,
+            ..config.clone()
+        };
+        let (o, _) = simulate_detailed(cli, scenario, &cfg)?;
+        let r = RunReport::new(&meta(scenario), &scenario.network, &o);
+        Ok((o, r))
+    };
+    let (eo, eq) = run_in(Mode::Equilibrium)?;
+    let (so, sq) = run_in(Mode::Sequential)?;
+    let text = match Format::from(out.format) {
+        Format::Table => {
+            let mut t = compare_table(scenario, &eq, &sq);
+            if trace {
+                for r in [&eq, &sq] {
+                    let _ = write!(t, "\n{} mode\n{}", r.mode, r.trace_table());
+                }
+            }
+            t
+        }
+        Format::Json => compare_json(&eq, &sq),
+        Format::Csv => compare_csv(&eq, &sq),
+    };
+    emit(&text, out.output.as_deref())?;
+    let mut code = exit::OK;
+    for o in [&eo, &so] {
+        if o.exit_code() == exit::NOT_CONVERGED {
+            warn_not_converged(&scenario.name, o);
+            code = exit::NOT_CONVERGED;
+        }
+    }
+    Ok(code)
+}
+
+/// The final cumulative fraction of holdings sold (0 with no rounds).
+fn sold(r: &RunReport) -> f64 {
+    r.trace.last().map_or(0.0, |t| t.fraction_sold)
+}
+
+fn signed_usd(x: f64) -> String {
+    format!("{}{}", if x > 0.0 { "+" } else { "" }, usd(x))
+}
+
+fn signed_count(a: u64, b: u64) -> String {
+    if b >= a {
+        format!("+{}", b - a)
+    } else {
+        format!("-{}", a - b)
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn points(x: f64) -> String {
+    format!("{:+.2} pp", x * 100.0)
+}
+
+/// Headline totals and per-asset drawdowns of both modes, and the gap (sequential −
+/// equilibrium).
+fn compare_table(scenario: &Scenario, eq: &RunReport, sq: &RunReport) -> String {
+    let (e, s) = (&eq.totals, &sq.totals);
+    let mut out = format!("scenario  {}", scenario.name);
+    if !scenario.as_of.is_empty() {
+        let _ = write!(out, "  (as of {})", scenario.as_of);
+    }
+    out.push_str(
+        "\ncompare   equilibrium (fixed point, sales settle at final prices) and sequential\n          (rounds, sales settle at the midpoint of each round's prices); gap = sequential − equilibrium\n\n",
+    );
+    let mut head = Table::new(["headline", "equilibrium", "sequential", "gap"]);
+    head.row([
+        "result".to_owned(),
+        format!("{} after {}", eq.termination, eq.rounds),
+        format!("{} after {}", sq.termination, sq.rounds),
+        String::new(),
+    ]);
+    for (label, a, b) in [
+        (
+            "initial loss (shock alone)",
+            e.initial_loss_usd,
+            s.initial_loss_usd,
+        ),
+        ("total loss", e.total_loss_usd, s.total_loss_usd),
+        ("forced sales", e.forced_sales_usd, s.forced_sales_usd),
+        ("lender losses", e.lender_losses_usd, s.lender_losses_usd),
+    ] {
+        head.row([label.to_owned(), usd(a), usd(b), signed_usd(b - a)]);
+    }
+    head.row([
+        "amplification".to_owned(),
+        format!("{:.3}x", e.amplification),
+        format!("{:.3}x", s.amplification),
+        format!("{:+.3}x", s.amplification - e.amplification),
+    ]);
+    head.row([
+        "holdings sold".to_owned(),
+        pct(sold(eq)),
+        pct(sold(sq)),
+        points(sold(sq) - sold(eq)),
+    ]);
+    for (label, a, b) in [
+        ("defaults", e.defaults, s.defaults),
+        ("margin calls (accounts)", e.margin_calls, s.margin_calls),
+    ] {
+        head.row([
+            label.to_owned(),
+            a.to_string(),
+            b.to_string(),
+            signed_count(a, b),
+        ]);
+    }
+    out.push_str(&head.render());
+    out.push('\n');
+    let mut assets = Table::new(["asset", "equilibrium", "sequential", "gap"]).titled("Drawdowns");
+    for (a, b) in eq.assets.iter().zip(&sq.assets) {
+        assets.row([
+            a.id.clone(),
+            pct(a.drawdown),
+            pct(b.drawdown),
+            points(b.drawdown - a.drawdown),
+        ]);
+    }
+    out.push_str(&assets.render());
+    out
+}
+
+/// `b − a` for counts.
+fn count_gap(a: u64, b: u64) -> i64 {
+    let signed = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
+    signed(b).saturating_sub(signed(a))
+}
+
+/// The gap (sequential − equilibrium) as JSON.
+fn gap(eq: &RunReport, sq: &RunReport) -> serde_json::Value {
+    let (e, s) = (&eq.totals, &sq.totals);
+    json!({
+        "total_loss_usd": s.total_loss_usd - e.total_loss_usd,
+        "amplification": s.amplification - e.amplification,
+        "forced_sales_usd": s.forced_sales_usd - e.forced_sales_usd,
+        "lender_losses_usd": s.lender_losses_usd - e.lender_losses_usd,
+        "fraction_sold": sold(sq) - sold(eq),
+        "defaults": count_gap(e.defaults, s.defaults),
+        "margin_calls": count_gap(e.margin_calls, s.margin_calls),
+        "assets": eq.assets.iter().zip(&sq.assets).map(|(a, b)| json!({
+            "id": a.id,
+            "drawdown": b.drawdown - a.drawdown,
+            "price_after": b.price_after - a.price_after,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Both reports whole, and the gap.
+fn compare_json(eq: &RunReport, sq: &RunReport) -> String {
+    let doc = json!({
+        "scenario": eq.scenario,
+        "equilibrium": serde_json::to_value(eq).unwrap_or_default(),
+        "sequential": serde_json::to_value(sq).unwrap_or_default(),
+        "gap": gap(eq, sq),
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+/// Tidy CSV with the mode first: `mode,scope,id,metric,value` (the gap as mode `gap`).
+fn compare_csv(eq: &RunReport, sq: &RunReport) -> String {
+    let mut out = String::from("mode,scope,id,metric,value\n");
+    for r in [eq, sq] {
+        for line in r.to_csv().lines().skip(1) {
+            let _ = writeln!(out, "{},{line}", r.mode);
+        }
+    }
+    let g = gap(eq, sq);
+    for key in [
+        "total_loss_usd",
+        "amplification",
+        "forced_sales_usd",
+        "lender_losses_usd",
+        "fraction_sold",
+        "defaults",
+        "margin_calls",
+    ] {
+        let _ = writeln!(out, "gap,totals,{},{key},{}", eq.scenario, g[key]);
+    }
+    for a in g["assets"].as_array().into_iter().flatten() {
+        let id = a["id"].as_str().unwrap_or_default();
+        let _ = writeln!(out, "gap,asset,{id},drawdown,{}", a["drawdown"]);
+    }
+    out
 }
