@@ -6,14 +6,14 @@
 //! ```
 //!
 //! Prints the time to generate the book, to run the cascade to convergence (greatest and,
-//! with `--least`, least fixed point), and one round against a plain pass over the same
-//! holdings arrays.
+//! with `--least`, least fixed point; with `--sequential`, in sequential rounds), and one
+//! round against a plain pass over the same holdings arrays.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use delever_engine::synth::{MarketSpec, market};
-use delever_engine::{EngineConfig, SalesMap, Shock, plain_value};
+use delever_engine::{EngineConfig, Mode, SalesMap, Shock, plain_value};
 use delever_graph::HolderKind;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -33,6 +33,11 @@ fn main() -> ExitCode {
         }
     };
     let least = args.iter().any(|a| a == "--least");
+    let mode = if args.iter().any(|a| a == "--sequential") {
+        Mode::Sequential
+    } else {
+        Mode::Equilibrium
+    };
     let shock: f64 = arg(&args, "--shock")
         .and_then(|s| s.parse().ok())
         .unwrap_or(-0.2);
@@ -60,6 +65,7 @@ fn main() -> ExitCode {
     }];
     let cfg = EngineConfig {
         least_fixed_point: least,
+        mode,
         ..EngineConfig::default()
     };
     let t = Instant::now();
@@ -71,7 +77,8 @@ fn main() -> ExitCode {
         }
     };
     println!(
-        "run: {:?} after {} rounds (residual {:.1e}) in {:.2?}; calls {}, defaults {}, forced sales ${:.3e}, amplification {:.3}{}",
+        "run ({}): {:?} after {} rounds (residual {:.1e}) in {:.2?}; calls {}, defaults {}, forced sales ${:.3e}, amplification {:.3}{}",
+        out.mode.name(),
         out.termination,
         out.rounds,
         out.residual,

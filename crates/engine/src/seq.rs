@@ -254,7 +254,7 @@ impl<'a> Seq<'_, 'a> {
         let mut equity_shocked = Vec::new();
         for t in 1..=self.cfg.max_rounds {
             let _span = tracing::debug_span!("round", round = t, mode = "sequential").entered();
-            let round = self.decide(&states, t, &p, &tight, &mut scratch);
+            let round = self.decide(&mut states, t, &p, &tight, &mut scratch);
             if t == 1 {
                 equity_shocked.clone_from(&round.equity);
             }
@@ -298,7 +298,7 @@ impl<'a> Seq<'_, 'a> {
             }
         }
         // The balance sheets at the final prices.
-        let end = self.decide(&states, rounds + 1, &p, &tight, &mut scratch);
+        let end = self.decide(&mut states, rounds + 1, &p, &tight, &mut scratch);
         self.assemble(&Finish {
             states: &states,
             before,
@@ -366,7 +366,7 @@ impl<'a> Seq<'_, 'a> {
     /// Every holder's order at prices `p` on its current state (read only).
     fn decide(
         &self,
-        states: &[State<'a>],
+        states: &mut [State<'a>],
         round: u32,
         p: &[f64],
         prev_tight: &[bool],
@@ -477,7 +477,7 @@ impl<'a> Seq<'_, 'a> {
     #[allow(clippy::too_many_arguments)]
     fn books(
         &self,
-        states: &[State<'a>],
+        states: &mut [State<'a>],
         p: &[f64],
         extra: &[f64],
         only: Option<&[f64]>,
@@ -485,8 +485,8 @@ impl<'a> Seq<'_, 'a> {
         out: &mut [Option<(Vec<f64>, SeqStats)>],
         scratch: &mut Vec<f64>,
     ) {
-        for (i, st) in states.iter().enumerate() {
-            let (Rule::Book { cure, book, .. }, Some(rows)) = (&st.unit.rule, &st.rows) else {
+        for (i, st) in states.iter_mut().enumerate() {
+            let (Rule::Book { cure, book, .. }, Some(rows)) = (&st.unit.rule, &mut st.rows) else {
                 continue;
             };
             if let (Some(old), Some(m)) = (only, st.unit.margin)

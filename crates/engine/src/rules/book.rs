@@ -218,6 +218,9 @@ pub fn plain_value(book: &delever_graph::AccountBook, p: &[f64]) -> f64 {
 pub(crate) const CALLED: u8 = 1;
 /// A row has defaulted (sequential mode; sticky: it sold everything and stays defaulted).
 pub(crate) const DEFAULTED: u8 = 2;
+/// A row placed an order in the last decide pass, not yet settled: settlement reads only
+/// this byte for the other rows, never their holdings.
+const PENDING: u8 = 4;
 
 /// A book's accounts as the sequential mode carries them from round to round: one copy of
 /// the book's cash, loans and shares, made once per run (the row pointers and assets stay
@@ -400,12 +403,13 @@ fn row_sales(
     }
 }
 
-/// Sequential decide pass: every row's order at prices `p` on its current state (read
-/// only), shares ordered per asset (dense, `p.len()` long) and the pass's statistics.
-/// Chunked and reduced in chunk order like [`pass`].
+/// Sequential decide pass: every row's order at prices `p` on its current state, shares
+/// ordered per asset (dense, `p.len()` long) and the pass's statistics. Rows that order
+/// are marked pending for [`seq_settle`]; nothing else is written. Chunked and reduced in
+/// chunk order like [`pass`].
 pub(crate) fn seq_decide(
     book: &BookView<'_>,
-    rows: &BookRows,
+    rows: &mut BookRows,
     p: &[f64],
     t: &Terms<'_>,
     min_order: f64,
@@ -416,13 +420,18 @@ pub(crate) fn seq_decide(
     let chunks = n.div_ceil(CHUNK_ROWS);
     scratch.clear();
     scratch.resize(chunks * width, 0.0);
+    let view = Rows {
+        cash: &rows.cash,
+        loan: &rows.loan,
+        shares: &rows.shares,
+    };
     let stats: Vec<SeqStats> = scratch
         .par_chunks_mut(width)
+        .zip(rows.flags.par_chunks_mut(CHUNK_ROWS))
         .enumerate()
-        .map(|(c, part)| {
+        .map(|(c, (part, flags))| {
             let lo = c * CHUNK_ROWS;
-            let hi = (lo + CHUNK_ROWS).min(n);
-            decide_chunk(book, rows, p, t, min_order, lo, hi, part)
+            decide_chunk(book, &view, flags, p, t, min_order, lo, part)
         })
         .collect();
     let mut sold = vec![0.0; p.len()];
@@ -436,21 +445,29 @@ pub(crate) fn seq_decide(
     (sold, total)
 }
 
+/// The read-only columns of a book's rows during a decide pass.
+struct Rows<'r> {
+    cash: &'r [f64],
+    loan: &'r [f64],
+    shares: &'r [f64],
+}
+
+/// One chunk of a decide pass: rows `lo..lo + flags.len()`.
 #[allow(clippy::too_many_arguments)]
 fn decide_chunk(
     book: &BookView<'_>,
-    rows: &BookRows,
+    rows: &Rows<'_>,
+    chunk_flags: &mut [u8],
     p: &[f64],
     t: &Terms<'_>,
     min_order: f64,
     lo: usize,
-    hi: usize,
     part: &mut [f64],
 ) -> SeqStats {
     let mut st = SeqStats::ZERO;
     let mut order = Vec::new();
     let mut sold = Vec::new();
-    for r in lo..hi {
+    for (r, slot) in (lo..).zip(chunk_flags.iter_mut()) {
         let (a, b) = (book.row_ptr[r] as usize, book.row_ptr[r + 1] as usize);
         let assets = &book.assets[a..b];
         let shares = &rows.shares[a..b];
@@ -461,8 +478,13 @@ fn decide_chunk(
         let e = v + rows.cash[r] - rows.loan[r];
         st.surplus += e.max(0.0);
         st.shortfall += (-e).max(0.0);
-        let flags = rows.flags[r];
-        let sale = match row_action(v, e, flags, t, min_order) {
+        *slot &= !PENDING;
+        let flags = *slot;
+        let action = row_action(v, e, flags, t, min_order);
+        if action != RowAction::None {
+            *slot |= PENDING;
+        }
+        let sale = match action {
             RowAction::None => continue,
             RowAction::Default => {
                 if flags & DEFAULTED == 0 {
@@ -493,8 +515,9 @@ fn decide_chunk(
     st
 }
 
-/// Sequential settlement: every row's order of this round, decided at `p_prev` under `t`
-/// (recomputed, bit for bit the decide pass's), is executed at the midpoint prices `mid`:
+/// Sequential settlement: every pending row's order of this round, decided at `p_prev`
+/// under `t` (recomputed, bit for bit the decide pass's), is executed at the midpoint
+/// prices `mid`:
 /// shares leave the row, proceeds and any cure deposit repay its loan (the excess is cash);
 /// a defaulting row also pays its cash towards the loan, and what is left of the loan is
 /// the lender's loss. Rows are flagged called / defaulted. Rows are processed in the same
@@ -563,6 +586,10 @@ fn settle_chunk(
     let mut sold = Vec::new();
     let base = book.row_ptr[lo] as usize;
     for r in 0..cash.len() {
+        if flags[r] & PENDING == 0 {
+            continue;
+        }
+        flags[r] &= !PENDING;
         let (a, b) = (
             book.row_ptr[lo + r] as usize - base,
             book.row_ptr[lo + r + 1] as usize - base,
