@@ -14,6 +14,9 @@ const WIDTH: f64 = 1000.0;
 const X_LENDERS: f64 = 170.0;
 const X_HOLDERS: f64 = 480.0;
 const X_ASSETS: f64 = 820.0;
+/// Without lenders, two columns: holders | assets.
+const X_HOLDERS_ALONE: f64 = 300.0;
+const X_ASSETS_ALONE: f64 = 720.0;
 const TOP: f64 = 44.0;
 /// Largest node radius; the smallest is `R_MIN`.
 const R_MAX: f64 = 18.0;
@@ -62,6 +65,11 @@ fn stack_column(radii: &[f64], extra: &[f64]) -> (Vec<f64>, f64) {
 pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
     let pl = ctx.player;
     let net = ctx.net;
+    let (xh, xa) = if pl.lenders.is_empty() {
+        (X_HOLDERS_ALONE, X_ASSETS_ALONE)
+    } else {
+        (X_HOLDERS, X_ASSETS)
+    };
     let max = pl
         .holders
         .iter()
@@ -105,7 +113,7 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
     let mut holder_spot = vec![None; net.holders().len()];
     for ((h, y), r) in pl.holders.iter().zip(&h_y).zip(&h_r) {
         holder_spot[h.get()] = Some(Spot {
-            x: X_HOLDERS,
+            x: xh,
             y: y + shift(h_bottom),
             r: *r,
         });
@@ -113,7 +121,7 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
     let mut asset_spot = vec![None; net.assets().len()];
     for ((a, y), r) in pl.assets.iter().zip(&a_y).zip(&a_r) {
         asset_spot[a.get()] = Some(Spot {
-            x: X_ASSETS,
+            x: xa,
             y: y + shift(a_bottom),
             r: *r,
         });
@@ -150,23 +158,25 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
         esc(&shown)
     );
     // Column titles.
+    if !pl.lenders.is_empty() {
+        text(
+            &mut out,
+            X_LENDERS,
+            16.0,
+            "class=\"col-title\" text-anchor=\"middle\"",
+            "Lenders (size: loans)",
+        );
+    }
     text(
         &mut out,
-        X_LENDERS,
-        16.0,
-        "class=\"col-title\" text-anchor=\"middle\"",
-        "Lenders (size: loans)",
-    );
-    text(
-        &mut out,
-        X_HOLDERS,
+        xh,
         16.0,
         "class=\"col-title\" text-anchor=\"middle\"",
         "Holders (size: gross exposure)",
     );
     text(
         &mut out,
-        X_ASSETS,
+        xa,
         16.0,
         "class=\"col-title\" text-anchor=\"middle\"",
         "Assets (size: exposure held)",
@@ -281,13 +291,7 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
     // Group headers.
     for (i, k) in &groups {
         let y = h_y[*i] + shift(h_bottom) - h_r[*i].max(ROW) - 6.0;
-        text(
-            &mut out,
-            X_HOLDERS - 20.0,
-            y,
-            "class=\"group\"",
-            kind_label(*k),
-        );
+        text(&mut out, xh - 20.0, y, "class=\"group\"", kind_label(*k));
     }
 
     // Lenders.
