@@ -305,10 +305,26 @@ def check(page, path, out_dir):
     assert one["summary"].startswith("Round 1:"), one
     assert one["classes"] != first["classes"] or "st-unaffected" in one["classes"], one
     page.screenshot(os.path.join(out_dir, f"{name}-round1.png"))
-    # Keyboard: End goes to the final round.
+    # Keyboard: the right arrow steps from anywhere on the page.
+    page.eval("document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}))")
+    two = page.eval(state)
+    assert two["label"] == (f"Round 2 of {n}" if n >= 2 else f"Round 1 of {n}"), two
+    # Keyboard: End (focus in the player) goes to the final round.
     page.eval("document.getElementById('player').dispatchEvent(new KeyboardEvent('keydown', {key: 'End', bubbles: true}))")
     back = page.eval(state)
     assert back == end, (back, end)
+
+    # Play: from the last round it restarts at 0 and advances on its own; a second click
+    # pauses it.
+    page.eval("document.getElementById('btn-play').click()")
+    started = page.eval(state)
+    assert started["label"] == f"After the shock (0 of {n})", started
+    time.sleep(1.3)
+    page.eval("document.getElementById('btn-play').click()")
+    played = page.eval(state)
+    assert played["label"] != started["label"], (played, started)
+    assert page.eval("document.getElementById('btn-play').getAttribute('aria-pressed')") == "false"
+    page.eval("document.getElementById('btn-last').click()")
 
     # Print layout.
     page.call("Emulation.setEmulatedMedia", {"media": "print"})

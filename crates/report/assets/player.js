@@ -110,12 +110,18 @@
   buttons.last.addEventListener("click", function () { stop(); show(n); });
   buttons.play.addEventListener("click", play);
   slider.addEventListener("input", function () { stop(); show(Number(slider.value)); });
-  byId("player").addEventListener("keydown", function (e) {
-    if (e.target === slider) { return; }
+  // The arrow keys step the player from anywhere on the page (the slider handles its own
+  // keys; modified keys are left to the browser).
+  document.addEventListener("keydown", function (e) {
+    if (e.target === slider || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) { return; }
+    var tag = e.target && e.target.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") { return; }
     if (e.key === "ArrowRight") { stop(); show(current + 1); e.preventDefault(); }
     if (e.key === "ArrowLeft") { stop(); show(current - 1); e.preventDefault(); }
-    if (e.key === "Home") { stop(); show(0); e.preventDefault(); }
-    if (e.key === "End") { stop(); show(n); e.preventDefault(); }
+    // Home and End scroll the page unless the player has the focus.
+    var inPlayer = byId("player").contains(e.target);
+    if (e.key === "Home" && inPlayer) { stop(); show(0); e.preventDefault(); }
+    if (e.key === "End" && inPlayer) { stop(); show(n); e.preventDefault(); }
   });
   // Print the final state, whatever round is on screen.
   var before = n;

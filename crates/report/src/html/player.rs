@@ -47,7 +47,7 @@ pub struct Player {
     pub(crate) rounds: Vec<PlayerRound>,
 }
 
-/// Indices of the `max` largest values (ties by index), in index order when `keep_order`.
+/// Indices of the `max` largest values, largest first (ties by index).
 fn largest(values: &[f64], max: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
