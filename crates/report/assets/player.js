@@ -19,6 +19,7 @@
   var summary = byId("round-summary");
   var cursor = byId("price-cursor");
   var clip = byId("price-clip-rect");
+  var ends = document.querySelector("#price-chart .end-labels");
   var dots = all("#price-chart .pdot");
   var bars = all("#sales-chart .bar");
   var holders = all("#network .hn");
@@ -53,6 +54,8 @@
       cursor.setAttribute("x2", s.x);
     }
     if (clip) { clip.setAttribute("width", s.x + 4); }
+    // The final moves are labelled at the right; faint until the player gets there.
+    if (ends) { ends.setAttribute("class", k === n ? "end-labels" : "end-labels pending"); }
     dots.forEach(function (d, i) {
       d.setAttribute("cx", s.x);
       d.setAttribute("cy", s.dots[i]);
