@@ -180,13 +180,16 @@ pub enum Test {
         /// Whether NAV reached zero (the fund is wiped out).
         wiped: bool,
     },
-    /// Equity at or below zero: a balance-sheet holder or fund defaults and sells
-    /// everything.
+    /// Equity at or below zero, or below the holder's `default_below_ratio` of its assets:
+    /// a balance-sheet holder or fund defaults and sells everything.
     Insolvent {
         /// Equity, USD.
         equity: f64,
         /// Holdings value sold, USD.
         value: f64,
+        /// The insolvency ratio `d` that fired (`0 < E < d·A`), when it was that rather
+        /// than `E ≤ 0`.
+        below_ratio: Option<f64>,
     },
     /// A bank's or leveraged fund's own rule: the cut `R` in total assets it asks for.
     BalanceSheet {
@@ -553,10 +556,14 @@ fn balance_sheet_tests(
     extra: &[f64],
     tests: &mut Vec<Test>,
 ) {
-    if sh.equity <= 0.0 {
+    let below_ratio = u
+        .default_below
+        .filter(|d| sh.equity > 0.0 && sh.equity < d * sh.assets);
+    if sh.equity <= 0.0 || below_ratio.is_some() {
         tests.push(Test::Insolvent {
             equity: sh.equity,
             value: sh.value,
+            below_ratio,
         });
         return;
     }
@@ -667,6 +674,7 @@ fn fund_tests(
         tests.push(Test::Insolvent {
             equity: sh.equity,
             value: sh.value,
+            below_ratio: None,
         });
         return;
     }

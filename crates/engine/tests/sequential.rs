@@ -260,6 +260,21 @@ fn insolvency_ratio_in_the_equilibrium_mode() {
         // Equity stays positive: creditors are paid in full.
         assert!(close(out.holders[0].equity_after, 5.0, 1e-12));
     }
+    // `explain` names the ratio that fired, not the rule's cut.
+    let (_, why) =
+        delever_engine::explain::explain(&net, &[hit(0, -0.04)], &eq(), delever_graph::HolderIx(0))
+            .expect("explains");
+    let first = &why.rounds[0].tests;
+    assert!(
+        matches!(
+            first.as_slice(),
+            [delever_engine::explain::Test::Insolvent {
+                below_ratio: Some(d),
+                ..
+            }] if *d == 0.03
+        ),
+        "{first:?}"
+    );
 }
 
 // ---------------------------------------------------------------- random networks

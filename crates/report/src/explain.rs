@@ -393,17 +393,24 @@ fn test_report(t: &Test) -> TestReport {
             let _ = write!(s, "; NAV = {}", usd(nav));
             ("etf_rebalance", trade != 0.0, s)
         }
-        Test::Insolvent { equity, value } => {
+        Test::Insolvent {
+            equity,
+            value,
+            below_ratio,
+        } => {
             numbers.insert("equity_usd", equity);
             numbers.insert("holdings_usd", value);
+            let why = match below_ratio {
+                Some(d) => {
+                    numbers.insert("default_below_ratio", d);
+                    format!("E = {} < {:.2}% of assets", usd(equity), d * 100.0)
+                }
+                None => format!("E = {} \u{2264} 0", usd(equity)),
+            };
             (
                 "insolvent",
                 true,
-                format!(
-                    "E = {} \u{2264} 0 \u{2192} default: sells everything ({})",
-                    usd(equity),
-                    usd(value)
-                ),
+                format!("{why} \u{2192} default: sells everything ({})", usd(value)),
             )
         }
         Test::BalanceSheet {
