@@ -260,11 +260,13 @@ impl RunReport {
 
     /// The JSON document, pretty-printed, ending in a newline.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| {
+        let s = serde_json::to_string_pretty(self).unwrap_or_else(|e| {
             // Serialising plain structs of numbers and strings cannot fail; say so loudly
             // rather than write a partial document if it ever does.
             format!("{{\"error\": \"report serialisation failed: {e}\"}}")
         });
+        // Rust's float `sum()` of nothing is −0.0; a report should never say "-0.0".
+        let mut s = crate::text::positive_zeros(&s);
         s.push('\n');
         s
     }

@@ -161,16 +161,68 @@ pub(crate) fn csv_field(s: &str) -> String {
 
 /// A float as CSV/JSON-friendly text: shortest round-trip representation.
 pub(crate) fn num(x: f64) -> String {
-    if x.is_finite() {
+    if x == 0.0 {
+        // Covers −0.0, which a float `sum()` of nothing returns.
+        "0".to_owned()
+    } else if x.is_finite() {
         format!("{x}")
     } else {
         String::new()
     }
 }
 
+/// Rewrite every `-0.0` number token in JSON text as `0.0`, leaving strings and key order
+/// untouched.
+pub(crate) fn positive_zeros(json: &str) -> String {
+    let b = json.as_bytes();
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped, mut last) = (false, false, 0);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+            }
+        } else if c == b'"' {
+            in_string = true;
+        } else if b[i..].starts_with(b"-0.0")
+            && !b
+                .get(i + 4)
+                .is_some_and(|d| d.is_ascii_digit() || matches!(d, b'.' | b'e' | b'E'))
+        {
+            out.push_str(&json[last..i]);
+            out.push_str("0.0");
+            i += 4;
+            last = i;
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(&json[last..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negative_zero_never_reaches_output() {
+        let empty: [f64; 0] = [];
+        let z: f64 = empty.iter().sum();
+        assert_eq!(num(z), "0");
+        let text =
+            serde_json::json!({ "b": [z, 1.5, -0.05, -0.0e0], "a": z, "s": "-0.0" }).to_string();
+        assert_eq!(
+            positive_zeros(&text),
+            r#"{"a":0.0,"b":[0.0,1.5,-0.05,0.0],"s":"-0.0"}"#
+        );
+    }
 
     #[test]
     fn usd_units() {

@@ -75,6 +75,14 @@ pub fn run(
 }
 
 fn warn_not_converged(name: &str, outcome: &Outcome) {
+    if outcome.rounds == 1 && outcome.mode == Mode::Equilibrium {
+        // A deliberate one-round run (GLT's setting) is not a failure to converge, but the
+        // exit code still says the fixed point was not reached.
+        eprintln!(
+            "note: {name} stopped after one round, as configured (the one-round answer); exit code 3 marks that the cascade's fixed point was not computed\n  hint: raise `engine.max_rounds` (or drop --max-rounds 1) for the full cascade"
+        );
+        return;
+    }
     let hint = match outcome.mode {
         Mode::Equilibrium => "raise `engine.max_rounds` or lower `engine.damping`",
         Mode::Sequential => "raise `engine.max_rounds`: holders were still placing orders",
