@@ -3,55 +3,14 @@
 
 mod common;
 
-use common::{asset, cfg};
+use common::{asset, cfg, hold, law, terms};
 use delever_engine::synth::{MarketSpec, Rng, market};
 use delever_engine::{EngineConfig, Outcome, PRICE_FLOOR, Shock, Status, Termination};
 use delever_graph::{
-    AccountBook, AssetIx, BalanceSheetRule, CashUse, Holder, HolderKind, ImpactLaw, Lender,
-    LtvBucket, MarginTerms, Network, NetworkBuilder, SaleOrder,
+    AccountBook, AssetIx, BalanceSheetRule, CashUse, Holder, HolderKind, Lender, LtvBucket,
+    Network, NetworkBuilder, SaleOrder,
 };
 use proptest::prelude::*;
-
-fn law(rng: &mut Rng) -> ImpactLaw {
-    match rng.below(4) {
-        0 => ImpactLaw::Linear {
-            per_usd: rng.range(1e-6, 1e-4),
-        },
-        1 => ImpactLaw::Exponential {
-            alpha: rng.range(0.5, 3.0),
-        },
-        2 => ImpactLaw::SquareRoot {
-            y: rng.range(0.3, 1.5),
-        },
-        _ => ImpactLaw::ContSchaanning {
-            c: 0.4,
-            tau_days: rng.range(1.0, 20.0),
-            floor: rng.range(0.2, 0.8),
-        },
-    }
-}
-
-fn terms(rng: &mut Rng, loan: f64) -> MarginTerms {
-    let m = rng.range(0.2, 0.4);
-    MarginTerms {
-        loan,
-        maintenance: m,
-        reset: m + rng.range(0.0, 0.1),
-    }
-}
-
-/// Sprinkle `n` random holdings (of about `usd` dollars in all) on `id`.
-fn hold(b: &mut NetworkBuilder, rng: &mut Rng, id: &str, prices: &[f64], usd: f64) -> f64 {
-    let mut value = 0.0;
-    for (k, p) in prices.iter().enumerate() {
-        if rng.uniform() < 0.7 || k == 0 {
-            let v = usd * rng.range(0.1, 1.0);
-            b.holds(id, &format!("a{k}"), v / p);
-            value += v;
-        }
-    }
-    value
-}
 
 // One arm per holder kind: the generator reads best as one table of cases.
 #[allow(clippy::too_many_lines)]

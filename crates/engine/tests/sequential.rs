@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{asset, close, hit, run, run_ledger};
+use common::{asset, close, hit, hold, law, run, run_ledger, terms};
 use delever_engine::synth::{MarketSpec, Rng, market};
 use delever_engine::{EngineConfig, Mode, PRICE_FLOOR, Shock, Status, Termination};
 use delever_graph::{
@@ -278,47 +278,6 @@ fn insolvency_ratio_in_the_equilibrium_mode() {
 }
 
 // ---------------------------------------------------------------- random networks
-
-fn law(rng: &mut Rng) -> ImpactLaw {
-    match rng.below(4) {
-        0 => ImpactLaw::Linear {
-            per_usd: rng.range(1e-6, 1e-4),
-        },
-        1 => ImpactLaw::Exponential {
-            alpha: rng.range(0.5, 3.0),
-        },
-        2 => ImpactLaw::SquareRoot {
-            y: rng.range(0.3, 1.5),
-        },
-        _ => ImpactLaw::ContSchaanning {
-            c: 0.4,
-            tau_days: rng.range(1.0, 20.0),
-            floor: rng.range(0.2, 0.8),
-        },
-    }
-}
-
-fn terms(rng: &mut Rng, loan: f64) -> MarginTerms {
-    let m = rng.range(0.2, 0.4);
-    MarginTerms {
-        loan,
-        maintenance: m,
-        reset: m + rng.range(0.0, 0.1),
-    }
-}
-
-/// Random holdings of about `usd` dollars in all; returns their value.
-fn hold(b: &mut NetworkBuilder, rng: &mut Rng, id: &str, prices: &[f64], usd: f64) -> f64 {
-    let mut value = 0.0;
-    for (k, p) in prices.iter().enumerate() {
-        if rng.uniform() < 0.7 || k == 0 {
-            let v = usd * rng.range(0.1, 1.0);
-            b.holds(id, &format!("a{k}"), v / p);
-            value += v;
-        }
-    }
-    value
-}
 
 /// What a random network may contain.
 #[derive(Debug, Clone, Copy)]

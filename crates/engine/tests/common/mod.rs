@@ -1,8 +1,9 @@
 //! Shared fixtures for the engine's integration tests.
 #![allow(dead_code)]
 
+use delever_engine::synth::Rng;
 use delever_engine::{EngineConfig, Ledger, Outcome, Shock, Silent};
-use delever_graph::{Asset, AssetIx, ImpactLaw, Network};
+use delever_graph::{Asset, AssetIx, ImpactLaw, MarginTerms, Network, NetworkBuilder};
 
 /// An asset with the given price and impact law (ADV $1B, σ 2%, 1e9 shares).
 pub fn asset(id: &str, price: f64, impact: ImpactLaw) -> Asset {
@@ -51,4 +52,47 @@ pub fn run_ledger(net: &Network, shocks: &[Shock], cfg: &EngineConfig) -> (Outco
 /// Relative closeness.
 pub fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs()).max(1e-300)
+}
+
+/// A random impact law, one of the four, with parameters in their usual ranges.
+pub fn law(rng: &mut Rng) -> ImpactLaw {
+    match rng.below(4) {
+        0 => ImpactLaw::Linear {
+            per_usd: rng.range(1e-6, 1e-4),
+        },
+        1 => ImpactLaw::Exponential {
+            alpha: rng.range(0.5, 3.0),
+        },
+        2 => ImpactLaw::SquareRoot {
+            y: rng.range(0.3, 1.5),
+        },
+        _ => ImpactLaw::ContSchaanning {
+            c: 0.4,
+            tau_days: rng.range(1.0, 20.0),
+            floor: rng.range(0.2, 0.8),
+        },
+    }
+}
+
+/// Random margin terms on `loan`: maintenance 20–40%, reset up to 10 points above.
+pub fn terms(rng: &mut Rng, loan: f64) -> MarginTerms {
+    let m = rng.range(0.2, 0.4);
+    MarginTerms {
+        loan,
+        maintenance: m,
+        reset: m + rng.range(0.0, 0.1),
+    }
+}
+
+/// Random holdings of about `usd` dollars in all on holder `id`; returns their value.
+pub fn hold(b: &mut NetworkBuilder, rng: &mut Rng, id: &str, prices: &[f64], usd: f64) -> f64 {
+    let mut value = 0.0;
+    for (k, p) in prices.iter().enumerate() {
+        if rng.uniform() < 0.7 || k == 0 {
+            let v = usd * rng.range(0.1, 1.0);
+            b.holds(id, &format!("a{k}"), v / p);
+            value += v;
+        }
+    }
+    value
 }
