@@ -12,6 +12,11 @@ use delever_graph::SaleOrder;
 use crate::compile::BookView;
 use crate::outcome::Status;
 
+thread_local! {
+    /// Per-thread scratch for [`chunk`]: (row, value, equity) of the rows that act.
+    static ACT: std::cell::RefCell<Vec<(u32, f64, f64)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Rows per chunk. Fixed, so the reduction order never depends on the thread count.
 pub const CHUNK_ROWS: usize = 1 << 14;
 
@@ -116,74 +121,89 @@ fn chunk(
     let rows = &book.row_ptr[lo..=hi];
     let cash = &book.cash[lo..hi];
     let loans = &book.loan[lo..hi];
-    for (r, w) in rows.windows(2).enumerate() {
-        let (a, b) = (w[0] as usize, w[1] as usize);
-        let assets = &book.assets[a..b];
-        let shares = &book.shares[a..b];
-        let mut v = 0.0;
-        for (x, s) in assets.iter().zip(shares) {
-            v += s * p[x.0 as usize];
+    // Pass 1, branch-free: value and equity of every row; rows that need action (called or
+    // insolvent) are appended to `act` without a branch, because with calls at random
+    // among millions of rows a branch would mispredict often.
+    let n = hi - lo;
+    // The list of acting rows is reused per thread: zeroing a fresh one for every chunk
+    // would cost as much memory traffic as the cash and loan columns.
+    ACT.with_borrow_mut(|act| {
+        if act.len() < n {
+            act.resize(n, (0, 0.0, 0.0));
         }
-        let loan = loans[r];
-        let e = v + cash[r] - loan;
-        st.surplus += e.max(0.0);
-        st.shortfall += (-e).max(0.0);
-        // The common case first: equity positive and above maintenance.
-        if e > 0.0 && e >= m * v {
-            continue;
-        }
-        if e <= 0.0 && (v > 0.0 || e < 0.0) {
-            st.calls += 1;
-            st.defaults += 1;
-            st.sale_usd += v;
-            st.repaid_usd += v.min(loan);
-            st.worst = Status::Defaulted;
-            for (x, s) in assets.iter().zip(shares) {
-                part[x.0 as usize] += s;
+        let mut k = 0usize;
+        for (r, w) in rows.windows(2).enumerate() {
+            let (a, b) = (w[0] as usize, w[1] as usize);
+            let mut v = 0.0;
+            for (x, s) in book.assets[a..b].iter().zip(&book.shares[a..b]) {
+                v += s * p[x.0 as usize];
             }
-            continue;
+            let e = v + cash[r] - loans[r];
+            st.surplus += e.max(0.0);
+            st.shortfall += (-e).max(0.0);
+            act[k] = (r as u32, v, e);
+            k += usize::from(!(e > 0.0 && e >= m * v));
         }
-        if e >= m * v {
-            continue;
-        }
-        // Called: sell (1 − φ)(V − E/m_r), deposit φ(m_r·V − E).
-        st.calls += 1;
-        st.cure_usd += cure * (t.reset * v - e).max(0.0);
-        st.worst = st.worst.max(Status::MarginCall);
-        let sale = (keep * (v - e * inv_reset)).clamp(0.0, v);
-        if sale <= 0.0 {
-            continue;
-        }
-        st.sale_usd += sale;
-        st.repaid_usd += sale;
-        if most_liquid && sale < v {
-            order.clear();
-            order.extend(
-                assets
-                    .iter()
-                    .enumerate()
-                    .map(|(k, x)| (t.rank[x.0 as usize], k)),
-            );
-            order.sort_unstable();
-            let mut left = sale;
-            for &(_, k) in &order {
-                let ax = assets[k].0 as usize;
-                let worth = shares[k] * p[ax];
-                if worth <= left {
-                    part[ax] += shares[k];
-                    left -= worth;
-                } else {
-                    part[ax] += left / p[ax];
-                    break;
+        // Pass 2: only the rows that act, in row order (so sums keep their order).
+        for &(r, v, e) in &act[..k] {
+            let r = r as usize;
+            let (a, b) = (rows[r] as usize, rows[r + 1] as usize);
+            let assets = &book.assets[a..b];
+            let shares = &book.shares[a..b];
+            let loan = loans[r];
+            if e <= 0.0 && (v > 0.0 || e < 0.0) {
+                st.calls += 1;
+                st.defaults += 1;
+                st.sale_usd += v;
+                st.repaid_usd += v.min(loan);
+                st.worst = Status::Defaulted;
+                for (x, s) in assets.iter().zip(shares) {
+                    part[x.0 as usize] += s;
+                }
+                continue;
+            }
+            if e >= m * v {
+                continue;
+            }
+            // Called: sell (1 − φ)(V − E/m_r), deposit φ(m_r·V − E).
+            st.calls += 1;
+            st.cure_usd += cure * (t.reset * v - e).max(0.0);
+            st.worst = st.worst.max(Status::MarginCall);
+            let sale = (keep * (v - e * inv_reset)).clamp(0.0, v);
+            if sale <= 0.0 {
+                continue;
+            }
+            st.sale_usd += sale;
+            st.repaid_usd += sale;
+            if most_liquid && sale < v {
+                order.clear();
+                order.extend(
+                    assets
+                        .iter()
+                        .enumerate()
+                        .map(|(k, x)| (t.rank[x.0 as usize], k)),
+                );
+                order.sort_unstable();
+                let mut left = sale;
+                for &(_, k) in &order {
+                    let ax = assets[k].0 as usize;
+                    let worth = shares[k] * p[ax];
+                    if worth <= left {
+                        part[ax] += shares[k];
+                        left -= worth;
+                    } else {
+                        part[ax] += left / p[ax];
+                        break;
+                    }
+                }
+            } else {
+                let frac = if sale >= v { 1.0 } else { sale / v };
+                for (x, s) in assets.iter().zip(shares) {
+                    part[x.0 as usize] += s * frac;
                 }
             }
-        } else {
-            let frac = if sale >= v { 1.0 } else { sale / v };
-            for (x, s) in assets.iter().zip(shares) {
-                part[x.0 as usize] += s * frac;
-            }
         }
-    }
+    });
     st
 }
 
