@@ -3,12 +3,12 @@
 
 mod common;
 
-use common::{asset, cfg, hold, law, terms};
+use common::{asset, cfg, hold, law, random_book, terms};
 use delever_engine::synth::{MarketSpec, Rng, market};
 use delever_engine::{EngineConfig, Outcome, PRICE_FLOOR, Shock, Status, Termination};
 use delever_graph::{
-    AccountBook, AssetIx, BalanceSheetRule, CashUse, Holder, HolderKind, Lender, LtvBucket,
-    Network, NetworkBuilder, SaleOrder,
+    AssetIx, BalanceSheetRule, CashUse, Holder, HolderKind, Lender, LtvBucket, Network,
+    NetworkBuilder, SaleOrder,
 };
 use proptest::prelude::*;
 
@@ -79,22 +79,7 @@ fn network(seed: u64) -> Network {
             }
             2 => {
                 let rows = 1 + rng.below(40) as usize;
-                let mut book = AccountBook::default();
-                book.row_ptr.push(0);
-                for _ in 0..rows {
-                    let mut v = 0.0;
-                    for (k, p) in prices.iter().enumerate() {
-                        if rng.uniform() < 0.6 {
-                            let usd = rng.range(100.0, 10_000.0);
-                            book.assets.push(AssetIx(k as u32));
-                            book.shares.push(usd / p);
-                            v += usd;
-                        }
-                    }
-                    book.row_ptr.push(book.shares.len() as u64);
-                    book.cash.push(rng.range(0.0, 100.0));
-                    book.loan.push(v * rng.range(0.0, 0.6));
-                }
+                let book = random_book(&mut rng, &prices, rows);
                 let mut holder = Holder::new(
                     &id,
                     HolderKind::AccountBook {

@@ -3,7 +3,7 @@
 
 use delever_engine::synth::Rng;
 use delever_engine::{EngineConfig, Ledger, Outcome, Shock, Silent};
-use delever_graph::{Asset, AssetIx, ImpactLaw, MarginTerms, Network, NetworkBuilder};
+use delever_graph::{AccountBook, Asset, AssetIx, ImpactLaw, MarginTerms, Network, NetworkBuilder};
 
 /// An asset with the given price and impact law (ADV $1B, σ 2%, 1e9 shares).
 pub fn asset(id: &str, price: f64, impact: ImpactLaw) -> Asset {
@@ -95,4 +95,26 @@ pub fn hold(b: &mut NetworkBuilder, rng: &mut Rng, id: &str, prices: &[f64], usd
         }
     }
     value
+}
+
+/// A random account book of `rows` accounts over assets at `prices`: holdings of $100 to
+/// $10,000 in about 60% of the assets, cash up to $100, loan-to-value up to 60%.
+pub fn random_book(rng: &mut Rng, prices: &[f64], rows: usize) -> AccountBook {
+    let mut book = AccountBook::default();
+    book.row_ptr.push(0);
+    for _ in 0..rows {
+        let mut v = 0.0;
+        for (k, p) in prices.iter().enumerate() {
+            if rng.uniform() < 0.6 {
+                let usd = rng.range(100.0, 10_000.0);
+                book.assets.push(AssetIx(k as u32));
+                book.shares.push(usd / p);
+                v += usd;
+            }
+        }
+        book.row_ptr.push(book.shares.len() as u64);
+        book.cash.push(rng.range(0.0, 100.0));
+        book.loan.push(v * rng.range(0.0, 0.6));
+    }
+    book
 }
