@@ -10,8 +10,11 @@
 //! - [`ExplainReport`] renders [`delever_engine::explain::Explanation`] (`delever explain`):
 //!   why a holder sold, round by round, with the numbers in its rule.
 //!
+//! - [`batch`] holds the results of many runs (sweeps, Monte Carlo) and renders them.
+//!
 //! This crate is the only one that serialises output; it never reads input.
 
+pub mod batch;
 mod describe;
 pub mod dot;
 mod explain;
