@@ -1,6 +1,7 @@
 //! delever's integration tests: one test binary gathering every module (ripgrep's layout),
 //! so the workspace links it once.
 
+mod batch;
 mod check;
 mod cli;
 mod eba;

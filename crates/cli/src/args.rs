@@ -186,6 +186,109 @@ Example (CI):  delever check scenarios/")]
         #[arg(long)]
         all: bool,
     },
+    /// Run a scenario over a grid of parameter values: where is the cliff?
+    #[command(after_help = "\
+Each --vary names a scenario field by its path and the values it takes:
+  PATH=START:STOP:STEPS      STEPS evenly spaced values, both ends included (-0.05:-0.40:8)
+  PATH=START:STOP:STEPS:log  evenly spaced in the logarithm (1e-4:1e-2:5:log)
+  PATH=v1,v2,...             a list of numbers or words (engine.mode=equilibrium,sequential)
+Paths are keys and selectors: shocks[0].return, holders[hf-1].margin.maintenance (an id),
+holders[*].margin.maintenance (every holder), assets[NVDA].impact.y, engine.damping. See
+docs/scenario-format.md, 'Field paths'. The grid is every combination (the last --vary
+varies fastest); variants run in parallel and the rows come out in grid order.
+
+Output: one row per variant with the run's totals (amplification, total and initial loss,
+forced sales, calls, defaults, lender losses, loss per holder kind). --html draws the
+threshold curves (amplification against the first parameter, one curve per value of the
+second) and marks each curve's cliff. Exit code 3 when any variant did not converge (its
+row says so); 2 for a bad path or a value the scenario format refuses (nothing written).
+
+Many machines: --shard K/N runs the K-th of N slices (K from 0) and writes a shard file;
+`delever merge` combines the N files into exactly what one run would have printed. See
+docs/scaling.md (Slurm job arrays, Kubernetes indexed jobs).
+
+Examples:
+  delever sweep semis-sentiment-reversal --vary shocks[0].return=-0.05:-0.40:36 --html cliff.html
+  delever sweep my.yaml --vary shocks[0].return=-0.1:-0.5:41 --vary defaults.impact.y=0.5,1,1.5 --format csv -o grid.csv
+  delever sweep my.yaml --vary engine.mode=equilibrium,sequential --vary shocks[0].return=-0.2,-0.3")]
+    Sweep {
+        /// Scenario file or shipped scenario name (default: the embedded default).
+        scenario: Option<String>,
+        /// A field and its values: PATH=START:STOP:STEPS or PATH=v1,v2,... (repeatable).
+        #[arg(long = "vary", value_name = "PATH=VALUES", required = true)]
+        vary: Vec<String>,
+        #[command(flatten)]
+        out: BatchOutputArgs,
+        /// Also write a self-contained HTML page of threshold curves to FILE.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// Override every variant's round limit.
+        #[arg(long, value_name = "N")]
+        max_rounds: Option<u32>,
+    },
+    /// Draw random shocks from the scenario's distribution: the cascade's loss distribution.
+    #[command(after_help = "\
+The scenario's monte_carlo: block names the distribution: multivariate normal or Student-t
+log-returns over a horizon, per-asset vols and a correlation (docs/scenario-format.md). Each
+draw shocks the assets, runs the cascade to its fixed point and records its totals. The
+summary gives, for total loss, initial loss, forced sales, amplification, lender losses and
+the loss of each holder kind: mean, quantiles, value at risk (the α-quantile) and expected
+shortfall (the mean of the worst ⌈(1−α)n⌉ draws) at 95%, 99% and 99.9%; and the
+probabilities of a lender default, a holder default and a margin call.
+
+Draw i depends only on --seed and i: the same study comes out at any --threads and any
+sharding. Exit code 3 when any draw did not converge (counted, and said).
+
+Examples:
+  delever mc --draws 100000 --seed 7
+  delever mc my.yaml --draws 20000 --format json -o mc.json --draws-out draws.csv --html mc.html
+  delever mc my.yaml --draws 1000000 --seed 7 --shard 3/16 -o shard-3.jsonl")]
+    Mc {
+        /// Scenario file or shipped scenario name (default: the embedded default).
+        scenario: Option<String>,
+        /// Number of draws.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        draws: u64,
+        /// Seed of the random draws.
+        #[arg(long, value_name = "S", default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        out: BatchOutputArgs,
+        /// Also write every draw's figures to FILE (CSV, or JSON lines if FILE ends in .jsonl).
+        #[arg(long, value_name = "FILE")]
+        draws_out: Option<PathBuf>,
+        /// Also write a self-contained HTML page (loss histogram, VaR/ES, shock vs loss).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// Override every draw's round limit.
+        #[arg(long, value_name = "N")]
+        max_rounds: Option<u32>,
+    },
+    /// Combine the shard files of a sweep or Monte Carlo run (--shard K/N) into its output.
+    #[command(after_help = "\
+The shards must come from one run (same scenario text, grid or seed and draws, same delever
+version: their headers carry a fingerprint) and cover every K of N exactly once. The output
+is byte for byte what the run without --shard prints with the same --format.
+
+Example:
+  delever merge shards/*.jsonl --format csv -o sweep.csv")]
+    Merge {
+        /// Shard files written by `sweep` or `mc` with --shard K/N (a directory: its *.jsonl).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = BatchFormat::Table)]
+        format: BatchFormat,
+        /// Write to FILE instead of stdout (written whole or not at all).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Monte Carlo shards: also write every draw's figures to FILE.
+        #[arg(long, value_name = "FILE")]
+        draws_out: Option<PathBuf>,
+        /// Also write the HTML page (threshold curves, or the loss distribution).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
     /// Summarise a scenario's network: where the leveraged exposure sits, by kind and asset.
     Describe {
         /// Scenario file or shipped scenario name (default: the embedded default).
@@ -210,6 +313,34 @@ Example (CI):  delever check scenarios/")]
         #[command(flatten)]
         out: OutputArgs,
     },
+}
+
+/// Output format of `sweep`, `mc` and `merge`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum BatchFormat {
+    /// Aligned tables for people.
+    #[default]
+    Table,
+    /// One JSON document with stable keys.
+    Json,
+    /// JSON lines: one object per variant (mc: the summary as one line).
+    Jsonl,
+    /// CSV: one row per variant (mc: metric,statistic,level,value).
+    Csv,
+}
+
+/// Where `sweep` and `mc` output goes, and which slice they run.
+#[derive(Debug, Clone, Args, Default)]
+pub struct BatchOutputArgs {
+    /// Output format (with --shard: always the shard file format).
+    #[arg(long, value_enum)]
+    pub format: Option<BatchFormat>,
+    /// Write to FILE instead of stdout (written whole or not at all).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Run only slice K of N (K from 0) and write a shard file for `delever merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
 }
 
 /// Export targets.

@@ -151,3 +151,386 @@ pub struct McSummary {
     /// lender losses, then the loss of each kind.
     pub metrics: Vec<Distribution>,
 }
+
+// ---------------------------------------------------------------------------------------
+// Rendering. Each format is a pure function of the data, so a merged set of shards renders
+// byte for byte like the run that computed every row at once.
+
+use std::fmt::Write as _;
+
+use serde::ser::{SerializeMap as _, Serializer};
+
+use crate::text::{Table, usd};
+
+/// A number for CSV: shortest text that reads back to the same `f64`.
+fn num(x: f64) -> String {
+    format!("{}", x + 0.0)
+}
+
+/// A CSV field: quoted when it holds a comma, quote or line break.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn param_cell(v: &ParamValue) -> String {
+    match v {
+        ParamValue::Number(x) => num(*x),
+        ParamValue::Text(s) => field(s),
+    }
+}
+
+/// Keys and values serialised as one JSON object, in the given order.
+struct Pairs<'a, V: Serialize>(&'a [String], &'a [V]);
+
+impl<V: Serialize> Serialize for Pairs<'_, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0.iter().zip(self.1) {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// A row as JSON: parameters and per-kind losses as objects keyed by path and kind.
+#[derive(Serialize)]
+struct RowJson<'a> {
+    index: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<Pairs<'a, ParamValue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    market_return: Option<f64>,
+    termination: &'a str,
+    rounds: u32,
+    initial_loss_usd: f64,
+    total_loss_usd: f64,
+    amplification: f64,
+    forced_sales_usd: f64,
+    defaults: u64,
+    margin_calls: u64,
+    lender_losses_usd: f64,
+    lender_defaults: u64,
+    multiple_equilibria: bool,
+    loss_by_kind: Pairs<'a, f64>,
+}
+
+impl<'a> RowJson<'a> {
+    fn new(
+        index: u64,
+        params: Option<Pairs<'a, ParamValue>>,
+        market_return: Option<f64>,
+        f: &'a RunFigures,
+        kinds: &'a [String],
+    ) -> Self {
+        RowJson {
+            index,
+            params,
+            market_return,
+            termination: &f.termination,
+            rounds: f.rounds,
+            initial_loss_usd: f.initial_loss_usd,
+            total_loss_usd: f.total_loss_usd,
+            amplification: f.amplification,
+            forced_sales_usd: f.forced_sales_usd,
+            defaults: f.defaults,
+            margin_calls: f.margin_calls,
+            lender_losses_usd: f.lender_losses_usd,
+            lender_defaults: f.lender_defaults,
+            multiple_equilibria: f.multiple_equilibria,
+            loss_by_kind: Pairs(kinds, &f.loss_by_kind),
+        }
+    }
+}
+
+/// CSV columns of the figures, after the leading ones.
+fn figures_header(out: &mut String, kinds: &[String]) {
+    out.push_str("termination,rounds,initial_loss_usd,total_loss_usd,amplification,forced_sales_usd,defaults,margin_calls,lender_losses_usd,lender_defaults,multiple_equilibria");
+    for k in kinds {
+        let _ = write!(out, ",loss_{}_usd", field(k));
+    }
+    out.push('\n');
+}
+
+fn figures_cells(out: &mut String, f: &RunFigures) {
+    let _ = write!(
+        out,
+        "{},{},{},{},{},{},{},{},{},{},{}",
+        field(&f.termination),
+        f.rounds,
+        num(f.initial_loss_usd),
+        num(f.total_loss_usd),
+        num(f.amplification),
+        num(f.forced_sales_usd),
+        f.defaults,
+        f.margin_calls,
+        num(f.lender_losses_usd),
+        f.lender_defaults,
+        f.multiple_equilibria
+    );
+    for x in &f.loss_by_kind {
+        let _ = write!(out, ",{}", num(*x));
+    }
+    out.push('\n');
+}
+
+fn json_line<T: Serialize>(out: &mut String, v: &T) {
+    // Serialising plain data with string keys cannot fail.
+    if let Ok(s) = serde_json::to_string(v) {
+        out.push_str(&s);
+    }
+    out.push('\n');
+}
+
+impl SweepDoc {
+    /// Tidy CSV: a header, then one row per variant (`index`, one column per parameter,
+    /// the figures, then `loss_<kind>_usd` per kind).
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("index");
+        for p in &self.parameters {
+            let _ = write!(out, ",{}", field(p));
+        }
+        out.push(',');
+        figures_header(&mut out, &self.kinds);
+        for r in &self.rows {
+            let _ = write!(out, "{}", r.index);
+            for v in &r.values {
+                let _ = write!(out, ",{}", param_cell(v));
+            }
+            out.push(',');
+            figures_cells(&mut out, &r.figures);
+        }
+        out
+    }
+
+    /// JSON lines: one object per variant, `params` keyed by field path and
+    /// `loss_by_kind` by kind.
+    pub fn to_jsonl(&self) -> String {
+        let mut out = String::new();
+        for r in &self.rows {
+            json_line(&mut out, &self.row_json(r));
+        }
+        out
+    }
+
+    /// One JSON document: `scenario`, `parameters`, `kinds`, `variants` and `rows` (the
+    /// objects of [`SweepDoc::to_jsonl`]).
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            scenario: &'a str,
+            parameters: &'a [String],
+            kinds: &'a [String],
+            variants: u64,
+            rows: Vec<RowJson<'a>>,
+        }
+        let doc = Doc {
+            scenario: &self.scenario,
+            parameters: &self.parameters,
+            kinds: &self.kinds,
+            variants: self.variants,
+            rows: self.rows.iter().map(|r| self.row_json(r)).collect(),
+        };
+        let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    fn row_json<'a>(&'a self, r: &'a SweepRow) -> RowJson<'a> {
+        RowJson::new(
+            r.index,
+            Some(Pairs(&self.parameters, &r.values)),
+            None,
+            &r.figures,
+            &self.kinds,
+        )
+    }
+
+    /// An aligned table: the parameters, then the headline figures; runs that did not
+    /// converge are marked.
+    pub fn to_table(&self) -> String {
+        let mut header: Vec<String> = self.parameters.clone();
+        header.extend(
+            [
+                "amplification",
+                "total loss",
+                "initial loss",
+                "forced sales",
+                "calls",
+                "defaults",
+                "lender loss",
+                "",
+            ]
+            .map(String::from),
+        );
+        let mut t = Table::new(header).titled(format!(
+            "sweep  {}  ({} variants)",
+            self.scenario, self.variants
+        ));
+        let mut flagged = 0;
+        for r in &self.rows {
+            let f = &r.figures;
+            let mut cells: Vec<String> = r.values.iter().map(ToString::to_string).collect();
+            let mut note = String::new();
+            if f.termination != "converged" {
+                note.push_str(&f.termination);
+                flagged += 1;
+            }
+            if f.multiple_equilibria {
+                if !note.is_empty() {
+                    note.push(' ');
+                }
+                note.push_str("several equilibria");
+            }
+            cells.extend([
+                format!("{:.3}x", f.amplification),
+                usd(f.total_loss_usd),
+                usd(f.initial_loss_usd),
+                usd(f.forced_sales_usd),
+                f.margin_calls.to_string(),
+                f.defaults.to_string(),
+                usd(f.lender_losses_usd),
+                note,
+            ]);
+            t.row(cells);
+        }
+        let mut out = t.render();
+        if flagged > 0 {
+            let _ = writeln!(
+                out,
+                "\n{flagged} variant(s) did not converge within their round limit: their figures are where the iteration stopped."
+            );
+        }
+        out
+    }
+}
+
+/// Per-draw rows as CSV: `index`, `market_return`, the figures, `loss_<kind>_usd`.
+pub fn draws_csv(kinds: &[String], draws: &[McDraw]) -> String {
+    let mut out = String::from("index,market_return,");
+    figures_header(&mut out, kinds);
+    for d in draws {
+        let _ = write!(out, "{},{},", d.index, num(d.market_return));
+        figures_cells(&mut out, &d.figures);
+    }
+    out
+}
+
+/// Per-draw rows as JSON lines (`loss_by_kind` keyed by kind).
+pub fn draws_jsonl(kinds: &[String], draws: &[McDraw]) -> String {
+    let mut out = String::new();
+    for d in draws {
+        json_line(
+            &mut out,
+            &RowJson::new(d.index, None, Some(d.market_return), &d.figures, kinds),
+        );
+    }
+    out
+}
+
+/// A fraction as a percentage with two decimals.
+fn pct2(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+/// A level as text: `0.99` → `99%`, `0.999` → `99.9%`.
+fn level(p: f64) -> String {
+    let s = format!("{:.1}", p * 100.0);
+    format!("{}%", s.trim_end_matches(".0"))
+}
+
+impl McSummary {
+    /// One JSON document with stable keys (the fields of [`McSummary`]; quantiles, VaR and
+    /// ES as `[level, value]` pairs).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// Tidy CSV: `metric,statistic,level,value`, one fact per row (the probabilities as
+    /// metric `probability`).
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("metric,statistic,level,value\n");
+        for (name, p) in [
+            ("lender_default", self.p_lender_default),
+            ("holder_default", self.p_holder_default),
+            ("margin_call", self.p_margin_call),
+        ] {
+            let _ = writeln!(out, "probability,{name},,{}", num(p));
+        }
+        for d in &self.metrics {
+            let m = field(&d.metric);
+            for (stat, x) in [("mean", d.mean), ("std", d.std), ("min", d.min), ("max", d.max)] {
+                let _ = writeln!(out, "{m},{stat},,{}", num(x));
+            }
+            for (stat, pairs) in [("quantile", &d.quantiles), ("var", &d.var), ("es", &d.es)] {
+                for (p, x) in pairs {
+                    let _ = writeln!(out, "{m},{stat},{},{}", num(*p), num(*x));
+                }
+            }
+        }
+        out
+    }
+
+    /// Headline probabilities, then per figure its mean, quantiles, VaR and ES.
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "monte carlo  {}  {} draws, seed {}\nshocks       {}",
+            self.scenario, self.draws, self.seed, self.distribution
+        );
+        let _ = writeln!(
+            out,
+            "P(lender default) {}   P(holder default) {}   P(margin call) {}",
+            pct2(self.p_lender_default),
+            pct2(self.p_holder_default),
+            pct2(self.p_margin_call)
+        );
+        if self.not_converged > 0 {
+            let _ = writeln!(
+                out,
+                "{} draw(s) did not converge within the round limit (counted where they stopped)",
+                self.not_converged
+            );
+        }
+        if self.multiple_equilibria > 0 {
+            let _ = writeln!(
+                out,
+                "{} draw(s) have several equilibria (figures are the greatest fixed point)",
+                self.multiple_equilibria
+            );
+        }
+        out.push('\n');
+        let mut header = vec!["figure".to_owned(), "mean".to_owned()];
+        let (q, v, e) = self
+            .metrics
+            .first()
+            .map(|d| (d.quantiles.clone(), d.var.clone(), d.es.clone()))
+            .unwrap_or_default();
+        header.extend(q.iter().map(|(p, _)| format!("q{}", level(*p))));
+        header.extend(v.iter().map(|(p, _)| format!("VaR {}", level(*p))));
+        header.extend(e.iter().map(|(p, _)| format!("ES {}", level(*p))));
+        let mut t = Table::new(header).titled("Loss distribution across draws");
+        for d in &self.metrics {
+            let fmt = |x: f64| {
+                if d.metric == "amplification" {
+                    format!("{x:.3}x")
+                } else {
+                    usd(x)
+                }
+            };
+            let mut cells = vec![d.metric.clone(), fmt(d.mean)];
+            cells.extend(d.quantiles.iter().map(|(_, x)| fmt(*x)));
+            cells.extend(d.var.iter().map(|(_, x)| fmt(*x)));
+            cells.extend(d.es.iter().map(|(_, x)| fmt(*x)));
+            t.row(cells);
+        }
+        out.push_str(&t.render());
+        out
+    }
+}

@@ -2,6 +2,7 @@
 //! This module dispatches and holds what several commands share: loading a scenario by
 //! path or name, and running the engine with a progress display.
 
+mod batch;
 mod check;
 mod describe;
 mod explain;
@@ -80,21 +81,71 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             Ok(exit::OK)
         }
         Some(Command::List { out }) => list::list(out),
+        Some(Command::Sweep {
+            scenario,
+            vary,
+            out,
+            html,
+            max_rounds,
+        }) => batch::sweep(
+            cli,
+            scenario.as_deref(),
+            vary,
+            out,
+            html.as_deref(),
+            *max_rounds,
+        ),
+        Some(Command::Mc {
+            scenario,
+            draws,
+            seed,
+            out,
+            draws_out,
+            html,
+            max_rounds,
+        }) => batch::mc(
+            cli,
+            scenario.as_deref(),
+            *draws,
+            *seed,
+            out,
+            draws_out.as_deref(),
+            html.as_deref(),
+            *max_rounds,
+        ),
+        Some(Command::Merge {
+            files,
+            format,
+            output,
+            draws_out,
+            html,
+        }) => batch::merge(
+            files,
+            *format,
+            output.as_deref(),
+            draws_out.as_deref(),
+            html.as_deref(),
+        ),
     }
 }
 
-/// Load a scenario given as a path, a shipped name, or nothing (the default).
-pub fn load(arg: Option<&str>) -> Result<Scenario, Failure> {
+/// Where a scenario argument points: a file, or a shipped scenario's embedded text.
+pub enum Resolved {
+    /// A scenario file.
+    File(std::path::PathBuf),
+    /// A shipped scenario: its name and text.
+    Embedded(&'static str, &'static str),
+}
+
+/// Resolve a scenario given as a path, a shipped name, or nothing (the default).
+pub fn resolve(arg: Option<&str>) -> Result<Resolved, Failure> {
     let name = arg.unwrap_or(embedded::DEFAULT);
     let path = Path::new(name);
     if arg.is_some() && (path.exists() || looks_like_path(name)) {
-        tracing::info!(path = %path.display(), "loading scenario file");
-        return Scenario::load(path).map_err(|e| Failure::input(e.to_string()));
+        return Ok(Resolved::File(path.to_path_buf()));
     }
-    if let Some(text) = embedded::get(name) {
-        tracing::info!(name, "loading shipped scenario");
-        let origin = format!("scenarios/{name}.yaml");
-        return Scenario::from_yaml(text, &origin, None).map_err(|e| Failure::input(e.to_string()));
+    if let Some((n, text)) = embedded::EMBEDDED.iter().find(|(n, _)| *n == name) {
+        return Ok(Resolved::Embedded(n, text));
     }
     let names: Vec<&str> = embedded::EMBEDDED.iter().map(|(n, _)| *n).collect();
     let mut msg = format!("error: `{name}` is neither a scenario file nor a shipped scenario");
@@ -109,6 +160,26 @@ pub fn load(arg: Option<&str>) -> Result<Scenario, Failure> {
         msg.push_str("\n  hint: `delever list` shows the shipped scenarios");
     }
     Err(Failure::input(msg))
+}
+
+/// Load a resolved scenario.
+pub fn load_resolved(r: &Resolved) -> Result<Scenario, Failure> {
+    match r {
+        Resolved::File(path) => {
+            tracing::info!(path = %path.display(), "loading scenario file");
+            Scenario::load(path).map_err(|e| Failure::input(e.to_string()))
+        }
+        Resolved::Embedded(name, text) => {
+            tracing::info!(name, "loading shipped scenario");
+            let origin = format!("scenarios/{name}.yaml");
+            Scenario::from_yaml(text, &origin, None).map_err(|e| Failure::input(e.to_string()))
+        }
+    }
+}
+
+/// Load a scenario given as a path, a shipped name, or nothing (the default).
+pub fn load(arg: Option<&str>) -> Result<Scenario, Failure> {
+    load_resolved(&resolve(arg)?)
 }
 
 fn looks_like_path(s: &str) -> bool {

@@ -1,0 +1,426 @@
+//! `delever sweep`, `delever mc` and `delever merge`: many runs, their shards and the merge.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use delever_batch::grid::{Grid, Vary};
+use delever_batch::mc::{self, Study, SummaryMeta};
+use delever_batch::shard::{self, Shard, ShardHeader};
+use delever_batch::sweep::Sweep;
+use delever_batch::BatchError;
+use delever_report::batch::{McDraw, RunFigures, SweepDoc, SweepRow, draws_csv, draws_jsonl};
+use delever_scenario::{Scenario, Template};
+
+use crate::args::{BatchFormat, BatchOutputArgs, Cli};
+use crate::output::emit;
+use crate::{Failure, exit};
+
+use super::{Resolved, resolve};
+
+/// Largest Monte Carlo study in one process (a typo guard: 10⁹ draws of even the
+/// smallest scenario would run for days).
+const MAX_DRAWS: u64 = 1_000_000_000;
+
+fn batch_failure(e: &BatchError) -> Failure {
+    let mut msg = format!("error: {e}");
+    if let Some(h) = e.hint() {
+        msg.push_str("\n  hint: ");
+        msg.push_str(h);
+    }
+    Failure::input(msg)
+}
+
+/// A progress bar on a terminal (none when quiet or redirected).
+fn progress(cli: &Cli, len: u64, what: &str) -> Option<indicatif::ProgressBar> {
+    if cli.quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(len);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {what} [{{elapsed}} < {{eta}}, {{per_sec}}]"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    pb.enable_steady_tick(Duration::from_millis(200));
+    Some(pb)
+}
+
+/// The scenario's text (for the fingerprint) and where it came from.
+fn source_text(r: &Resolved) -> Result<String, Failure> {
+    match r {
+        Resolved::File(p) => std::fs::read_to_string(p).map_err(|e| {
+            Failure::input(format!(
+                "error: {}: cannot read the file: {e}\n  hint: check the path",
+                p.display()
+            ))
+        }),
+        Resolved::Embedded(_, text) => Ok((*text).to_owned()),
+    }
+}
+
+fn shard_of(out: &BatchOutputArgs) -> Result<Option<Shard>, Failure> {
+    let Some(s) = out.shard.as_deref() else {
+        return Ok(None);
+    };
+    if out.format.is_some() {
+        return Err(Failure::input(
+            "error: --format does not apply with --shard: a shard writes a shard file\n  hint: give the format to `delever merge`",
+        ));
+    }
+    Shard::parse(s).map(Some).map_err(|e| batch_failure(&e))
+}
+
+fn not_converged(figs: impl Iterator<Item = bool>) -> u64 {
+    figs.filter(|c| !*c).count() as u64
+}
+
+fn converged(f: &RunFigures) -> bool {
+    f.termination == "converged"
+}
+
+fn finish(failed: u64, what: &str) -> i32 {
+    if failed > 0 {
+        eprintln!(
+            "note: {failed} {what} did not converge within the round limit; their rows say so (try --max-rounds)"
+        );
+        exit::NOT_CONVERGED
+    } else {
+        exit::OK
+    }
+}
+
+/// `delever sweep`.
+pub fn sweep(
+    cli: &Cli,
+    scenario: Option<&str>,
+    vary: &[String],
+    out: &BatchOutputArgs,
+    html: Option<&Path>,
+    max_rounds: Option<u32>,
+) -> Result<i32, Failure> {
+    let params = vary
+        .iter()
+        .map(|v| Vary::parse(v))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| batch_failure(&e))?;
+    let grid = Grid::new(params).map_err(|e| batch_failure(&e))?;
+    let shard = shard_of(out)?;
+    if shard.is_some() && html.is_some() {
+        return Err(Failure::input(
+            "error: --html does not apply with --shard\n  hint: give --html to `delever merge`",
+        ));
+    }
+    let resolved = resolve(scenario)?;
+    let text = source_text(&resolved)?;
+    let template = match &resolved {
+        Resolved::File(p) => Template::load(p),
+        Resolved::Embedded(name, text) => {
+            Template::from_yaml(text, &format!("scenarios/{name}.yaml"), None)
+        }
+    }
+    .map_err(|e| Failure::input(e.to_string()))?;
+    let sweep = Sweep::new(&template, &grid, max_rounds).map_err(|e| batch_failure(&e))?;
+    let range = shard.unwrap_or(Shard::WHOLE).range(grid.len());
+    tracing::info!(variants = grid.len(), from = range.start, to = range.end, "sweep");
+    let bar = progress(cli, range.end - range.start, "variants");
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let rows = sweep.run(range, &tick);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let rows = rows.map_err(|e| batch_failure(&e))?;
+    let failed = not_converged(rows.iter().map(|r| converged(&r.figures)));
+    let base = template.base();
+    if let Some(shard) = shard {
+        let mut parts: Vec<Vec<u8>> = vec![b"sweep".to_vec(), text.into_bytes()];
+        parts.extend(grid.params.iter().map(|p| {
+            let vals: Vec<String> = p.values.iter().map(ToString::to_string).collect();
+            format!("{}={}", p.path, vals.join(",")).into_bytes()
+        }));
+        parts.push(format!("{max_rounds:?}").into_bytes());
+        let header = header("sweep", &parts, shard, grid.len(), base, sweep.kind_names())
+            .with_parameters(grid.paths());
+        let text = shard::write(&header, &rows)
+            .map_err(|e| Failure::input(format!("error: writing the shard: {e}")))?;
+        emit(&text, out.output.as_deref())?;
+        return Ok(finish(failed, "variant(s)"));
+    }
+    let doc = SweepDoc {
+        scenario: base.name.clone(),
+        parameters: grid.paths(),
+        kinds: sweep.kind_names(),
+        variants: grid.len(),
+        rows,
+    };
+    write_sweep(&doc, out.format.unwrap_or_default(), out.output.as_deref(), html)?;
+    Ok(finish(failed, "variant(s)"))
+}
+
+trait WithParameters {
+    fn with_parameters(self, p: Vec<String>) -> Self;
+}
+
+impl WithParameters for ShardHeader {
+    fn with_parameters(mut self, p: Vec<String>) -> Self {
+        self.parameters = p;
+        self
+    }
+}
+
+fn header(
+    command: &str,
+    parts: &[Vec<u8>],
+    shard: Shard,
+    total: u64,
+    base: &Scenario,
+    kinds: Vec<String>,
+) -> ShardHeader {
+    let version = env!("CARGO_PKG_VERSION");
+    let mut all: Vec<&[u8]> = vec![version.as_bytes()];
+    all.extend(parts.iter().map(Vec::as_slice));
+    ShardHeader {
+        delever_shard: shard::FORMAT,
+        command: command.to_owned(),
+        delever_version: version.to_owned(),
+        fingerprint: shard::fingerprint(&all),
+        shard: shard.k,
+        shards: shard.n,
+        total,
+        scenario: base.name.clone(),
+        parameters: Vec::new(),
+        kinds,
+        seed: None,
+        distribution: None,
+    }
+}
+
+fn write_sweep(
+    doc: &SweepDoc,
+    format: BatchFormat,
+    output: Option<&Path>,
+    html: Option<&Path>,
+) -> Result<(), Failure> {
+    let text = match format {
+        BatchFormat::Table => doc.to_table(),
+        BatchFormat::Json => doc.to_json(),
+        BatchFormat::Jsonl => doc.to_jsonl(),
+        BatchFormat::Csv => doc.to_csv(),
+    };
+    if let Some(h) = html {
+        let page = delever_report::html::sweep_page(doc, &delever_report::ScenarioNotes::default());
+        emit(&page, Some(h))?;
+    }
+    emit(&text, output)
+}
+
+/// `delever mc`.
+#[allow(clippy::too_many_arguments)]
+pub fn mc(
+    cli: &Cli,
+    scenario: Option<&str>,
+    draws: u64,
+    seed: u64,
+    out: &BatchOutputArgs,
+    draws_out: Option<&Path>,
+    html: Option<&Path>,
+    max_rounds: Option<u32>,
+) -> Result<i32, Failure> {
+    if draws == 0 || draws > MAX_DRAWS {
+        return Err(Failure::input(format!(
+            "error: --draws {draws}: give between 1 and {MAX_DRAWS}\n  hint: split very large studies with --shard K/N"
+        )));
+    }
+    let shard = shard_of(out)?;
+    if shard.is_some() && (html.is_some() || draws_out.is_some()) {
+        return Err(Failure::input(
+            "error: --html and --draws-out do not apply with --shard\n  hint: give them to `delever merge`",
+        ));
+    }
+    let resolved = resolve(scenario)?;
+    let text = source_text(&resolved)?;
+    let scenario = super::load_resolved(&resolved)?;
+    let study = Study::new(&scenario, max_rounds).map_err(|e| batch_failure(&e))?;
+    let range = shard.unwrap_or(Shard::WHOLE).range(draws);
+    tracing::info!(draws, seed, from = range.start, to = range.end, "monte carlo");
+    let bar = progress(cli, range.end - range.start, "draws");
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let rows = study.run(seed, range, &tick);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let rows = rows.map_err(|e| batch_failure(&e))?;
+    let failed = not_converged(rows.iter().map(|r| converged(&r.figures)));
+    let kinds = study.kind_names();
+    if let Some(shard) = shard {
+        let parts = vec![
+            b"mc".to_vec(),
+            text.into_bytes(),
+            format!("draws={draws} seed={seed} max_rounds={max_rounds:?}").into_bytes(),
+        ];
+        let mut header = header("mc", &parts, shard, draws, &scenario, kinds);
+        header.seed = Some(seed);
+        header.distribution = Some(study.describe().to_owned());
+        let text = shard::write(&header, &rows)
+            .map_err(|e| Failure::input(format!("error: writing the shard: {e}")))?;
+        emit(&text, out.output.as_deref())?;
+        return Ok(finish(failed, "draw(s)"));
+    }
+    let meta = SummaryMeta {
+        scenario: &scenario.name,
+        seed,
+        distribution: study.describe(),
+        kinds: &kinds,
+    };
+    write_mc(&meta, &rows, out.format.unwrap_or_default(), out.output.as_deref(), draws_out, html)?;
+    Ok(finish(failed, "draw(s)"))
+}
+
+fn write_mc(
+    meta: &SummaryMeta<'_>,
+    draws: &[McDraw],
+    format: BatchFormat,
+    output: Option<&Path>,
+    draws_out: Option<&Path>,
+    html: Option<&Path>,
+) -> Result<(), Failure> {
+    let summary = mc::summary(meta, draws);
+    let text = match format {
+        BatchFormat::Table => summary.to_table(),
+        BatchFormat::Json => summary.to_json(),
+        BatchFormat::Jsonl => {
+            let mut s = serde_json::to_string(&summary)
+                .map_err(|e| Failure::input(format!("error: rendering the summary: {e}")))?;
+            s.push('\n');
+            s
+        }
+        BatchFormat::Csv => summary.to_csv(),
+    };
+    if let Some(p) = draws_out {
+        let jsonl = p
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("json"));
+        let rows = if jsonl {
+            draws_jsonl(meta.kinds, draws)
+        } else {
+            draws_csv(meta.kinds, draws)
+        };
+        emit(&rows, Some(p))?;
+    }
+    if let Some(h) = html {
+        let page = delever_report::html::mc_page(
+            &summary,
+            draws,
+            &delever_report::ScenarioNotes::default(),
+        );
+        emit(&page, Some(h))?;
+    }
+    emit(&text, output)
+}
+
+/// The files given, with each directory replaced by its `*.jsonl` files (sorted).
+fn expand_dirs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(p).map_err(|e| {
+            Failure::input(format!("error: {}: cannot list the directory: {e}", p.display()))
+        })?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|f| f.extension().is_some_and(|x| x == "jsonl"))
+            .collect();
+        if found.is_empty() {
+            return Err(Failure::input(format!(
+                "error: {}: no *.jsonl shard files in this directory\n  hint: give the files `--shard K/N -o FILE` wrote",
+                p.display()
+            )));
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// `delever merge`.
+pub fn merge(
+    files: &[PathBuf],
+    format: BatchFormat,
+    output: Option<&Path>,
+    draws_out: Option<&Path>,
+    html: Option<&Path>,
+) -> Result<i32, Failure> {
+    let files = expand_dirs(files)?;
+    let mut texts = Vec::with_capacity(files.len());
+    for f in &files {
+        let text = std::fs::read_to_string(f).map_err(|e| {
+            Failure::input(format!(
+                "error: {}: cannot read the file: {e}\n  hint: give the files `--shard K/N -o FILE` wrote",
+                f.display()
+            ))
+        })?;
+        texts.push((f.display().to_string(), text));
+    }
+    let command = texts
+        .first()
+        .and_then(|(_, t)| t.lines().next())
+        .and_then(|l| serde_json::from_str::<ShardHeader>(l).ok())
+        .map(|h| h.command);
+    match command.as_deref() {
+        Some("mc") => {
+            let m = shard::merge::<McDraw>(&texts, |d| d.index).map_err(|e| batch_failure(&e))?;
+            let failed = not_converged(m.rows.iter().map(|r| converged(&r.figures)));
+            let distribution = m.header.distribution.clone().unwrap_or_default();
+            let meta = SummaryMeta {
+                scenario: &m.header.scenario,
+                seed: m.header.seed.unwrap_or_default(),
+                distribution: &distribution,
+                kinds: &m.header.kinds,
+            };
+            write_mc(&meta, &m.rows, format, output, draws_out, html)?;
+            Ok(finish(failed, "draw(s)"))
+        }
+        Some("sweep") => {
+            if draws_out.is_some() {
+                return Err(Failure::input(
+                    "error: --draws-out applies to Monte Carlo shards; these are sweep shards",
+                ));
+            }
+            let m = shard::merge::<SweepRow>(&texts, |r| r.index).map_err(|e| batch_failure(&e))?;
+            let failed = not_converged(m.rows.iter().map(|r| converged(&r.figures)));
+            let doc = SweepDoc {
+                scenario: m.header.scenario,
+                parameters: m.header.parameters,
+                kinds: m.header.kinds,
+                variants: m.header.total,
+                rows: m.rows,
+            };
+            write_sweep(&doc, format, output, html)?;
+            Ok(finish(failed, "variant(s)"))
+        }
+        _ => {
+            // Let the merge report what is wrong with the first file, with its name.
+            let e = shard::merge::<SweepRow>(&texts, |r| r.index)
+                .err()
+                .unwrap_or(BatchError::Merge {
+                    file: texts.first().map(|t| t.0.clone()).unwrap_or_default(),
+                    message: "not a sweep or mc shard".into(),
+                    hint: "merge reads the files written with --shard K/N".into(),
+                });
+            Err(batch_failure(&e))
+        }
+    }
+}
