@@ -124,8 +124,12 @@ fn linspace(start: f64, stop: f64, steps: u64, log: bool) -> Vec<f64> {
     let last = steps - 1;
     (0..steps)
         .map(|i| {
+            // Exactly START and STOP, not exp(ln(x)) ± rounding: people type the ends
+            // they mean.
+            if i == 0 {
+                return start;
+            }
             if i == last {
-                // Exactly STOP, not STOP ± rounding: people type the ends they mean.
                 return stop;
             }
             let t = i as f64 / last as f64;

@@ -534,3 +534,111 @@ impl McSummary {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figs(term: &str, amp: f64) -> RunFigures {
+        RunFigures {
+            termination: term.into(),
+            rounds: 3,
+            initial_loss_usd: 1e9,
+            total_loss_usd: amp * 1e9,
+            amplification: amp,
+            forced_sales_usd: 2.5e8,
+            defaults: 0,
+            margin_calls: 7,
+            lender_losses_usd: -0.0,
+            lender_defaults: 0,
+            multiple_equilibria: false,
+            loss_by_kind: vec![0.1, 0.2],
+        }
+    }
+
+    fn doc() -> SweepDoc {
+        SweepDoc {
+            scenario: "s".into(),
+            parameters: vec!["shocks[0].return".into(), "engine.mode".into()],
+            kinds: vec!["fund".into(), "bank".into()],
+            variants: 2,
+            rows: vec![
+                SweepRow {
+                    index: 0,
+                    values: vec![ParamValue::Number(-0.1), ParamValue::Text("a,b".into())],
+                    figures: figs("converged", 1.5),
+                },
+                SweepRow {
+                    index: 1,
+                    values: vec![ParamValue::Number(-0.2), ParamValue::Text("x".into())],
+                    figures: figs("max_rounds", 2.0),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn sweep_csv_quotes_and_never_prints_negative_zero() {
+        let csv = doc().to_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "index,shocks[0].return,engine.mode,termination,rounds,initial_loss_usd,total_loss_usd,amplification,forced_sales_usd,defaults,margin_calls,lender_losses_usd,lender_defaults,multiple_equilibria,loss_fund_usd,loss_bank_usd"
+        );
+        assert_eq!(
+            lines[1],
+            "0,-0.1,\"a,b\",converged,3,1000000000,1500000000,1.5,250000000,0,7,0,0,false,0.1,0.2"
+        );
+        assert!(!csv.contains("-0,"));
+    }
+
+    #[test]
+    fn sweep_jsonl_keys_parameters_and_kinds() {
+        let text = doc().to_jsonl();
+        let v: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(v["params"]["engine.mode"], "a,b");
+        assert_eq!(v["params"]["shocks[0].return"], -0.1);
+        assert_eq!(v["loss_by_kind"]["bank"], 0.2);
+        assert_eq!(v["termination"], "converged");
+    }
+
+    #[test]
+    fn sweep_table_flags_non_converged_rows() {
+        let t = doc().to_table();
+        assert!(t.contains("max_rounds"));
+        assert!(t.contains("1 variant(s) did not converge"));
+        assert!(t.contains("2.000x"));
+    }
+
+    #[test]
+    fn mc_csv_is_tidy_and_levels_print_plainly() {
+        let s = McSummary {
+            scenario: "s".into(),
+            draws: 2,
+            seed: 1,
+            distribution: "normal".into(),
+            kinds: vec![],
+            p_lender_default: 0.5,
+            p_holder_default: 0.0,
+            p_margin_call: 1.0,
+            not_converged: 0,
+            multiple_equilibria: 0,
+            metrics: vec![Distribution {
+                metric: "total_loss_usd".into(),
+                mean: 1.0,
+                std: 0.5,
+                min: 0.5,
+                max: 1.5,
+                quantiles: vec![(0.5, 1.0)],
+                var: vec![(0.999, 1.5)],
+                es: vec![(0.999, 1.5)],
+            }],
+        };
+        let csv = s.to_csv();
+        assert!(csv.starts_with("metric,statistic,level,value\nprobability,lender_default,,0.5\n"));
+        assert!(csv.contains("total_loss_usd,var,0.999,1.5\n"));
+        let t = s.to_table();
+        assert!(t.contains("VaR 99.9%") && t.contains("q50%"), "{t}");
+        assert!(t.contains("P(lender default) 50.00%"));
+    }
+}
