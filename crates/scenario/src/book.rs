@@ -29,6 +29,7 @@ pub(crate) struct CsvProblem {
 }
 
 /// Asset ids → indices, for the `asset` column.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AssetLookup {
     by_id: BTreeMap<Vec<u8>, AssetIx>,
 }

@@ -29,8 +29,10 @@ mod convert;
 mod error;
 mod expect;
 mod index;
+mod montecarlo;
 mod spec;
 mod suggest;
+mod template;
 mod variant;
 mod yaml;
 
@@ -43,6 +45,8 @@ pub use error::{Diagnostic, ScenarioError};
 pub use expect::{
     AssetExpectations, Bound, DEFAULT_REL_TOL, Expectation, Expectations, HolderExpectations,
 };
+pub use montecarlo::{MonteCarlo, ShockDistribution};
+pub use template::{FieldPath, OverrideValue, PathError, Segment, Template};
 pub use variant::Variant;
 
 use convert::{Origin, Pending, Place};
@@ -89,6 +93,9 @@ pub struct Scenario {
     /// The `variants:` block, validated; [`Scenario::variant`] and [`Scenario::expand`]
     /// turn them into scenarios.
     pub variants: Vec<Variant>,
+    /// The `monte_carlo:` block, validated: the distribution `delever mc` draws asset
+    /// shocks from. Variants inherit it.
+    pub monte_carlo: Option<MonteCarlo>,
     /// The file the scenario was loaded from, if it was.
     pub path: Option<PathBuf>,
 }
@@ -252,6 +259,13 @@ fn parse_text(
     stem: Option<&str>,
 ) -> Result<Scenario, ScenarioError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let index = index_text(text, origin)?;
+    let spec = yaml::parse(text).map_err(|f| ScenarioError::one(describe(&f, &index, origin)))?;
+    finish(spec, &index, origin, &Origin::new(base_dir, stem))
+}
+
+/// Index the text (syntax, limits, locations); refuse an empty document.
+pub(crate) fn index_text(text: &str, origin: &str) -> Result<Index, ScenarioError> {
     let index = index::build(text).map_err(|errs| {
         if let [e] = errs.as_slice()
             && e.message.starts_with("YAML syntax error")
@@ -290,15 +304,25 @@ fn parse_text(
             )
         }));
     }
-    let spec = yaml::parse(text).map_err(|f| ScenarioError::one(describe(&f, &index, origin)))?;
-    let converted = convert::convert(&spec, &Origin { base_dir, stem }).map_err(|pending| {
+    Ok(index)
+}
+
+/// Validate a deserialised spec and build the scenario; problems are located through
+/// `index` and sorted by file and line.
+pub(crate) fn finish(
+    spec: spec::ScenarioSpec,
+    index: &Index,
+    origin_name: &str,
+    origin: &Origin<'_>,
+) -> Result<Scenario, ScenarioError> {
+    let converted = convert::convert(&spec, origin).map_err(|pending| {
         let mut diags: Vec<Diagnostic> = pending
             .into_iter()
-            .map(|p| locate(p, &index, origin))
+            .map(|p| locate(p, index, origin_name))
             .collect();
         diags.sort_by(|a, b| {
-            (a.file != origin, &a.file, a.line, a.column).cmp(&(
-                b.file != origin,
+            (a.file != origin_name, &a.file, a.line, a.column).cmp(&(
+                b.file != origin_name,
                 &b.file,
                 b.line,
                 b.column,
@@ -317,6 +341,7 @@ fn parse_text(
         engine: converted.engine,
         expect: converted.expect,
         variants: converted.variants,
+        monte_carlo: converted.monte_carlo,
         path: None,
     })
 }
@@ -485,7 +510,7 @@ fn last_key(path: &str) -> &str {
 }
 
 /// Turn serde's first error into a diagnostic with a readable message and a hint.
-fn describe(f: &yaml::SerdeFailure, index: &Index, origin: &str) -> Diagnostic {
+pub(crate) fn describe(f: &yaml::SerdeFailure, index: &Index, origin: &str) -> Diagnostic {
     let mut path = f.path.clone();
     let (message, hint, at_key) = explain(&f.message, &mut path);
     let hint = hint.or_else(|| fallback_hint(&path, &message));

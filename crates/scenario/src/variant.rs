@@ -76,6 +76,7 @@ impl Scenario {
             engine: v.engine.clone(),
             expect: v.expect.clone(),
             variants: Vec::new(),
+            monte_carlo: self.monte_carlo.clone(),
             path: self.path.clone(),
         })
     }

@@ -1,5 +1,6 @@
 //! The one module that talks to `serde_yaml` (`serde_norway)`: text → [`ScenarioSpec`], or
-//! the first parse/type error with its field path and location.
+//! the first parse/type error with its field path and location; and the generic document
+//! [`Tree`] that sweep templates edit before deserialising it.
 
 use crate::index::{join_index, join_key};
 use crate::spec::ScenarioSpec;
@@ -47,6 +48,225 @@ pub(crate) fn syntax_error(text: &str) -> Option<SerdeFailure> {
         message,
         location: Some(location),
     })
+}
+
+/// One step down a document: a mapping key or a list index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// What a node of the document is, as far as path resolution cares.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Shape {
+    /// A mapping, with its string keys in document order.
+    Map(Vec<String>),
+    /// A list of this many elements.
+    Seq(usize),
+    /// A scalar, as YAML text (`0.3`, `sequential`, `true`), or `null`.
+    Scalar(String),
+}
+
+/// A value to write into the tree.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scalar {
+    Number(f64),
+    /// Read as YAML reads a plain scalar: `true`, `null`, `3` or a string.
+    Plain(String),
+}
+
+/// A scenario document as a generic YAML value tree, kept so that fields can be replaced
+/// without re-reading the text.
+#[derive(Debug, Clone)]
+pub(crate) struct Tree(serde_yaml::Value);
+
+fn child<'v>(v: &'v serde_yaml::Value, step: &Step) -> Option<&'v serde_yaml::Value> {
+    match (v, step) {
+        (serde_yaml::Value::Mapping(m), Step::Key(k)) => m.get(k.as_str()),
+        (serde_yaml::Value::Sequence(s), Step::Index(i)) => s.get(*i),
+        (serde_yaml::Value::Tagged(t), _) => child(&t.value, step),
+        _ => None,
+    }
+}
+
+fn child_mut<'v>(v: &'v mut serde_yaml::Value, step: &Step) -> Option<&'v mut serde_yaml::Value> {
+    match (v, step) {
+        (serde_yaml::Value::Mapping(m), Step::Key(k)) => m.get_mut(k.as_str()),
+        (serde_yaml::Value::Sequence(s), Step::Index(i)) => s.get_mut(*i),
+        (serde_yaml::Value::Tagged(t), step) => child_mut(&mut t.value, step),
+        _ => None,
+    }
+}
+
+fn scalar_text(v: &serde_yaml::Value) -> String {
+    match v {
+        serde_yaml::Value::Null => "null".to_owned(),
+        serde_yaml::Value::Bool(b) => b.to_string(),
+        serde_yaml::Value::Number(n) => n.to_string(),
+        serde_yaml::Value::String(s) => s.clone(),
+        serde_yaml::Value::Tagged(t) => scalar_text(&t.value),
+        serde_yaml::Value::Sequence(_) | serde_yaml::Value::Mapping(_) => String::new(),
+    }
+}
+
+impl Scalar {
+    fn to_value(&self) -> serde_yaml::Value {
+        match self {
+            // An integral number is written as an integer so that whole-number fields
+            // (`max_rounds`, `accounts`) accept it; below 2^53 the f64 a float field reads
+            // back is the same number, bit for bit. -0.0 stays a float to keep its sign.
+            Scalar::Number(x)
+                if x.fract() == 0.0
+                    && x.abs() < 9.007_199_254_740_992e15
+                    && !(*x == 0.0 && x.is_sign_negative()) =>
+            {
+                serde_yaml::Value::Number((*x as i64).into())
+            }
+            Scalar::Number(x) => serde_yaml::Value::Number((*x).into()),
+            Scalar::Plain(s) => match serde_yaml::from_str::<serde_yaml::Value>(s) {
+                Ok(
+                    v @ (serde_yaml::Value::Null
+                    | serde_yaml::Value::Bool(_)
+                    | serde_yaml::Value::Number(_)
+                    | serde_yaml::Value::String(_)),
+                ) if !s.trim().is_empty() => v,
+                _ => serde_yaml::Value::String(s.clone()),
+            },
+        }
+    }
+}
+
+impl Tree {
+    /// Parse the text into a value tree. Only called on text that has already been indexed
+    /// and deserialised once (the limits on size, nesting and aliases are checked there).
+    pub fn parse(text: &str) -> Result<Tree, SerdeFailure> {
+        serde_yaml::from_str(text).map(Tree).map_err(|e| SerdeFailure {
+            path: String::new(),
+            message: clean_message(&e.to_string()),
+            location: e.location().map(|l| (l.line(), l.column())),
+        })
+    }
+
+    /// Remove a top-level key, if present.
+    pub fn remove_top(&mut self, key: &str) {
+        if let serde_yaml::Value::Mapping(m) = &mut self.0 {
+            m.remove(key);
+        }
+    }
+
+    /// The shape of the node at `at`, if there is one.
+    pub fn shape(&self, at: &[Step]) -> Option<Shape> {
+        let mut v = &self.0;
+        for s in at {
+            v = child(v, s)?;
+        }
+        while let serde_yaml::Value::Tagged(t) = v {
+            v = &t.value;
+        }
+        Some(match v {
+            serde_yaml::Value::Mapping(m) => Shape::Map(
+                m.keys()
+                    .map(|k| match k {
+                        serde_yaml::Value::String(s) => s.clone(),
+                        other => scalar_text(other),
+                    })
+                    .collect(),
+            ),
+            serde_yaml::Value::Sequence(s) => Shape::Seq(s.len()),
+            other => Shape::Scalar(scalar_text(other)),
+        })
+    }
+
+    /// The number at `at`, if the node there is a number.
+    #[cfg(test)]
+    pub fn number(&self, at: &[Step]) -> Option<f64> {
+        let mut v = &self.0;
+        for s in at {
+            v = child(v, s)?;
+        }
+        v.as_f64()
+    }
+
+    /// Every number in the document, with its steps (for tests that write values back).
+    #[cfg(test)]
+    pub fn numbers(&self) -> Vec<Vec<Step>> {
+        fn walk(v: &serde_yaml::Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+            match v {
+                serde_yaml::Value::Number(_) => out.push(at.clone()),
+                serde_yaml::Value::Mapping(m) => {
+                    for (k, c) in m {
+                        if let serde_yaml::Value::String(k) = k {
+                            at.push(Step::Key(k.clone()));
+                            walk(c, at, out);
+                            at.pop();
+                        }
+                    }
+                }
+                serde_yaml::Value::Sequence(s) => {
+                    for (i, c) in s.iter().enumerate() {
+                        at.push(Step::Index(i));
+                        walk(c, at, out);
+                        at.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.0, &mut Vec::new(), &mut out);
+        out
+    }
+
+    /// Put `value` at `at`: replace the node there, or insert the last key into the
+    /// mapping above it. False when the parent does not exist or is not a mapping.
+    pub fn set(&mut self, at: &[Step], value: &Scalar) -> bool {
+        let Some((last, parents)) = at.split_last() else {
+            return false;
+        };
+        let mut v = &mut self.0;
+        for s in parents {
+            match child_mut(v, s) {
+                Some(c) => v = c,
+                None => return false,
+            }
+        }
+        while let serde_yaml::Value::Tagged(t) = v {
+            v = &mut t.value;
+        }
+        match (v, last) {
+            (serde_yaml::Value::Mapping(m), Step::Key(k)) => {
+                m.insert(serde_yaml::Value::String(k.clone()), value.to_value());
+                true
+            }
+            (serde_yaml::Value::Sequence(s), Step::Index(i)) => match s.get_mut(*i) {
+                Some(slot) => {
+                    *slot = value.to_value();
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// Insert `key: null` into the mapping at `at` (to ask serde whether the key exists).
+    pub fn set_null(&mut self, at: &[Step]) -> bool {
+        self.set(at, &Scalar::Plain("null".to_owned()))
+    }
+
+    /// Deserialise the tree as a scenario, tracking the field path of any error.
+    pub fn spec(&self) -> Result<ScenarioSpec, SerdeFailure> {
+        serde_path_to_error::deserialize(&self.0).map_err(|e| {
+            let path = render_path(e.path());
+            let inner = e.into_inner();
+            SerdeFailure {
+                message: clean_message(&inner.to_string()),
+                path,
+                location: None,
+            }
+        })
+    }
 }
 
 fn render_path(path: &serde_path_to_error::Path) -> String {
