@@ -10,12 +10,17 @@
 //! escaped. Without script the page shows the final round; the player (script) steps
 //! through the rounds, and the charts and the network follow.
 
+#[cfg(test)]
+mod batch_tests;
 mod charts;
+mod mc;
 mod network;
 mod player;
 mod svg;
+mod sweep;
 #[cfg(test)]
 mod tests;
+mod xy;
 
 use std::fmt::Write as _;
 
@@ -23,7 +28,9 @@ use delever_engine::{Ledger, Mode, Outcome, Status, Termination};
 use delever_graph::{KindTag, Network};
 use serde_json::{Value, json};
 
+pub use mc::mc_page;
 pub use player::Player;
+pub use sweep::sweep_page;
 
 use crate::run::RunMeta;
 use svg::{esc, f1, money, script_json, signed_pct};
