@@ -121,6 +121,9 @@ fn histogram(draws: &[McDraw], dist: Option<&Distribution>) -> String {
             var.chain(es).filter(|t| t.2.is_finite()).collect()
         })
         .unwrap_or_default();
+    // In value order, so that alternating label rows keeps neighbours apart.
+    let mut risk = risk;
+    risk.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.1.total_cmp(&b.1)));
     let Some((lo, hi)) = finite_range(values.iter().copied()) else {
         return no_values("total loss across draws");
     };
@@ -145,10 +148,10 @@ fn histogram(draws: &[McDraw], dist: Option<&Distribution>) -> String {
     let top = counts.iter().copied().max().unwrap_or(1) as f64;
     let xr = finite_range([lo, hi].into_iter().chain(risk.iter().map(|t| t.2))).unwrap_or((lo, hi));
     let f = Frame {
-        width: 600.0,
+        width: 1000.0,
         height: 300.0,
         left: 56.0,
-        right: 588.0,
+        right: 968.0,
         top: 30.0,
         bottom: 258.0,
     };
@@ -243,10 +246,10 @@ fn scatter(draws: &[McDraw]) -> (String, bool, usize) {
         return (no_values("initial and total loss across draws"), sampled, 0);
     };
     let f = Frame {
-        width: 600.0,
-        height: 360.0,
+        width: 1000.0,
+        height: 380.0,
         left: 62.0,
-        right: 588.0,
+        right: 968.0,
         top: 12.0,
         bottom: 318.0,
     };
@@ -429,7 +432,7 @@ fn kind_boxes(s: &McSummary) -> String {
         width: 600.0,
         height: 56.0 + row_h * rows.len() as f64,
         left: 120.0,
-        right: 588.0,
+        right: 572.0,
         top: 8.0,
         bottom: 8.0 + row_h * rows.len() as f64,
     };
@@ -559,7 +562,7 @@ fn quantile_table(out: &mut String, s: &McSummary) {
     let vs = levels(s.metrics.iter().map(|m| m.var.as_slice()));
     let es = levels(s.metrics.iter().map(|m| m.es.as_slice()));
     out.push_str(
-        "<div class=\"wide\"><table class=\"num\" id=\"quantiles\"><caption>Every metric across draws</caption>\
+        "<div class=\"wide scroll\"><table class=\"num\" id=\"quantiles\"><caption>Every metric across draws</caption>\
          <thead><tr><th scope=\"col\">metric</th><th scope=\"col\">mean</th><th scope=\"col\">std</th>\
          <th scope=\"col\">min</th>",
     );

@@ -9,6 +9,10 @@
 //! the same inputs give the same bytes. Every string that comes from the scenario is
 //! escaped. Without script the page shows the final round; the player (script) steps
 //! through the rounds, and the charts and the network follow.
+//!
+//! [`sweep_page`] and [`mc_page`] render a sweep's threshold curves and a Monte Carlo
+//! study's distributions as pages in the same shell (styles, palette, no requests), without
+//! script.
 
 #[cfg(test)]
 mod batch_tests;

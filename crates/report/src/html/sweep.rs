@@ -304,7 +304,7 @@ fn panel_svg(doc: &SweepDoc, grid: &Grid, p: usize, m: &Metric, x_name: &str) ->
         width: 600.0,
         height: 300.0,
         left: 66.0,
-        right: 588.0,
+        right: 572.0,
         top: 12.0,
         bottom: 258.0,
     };
@@ -576,7 +576,7 @@ fn text_tables(out: &mut String, doc: &SweepDoc, grid: &Grid) {
 fn data_table(out: &mut String, doc: &SweepDoc) {
     let _ = write!(
         out,
-        "<details id=\"data\"><summary>All {} rows{}</summary><div class=\"wide\"><table class=\"num\">\
+        "<details id=\"data\"><summary>All {} rows{}</summary><div class=\"wide scroll\"><table class=\"num\">\
          <thead><tr><th scope=\"col\">#</th>",
         doc.rows.len(),
         if doc.rows.len() > MAX_TABLE_ROWS {
