@@ -21,24 +21,24 @@ const LINE_COLOURS: [&str; 6] = [
 const LINE_DASHES: [&str; 3] = ["", "6 3", "2 3"];
 
 /// A plot area inside a `width × height` viewBox.
-struct Frame {
-    width: f64,
-    height: f64,
-    left: f64,
-    right: f64,
-    top: f64,
-    bottom: f64,
+pub(crate) struct Frame {
+    pub width: f64,
+    pub height: f64,
+    pub left: f64,
+    pub right: f64,
+    pub top: f64,
+    pub bottom: f64,
 }
 
 impl Frame {
-    fn x(&self, k: f64, n: f64) -> f64 {
+    pub(crate) fn x(&self, k: f64, n: f64) -> f64 {
         if n <= 0.0 {
             self.left
         } else {
             self.left + (self.right - self.left) * k / n
         }
     }
-    fn y(&self, v: f64, lo: f64, hi: f64) -> f64 {
+    pub(crate) fn y(&self, v: f64, lo: f64, hi: f64) -> f64 {
         if hi <= lo {
             f64::midpoint(self.top, self.bottom)
         } else {
@@ -48,7 +48,7 @@ impl Frame {
 }
 
 /// Open an accessible SVG: `role="img"`, a `<title>` and a `<desc>`.
-fn open_svg(out: &mut String, id: &str, f: &Frame, title: &str, desc: &str) {
+pub(crate) fn open_svg(out: &mut String, id: &str, f: &Frame, title: &str, desc: &str) {
     let _ = write!(
         out,
         "<svg id=\"{id}\" class=\"chart\" viewBox=\"0 0 {} {}\" role=\"img\" \
@@ -62,7 +62,7 @@ fn open_svg(out: &mut String, id: &str, f: &Frame, title: &str, desc: &str) {
 }
 
 /// Horizontal grid lines and y tick labels.
-fn y_axis(
+pub(crate) fn y_axis(
     out: &mut String,
     f: &Frame,
     lo: f64,

@@ -9,13 +9,22 @@
 //! the same inputs give the same bytes. Every string that comes from the scenario is
 //! escaped. Without script the page shows the final round; the player (script) steps
 //! through the rounds, and the charts and the network follow.
+//!
+//! [`sweep_page`] and [`mc_page`] render a sweep's threshold curves and a Monte Carlo
+//! study's distributions as pages in the same shell (styles, palette, no requests), without
+//! script.
 
+#[cfg(test)]
+mod batch_tests;
 mod charts;
+mod mc;
 mod network;
 mod player;
 mod svg;
+mod sweep;
 #[cfg(test)]
 mod tests;
+mod xy;
 
 use std::fmt::Write as _;
 
@@ -23,7 +32,9 @@ use delever_engine::{Ledger, Mode, Outcome, Status, Termination};
 use delever_graph::{KindTag, Network};
 use serde_json::{Value, json};
 
+pub use mc::mc_page;
 pub use player::Player;
+pub use sweep::sweep_page;
 
 use crate::run::RunMeta;
 use svg::{esc, f1, money, script_json, signed_pct};
@@ -144,6 +155,26 @@ pub(crate) fn status_label(s: Status) -> &'static str {
     }
 }
 
+/// Open a report page: the head with its Content-Security-Policy, the stylesheet, and
+/// `<body><main>`. `title` is plain text (escaped here). `script` marks the page as one
+/// whose script removes the `no-js` class (the run report's player).
+pub(crate) fn page_open(out: &mut String, title: &str, script: bool) {
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"{}>\n<head>\n<meta charset=\"utf-8\">\n",
+        if script { " class=\"no-js\"" } else { "" }
+    );
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str("<meta name=\"generator\" content=\"delever\">\n");
+    // No network requests: nothing may load from anywhere (a CSP makes that explicit).
+    out.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n",
+    );
+    let _ = writeln!(out, "<title>{}</title>", esc(title));
+    let _ = writeln!(out, "<style>\n{CSS}</style>\n</head>\n<body>\n<main>");
+}
+
 /// Render the report: one complete HTML document.
 pub fn render(input: &HtmlInput<'_>) -> String {
     let o = input.outcome;
@@ -168,22 +199,11 @@ pub fn render(input: &HtmlInput<'_>) -> String {
 
     let meta = input.meta;
     let mut out = String::with_capacity(64 * 1024);
-    out.push_str(
-        "<!DOCTYPE html>\n<html lang=\"en\" class=\"no-js\">\n<head>\n<meta charset=\"utf-8\">\n",
+    page_open(
+        &mut out,
+        &format!("{} \u{2014} delever cascade report", meta.name),
+        true,
     );
-    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    out.push_str("<meta name=\"generator\" content=\"delever\">\n");
-    // No network requests: nothing may load from anywhere (a CSP makes that explicit).
-    out.push_str(
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
-         style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n",
-    );
-    let _ = writeln!(
-        out,
-        "<title>{} \u{2014} delever cascade report</title>",
-        esc(&meta.name)
-    );
-    let _ = writeln!(out, "<style>\n{CSS}</style>\n</head>\n<body>\n<main>");
     header(&mut out, meta, o);
     cards(&mut out, o);
     player_controls(&mut out, ctx.n);
@@ -396,15 +416,20 @@ fn cards(out: &mut String, o: &Outcome) {
             false,
         ),
     ];
+    card_list(out, &items);
+}
+
+/// Headline figures as cards: (label, value, note, key figure?), all plain text.
+pub(crate) fn card_list<N: AsRef<str>>(out: &mut String, items: &[(&str, String, N, bool)]) {
     out.push_str("<ul class=\"cards\" aria-label=\"Headline figures\">\n");
     for (label, value, note, key) in items {
         let _ = writeln!(
             out,
             "<li class=\"card{}\"><span class=\"label\">{}</span><span class=\"value\">{}</span><span class=\"note\">{}</span></li>",
-            if key { " key" } else { "" },
+            if *key { " key" } else { "" },
             esc(label),
-            esc(&value),
-            esc(note)
+            esc(value),
+            esc(note.as_ref())
         );
     }
     out.push_str("</ul>\n");
@@ -795,7 +820,7 @@ fn trace_table(out: &mut String, ctx: &Ctx<'_>) {
     out.push_str("</tbody></table></div>\n");
 }
 
-fn scenario_section(out: &mut String, meta: &RunMeta, notes: &ScenarioNotes) {
+pub(crate) fn scenario_section(out: &mut String, meta: &RunMeta, notes: &ScenarioNotes) {
     out.push_str("<section class=\"scenario\" aria-labelledby=\"scenario-h\"><h2 id=\"scenario-h\">The scenario</h2>\n");
     if !meta.as_of.is_empty() {
         let _ = writeln!(out, "<p class=\"muted\">As of {}.</p>", esc(&meta.as_of));

@@ -1,0 +1,428 @@
+//! The sweep and Monte Carlo pages: every input renders (no panic), self-contained,
+//! escaped, deterministic and well-formed; the cliff finder and the scatter's sampling.
+
+use super::mc::{MAX_SCATTER, scatter_sample};
+use super::sweep::{Cliff, cliff};
+use super::{ScenarioNotes, SourceNote, mc_page, sweep_page};
+use crate::batch::{Distribution, McDraw, McSummary, ParamValue, RunFigures, SweepDoc, SweepRow};
+use crate::run::RunMeta;
+
+const EVIL: &str = "<script>window.__pwned=1</script>";
+
+fn meta() -> (RunMeta, ScenarioNotes) {
+    (
+        RunMeta {
+            name: EVIL.to_owned(),
+            description: format!("About {EVIL}.\n\nMore </script><!-- here."),
+            as_of: "2026-05-29".to_owned(),
+        },
+        ScenarioNotes {
+            assumptions: vec![format!("assume {EVIL}")],
+            sources: vec![SourceNote {
+                id: "s".to_owned(),
+                title: "A <b>title</b>".to_owned(),
+                url: Some("https://example.org/x?a=1&b=2".to_owned()),
+                date: None,
+            }],
+        },
+    )
+}
+
+/// Figures of a run whose initial loss is `shock` and which tips past `tip`.
+fn figures(shock: f64, tip: f64) -> RunFigures {
+    let amp = if shock >= tip { 4.0 } else { 1.2 + shock };
+    RunFigures {
+        termination: "converged".to_owned(),
+        rounds: 5,
+        initial_loss_usd: shock * 1e10,
+        total_loss_usd: amp * shock * 1e10,
+        amplification: amp,
+        forced_sales_usd: amp * 1e9,
+        defaults: (amp * 3.0) as u64,
+        margin_calls: (amp * 10.0) as u64,
+        lender_losses_usd: if amp > 2.0 { 1e8 } else { 0.0 },
+        lender_defaults: u64::from(amp > 2.0),
+        multiple_equilibria: false,
+        loss_by_kind: vec![shock * 1e9, amp * 1e9],
+    }
+}
+
+/// A full grid over `axes` (the last varies fastest); the tipping point falls with the
+/// second parameter.
+fn sweep(axes: &[Vec<ParamValue>]) -> SweepDoc {
+    let mut rows: Vec<Vec<ParamValue>> = vec![Vec::new()];
+    for axis in axes {
+        rows = rows
+            .into_iter()
+            .flat_map(|r| {
+                axis.iter().map(move |v| {
+                    let mut r = r.clone();
+                    r.push(v.clone());
+                    r
+                })
+            })
+            .collect();
+    }
+    let rows: Vec<SweepRow> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, values)| {
+            let x = values.first().and_then(ParamValue::as_f64).unwrap_or(0.1);
+            let m = values.get(1).and_then(ParamValue::as_f64).unwrap_or(0.0);
+            SweepRow {
+                index: i as u64,
+                values,
+                figures: figures(x, 0.3 - m),
+            }
+        })
+        .collect();
+    SweepDoc {
+        scenario: format!("sweep {EVIL}"),
+        parameters: [
+            "shocks[0].return",
+            "lenders[0].maintenance",
+            "engine.max_rounds",
+        ][..axes.len()]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        kinds: vec!["margin_account".to_owned(), "leveraged_etf".to_owned()],
+        variants: rows.len() as u64,
+        rows,
+    }
+}
+
+fn nums(v: &[f64]) -> Vec<ParamValue> {
+    v.iter().map(|x| ParamValue::Number(*x)).collect()
+}
+
+fn shocks() -> Vec<ParamValue> {
+    nums(&[0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4])
+}
+
+/// Tags that must open and close in pairs, in order.
+const PAIRED: [&str; 16] = [
+    "html", "head", "body", "main", "header", "footer", "section", "figure", "svg", "table",
+    "thead", "tbody", "tr", "details", "ul", "g",
+];
+
+/// Well-formed enough: the paired tags nest properly, and the page is one document.
+fn check_page(html: &str) {
+    assert!(html.starts_with("<!DOCTYPE html>\n"), "doctype");
+    assert!(html.ends_with("</html>\n"), "end");
+    let mut stack: Vec<&str> = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let close = rest.starts_with('/');
+        let name_start = usize::from(close);
+        let end = rest[name_start..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .map_or(rest.len(), |e| e + name_start);
+        let name = &rest[name_start..end];
+        let Some(tag) = PAIRED.iter().find(|t| **t == name) else {
+            continue;
+        };
+        let gt = rest.find('>').expect("a closed tag");
+        let self_closing = rest[..gt].ends_with('/');
+        if close {
+            assert_eq!(stack.pop(), Some(*tag), "misnested </{tag}>");
+        } else if !self_closing {
+            stack.push(tag);
+        }
+    }
+    assert!(stack.is_empty(), "unclosed: {stack:?}");
+    // Self-contained: nothing may load, and the page says so to the browser.
+    for banned in [
+        "src=",
+        "href=\"http",
+        "href=\"//",
+        "<link",
+        "@import",
+        "url(",
+        "<iframe",
+        "<img",
+        "<script",
+    ] {
+        assert!(!html.contains(banned), "the page contains {banned}");
+    }
+    assert!(html.contains("Content-Security-Policy\" content=\"default-src 'none'"));
+    // The only address is the source's, printed as text.
+    for (i, _) in html.match_indices("http") {
+        assert!(
+            html[i..].starts_with("https://example.org/x?a=1&amp;b=2")
+                || html[i..].starts_with("http-equiv"),
+            "an address at {i}: {}",
+            &html[i..(i + 40).min(html.len())]
+        );
+    }
+    // Every hostile string is escaped.
+    assert!(!html.contains("__pwned=1</"));
+    assert!(!html.contains("<b>title"));
+    assert!(!html.contains("<!-- here"));
+    assert!(html.contains("&lt;script&gt;window.__pwned=1&lt;/script&gt;"));
+}
+
+fn sweep_html(doc: &SweepDoc) -> String {
+    let (m, n) = meta();
+    let a = sweep_page(doc, &m, &n);
+    check_page(&a);
+    assert!(a == sweep_page(doc, &m, &n), "two renders differ");
+    a
+}
+
+#[test]
+fn cliff_found_at_the_largest_jump() {
+    let curve = [(0.0, 1.0), (0.1, 1.1), (0.2, 1.3), (0.3, 4.1), (0.4, 4.3)];
+    assert_eq!(
+        cliff(&curve),
+        Some(Cliff {
+            from: (0.2, 1.3),
+            to: (0.3, 4.1)
+        })
+    );
+    // Non-finite points are skipped; a flat or falling curve has no cliff.
+    let gappy = [
+        (0.0, 1.0),
+        (0.1, f64::NAN),
+        (0.2, 3.0),
+        (0.3, f64::INFINITY),
+    ];
+    assert_eq!(
+        cliff(&gappy),
+        Some(Cliff {
+            from: (0.0, 1.0),
+            to: (0.2, 3.0)
+        })
+    );
+    assert_eq!(cliff(&[(0.0, 2.0), (1.0, 1.0)]), None);
+    assert_eq!(cliff(&[]), None);
+    // Ties: the first.
+    assert_eq!(
+        cliff(&[(0.0, 0.0), (1.0, 1.0), (2.0, 2.0)]).map(|c| c.from.0),
+        Some(0.0)
+    );
+}
+
+#[test]
+fn sweep_with_one_parameter_draws_one_curve_and_its_cliff() {
+    let html = sweep_html(&sweep(&[shocks()]));
+    assert!(html.contains("id=\"sw-amplification-0\""));
+    assert_eq!(
+        html.matches("class=\"curve\"").count(),
+        5,
+        "one curve per metric"
+    );
+    // The jump to 4× happens between 0.25 and 0.3.
+    assert!(
+        html.contains(
+            "between shocks[0].return = 0.25 and 0.3: 1.450\u{00d7} \u{2192} 4.000\u{00d7}"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("Every run converged"));
+}
+
+#[test]
+fn sweep_with_two_and_three_parameters() {
+    let two = sweep_html(&sweep(&[shocks(), nums(&[0.0, 0.1])]));
+    assert!(two.contains("lenders[0].maintenance = 0.1"));
+    assert_eq!(two.matches("<svg id=\"sw-").count(), 5);
+    let three = sweep_html(&sweep(&[shocks(), nums(&[0.0, 0.1]), nums(&[10.0, 100.0])]));
+    assert!(three.contains("<h4>engine.max_rounds = 100</h4>"));
+    assert_eq!(
+        three.matches("<svg id=\"sw-").count(),
+        10,
+        "two panels per metric"
+    );
+}
+
+#[test]
+fn sweep_with_a_text_parameter_gives_tables() {
+    let modes = vec![
+        ParamValue::Text("equilibrium".to_owned()),
+        ParamValue::Text(format!("seq{EVIL}")),
+    ];
+    let html = sweep_html(&sweep(&[modes, nums(&[0.0, 0.1])]));
+    assert!(html.contains("is not numeric"));
+    assert!(!html.contains("<svg id=\"sw-"));
+}
+
+#[test]
+fn sweep_survives_odd_values() {
+    // No rows at all, and no parameters.
+    let mut empty = sweep(&[shocks()]);
+    empty.rows.clear();
+    assert!(sweep_html(&empty).contains("no rows"));
+    let mut none = sweep(&[]);
+    none.parameters.clear();
+    sweep_html(&none);
+    // NaN and infinite figures and x values, a short row, a run that did not converge,
+    // one with several equilibria.
+    let mut doc = sweep(&[shocks(), nums(&[0.0, 0.1])]);
+    doc.rows[0].figures.amplification = f64::NAN;
+    doc.rows[1].figures.total_loss_usd = f64::INFINITY;
+    doc.rows[2].values[0] = ParamValue::Number(f64::NAN);
+    doc.rows[3].values.truncate(1);
+    doc.rows[4].figures.termination = "max_rounds".to_owned();
+    doc.rows[5].figures.multiple_equilibria = true;
+    doc.rows[6].figures.loss_by_kind.clear();
+    let html = sweep_html(&doc);
+    assert!(
+        html.contains("class=\"pt nc\""),
+        "non-converged point marked"
+    );
+    assert!(
+        html.contains("class=\"pt me\""),
+        "several equilibria marked"
+    );
+    assert!(html.contains("id=\"care\"") && html.contains("max_rounds"));
+    assert!(html.contains("1 run stopped at the round limit"));
+    // Nothing finite at all.
+    let mut all_nan = sweep(&[shocks()]);
+    for r in &mut all_nan.rows {
+        r.figures.amplification = f64::NAN;
+        r.figures.total_loss_usd = f64::NAN;
+        r.figures.forced_sales_usd = f64::NAN;
+        r.figures.lender_losses_usd = f64::NEG_INFINITY;
+    }
+    assert!(sweep_html(&all_nan).contains("No finite values"));
+}
+
+fn dist(metric: &str, scale: f64) -> Distribution {
+    Distribution {
+        metric: metric.to_owned(),
+        mean: scale,
+        std: scale / 3.0,
+        min: 0.0,
+        max: scale * 4.0,
+        quantiles: [0.05, 0.25, 0.5, 0.75, 0.95, 0.99]
+            .iter()
+            .map(|p| (*p, p * scale * 3.0))
+            .collect(),
+        var: vec![(0.95, scale * 2.8), (0.99, scale * 3.5)],
+        es: vec![(0.95, scale * 3.2), (0.99, scale * 3.8)],
+    }
+}
+
+fn study(n: usize) -> (McSummary, Vec<McDraw>) {
+    let draws: Vec<McDraw> = (0..n)
+        .map(|i| {
+            // A deterministic spread of shocks; big ones tip the cascade.
+            let u = ((i as u64).wrapping_mul(2_654_435_761) % 10_000) as f64 / 10_000.0;
+            let mut f = figures(u * 0.4, 0.3);
+            f.termination = if i % 997 == 5 {
+                "max_rounds"
+            } else {
+                "converged"
+            }
+            .to_owned();
+            f.multiple_equilibria = i % 1009 == 7;
+            McDraw {
+                index: i as u64,
+                market_return: -u * 0.4,
+                figures: f,
+            }
+        })
+        .collect();
+    let summary = McSummary {
+        scenario: format!("mc {EVIL}"),
+        draws: n as u64,
+        seed: 42,
+        distribution: format!("student_t(4) {EVIL}"),
+        kinds: vec![
+            "margin_account".to_owned(),
+            "leveraged_etf".to_owned(),
+            "martian".to_owned(),
+        ],
+        p_lender_default: 0.02,
+        p_holder_default: 0.1,
+        p_margin_call: 0.5,
+        not_converged: 1,
+        multiple_equilibria: 1,
+        metrics: vec![
+            dist("total_loss_usd", 1e10),
+            dist("initial_loss_usd", 5e9),
+            dist("amplification", 1.5),
+            dist("loss_by_kind.margin_account", 2e9),
+            dist("loss_by_kind.leveraged_etf", 4e9),
+            dist("loss_by_kind.martian", f64::NAN),
+        ],
+    };
+    (summary, draws)
+}
+
+fn mc_html(s: &McSummary, d: &[McDraw]) -> String {
+    let (m, n) = meta();
+    let a = mc_page(s, d, &m, &n);
+    check_page(&a);
+    assert!(a == mc_page(s, d, &m, &n), "two renders differ");
+    a
+}
+
+#[test]
+fn mc_page_has_its_figures() {
+    let (s, d) = study(2_000);
+    let html = mc_html(&s, &d);
+    for id in ["mc-hist", "mc-scatter", "mc-prob", "mc-kinds", "quantiles"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "missing {id}");
+    }
+    assert_eq!(html.matches("class=\"risk var\"").count(), 2);
+    assert_eq!(html.matches("class=\"risk es\"").count(), 2);
+    assert!(html.contains("class=\"diag\""));
+    assert!(html.contains("<th scope=\"col\">q 97.5%</th>") || html.contains("q 99%"));
+    assert!(html.contains("leveraged ETFs") && html.contains("martian"));
+    assert!(!html.contains("deterministic sample"));
+}
+
+#[test]
+fn mc_page_samples_a_big_study() {
+    let (s, d) = study(100_000);
+    let html = mc_html(&s, &d);
+    assert!(html.contains("To keep this file small it shows"));
+    assert!(html.len() < 1_500_000, "{} bytes", html.len());
+    let (keep, sampled) = scatter_sample(&d);
+    assert!(
+        sampled && keep.len() <= MAX_SCATTER + 1_000,
+        "{}",
+        keep.len()
+    );
+    assert!(keep.windows(2).all(|w| w[0] < w[1]));
+    // The worst draw is always kept.
+    let worst = (0..d.len())
+        .max_by(|&a, &b| {
+            d[a].figures
+                .total_loss_usd
+                .total_cmp(&d[b].figures.total_loss_usd)
+                .then(b.cmp(&a))
+        })
+        .expect("draws");
+    assert!(keep.contains(&worst));
+}
+
+#[test]
+fn mc_page_survives_odd_values() {
+    let (mut s, _) = study(0);
+    mc_html(&s, &[]);
+    s.metrics.clear();
+    s.kinds.clear();
+    s.p_lender_default = f64::NAN;
+    let (_, mut d) = study(50);
+    for x in d.iter_mut().take(10) {
+        x.figures.total_loss_usd = f64::NAN;
+        x.figures.initial_loss_usd = f64::INFINITY;
+    }
+    let html = mc_html(&s, &d);
+    assert!(html.contains("no <code>total_loss_usd</code> metric"));
+    // All draws equal, and all non-finite.
+    let (s, mut d) = study(10);
+    for x in &mut d {
+        x.figures.total_loss_usd = 1e9;
+        x.figures.initial_loss_usd = 1e9;
+    }
+    mc_html(&s, &d);
+    for x in &mut d {
+        x.figures.total_loss_usd = f64::NAN;
+    }
+    assert!(mc_html(&s, &d).contains("No finite values"));
+}
