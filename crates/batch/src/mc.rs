@@ -258,7 +258,10 @@ pub struct SummaryMeta<'a> {
 /// The loss distribution of `draws` (all of a study's draws, in index order).
 ///
 /// Amplification is summarised over the draws with an initial loss (`> 0`): a draw in
-/// which prices rose has no loss to amplify.
+/// which prices rose has no loss to amplify. A ratio is unstable where the initial loss is
+/// small (its upper tail is made of such draws), so the summary also gives
+/// `cascade_loss_usd`, the loss the cascade added in dollars (`total − initial`), whose
+/// VaR and ES are what a risk team adds to the shock's own.
 pub fn summary(meta: &SummaryMeta<'_>, draws: &[McDraw]) -> McSummary {
     let n = draws.len().max(1) as f64;
     let share = |f: &dyn Fn(&McDraw) -> bool| draws.iter().filter(|d| f(d)).count() as f64 / n;
@@ -271,6 +274,10 @@ pub fn summary(meta: &SummaryMeta<'_>, draws: &[McDraw]) -> McSummary {
     };
     push("total_loss_usd".into(), col(&|d| d.figures.total_loss_usd));
     push("initial_loss_usd".into(), col(&|d| d.figures.initial_loss_usd));
+    push(
+        "cascade_loss_usd".into(),
+        col(&|d| d.figures.total_loss_usd - d.figures.initial_loss_usd),
+    );
     push("forced_sales_usd".into(), col(&|d| d.figures.forced_sales_usd));
     push(
         "amplification".into(),

@@ -92,6 +92,12 @@ pub struct ShardHeader {
     pub total: u64,
     /// Scenario name.
     pub scenario: String,
+    /// Scenario description (for `merge --html`).
+    #[serde(default)]
+    pub description: String,
+    /// The date the scenario's figures refer to.
+    #[serde(default)]
+    pub as_of: String,
     /// Swept field paths (sweeps).
     #[serde(default)]
     pub parameters: Vec<String>,
@@ -337,6 +343,8 @@ mod tests {
             shards: n,
             total,
             scenario: "s".into(),
+            description: String::new(),
+            as_of: String::new(),
             parameters: vec!["a".into()],
             kinds: vec![],
             seed: None,

@@ -147,8 +147,9 @@ pub struct McSummary {
     pub not_converged: u64,
     /// Draws with several equilibria.
     pub multiple_equilibria: u64,
-    /// One entry per figure: total loss, initial loss, forced sales, amplification,
-    /// lender losses, then the loss of each kind.
+    /// One entry per figure: total loss, initial loss, cascade loss (total − initial),
+    /// forced sales, amplification (draws with an initial loss), lender losses, then the
+    /// loss of each kind (`loss_by_kind.<kind>`).
     pub metrics: Vec<Distribution>,
 }
 

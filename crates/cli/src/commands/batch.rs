@@ -9,6 +9,7 @@ use delever_batch::mc::{self, Study, SummaryMeta};
 use delever_batch::shard::{self, Shard, ShardHeader};
 use delever_batch::sweep::Sweep;
 use delever_batch::BatchError;
+use delever_report::RunMeta;
 use delever_report::batch::{McDraw, RunFigures, SweepDoc, SweepRow, draws_csv, draws_jsonl};
 use delever_scenario::{Scenario, Template};
 
@@ -158,7 +159,13 @@ pub fn sweep(
         variants: grid.len(),
         rows,
     };
-    write_sweep(&doc, out.format.unwrap_or_default(), out.output.as_deref(), html)?;
+    write_sweep(
+        &doc,
+        &super::meta(base),
+        out.format.unwrap_or_default(),
+        out.output.as_deref(),
+        html,
+    )?;
     Ok(finish(failed, "variant(s)"))
 }
 
@@ -193,6 +200,8 @@ fn header(
         shards: shard.n,
         total,
         scenario: base.name.clone(),
+        description: base.description.clone(),
+        as_of: base.as_of.clone(),
         parameters: Vec::new(),
         kinds,
         seed: None,
@@ -202,6 +211,7 @@ fn header(
 
 fn write_sweep(
     doc: &SweepDoc,
+    meta: &RunMeta,
     format: BatchFormat,
     output: Option<&Path>,
     html: Option<&Path>,
@@ -213,7 +223,8 @@ fn write_sweep(
         BatchFormat::Csv => doc.to_csv(),
     };
     if let Some(h) = html {
-        let page = delever_report::html::sweep_page(doc, &delever_report::ScenarioNotes::default());
+        let page =
+            delever_report::html::sweep_page(doc, meta, &delever_report::ScenarioNotes::default());
         emit(&page, Some(h))?;
     }
     emit(&text, output)
@@ -281,11 +292,20 @@ pub fn mc(
         distribution: study.describe(),
         kinds: &kinds,
     };
-    write_mc(&meta, &rows, out.format.unwrap_or_default(), out.output.as_deref(), draws_out, html)?;
+    write_mc(
+        &super::meta(&scenario),
+        &meta,
+        &rows,
+        out.format.unwrap_or_default(),
+        out.output.as_deref(),
+        draws_out,
+        html,
+    )?;
     Ok(finish(failed, "draw(s)"))
 }
 
 fn write_mc(
+    run: &RunMeta,
     meta: &SummaryMeta<'_>,
     draws: &[McDraw],
     format: BatchFormat,
@@ -320,6 +340,7 @@ fn write_mc(
         let page = delever_report::html::mc_page(
             &summary,
             draws,
+            run,
             &delever_report::ScenarioNotes::default(),
         );
         emit(&page, Some(h))?;
@@ -353,6 +374,15 @@ fn expand_dirs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
         out.extend(found);
     }
     Ok(out)
+}
+
+/// The scenario as a merged header describes it.
+fn header_meta(h: &ShardHeader) -> RunMeta {
+    RunMeta {
+        name: h.scenario.clone(),
+        description: h.description.clone(),
+        as_of: h.as_of.clone(),
+    }
 }
 
 /// `delever merge`.
@@ -390,7 +420,7 @@ pub fn merge(
                 distribution: &distribution,
                 kinds: &m.header.kinds,
             };
-            write_mc(&meta, &m.rows, format, output, draws_out, html)?;
+            write_mc(&header_meta(&m.header), &meta, &m.rows, format, output, draws_out, html)?;
             Ok(finish(failed, "draw(s)"))
         }
         Some("sweep") => {
@@ -401,6 +431,7 @@ pub fn merge(
             }
             let m = shard::merge::<SweepRow>(&texts, |r| r.index).map_err(|e| batch_failure(&e))?;
             let failed = not_converged(m.rows.iter().map(|r| converged(&r.figures)));
+            let run = header_meta(&m.header);
             let doc = SweepDoc {
                 scenario: m.header.scenario,
                 parameters: m.header.parameters,
@@ -408,7 +439,7 @@ pub fn merge(
                 variants: m.header.total,
                 rows: m.rows,
             };
-            write_sweep(&doc, format, output, html)?;
+            write_sweep(&doc, &run, format, output, html)?;
             Ok(finish(failed, "variant(s)"))
         }
         _ => {
