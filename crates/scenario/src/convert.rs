@@ -17,16 +17,17 @@ use delever_graph::{
 };
 
 use crate::Source;
-use crate::montecarlo::{self, MonteCarlo, ShockDistribution};
 use crate::book::{self, AssetLookup, BookFiles};
 use crate::expect::{
     AssetExpectations, Bound, DEFAULT_REL_TOL, Expectation, Expectations, HolderExpectations,
 };
 use crate::index::{join_index, join_key};
+use crate::montecarlo::{self, MonteCarlo, ShockDistribution};
 use crate::spec::{
-    AssetSpec, BoundSpec, CorrelationSpec, DistName, MonteCarloSpec, CashUseName, EngineSpec, ExpectSpec, HolderSpec, ImpactSpec, KindName,
-    LawName, LenderSpec, ModeName, OweSpec, RuleName, RuleSpec, SaleOrderName, ScenarioSpec,
-    ShockName, ShockSpec, StatusName, TerminationName, VariantSpec,
+    AssetSpec, BoundSpec, CashUseName, CorrelationSpec, DistName, EngineSpec, ExpectSpec,
+    HolderSpec, ImpactSpec, KindName, LawName, LenderSpec, ModeName, MonteCarloSpec, OweSpec,
+    RuleName, RuleSpec, SaleOrderName, ScenarioSpec, ShockName, ShockSpec, StatusName,
+    TerminationName, VariantSpec,
 };
 use crate::suggest;
 use crate::variant::Variant;
@@ -1114,16 +1115,10 @@ fn load_book(
     holdings: &str,
     lookup: &AssetLookup,
 ) -> (Option<AccountBook>, Option<String>) {
-    if let Some(hit) = origin
-        .books
-        .and_then(|c| c.get(accounts, holdings, lookup))
-    {
+    if let Some(hit) = origin.books.and_then(|c| c.get(accounts, holdings, lookup)) {
         // The network owns its books by value, so an instance gets a copy: a memcpy of
         // the vectors, not a second parse of the files.
-        return (
-            Some(hit.book.clone()),
-            Some(hit.accounts_name.clone()),
-        );
+        return (Some(hit.book.clone()), Some(hit.accounts_name.clone()));
     }
     let mut resolved = Vec::new();
     for (key, rel) in [("accounts_csv", accounts), ("holdings_csv", holdings)] {
@@ -2137,7 +2132,9 @@ fn monte_carlo(cx: &mut Cx<'_>, m: &MonteCarloSpec, base: &str) -> Option<MonteC
                 cx.err(
                     apath.clone(),
                     "the list of assets to draw is empty",
-                    Some("list at least one asset, or leave `assets` out to draw every asset".into()),
+                    Some(
+                        "list at least one asset, or leave `assets` out to draw every asset".into(),
+                    ),
                 );
             }
             let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
@@ -2156,7 +2153,10 @@ fn monte_carlo(cx: &mut Cx<'_>, m: &MonteCarloSpec, base: &str) -> Option<MonteC
                     continue;
                 }
                 seen.insert(&a.asset, i);
-                if cx.resolve(join_key(&p, "asset"), &a.asset, Want::Asset).is_none() {
+                if cx
+                    .resolve(join_key(&p, "asset"), &a.asset, Want::Asset)
+                    .is_none()
+                {
                     continue;
                 }
                 let Some(&ix) = cx.assets.get(a.asset.as_str()) else {
@@ -2215,7 +2215,11 @@ fn monte_carlo(cx: &mut Cx<'_>, m: &MonteCarloSpec, base: &str) -> Option<MonteC
         None => Some(ndarray::Array2::eye(n)),
         Some(CorrelationSpec::Uniform(rho)) => {
             let rho = rho.0;
-            let floor = if n >= 2 { -1.0 / (n as f64 - 1.0) } else { -1.0 };
+            let floor = if n >= 2 {
+                -1.0 / (n as f64 - 1.0)
+            } else {
+                -1.0
+            };
             if !(-1.0..=1.0).contains(&rho) {
                 cx.err(
                     cpath.clone(),
@@ -2238,7 +2242,9 @@ fn monte_carlo(cx: &mut Cx<'_>, m: &MonteCarloSpec, base: &str) -> Option<MonteC
                 }))
             }
         }
-        Some(CorrelationSpec::Matrix(rows)) => correlation_matrix(cx, rows, n, &join_key(&cpath, "matrix")),
+        Some(CorrelationSpec::Matrix(rows)) => {
+            correlation_matrix(cx, rows, n, &join_key(&cpath, "matrix"))
+        }
     };
     let cholesky = correlation.as_ref().and_then(|c| match montecarlo::cholesky(c) {
         Ok(l) => Some(l),
@@ -2295,7 +2301,10 @@ fn correlation_matrix(
         if r.len() != n {
             cx.err(
                 join_index(path, i),
-                format!("row {i} has {} entries; expected {n} (the matrix must be square)", r.len()),
+                format!(
+                    "row {i} has {} entries; expected {n} (the matrix must be square)",
+                    r.len()
+                ),
                 Some(order.into()),
             );
         }
@@ -2315,7 +2324,11 @@ fn correlation_matrix(
                     Some("every asset is perfectly correlated with itself".into()),
                 );
             } else if !(-1.0..=1.0).contains(&x) {
-                cx.err(p, format!("a correlation must be in [-1, 1], got {x}"), None);
+                cx.err(
+                    p,
+                    format!("a correlation must be in [-1, 1], got {x}"),
+                    None,
+                );
             } else if j < i && (x - a[[j, i]]).abs() > 1e-12 {
                 cx.err(
                     p,

@@ -284,6 +284,8 @@ struct Target {
 /// Why a path does not resolve: at which segment, below which written node.
 #[derive(Debug)]
 struct Miss {
+    /// The segment that failed: under `[*]` the deepest failure is the informative one.
+    depth: usize,
     at: String,
     message: String,
     hint: Option<String>,
@@ -330,7 +332,12 @@ impl Template {
         if let Some(d) = crate::nul_byte(text.as_bytes(), origin) {
             return Err(ScenarioError::one(d));
         }
-        Template::build(text, origin.to_owned(), base_dir.map(Path::to_path_buf), None)
+        Template::build(
+            text,
+            origin.to_owned(),
+            base_dir.map(Path::to_path_buf),
+            None,
+        )
     }
 
     fn build(
@@ -397,7 +404,9 @@ impl Template {
             }
             if let Err(f) = tree.spec()
                 && f.message.starts_with("unknown field")
-                && inserts.iter().any(|t| crate::index::parent(&t.text) == f.path)
+                && inserts
+                    .iter()
+                    .any(|t| t.text == f.path || crate::index::parent(&t.text) == f.path)
             {
                 let d = crate::describe(&f, &self.index, &self.origin);
                 return Err(ScenarioError::one(Diagnostic {
@@ -497,21 +506,14 @@ impl Template {
             && let Some((_, hint)) = DROPPED.iter().find(|(d, _)| d == k)
         {
             return Err(fail(Miss {
+                depth: 0,
                 at: k.clone(),
                 message: format!("sweep instances have no `{k}` block: they leave it out"),
                 hint: Some((*hint).to_owned()),
             }));
         }
         let mut out = Vec::new();
-        walk(
-            &self.tree,
-            &path.segments,
-            0,
-            &mut Vec::new(),
-            "",
-            &mut out,
-        )
-        .map_err(fail)?;
+        walk(&self.tree, &path.segments, 0, &mut Vec::new(), "", &mut out).map_err(fail)?;
         Ok(out)
     }
 }
@@ -535,6 +537,7 @@ fn walk(
     out: &mut Vec<Target>,
 ) -> Result<(), Miss> {
     let miss = |message: String, hint: Option<String>| Miss {
+        depth: i,
         at: text.to_owned(),
         message,
         hint,
@@ -575,7 +578,15 @@ fn walk(
     match (seg, shape) {
         (Segment::Key(k), Shape::Map(keys)) => {
             if keys.iter().any(|x| x == k) {
-                descend(tree, segs, i, steps, out, Step::Key(k.clone()), join_key(text, k))
+                descend(
+                    tree,
+                    segs,
+                    i,
+                    steps,
+                    out,
+                    Step::Key(k.clone()),
+                    join_key(text, k),
+                )
             } else if last {
                 let mut s = steps.clone();
                 s.push(Step::Key(k.clone()));
@@ -600,18 +611,32 @@ fn walk(
             }
         }
         (Segment::Key(k), Shape::Seq(n)) => Err(miss(
-            format!("{} is a list of {n}, not a mapping with key `{k}`", shown(text)),
+            format!(
+                "{} is a list of {n}, not a mapping with key `{k}`",
+                shown(text)
+            ),
             Some(format!(
                 "select elements first: `{text}[0].{k}`, `{text}[<id>].{k}` or `{text}[*].{k}`"
             )),
         )),
         (Segment::Key(k), Shape::Scalar(v)) => Err(miss(
-            format!("{} is a single value (`{v}`); it has no key `{k}`", shown(text)),
+            format!(
+                "{} is a single value (`{v}`); it has no key `{k}`",
+                shown(text)
+            ),
             None,
         )),
         (Segment::Index(n), Shape::Seq(len)) => {
             if *n < len {
-                descend(tree, segs, i, steps, out, Step::Index(*n), join_index(text, *n))
+                descend(
+                    tree,
+                    segs,
+                    i,
+                    steps,
+                    out,
+                    Step::Index(*n),
+                    join_index(text, *n),
+                )
             } else if len == 0 {
                 Err(miss(format!("{} is an empty list", shown(text)), None))
             } else {
@@ -629,7 +654,9 @@ fn walk(
             let mut ids = Vec::new();
             let mut hits = Vec::new();
             for j in 0..len {
-                let field = |f: &str| match tree.shape(&[steps.as_slice(), &[Step::Index(j), Step::Key(f.to_owned())]].concat()) {
+                let field = |f: &str| match tree
+                    .shape(&[steps.as_slice(), &[Step::Index(j), Step::Key(f.to_owned())]].concat())
+                {
                     Some(Shape::Scalar(s)) => Some(s),
                     _ => None,
                 };
@@ -641,7 +668,15 @@ fn walk(
                 }
             }
             match hits.as_slice() {
-                [j] => descend(tree, segs, i, steps, out, Step::Index(*j), join_index(text, *j)),
+                [j] => descend(
+                    tree,
+                    segs,
+                    i,
+                    steps,
+                    out,
+                    Step::Index(*j),
+                    join_index(text, *j),
+                ),
                 [] => {
                     let hint = if ids.is_empty() {
                         format!(
@@ -680,14 +715,23 @@ fn walk(
                     None,
                 ));
             }
-            let mut first_miss = None;
+            let mut deepest: Option<Miss> = None;
             let before = out.len();
             for j in 0..len {
-                if let Err(m) = descend(tree, segs, i, steps, out, Step::Index(j), join_index(text, j)) {
-                    first_miss.get_or_insert(m);
+                if let Err(m) = descend(
+                    tree,
+                    segs,
+                    i,
+                    steps,
+                    out,
+                    Step::Index(j),
+                    join_index(text, j),
+                ) && deepest.as_ref().is_none_or(|d| m.depth > d.depth)
+                {
+                    deepest = Some(m);
                 }
             }
-            match first_miss {
+            match deepest {
                 Some(m) if out.len() == before => Err(m),
                 _ => Ok(()),
             }

@@ -141,11 +141,13 @@ impl Tree {
     /// Parse the text into a value tree. Only called on text that has already been indexed
     /// and deserialised once (the limits on size, nesting and aliases are checked there).
     pub fn parse(text: &str) -> Result<Tree, SerdeFailure> {
-        serde_yaml::from_str(text).map(Tree).map_err(|e| SerdeFailure {
-            path: String::new(),
-            message: clean_message(&e.to_string()),
-            location: e.location().map(|l| (l.line(), l.column())),
-        })
+        serde_yaml::from_str(text)
+            .map(Tree)
+            .map_err(|e| SerdeFailure {
+                path: String::new(),
+                message: clean_message(&e.to_string()),
+                location: e.location().map(|l| (l.line(), l.column())),
+            })
     }
 
     /// Remove a top-level key, if present.
