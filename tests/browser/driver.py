@@ -338,6 +338,29 @@ def check(page, path, out_dir):
     return n
 
 
+def check_batch(page, path, out_dir):
+    """A sweep or Monte Carlo page: no script, so only rendering, requests and charts."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    url = "file://" + os.path.abspath(path)
+    page.viewport(*LAPTOP)
+    page.open(url)
+    errors = page.problems(url)
+    assert not errors, f"{name}: {errors}"
+    counts = page.eval(
+        """({
+        svgs: document.querySelectorAll('svg[role=img]').length,
+        titles: document.querySelectorAll('svg > title').length,
+        paths: document.querySelectorAll('svg polyline, svg path, svg rect, svg circle').length,
+        width: document.documentElement.scrollWidth,
+    })"""
+    )
+    assert counts["svgs"] >= 1, counts
+    assert counts["titles"] >= counts["svgs"], f"every chart has a title: {counts}"
+    assert counts["paths"] > 10, f"charts are drawn: {counts}"
+    page.screenshot(os.path.join(out_dir, f"{name}.png"), full=True)
+    return counts["svgs"]
+
+
 def main():
     if len(sys.argv) < 4:
         print(__doc__, file=sys.stderr)
@@ -350,8 +373,13 @@ def main():
         for path in reports:
             page = Page(chrome)
             try:
+                base = os.path.basename(path)
+                if base.startswith(("sweep-", "mc-")):
+                    n = check_batch(page, path, out_dir)
+                    print(f"ok    {base}: {n} charts, no console errors, no requests")
+                    continue
                 n = check(page, path, out_dir)
-                print(f"ok    {os.path.basename(path)}: {n} round{'' if n == 1 else 's'}, player steps, no console errors, no requests")
+                print(f"ok    {base}: {n} round{'' if n == 1 else 's'}, player steps, no console errors, no requests")
             except AssertionError as e:
                 failed += 1
                 print(f"FAIL  {os.path.basename(path)}: {e}")

@@ -65,6 +65,15 @@ for s in "${scenarios[@]}"; do
   reports+=("$OUT/$name.html")
 done
 
+# Sweep and Monte Carlo pages (only with the default set: they use the default scenario).
+if [ "$#" -eq 0 ]; then
+  "$delever" --quiet sweep --vary 'shocks[0].return=-0.02:-0.40:12' \
+    --vary 'defaults.impact.y=0.5,1.0' --vary 'engine.mode=equilibrium,sequential' \
+    --html "$OUT/sweep-semis.html" >/dev/null
+  "$delever" --quiet mc --draws 3000 --seed 1 --html "$OUT/mc-semis.html" >/dev/null
+  reports+=("$OUT/sweep-semis.html" "$OUT/mc-semis.html")
+fi
+
 python3 tests/browser/driver.py "$chromium" "$OUT" "${reports[@]}"
 end=$(date +%s)
 echo "browser tests: $((end - start)) s (chromium install $((installed - start)) s)"
