@@ -46,6 +46,14 @@ pub enum BatchError {
         /// What to do.
         hint: String,
     },
+    /// A `--vary` path that names nothing in the scenario.
+    #[error("--vary {spec}:\n{source}")]
+    Path {
+        /// The path as given.
+        spec: String,
+        /// The diagnostics (where the path stops resolving, and suggestions).
+        source: ScenarioError,
+    },
     /// A variant the scenario format refuses (a maintenance margin of 1.2).
     #[error("variant {index} ({label}):\n{source}")]
     Variant {
@@ -85,7 +93,9 @@ impl BatchError {
             BatchError::Vary { hint, .. }
             | BatchError::Usage { hint, .. }
             | BatchError::Merge { hint, .. } => Some(hint),
-            BatchError::Variant { .. } | BatchError::Engine { .. } => None,
+            BatchError::Path { .. } | BatchError::Variant { .. } | BatchError::Engine { .. } => {
+                None
+            }
         }
     }
 }

@@ -38,9 +38,8 @@ impl<'a> Sweep<'a> {
             })?;
             template
                 .check_path(&path)
-                .map_err(|source| BatchError::Variant {
-                    index: 0,
-                    label: format!("--vary {}", p.path),
+                .map_err(|source| BatchError::Path {
+                    spec: p.path.clone(),
                     source,
                 })?;
             paths.push(path);
