@@ -75,7 +75,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          as leverage rises; at the lowest leverage it never happens."
     );
     std::fs::create_dir_all(&out)?;
-    std::fs::write(out.join("caccioli-window.svg"), window_svg(&curves, title, &desc))?;
+    std::fs::write(
+        out.join("caccioli-window.svg"),
+        window_svg(&curves, title, &desc),
+    )?;
     std::fs::write(out.join("caccioli-window.csv"), csv)?;
     eprintln!(
         "wrote {} and {} in {:.1?}",

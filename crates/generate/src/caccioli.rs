@@ -276,7 +276,7 @@ pub fn generate(p: &Params, name: &str) -> Result<Generated, GenerateError> {
         "A random system of Caccioli, Shrestha, Moore & Farmer (2014), \"Stability analysis of\n\
          financial contagion due to overlapping portfolios\": {n} banks, {m} assets, mean\n\
          diversification mu_b = {mu} (each bank-asset link present with probability\n\
-         mu_b/M = {prob}), leverage {lev} for every bank (equity {eq} of {a} in assets),\n\
+         mu_b/M = {prob}), leverage {lev} for every bank (equity {eq:e} of {a:e} USD of assets),\n\
          exponential impact alpha = {alpha}. Bank-{f} starts insolvent; the others are passive\n\
          until their equity is gone, then liquidate everything. Contagion, in the paper's\n\
          sense, is more than 5% of the banks defaulting (more than {k} here).\n\
@@ -291,8 +291,8 @@ pub fn generate(p: &Params, name: &str) -> Result<Generated, GenerateError> {
         mu = p.mu,
         prob = p.mu / p.assets as f64,
         lev = p.leverage,
-        eq = yaml::number(equity),
-        a = yaml::number(p.bank_assets_usd),
+        eq = equity,
+        a = p.bank_assets_usd,
         alpha = p.alpha,
         f = d.failed + 1,
         k = (CONTAGION_SHARE * p.banks as f64).floor(),
@@ -426,7 +426,10 @@ mod tests {
                 assert!((e - 1.0e8).abs() < 1e-3, "{e}");
             }
         }
-        assert_eq!(net.holders().iter().filter(|h| h.starts_insolvent).count(), 1);
+        assert_eq!(
+            net.holders().iter().filter(|h| h.starts_insolvent).count(),
+            1
+        );
         // Supply = sum of the banks' holdings, asset by asset.
         for (k, asset) in net.assets().iter().enumerate() {
             let held: f64 = (0..net.holders().len())
@@ -485,10 +488,34 @@ mod tests {
     #[test]
     fn bad_parameters_are_refused_with_the_parameter_named() {
         let cases = [
-            (Params { banks: 0, ..small() }, "banks"),
-            (Params { mu: 41.0, ..small() }, "mu"),
-            (Params { leverage: 1.0, ..small() }, "leverage"),
-            (Params { alpha: f64::NAN, ..small() }, "alpha"),
+            (
+                Params {
+                    banks: 0,
+                    ..small()
+                },
+                "banks",
+            ),
+            (
+                Params {
+                    mu: 41.0,
+                    ..small()
+                },
+                "mu",
+            ),
+            (
+                Params {
+                    leverage: 1.0,
+                    ..small()
+                },
+                "leverage",
+            ),
+            (
+                Params {
+                    alpha: f64::NAN,
+                    ..small()
+                },
+                "alpha",
+            ),
         ];
         for (p, name) in cases {
             match p.validate() {
@@ -509,7 +536,49 @@ mod tests {
             .num_threads(1)
             .build()
             .expect("pool");
-        let b = pool.install(|| contagion_probability(&p, 16)).expect("runs");
+        let b = pool
+            .install(|| contagion_probability(&p, 16))
+            .expect("runs");
         assert_eq!(a, b);
+    }
+}
+
+#[cfg(test)]
+mod window {
+    use super::*;
+
+    /// Probability of contagion at (μ_b, λ) in a small system, 40 trials.
+    fn prob(mu: f64, leverage: f64) -> f64 {
+        let p = Params {
+            banks: 200,
+            assets: 200,
+            mu,
+            leverage,
+            seed: 2014,
+            ..Params::default()
+        };
+        contagion_probability(&p, 40).expect("runs").probability
+    }
+
+    #[test]
+    fn contagion_happens_only_in_a_window_that_widens_with_leverage() {
+        let mus = [0.2, 1.5, 2.0, 3.0, 5.0, 8.0, 60.0];
+        let high: Vec<f64> = mus.iter().map(|&m| prob(m, 33.0)).collect();
+        let mid: Vec<f64> = mus.iter().map(|&m| prob(m, 12.0)).collect();
+        let low: Vec<f64> = mus.iter().map(|&m| prob(m, 4.0)).collect();
+        eprintln!("λ=33 {high:?}\nλ=12 {mid:?}\nλ=4 {low:?}");
+        // High leverage: nothing at the edges, contagion likely in between.
+        assert_eq!(high[0], 0.0);
+        assert_eq!(high[6], 0.0);
+        assert!(high[3] > 0.5, "{high:?}");
+        // Below the critical leverage, never.
+        assert!(low.iter().all(|&p| p == 0.0), "{low:?}");
+        // The window at λ = 12 lies inside the window at λ = 33.
+        for (m, h) in mid.iter().zip(&high) {
+            assert!(*m == 0.0 || *h > 0.0, "{mid:?} vs {high:?}");
+        }
+        assert!(
+            mid.iter().filter(|&&p| p > 0.0).count() < high.iter().filter(|&&p| p > 0.0).count()
+        );
     }
 }

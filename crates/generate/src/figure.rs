@@ -65,7 +65,9 @@ fn marker(k: usize, x: f64, y: f64, colour: &str) -> String {
 /// Render `curves` with `title` and the longer description `desc` (for screen readers).
 pub fn window_svg(curves: &[Curve], title: &str, desc: &str) -> String {
     let mus = curves.iter().flat_map(|c| c.points.iter().map(|p| p.0));
-    let (lo, hi) = mus.fold((f64::INFINITY, 0.0f64), |(lo, hi), m| (lo.min(m), hi.max(m)));
+    let (lo, hi) = mus.fold((f64::INFINITY, 0.0f64), |(lo, hi), m| {
+        (lo.min(m), hi.max(m))
+    });
     let (lo, hi) = if lo.is_finite() && hi > lo && lo > 0.0 {
         (lo, hi)
     } else {

@@ -183,8 +183,20 @@ mod tests {
     #[test]
     fn bad_parameters_are_refused() {
         for (p, name) in [
-            (Params { banks: 0, ..Params::default() }, "banks"),
-            (Params { scale: 0.0, ..Params::default() }, "scale"),
+            (
+                Params {
+                    banks: 0,
+                    ..Params::default()
+                },
+                "banks",
+            ),
+            (
+                Params {
+                    scale: 0.0,
+                    ..Params::default()
+                },
+                "scale",
+            ),
         ] {
             match p.validate() {
                 Err(GenerateError::InvalidParameter { param, .. }) => assert_eq!(param, name),

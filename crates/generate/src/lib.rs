@@ -182,7 +182,10 @@ pub fn check_name(name: &str) -> Result<(), GenerateError> {
     error::check(
         !name.is_empty()
             && name.len() <= 100
-            && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),

@@ -59,7 +59,12 @@ impl Params {
         check(
             (1..=MAX_ACCOUNTS).contains(&self.accounts),
             "accounts",
-            || format!("must be between 1 and {MAX_ACCOUNTS}, got {}", self.accounts),
+            || {
+                format!(
+                    "must be between 1 and {MAX_ACCOUNTS}, got {}",
+                    self.accounts
+                )
+            },
             "10 million accounts is the design target (about 2.5 GB of CSV); try `--accounts 1000000`",
         )?;
         check(
@@ -187,9 +192,27 @@ mod tests {
     #[test]
     fn bad_parameters_are_refused() {
         for (p, name) in [
-            (Params { accounts: 0, ..Params::default() }, "accounts"),
-            (Params { accounts: MAX_ACCOUNTS + 1, ..Params::default() }, "accounts"),
-            (Params { holdings_per_account: 65, ..Params::default() }, "holdings-per-account"),
+            (
+                Params {
+                    accounts: 0,
+                    ..Params::default()
+                },
+                "accounts",
+            ),
+            (
+                Params {
+                    accounts: MAX_ACCOUNTS + 1,
+                    ..Params::default()
+                },
+                "accounts",
+            ),
+            (
+                Params {
+                    holdings_per_account: 65,
+                    ..Params::default()
+                },
+                "holdings-per-account",
+            ),
         ] {
             match p.validate() {
                 Err(GenerateError::InvalidParameter { param, .. }) => assert_eq!(param, name),

@@ -28,12 +28,8 @@ pub fn number(x: f64) -> String {
 /// `s` as a YAML scalar: plain when that is unambiguous (an id like `bank-1`), otherwise
 /// double-quoted with escapes.
 pub fn scalar(s: &str) -> String {
-    let plain = s
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic())
-        && s
-            .chars()
+    let plain = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !matches!(
             s.to_ascii_lowercase().as_str(),
@@ -92,7 +88,10 @@ fn rule(r: &BalanceSheetRule) -> String {
             number(target)
         ),
         BalanceSheetRule::CapitalRatio { min_ratio } => {
-            format!("{{ type: capital_ratio, min_ratio: {} }}", number(min_ratio))
+            format!(
+                "{{ type: capital_ratio, min_ratio: {} }}",
+                number(min_ratio)
+            )
         }
     }
 }
@@ -128,7 +127,11 @@ fn shock(net: &Network, s: &Shock) -> String {
             format!("{{ type: market, return: {}{} }}", number(*ret), tag(t))
         }
         Shock::DiscountRate { delta, tag: t } => {
-            format!("{{ type: discount_rate, delta: {}{} }}", number(*delta), tag(t))
+            format!(
+                "{{ type: discount_rate, delta: {}{} }}",
+                number(*delta),
+                tag(t)
+            )
         }
         Shock::ExogenousSale { asset, usd } => format!(
             "{{ type: exogenous_sale, asset: {}, usd: {} }}",
@@ -309,7 +312,12 @@ pub(crate) fn scenario(g: &Generated, books: &[BookFiles]) -> String {
     if !g.sources.is_empty() {
         out.push_str("\nsources:\n");
         for s in &g.sources {
-            let _ = write!(out, "  - {{ id: {}, title: {}", scalar(&s.id), quoted(&s.title));
+            let _ = write!(
+                out,
+                "  - {{ id: {}, title: {}",
+                scalar(&s.id),
+                quoted(&s.title)
+            );
             if let Some(u) = &s.url {
                 let _ = write!(out, ", url: {}", quoted(u));
             }

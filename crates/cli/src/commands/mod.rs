@@ -6,6 +6,7 @@ mod check;
 mod describe;
 mod explain;
 mod export;
+pub mod generate;
 mod html;
 mod list;
 mod run;
@@ -80,6 +81,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             Ok(exit::OK)
         }
         Some(Command::List { out }) => list::list(out),
+        Some(Command::Generate(args)) => generate::generate(args),
     }
 }
 
