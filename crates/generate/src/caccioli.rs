@@ -171,7 +171,7 @@ pub struct Draw {
 pub fn draw(p: &Params, rng: &mut Rng) -> Draw {
     let m = p.assets;
     let prob = (p.mu / m as f64).min(1.0);
-    let log_q = (1.0 - prob).ln();
+    let log_q = (-prob).ln_1p();
     let mut holdings = Vec::with_capacity(p.banks);
     let mut topped_up = 0;
     for _ in 0..p.banks {
@@ -181,9 +181,9 @@ pub fn draw(p: &Params, rng: &mut Rng) -> Draw {
         } else {
             let mut j = 0usize;
             loop {
-                // 1 − U is in (0, 1], so the logarithm is finite.
+                // 1 − U is in (0, 1], so the gap is ≥ 0; a vanishing p can make it infinite.
                 let gap = ((1.0 - rng.uniform()).ln() / log_q).floor();
-                if !(gap < (m - j) as f64) {
+                if !gap.is_finite() || gap >= (m - j) as f64 {
                     break;
                 }
                 j += gap as usize;
@@ -547,7 +547,7 @@ mod tests {
 mod window {
     use super::*;
 
-    /// Probability of contagion at (μ_b, λ) in a small system, 40 trials.
+    /// Probability of contagion at (`μ_b`, `λ`) in a small system, 40 trials.
     fn prob(mu: f64, leverage: f64) -> f64 {
         let p = Params {
             banks: 200,

@@ -123,13 +123,13 @@ pub fn window_svg(curves: &[Curve], title: &str, desc: &str) -> String {
     let _ = writeln!(
         s,
         r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">Mean diversification μ_b (assets per bank, log scale)</text>"#,
-        (LEFT + RIGHT) / 2.0,
+        f64::midpoint(LEFT, RIGHT),
         BOTTOM + 44.0
     );
     let _ = writeln!(
         s,
         r#"<text transform="translate(24 {:.1}) rotate(-90)" text-anchor="middle">Probability of contagion (more than 5% of banks fail)</text>"#,
-        (TOP + BOTTOM) / 2.0
+        f64::midpoint(TOP, BOTTOM)
     );
     for (k, c) in curves.iter().enumerate() {
         let colour = OKABE_ITO[k % OKABE_ITO.len()];

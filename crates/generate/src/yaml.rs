@@ -295,44 +295,8 @@ fn holder(g: &Generated, h: HolderIx, books: &[BookFiles], out: &mut String) {
     owes(net, NodeRef::Holder(h), "    ", out);
 }
 
-/// The scenario file of `g`, naming `books` for its account-book holders.
-pub(crate) fn scenario(g: &Generated, books: &[BookFiles]) -> String {
-    let net = &g.network;
-    let mut out = String::new();
-    let _ = writeln!(out, "name: {}", scalar(&g.name));
-    out.push_str("description: |\n");
-    for line in g.description.lines() {
-        if line.is_empty() {
-            out.push('\n');
-        } else {
-            let _ = writeln!(out, "  {line}");
-        }
-    }
-    let _ = writeln!(out, "as_of: {}", g.as_of);
-    if !g.sources.is_empty() {
-        out.push_str("\nsources:\n");
-        for s in &g.sources {
-            let _ = write!(
-                out,
-                "  - {{ id: {}, title: {}",
-                scalar(&s.id),
-                quoted(&s.title)
-            );
-            if let Some(u) = &s.url {
-                let _ = write!(out, ", url: {}", quoted(u));
-            }
-            if let Some(d) = &s.date {
-                let _ = write!(out, ", date: {d}");
-            }
-            out.push_str(" }\n");
-        }
-    }
-    if !g.assumptions.is_empty() {
-        out.push_str("\nassumptions:\n");
-        for a in &g.assumptions {
-            let _ = writeln!(out, "  - {}", quoted(a));
-        }
-    }
+/// The `assets:` section, one flow mapping per asset; defaults are left out.
+fn assets(net: &Network, out: &mut String) {
     out.push_str("\nassets:\n");
     for a in net.assets() {
         let _ = write!(
@@ -357,6 +321,10 @@ pub(crate) fn scenario(g: &Generated, books: &[BookFiles]) -> String {
         }
         let _ = writeln!(out, ", impact: {} }}", impact(&a.impact));
     }
+}
+
+/// The `lenders:` section, one flow mapping per lender.
+fn lenders(net: &Network, out: &mut String) {
     if !net.lenders().is_empty() {
         out.push_str("\nlenders:\n");
         for (i, l) in net.lenders().iter().enumerate() {
@@ -396,6 +364,48 @@ pub(crate) fn scenario(g: &Generated, books: &[BookFiles]) -> String {
             out.push_str(" }\n");
         }
     }
+}
+
+/// The scenario file of `g`, naming `books` for its account-book holders.
+pub(crate) fn scenario(g: &Generated, books: &[BookFiles]) -> String {
+    let net = &g.network;
+    let mut out = String::new();
+    let _ = writeln!(out, "name: {}", scalar(&g.name));
+    out.push_str("description: |\n");
+    for line in g.description.lines() {
+        if line.is_empty() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    let _ = writeln!(out, "as_of: {}", g.as_of);
+    if !g.sources.is_empty() {
+        out.push_str("\nsources:\n");
+        for s in &g.sources {
+            let _ = write!(
+                out,
+                "  - {{ id: {}, title: {}",
+                scalar(&s.id),
+                quoted(&s.title)
+            );
+            if let Some(u) = &s.url {
+                let _ = write!(out, ", url: {}", quoted(u));
+            }
+            if let Some(d) = &s.date {
+                let _ = write!(out, ", date: {d}");
+            }
+            out.push_str(" }\n");
+        }
+    }
+    if !g.assumptions.is_empty() {
+        out.push_str("\nassumptions:\n");
+        for a in &g.assumptions {
+            let _ = writeln!(out, "  - {}", quoted(a));
+        }
+    }
+    assets(net, &mut out);
+    lenders(net, &mut out);
     if !net.holders().is_empty() {
         out.push_str("\nholders:\n");
         for i in 0..net.holders().len() {
