@@ -40,14 +40,15 @@ pub struct Params {
 }
 
 impl Default for Params {
-    /// 100,000 accounts, 500 assets, 5 holdings each, $20,000 each, a 10% fall, seed 1.
+    /// 100,000 accounts, 500 assets, 5 holdings each, $20,000 each, a 20% fall (enough to
+    /// call the most indebted accounts: at 60% loan-to-value equity falls to 25% < 30%), seed 1.
     fn default() -> Self {
         Params {
             accounts: 100_000,
             assets: 500,
             holdings_per_account: 5,
             account_value_usd: 20_000.0,
-            market_return: -0.10,
+            market_return: -0.20,
             seed: 1,
         }
     }

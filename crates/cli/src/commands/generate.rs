@@ -112,8 +112,8 @@ Example:  delever generate retail-book --accounts 1000000 --out-dir gen/")]
         /// Average value of an account's holdings, USD.
         #[arg(long, default_value_t = 20_000.0)]
         account_value: f64,
-        /// The shock: market return, a fraction (-0.10 is a 10% fall).
-        #[arg(long, default_value_t = -0.10, allow_negative_numbers = true)]
+        /// The shock: market return, a fraction (-0.20 is a 20% fall).
+        #[arg(long, default_value_t = -0.20, allow_negative_numbers = true)]
         market_return: f64,
         #[command(flatten)]
         common: Common,
