@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod eba;
 mod errors;
+mod generate;
 mod golden;
 mod report_cli;
 mod scenario_props;

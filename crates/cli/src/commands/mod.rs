@@ -7,6 +7,7 @@ mod check;
 mod describe;
 mod explain;
 mod export;
+pub mod generate;
 mod html;
 mod list;
 mod run;
@@ -126,6 +127,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             draws_out.as_deref(),
             html.as_deref(),
         ),
+        Some(Command::Generate(args)) => generate::generate(args),
     }
 }
 
