@@ -4,8 +4,3 @@ include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 
 /// The scenario `delever` runs when given none.
 pub const DEFAULT: &str = "semis-sentiment-reversal";
-
-/// The YAML of a shipped scenario, by name.
-pub fn get(name: &str) -> Option<&'static str> {
-    EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
-}
