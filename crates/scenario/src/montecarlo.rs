@@ -5,6 +5,8 @@
 //! the resolved type and the maths (Cholesky for positive *semi*definite matrices, so a
 //! perfectly correlated pair is accepted).
 
+use std::fmt::Write as _;
+
 use delever_graph::AssetIx;
 use ndarray::Array2;
 
@@ -82,10 +84,10 @@ impl MonteCarlo {
                 .collect();
             let first = off.first().copied().unwrap_or(0.0);
             if off.iter().all(|&r| r == first) {
-                s.push_str(&format!(", correlation {first:.2} (uniform)"));
+                let _ = write!(s, ", correlation {first:.2} (uniform)");
             } else {
                 let mean = off.iter().sum::<f64>() / off.len() as f64;
-                s.push_str(&format!(", correlation matrix (mean pairwise {mean:.2})"));
+                let _ = write!(s, ", correlation matrix (mean pairwise {mean:.2})");
             }
         }
         if self.scenario_shocks {
@@ -274,6 +276,7 @@ assets:
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // one case per check, each a few lines
     fn bad_blocks_are_located_and_explained() {
         let head = "monte_carlo:\n  distribution: { type: normal }\n  assets: [ { asset: NVDA }, { asset: AMD } ]\n";
         check_err(
