@@ -109,6 +109,7 @@ impl BookCache {
     }
 
     /// Number of books held.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -2038,39 +2039,6 @@ fn status(s: StatusName) -> Status {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn iso_dates() {
-        assert!(is_iso_date("2026-05-29"));
-        assert!(is_iso_date("2024-02-29"));
-        assert!(!is_iso_date("2026-02-29"));
-        assert!(!is_iso_date("2100-02-29"));
-        assert!(is_iso_date("2000-02-29"));
-        assert!(!is_iso_date("2026-13-01"));
-        assert!(!is_iso_date("2026-04-31"));
-        assert!(!is_iso_date("2026-4-30"));
-        assert!(!is_iso_date("26-04-30xx"));
-        assert!(!is_iso_date("２０２６-01-01"));
-    }
-
-    #[test]
-    fn includes_stay_inside() {
-        let base = std::env::temp_dir();
-        assert!(resolve_include(None, "a.csv").is_err());
-        let e = resolve_include(Some(&base), "../etc/passwd").expect_err("escape");
-        assert!(e.0.contains("leaves"), "{e:?}");
-        let e = resolve_include(Some(&base), "/etc/passwd").expect_err("absolute");
-        assert!(e.0.contains("absolute"), "{e:?}");
-        let e = resolve_include(Some(&base), "a/../../x.csv").expect_err("escape");
-        assert!(e.0.contains("leaves"), "{e:?}");
-        let e = resolve_include(Some(&base), "no-such-file-here.csv").expect_err("missing");
-        assert!(e.0.contains("not found"), "{e:?}");
-    }
-}
-
 /// Check the `monte_carlo:` block and resolve it; `None` when something is wrong (the
 /// problems are in `cx`).
 #[allow(clippy::too_many_lines)] // one check after another, in the block's key order
@@ -2162,10 +2130,8 @@ fn monte_carlo(cx: &mut Cx<'_>, m: &MonteCarloSpec, base: &str) -> Option<MonteC
                 let Some(&ix) = cx.assets.get(a.asset.as_str()) else {
                     continue;
                 };
-                let vol = match num(a.daily_vol).or_else(|| own_vol(&a.asset)) {
-                    Some(v) => v,
-                    None => {
-                        cx.err(
+                let Some(vol) = num(a.daily_vol).or_else(|| own_vol(&a.asset)) else {
+                    cx.err(
                             p.clone(),
                             format!(
                                 "no daily volatility for `{}`: the entry gives no `daily_vol` and neither does the asset",
@@ -2176,8 +2142,7 @@ fn monte_carlo(cx: &mut Cx<'_>, m: &MonteCarloSpec, base: &str) -> Option<MonteC
                                 a.asset
                             )),
                         );
-                        continue;
-                    }
+                    continue;
                 };
                 if vol < 0.0 {
                     cx.err(
@@ -2342,4 +2307,37 @@ fn correlation_matrix(
         }
     }
     (cx.problems.len() == before).then_some(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates() {
+        assert!(is_iso_date("2026-05-29"));
+        assert!(is_iso_date("2024-02-29"));
+        assert!(!is_iso_date("2026-02-29"));
+        assert!(!is_iso_date("2100-02-29"));
+        assert!(is_iso_date("2000-02-29"));
+        assert!(!is_iso_date("2026-13-01"));
+        assert!(!is_iso_date("2026-04-31"));
+        assert!(!is_iso_date("2026-4-30"));
+        assert!(!is_iso_date("26-04-30xx"));
+        assert!(!is_iso_date("２０２６-01-01"));
+    }
+
+    #[test]
+    fn includes_stay_inside() {
+        let base = std::env::temp_dir();
+        assert!(resolve_include(None, "a.csv").is_err());
+        let e = resolve_include(Some(&base), "../etc/passwd").expect_err("escape");
+        assert!(e.0.contains("leaves"), "{e:?}");
+        let e = resolve_include(Some(&base), "/etc/passwd").expect_err("absolute");
+        assert!(e.0.contains("absolute"), "{e:?}");
+        let e = resolve_include(Some(&base), "a/../../x.csv").expect_err("escape");
+        assert!(e.0.contains("leaves"), "{e:?}");
+        let e = resolve_include(Some(&base), "no-such-file-here.csv").expect_err("missing");
+        assert!(e.0.contains("not found"), "{e:?}");
+    }
 }

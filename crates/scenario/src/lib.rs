@@ -6,7 +6,12 @@
 //! [`delever_engine::EngineConfig`] and, when the file has an `expect:` block, the
 //! [`Expectations`] a regression run checks, and its [`Variant`]s (the same network with
 //! other shocks, engine settings or impact laws; [`Scenario::expand`]).
-//! [`Scenario::from_yaml`] does the same from text.
+//! [`Scenario::from_yaml`] does the same from text. A `monte_carlo:` block resolves to a
+//! [`MonteCarlo`]: the distribution `delever mc` draws asset shocks from.
+//!
+//! A [`Template`] is a scenario loaded once from which sweep instances are built: each is
+//! the scenario with some fields, named by [`FieldPath`]s (`holders[*].margin.maintenance`),
+//! replaced by [`OverrideValue`]s and validated like a file.
 //!
 //! Anything wrong comes back as a [`ScenarioError`]: a list of [`Diagnostic`]s, each naming
 //! the file, line and column, the field path (`holders[3].margin.maintenance`), what was

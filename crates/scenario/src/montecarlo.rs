@@ -5,6 +5,8 @@
 //! the resolved type and the maths (Cholesky for positive *semi*definite matrices, so a
 //! perfectly correlated pair is accepted).
 
+use std::fmt::Write as _;
+
 use delever_graph::AssetIx;
 use ndarray::Array2;
 
@@ -82,10 +84,10 @@ impl MonteCarlo {
                 .collect();
             let first = off.first().copied().unwrap_or(0.0);
             if off.iter().all(|&r| r == first) {
-                s.push_str(&format!(", correlation {first:.2} (uniform)"));
+                let _ = write!(s, ", correlation {first:.2} (uniform)");
             } else {
                 let mean = off.iter().sum::<f64>() / off.len() as f64;
-                s.push_str(&format!(", correlation matrix (mean pairwise {mean:.2})"));
+                let _ = write!(s, ", correlation matrix (mean pairwise {mean:.2})");
             }
         }
         if self.scenario_shocks {
@@ -188,6 +190,214 @@ mod tests {
         // the column below it does not vanish).
         let a = array![[1.0, 1.0, 1.0], [1.0, 1.0, 0.0], [1.0, 0.0, 1.0]];
         assert_eq!(cholesky(&a), Err(2));
+    }
+
+    const BASE: &str = "\
+name: mc
+description: d
+as_of: 2026-05-29
+sources: [ { id: src, title: t } ]
+assets:
+  - { id: NVDA, price: 200.0, shares_outstanding: 2.4e10, adv_usd: 4.0e10, daily_vol: 0.025 }
+  - { id: AMD, price: 100.0, shares_outstanding: 1.6e9, adv_usd: 8.0e9, daily_vol: 0.04 }
+  - { id: GOV, price: 100.0, shares_outstanding: 1.0e9, impact: { law: linear, per_usd: 0 } }
+";
+
+    fn load(block: &str) -> Result<crate::Scenario, crate::ScenarioError> {
+        crate::Scenario::from_yaml(&format!("{BASE}{block}"), "mc.yaml", None)
+    }
+
+    /// The one diagnostic of `block`: its path, line, and that message and hint say these.
+    fn check_err(block: &str, path: &str, line: usize, message: &str, hint: &str) {
+        let e = load(block).expect_err(block);
+        let d = e
+            .diagnostics
+            .iter()
+            .find(|d| d.path == path)
+            .unwrap_or_else(|| panic!("no diagnostic at {path}: {e}"));
+        assert_eq!(d.line, Some(line), "{d}");
+        assert!(d.message.contains(message), "{d}");
+        assert!(d.hint.as_deref().unwrap_or_default().contains(hint), "{d}");
+    }
+
+    #[test]
+    fn a_block_resolves_to_horizon_scaled_parameters() {
+        let s = load(
+            "monte_carlo:
+  distribution: { type: student_t, dof: 4 }
+  horizon_days: 4
+  assets:
+    - { asset: AMD, daily_mean: 0.001 }
+    - { asset: GOV, daily_vol: 0.005 }
+  correlation: 0.3
+  source: src
+",
+        )
+        .expect("valid");
+        let mc = s.monte_carlo.expect("block");
+        assert_eq!(mc.distribution, ShockDistribution::StudentT { dof: 4.0 });
+        assert_eq!(mc.assets, vec![AssetIx(1), AssetIx(2)]);
+        // vol × √4 = 2 × vol; mean × 4.
+        assert_eq!(mc.vol, vec![0.08, 0.01]);
+        assert_eq!(mc.mean, vec![0.004, 0.0]);
+        assert!(close(&mc.correlation, &array![[1.0, 0.3], [0.3, 1.0]]));
+        assert!(close(
+            &mc.cholesky,
+            &array![[1.0, 0.0], [0.3, 0.91_f64.sqrt()]]
+        ));
+        assert!(!mc.scenario_shocks);
+        assert_eq!(mc.source.as_deref(), Some("src"));
+        assert!(
+            mc.describe().starts_with(
+                "student_t(4) log-returns on 2 assets, 4-day horizon, correlation 0.30"
+            )
+        );
+        // Variants inherit the block.
+        let v = load("monte_carlo: { distribution: { type: normal }, assets: [ { asset: NVDA } ] }\nvariants: [ { name: v } ]\n")
+            .expect("valid");
+        assert!(v.expand().expect("expands")[0].monte_carlo.is_some());
+    }
+
+    #[test]
+    fn defaults_draw_every_asset_independently() {
+        let e =
+            load("monte_carlo: { distribution: { type: normal } }\n").expect_err("GOV has no vol");
+        assert_eq!(e.diagnostics[0].path, "assets[2].daily_vol");
+        let s = load("monte_carlo: { distribution: { type: normal }, assets: [ { asset: NVDA }, { asset: AMD } ], scenario_shocks: true }\n")
+            .expect("valid");
+        let mc = s.monte_carlo.expect("block");
+        assert_eq!((mc.horizon_days, mc.vol.clone()), (1.0, vec![0.025, 0.04]));
+        assert!(close(&mc.correlation, &Array2::eye(2)));
+        assert!(mc.scenario_shocks);
+        assert_eq!(
+            mc.describe(),
+            "normal log-returns on 2 assets, 1-day horizon, correlation 0.00 (uniform), on top of the scenario's shocks"
+        );
+    }
+
+    #[test]
+    #[allow(clippy::too_many_lines)] // one case per check, each a few lines
+    fn bad_blocks_are_located_and_explained() {
+        let head = "monte_carlo:\n  distribution: { type: normal }\n  assets: [ { asset: NVDA }, { asset: AMD } ]\n";
+        check_err(
+            "monte_carlo:\n  distribution: { type: student_t, dof: 2 }\n  assets: [ { asset: NVDA } ]\n",
+            "monte_carlo.distribution.dof",
+            10,
+            "must be > 2, got 2",
+            "finite variance",
+        );
+        check_err(
+            "monte_carlo:\n  distribution: { type: student_t }\n  assets: [ { asset: NVDA } ]\n",
+            "monte_carlo.distribution.dof",
+            10,
+            "missing required key `dof`",
+            "dof: 4",
+        );
+        check_err(
+            "monte_carlo:\n  distribution: { type: normal }\n  assets: [ { asset: NVDX } ]\n",
+            "monte_carlo.assets[0].asset",
+            11,
+            "unknown asset `NVDX`",
+            "did you mean `NVDA`?",
+        );
+        check_err(
+            "monte_carlo:\n  distribution: { type: normal }\n  assets: [ { asset: NVDA }, { asset: NVDA } ]\n",
+            "monte_carlo.assets[1].asset",
+            11,
+            "duplicate asset `NVDA`",
+            "once",
+        );
+        check_err(
+            "monte_carlo:\n  distribution: { type: normal }\n  assets: [ { asset: NVDA, daily_vol: -0.1 } ]\n",
+            "monte_carlo.assets[0].daily_vol",
+            11,
+            "must be ≥ 0",
+            "daily_vol: 0.025",
+        );
+        check_err(
+            "monte_carlo:\n  distribution: { type: normal }\n  assets: [ { asset: GOV } ]\n",
+            "monte_carlo.assets[0]",
+            11,
+            "no daily volatility for `GOV`",
+            "add `daily_vol",
+        );
+        check_err(
+            &format!("{head}  horizon_days: 0\n"),
+            "monte_carlo.horizon_days",
+            12,
+            "> 0, got 0",
+            "horizon",
+        );
+        check_err(
+            &format!("{head}  correlation: 1.2\n"),
+            "monte_carlo.correlation",
+            12,
+            "in [-1, 1], got 1.2",
+            "correlation: 0.7",
+        );
+        check_err(
+            "monte_carlo:\n  distribution: { type: normal }\n  assets: [ { asset: NVDA }, { asset: AMD }, { asset: GOV, daily_vol: 0.01 } ]\n  correlation: -0.6\n",
+            "monte_carlo.correlation",
+            12,
+            "-1/(n-1) = -0.5000",
+            "correlation ≥ -1/(n-1)",
+        );
+        check_err(
+            &format!("{head}  correlation: {{ matrix: [[1, 0.5]] }}\n"),
+            "monte_carlo.correlation.matrix",
+            12,
+            "the matrix has 1 rows; expected 2",
+            "in the order of `monte_carlo.assets`",
+        );
+        check_err(
+            &format!("{head}  correlation: {{ matrix: [[1, 0.5], [0.5]] }}\n"),
+            "monte_carlo.correlation.matrix[1]",
+            12,
+            "row 1 has 1 entries; expected 2",
+            "one row and one column per drawn asset",
+        );
+        check_err(
+            &format!("{head}  correlation: {{ matrix: [[1, 0.5], [0.4, 1]] }}\n"),
+            "monte_carlo.correlation.matrix[1][0]",
+            12,
+            "not symmetric: [1][0] is 0.4 but [0][1] is 0.5",
+            "same number in both places",
+        );
+        check_err(
+            &format!("{head}  correlation: {{ matrix: [[1, 0.5], [0.5, 0.9]] }}\n"),
+            "monte_carlo.correlation.matrix[1][1]",
+            12,
+            "the diagonal of a correlation matrix is 1, got 0.9",
+            "itself",
+        );
+        check_err(
+            "monte_carlo:\n  distribution: { type: normal }\n  assets: [ { asset: NVDA }, { asset: AMD }, { asset: GOV, daily_vol: 0.01 } ]\n  correlation: { matrix: [[1, 1, 1], [1, 1, 0], [1, 0, 1]] }\n",
+            "monte_carlo.correlation.matrix",
+            12,
+            "not positive semidefinite",
+            "estimate it from one window of data or use a uniform correlation",
+        );
+        check_err(
+            &format!("{head}  source: nope\n"),
+            "monte_carlo.source",
+            12,
+            "unknown source `nope`",
+            "src",
+        );
+        check_err(
+            &format!("{head}  correlation: {{ matrx: [[1]] }}\n"),
+            "monte_carlo.correlation.matrx",
+            12,
+            "unknown key `matrx`",
+            "did you mean `matrix`?",
+        );
+        check_err(
+            "monte_carlo:\n  distribution: { type: normal, dof: 3 }\n",
+            "monte_carlo.distribution.dof",
+            10,
+            "does not apply to distribution `normal`",
+            "student_t",
+        );
     }
 
     #[test]

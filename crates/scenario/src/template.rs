@@ -528,6 +528,7 @@ fn shown(text: &str) -> String {
 
 /// Resolve `segs[i..]` below the node at `steps` (whose path is `text`), pushing every
 /// place selected.
+#[allow(clippy::too_many_lines)] // one arm per (segment, node) pair, each with its message
 fn walk(
     tree: &Tree,
     segs: &[Segment],
@@ -585,7 +586,7 @@ fn walk(
                     steps,
                     out,
                     Step::Key(k.clone()),
-                    join_key(text, k),
+                    &join_key(text, k),
                 )
             } else if last {
                 let mut s = steps.clone();
@@ -635,7 +636,7 @@ fn walk(
                     steps,
                     out,
                     Step::Index(*n),
-                    join_index(text, *n),
+                    &join_index(text, *n),
                 )
             } else if len == 0 {
                 Err(miss(format!("{} is an empty list", shown(text)), None))
@@ -675,7 +676,7 @@ fn walk(
                     steps,
                     out,
                     Step::Index(*j),
-                    join_index(text, *j),
+                    &join_index(text, *j),
                 ),
                 [] => {
                     let hint = if ids.is_empty() {
@@ -725,7 +726,7 @@ fn walk(
                     steps,
                     out,
                     Step::Index(j),
-                    join_index(text, j),
+                    &join_index(text, j),
                 ) && deepest.as_ref().is_none_or(|d| m.depth > d.depth)
                 {
                     deepest = Some(m);
@@ -766,10 +767,10 @@ fn descend(
     steps: &mut Vec<Step>,
     out: &mut Vec<Target>,
     step: Step,
-    child: String,
+    child: &str,
 ) -> Result<(), Miss> {
     steps.push(step);
-    let r = walk(tree, segs, i + 1, steps, &child, out);
+    let r = walk(tree, segs, i + 1, steps, child, out);
     steps.pop();
     r
 }
