@@ -1,6 +1,9 @@
 //! `delever sweep`, `mc` and `merge` through the binary: outputs, shards merged byte for
 //! byte, thread-count invariance, monotonicity across a sweep, and bad input.
 
+// A test that unwraps fails with the line that broke, which is all a message would say.
+#![allow(clippy::unwrap_used)]
+
 use crate::util::{delever, scratch};
 
 const SHOCK: &str = "--vary=shocks[0].return=-0.02:-0.30:8";
@@ -51,7 +54,12 @@ fn a_bigger_shock_never_means_a_smaller_cascade_across_a_sweep() {
     assert_eq!(num(&rows[1], col("total_loss_usd")), 0.0);
     // Forced sales in USD are valued at ever lower prices, so they can fall while the
     // shares sold rise; losses, calls and defaults cannot.
-    for name in ["total_loss_usd", "margin_calls", "defaults", "lender_losses_usd"] {
+    for name in [
+        "total_loss_usd",
+        "margin_calls",
+        "defaults",
+        "lender_losses_usd",
+    ] {
         let i = col(name);
         for w in rows[1..].windows(2) {
             assert!(num(&w[1], i) >= num(&w[0], i), "{name}: {w:?}");
@@ -218,11 +226,23 @@ fn bad_sweeps_exit_2_and_write_nothing() {
     let out = dir.join("out.csv");
     let o = out.to_str().unwrap();
     for (args, needle) in [
-        (vec!["sweep", "--vary=shocks[0].return=1:2", "-o", o], "three parts"),
-        (vec!["sweep", "--vary=shocks[0].retrun=-0.1,-0.2", "-o", o], "return"),
-        (vec!["sweep", "--vary=defaults.cure_rate=0.5,1.5", "-o", o], "cure_rate"),
+        (
+            vec!["sweep", "--vary=shocks[0].return=1:2", "-o", o],
+            "three parts",
+        ),
+        (
+            vec!["sweep", "--vary=shocks[0].retrun=-0.1,-0.2", "-o", o],
+            "return",
+        ),
+        (
+            vec!["sweep", "--vary=defaults.cure_rate=0.5,1.5", "-o", o],
+            "cure_rate",
+        ),
         (vec!["sweep", SHOCK, "--shard", "3/3", "-o", o], "from 0"),
-        (vec!["sweep", SHOCK, "--shard", "0/3", "--format", "csv"], "--format"),
+        (
+            vec!["sweep", SHOCK, "--shard", "0/3", "--format", "csv"],
+            "--format",
+        ),
     ] {
         let r = delever(&args);
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);

@@ -36,9 +36,11 @@ impl Shard {
 
     /// Parse `K/N` (`0 ≤ K < N`).
     pub fn parse(s: &str) -> Result<Shard, BatchError> {
-        let bad = |message: String| BatchError::Usage {
+        let bad = |message: String| {
+            BatchError::Usage {
             message: format!("--shard {s}: {message}"),
             hint: "shards are K/N with K numbered from 0: --shard 0/4, 1/4, 2/4, 3/4 (Slurm: $SLURM_ARRAY_TASK_ID/N with --array=0-(N-1); Kubernetes: $JOB_COMPLETION_INDEX/N)".into(),
+        }
         };
         let (k, n) = s
             .split_once('/')
@@ -152,6 +154,57 @@ pub struct Merged<R> {
     pub rows: Vec<R>,
 }
 
+/// One shard file: its header and rows.
+fn read<R: for<'de> Deserialize<'de>>(
+    name: &str,
+    text: &str,
+) -> Result<(ShardHeader, Vec<R>), BatchError> {
+    let err = |file: &str, message: String, hint: &str| BatchError::Merge {
+        file: file.to_owned(),
+        message,
+        hint: hint.to_owned(),
+    };
+    let mut lines = text.lines().enumerate();
+    let Some((_, first)) = lines.next() else {
+        return Err(err(
+            name,
+            "the file is empty".into(),
+            "give the files `--shard K/N -o FILE` wrote",
+        ));
+    };
+    let header: ShardHeader = serde_json::from_str(first).map_err(|e| {
+        err(
+            name,
+            format!("line 1 is not a delever shard header: {e}"),
+            "merge reads the files written with --shard K/N; is this one of them?",
+        )
+    })?;
+    if header.delever_shard != FORMAT {
+        return Err(err(
+            name,
+            format!(
+                "shard format {} (this delever reads format {FORMAT})",
+                header.delever_shard
+            ),
+            "merge with the delever version that wrote the shards",
+        ));
+    }
+    let mut rows = Vec::new();
+    for (i, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        rows.push(serde_json::from_str(line).map_err(|e| {
+            err(
+                name,
+                format!("line {}: not a {} row: {e}", i + 1, header.command),
+                "the file may be truncated or edited; rerun this shard",
+            )
+        })?);
+    }
+    Ok((header, rows))
+}
+
 /// Parse and merge shard files given as `(name, text)`: they must share a command,
 /// version, fingerprint, shard count and total, cover every shard exactly once, and
 /// hold exactly their slice of indices. `index` reads a row's index.
@@ -166,44 +219,7 @@ pub fn merge<R: for<'de> Deserialize<'de>>(
     };
     let mut parsed: Vec<(&str, ShardHeader, Vec<R>)> = Vec::with_capacity(files.len());
     for (name, text) in files {
-        let mut lines = text.lines().enumerate();
-        let Some((_, first)) = lines.next() else {
-            return Err(err(
-                name,
-                "the file is empty".into(),
-                "give the files `--shard K/N -o FILE` wrote",
-            ));
-        };
-        let header: ShardHeader = serde_json::from_str(first).map_err(|e| {
-            err(
-                name,
-                format!("line 1 is not a delever shard header: {e}"),
-                "merge reads the files written with --shard K/N; is this one of them?",
-            )
-        })?;
-        if header.delever_shard != FORMAT {
-            return Err(err(
-                name,
-                format!(
-                    "shard format {} (this delever reads format {FORMAT})",
-                    header.delever_shard
-                ),
-                "merge with the delever version that wrote the shards",
-            ));
-        }
-        let mut rows = Vec::new();
-        for (i, line) in lines {
-            if line.trim().is_empty() {
-                continue;
-            }
-            rows.push(serde_json::from_str(line).map_err(|e| {
-                err(
-                    name,
-                    format!("line {}: not a {} row: {e}", i + 1, header.command),
-                    "the file may be truncated or edited; rerun this shard",
-                )
-            })?);
-        }
+        let (header, rows) = read::<R>(name, text)?;
         parsed.push((name, header, rows));
     }
     let Some((first_name, first, _)) = parsed.first() else {
@@ -226,9 +242,17 @@ pub fn merge<R: for<'de> Deserialize<'de>>(
             }
         };
         same("command", &h.command, &first.command)?;
-        same("delever version", &h.delever_version, &first.delever_version)?;
+        same(
+            "delever version",
+            &h.delever_version,
+            &first.delever_version,
+        )?;
         same("fingerprint", &h.fingerprint, &first.fingerprint)?;
-        same("shard count", &h.shards.to_string(), &first.shards.to_string())?;
+        same(
+            "shard count",
+            &h.shards.to_string(),
+            &first.shards.to_string(),
+        )?;
         same("total", &h.total.to_string(), &first.total.to_string())?;
     }
     parsed.sort_by_key(|(_, h, _)| h.shard);
@@ -261,7 +285,9 @@ pub fn merge<R: for<'de> Deserialize<'de>>(
     for (name, h, part) in parsed {
         let want = Shard { k: h.shard, n }.range(h.total);
         let got: Vec<u64> = part.iter().map(&index).collect();
-        if got.len() as u64 != want.end - want.start || got.iter().zip(want.clone()).any(|(a, b)| *a != b) {
+        if got.len() as u64 != want.end - want.start
+            || got.iter().zip(want.clone()).any(|(a, b)| *a != b)
+        {
             return Err(err(
                 name,
                 format!(
@@ -285,6 +311,8 @@ pub fn merge<R: for<'de> Deserialize<'de>>(
 }
 
 #[cfg(test)]
+// A test that unwraps fails with the line that broke, which is all a message would say.
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -383,18 +411,22 @@ mod tests {
         let f = files(3, 10);
         let e = merge::<Row>(&f[..2], |r| r.index).unwrap_err();
         assert!(e.to_string().contains("2/3 missing"), "{e}");
-        let e = merge::<Row>(&[f[0].clone(), f[0].clone(), f[1].clone()], |r| r.index)
-            .unwrap_err();
+        let e = merge::<Row>(&[f[0].clone(), f[0].clone(), f[1].clone()], |r| r.index).unwrap_err();
         assert!(e.to_string().contains("twice"), "{e}");
         let mut g = f.clone();
-        g[1].1 = g[1].1.replace("\"fingerprint\":\"f\"", "\"fingerprint\":\"g\"");
+        g[1].1 = g[1]
+            .1
+            .replace("\"fingerprint\":\"f\"", "\"fingerprint\":\"g\"");
         let e = merge::<Row>(&g, |r| r.index).unwrap_err();
         assert!(e.to_string().contains("fingerprint"), "{e}");
         let mut t = f.clone();
         let cut = t[2].1.trim_end().rfind('\n').unwrap();
         t[2].1.truncate(cut + 1);
         let e = merge::<Row>(&t, |r| r.index).unwrap_err();
-        assert!(e.to_string().contains("truncated") || e.hint().unwrap().contains("truncated"), "{e}");
+        assert!(
+            e.to_string().contains("truncated") || e.hint().unwrap().contains("truncated"),
+            "{e}"
+        );
         let e = merge::<Row>(&[("x".into(), "hello\n".into())], |r| r.index).unwrap_err();
         assert!(e.to_string().contains("shard header"), "{e}");
     }

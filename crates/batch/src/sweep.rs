@@ -71,7 +71,11 @@ impl<'a> Sweep<'a> {
 
     /// Run variants `range` in parallel; `tick` is called after each. Rows come back in
     /// grid order; the first failing variant (in grid order) is the error.
-    pub fn run(&self, range: Range<u64>, tick: &(dyn Fn() + Sync)) -> Result<Vec<SweepRow>, BatchError> {
+    pub fn run(
+        &self,
+        range: Range<u64>,
+        tick: &(dyn Fn() + Sync),
+    ) -> Result<Vec<SweepRow>, BatchError> {
         let rows: Vec<Result<SweepRow, BatchError>> = range
             .into_par_iter()
             .map(|i| {
@@ -107,13 +111,14 @@ impl<'a> Sweep<'a> {
         if let Some(m) = self.max_rounds {
             cfg.max_rounds = m;
         }
-        let out = delever_engine::run(&scenario.network, &scenario.shocks, &cfg).map_err(
-            |source| BatchError::Engine {
-                what: "variant",
-                index,
-                source,
-            },
-        )?;
+        let out =
+            delever_engine::run(&scenario.network, &scenario.shocks, &cfg).map_err(|source| {
+                BatchError::Engine {
+                    what: "variant",
+                    index,
+                    source,
+                }
+            })?;
         Ok(SweepRow {
             index,
             values,

@@ -4,11 +4,11 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use delever_batch::BatchError;
 use delever_batch::grid::{Grid, Vary};
 use delever_batch::mc::{self, Study, SummaryMeta};
 use delever_batch::shard::{self, Shard, ShardHeader};
 use delever_batch::sweep::Sweep;
-use delever_batch::BatchError;
 use delever_report::RunMeta;
 use delever_report::batch::{McDraw, RunFigures, SweepDoc, SweepRow, draws_csv, draws_jsonl};
 use delever_scenario::{Scenario, Template};
@@ -124,7 +124,12 @@ pub fn sweep(
     .map_err(|e| Failure::input(e.to_string()))?;
     let sweep = Sweep::new(&template, &grid, max_rounds).map_err(|e| batch_failure(&e))?;
     let range = shard.unwrap_or(Shard::WHOLE).range(grid.len());
-    tracing::info!(variants = grid.len(), from = range.start, to = range.end, "sweep");
+    tracing::info!(
+        variants = grid.len(),
+        from = range.start,
+        to = range.end,
+        "sweep"
+    );
     let bar = progress(cli, range.end - range.start, "variants");
     let tick = || {
         if let Some(b) = &bar {
@@ -258,7 +263,13 @@ pub fn mc(
     let scenario = super::load_resolved(&resolved)?;
     let study = Study::new(&scenario, max_rounds).map_err(|e| batch_failure(&e))?;
     let range = shard.unwrap_or(Shard::WHOLE).range(draws);
-    tracing::info!(draws, seed, from = range.start, to = range.end, "monte carlo");
+    tracing::info!(
+        draws,
+        seed,
+        from = range.start,
+        to = range.end,
+        "monte carlo"
+    );
     let bar = progress(cli, range.end - range.start, "draws");
     let tick = || {
         if let Some(b) = &bar {
@@ -357,7 +368,10 @@ fn expand_dirs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
             continue;
         }
         let entries = std::fs::read_dir(p).map_err(|e| {
-            Failure::input(format!("error: {}: cannot list the directory: {e}", p.display()))
+            Failure::input(format!(
+                "error: {}: cannot list the directory: {e}",
+                p.display()
+            ))
         })?;
         let mut found: Vec<PathBuf> = entries
             .filter_map(Result::ok)
@@ -420,7 +434,15 @@ pub fn merge(
                 distribution: &distribution,
                 kinds: &m.header.kinds,
             };
-            write_mc(&header_meta(&m.header), &meta, &m.rows, format, output, draws_out, html)?;
+            write_mc(
+                &header_meta(&m.header),
+                &meta,
+                &m.rows,
+                format,
+                output,
+                draws_out,
+                html,
+            )?;
             Ok(finish(failed, "draw(s)"))
         }
         Some("sweep") => {
