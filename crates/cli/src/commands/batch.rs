@@ -9,8 +9,8 @@ use delever_batch::grid::{Grid, Vary};
 use delever_batch::mc::{self, Study, SummaryMeta};
 use delever_batch::shard::{self, Shard, ShardHeader};
 use delever_batch::sweep::Sweep;
-use delever_report::RunMeta;
 use delever_report::batch::{McDraw, RunFigures, SweepDoc, SweepRow, draws_csv, draws_jsonl};
+use delever_report::{RunMeta, ScenarioNotes};
 use delever_scenario::{Scenario, Template};
 
 use crate::args::{BatchFormat, BatchOutputArgs, Cli};
@@ -167,6 +167,7 @@ pub fn sweep(
     write_sweep(
         &doc,
         &super::meta(base),
+        &super::html::notes(base),
         out.format.unwrap_or_default(),
         out.output.as_deref(),
         html,
@@ -217,6 +218,7 @@ fn header(
 fn write_sweep(
     doc: &SweepDoc,
     meta: &RunMeta,
+    notes: &ScenarioNotes,
     format: BatchFormat,
     output: Option<&Path>,
     html: Option<&Path>,
@@ -228,8 +230,7 @@ fn write_sweep(
         BatchFormat::Csv => doc.to_csv(),
     };
     if let Some(h) = html {
-        let page =
-            delever_report::html::sweep_page(doc, meta, &delever_report::ScenarioNotes::default());
+        let page = delever_report::html::sweep_page(doc, meta, notes);
         emit(&page, Some(h))?;
     }
     emit(&text, output)
@@ -305,25 +306,41 @@ pub fn mc(
     };
     write_mc(
         &super::meta(&scenario),
+        &super::html::notes(&scenario),
         &meta,
         &rows,
-        out.format.unwrap_or_default(),
-        out.output.as_deref(),
-        draws_out,
-        html,
+        &McOutputs {
+            format: out.format.unwrap_or_default(),
+            output: out.output.as_deref(),
+            draws_out,
+            html,
+        },
     )?;
     Ok(finish(failed, "draw(s)"))
 }
 
+/// Where a study's outputs go.
+#[derive(Clone, Copy)]
+struct McOutputs<'a> {
+    format: BatchFormat,
+    output: Option<&'a Path>,
+    draws_out: Option<&'a Path>,
+    html: Option<&'a Path>,
+}
+
 fn write_mc(
     run: &RunMeta,
+    notes: &ScenarioNotes,
     meta: &SummaryMeta<'_>,
     draws: &[McDraw],
-    format: BatchFormat,
-    output: Option<&Path>,
-    draws_out: Option<&Path>,
-    html: Option<&Path>,
+    to: &McOutputs<'_>,
 ) -> Result<(), Failure> {
+    let McOutputs {
+        format,
+        output,
+        draws_out,
+        html,
+    } = *to;
     let summary = mc::summary(meta, draws);
     let text = match format {
         BatchFormat::Table => summary.to_table(),
@@ -348,12 +365,7 @@ fn write_mc(
         emit(&rows, Some(p))?;
     }
     if let Some(h) = html {
-        let page = delever_report::html::mc_page(
-            &summary,
-            draws,
-            run,
-            &delever_report::ScenarioNotes::default(),
-        );
+        let page = delever_report::html::mc_page(&summary, draws, run, notes);
         emit(&page, Some(h))?;
     }
     emit(&text, output)
@@ -436,12 +448,15 @@ pub fn merge(
             };
             write_mc(
                 &header_meta(&m.header),
+                &ScenarioNotes::default(),
                 &meta,
                 &m.rows,
-                format,
-                output,
-                draws_out,
-                html,
+                &McOutputs {
+                    format,
+                    output,
+                    draws_out,
+                    html,
+                },
             )?;
             Ok(finish(failed, "draw(s)"))
         }
@@ -461,7 +476,7 @@ pub fn merge(
                 variants: m.header.total,
                 rows: m.rows,
             };
-            write_sweep(&doc, &run, format, output, html)?;
+            write_sweep(&doc, &run, &ScenarioNotes::default(), format, output, html)?;
             Ok(finish(failed, "variant(s)"))
         }
         _ => {

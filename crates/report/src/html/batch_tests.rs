@@ -181,7 +181,7 @@ fn cliff_found_at_the_largest_jump() {
             to: (0.3, 4.1)
         })
     );
-    // Non-finite points are skipped; a flat or falling curve has no cliff.
+    // Non-finite points are skipped; a flat curve has no cliff; a fall is one.
     let gappy = [
         (0.0, 1.0),
         (0.1, f64::NAN),
@@ -195,7 +195,14 @@ fn cliff_found_at_the_largest_jump() {
             to: (0.2, 3.0)
         })
     );
-    assert_eq!(cliff(&[(0.0, 2.0), (1.0, 1.0)]), None);
+    assert_eq!(cliff(&[(0.0, 2.0), (1.0, 2.0)]), None);
+    assert_eq!(
+        cliff(&[(-0.3, 9.0), (-0.2, 2.0), (-0.1, 1.0)]),
+        Some(Cliff {
+            from: (-0.3, 9.0),
+            to: (-0.2, 2.0)
+        })
+    );
     assert_eq!(cliff(&[]), None);
     // Ties: the first.
     assert_eq!(

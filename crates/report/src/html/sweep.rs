@@ -71,7 +71,7 @@ const METRICS: [Metric; 5] = [
     },
 ];
 
-/// The largest upward jump of a curve between neighbouring grid points.
+/// The largest jump of a curve between neighbouring grid points.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Cliff {
     /// (x, y) just before the jump.
@@ -81,7 +81,9 @@ pub(crate) struct Cliff {
 }
 
 /// The cliff of a curve given as (x, y) in x order: the neighbouring finite points with the
-/// largest rise in y (the first such pair on ties). `None` when y never rises.
+/// largest change in y, up or down (the first such pair on ties); `None` for a flat curve.
+/// Either direction, because a swept shock is often negative: a bigger shock is a smaller
+/// x, and its cliff is a fall in y as x rises.
 pub(crate) fn cliff(points: &[(f64, f64)]) -> Option<Cliff> {
     let finite: Vec<(f64, f64)> = points
         .iter()
@@ -90,7 +92,7 @@ pub(crate) fn cliff(points: &[(f64, f64)]) -> Option<Cliff> {
         .collect();
     let mut best: Option<(f64, Cliff)> = None;
     for w in finite.windows(2) {
-        let jump = w[1].1 - w[0].1;
+        let jump = (w[1].1 - w[0].1).abs();
         if jump > 0.0 && best.is_none_or(|(b, _)| jump > b) {
             best = Some((
                 jump,
@@ -329,7 +331,7 @@ fn panel_svg(doc: &SweepDoc, grid: &Grid, p: usize, m: &Metric, x_name: &str) ->
                     m.unit.fmt(c.from.1),
                     m.unit.fmt(c.to.1)
                 ),
-                None => format!("{name}: never rises"),
+                None => format!("{name}: flat"),
             }
         })
         .collect::<Vec<_>>()
@@ -403,7 +405,7 @@ fn metric_figure(out: &mut String, doc: &SweepDoc, grid: &Grid, m: &Metric, wide
         out,
         "<figcaption>{} against <code>{}</code>, one curve per value of the other parameters. \
          The thick translucent segment is each curve's cliff: the neighbouring grid points with \
-         the largest rise.</figcaption></figure>",
+         the largest change.</figcaption></figure>",
         esc(m.title),
         esc(x_name)
     );
@@ -431,7 +433,7 @@ fn cliff_table(out: &mut String, doc: &SweepDoc, grid: &Grid) {
                     unit.fmt(c.from.1),
                     unit.fmt(c.to.1)
                 ),
-                None => "no rise".to_owned(),
+                None => "flat".to_owned(),
             };
             let name = [label.clone().unwrap_or_default(), grid.curves[ci].clone()]
                 .into_iter()
