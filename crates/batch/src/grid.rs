@@ -133,13 +133,20 @@ fn linspace(start: f64, stop: f64, steps: u64, log: bool) -> Vec<f64> {
                 return stop;
             }
             let t = i as f64 / last as f64;
-            if log {
+            let x = if log {
                 (start.ln() + t * (stop.ln() - start.ln())).exp()
             } else {
                 start + t * (stop - start)
-            }
+            };
+            round12(x)
         })
         .collect()
+}
+
+/// `x` to 12 significant digits: a grid point prints as the number a person would type
+/// (`-0.012`, not `-0.012000000000000002`) and is still far finer than any step.
+fn round12(x: f64) -> f64 {
+    format!("{x:.11e}").parse().unwrap_or(x)
 }
 
 fn list(s: &str) -> Result<Vec<ParamValue>, String> {
@@ -243,15 +250,17 @@ mod tests {
         assert_eq!(x.len(), 8);
         assert_eq!(x[0], -0.05);
         assert_eq!(x[7], -0.40);
-        assert!((x[1] - -0.1).abs() < 1e-15, "{}", x[1]);
-        assert!((x[6] - -0.35).abs() < 1e-15);
+        assert_eq!(x[1], -0.1);
+        assert_eq!(x[6], -0.35);
+        let y = nums(&Vary::parse("a=-0.002:-0.02:10").unwrap());
+        assert_eq!(y[5], -0.012, "rounded to what a person types");
     }
 
     #[test]
     fn log_ranges_are_geometric() {
         let x = nums(&Vary::parse("impact.l=1e-4:1e-2:3:log").unwrap());
         assert_eq!(x[0], 1e-4);
-        assert!((x[1] - 1e-3).abs() < 1e-15);
+        assert_eq!(x[1], 1e-3);
         assert_eq!(x[2], 1e-2);
     }
 
