@@ -197,8 +197,23 @@ fn leverage(gross: f64, equity: f64) -> String {
 
 fn share(part: f64, whole: f64) -> String {
     if whole > 0.0 {
-        format!("{:.1}%", 100.0 * part / whole)
+        let s = format!("{:.1}%", 100.0 * part / whole);
+        // A sum of nothing is -0.0, and a rounding residue can be -1e-17: neither is a
+        // negative share.
+        if s == "-0.0%" { "0.0%".into() } else { s }
     } else {
         "-".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shares_never_print_negative_zero() {
+        assert_eq!(super::share(-0.0, 5.0), "0.0%");
+        assert_eq!(super::share(-1e-17, 5.0), "0.0%");
+        assert_eq!(super::share(1.0, 4.0), "25.0%");
+        assert_eq!(super::share(-1.0, 4.0), "-25.0%");
+        assert_eq!(super::share(1.0, 0.0), "-");
     }
 }
