@@ -183,7 +183,7 @@ pub fn market(spec: &MarketSpec) -> Result<Network, BuildError> {
         b.add_holder(Holder::new(
             "retail",
             HolderKind::AccountBook {
-                book,
+                book: book.into(),
                 cure_rate: 0.1,
             },
         ));

@@ -83,7 +83,7 @@ fn network(seed: u64) -> Network {
                 let mut holder = Holder::new(
                     &id,
                     HolderKind::AccountBook {
-                        book,
+                        book: book.into(),
                         cure_rate: rng.range(0.0, 0.3),
                     },
                 );

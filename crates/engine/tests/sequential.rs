@@ -389,7 +389,7 @@ fn network(seed: u64, mix: Mix) -> Network {
                 let mut x = Holder::new(
                     &id,
                     HolderKind::AccountBook {
-                        book,
+                        book: book.into(),
                         cure_rate: cure(&mut rng, 0.3),
                     },
                 );

@@ -270,8 +270,9 @@ pub enum HolderKind {
     },
     /// A table of explicit accounts (millions, from a CSV book).
     AccountBook {
-        /// The accounts.
-        book: AccountBook,
+        /// The accounts. Shared, not copied: a sweep's variants of one scenario all point
+        /// at the book loaded once (a 10-million-account book is about 1 GB).
+        book: std::sync::Arc<AccountBook>,
         /// Share of each call met with fresh cash rather than sales, in `[0, 1]`.
         cure_rate: f64,
     },

@@ -305,7 +305,7 @@ fn account_book_loans_and_bad_rows() {
     b.add_holder(Holder::new(
         "book",
         HolderKind::AccountBook {
-            book,
+            book: book.into(),
             cure_rate: 0.0,
         },
     ));

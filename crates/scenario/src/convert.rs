@@ -8,6 +8,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use delever_engine::{EngineConfig, Mode, Shock, Status, Termination};
 use delever_graph::{
@@ -98,7 +99,7 @@ struct CachedBook {
     holdings_csv: String,
     lookup: AssetLookup,
     accounts_name: String,
-    book: AccountBook,
+    book: Arc<AccountBook>,
 }
 
 impl BookCache {
@@ -1046,9 +1047,11 @@ fn holder(
                 _ => None,
             };
             HolderKind::AccountBook {
-                book: book.unwrap_or_else(|| AccountBook {
-                    row_ptr: vec![0],
-                    ..AccountBook::default()
+                book: book.unwrap_or_else(|| {
+                    Arc::new(AccountBook {
+                        row_ptr: vec![0],
+                        ..AccountBook::default()
+                    })
                 }),
                 cure_rate,
             }
@@ -1115,11 +1118,10 @@ fn load_book(
     accounts: &str,
     holdings: &str,
     lookup: &AssetLookup,
-) -> (Option<AccountBook>, Option<String>) {
+) -> (Option<Arc<AccountBook>>, Option<String>) {
     if let Some(hit) = origin.books.and_then(|c| c.get(accounts, holdings, lookup)) {
-        // The network owns its books by value, so an instance gets a copy: a memcpy of
-        // the vectors, not a second parse of the files.
-        return (Some(hit.book.clone()), Some(hit.accounts_name.clone()));
+        // Books are shared: an instance points at the book loaded once, no copy.
+        return (Some(Arc::clone(&hit.book)), Some(hit.accounts_name.clone()));
     }
     let mut resolved = Vec::new();
     for (key, rel) in [("accounts_csv", accounts), ("holdings_csv", holdings)] {
@@ -1146,13 +1148,14 @@ fn load_book(
                 holdings = book.holdings(),
                 "account book loaded"
             );
+            let book = Arc::new(book);
             if let Some(record) = origin.record {
                 record.borrow_mut().entries.push(CachedBook {
                     accounts_csv: accounts.to_owned(),
                     holdings_csv: holdings.to_owned(),
                     lookup: lookup.clone(),
                     accounts_name: acc_name.clone(),
-                    book: book.clone(),
+                    book: Arc::clone(&book),
                 });
             }
             (Some(book), Some(acc_name))

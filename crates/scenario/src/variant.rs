@@ -38,7 +38,7 @@ impl Scenario {
     /// The scenario `v` describes: this network with the variant's impact laws, and the
     /// variant's shocks, engine settings and expectations. It is named
     /// `<scenario>@<variant>` and has no variants of its own. The expanded scenario owns a
-    /// copy of the network (account books included).
+    /// copy of the network (account books are shared, not copied).
     ///
     /// Variants are validated when the scenario loads, so this fails only for a
     /// [`Variant`] built by hand with laws the network refuses.

@@ -2,6 +2,7 @@
 //! attribution of problems to overrides, book reuse.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use proptest::prelude::*;
 
@@ -328,6 +329,18 @@ fn account_books_are_read_once() {
         .instantiate(&[num("engine.max_rounds", 3.0)])
         .expect("books come from the cache");
     assert_eq!(shocked.engine.max_rounds, 3);
+    // Not even copied: the instance's book is the base's.
+    let book = |s: &Scenario| {
+        s.network
+            .holders()
+            .iter()
+            .find_map(|h| match &h.kind {
+                delever_graph::HolderKind::AccountBook { book, .. } => Some(Arc::clone(book)),
+                _ => None,
+            })
+            .expect("the fixture has a book")
+    };
+    assert!(Arc::ptr_eq(&book(&shocked), &book(t.base())));
     // Overriding a book's file reads that file: here it is gone.
     let e = t
         .instantiate(&[(
