@@ -32,20 +32,35 @@ fn batch_failure(e: &BatchError) -> Failure {
     Failure::input(msg)
 }
 
-/// A progress bar on a terminal (none when quiet or redirected).
-fn progress(cli: &Cli, len: u64, what: &str) -> Option<indicatif::ProgressBar> {
-    if cli.quiet || !std::io::stderr().is_terminal() {
-        return None;
+/// Run `work` with a progress bar of `len` items on a terminal (none when quiet or
+/// redirected); `work` calls the tick it is given once per finished item.
+fn with_progress<T>(
+    cli: &Cli,
+    len: u64,
+    what: &str,
+    work: impl FnOnce(&(dyn Fn() + Sync)) -> T,
+) -> T {
+    let bar = (!cli.quiet && std::io::stderr().is_terminal()).then(|| {
+        let pb = indicatif::ProgressBar::new(len);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{bar:40}} {{pos}}/{{len}} {what} [{{elapsed}} < {{eta}}, {{per_sec}}]"
+            ))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        pb.enable_steady_tick(Duration::from_millis(200));
+        pb
+    });
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let out = work(&tick);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
     }
-    let pb = indicatif::ProgressBar::new(len);
-    pb.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{{bar:40}} {{pos}}/{{len}} {what} [{{elapsed}} < {{eta}}, {{per_sec}}]"
-        ))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    pb.enable_steady_tick(Duration::from_millis(200));
-    Some(pb)
+    out
 }
 
 /// The scenario's text (for the fingerprint) and where it came from.
@@ -130,16 +145,8 @@ pub fn sweep(
         to = range.end,
         "sweep"
     );
-    let bar = progress(cli, range.end - range.start, "variants");
-    let tick = || {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    };
-    let rows = sweep.run(range, &tick);
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    let len = range.end - range.start;
+    let rows = with_progress(cli, len, "variants", |tick| sweep.run(range, tick));
     let rows = rows.map_err(|e| batch_failure(&e))?;
     let failed = not_converged(rows.iter().map(|r| converged(&r.figures)));
     let base = template.base();
@@ -150,8 +157,8 @@ pub fn sweep(
             format!("{}={}", p.path, vals.join(",")).into_bytes()
         }));
         parts.push(format!("{max_rounds:?}").into_bytes());
-        let header = header("sweep", &parts, shard, grid.len(), base, sweep.kind_names())
-            .with_parameters(grid.paths());
+        let mut header = header("sweep", &parts, shard, grid.len(), base, sweep.kind_names());
+        header.parameters = grid.paths();
         let text = shard::write(&header, &rows)
             .map_err(|e| Failure::input(format!("error: writing the shard: {e}")))?;
         emit(&text, out.output.as_deref())?;
@@ -173,17 +180,6 @@ pub fn sweep(
         html,
     )?;
     Ok(finish(failed, "variant(s)"))
-}
-
-trait WithParameters {
-    fn with_parameters(self, p: Vec<String>) -> Self;
-}
-
-impl WithParameters for ShardHeader {
-    fn with_parameters(mut self, p: Vec<String>) -> Self {
-        self.parameters = p;
-        self
-    }
 }
 
 fn header(
@@ -271,16 +267,8 @@ pub fn mc(
         to = range.end,
         "monte carlo"
     );
-    let bar = progress(cli, range.end - range.start, "draws");
-    let tick = || {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    };
-    let rows = study.run(seed, range, &tick);
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    let len = range.end - range.start;
+    let rows = with_progress(cli, len, "draws", |tick| study.run(seed, range, tick));
     let rows = rows.map_err(|e| batch_failure(&e))?;
     let failed = not_converged(rows.iter().map(|r| converged(&r.figures)));
     let kinds = study.kind_names();

@@ -667,15 +667,7 @@ fn mc_header(out: &mut String, s: &McSummary, draws: &[McDraw], meta: &RunMeta) 
         s.seed,
         esc(&s.distribution)
     );
-    if let Some(first) = meta.description.split("\n\n").next()
-        && !first.trim().is_empty()
-    {
-        let _ = writeln!(
-            out,
-            "<p class=\"lede\">{}</p><p class=\"more\"><a href=\"#scenario-h\">The scenario in full, its assumptions and sources</a></p>",
-            esc(first.trim())
-        );
-    }
+    super::lede(out, meta);
     if s.not_converged > 0 {
         let _ = writeln!(
             out,

@@ -328,15 +328,7 @@ fn header(out: &mut String, meta: &RunMeta, o: &Outcome) {
         }
     }
     out.push_str("</p>\n");
-    if let Some(first) = meta.description.split("\n\n").next()
-        && !first.trim().is_empty()
-    {
-        let _ = writeln!(
-            out,
-            "<p class=\"lede\">{}</p><p class=\"more\"><a href=\"#scenario-h\">The scenario in full, its assumptions and sources</a></p>",
-            esc(first.trim())
-        );
-    }
+    lede(out, meta);
     if o.termination == Termination::MaxRounds {
         out.push_str(
             "<p class=\"banner\" role=\"alert\">The iteration stopped at its round limit before prices \
@@ -861,4 +853,18 @@ pub(crate) fn scenario_section(out: &mut String, meta: &RunMeta, notes: &Scenari
         out.push_str("</ol>\n");
     }
     out.push_str("</section>\n");
+}
+
+/// The description's first paragraph under a page's title, with a link to the scenario
+/// section at the end of the page (every page has one).
+pub(crate) fn lede(out: &mut String, meta: &RunMeta) {
+    if let Some(first) = meta.description.split("\n\n").next()
+        && !first.trim().is_empty()
+    {
+        let _ = writeln!(
+            out,
+            "<p class=\"lede\">{}</p><p class=\"more\"><a href=\"#scenario-h\">The scenario in full, its assumptions and sources</a></p>",
+            esc(first.trim())
+        );
+    }
 }

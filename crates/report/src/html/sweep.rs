@@ -721,15 +721,7 @@ fn sweep_header(out: &mut String, doc: &SweepDoc, meta: &RunMeta) {
         let _ = write!(out, "swept: {}", names.join(" \u{00d7} "));
     }
     out.push_str("</p>\n");
-    if let Some(first) = meta.description.split("\n\n").next()
-        && !first.trim().is_empty()
-    {
-        let _ = writeln!(
-            out,
-            "<p class=\"lede\">{}</p><p class=\"more\"><a href=\"#scenario-h\">The scenario in full, its assumptions and sources</a></p>",
-            esc(first.trim())
-        );
-    }
+    super::lede(out, meta);
     let nc = doc
         .rows
         .iter()
