@@ -112,6 +112,32 @@ pub enum EngineError {
          between rounds); explain and the HTML player follow equilibrium runs"
     )]
     SequentialReplay,
+    /// A run whose trace omits rounds (it took more than [`crate::TRACE_ROUNDS`]) handed to
+    /// [`crate::explain::Replay`]: a replay needs every round's prices.
+    #[error(
+        "the run took {rounds} rounds; its trace keeps the first {kept} and the last, so its \
+         rounds cannot be replayed one by one (explain and the HTML player need every round)"
+    )]
+    TraceTruncated {
+        /// Rounds the run took.
+        rounds: u32,
+        /// Rounds the trace keeps in full.
+        kept: u32,
+    },
+    /// A figure of the outcome overflowed to infinity or became NaN: some input is too large
+    /// for double precision in combination with the others. Never reported as a result.
+    #[error(
+        "{place}: `{field}` is not a finite number ({value}): the inputs are too large to \
+         compute with (a product of prices, sizes or multiples overflowed)"
+    )]
+    NonFiniteResult {
+        /// Where: `holder `x``, `asset `y``, `the totals`, `round 3`, …
+        place: String,
+        /// The outcome field.
+        field: &'static str,
+        /// The value found.
+        value: f64,
+    },
     /// An engine setting out of range.
     #[error("engine setting `{field}`: {message}")]
     InvalidConfig {

@@ -343,6 +343,12 @@ impl<'a> Replay<'a> {
                 message: "explaining a run replays the equilibrium mode; run it with `engine.mode: equilibrium`".into(),
             });
         }
+        if outcome.trace_omitted() > 0 {
+            return Err(EngineError::TraceTruncated {
+                rounds: outcome.rounds,
+                kept: crate::TRACE_ROUNDS,
+            });
+        }
         let n = self.c.n_assets;
         let ok = outcome.assets.len() == n
             && outcome.holders.len() == self.c.units.len()

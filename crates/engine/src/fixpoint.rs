@@ -10,7 +10,7 @@
 
 use crate::compile::Compiled;
 use crate::observer::Observer;
-use crate::outcome::{RoundTrace, Termination};
+use crate::outcome::{RoundTrace, Termination, push_bounded};
 use crate::round::{Eval, Workspace, evaluate};
 use crate::shocks::{PRICE_FLOOR, Shocked};
 use crate::spec::EngineConfig;
@@ -53,18 +53,26 @@ impl Iterator<'_, '_> {
         self.c.p0.iter().map(|p| p * PRICE_FLOOR).collect()
     }
 
-    /// `Φ(p)`, damped when some rule can buy.
-    fn step(&self, total: &[f64], p: &[f64]) -> Vec<f64> {
+    /// The next iterate — `Φ(p)`, damped when some rule can buy — and the residual of the
+    /// *undamped* map, `max_k |Φ(p)_k − p_k| / p_k`.
+    ///
+    /// Why undamped: a damped step moves prices by `d·(Φ(p) − p)`, so with a tiny `d` the
+    /// step is tiny wherever the iterate is, and a test on the step would call the shocked
+    /// prices a fixed point after one round. Only `Φ(p) = p` is a fixed point.
+    fn step(&self, total: &[f64], p: &[f64]) -> (Vec<f64>, f64) {
         let d = if self.c.can_buy {
             self.cfg.damping
         } else {
             1.0
         };
-        (0..self.c.n_assets)
+        let mut residual = 0.0f64;
+        let next = (0..self.c.n_assets)
             .map(|k| {
                 let floor = self.c.p0[k] * PRICE_FLOOR;
                 let q = (total[k] + self.s.exo_shares[k]) * self.c.p0[k];
                 let target = (self.s.price[k] * self.c.laws[k].factor(q)).max(floor);
+                let target = if target.is_finite() { target } else { floor };
+                residual = residual.max((target - p[k]).abs() / p[k]);
                 let next = if d < 1.0 {
                     (1.0 - d) * p[k] + d * target
                 } else {
@@ -76,7 +84,8 @@ impl Iterator<'_, '_> {
                     floor
                 }
             })
-            .collect()
+            .collect();
+        (next, residual)
     }
 
     pub fn run(
@@ -109,12 +118,8 @@ impl Iterator<'_, '_> {
                 dir == Direction::Greatest,
                 ws,
             );
-            let next = self.step(&ev.total, &p);
-            residual = p
-                .iter()
-                .zip(&next)
-                .map(|(a, b)| (b - a).abs() / a)
-                .fold(0.0, f64::max);
+            let (next, undamped) = self.step(&ev.total, &p);
+            residual = undamped;
             rounds = k;
             let now_calls = ev.calls();
             let now_defaults = ev.holder_defaults() + lender_defaults(c, &ev);
@@ -145,7 +150,7 @@ impl Iterator<'_, '_> {
                 Direction::Greatest => observer.round(&t),
                 Direction::Least => observer.least_round(&t),
             }
-            trace.push(t);
+            push_bounded(&mut trace, t);
             calls = now_calls;
             defaults = now_defaults;
             tight.clone_from(&ev.tightened);

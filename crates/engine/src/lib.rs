@@ -38,6 +38,7 @@ mod clearing;
 mod compile;
 mod error;
 pub mod explain;
+mod finite;
 mod fixpoint;
 pub mod glt;
 pub mod impact;
@@ -56,7 +57,7 @@ pub use ledger::{HolderLedger, Ledger, PositionLedger};
 pub use observer::{Observer, Silent};
 pub use outcome::{
     AssetOutcome, HolderOutcome, LeastFixedPoint, LenderOutcome, Outcome, RoundTrace, Status,
-    Termination, Totals,
+    TRACE_ROUNDS, Termination, Totals,
 };
 pub use rules::book::{CHUNK_ROWS, plain_value};
 pub use shocks::PRICE_FLOOR;
@@ -129,7 +130,9 @@ pub fn run_detailed(
             cfg,
             gross: &gross,
         };
-        return Ok(seq.run(&before, observer));
+        let (o, l) = seq.run(&before, observer);
+        finite::check(net, &o)?;
+        return Ok((o, l));
     }
     let it = Iterator {
         c: &c,
@@ -164,14 +167,16 @@ pub fn run_detailed(
         let differs = gap > equilibrium_tolerance(cfg);
         (run, differs)
     });
-    Ok(assemble::assemble(assemble::Parts {
+    let (o, l) = assemble::assemble(assemble::Parts {
         c: &c,
         s: &shocked,
         before: &before,
         main,
         end: &end,
         least,
-    }))
+    });
+    finite::check(net, &o)?;
+    Ok((o, l))
 }
 
 /// The map `p ↦ S(p)`: net forced shares sold per asset by every holder at a price

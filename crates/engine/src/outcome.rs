@@ -157,7 +157,9 @@ pub struct RoundTrace {
     pub new_calls: u64,
     /// Accounts and holders newly defaulted this round.
     pub new_defaults: u64,
-    /// Largest relative price change this round (the residual).
+    /// The residual: the largest relative gap `|Φ(p) − p|/p` between the price map and the
+    /// prices the round decided at (without damping, the largest relative price change this
+    /// round; sequential mode: the largest relative price change).
     pub residual: f64,
     /// Prices at the end of the round, one per asset.
     pub prices: Vec<f64>,
@@ -196,7 +198,7 @@ pub struct Outcome {
     pub termination: Termination,
     /// Rounds of the main (greatest fixed point) iteration, or sequential rounds.
     pub rounds: u32,
-    /// Largest relative price change in the last round.
+    /// The last round's residual (see [`RoundTrace::residual`]).
     pub residual: f64,
     /// Headline totals.
     pub totals: Totals,
@@ -206,13 +208,39 @@ pub struct Outcome {
     pub holders: Vec<HolderOutcome>,
     /// One per lender, in lender order.
     pub lenders: Vec<LenderOutcome>,
-    /// The round-by-round trace of the main iteration.
+    /// The round-by-round trace of the main iteration: every round up to
+    /// [`TRACE_ROUNDS`], then only the last one (see [`Outcome::trace_omitted`]).
     pub trace: Vec<RoundTrace>,
     /// The least fixed point, when asked for (equilibrium mode only).
     pub least: Option<LeastFixedPoint>,
 }
 
+/// Rounds the trace keeps in full. A run that takes more keeps rounds `1..=TRACE_ROUNDS`
+/// and its last round only, so a run's memory and report stay bounded whatever
+/// `max_rounds` allows (a round costs about a kilobyte plus eight bytes per asset; 10,000
+/// rounds are far more than any converging scenario shipped needs, and enough to see an
+/// oscillation's pattern).
+pub const TRACE_ROUNDS: u32 = 10_000;
+
+/// Append round `t` to a trace, keeping rounds `1..=TRACE_ROUNDS` and the latest one.
+pub(crate) fn push_bounded(trace: &mut Vec<RoundTrace>, t: RoundTrace) {
+    if trace.len() > TRACE_ROUNDS as usize {
+        // The slot after the kept head holds the latest round.
+        if let Some(last) = trace.last_mut() {
+            *last = t;
+        }
+    } else {
+        trace.push(t);
+    }
+}
+
 impl Outcome {
+    /// Rounds of the main iteration that the trace does not hold (those between round
+    /// [`TRACE_ROUNDS`] and the last round); 0 when the trace is complete.
+    pub fn trace_omitted(&self) -> u32 {
+        self.rounds.saturating_sub(self.trace.len() as u32)
+    }
+
     /// The process exit code this outcome calls for: 0 converged, 3 not converged.
     pub fn exit_code(&self) -> i32 {
         match self.termination {

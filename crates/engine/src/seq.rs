@@ -33,6 +33,7 @@ use crate::ledger::{HolderLedger, Ledger, PositionLedger};
 use crate::observer::Observer;
 use crate::outcome::{
     AssetOutcome, HolderOutcome, LenderOutcome, Outcome, RoundTrace, Status, Termination, Totals,
+    push_bounded,
 };
 use crate::round::Eval;
 use crate::rules::balance_sheet::{self, finish, liquidate, sheet};
@@ -289,7 +290,7 @@ impl<'a> Seq<'_, 'a> {
             let tr = self.trace_round(t, &states, &round, &cum, &next, residual, new_defaults);
             tracing::debug!(round = t, residual, sales_usd = tr.sales_usd, "round done");
             observer.round(&tr);
-            trace.push(tr);
+            push_bounded(&mut trace, tr);
             tight.clone_from(&round.tightened);
             p = next;
             if quiet {

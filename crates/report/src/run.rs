@@ -159,8 +159,11 @@ pub struct RunReport {
     pub holders: Vec<HolderReport>,
     /// Per lender.
     pub lenders: Vec<LenderReport>,
-    /// Per round.
+    /// Per round: every round up to the engine's trace limit (10,000), then the last.
     pub trace: Vec<RoundReport>,
+    /// Rounds the trace leaves out (between the kept head and the last round); 0 when it
+    /// is complete.
+    pub trace_omitted_rounds: u32,
     /// The least fixed point, when computed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub least_fixed_point: Option<LeastReport>,
@@ -248,6 +251,7 @@ impl RunReport {
                         .collect(),
                 })
                 .collect(),
+            trace_omitted_rounds: o.trace_omitted(),
             least_fixed_point: o.least.as_ref().map(|l| LeastReport {
                 rounds: l.rounds,
                 termination: l.termination.name(),
@@ -439,7 +443,20 @@ impl RunReport {
         let width = head.len();
         let mut t = Table::new(head).titled("Round by round").left(width - 1);
         let mut prev = 0.0;
+        let mut last_round = 0;
         for r in &self.trace {
+            if r.round > last_round + 1 {
+                let mut gap = vec![String::new(); width];
+                gap[0] = "…".into();
+                gap[width - 1] = format!(
+                    "rounds {}–{} not kept (the trace keeps the first {} and the last)",
+                    last_round + 1,
+                    r.round - 1,
+                    last_round
+                );
+                t.row(gap);
+            }
+            last_round = r.round;
             let sellers = r
                 .largest_sellers
                 .iter()

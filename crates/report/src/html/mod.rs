@@ -513,8 +513,9 @@ fn step_summary(ctx: &Ctx<'_>, k: usize, calls: u64, defaults: u64) -> String {
         0.0
     };
     let added = t.sales_usd - prev;
+    let round = t.round;
     let mut s = format!(
-        "Round {k}: forced sales so far {} ({}{} this round); price index {:.4} ({} since before \
+        "Round {round}: forced sales so far {} ({}{} this round); price index {:.4} ({} since before \
          the shock); {} new margin call{}, {} new default{} ({} call{} and {} default{} so far).",
         money(t.sales_usd),
         if added >= 0.0 { "+" } else { "" },
@@ -601,10 +602,11 @@ fn player_data(ctx: &Ctx<'_>, prices: &charts::PriceChart, rows: &[usize]) -> Va
             defaults += o.trace[k - 1].new_defaults;
             o.trace[k - 1].prices.clone()
         };
+        // Labels use the rounds' own numbers: a very long run's trace skips rounds.
         let label = if k == 0 {
-            format!("After the shock (0 of {n})")
+            format!("After the shock (0 of {})", o.rounds)
         } else {
-            format!("Round {k} of {n}")
+            format!("Round {} of {}", o.trace[k - 1].round, o.rounds)
         };
         let (h, l) = step_states(ctx, k);
         let a: Vec<String> = ctx
