@@ -670,6 +670,7 @@ fn finite_nonneg(x: f64) -> bool {
 }
 
 pub(crate) fn check_asset(a: &Asset, out: &mut Vec<Problem>) {
+    check_decay(a, out);
     let s = || Subject::Asset(a.id.clone());
     for (field, v) in [
         ("price", a.price),
@@ -764,6 +765,90 @@ pub(crate) fn check_asset(a: &Asset, out: &mut Vec<Problem>) {
     }
 }
 
+/// Longest half-life or delay the timeline accepts, in trading days: about forty years;
+/// anything longer is a typo for "permanent" or "never".
+pub const MAX_DAYS: f64 = 10_000.0;
+
+fn check_decay(a: &Asset, out: &mut Vec<Problem>) {
+    let s = || Subject::Asset(a.id.clone());
+    let d = &a.decay;
+    if !(d.permanent.is_finite() && (0.0..=1.0).contains(&d.permanent)) {
+        out.push(hinted(
+            s(),
+            "impact.decay.permanent",
+            format!("must be in [0, 1], got {}", d.permanent),
+            "the share of impact that never reverts: about 1/3 to 1/2 of the peak in the metaorder studies",
+        ));
+        return;
+    }
+    let mut total = d.permanent;
+    for (i, t) in d.transient.iter().enumerate() {
+        if !(t.share.is_finite() && t.share > 0.0 && t.share <= 1.0) {
+            out.push(problem(
+                s(),
+                "impact.decay.transient.share",
+                format!("part {i}: must be in (0, 1], got {}", t.share),
+            ));
+        }
+        if !(t.half_life_days.is_finite() && t.half_life_days > 0.0 && t.half_life_days <= MAX_DAYS)
+        {
+            out.push(hinted(
+                s(),
+                "impact.decay.half_life_days",
+                format!(
+                    "part {i}: must be in (0, {MAX_DAYS}] trading days, got {}",
+                    t.half_life_days
+                ),
+                "a half-life in trading days: 0.5 reverts mostly overnight; make impact permanent instead of using a huge half-life",
+            ));
+        }
+        total += t.share;
+    }
+    if d.transient.is_empty() && d.permanent < 1.0 {
+        out.push(hinted(
+            s(),
+            "impact.decay",
+            format!(
+                "a permanent share of {} needs transient parts for the rest",
+                sig(d.permanent)
+            ),
+            "give `half_life_days` (one part with the rest of the impact) or a `transient:` list",
+        ));
+    } else if (total - 1.0).abs() > WEIGHT_TOLERANCE {
+        out.push(problem(
+            s(),
+            "impact.decay",
+            format!(
+                "the permanent share and the transient shares must sum to 1, got {}",
+                sig(total)
+            ),
+        ));
+    }
+}
+
+fn check_participation(p: Option<f64>, field: &'static str, s: &Subject, out: &mut Vec<Problem>) {
+    if let Some(p) = p
+        && !(p.is_finite() && p > 0.0 && p <= 1.0)
+    {
+        out.push(hinted(
+            s.clone(),
+            field,
+            format!("must be in (0, 1], got {p}"),
+            "a fraction of the asset's average daily volume: 0.1–0.25 is a large but executable participation",
+        ));
+    }
+}
+
+fn check_days(days: u32, field: &'static str, s: &Subject, out: &mut Vec<Problem>) {
+    if f64::from(days) > MAX_DAYS {
+        out.push(problem(
+            s.clone(),
+            field,
+            format!("must be at most {MAX_DAYS} trading days, got {days}"),
+        ));
+    }
+}
+
 fn check_lender(l: &Lender, out: &mut Vec<Problem>) {
     let s = || Subject::Lender(l.id.clone());
     if !finite_pos(l.capital) {
@@ -796,6 +881,13 @@ fn check_lender(l: &Lender, out: &mut Vec<Problem>) {
             format!("must be in [0, 1], got {}", l.tighten_by),
         ));
     }
+    check_participation(
+        l.liquidation.participation,
+        "liquidation.participation",
+        &s(),
+        out,
+    );
+    check_days(l.liquidation.delay_days, "liquidation.delay_days", &s(), out);
 }
 
 fn check_terms(t: &MarginTerms, subject: &Subject, out: &mut Vec<Problem>) {
@@ -936,6 +1028,9 @@ fn check_holder(
     if let Some(d) = h.default_below_ratio {
         check_default_ratio(d, &h.kind, &s, out);
     }
+    check_participation(h.timing.participation, "participation", &s, out);
+    check_days(h.timing.cure_days, "cure_days", &s, out);
+    check_days(h.timing.redemption_lag_days, "redemption_lag_days", &s, out);
     basket
 }
 

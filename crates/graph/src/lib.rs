@@ -26,7 +26,8 @@ mod summary;
 pub use builder::{BuildError, NetworkBuilder, Problem, Subject, WEIGHT_TOLERANCE};
 pub use model::{
     AccountBook, Asset, AssetIx, BalanceSheetRule, CashUse, Edge, Holder, HolderIx, HolderKind,
-    ImpactLaw, KindTag, Lender, LenderIx, LtvBucket, MarginTerms, NodeRef, SaleOrder,
+    ImpactDecay, ImpactLaw, KindTag, Lender, LenderIx, Liquidation, LtvBucket, MarginTerms,
+    NodeRef, SaleOrder, Timing, TransientImpact,
 };
 pub use network::{Claim, MarginLink, Network};
 pub use summary::{AssetSummary, HolderSummary, KindSummary, Summary};

@@ -146,6 +146,81 @@ pub struct Asset {
     pub tags: Vec<String>,
     /// How forced sales move this asset's price.
     pub impact: ImpactLaw,
+    /// How that impact splits, over days, between a permanent part and transient parts
+    /// that decay (timeline mode only; by default all of it is permanent).
+    pub decay: ImpactDecay,
+}
+
+/// One transient part of an asset's price impact: a share of the impact that decays
+/// exponentially, overnight, with the given half-life (timeline mode).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TransientImpact {
+    /// Share of the impact, in (0, 1].
+    pub share: f64,
+    /// Half-life of this part, in trading days (> 0).
+    pub half_life_days: f64,
+}
+
+/// How an asset's price impact splits over the days of a timeline run: a `permanent`
+/// share that never decays, and transient parts that decay with their own half-lives (an
+/// exponential kernel, or a sum of them for a slower, power-law-like decay). The shares
+/// sum to 1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImpactDecay {
+    /// Share of impact that never decays, in `[0, 1]`.
+    pub permanent: f64,
+    /// The transient parts.
+    pub transient: Vec<TransientImpact>,
+}
+
+impl Default for ImpactDecay {
+    /// All impact permanent (no rebound): the one-instant model's assumption.
+    fn default() -> Self {
+        ImpactDecay {
+            permanent: 1.0,
+            transient: Vec::new(),
+        }
+    }
+}
+
+impl ImpactDecay {
+    /// Whether every part of the impact is permanent.
+    pub fn is_permanent(&self) -> bool {
+        self.transient.is_empty()
+    }
+}
+
+/// When a holder acts, in timeline mode (ignored by the one-instant modes).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Timing {
+    /// Trading days between a margin call and its deadline: a call issued at the close of
+    /// day `d` and not met in cash is acted on (sales to restore margin) on day
+    /// `d + cure_days`; 0 acts the same day. An account whose equity reaches zero is
+    /// liquidated at once whatever the deadline (brokers may sell without notice).
+    pub cure_days: u32,
+    /// Most this holder sells of one asset in a day, as a fraction of the asset's ADV
+    /// (`None`: no cap). The rest waits for the next day.
+    pub participation: Option<f64>,
+    /// Funds: trading days between a return and the redemptions it draws (0: the same
+    /// day, as in the one-instant modes).
+    pub redemption_lag_days: u32,
+}
+
+/// How a lender closes out a borrower in default, in timeline mode (ignored by the
+/// one-instant modes).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Liquidation {
+    /// Trading days after the day a borrower is found in default before this lender
+    /// starts selling its collateral (0: the same day, at once). Lenders that start
+    /// earlier sell at better prices.
+    pub delay_days: u32,
+    /// Most it sells of one asset in a day while closing out a borrower, as a fraction of
+    /// the asset's ADV (`None`: no cap): blocks sold over several days.
+    pub participation: Option<f64>,
+    /// A borrower that does not meet a due call in cash is in default and the lender sells
+    /// all of its collateral (prime brokers' close-out), rather than just enough to
+    /// restore margin (a retail broker's practice).
+    pub close_out: bool,
 }
 
 /// How a holder spreads a sale over its positions.
@@ -389,6 +464,8 @@ pub struct Holder {
     pub default_below_ratio: Option<f64>,
     /// Free-form tags.
     pub tags: Vec<String>,
+    /// When it acts over the days of a timeline run.
+    pub timing: Timing,
 }
 
 impl Holder {
@@ -405,6 +482,7 @@ impl Holder {
             starts_insolvent: false,
             default_below_ratio: None,
             tags: Vec::new(),
+            timing: Timing::default(),
         }
     }
 }
@@ -424,6 +502,8 @@ pub struct Lender {
     pub tighten_by: f64,
     /// Liabilities other than interbank claims, USD (used only to size recoveries).
     pub other_liabilities: f64,
+    /// How it closes out defaulted borrowers over the days of a timeline run.
+    pub liquidation: Liquidation,
 }
 
 impl Lender {
@@ -435,6 +515,7 @@ impl Lender {
             tighten_trigger: None,
             tighten_by: 0.0,
             other_liabilities: 0.0,
+            liquidation: Liquidation::default(),
         }
     }
 }

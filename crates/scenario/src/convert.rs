@@ -888,6 +888,7 @@ fn asset_with(a: &AssetSpec, law: ImpactLaw) -> Asset {
         duration: num(a.duration).unwrap_or(0.0),
         tags: a.tags.clone(),
         impact: law,
+        decay: Default::default(),
     }
 }
 
@@ -900,6 +901,7 @@ fn lender(cx: &mut Cx<'_>, l: &LenderSpec, i: usize) -> Lender {
         tighten_trigger: l.tighten.as_ref().map(|t| t.trigger.0),
         tighten_by: l.tighten.as_ref().map_or(0.0, |t| t.by.0),
         other_liabilities: num(l.other_liabilities).unwrap_or(0.0),
+        liquidation: delever_graph::Liquidation::default(),
     }
 }
 
