@@ -12,4 +12,5 @@ mod report_cli;
 mod scenario_props;
 mod schema;
 mod shipped;
+mod timeline;
 mod util;

@@ -47,3 +47,18 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("create scratch dir");
     dir
 }
+
+/// Every shipped scenario, loaded, in file order.
+pub fn shipped_scenarios() -> Vec<delever_scenario::Scenario> {
+    let mut files: Vec<_> = std::fs::read_dir(root().join("scenarios"))
+        .expect("scenarios/ exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| delever_scenario::Scenario::load(p).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}

@@ -162,6 +162,7 @@ pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
             lenders,
             trace: main.trace,
             least,
+            days: Vec::new(),
         },
         Ledger { holders: ledgers },
     )

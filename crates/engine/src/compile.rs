@@ -9,7 +9,8 @@ use delever_graph::{
 
 use crate::impact::Law;
 
-/// A book's rows, borrowed from the network.
+/// A book's rows, borrowed from the network (or, on the later days of a timeline, from
+/// the rows the timeline carries).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BookView<'a> {
     pub cash: &'a [f64],
@@ -17,7 +18,15 @@ pub(crate) struct BookView<'a> {
     pub row_ptr: &'a [u64],
     pub assets: &'a [delever_graph::AssetIx],
     pub shares: &'a [f64],
+    /// Accounts each row stands for (a cohort's buckets carried as rows); `None`: one.
+    pub weights: Option<&'a [u64]>,
+    /// Timeline: the day each row's open margin call was issued ([`NO_CALL`]: none);
+    /// `None`: no row has an open call.
+    pub calls: Option<&'a [u32]>,
 }
+
+/// A row (or holder) without an open margin call.
+pub(crate) const NO_CALL: u32 = u32::MAX;
 
 impl<'a> BookView<'a> {
     fn new(b: &'a AccountBook) -> Self {
@@ -27,6 +36,8 @@ impl<'a> BookView<'a> {
             row_ptr: &b.row_ptr,
             assets: &b.assets,
             shares: &b.shares,
+            weights: None,
+            calls: None,
         }
     }
     pub fn len(&self) -> usize {
@@ -63,9 +74,13 @@ pub(crate) enum Rule<'a> {
     },
     Etf {
         multiple: f64,
+        /// NAV at the reference prices ([`Compiled::p_ref`]).
         nav0: f64,
         /// Basket weights, aligned with the unit's positions.
         weights: Vec<f64>,
+        /// The exposure is carried from an earlier day of a timeline (and may be off its
+        /// target weights), rather than `L·NAV0·w/p_ref` by construction.
+        carried: bool,
     },
     BalanceSheet {
         rule: BalanceSheetRule,
@@ -107,6 +122,64 @@ pub(crate) struct Unit<'a> {
     /// Balance-sheet holders: insolvent (default, sell everything) when equity/assets
     /// falls below this ratio.
     pub default_below: Option<f64>,
+    /// What the day of a timeline adds to the holder's rule (neutral on day 0 of a run
+    /// without deadlines or caps, and in the one-instant modes).
+    pub day: DayTerms,
+}
+
+/// A single holder's state of close-out by its lender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Closing {
+    /// Not in default.
+    #[default]
+    No,
+    /// In default, its lender not yet selling (its `delay_days` have not passed).
+    Waiting,
+    /// In default, its lender selling everything that is left.
+    Selling,
+}
+
+/// The timeline's additions to a holder's rule for one day.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DayTerms {
+    /// The day, from 0.
+    pub today: u32,
+    /// Days between a margin call and its deadline.
+    pub cure_days: u32,
+    /// Day the holder's open margin call was issued ([`NO_CALL`] when none). Cohorts and
+    /// books keep theirs per row.
+    pub call_since: u32,
+    /// Close-out by the lender.
+    pub closing: Closing,
+    /// The lender closes out a borrower that misses a due call.
+    pub close_out: bool,
+    /// The lender waits this many days after a default before selling.
+    pub delay_days: u32,
+    /// Most shares it may sell today, per position (`None`: no cap).
+    pub cap: Option<Vec<f64>>,
+    /// Funds: redemptions paid out on earlier days, USD.
+    pub paid_out: f64,
+    /// Funds: the return its investors react to today when they react with a lag.
+    pub lagged_return: Option<f64>,
+}
+
+impl DayTerms {
+    /// Neutral terms: the one-instant modes' rules.
+    pub(crate) fn instant() -> Self {
+        DayTerms {
+            call_since: NO_CALL,
+            ..DayTerms::default()
+        }
+    }
+
+    /// Whether a margin call found today may be acted on today: no deadline, or the open
+    /// call was issued at least `cure_days` ago.
+    #[inline]
+    pub(crate) fn due(&self) -> bool {
+        self.cure_days == 0
+            || (self.call_since != NO_CALL
+                && u64::from(self.today) >= u64::from(self.call_since) + u64::from(self.cure_days))
+    }
 }
 
 /// A lender, compiled.
@@ -132,6 +205,9 @@ pub(crate) struct ClaimC {
 pub(crate) struct Compiled<'a> {
     pub n_assets: usize,
     pub p0: Vec<f64>,
+    /// The prices leveraged ETFs measure returns from: `p0`, or on a timeline's later
+    /// days the previous close (they rebalance at every close).
+    pub p_ref: Vec<f64>,
     pub laws: Vec<Law>,
     /// Rank of each asset in most-liquid-first order (0 = largest ADV; ties by index).
     pub rank: Vec<u32>,
@@ -278,6 +354,7 @@ impl<'a> Compiled<'a> {
                         multiple: *multiple,
                         nav0: *nav,
                         weights: basket.iter().map(|(_, w)| *w).collect(),
+                        carried: false,
                     }
                 }
                 HolderKind::LeveragedFund { rule } | HolderKind::Bank { rule } => {
@@ -315,6 +392,7 @@ impl<'a> Compiled<'a> {
                 cash_use: h.cash_use,
                 owed: owed[i],
                 default_below: h.default_below_ratio,
+                day: DayTerms::instant(),
             });
         }
         let lenders = net
@@ -331,6 +409,7 @@ impl<'a> Compiled<'a> {
             .collect();
         Compiled {
             n_assets,
+            p_ref: p0.clone(),
             p0,
             laws,
             rank,

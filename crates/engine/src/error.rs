@@ -138,6 +138,27 @@ pub enum EngineError {
         /// The value found.
         value: f64,
     },
+    /// A shock scheduled on a day the run does not have.
+    #[error(
+        "shock {shock}: day {day} is outside the run's {days} day(s) ({mode} mode){}",
+        if *days == 1 { "; only the timeline mode has days after day 0" } else { "" }
+    )]
+    DayOutsideHorizon {
+        /// Position of the shock in the list.
+        shock: usize,
+        /// The day asked for.
+        day: u32,
+        /// Days the run has.
+        days: u32,
+        /// The engine mode.
+        mode: &'static str,
+    },
+    /// A dated shock inside another dated shock.
+    #[error("shock {shock}: a dated shock cannot contain another dated shock")]
+    NestedDay {
+        /// Position of the shock in the list.
+        shock: usize,
+    },
     /// An engine setting out of range.
     #[error("engine setting `{field}`: {message}")]
     InvalidConfig {

@@ -803,6 +803,7 @@ fn explain_round(
             multiple,
             nav0,
             weights,
+            carried: _,
         } => tests.push(etf_test(
             c,
             u,

@@ -19,6 +19,8 @@ use crate::spec::EngineConfig;
 #[derive(Debug, Clone)]
 pub(crate) struct Run {
     pub prices: Vec<f64>,
+    /// The prices `last` was evaluated at (the iterate before `prices`).
+    pub decided_at: Vec<f64>,
     /// The evaluation that produced `prices` (decisions at the previous iterate).
     pub last: Eval,
     /// The evaluation in round 1 (at the starting prices).
@@ -45,6 +47,10 @@ pub(crate) struct Iterator<'x, 'a> {
     pub cfg: &'x EngineConfig,
     /// Gross starting shares per asset, for the trace's price index.
     pub gross: &'x [f64],
+    /// Lenders that tightened before the run (a timeline's earlier days); empty: none.
+    pub tight0: &'x [bool],
+    /// The timeline day the iteration solves (0 in the one-instant modes), for the trace.
+    pub day: u32,
 }
 
 impl Iterator<'_, '_> {
@@ -70,7 +76,7 @@ impl Iterator<'_, '_> {
             .map(|k| {
                 let floor = self.c.p0[k] * PRICE_FLOOR;
                 let q = (total[k] + self.s.exo_shares[k]) * self.c.p0[k];
-                let target = (self.s.price[k] * self.c.laws[k].factor(q)).max(floor);
+                let target = self.s.price_at(self.c.laws[k], k, q).max(floor);
                 let target = if target.is_finite() { target } else { floor };
                 residual = residual.max((target - p[k]).abs() / p[k]);
                 let next = if d < 1.0 {
@@ -97,7 +103,12 @@ impl Iterator<'_, '_> {
     ) -> Run {
         let c = self.c;
         let mut p = start;
-        let mut tight = vec![false; c.lenders.len()];
+        let mut decided_at = p.clone();
+        let mut tight = if self.tight0.len() == c.lenders.len() {
+            self.tight0.to_vec()
+        } else {
+            vec![false; c.lenders.len()]
+        };
         let (mut calls, mut defaults) = (0u64, 0u64);
         let mut trace = Vec::new();
         let mut first: Option<Eval> = None;
@@ -125,6 +136,7 @@ impl Iterator<'_, '_> {
             let now_defaults = ev.holder_defaults() + lender_defaults(c, &ev);
             let (sellers, sales_by_kind) = round_sellers(c, &ev.sold, &next);
             let t = RoundTrace {
+                day: self.day,
                 round: k,
                 sales_usd: ev.total.iter().zip(&next).map(|(s, p)| s * p).sum(),
                 price_index: if value0 > 0.0 {
@@ -154,7 +166,7 @@ impl Iterator<'_, '_> {
             calls = now_calls;
             defaults = now_defaults;
             tight.clone_from(&ev.tightened);
-            p = next;
+            decided_at = std::mem::replace(&mut p, next);
             if first.is_none() {
                 first = Some(ev.clone());
             }
@@ -170,6 +182,7 @@ impl Iterator<'_, '_> {
         let first = first.unwrap_or_else(|| last.clone());
         Run {
             prices: p,
+            decided_at,
             last,
             first,
             rounds,

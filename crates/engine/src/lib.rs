@@ -51,16 +51,17 @@ mod seq;
 mod shocks;
 mod spec;
 pub mod synth;
+mod timeline;
 
 pub use error::EngineError;
 pub use ledger::{HolderLedger, Ledger, PositionLedger};
 pub use observer::{Observer, Silent};
 pub use outcome::{
-    AssetOutcome, HolderOutcome, LeastFixedPoint, LenderOutcome, Outcome, RoundTrace, Status,
-    TRACE_ROUNDS, Termination, Totals,
+    AssetDay, AssetOutcome, DayOutcome, HolderDay, HolderOutcome, LeastFixedPoint, LenderOutcome,
+    Outcome, RoundTrace, Status, TRACE_ROUNDS, Termination, Totals,
 };
 pub use rules::book::{CHUNK_ROWS, plain_value};
-pub use shocks::PRICE_FLOOR;
+pub use shocks::{MAX_DAYS, PRICE_FLOOR};
 pub use spec::{EngineConfig, Mode, Shock};
 
 use delever_graph::Network;
@@ -102,6 +103,12 @@ pub fn run_detailed(
     observer: &mut dyn Observer,
 ) -> Result<(Outcome, Ledger), EngineError> {
     shocks::check_config(cfg)?;
+    if cfg.mode == Mode::Timeline {
+        let (o, l) = timeline::run(net, shocks, cfg, observer)?;
+        finite::check(net, &o)?;
+        return Ok((o, l));
+    }
+    shocks::check_days(shocks, 1, cfg.mode)?;
     let shocked = shocks::apply(net, shocks)?;
     let span = tracing::info_span!(
         "engine",
@@ -140,6 +147,8 @@ pub fn run_detailed(
         equity0: &equity0,
         cfg,
         gross: &gross,
+        tight0: &[],
+        day: 0,
     };
     let main = it.run(
         shocked.price.clone(),
@@ -260,6 +269,6 @@ impl<'a> SalesMap<'a> {
 /// Two fixed points count as different when some price differs by more than this
 /// (relative): far above the iterations' own stopping error, which is of the order of the
 /// tolerance.
-fn equilibrium_tolerance(cfg: &EngineConfig) -> f64 {
+pub(crate) fn equilibrium_tolerance(cfg: &EngineConfig) -> f64 {
     (cfg.tolerance * 1e4).max(1e-9)
 }

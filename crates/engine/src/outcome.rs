@@ -147,7 +147,9 @@ pub struct LenderOutcome {
 /// One round of the iteration (the round-by-round trace).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoundTrace {
-    /// Round number, from 1.
+    /// Timeline: the day of the round, from 0 (0 in the one-instant modes).
+    pub day: u32,
+    /// Round number, from 1 (within its day on a timeline).
     pub round: u32,
     /// Cumulative net forced sales at this round's prices, USD.
     pub sales_usd: f64,
@@ -189,6 +191,104 @@ pub struct LeastFixedPoint {
     pub differs: bool,
 }
 
+/// One asset on one day of a timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetDay {
+    /// Price at the open: yesterday's close moved by today's returns and by the impact
+    /// that decayed overnight.
+    pub open: f64,
+    /// Price at the close, after the day's forced sales.
+    pub close: f64,
+    /// The fundamental price: the pre-shock price moved by every scheduled return so far,
+    /// without impact.
+    pub fundamental: f64,
+    /// Impact standing at the close that never decays, as a fraction of the fundamental
+    /// price (≤ 0 after net selling).
+    pub permanent_impact: f64,
+    /// Impact standing at the close that will decay, as a fraction of the fundamental
+    /// price. `close ≈ fundamental·(1 + permanent_impact + transient_impact)` (exactly,
+    /// unless the price floor binds).
+    pub transient_impact: f64,
+    /// Net shares sold by forced sellers today.
+    pub sales_shares: f64,
+    /// Net forced sales today at the close, USD.
+    pub sales_usd: f64,
+}
+
+/// One holder on one day of a timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HolderDay {
+    /// What its rule did today (cohorts and books: the worst of its accounts).
+    pub status: Status,
+    /// Net sales today at the close, USD.
+    pub sales_usd: f64,
+    /// Holdings value at the close after the day's sales (ETFs: the exposure), USD.
+    pub value: f64,
+    /// Cash after the day, USD.
+    pub cash: f64,
+    /// Margin loan and other liabilities after the day, USD (ETFs: 0).
+    pub debt: f64,
+    /// Equity at the close after the day (ETFs: NAV), USD.
+    pub equity: f64,
+    /// Accounts in margin call today (met, acted on or waiting for their deadline).
+    pub calls: u64,
+    /// Accounts whose call opened today.
+    pub new_calls: u64,
+    /// Accounts with a call open at the close, waiting for its deadline.
+    pub open_calls: u64,
+    /// Accounts that defaulted today.
+    pub new_defaults: u64,
+    /// Single holders: the day its open call falls due.
+    pub due_day: Option<u32>,
+    /// Single holders in default: whether its lender is selling (`true`) or still
+    /// waiting (`false`); `None` when not in default.
+    pub closing_out: Option<bool>,
+    /// Fresh cash deposited today, USD.
+    pub cure_usd: f64,
+    /// Redemptions paid today (funds and ETFs), USD.
+    pub paid_out_usd: f64,
+    /// Loss it passes to its lender or creditors, at the close, USD.
+    pub lender_loss_usd: f64,
+}
+
+/// One day of a timeline run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayOutcome {
+    /// The day, from 0.
+    pub day: u32,
+    /// How the day's fixed point stopped.
+    pub termination: Termination,
+    /// Rounds of the day's fixed point.
+    pub rounds: u32,
+    /// The day's last residual.
+    pub residual: f64,
+    /// Per asset, in asset order.
+    pub assets: Vec<AssetDay>,
+    /// Per holder, in holder order.
+    pub holders: Vec<HolderDay>,
+    /// Each lender's losses at the close (borrower shortfalls and interbank), USD.
+    pub lender_losses_usd: Vec<f64>,
+    /// Net forced sales today at the close, USD.
+    pub sales_usd: f64,
+    /// The same by holder kind, for the kinds the network has, in [`KindTag::ALL`] order.
+    pub sales_by_kind: Vec<(KindTag, f64)>,
+    /// Exogenous sales today at the close, USD.
+    pub exogenous_sales_usd: f64,
+    /// Accounts whose margin call opened today.
+    pub new_calls: u64,
+    /// Accounts with a call open at the close, waiting for its deadline.
+    pub open_calls: u64,
+    /// Holders their lender is closing out today (selling a defaulted borrower's
+    /// collateral).
+    pub liquidations: u64,
+    /// Accounts and holders that defaulted today, and lenders that defaulted today.
+    pub new_defaults: u64,
+    /// Value of all starting positions at the close over their pre-shock value.
+    pub price_index: f64,
+    /// Whether the day's least fixed point differs from its greatest (when computed).
+    pub multiple_equilibria: bool,
+}
+
 /// The full result of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -211,8 +311,11 @@ pub struct Outcome {
     /// The round-by-round trace of the main iteration: every round up to
     /// [`TRACE_ROUNDS`], then only the last one (see [`Outcome::trace_omitted`]).
     pub trace: Vec<RoundTrace>,
-    /// The least fixed point, when asked for (equilibrium mode only).
+    /// The least fixed point, when asked for (equilibrium mode; timeline mode: the last
+    /// day's).
     pub least: Option<LeastFixedPoint>,
+    /// Timeline mode: one entry per day (empty in the one-instant modes).
+    pub days: Vec<DayOutcome>,
 }
 
 /// Rounds the trace keeps in full. A run that takes more keeps rounds `1..=TRACE_ROUNDS`

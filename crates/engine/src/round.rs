@@ -61,6 +61,8 @@ fn book_terms<'r>(c: &'r Compiled<'_>, i: usize, extra: &[f64], cure: f64) -> Op
         cure,
         order: u.sale_order,
         rank: &c.rank,
+        today: u.day.today,
+        cure_days: u.day.cure_days,
     })
 }
 
@@ -133,10 +135,11 @@ fn clearing_nodes(
                     multiple,
                     nav0,
                     weights,
+                    carried,
                 } => {
                     let mut scratch = vec![0.0; u.assets.len()];
                     let (_, nav) =
-                        etf::rebalance(u, c, p, *multiple, *nav0, weights, 0.0, &mut scratch);
+                        etf::rebalance(u, c, p, *multiple, *nav0, weights, *carried, 0.0, &mut scratch);
                     etf_nav[i] = nav;
                     HolderNode {
                         base: nav,
@@ -245,6 +248,7 @@ pub(crate) fn evaluate(
                     repaid_usd: st.repaid_usd,
                     paid_out_usd: 0.0,
                     cash_used: 0.0,
+                    capped: false,
                 };
             }
             let env = Env {
@@ -254,7 +258,9 @@ pub(crate) fn evaluate(
                 redemption: s.redemption[i],
                 equity0: equity0[i],
             };
-            rules::evaluate(c, &c.units[i], p, &env, out)
+            let mut d = rules::evaluate(c, &c.units[i], p, &env, out);
+            rules::cap(&c.units[i], p, out, &mut d);
+            d
         })
         .collect();
 

@@ -167,6 +167,7 @@ fn new_state<'a>(c: &Compiled<'a>, u: &Unit<'a>, s: &Shocked) -> State<'a> {
             multiple,
             nav0,
             weights,
+            carried: _,
         } => {
             // NAV after the shock: the exposure marked from p0 to the shocked prices.
             let r: f64 = u
@@ -199,6 +200,8 @@ fn terms<'r>(c: &'r Compiled<'_>, u: &Unit<'_>, extra: &[f64], cure: f64) -> Opt
         cure,
         order: u.sale_order,
         rank: &c.rank,
+        today: 0,
+        cure_days: 0,
     })
 }
 
@@ -209,7 +212,7 @@ fn value(u: &Unit<'_>, p: &[f64]) -> f64 {
 
 /// Repay the margin loan, then other liabilities, with up to `amount`; returns what was
 /// paid.
-fn pay_down(u: &mut Unit<'_>, amount: f64) -> f64 {
+pub(crate) fn pay_down(u: &mut Unit<'_>, amount: f64) -> f64 {
     if amount <= 0.0 {
         return 0.0;
     }
@@ -347,6 +350,7 @@ impl<'a> Seq<'_, 'a> {
         let sold: Vec<Vec<f64>> = states.iter().map(|s| s.sold.clone()).collect();
         let (sellers, sales_by_kind) = round_sellers(c, &sold, next);
         RoundTrace {
+            day: 0,
             round: t,
             sales_usd: cum.iter().zip(next).map(|(s, p)| s * p).sum(),
             price_index: if value0 > 0.0 {
@@ -564,6 +568,7 @@ impl<'a> Seq<'_, 'a> {
                     multiple,
                     nav0,
                     weights,
+                    carried: _,
                 } => {
                     let (d, redeemed) = self.etf(st, p, *multiple, *nav0, weights, env, &mut sold);
                     extra.redeemed = redeemed;
@@ -825,7 +830,7 @@ fn filtered(d: Decision, sold: &mut [f64], p: &[f64], u: &Unit<'_>, min_order: f
 
 /// Remove the shares sold from long positions (never below 0: a most-liquid-first sale
 /// can exceed a position by a rounding error).
-fn take(shares: &mut [f64], sold: &[f64]) {
+pub(crate) fn take(shares: &mut [f64], sold: &[f64]) {
     for (s, x) in shares.iter_mut().zip(sold) {
         *s = (*s - x).max(0.0);
     }
@@ -834,7 +839,7 @@ fn take(shares: &mut [f64], sold: &[f64]) {
 /// A margin account's settlement: the shares leave, the proceeds and the cure deposit
 /// repay the loan (the excess is cash); a defaulting account also pays its cash towards
 /// the loan. Returns the debt repaid out of the proceeds.
-fn settle_margin(u: &mut Unit<'_>, sold: &[f64], proceeds: f64, cure: f64, default: bool) -> f64 {
+pub(crate) fn settle_margin(u: &mut Unit<'_>, sold: &[f64], proceeds: f64, cure: f64, default: bool) -> f64 {
     take(&mut u.shares, sold);
     let mut pay = proceeds + cure;
     if default {
@@ -853,7 +858,7 @@ fn settle_margin(u: &mut Unit<'_>, sold: &[f64], proceeds: f64, cure: f64, defau
 /// A fund's settlement: the outflow is paid from the cash its policy spends first, then
 /// from the proceeds; proceeds not paid out repay debt, the rest is cash. Returns the debt
 /// repaid and the amount paid out.
-fn settle_fund(
+pub(crate) fn settle_fund(
     u: &mut Unit<'_>,
     sold: &[f64],
     proceeds: f64,
@@ -876,7 +881,7 @@ fn settle_fund(
 /// proceeds repay the margin loan then other liabilities (the rest is cash); purchases
 /// are paid with new debt; a defaulting holder pays all it has towards its debts. Returns
 /// the debt repaid out of the proceeds.
-fn settle_sheet(u: &mut Unit<'_>, sold: &[f64], proceeds: f64, d: &Decision, default: bool) -> f64 {
+pub(crate) fn settle_sheet(u: &mut Unit<'_>, sold: &[f64], proceeds: f64, d: &Decision, default: bool) -> f64 {
     take(&mut u.shares, sold);
     if default {
         let pay = proceeds.max(0.0) + u.cash;
@@ -1169,6 +1174,7 @@ impl Seq<'_, '_> {
                 lenders,
                 trace: f.trace.clone(),
                 least: None,
+                days: Vec::new(),
             },
             Ledger { holders: ledgers },
         )

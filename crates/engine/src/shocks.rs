@@ -3,7 +3,7 @@
 use delever_graph::{HolderKind, Network};
 
 use crate::EngineError;
-use crate::spec::{EngineConfig, Shock};
+use crate::spec::{EngineConfig, Mode, Shock};
 
 /// Smallest price, as a fraction of the pre-shock price. A total return of −100% (or an
 /// impact law that reaches zero) stops here, so every price stays positive and every
@@ -21,6 +21,33 @@ pub(crate) struct Shocked {
     pub tighten: Vec<f64>,
     /// Redemption fraction per holder (summed, capped at 1).
     pub redemption: Vec<f64>,
+    /// Timeline days after the first: what earlier days left in the price map.
+    pub carry: Option<Carry>,
+}
+
+/// What earlier days of a timeline leave in an asset's price map: with `E` the day's
+/// fundamental price (`price`), today's prices are
+/// `p = E·g(q_prev + q) + E·recovered`, where `q` is today's dollar sales at pre-shock
+/// prices, `q_prev` the sales of earlier days and `recovered` the part of their impact
+/// that has decayed (`(1 − θ)·(1 − g(q_prev))` less the transient impact still standing).
+#[derive(Debug, Clone)]
+pub(crate) struct Carry {
+    /// Dollar sales (at pre-shock prices) of earlier days, per asset.
+    pub q_prev: Vec<f64>,
+    /// Decayed impact, as a fraction of the fundamental price, per asset.
+    pub recovered: Vec<f64>,
+}
+
+impl Shocked {
+    /// The price of asset `k` when today's net dollar sales at pre-shock prices are `q`
+    /// (before the floor).
+    #[inline]
+    pub(crate) fn price_at(&self, law: crate::impact::Law, k: usize, q: f64) -> f64 {
+        match &self.carry {
+            None => self.price[k] * law.factor(q),
+            Some(c) => self.price[k] * law.factor(c.q_prev[k] + q) + self.price[k] * c.recovered[k],
+        }
+    }
 }
 
 fn finite(shock: usize, field: &'static str, value: f64) -> Result<f64, EngineError> {
@@ -43,6 +70,10 @@ fn ret_ok(shock: usize, ret: f64) -> Result<f64, EngineError> {
     Ok(ret)
 }
 
+/// Most days a timeline runs: about ten years of trading days. A longer horizon is not a
+/// deleveraging cascade, and the per-day report grows with it.
+pub const MAX_DAYS: u32 = 2_520;
+
 /// Check the engine settings.
 pub(crate) fn check_config(cfg: &EngineConfig) -> Result<(), EngineError> {
     if cfg.max_rounds == 0 {
@@ -57,6 +88,12 @@ pub(crate) fn check_config(cfg: &EngineConfig) -> Result<(), EngineError> {
             message: format!("must be a finite number ≥ 0, got {}", cfg.tolerance),
         });
     }
+    if cfg.mode == Mode::Timeline && !(1..=MAX_DAYS).contains(&cfg.days) {
+        return Err(EngineError::InvalidConfig {
+            field: "days",
+            message: format!("must be in [1, {MAX_DAYS}], got {}", cfg.days),
+        });
+    }
     if !(cfg.damping.is_finite() && cfg.damping > 0.0 && cfg.damping <= 1.0) {
         return Err(EngineError::InvalidConfig {
             field: "damping",
@@ -66,10 +103,74 @@ pub(crate) fn check_config(cfg: &EngineConfig) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Resolve the shocks against the network.
+/// Check the days shocks are scheduled on: every day within `days` (1 for the one-instant
+/// modes), no `OnDay` inside another.
+pub(crate) fn check_days(shocks: &[Shock], days: u32, mode: Mode) -> Result<(), EngineError> {
+    for (s, shock) in shocks.iter().enumerate() {
+        let (day, inner) = shock.dated();
+        if matches!(inner, Shock::OnDay { .. }) {
+            return Err(EngineError::NestedDay { shock: s });
+        }
+        if day >= days {
+            return Err(EngineError::DayOutsideHorizon {
+                shock: s,
+                day,
+                days,
+                mode: mode.name(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Resolve the shocks against the network (the one-instant modes: every shock on day 0).
+pub(crate) fn apply(net: &Network, shocks: &[Shock]) -> Result<Shocked, EngineError> {
+    let r = resolve(net, shocks, 0)?;
+    let price = net
+        .assets()
+        .iter()
+        .zip(&r.ret)
+        .map(|(a, r)| a.price * (1.0 + r).max(PRICE_FLOOR))
+        .collect();
+    Ok(r.with_prices(net, price))
+}
+
+/// The shocks of one day, resolved to columns.
+#[derive(Debug, Clone)]
+pub(crate) struct DayShocks {
+    /// Return per asset (summed, not yet floored).
+    pub ret: Vec<f64>,
+    /// Exogenous sales per asset, USD at the pre-shock price.
+    pub exo_usd: Vec<f64>,
+    /// Margin tightening per lender.
+    pub tighten: Vec<f64>,
+    /// Redemption fraction per holder (summed, capped at 1).
+    pub redemption: Vec<f64>,
+}
+
+impl DayShocks {
+    /// The day's [`Shocked`] columns with prices `price`.
+    pub(crate) fn with_prices(self, net: &Network, price: Vec<f64>) -> Shocked {
+        let exo_shares = net
+            .assets()
+            .iter()
+            .zip(&self.exo_usd)
+            .map(|(a, u)| u / a.price)
+            .collect();
+        Shocked {
+            price,
+            exo_shares,
+            tighten: self.tighten,
+            redemption: self.redemption,
+            carry: None,
+        }
+    }
+}
+
+/// Resolve the shocks scheduled on `day` against the network.
 // One arm per shock kind, each with its own checks: clearer whole than split.
 #[allow(clippy::too_many_lines)]
-pub(crate) fn apply(net: &Network, shocks: &[Shock]) -> Result<Shocked, EngineError> {
+pub(crate) fn resolve(net: &Network, shocks: &[Shock], day: u32) -> Result<DayShocks, EngineError> {
     let assets = net.assets();
     let n = assets.len();
     let mut ret = vec![0.0; n];
@@ -110,7 +211,12 @@ pub(crate) fn apply(net: &Network, shocks: &[Shock]) -> Result<Shocked, EngineEr
         }
     };
     for (s, shock) in shocks.iter().enumerate() {
+        let (on, shock) = shock.dated();
+        if on != day {
+            continue;
+        }
         match shock {
+            Shock::OnDay { .. } => return Err(EngineError::NestedDay { shock: s }),
             Shock::AssetReturn { asset, ret: r } => {
                 let i = asset_ix(s, asset.0)?;
                 ret[i] += ret_ok(s, *r)?;
@@ -201,19 +307,9 @@ pub(crate) fn apply(net: &Network, shocks: &[Shock]) -> Result<Shocked, EngineEr
             }
         }
     }
-    let price = assets
-        .iter()
-        .zip(&ret)
-        .map(|(a, r)| a.price * (1.0 + r).max(PRICE_FLOOR))
-        .collect();
-    let exo_shares = assets
-        .iter()
-        .zip(&exo_usd)
-        .map(|(a, u)| u / a.price)
-        .collect();
-    Ok(Shocked {
-        price,
-        exo_shares,
+    Ok(DayShocks {
+        ret,
+        exo_usd,
         tighten,
         redemption,
     })

@@ -61,6 +61,25 @@ pub enum Shock {
         /// Fraction of starting NAV redeemed, in `[0, 1]`.
         fraction: f64,
     },
+    /// `shock` happens on trading day `day` of a timeline run (day 0 is the first; a
+    /// shock given plainly happens on day 0). Returns on a later day move the asset from
+    /// its level before that day. The one-instant modes accept only day 0.
+    OnDay {
+        /// The day, from 0.
+        day: u32,
+        /// The shock (not itself an `OnDay`).
+        shock: Box<Shock>,
+    },
+}
+
+impl Shock {
+    /// The day the shock happens on and the shock itself (`OnDay` unwrapped).
+    pub fn dated(&self) -> (u32, &Shock) {
+        match self {
+            Shock::OnDay { day, shock } => (*day, shock),
+            other => (0, other),
+        }
+    }
 }
 
 /// How the cascade is computed.
@@ -75,6 +94,12 @@ pub enum Mode {
     /// midpoint of the old and the new price, and balance sheets carry over to the next
     /// round. Path-dependent: who sells early loses less.
     Sequential,
+    /// Day by day over [`EngineConfig::days`] trading days: each day's sales and prices are
+    /// the equilibrium's fixed point on the balance sheets carried from the day before;
+    /// shocks arrive on their days, part of the impact decays overnight, margin calls
+    /// fall due after their deadlines, lenders close out defaulted borrowers at their
+    /// pace, leveraged ETFs rebalance at every close and funds meet lagged redemptions.
+    Timeline,
 }
 
 impl Mode {
@@ -83,6 +108,7 @@ impl Mode {
         match self {
             Mode::Equilibrium => "equilibrium",
             Mode::Sequential => "sequential",
+            Mode::Timeline => "timeline",
         }
     }
 }
@@ -106,6 +132,10 @@ pub struct EngineConfig {
     /// (relative to its tradable holdings) and `damping` and `least_fixed_point` are
     /// ignored.
     pub mode: Mode,
+    /// Trading days of a [`Mode::Timeline`] run (≥ 1; the other modes are one instant and
+    /// ignore it). `max_rounds`, `tolerance`, `damping` and `least_fixed_point` apply to
+    /// each day's fixed point.
+    pub days: u32,
 }
 
 impl Default for EngineConfig {
@@ -116,6 +146,7 @@ impl Default for EngineConfig {
             damping: 1.0,
             least_fixed_point: true,
             mode: Mode::Equilibrium,
+            days: 1,
         }
     }
 }

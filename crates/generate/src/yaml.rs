@@ -113,6 +113,12 @@ fn shock(net: &Network, s: &Shock) -> String {
             .map_or_else(String::new, |t| format!(", tag: {}", scalar(t)))
     };
     match s {
+        Shock::OnDay { day, shock: inner } => {
+            // `{ type: …, … }` with the day added before the closing brace.
+            let body = shock(net, inner);
+            let open = body.trim_end_matches(" }");
+            format!("{open}, day: {day} }}")
+        }
         Shock::AssetReturn { asset, ret } => format!(
             "{{ type: asset, asset: {}, return: {} }}",
             scalar(&net.asset(*asset).id),
@@ -156,8 +162,8 @@ fn shock(net: &Network, s: &Shock) -> String {
 
 fn engine(cfg: &EngineConfig) -> String {
     let mode = match cfg.mode {
-        Mode::Equilibrium => "equilibrium",
-        Mode::Sequential => "sequential",
+        Mode::Timeline => format!("timeline, days: {}", cfg.days),
+        m => m.name().to_owned(),
     };
     format!(
         "{{ mode: {mode}, max_rounds: {}, tolerance: {}, damping: {}, least_fixed_point: {} }}",

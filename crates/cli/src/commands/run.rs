@@ -84,7 +84,12 @@ fn warn_not_converged(name: &str, outcome: &Outcome) {
         return;
     }
     let hint = match outcome.mode {
-        Mode::Equilibrium => "raise `engine.max_rounds` or lower `engine.damping`",
+        Mode::Equilibrium => {
+            "raise `engine.max_rounds`; if prices oscillate (a rule that buys back), set `engine.damping` below 1 (0.5 averages old and new prices) — a very small damping only slows convergence"
+        }
+        Mode::Timeline => {
+            "raise `engine.max_rounds` (the limit applies to each day's fixed point); `days` in the JSON report says which day stopped short"
+        }
         Mode::Sequential => "raise `engine.max_rounds`: holders were still placing orders",
     };
     eprintln!(

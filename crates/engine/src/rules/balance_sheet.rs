@@ -14,7 +14,7 @@ use delever_graph::BalanceSheetRule;
 use crate::compile::{Compiled, Unit};
 use crate::outcome::Status;
 
-use super::margin::{Call, call};
+use super::margin::{Call, call, closing};
 use super::{Decision, Env, allocate, cash_spent, tradable};
 
 pub(crate) struct Sheet {
@@ -69,11 +69,16 @@ pub(crate) fn finish(
 ) -> Decision {
     let mut y = y;
     let mut called = false;
+    let mut closed_out = false;
     if let Some(link) = &u.margin {
         let (m, mr) = Compiled::terms(link, env.extra);
         if let Call::Met { sale, .. } = call(s.v, s.e, m, mr, 0.0) {
             called = true;
-            y = y.max(sale);
+            // Timeline: a call acts once due; a close-out lender then sells everything.
+            if u.day.due() {
+                closed_out = u.day.close_out;
+                y = y.max(if closed_out { s.v } else { sale });
+            }
         }
     }
     let y = y.min(s.v);
@@ -89,7 +94,9 @@ pub(crate) fn finish(
         };
     }
     allocate(y, s.v, 1.0, u, p, out);
-    let status = if called {
+    let status = if closed_out {
+        Status::Liquidated
+    } else if called {
         Status::MarginCall
     } else if y < 0.0 {
         Status::Bought
@@ -118,8 +125,11 @@ pub(crate) fn balance_sheet(
     out: &mut [f64],
 ) -> Decision {
     let s = sheet(u, env);
+    if let Some(d) = closing(u, s.v, p, out) {
+        return d;
+    }
     if s.insolvent(u.default_below) {
-        return liquidate(u, p, &s, out);
+        return insolvent(u, p, &s, out);
     }
     let cut = match rule {
         BalanceSheetRule::Passive | BalanceSheetRule::FailLiquidate => 0.0,
@@ -155,16 +165,46 @@ pub(crate) fn balance_sheet(
     d
 }
 
-/// An unlevered fund: outflow `β·max(0, −R)·NAV0 + f·NAV0`, `R = NAV/NAV0 − 1`, met from
-/// cash first (or as its cash policy says), then by sales.
+/// An insolvent holder: it liquidates at once, unless it is on margin with a lender that
+/// waits `delay_days` after a default and its call is not yet due (timeline): then it sells
+/// nothing today and the lender closes it out later.
+fn insolvent(u: &Unit<'_>, p: &[f64], s: &Sheet, out: &mut [f64]) -> Decision {
+    if u.margin.is_some() && u.day.delay_days > 0 && !u.day.due() {
+        return Decision {
+            status: Status::Defaulted,
+            calls: 1,
+            defaults: 1,
+            ..Decision::NONE
+        };
+    }
+    liquidate(u, p, s, out)
+}
+
+/// An unlevered fund: cumulative outflow `β·max(0, −R)·NAV0 + f·NAV0`, with
+/// `R = (NAV + paid)/NAV0 − 1` its return counting what it has already paid to redeeming
+/// investors (`paid`, timeline days after the first; `R` of a past day when investors react
+/// with a lag), less what it has already paid; met from cash first (or as its cash policy
+/// says), then by sales.
 pub(crate) fn fund(u: &Unit<'_>, p: &[f64], env: &Env<'_>, beta: f64, out: &mut [f64]) -> Decision {
     let s = sheet(u, env);
+    if let Some(d) = closing(u, s.v, p, out) {
+        return d;
+    }
+    let paid = u.day.paid_out;
+    if s.e + paid <= 0.0 {
+        return insolvent(u, p, &s, out);
+    }
     if s.e <= 0.0 {
-        return liquidate(u, p, &s, out);
+        // Every investor has redeemed: nothing is left to sell or to owe.
+        return Decision::NONE;
     }
     let nav0 = env.equity0.max(0.0);
-    let ret = if nav0 > 0.0 { s.e / nav0 - 1.0 } else { 0.0 };
-    let outflow = beta * (-ret).max(0.0) * nav0 + env.redemption * nav0;
+    let ret = match u.day.lagged_return {
+        Some(r) => r,
+        None if nav0 > 0.0 => (s.e + paid) / nav0 - 1.0,
+        None => 0.0,
+    };
+    let outflow = (beta * (-ret).max(0.0) * nav0 + env.redemption * nav0 - paid).max(0.0);
     let y = tradable(outflow, s.v, u.cash, u.cash_use);
     let mut d = finish(u, p, env, &s, y, y, out);
     d.cash_used = cash_spent(outflow, s.v, u.cash, u.cash_use);

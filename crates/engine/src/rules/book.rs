@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use delever_graph::SaleOrder;
 
-use crate::compile::BookView;
+use crate::compile::{BookView, NO_CALL};
 use crate::outcome::Status;
 
 thread_local! {
@@ -68,6 +68,56 @@ pub(crate) struct Terms<'r> {
     pub order: SaleOrder,
     /// Asset ranks in most-liquid-first order.
     pub rank: &'r [u32],
+    /// Timeline: today, and the days a call waits before it acts (0: at once).
+    pub today: u32,
+    pub cure_days: u32,
+}
+
+impl Terms<'_> {
+    /// Whether a row's call may act today, given the day its open call was issued
+    /// ([`NO_CALL`]: none; a call found today is then issued today).
+    #[inline]
+    pub(crate) fn due(&self, since: u32) -> bool {
+        self.cure_days == 0
+            || (since != NO_CALL
+                && u64::from(self.today) >= u64::from(since) + u64::from(self.cure_days))
+    }
+}
+
+/// What a row does at one price vector (the equilibrium pass and the timeline's
+/// settlement share it, so both see the same decisions bit for bit).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Act {
+    /// Equity at or above maintenance.
+    Nothing,
+    /// Called, deadline not yet come: nothing sold.
+    Waits,
+    /// Called and due: sell `sale` (may be 0), deposit `cure`.
+    Sells { sale: f64, cure: f64 },
+    /// Equity ≤ 0: sell everything.
+    Defaults,
+}
+
+/// The row rule: holdings value `v`, equity `e`, the day its call was issued `since`.
+#[inline]
+pub(crate) fn act(v: f64, e: f64, since: u32, t: &Terms<'_>) -> Act {
+    if e <= 0.0 && (v > 0.0 || e < 0.0) {
+        return Act::Defaults;
+    }
+    if e >= t.maintenance * v {
+        return Act::Nothing;
+    }
+    if !t.due(since) {
+        return Act::Waits;
+    }
+    // Called: sell (1 − φ)(V − E/m_r), deposit φ(m_r·V − E). m_r ≥ m > 0 (builder
+    // invariant, kept by tightening).
+    let inv_reset = 1.0 / t.reset;
+    let keep = 1.0 - t.cure;
+    Act::Sells {
+        sale: (keep * (v - e * inv_reset)).clamp(0.0, v),
+        cure: t.cure * (t.reset * v - e).max(0.0),
+    }
 }
 
 /// One pass over the book at prices `p`: shares sold per asset (dense, `p.len()` long) and
@@ -113,10 +163,7 @@ fn chunk(
 ) -> BookStats {
     let mut st = BookStats::ZERO;
     let mut order: Vec<(u32, usize)> = Vec::new();
-    let (m, cure) = (t.maintenance, t.cure);
-    // m_r ≥ m > 0 (builder invariant, kept by tightening).
-    let inv_reset = 1.0 / t.reset;
-    let keep = 1.0 - cure;
+    let m = t.maintenance;
     let most_liquid = t.order == SaleOrder::MostLiquidFirst;
     let rows = &book.row_ptr[lo..=hi];
     let cash = &book.cash[lo..hi];
@@ -151,25 +198,31 @@ fn chunk(
             let assets = &book.assets[a..b];
             let shares = &book.shares[a..b];
             let loan = loans[r];
-            if e <= 0.0 && (v > 0.0 || e < 0.0) {
-                st.calls += 1;
-                st.defaults += 1;
-                st.sale_usd += v;
-                st.repaid_usd += v.min(loan);
-                st.worst = Status::Defaulted;
-                for (x, s) in assets.iter().zip(shares) {
-                    part[x.0 as usize] += s;
+            let w = book.weights.map_or(1, |w| w[lo + r]);
+            let since = book.calls.map_or(NO_CALL, |c| c[lo + r]);
+            let (sale, cure) = match self::act(v, e, since, t) {
+                Act::Nothing => continue,
+                Act::Defaults => {
+                    st.calls += w;
+                    st.defaults += w;
+                    st.sale_usd += v;
+                    st.repaid_usd += v.min(loan);
+                    st.worst = Status::Defaulted;
+                    for (x, s) in assets.iter().zip(shares) {
+                        part[x.0 as usize] += s;
+                    }
+                    continue;
                 }
-                continue;
-            }
-            if e >= m * v {
-                continue;
-            }
-            // Called: sell (1 − φ)(V − E/m_r), deposit φ(m_r·V − E).
-            st.calls += 1;
-            st.cure_usd += cure * (t.reset * v - e).max(0.0);
+                Act::Waits => {
+                    st.calls += w;
+                    st.worst = st.worst.max(Status::MarginCall);
+                    continue;
+                }
+                Act::Sells { sale, cure } => (sale, cure),
+            };
+            st.calls += w;
+            st.cure_usd += cure;
             st.worst = st.worst.max(Status::MarginCall);
-            let sale = (keep * (v - e * inv_reset)).clamp(0.0, v);
             if sale <= 0.0 {
                 continue;
             }
@@ -646,6 +699,282 @@ fn settle_chunk(
         out.proceeds += proceeds;
         out.repaid += repaid;
         out.cure += deposit;
+    }
+    out
+}
+
+// ---------------------------------------------------------------- timeline
+
+/// A row has had a margin call on some day (timeline).
+pub(crate) const EVER_CALLED: u8 = 1;
+/// A row has defaulted (timeline; it sold everything, what is left of its loan is the
+/// lender's loss).
+pub(crate) const EVER_DEFAULTED: u8 = 2;
+
+/// The accounts of a book (or a cohort's buckets, one row each) as a timeline carries them
+/// from one day to the next. Books keep borrowing their row pointers and assets from the
+/// network (sales never change which assets a row holds); a cohort owns its own.
+#[derive(Debug, Clone)]
+pub(crate) struct DayRows {
+    pub cash: Vec<f64>,
+    pub loan: Vec<f64>,
+    pub shares: Vec<f64>,
+    /// Day each row's open call was issued ([`NO_CALL`]: none).
+    pub calls: Vec<u32>,
+    /// [`EVER_CALLED`], [`EVER_DEFAULTED`].
+    pub flags: Vec<u8>,
+    /// Cohorts: accounts per row, and the rows' own structure.
+    pub weights: Option<Vec<u64>>,
+    pub own: Option<(Vec<u64>, Vec<delever_graph::AssetIx>)>,
+}
+
+impl DayRows {
+    /// A copy of a book's rows before its first day.
+    pub(crate) fn of_book(book: &BookView<'_>) -> Self {
+        DayRows {
+            cash: book.cash.to_vec(),
+            loan: book.loan.to_vec(),
+            shares: book.shares.to_vec(),
+            calls: vec![NO_CALL; book.len()],
+            flags: vec![0; book.len()],
+            weights: None,
+            own: None,
+        }
+    }
+
+    /// A view of the rows for a day's pass; `base` lends a book's row pointers and assets.
+    pub(crate) fn view<'v>(&'v self, base: &BookView<'v>) -> BookView<'v> {
+        let (row_ptr, assets) = match &self.own {
+            Some((r, a)) => (r.as_slice(), a.as_slice()),
+            None => (base.row_ptr, base.assets),
+        };
+        BookView {
+            cash: &self.cash,
+            loan: &self.loan,
+            row_ptr,
+            assets,
+            shares: &self.shares,
+            weights: self.weights.as_deref(),
+            calls: Some(&self.calls),
+        }
+    }
+
+    /// Accounts a row stands for.
+    #[inline]
+    fn weight(&self, r: usize) -> u64 {
+        self.weights.as_ref().map_or(1, |w| w[r])
+    }
+
+    /// Accounts ever called and ever defaulted, and accounts with an open call.
+    pub(crate) fn counts(&self) -> (u64, u64, u64) {
+        let (mut called, mut defaulted, mut open) = (0, 0, 0);
+        for (r, (&f, &c)) in self.flags.iter().zip(&self.calls).enumerate() {
+            let w = self.weight(r);
+            called += if f & EVER_CALLED != 0 { w } else { 0 };
+            defaulted += if f & EVER_DEFAULTED != 0 { w } else { 0 };
+            open += if c == NO_CALL { 0 } else { w };
+        }
+        (called, defaulted, open)
+    }
+}
+
+/// What a day's settlement of a book did, summed over its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct DaySettled {
+    /// Proceeds at the close, USD.
+    pub proceeds: f64,
+    /// Loans repaid, USD.
+    pub repaid: f64,
+    /// Fresh cash deposited against calls, USD.
+    pub cure: f64,
+    /// Accounts called today for the first time (their call opened today).
+    pub new_calls: u64,
+    /// Accounts that defaulted today.
+    pub new_defaults: u64,
+    /// Holdings value at the close after the day's sales, USD.
+    pub value: f64,
+    /// Cash and loans after the day, USD.
+    pub cash: f64,
+    pub loan: f64,
+}
+
+impl DaySettled {
+    fn add(&mut self, o: &DaySettled) {
+        self.proceeds += o.proceeds;
+        self.repaid += o.repaid;
+        self.cure += o.cure;
+        self.new_calls += o.new_calls;
+        self.new_defaults += o.new_defaults;
+        self.value += o.value;
+        self.cash += o.cash;
+        self.loan += o.loan;
+    }
+}
+
+/// Settle a day of a timeline: every row's decision at `p_dec` (the prices the day's
+/// sales were decided at, recomputed with [`act`], bit for bit the pass's) is executed at
+/// the close `p_close`: shares leave, proceeds and deposits repay the loan (the rest is
+/// cash), a defaulting row pays its cash towards the loan. A call that waits keeps the day
+/// it was issued (today's new calls get today); a call acted on, or gone because equity
+/// recovered, is closed. `view` is the day's view of the rows (its arrays are those of
+/// `rows`, or of the network on the first day), `rows` the carried copy to update.
+pub(crate) fn day_settle(
+    row_ptr: &[u64],
+    assets: &[delever_graph::AssetIx],
+    rows: &mut DayRows,
+    p_dec: &[f64],
+    p_close: &[f64],
+    t: &Terms<'_>,
+) -> DaySettled {
+    let n = rows.cash.len();
+    let chunks = n.div_ceil(CHUNK_ROWS);
+    let weights = rows.weights.take();
+    let mut pieces = Vec::with_capacity(chunks);
+    let mut cash: &mut [f64] = &mut rows.cash;
+    let mut loan: &mut [f64] = &mut rows.loan;
+    let mut flags: &mut [u8] = &mut rows.flags;
+    let mut calls: &mut [u32] = &mut rows.calls;
+    let mut shares: &mut [f64] = &mut rows.shares;
+    for c in 0..chunks {
+        let lo = c * CHUNK_ROWS;
+        let hi = (lo + CHUNK_ROWS).min(n);
+        let held = (row_ptr[hi] - row_ptr[lo]) as usize;
+        // The arrays agree by construction; a mismatch would only stop early.
+        let (Some((c1, c2)), Some((l1, l2)), Some((f1, f2)), Some((k1, k2)), Some((s1, s2))) = (
+            std::mem::take(&mut cash).split_at_mut_checked(hi - lo),
+            std::mem::take(&mut loan).split_at_mut_checked(hi - lo),
+            std::mem::take(&mut flags).split_at_mut_checked(hi - lo),
+            std::mem::take(&mut calls).split_at_mut_checked(hi - lo),
+            std::mem::take(&mut shares).split_at_mut_checked(held),
+        ) else {
+            break;
+        };
+        (cash, loan, flags, calls, shares) = (c2, l2, f2, k2, s2);
+        pieces.push((lo, c1, l1, f1, k1, s1));
+    }
+    let w = weights.as_deref();
+    let parts: Vec<DaySettled> = pieces
+        .into_par_iter()
+        .map(|(lo, cash, loan, flags, calls, shares)| {
+            let rows = RowsMut {
+                cash,
+                loan,
+                flags,
+                calls,
+                shares,
+            };
+            day_settle_chunk(row_ptr, assets, w, lo, rows, p_dec, p_close, t)
+        })
+        .collect();
+    rows.weights = weights;
+    let mut total = DaySettled::default();
+    for s in &parts {
+        total.add(s);
+    }
+    total
+}
+
+/// One chunk's rows, mutably.
+struct RowsMut<'r> {
+    cash: &'r mut [f64],
+    loan: &'r mut [f64],
+    flags: &'r mut [u8],
+    calls: &'r mut [u32],
+    shares: &'r mut [f64],
+}
+
+#[allow(clippy::too_many_arguments)]
+fn day_settle_chunk(
+    row_ptr: &[u64],
+    assets: &[delever_graph::AssetIx],
+    weights: Option<&[u64]>,
+    lo: usize,
+    rows: RowsMut<'_>,
+    p: &[f64],
+    close: &[f64],
+    t: &Terms<'_>,
+) -> DaySettled {
+    let RowsMut {
+        cash,
+        loan,
+        flags,
+        calls,
+        shares,
+    } = rows;
+    let mut out = DaySettled::default();
+    let mut order = Vec::new();
+    let mut sold = Vec::new();
+    let base = row_ptr[lo] as usize;
+    for r in 0..cash.len() {
+        let wgt = weights.map_or(1, |w| w[lo + r]);
+        let (a, b) = (
+            row_ptr[lo + r] as usize - base,
+            row_ptr[lo + r + 1] as usize - base,
+        );
+        let held_assets = &assets[base + a..base + b];
+        let held = &mut shares[a..b];
+        let mut v = 0.0;
+        for (x, s) in held_assets.iter().zip(held.iter()) {
+            v += s * p[x.0 as usize];
+        }
+        let e = v + cash[r] - loan[r];
+        let since = calls[r];
+        let was_called = flags[r] & EVER_CALLED != 0;
+        let (sale, deposit, default) = match act(v, e, since, t) {
+            Act::Nothing => {
+                calls[r] = NO_CALL;
+                (0.0, 0.0, false)
+            }
+            Act::Waits => {
+                if since == NO_CALL {
+                    calls[r] = t.today;
+                    out.new_calls += wgt;
+                }
+                flags[r] |= EVER_CALLED;
+                (0.0, 0.0, false)
+            }
+            Act::Sells { sale, cure } => {
+                if since == NO_CALL {
+                    out.new_calls += wgt;
+                }
+                calls[r] = NO_CALL;
+                flags[r] |= EVER_CALLED;
+                (sale, cure, false)
+            }
+            Act::Defaults => {
+                if flags[r] & EVER_DEFAULTED == 0 {
+                    out.new_defaults += wgt;
+                    out.new_calls += if was_called || since != NO_CALL { 0 } else { wgt };
+                }
+                calls[r] = NO_CALL;
+                flags[r] |= EVER_CALLED | EVER_DEFAULTED;
+                (v, 0.0, true)
+            }
+        };
+        let mut proceeds = 0.0;
+        if sale > 0.0 {
+            row_sales(held_assets, held, p, sale, v, t, &mut order, &mut sold);
+            for ((x, s), q) in held_assets.iter().zip(held.iter_mut()).zip(&sold) {
+                proceeds += q * close[x.0 as usize];
+                *s = (*s - q).max(0.0);
+            }
+        }
+        let mut pay = proceeds + deposit;
+        if default {
+            pay += cash[r];
+            cash[r] = 0.0;
+        }
+        let repaid = pay.min(loan[r]).max(0.0);
+        loan[r] -= repaid;
+        cash[r] += pay - repaid;
+        out.proceeds += proceeds;
+        out.repaid += repaid;
+        out.cure += deposit;
+        for (x, s) in held_assets.iter().zip(held.iter()) {
+            out.value += s * close[x.0 as usize];
+        }
+        out.cash += cash[r];
+        out.loan += loan[r];
     }
     out
 }

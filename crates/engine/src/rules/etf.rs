@@ -18,6 +18,8 @@ use super::Decision;
 
 /// Rebalance at `p`; adds shares sold (negative: bought) to `out` and returns the decision
 /// and the fund's NAV at `p` (redemptions excluded: it is the NAV of the starting shares).
+/// Returns are measured from the reference prices `c.p_ref` (`p0`, or a timeline's
+/// previous close); a `carried` exposure is rebalanced by [`rebalance_carried`].
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn rebalance(
     u: &Unit<'_>,
@@ -26,15 +28,19 @@ pub(crate) fn rebalance(
     multiple: f64,
     nav0: f64,
     weights: &[f64],
+    carried: bool,
     redemption: f64,
     out: &mut [f64],
 ) -> (Decision, f64) {
+    if carried {
+        return rebalance_carried(u, c, p, multiple, nav0, weights, redemption, out);
+    }
     let l = multiple;
     let r_raw: f64 = u
         .assets
         .iter()
         .zip(weights)
-        .map(|(&a, w)| w * (p[a as usize] / c.p0[a as usize] - 1.0))
+        .map(|(&a, w)| w * (p[a as usize] / c.p_ref[a as usize] - 1.0))
         .sum();
     let bound = (redemption - 1.0) / l;
     let (r, wiped) = if l > 0.0 {
@@ -57,7 +63,7 @@ pub(crate) fn rebalance(
             // as prices collapse (a fixed dollar trade in a worthless stock). Bound it by
             // the largest trade a day can ask for, (L² − L)·N0 at r = −1, in shares at the
             // reference price: it binds only past a 50% fall and keeps the rule monotone.
-            s = s.min((l * l - l) * nav0 * w / c.p0[a as usize]);
+            s = s.min((l * l - l) * nav0 * w / c.p_ref[a as usize]);
         }
         out[k] += s;
     }
@@ -75,4 +81,64 @@ pub(crate) fn rebalance(
         ..Decision::NONE
     };
     (d, nav)
+}
+
+/// A timeline's later days: the exposure `e` (shares, signed, per basket position) is what
+/// the fund held after the last close, which need not sit at its target weights. NAV at
+/// `p` is `N0 + Σ e_k·(p_k − p_ref_k)`; after a redemption of `f·N0` every position is
+/// traded to its target `L·NAV·w_k/p_k`. Starting from the target exposure
+/// `L·N0·w_k/p_ref_k` this trades `(L² − L)·r·N0` in all, the daily rebalance of
+/// [`rebalance`]; NAV compounds day by day as `N_t = N_{t−1}·(1 + L·r_t)`. A NAV at or
+/// below zero wipes the fund out: it trades away its whole exposure.
+#[allow(clippy::too_many_arguments)]
+fn rebalance_carried(
+    u: &Unit<'_>,
+    c: &Compiled<'_>,
+    p: &[f64],
+    l: f64,
+    nav0: f64,
+    weights: &[f64],
+    redemption: f64,
+    out: &mut [f64],
+) -> (Decision, f64) {
+    let pnl: f64 = u
+        .assets
+        .iter()
+        .zip(&u.shares)
+        .map(|(&a, e)| e * (p[a as usize] - c.p_ref[a as usize]))
+        .sum();
+    let nav = nav0 + pnl;
+    let after = nav - redemption * nav0;
+    let wiped = after <= 0.0;
+    let mut sale = 0.0;
+    for (k, (&a, w)) in u.assets.iter().zip(weights).enumerate() {
+        let price = p[a as usize];
+        let target = if wiped { 0.0 } else { l * after * w / price };
+        let mut x = u.shares[k] - target;
+        if l > 0.0 && x > 0.0 {
+            x = x.min(u.shares[k].max(0.0));
+        } else if l < 0.0 && x > 0.0 {
+            // As in [`rebalance`]: a day's added short is bounded in shares.
+            x = x.min((l * l - l) * nav0 * w / c.p_ref[a as usize]);
+        }
+        out[k] += x;
+        sale += x * price;
+    }
+    if sale == 0.0 {
+        return (Decision::NONE, nav.max(0.0));
+    }
+    let status = if wiped {
+        Status::Defaulted
+    } else if sale > 0.0 {
+        Status::Sold
+    } else {
+        Status::Bought
+    };
+    let d = Decision {
+        status,
+        defaults: u64::from(wiped),
+        sale_usd: sale,
+        ..Decision::NONE
+    };
+    (d, nav.max(0.0))
 }

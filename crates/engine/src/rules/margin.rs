@@ -7,7 +7,7 @@
 //! with a cash deposit `φ·(m_r·V − E)`; `E ≤ 0`: everything is sold and the lender bears
 //! `max(0, D − V − cash)`.
 
-use crate::compile::{Bucket, Compiled, Unit};
+use crate::compile::{Bucket, Closing, Compiled, Unit};
 use crate::outcome::Status;
 
 use super::{Decision, Env, allocate};
@@ -40,7 +40,43 @@ pub(crate) fn call(v: f64, e: f64, m: f64, m_reset: f64, cure: f64) -> Call {
     }
 }
 
+/// A holder in default that its lender is closing out, or waiting to (timeline), if it is
+/// one: its decision today.
+pub(crate) fn closing(u: &Unit<'_>, v: f64, p: &[f64], out: &mut [f64]) -> Option<Decision> {
+    let waiting = Decision {
+        status: Status::Defaulted,
+        calls: u64::from(u.margin.is_some()),
+        defaults: 1,
+        ..Decision::NONE
+    };
+    match u.day.closing {
+        Closing::No => None,
+        Closing::Waiting => Some(waiting),
+        Closing::Selling => {
+            allocate(v, v, 1.0, u, p, out);
+            let debt = u.margin.map_or(0.0, |m| m.loan) + u.other_liabilities + u.owed;
+            Some(Decision {
+                sale_usd: v,
+                repaid_usd: v.min(debt),
+                ..waiting
+            })
+        }
+    }
+}
+
+/// A call found today whose deadline has not come (timeline): counted, nothing sold.
+pub(crate) const PENDING_CALL: Decision = Decision {
+    status: Status::MarginCall,
+    calls: 1,
+    ..Decision::NONE
+};
+
 /// A single margin account.
+///
+/// Timeline terms ([`crate::compile::DayTerms`]): a call acts only once due; a lender
+/// with `close_out` sells all of a due call's unmet share; a lender with a `delay_days`
+/// leaves an account in deficit alone until its call is due (the default is recognised at
+/// the close and closed out after the delay).
 pub(crate) fn account(
     u: &Unit<'_>,
     p: &[f64],
@@ -51,11 +87,34 @@ pub(crate) fn account(
     let Some(link) = &u.margin else {
         return Decision::NONE;
     };
-    let (m, mr) = Compiled::terms(link, env.extra);
     let v = env.value;
+    if let Some(d) = closing(u, v, p, out) {
+        return d;
+    }
+    let (m, mr) = Compiled::terms(link, env.extra);
     let e = v + u.cash + u.other_assets + env.recv - link.loan - u.other_liabilities - u.owed;
+    let due = u.day.due();
     match call(v, e, m, mr, cure) {
         Call::None => Decision::NONE,
+        Call::Met { .. } if !due => PENDING_CALL,
+        Call::Met { cure: deposit, .. } if u.day.close_out => {
+            let sale = (1.0 - cure) * v;
+            allocate(sale, v, 1.0, u, p, out);
+            Decision {
+                status: Status::Liquidated,
+                calls: 1,
+                cure_usd: deposit,
+                sale_usd: sale,
+                repaid_usd: sale.min(link.loan),
+                ..Decision::NONE
+            }
+        }
+        Call::Default if u.day.delay_days > 0 && !due => Decision {
+            status: Status::Defaulted,
+            calls: 1,
+            defaults: 1,
+            ..Decision::NONE
+        },
         Call::Met { sale, cure } => {
             allocate(sale, v, 1.0, u, p, out);
             Decision {
@@ -95,12 +154,17 @@ pub(crate) fn cohort(
         return Decision::NONE;
     };
     let (m, mr) = Compiled::terms(link, env.extra);
+    let due = u.day.due();
     let mut d = Decision::NONE;
     for b in buckets {
         let v = b.share * env.value;
         let e = v + b.share * u.cash - b.loan;
         match call(v, e, m, mr, cure) {
             Call::None => {}
+            Call::Met { .. } if !due => {
+                d.calls += b.accounts;
+                d.status = d.status.max(Status::MarginCall);
+            }
             Call::Met { sale, cure } => {
                 allocate(sale, v, b.share, u, p, out);
                 d.calls += b.accounts;

@@ -43,6 +43,8 @@ pub(crate) struct Decision {
     /// Only the sequential mode acts on it; in the equilibrium mode equity does not depend
     /// on it.
     pub cash_used: f64,
+    /// Timeline: a participation cap cut today's sales (the rest waits for tomorrow).
+    pub capped: bool,
 }
 
 impl Decision {
@@ -55,6 +57,7 @@ impl Decision {
         repaid_usd: 0.0,
         paid_out_usd: 0.0,
         cash_used: 0.0,
+        capped: false,
     };
 }
 
@@ -144,6 +147,29 @@ pub(crate) fn tradable(r: f64, v: f64, cash: f64, cash_use: CashUse) -> f64 {
     }
 }
 
+/// Timeline: no position sells more shares today than its participation cap (the rest
+/// waits for the next day). Capping is `min(sales, cap)` position by position, so the
+/// rule stays monotone in prices.
+pub(crate) fn cap(u: &Unit<'_>, p: &[f64], out: &mut [f64], d: &mut Decision) {
+    let Some(cap) = &u.day.cap else {
+        return;
+    };
+    let mut cut = 0.0;
+    for ((x, &c), &a) in out.iter_mut().zip(cap).zip(&u.assets) {
+        if *x > c {
+            cut += (*x - c) * p[a as usize];
+            *x = c;
+        }
+    }
+    if cut > 0.0 {
+        d.capped = true;
+        d.sale_usd -= cut;
+        let sold = d.sale_usd.max(0.0);
+        d.repaid_usd = d.repaid_usd.min(sold);
+        d.paid_out_usd = d.paid_out_usd.min(sold);
+    }
+}
+
 /// Evaluate one (non-book) unit at `p`, adding its shares sold to `out` (aligned with its
 /// positions).
 pub(crate) fn evaluate(
@@ -160,7 +186,8 @@ pub(crate) fn evaluate(
             multiple,
             nav0,
             weights,
-        } => etf::rebalance(u, c, p, *multiple, *nav0, weights, env.redemption, out).0,
+            carried,
+        } => etf::rebalance(u, c, p, *multiple, *nav0, weights, *carried, env.redemption, out).0,
         Rule::BalanceSheet { rule } => balance_sheet::balance_sheet(u, p, env, *rule, out),
         Rule::Fund { beta } => balance_sheet::fund(u, p, env, *beta, out),
         // Books are evaluated by `book::pass`, in parallel over their rows.

@@ -1,0 +1,550 @@
+//! What a timeline carries from one day to the next, how a day's system is compiled from
+//! it, and how a day's sales settle at its close.
+//!
+//! A day is solved by the equilibrium's own fixed point on a [`Compiled`] system: the
+//! first day's is the network's, compiled once; later days' units are the carried balance
+//! sheets (positions, cash, loans, liabilities), with a leveraged ETF's exposure and NAV
+//! as of the last close, a book's (or a cohort's) accounts as carried rows, and each
+//! holder's [`DayTerms`] (deadlines, close-out, caps, redemptions already paid).
+
+use delever_graph::{HolderKind, Network};
+
+use crate::outcome::Status;
+
+use crate::compile::{BookView, Closing, Compiled, DayTerms, NO_CALL, Rule, Unit};
+use crate::fixpoint::Run;
+use crate::rules::book::{self, DayRows, DaySettled, Terms};
+use crate::rules;
+use crate::seq::{settle_fund, settle_margin, settle_sheet, take};
+use crate::shocks::Shocked;
+
+/// A holder's timing, resolved from the holder and its lender.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UnitTiming {
+    pub cure_days: u32,
+    /// The smaller of the holder's and its lender's participation.
+    participation: Option<f64>,
+    close_out: bool,
+    delay_days: u32,
+    redemption_lag: u32,
+    /// Books and cohorts: retail accounts, liquidated by their broker at once when in
+    /// deficit, never capped.
+    retail: bool,
+}
+
+impl UnitTiming {
+    pub(crate) fn all(net: &Network) -> Vec<UnitTiming> {
+        net.holders()
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let lender = net
+                    .margin(delever_graph::HolderIx(i as u32))
+                    .map(|m| net.lender(m.lender).liquidation);
+                let participation = match (h.timing.participation, lender.and_then(|l| l.participation)) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                UnitTiming {
+                    cure_days: h.timing.cure_days,
+                    participation,
+                    close_out: lender.is_some_and(|l| l.close_out),
+                    delay_days: lender.map_or(0, |l| l.delay_days),
+                    redemption_lag: h.timing.redemption_lag_days,
+                    retail: matches!(
+                        h.kind,
+                        HolderKind::MarginCohort { .. } | HolderKind::AccountBook { .. }
+                    ),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One holder as the timeline carries it.
+#[derive(Debug, Clone)]
+pub(crate) struct Carried<'a> {
+    /// The compiled holder with its current balance sheet: positions (`shares`; a book's
+    /// or cohort's totals per position), cash, margin loan, other liabilities. ETFs: the
+    /// exposure after the last close.
+    pub unit: Unit<'a>,
+    /// Books and cohorts after their first day: the accounts (cohorts: one row a bucket).
+    pub rows: Option<DayRows>,
+    /// ETFs: NAV at the last close.
+    pub nav: f64,
+    /// Funds and ETFs: redemptions paid out so far, USD.
+    pub paid_out: f64,
+    /// Day its open margin call was issued ([`NO_CALL`]: none).
+    pub call_since: u32,
+    /// Day it was found in default, if it was.
+    pub default_day: Option<u32>,
+    /// Funds: the return at each close (what lagged redemptions react to).
+    pub returns: Vec<f64>,
+    /// Shares sold so far per position of the first day's unit.
+    pub sold: Vec<f64>,
+    /// Proceeds at the day's close prices so far, USD.
+    pub proceeds: f64,
+    /// Sales its rule asked for, USD at the prices decided at, summed over days.
+    pub planned: f64,
+    /// Debt repaid out of proceeds, USD.
+    pub repaid: f64,
+    /// Fresh cash deposited against calls, USD.
+    pub cure: f64,
+    /// The worst status of any day.
+    pub status: Status,
+    /// Accounts ever called, ever defaulted.
+    pub ever_called: u64,
+    pub ever_defaulted: u64,
+}
+
+impl<'a> Carried<'a> {
+    pub(crate) fn new(u: &Unit<'a>) -> Self {
+        let nav = match &u.rule {
+            Rule::Etf { nav0, .. } => *nav0,
+            _ => 0.0,
+        };
+        Carried {
+            unit: u.clone(),
+            rows: None,
+            nav,
+            paid_out: 0.0,
+            call_since: NO_CALL,
+            default_day: None,
+            returns: Vec::new(),
+            // Sums start at −0.0, the exact identity of `+` (0.0 + −0.0 is 0.0): a one-day
+            // run's totals are then the day's figures bit for bit, signs of zero included.
+            sold: vec![-0.0; u.shares.len()],
+            proceeds: -0.0,
+            planned: -0.0,
+            repaid: -0.0,
+            cure: -0.0,
+            status: Status::Unaffected,
+            ever_called: 0,
+            ever_defaulted: 0,
+        }
+    }
+}
+
+/// A day's compiled system: the first day's units with their day terms, or the carried
+/// balance sheets.
+pub(crate) fn build_day<'v>(
+    base: &'v Compiled<'v>,
+    states: &'v [Carried<'v>],
+    timing: &[UnitTiming],
+    day: u32,
+    p_prev: &[f64],
+    adv: &[f64],
+) -> Compiled<'v> {
+    let mut c = base.clone();
+    if day > 0 {
+        c.p_ref = p_prev.to_vec();
+    }
+    for (i, (u, st)) in c.units.iter_mut().zip(states).enumerate() {
+        let t = timing[i];
+        if day > 0 {
+            *u = carried_unit(base, &base.units[i], st);
+        }
+        let closing = match st.default_day {
+            None => Closing::No,
+            Some(d) if day >= d.saturating_add(t.delay_days) => Closing::Selling,
+            Some(_) => Closing::Waiting,
+        };
+        let cap = (!t.retail)
+            .then_some(t.participation)
+            .flatten()
+            .map(|part| {
+                u.assets
+                    .iter()
+                    .map(|&a| part * adv[a as usize] / p_prev[a as usize])
+                    .collect()
+            });
+        let lagged_return = match u.rule {
+            Rule::Fund { .. } if t.redemption_lag > 0 => Some(
+                day.checked_sub(t.redemption_lag)
+                    .and_then(|d| st.returns.get(d as usize).copied())
+                    .unwrap_or(0.0),
+            ),
+            _ => None,
+        };
+        u.day = DayTerms {
+            today: day,
+            cure_days: t.cure_days,
+            call_since: st.call_since,
+            closing: if t.retail { Closing::No } else { closing },
+            close_out: t.close_out,
+            delay_days: if t.retail { 0 } else { t.delay_days },
+            cap,
+            paid_out: st.paid_out,
+            lagged_return,
+        };
+    }
+    c
+}
+
+/// A unit on a day after the first: its base unit with the carried balance sheet.
+fn carried_unit<'v>(base: &Compiled<'v>, u0: &Unit<'v>, st: &'v Carried<'v>) -> Unit<'v> {
+    let mut u = st.unit.clone();
+    match (&u0.rule, &st.rows) {
+        (Rule::Book { cure, book: view, .. }, Some(rows)) => {
+            u.rule = Rule::Book {
+                cure: *cure,
+                book: rows.view(view),
+                cash_total: rows.cash.iter().sum(),
+                loan_total: rows.loan.iter().sum(),
+            };
+        }
+        (Rule::Cohort { cure, .. }, Some(rows)) => {
+            // A cohort's buckets diverge once some of them sell: from its second day it
+            // runs as a book of one row a bucket, each row weighted by its accounts.
+            let empty = BookView {
+                cash: &[],
+                loan: &[],
+                row_ptr: &[],
+                assets: &[],
+                shares: &[],
+                weights: None,
+                calls: None,
+            };
+            u.rule = Rule::Book {
+                cure: *cure,
+                book: rows.view(&empty),
+                cash_total: rows.cash.iter().sum(),
+                loan_total: rows.loan.iter().sum(),
+            };
+            let mut dense = vec![0.0; base.n_assets];
+            for (&a, s) in u0.assets.iter().zip(&st.unit.shares) {
+                dense[a as usize] += s;
+            }
+            u.assets = (0..base.n_assets as u32).collect();
+            u.shares = dense;
+            u.liquidity = None;
+            u.cash = 0.0;
+        }
+        (
+            Rule::Etf {
+                multiple, weights, ..
+            },
+            _,
+        ) => {
+            u.rule = Rule::Etf {
+                multiple: *multiple,
+                nav0: st.nav,
+                weights: weights.clone(),
+                carried: true,
+            };
+        }
+        _ => {}
+    }
+    u
+}
+
+/// What a day's settlement needs from the day's solution.
+pub(crate) struct DaySolution<'x> {
+    pub run: &'x Run,
+    /// Extra margin per lender in force at the decision (shock tightening plus triggered).
+    pub extra: &'x [f64],
+    pub s: &'x Shocked,
+    /// The prices ETFs measured today's returns from (the previous close; `p0` on day 0).
+    pub p_ref: &'x [f64],
+    /// Starting equity per holder (a fund's starting NAV).
+    pub equity0: &'x [f64],
+    /// Whether each holder's margin call could act today.
+    pub due: &'x [bool],
+    /// Whether each holder's unit had its rows (book or cohort accounts) carried into
+    /// today: its sales are then dense per asset.
+    pub dense: &'x [bool],
+}
+
+/// What settling one holder's day did.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Settled {
+    /// Proceeds at the close, USD.
+    pub proceeds: f64,
+    /// Fresh cash deposited today, USD.
+    pub cure: f64,
+    /// Redemptions paid today, USD.
+    pub paid_out: f64,
+    /// Accounts whose call opened today; accounts that defaulted today.
+    pub new_calls: u64,
+    pub new_defaults: u64,
+    /// Books and cohorts: holdings value, cash and loans after the day.
+    pub book: Option<DaySettled>,
+}
+
+/// Settle every holder's day at the close `close` (in parallel; books in chunks).
+pub(crate) fn settle<'a>(
+    base: &Compiled<'a>,
+    states: &mut [Carried<'a>],
+    timing: &[UnitTiming],
+    day: u32,
+    sol: &DaySolution<'_>,
+    close: &[f64],
+) -> Vec<Settled> {
+    use rayon::prelude::*;
+    states
+        .par_iter_mut()
+        .enumerate()
+        .map(|(i, st)| settle_one(base, st, timing[i], i, day, sol, close))
+        .collect()
+}
+
+fn settle_one<'a>(
+    base: &Compiled<'a>,
+    st: &mut Carried<'a>,
+    t: UnitTiming,
+    i: usize,
+    day: u32,
+    sol: &DaySolution<'_>,
+    close: &[f64],
+) -> Settled {
+    let d = sol.run.last.decisions[i];
+    let u0 = &base.units[i];
+    st.planned += d.sale_usd;
+    if d.status != Status::Unaffected {
+        st.status = st.status.max(d.status);
+    }
+    let mut out = Settled::default();
+    match &u0.rule {
+        Rule::Book { .. } | Rule::Cohort { .. } => {
+            settle_rows(base, st, u0, t, i, day, sol, close, &mut out);
+        }
+        Rule::Etf { .. } => settle_etf(st, i, sol, close, &mut out),
+        _ => settle_single(st, u0, t, i, day, sol, close, &mut out),
+    }
+    if let Rule::Fund { .. } = u0.rule {
+        // The return investors see at the close, counting what they were paid.
+        let nav0 = sol.equity0[i].max(0.0);
+        let u = &st.unit;
+        let e = rules::value(u, close) + u.cash + u.other_assets
+            - u.margin.map_or(0.0, |m| m.loan)
+            - u.other_liabilities
+            - u.owed;
+        st.returns.push(if nav0 > 0.0 {
+            (e + st.paid_out) / nav0 - 1.0
+        } else {
+            0.0
+        });
+    }
+    out
+}
+
+/// A leveraged ETF's close: the exposure held through the day is marked from the
+/// reference prices to the close, the redemption is paid, the day's trades (made at the
+/// close) change the exposure and not the NAV.
+fn settle_etf(st: &mut Carried<'_>, i: usize, sol: &DaySolution<'_>, close: &[f64], out: &mut Settled) {
+    let d = sol.run.last.decisions[i];
+    let sold = &sol.run.last.sold[i];
+    st.ever_defaulted = st.ever_defaulted.max(u64::from(d.defaults > 0));
+    let u = &mut st.unit;
+    let pnl: f64 = u
+        .assets
+        .iter()
+        .zip(&u.shares)
+        .map(|(&a, e)| e * (close[a as usize] - sol.p_ref[a as usize]))
+        .sum();
+    // The day's redemption, as a fraction of the NAV the day started from.
+    let redeemed = (sol.s.redemption[i] * st.nav).min((st.nav + pnl).max(0.0));
+    st.nav = (st.nav + pnl - redeemed).max(0.0);
+    st.paid_out += redeemed;
+    out.paid_out = redeemed;
+    let mut proceeds = 0.0;
+    for ((s, x), &a) in u.shares.iter_mut().zip(sold).zip(&u.assets) {
+        *s -= x;
+        proceeds += x * close[a as usize];
+    }
+    if st.nav <= 0.0 {
+        // Wiped out: whatever exposure rounding left is gone with the fund.
+        u.shares.iter_mut().for_each(|s| *s = 0.0);
+    }
+    record(st, sold, proceeds, out);
+}
+
+/// Margin accounts, banks, leveraged funds and funds.
+#[allow(clippy::too_many_arguments)]
+fn settle_single(
+    st: &mut Carried<'_>,
+    u0: &Unit<'_>,
+    t: UnitTiming,
+    i: usize,
+    day: u32,
+    sol: &DaySolution<'_>,
+    close: &[f64],
+    out: &mut Settled,
+) {
+    let d = sol.run.last.decisions[i];
+    let sold = &sol.run.last.sold[i];
+    let proceeds: f64 = st
+        .unit
+        .assets
+        .iter()
+        .zip(sold)
+        .map(|(&a, x)| x * close[a as usize])
+        .sum();
+    let default = d.status == Status::Defaulted;
+    let repaid = match &u0.rule {
+        Rule::Account { .. } => settle_margin(&mut st.unit, sold, proceeds, d.cure_usd, default),
+        Rule::Fund { .. } if !default => {
+            let outflow = d.cash_used + d.paid_out_usd;
+            let (repaid, payout) = settle_fund(&mut st.unit, sold, proceeds, &d, outflow);
+            st.paid_out += payout;
+            out.paid_out = payout;
+            repaid
+        }
+        _ => settle_sheet(&mut st.unit, sold, proceeds, &d, default),
+    };
+    st.repaid += repaid;
+    st.cure += d.cure_usd;
+    out.cure = d.cure_usd;
+    // The call: one that waits keeps its issue day; one acted on in full (or gone)
+    // closes; one cut short by a participation cap stays due.
+    let called = d.calls > 0 && st.default_day.is_none();
+    if called && st.call_since == NO_CALL {
+        out.new_calls = 1;
+    }
+    st.call_since = if called && (!sol.due[i] || d.capped) {
+        if st.call_since == NO_CALL {
+            day
+        } else {
+            st.call_since
+        }
+    } else {
+        NO_CALL
+    };
+    // In default (or closed out by its lender): the lender sells what is left from
+    // `default_day + delay_days` on.
+    let closed_out = d.status == Status::Liquidated && t.close_out && u0.margin.is_some();
+    if (default || closed_out) && st.default_day.is_none() {
+        st.default_day = Some(day);
+        out.new_defaults = u64::from(d.defaults > 0);
+    }
+    st.ever_called = st.ever_called.max(u64::from(d.calls > 0));
+    st.ever_defaulted = st.ever_defaulted.max(u64::from(d.defaults > 0));
+    record(st, sold, proceeds, out);
+}
+
+/// Add a day's shares sold and proceeds to a holder's totals.
+fn record(st: &mut Carried<'_>, sold: &[f64], proceeds: f64, out: &mut Settled) {
+    for (s, x) in st.sold.iter_mut().zip(sold) {
+        *s += x;
+    }
+    st.proceeds += proceeds;
+    out.proceeds = proceeds;
+}
+
+/// A cohort's buckets as rows, each holding its share of the cohort's positions and
+/// cash, with its own loan and account count.
+fn cohort_rows(u: &Unit<'_>, buckets: &[crate::compile::Bucket]) -> DayRows {
+    let width = u.assets.len();
+    let mut row_ptr = Vec::with_capacity(buckets.len() + 1);
+    let mut assets = Vec::with_capacity(buckets.len() * width);
+    let mut shares = Vec::with_capacity(buckets.len() * width);
+    row_ptr.push(0u64);
+    for b in buckets {
+        for (&a, s) in u.assets.iter().zip(&u.shares) {
+            assets.push(delever_graph::AssetIx(a));
+            shares.push(b.share * s);
+        }
+        row_ptr.push(assets.len() as u64);
+    }
+    DayRows {
+        cash: buckets.iter().map(|b| b.share * u.cash).collect(),
+        loan: buckets.iter().map(|b| b.loan).collect(),
+        shares,
+        calls: vec![NO_CALL; buckets.len()],
+        flags: vec![0; buckets.len()],
+        weights: Some(buckets.iter().map(|b| b.accounts).collect()),
+        own: Some((row_ptr, assets)),
+    }
+}
+
+/// Books and cohorts: settle every account (a cohort's first day: its buckets become
+/// rows first). Each row's decision is recomputed at the decision prices with the row
+/// rule the day's pass used.
+#[allow(clippy::too_many_arguments)]
+fn settle_rows<'a>(
+    base: &Compiled<'a>,
+    st: &mut Carried<'a>,
+    u0: &Unit<'a>,
+    t: UnitTiming,
+    i: usize,
+    day: u32,
+    sol: &DaySolution<'_>,
+    close: &[f64],
+    out: &mut Settled,
+) {
+    let Some(link) = u0.margin else {
+        return;
+    };
+    let (maintenance, reset) = Compiled::terms(&link, sol.extra);
+    let (cure, rows) = match &u0.rule {
+        Rule::Book { cure, book, .. } => (
+            *cure,
+            st.rows.take().unwrap_or_else(|| DayRows::of_book(book)),
+        ),
+        Rule::Cohort { cure, buckets } => (
+            *cure,
+            st.rows.take().unwrap_or_else(|| cohort_rows(u0, buckets)),
+        ),
+        _ => return,
+    };
+    let mut rows = rows;
+    let terms = Terms {
+        maintenance,
+        reset,
+        cure,
+        order: u0.sale_order,
+        rank: &base.rank,
+        today: day,
+        cure_days: t.cure_days,
+    };
+    let settled = match (&u0.rule, rows.own.take()) {
+        (_, Some((row_ptr, assets))) => {
+            let s = book::day_settle(&row_ptr, &assets, &mut rows, &sol.run.decided_at, close, &terms);
+            rows.own = Some((row_ptr, assets));
+            s
+        }
+        (Rule::Book { book, .. }, None) => book::day_settle(
+            book.row_ptr,
+            book.assets,
+            &mut rows,
+            &sol.run.decided_at,
+            close,
+            &terms,
+        ),
+        _ => DaySettled::default(),
+    };
+    // Today's sales per position of the first day's unit (a unit run as a book sells
+    // dense per asset).
+    let today = &sol.run.last.sold[i];
+    let sold: Vec<f64> = if sol.dense[i] && !matches!(u0.rule, Rule::Book { .. }) {
+        u0.assets.iter().map(|&a| today[a as usize]).collect()
+    } else {
+        today.clone()
+    };
+    take(&mut st.unit.shares, &sold);
+    let (called, defaulted, _) = rows.counts();
+    st.rows = Some(rows);
+    // Deposits as the day's rule counted them (a cohort's first day counts by bucket
+    // share; its rows differ only by rounding).
+    let cure = sol.run.last.decisions[i].cure_usd;
+    st.repaid += settled.repaid;
+    st.cure += cure;
+    st.ever_called = called;
+    st.ever_defaulted = defaulted;
+    out.cure = cure;
+    out.new_calls = settled.new_calls;
+    out.new_defaults = settled.new_defaults;
+    out.book = Some(settled);
+    // Proceeds as the pass's totals give them, so the holder's sales add up to the
+    // assets' (the rows' own sum differs only by rounding).
+    let proceeds = if matches!(u0.rule, Rule::Book { .. }) || sol.dense[i] {
+        today.iter().zip(close).map(|(x, p)| x * p).sum()
+    } else {
+        u0.assets
+            .iter()
+            .zip(&sold)
+            .map(|(&a, x)| x * close[a as usize])
+            .sum()
+    };
+    record(st, &sold, proceeds, out);
+}
