@@ -69,7 +69,11 @@ pub(crate) fn check(net: &Network, o: &Outcome) -> Result<(), EngineError> {
             ("interbank_losses_usd", l.interbank_losses_usd),
         ] {
             if !v.is_finite() {
-                return Err(bad(format!("lender `{}`", net.lender(l.lender).id), field, v));
+                return Err(bad(
+                    format!("lender `{}`", net.lender(l.lender).id),
+                    field,
+                    v,
+                ));
             }
         }
     }

@@ -138,8 +138,17 @@ fn clearing_nodes(
                     carried,
                 } => {
                     let mut scratch = vec![0.0; u.assets.len()];
-                    let (_, nav) =
-                        etf::rebalance(u, c, p, *multiple, *nav0, weights, *carried, 0.0, &mut scratch);
+                    let (_, nav) = etf::rebalance(
+                        u,
+                        c,
+                        p,
+                        *multiple,
+                        *nav0,
+                        weights,
+                        *carried,
+                        0.0,
+                        &mut scratch,
+                    );
                     etf_nav[i] = nav;
                     HolderNode {
                         base: nav,

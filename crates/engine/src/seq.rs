@@ -839,7 +839,13 @@ pub(crate) fn take(shares: &mut [f64], sold: &[f64]) {
 /// A margin account's settlement: the shares leave, the proceeds and the cure deposit
 /// repay the loan (the excess is cash); a defaulting account also pays its cash towards
 /// the loan. Returns the debt repaid out of the proceeds.
-pub(crate) fn settle_margin(u: &mut Unit<'_>, sold: &[f64], proceeds: f64, cure: f64, default: bool) -> f64 {
+pub(crate) fn settle_margin(
+    u: &mut Unit<'_>,
+    sold: &[f64],
+    proceeds: f64,
+    cure: f64,
+    default: bool,
+) -> f64 {
     take(&mut u.shares, sold);
     let mut pay = proceeds + cure;
     if default {
@@ -881,7 +887,13 @@ pub(crate) fn settle_fund(
 /// proceeds repay the margin loan then other liabilities (the rest is cash); purchases
 /// are paid with new debt; a defaulting holder pays all it has towards its debts. Returns
 /// the debt repaid out of the proceeds.
-pub(crate) fn settle_sheet(u: &mut Unit<'_>, sold: &[f64], proceeds: f64, d: &Decision, default: bool) -> f64 {
+pub(crate) fn settle_sheet(
+    u: &mut Unit<'_>,
+    sold: &[f64],
+    proceeds: f64,
+    d: &Decision,
+    default: bool,
+) -> f64 {
     take(&mut u.shares, sold);
     if default {
         let pay = proceeds.max(0.0) + u.cash;

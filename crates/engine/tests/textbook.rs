@@ -869,7 +869,11 @@ fn damping_never_fakes_convergence() {
     let half = with(0.5);
     assert_eq!(half.termination, Termination::Converged);
     assert!(
-        close(half.totals.total_loss_usd, exact.totals.total_loss_usd, 1e-8),
+        close(
+            half.totals.total_loss_usd,
+            exact.totals.total_loss_usd,
+            1e-8
+        ),
         "{} vs {}",
         half.totals.total_loss_usd,
         exact.totals.total_loss_usd
@@ -896,13 +900,23 @@ fn long_runs_keep_a_bounded_trace() {
     assert_eq!(out.trace_omitted(), 2_499);
     let kept: Vec<u32> = out.trace.iter().map(|t| t.round).collect();
     assert_eq!(kept[..3], [1, 2, 3]);
-    assert_eq!(kept[kept.len() - 2..], [delever_engine::TRACE_ROUNDS, rounds]);
+    assert_eq!(
+        kept[kept.len() - 2..],
+        [delever_engine::TRACE_ROUNDS, rounds]
+    );
     let err = delever_engine::explain::Replay::new(&net, &shocks)
         .and_then(|mut r| r.explain(&out, HolderIx(0)))
         .expect_err("a truncated trace cannot be replayed");
     assert!(matches!(err, EngineError::TraceTruncated { .. }), "{err}");
     // A run that fits keeps every round.
-    let short = run(&net, &shocks, &EngineConfig { max_rounds: 50, ..c });
+    let short = run(
+        &net,
+        &shocks,
+        &EngineConfig {
+            max_rounds: 50,
+            ..c
+        },
+    );
     assert_eq!(short.trace_omitted(), 0);
     assert_eq!(short.trace.len(), 50);
 }

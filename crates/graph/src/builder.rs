@@ -887,7 +887,12 @@ fn check_lender(l: &Lender, out: &mut Vec<Problem>) {
         &s(),
         out,
     );
-    check_days(l.liquidation.delay_days, "liquidation.delay_days", &s(), out);
+    check_days(
+        l.liquidation.delay_days,
+        "liquidation.delay_days",
+        &s(),
+        out,
+    );
 }
 
 fn check_terms(t: &MarginTerms, subject: &Subject, out: &mut Vec<Problem>) {

@@ -210,9 +210,12 @@ pub struct Timing {
 /// one-instant modes).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Liquidation {
-    /// Trading days after the day a borrower is found in default before this lender
-    /// starts selling its collateral (0: the same day, at once). Lenders that start
-    /// earlier sell at better prices.
+    /// Trading days this lender takes to act on a borrower: a borrower found in deficit
+    /// (or in default on a due call, with `close_out`) is closed out from that many days
+    /// later, and the calls it issues fall due after the longer of the borrower's
+    /// `cure_days` and this delay (0: at once). Lenders that act earlier sell at better
+    /// prices. Retail books and cohorts are liquidated by their broker at once whatever
+    /// the delay.
     pub delay_days: u32,
     /// Most it sells of one asset in a day while closing out a borrower, as a fraction of
     /// the asset's ADV (`None`: no cap): blocks sold over several days.

@@ -944,7 +944,11 @@ fn day_settle_chunk(
             Act::Defaults => {
                 if flags[r] & EVER_DEFAULTED == 0 {
                     out.new_defaults += wgt;
-                    out.new_calls += if was_called || since != NO_CALL { 0 } else { wgt };
+                    out.new_calls += if was_called || since != NO_CALL {
+                        0
+                    } else {
+                        wgt
+                    };
                 }
                 calls[r] = NO_CALL;
                 flags[r] |= EVER_CALLED | EVER_DEFAULTED;

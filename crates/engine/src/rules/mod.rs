@@ -187,7 +187,20 @@ pub(crate) fn evaluate(
             nav0,
             weights,
             carried,
-        } => etf::rebalance(u, c, p, *multiple, *nav0, weights, *carried, env.redemption, out).0,
+        } => {
+            etf::rebalance(
+                u,
+                c,
+                p,
+                *multiple,
+                *nav0,
+                weights,
+                *carried,
+                env.redemption,
+                out,
+            )
+            .0
+        }
         Rule::BalanceSheet { rule } => balance_sheet::balance_sheet(u, p, env, *rule, out),
         Rule::Fund { beta } => balance_sheet::fund(u, p, env, *beta, out),
         // Books are evaluated by `book::pass`, in parallel over their rows.

@@ -100,7 +100,8 @@ impl Market {
     /// What earlier days leave in today's price map (`None` on a day with no earlier
     /// sales: the one-instant model's map, bit for bit).
     pub(crate) fn carry(&self, laws: &[Law]) -> Option<Carry> {
-        if self.q_prev.iter().all(|&q| q == 0.0) && self.standing.iter().flatten().all(|&t| t == 0.0)
+        if self.q_prev.iter().all(|&q| q == 0.0)
+            && self.standing.iter().flatten().all(|&t| t == 0.0)
         {
             return None;
         }
@@ -127,7 +128,10 @@ impl Market {
             (1.0 - d.permanent) * (1.0 - laws[k].factor(self.q_prev[k]))
                 - self.standing[k].iter().sum::<f64>()
         };
-        (-d.permanent * total, -((1.0 - d.permanent) * total - recovered))
+        (
+            -d.permanent * total,
+            -((1.0 - d.permanent) * total - recovered),
+        )
     }
 
     /// Close the day: today's sales `q` (dollars at pre-shock prices, per asset) join the

@@ -190,7 +190,12 @@ pub(crate) fn run(
                 .iter()
                 .enumerate()
                 .map(|(l, x)| {
-                    s.tighten[l] + if main.last.tightened[l] { x.tighten_by } else { 0.0 }
+                    s.tighten[l]
+                        + if main.last.tightened[l] {
+                            x.tighten_by
+                        } else {
+                            0.0
+                        }
                 })
                 .collect();
             let (_, by_kind) = round_sellers(&c, &main.last.sold, &main.prices);
@@ -320,7 +325,11 @@ pub(crate) fn run(
         });
 
         rounds = rounds.saturating_add(main.rounds);
-        residual = if d == 0 { main.residual } else { residual.max(main.residual) };
+        residual = if d == 0 {
+            main.residual
+        } else {
+            residual.max(main.residual)
+        };
         if main.termination == Termination::MaxRounds {
             termination = Termination::MaxRounds;
         }

@@ -13,8 +13,8 @@ use crate::outcome::Status;
 
 use crate::compile::{BookView, Closing, Compiled, DayTerms, NO_CALL, Rule, Unit};
 use crate::fixpoint::Run;
-use crate::rules::book::{self, DayRows, DaySettled, Terms};
 use crate::rules;
+use crate::rules::book::{self, DayRows, DaySettled, Terms};
 use crate::seq::{settle_fund, settle_margin, settle_sheet, take};
 use crate::shocks::Shocked;
 
@@ -41,10 +41,11 @@ impl UnitTiming {
                 let lender = net
                     .margin(delever_graph::HolderIx(i as u32))
                     .map(|m| net.lender(m.lender).liquidation);
-                let participation = match (h.timing.participation, lender.and_then(|l| l.participation)) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
+                let participation =
+                    match (h.timing.participation, lender.and_then(|l| l.participation)) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
                 UnitTiming {
                     cure_days: h.timing.cure_days,
                     participation,
@@ -166,9 +167,16 @@ pub(crate) fn build_day<'v>(
             ),
             _ => None,
         };
+        // A lender that takes `delay_days` to act leaves its borrower's calls (and a
+        // deficit) alone that long too: one gate for both keeps the day's rule monotone.
+        let wait = if t.retail {
+            t.cure_days
+        } else {
+            t.cure_days.max(t.delay_days)
+        };
         u.day = DayTerms {
             today: day,
-            cure_days: t.cure_days,
+            cure_days: wait,
             call_since: st.call_since,
             closing: if t.retail { Closing::No } else { closing },
             close_out: t.close_out,
@@ -185,7 +193,12 @@ pub(crate) fn build_day<'v>(
 fn carried_unit<'v>(base: &Compiled<'v>, u0: &Unit<'v>, st: &'v Carried<'v>) -> Unit<'v> {
     let mut u = st.unit.clone();
     match (&u0.rule, &st.rows) {
-        (Rule::Book { cure, book: view, .. }, Some(rows)) => {
+        (
+            Rule::Book {
+                cure, book: view, ..
+            },
+            Some(rows),
+        ) => {
             u.rule = Rule::Book {
                 cure: *cure,
                 book: rows.view(view),
@@ -331,7 +344,13 @@ fn settle_one<'a>(
 /// A leveraged ETF's close: the exposure held through the day is marked from the
 /// reference prices to the close, the redemption is paid, the day's trades (made at the
 /// close) change the exposure and not the NAV.
-fn settle_etf(st: &mut Carried<'_>, i: usize, sol: &DaySolution<'_>, close: &[f64], out: &mut Settled) {
+fn settle_etf(
+    st: &mut Carried<'_>,
+    i: usize,
+    sol: &DaySolution<'_>,
+    close: &[f64],
+    out: &mut Settled,
+) {
     let d = sol.run.last.decisions[i];
     let sold = &sol.run.last.sold[i];
     st.ever_defaulted = st.ever_defaulted.max(u64::from(d.defaults > 0));
@@ -499,7 +518,14 @@ fn settle_rows<'a>(
     };
     let settled = match (&u0.rule, rows.own.take()) {
         (_, Some((row_ptr, assets))) => {
-            let s = book::day_settle(&row_ptr, &assets, &mut rows, &sol.run.decided_at, close, &terms);
+            let s = book::day_settle(
+                &row_ptr,
+                &assets,
+                &mut rows,
+                &sol.run.decided_at,
+                close,
+                &terms,
+            );
             rows.own = Some((row_ptr, assets));
             s
         }
