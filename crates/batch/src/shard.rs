@@ -6,20 +6,30 @@
 //! `[K·T/N, (K+1)·T/N)` of the `T` in the full run. Blocks are contiguous so that
 //! concatenating shard outputs in `K` order gives the rows in full-run order.
 //!
-//! A shard file is JSON lines: a [`ShardHeader`] line, then one row per variant or draw.
-//! The header carries a fingerprint of everything the rows depend on (delever's version,
-//! the scenario's text, the grid or the seed and draw count), so shards of different
-//! studies are never merged by mistake.
+//! A shard file is JSON lines: a [`ShardHeader`] line, one row per variant or draw, then
+//! an end line `{"end":true,"rows":N,…}`. The header carries a fingerprint of everything
+//! the rows depend on (delever's version, the scenario's text, the grid or the seed and
+//! draw count), so shards of different studies are never merged by mistake.
+//!
+//! Every line ends with a `"check"` key: a running 64-bit FNV-1a hash of the file up to
+//! and including that line (each line hashed without its own `check` key, followed by a
+//! newline). An edited row, a row added or removed, a line cut short or lost at the end
+//! (the end line is missing), fails the check at the first line it touches, and `merge`
+//! names that line. FNV is not cryptographic: the check catches accidents (edits,
+//! truncation, files mixed up), not a forger who recomputes it. Rows are also read back
+//! strictly: a key delever does not write is refused even when the check holds.
 
 use std::fmt::Write as _;
 use std::ops::Range;
 
+use delever_report::SourceNote;
 use serde::{Deserialize, Serialize};
 
 use crate::BatchError;
 
-/// The shard file format's version (the header's `delever_shard` key).
-pub const FORMAT: u32 = 1;
+/// The shard file format's version (the header's `delever_shard` key). Format 1 (delever
+/// before the per-line checks) is refused: rerun its shards.
+pub const FORMAT: u32 = 2;
 
 /// Which slice of the work to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,8 +85,9 @@ impl std::fmt::Display for Shard {
     }
 }
 
-/// The first line of a shard file.
+/// The first line of a shard file. Unknown keys are refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ShardHeader {
     /// Format version, [`FORMAT`].
     pub delever_shard: u32,
@@ -100,6 +111,12 @@ pub struct ShardHeader {
     /// The date the scenario's figures refer to.
     #[serde(default)]
     pub as_of: String,
+    /// The scenario's assumptions (for `merge --html`).
+    #[serde(default)]
+    pub assumptions: Vec<String>,
+    /// The scenario's sources (for `merge --html`).
+    #[serde(default)]
+    pub sources: Vec<SourceNote>,
     /// Swept field paths (sweeps).
     #[serde(default)]
     pub parameters: Vec<String>,
@@ -113,35 +130,97 @@ pub struct ShardHeader {
     pub distribution: Option<String>,
 }
 
+/// The last line of a shard file: it says the file is whole.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct End {
+    /// Always `true`.
+    end: bool,
+    /// Rows in the file.
+    rows: u64,
+}
+
+/// The running 64-bit FNV-1a state.
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Fnv {
+    const START: Fnv = Fnv(0xcbf2_9ce4_8422_2325);
+
+    fn eat(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn hex(self) -> String {
+        let mut s = String::with_capacity(16);
+        let _ = write!(s, "{:016x}", self.0);
+        s
+    }
+}
+
 /// A 64-bit FNV-1a hash of `parts` (each length-prefixed, so `["ab","c"]` and
 /// `["a","bc"]` differ), as 16 hex digits. Not cryptographic: it catches mistakes, not
 /// forgeries.
 pub fn fingerprint(parts: &[&[u8]]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
+    let mut h = Fnv::START;
     for p in parts {
-        eat(&(p.len() as u64).to_le_bytes());
-        eat(p);
+        h.eat(&(p.len() as u64).to_le_bytes());
+        h.eat(p);
     }
-    let mut s = String::with_capacity(16);
-    let _ = write!(s, "{h:016x}");
-    s
+    h.hex()
 }
 
-/// Render a shard file: the header line, then one JSON line per row.
+/// The key every line ends with, before its 16 hex digits and `"}`.
+const CHECK: &str = ",\"check\":\"";
+/// `,"check":"` + 16 hex digits + `"}`.
+const CHECK_LEN: usize = CHECK.len() + 16 + 2;
+
+/// Append `object` (compact JSON of a non-empty object) to `out` as one line, its `check`
+/// key added: the running hash after `object` and a newline.
+fn seal(out: &mut String, fnv: &mut Fnv, object: &str) {
+    fnv.eat(object.as_bytes());
+    fnv.eat(b"\n");
+    out.push_str(object.strip_suffix('}').unwrap_or(object));
+    out.push_str(CHECK);
+    out.push_str(&fnv.hex());
+    out.push_str("\"}\n");
+}
+
+/// A line without its `check` key (as it was hashed), and the check it carries.
+fn unseal(line: &str) -> Option<(String, &str)> {
+    let cut = line.len().checked_sub(CHECK_LEN)?;
+    let (object, tail) = (line.get(..cut)?, line.get(cut..)?);
+    let hex = tail.strip_prefix(CHECK)?.strip_suffix("\"}")?;
+    let hex_ok = hex.len() == 16 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    hex_ok.then(|| (format!("{object}}}"), hex))
+}
+
+/// Render a shard file: the header line, one JSON line per row, then the end line, each
+/// with its check.
 pub fn write<R: Serialize>(header: &ShardHeader, rows: &[R]) -> Result<String, serde_json::Error> {
-    let mut out = serde_json::to_string(header)?;
-    out.push('\n');
+    let mut fnv = Fnv::START;
+    let mut out = String::new();
+    seal(&mut out, &mut fnv, &serde_json::to_string(header)?);
     for r in rows {
-        out.push_str(&serde_json::to_string(r)?);
-        out.push('\n');
+        seal(&mut out, &mut fnv, &serde_json::to_string(r)?);
     }
+    let end = End {
+        end: true,
+        rows: rows.len() as u64,
+    };
+    seal(&mut out, &mut fnv, &serde_json::to_string(&end)?);
     Ok(out)
+}
+
+/// The `command` a shard file's header names (`sweep` or `mc`), read leniently so that
+/// [`merge`] can report what is wrong with a file of any format.
+pub fn command(text: &str) -> Option<String> {
+    let first = text.lines().next()?;
+    let v: serde_json::Value = serde_json::from_str(first).ok()?;
+    v.get("command")?.as_str().map(str::to_owned)
 }
 
 /// Shards read back and checked: the common header (with `shard: 0, shards: 1`) and
@@ -154,69 +233,228 @@ pub struct Merged<R> {
     pub rows: Vec<R>,
 }
 
-/// One shard file: its header and rows.
-fn read<R: for<'de> Deserialize<'de>>(
-    name: &str,
-    text: &str,
-) -> Result<(ShardHeader, Vec<R>), BatchError> {
-    let err = |file: &str, message: String, hint: &str| BatchError::Merge {
+fn merge_err(file: &str, message: String, hint: &str) -> BatchError {
+    BatchError::Merge {
         file: file.to_owned(),
         message,
         hint: hint.to_owned(),
+    }
+}
+
+/// Refuse a first line that is not a header of this format, before its check is read:
+/// a format-1 file has no checks, and deserves a better message than "no check".
+fn check_format(name: &str, first: &str) -> Result<(), BatchError> {
+    let not_header = |why: String| {
+        merge_err(
+            name,
+            format!("line 1 is not a delever shard header: {why}"),
+            "merge reads the files written with --shard K/N; is this one of them?",
+        )
     };
-    let mut lines = text.lines().enumerate();
-    let Some((_, first)) = lines.next() else {
-        return Err(err(
+    let v: serde_json::Value =
+        serde_json::from_str(first).map_err(|e| not_header(e.to_string()))?;
+    let Some(format) = v.get("delever_shard").and_then(serde_json::Value::as_u64) else {
+        return Err(not_header("no `delever_shard` format number".into()));
+    };
+    if format == u64::from(FORMAT) {
+        return Ok(());
+    }
+    let (who, hint) = if format < u64::from(FORMAT) {
+        (
+            "an older delever",
+            "rerun the shards with this delever (its shard files carry checks that merge verifies)",
+        )
+    } else {
+        (
+            "a newer delever",
+            "merge with the delever version that wrote the shards",
+        )
+    };
+    Err(merge_err(
+        name,
+        format!("shard format {format}, written by {who}: this delever reads format {FORMAT} only"),
+        hint,
+    ))
+}
+
+/// The keys of `written` (an object) that `canonical` (the same row as delever writes it)
+/// lacks, with their paths.
+fn unknown_keys(
+    written: &serde_json::Value,
+    canonical: &serde_json::Value,
+    at: &str,
+) -> Vec<String> {
+    use serde_json::Value;
+    match (written, canonical) {
+        (Value::Object(w), Value::Object(c)) => w
+            .iter()
+            .flat_map(|(k, v)| {
+                let path = if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                };
+                match c.get(k) {
+                    Some(cv) => unknown_keys(v, cv, &path),
+                    None => vec![path],
+                }
+            })
+            .collect(),
+        (Value::Array(w), Value::Array(c)) => w
+            .iter()
+            .zip(c)
+            .enumerate()
+            .flat_map(|(i, (v, cv))| unknown_keys(v, cv, &format!("{at}[{i}]")))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// One row, strictly: it must read back as an `R` and write back to the same text, so a
+/// key delever does not write is refused (the row types flatten their figures, which
+/// serde's `deny_unknown_fields` cannot check).
+fn row<R: Serialize + for<'de> Deserialize<'de>>(
+    name: &str,
+    line: usize,
+    command: &str,
+    object: &str,
+) -> Result<R, BatchError> {
+    let hint = "the file was edited; rerun this shard";
+    let r: R = serde_json::from_str(object)
+        .map_err(|e| merge_err(name, format!("line {line}: not a {command} row: {e}"), hint))?;
+    let canonical = serde_json::to_string(&r)
+        .map_err(|e| merge_err(name, format!("line {line}: not a {command} row: {e}"), hint))?;
+    if canonical == object {
+        return Ok(r);
+    }
+    let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap_or_default();
+    let unknown = unknown_keys(&parse(object), &parse(&canonical), "");
+    let message = if unknown.is_empty() {
+        format!("line {line}: the {command} row is not as delever writes it")
+    } else {
+        format!(
+            "line {line}: unknown key(s) in a {command} row: {}",
+            unknown
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    Err(merge_err(name, message, hint))
+}
+
+/// One shard file: its header and rows, every line's check verified.
+fn read<R: Serialize + for<'de> Deserialize<'de>>(
+    name: &str,
+    text: &str,
+) -> Result<(ShardHeader, Vec<R>), BatchError> {
+    let rerun = "rerun this shard";
+    let truncated =
+        "the file was truncated (a job killed while writing? a full disk?); rerun this shard";
+    let Some(first) = text.lines().next() else {
+        return Err(merge_err(
             name,
             "the file is empty".into(),
             "give the files `--shard K/N -o FILE` wrote",
         ));
     };
-    let header: ShardHeader = serde_json::from_str(first).map_err(|e| {
-        err(
+    check_format(name, first)?;
+    let Some(body) = text.strip_suffix('\n') else {
+        let n = text.split('\n').count();
+        return Err(merge_err(
             name,
-            format!("line 1 is not a delever shard header: {e}"),
-            "merge reads the files written with --shard K/N; is this one of them?",
-        )
-    })?;
-    if header.delever_shard != FORMAT {
-        return Err(err(
-            name,
-            format!(
-                "shard format {} (this delever reads format {FORMAT})",
-                header.delever_shard
-            ),
-            "merge with the delever version that wrote the shards",
+            format!("the file ends in the middle of line {n}"),
+            truncated,
         ));
-    }
+    };
+    let lines: Vec<&str> = body.split('\n').collect();
+    let last = lines.len();
+    let mut fnv = Fnv::START;
+    let mut header: Option<ShardHeader> = None;
     let mut rows = Vec::new();
-    for (i, line) in lines {
-        if line.trim().is_empty() {
-            continue;
-        }
-        rows.push(serde_json::from_str(line).map_err(|e| {
-            err(
+    for (i, raw) in lines.iter().enumerate() {
+        let n = i + 1;
+        let Some((object, check)) = unseal(raw) else {
+            let why = if raw.ends_with('\r') {
+                "it ends in a carriage return (were the line endings converted?)"
+            } else if raw.trim().is_empty() {
+                "it is empty"
+            } else {
+                "it has no `check` at its end"
+            };
+            return Err(merge_err(
                 name,
-                format!("line {}: not a {} row: {e}", i + 1, header.command),
-                "the file may be truncated or edited; rerun this shard",
-            )
-        })?);
+                format!("line {n} is not as delever writes it: {why}"),
+                "the file was edited; rerun this shard",
+            ));
+        };
+        fnv.eat(object.as_bytes());
+        fnv.eat(b"\n");
+        if fnv.hex() != check {
+            return Err(merge_err(
+                name,
+                format!(
+                    "line {n}: the check does not match: this line was edited, or a line before it was added or removed"
+                ),
+                "the file was edited or damaged; rerun this shard",
+            ));
+        }
+        if n == 1 {
+            let h: ShardHeader = serde_json::from_str(&object).map_err(|e| {
+                merge_err(
+                    name,
+                    format!("line 1 is not a delever shard header: {e}"),
+                    "merge reads the files written with --shard K/N; is this one of them?",
+                )
+            })?;
+            header = Some(h);
+        } else if n == last {
+            let end: End = serde_json::from_str(&object)
+                .ok()
+                .filter(|e: &End| e.end)
+                .ok_or_else(|| {
+                    merge_err(
+                        name,
+                        format!("the file ends at line {n} without its end line"),
+                        truncated,
+                    )
+                })?;
+            if end.rows != rows.len() as u64 {
+                return Err(merge_err(
+                    name,
+                    format!(
+                        "line {n}: the end line counts {} rows, the file holds {}",
+                        end.rows,
+                        rows.len()
+                    ),
+                    rerun,
+                ));
+            }
+        } else {
+            let command = header.as_ref().map_or("", |h| h.command.as_str());
+            rows.push(row(name, n, command, &object)?);
+        }
     }
-    Ok((header, rows))
+    match header {
+        Some(h) if last > 1 => Ok((h, rows)),
+        _ => Err(merge_err(
+            name,
+            "the file ends at line 1 without its end line".into(),
+            truncated,
+        )),
+    }
 }
 
-/// Parse and merge shard files given as `(name, text)`: they must share a command,
-/// version, fingerprint, shard count and total, cover every shard exactly once, and
-/// hold exactly their slice of indices. `index` reads a row's index.
-pub fn merge<R: for<'de> Deserialize<'de>>(
+/// Parse and merge shard files given as `(name, text)`: each file's checks must hold,
+/// and they must share a command, version, fingerprint, shard count and total, cover
+/// every shard exactly once, and hold exactly their slice of indices. `index` reads a
+/// row's index.
+pub fn merge<R: Serialize + for<'de> Deserialize<'de>>(
     files: &[(String, String)],
     index: impl Fn(&R) -> u64,
 ) -> Result<Merged<R>, BatchError> {
-    let err = |file: &str, message: String, hint: &str| BatchError::Merge {
-        file: file.to_owned(),
-        message,
-        hint: hint.to_owned(),
-    };
+    let err = merge_err;
     let mut parsed: Vec<(&str, ShardHeader, Vec<R>)> = Vec::with_capacity(files.len());
     for (name, text) in files {
         let (header, rows) = read::<R>(name, text)?;
@@ -373,6 +611,8 @@ mod tests {
             scenario: "s".into(),
             description: String::new(),
             as_of: String::new(),
+            assumptions: vec!["a".into()],
+            sources: vec![],
             parameters: vec!["a".into()],
             kinds: vec![],
             seed: None,
@@ -414,20 +654,162 @@ mod tests {
         let e = merge::<Row>(&[f[0].clone(), f[0].clone(), f[1].clone()], |r| r.index).unwrap_err();
         assert!(e.to_string().contains("twice"), "{e}");
         let mut g = f.clone();
-        g[1].1 = g[1]
-            .1
-            .replace("\"fingerprint\":\"f\"", "\"fingerprint\":\"g\"");
+        let mut stranger = header(1, 3, 10);
+        stranger.fingerprint = "g".into();
+        let rows: Vec<Row> = Shard { k: 1, n: 3 }
+            .range(10)
+            .map(|i| Row { index: i, x: 0.0 })
+            .collect();
+        g[1].1 = write(&stranger, &rows).unwrap();
         let e = merge::<Row>(&g, |r| r.index).unwrap_err();
         assert!(e.to_string().contains("fingerprint"), "{e}");
+        // Whole lines lost at the end (the end line among them), or a line cut short.
+        for keep in [1, 2] {
+            let mut t = f.clone();
+            let lines: Vec<&str> = t[2].1.lines().collect();
+            t[2].1 = lines[..lines.len() - keep].join("\n") + "\n";
+            let e = merge::<Row>(&t, |r| r.index).unwrap_err();
+            assert!(e.to_string().contains("without its end line"), "{e}");
+            assert!(e.hint().unwrap().contains("truncated"), "{e}");
+        }
         let mut t = f.clone();
-        let cut = t[2].1.trim_end().rfind('\n').unwrap();
-        t[2].1.truncate(cut + 1);
+        let cut = t[2].1.len() - 5;
+        t[2].1.truncate(cut);
         let e = merge::<Row>(&t, |r| r.index).unwrap_err();
         assert!(
-            e.to_string().contains("truncated") || e.hint().unwrap().contains("truncated"),
+            e.to_string().contains("ends in the middle of line 6"),
             "{e}"
         );
         let e = merge::<Row>(&[("x".into(), "hello\n".into())], |r| r.index).unwrap_err();
         assert!(e.to_string().contains("shard header"), "{e}");
+    }
+
+    /// `f`'s file `k` with line `n` (1-based) replaced by what `edit` makes of it.
+    fn edit_line(
+        f: &[(String, String)],
+        k: usize,
+        n: usize,
+        edit: impl Fn(&str) -> String,
+    ) -> Vec<(String, String)> {
+        let mut g = f.to_vec();
+        let lines: Vec<String> = g[k]
+            .1
+            .lines()
+            .enumerate()
+            .map(|(i, l)| if i + 1 == n { edit(l) } else { l.to_owned() })
+            .collect();
+        g[k].1 = lines.join("\n") + "\n";
+        g
+    }
+
+    fn merge_error(f: &[(String, String)]) -> String {
+        merge::<Row>(f, |r| r.index).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_line_carries_a_running_check() {
+        let f = files(2, 4);
+        let lines: Vec<&str> = f[0].1.lines().collect();
+        assert_eq!(lines.len(), 4, "header, two rows, end");
+        assert!(lines.iter().all(|l| unseal(l).is_some()), "{lines:?}");
+        assert!(lines[3].starts_with("{\"end\":true,\"rows\":2,\"check\":\""));
+        // The same rows give the same file, and the check depends on what came before.
+        assert_eq!(files(2, 4)[0].1, f[0].1);
+        let check = |l: &str| unseal(l).unwrap().1.to_owned();
+        assert_ne!(check(lines[3]), check(f[1].1.lines().nth(3).unwrap()));
+    }
+
+    #[test]
+    fn merge_names_the_line_of_an_edit_an_addition_or_a_removal() {
+        let f = files(2, 6);
+        // A figure changed: the check of that line fails.
+        let g = edit_line(&f, 1, 3, |l| l.replacen("\"x\":", "\"x\":9", 1));
+        assert_ne!(g, f);
+        let e = merge_error(&g);
+        assert!(e.starts_with("s1: line 3: the check does not match"), "{e}");
+        // A row removed: the next line no longer follows.
+        let g = edit_line(&f, 0, 2, |_| String::new());
+        let mut h = g.clone();
+        h[0].1 = h[0].1.replacen("\n\n", "\n", 1);
+        assert!(merge_error(&h).starts_with("s0: line 2: the check does not match"));
+        assert!(merge_error(&g).starts_with("s0: line 2 is not as delever writes it: it is empty"));
+        // A row added (a copy of line 2 after it).
+        let g = edit_line(&f, 0, 2, |l| format!("{l}\n{l}"));
+        assert!(merge_error(&g).starts_with("s0: line 3: the check does not match"));
+        // The header edited.
+        let g = edit_line(&f, 0, 1, |l| {
+            l.replacen("\"scenario\":\"s\"", "\"scenario\":\"t\"", 1)
+        });
+        assert!(merge_error(&g).starts_with("s0: line 1: the check does not match"));
+        // Line endings converted.
+        let mut g = f.clone();
+        g[0].1 = g[0].1.replace('\n', "\r\n");
+        let e = merge_error(&g);
+        assert!(e.contains("line 1") && e.contains("carriage return"), "{e}");
+    }
+
+    #[test]
+    fn merge_refuses_unknown_keys_even_with_a_valid_check() {
+        #[derive(Serialize)]
+        struct Extra {
+            index: u64,
+            x: f64,
+            injected: f64,
+        }
+        let mut f = files(2, 4);
+        let rows: Vec<Extra> = (2..4)
+            .map(|i| Extra {
+                index: i,
+                x: 0.0,
+                injected: 1e12,
+            })
+            .collect();
+        f[1].1 = write(&header(1, 2, 4), &rows).unwrap();
+        let e = merge_error(&f);
+        assert!(
+            e.starts_with("s1: line 2: unknown key(s) in a sweep row: `injected`"),
+            "{e}"
+        );
+        // In the header: sealed by hand, so only the strict reading can refuse it.
+        let mut text = String::new();
+        let mut fnv = Fnv::START;
+        let h = serde_json::to_string(&header(0, 1, 0)).unwrap();
+        seal(&mut text, &mut fnv, &h.replacen('{', "{\"extra\":1,", 1));
+        seal(&mut text, &mut fnv, "{\"end\":true,\"rows\":0}");
+        let e = merge_error(&[("h".into(), text)]);
+        assert!(
+            e.contains("line 1") && e.contains("unknown field `extra`"),
+            "{e}"
+        );
+        // A row written in a way delever never writes it (the same number, spelt longer).
+        let mut text = String::new();
+        let mut fnv = Fnv::START;
+        seal(
+            &mut text,
+            &mut fnv,
+            &serde_json::to_string(&header(0, 1, 1)).unwrap(),
+        );
+        seal(&mut text, &mut fnv, "{\"index\":0,\"x\":1.50}");
+        seal(&mut text, &mut fnv, "{\"end\":true,\"rows\":1}");
+        let e = merge_error(&[("r".into(), text)]);
+        assert!(
+            e.contains("line 2: the sweep row is not as delever writes it"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn merge_refuses_format_1_with_a_clear_message() {
+        let old = "{\"delever_shard\":1,\"command\":\"mc\",\"delever_version\":\"0.1.0\",\"fingerprint\":\"f\",\"shard\":0,\"shards\":1,\"total\":0,\"scenario\":\"s\",\"kinds\":[]}\n";
+        let e = merge::<Row>(&[("old.jsonl".into(), old.into())], |r| r.index).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("old.jsonl: shard format 1, written by an older delever: this delever reads format 2 only"),
+            "{e}"
+        );
+        assert!(e.hint().unwrap().contains("rerun the shards"));
+        let newer = old.replace("\"delever_shard\":1", "\"delever_shard\":3");
+        let e = merge::<Row>(&[("new".into(), newer)], |r| r.index).unwrap_err();
+        assert!(e.to_string().contains("a newer delever"), "{e}");
     }
 }

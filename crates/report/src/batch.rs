@@ -161,20 +161,11 @@ use std::fmt::Write as _;
 
 use serde::ser::{SerializeMap as _, Serializer};
 
-use crate::text::{Table, usd};
+use crate::text::{Table, csv_field as field, usd};
 
 /// A number for CSV: shortest text that reads back to the same `f64`.
 fn num(x: f64) -> String {
     format!("{}", x + 0.0)
-}
-
-/// A CSV field: quoted when it holds a comma, quote or line break.
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 fn param_cell(v: &ParamValue) -> String {
@@ -251,7 +242,7 @@ impl<'a> RowJson<'a> {
 fn figures_header(out: &mut String, kinds: &[String]) {
     out.push_str("termination,rounds,initial_loss_usd,total_loss_usd,amplification,forced_sales_usd,defaults,margin_calls,lender_losses_usd,lender_defaults,multiple_equilibria");
     for k in kinds {
-        let _ = write!(out, ",loss_{}_usd", field(k));
+        let _ = write!(out, ",{}", field(&format!("loss_{k}_usd")));
     }
     out.push('\n');
 }
@@ -598,6 +589,35 @@ mod tests {
             "0,-0.1,\"a,b\",converged,3,1000000000,1500000000,1.5,250000000,0,7,0,0,false,0.1,0.2"
         );
         assert!(!csv.contains("-0,"));
+    }
+
+    #[test]
+    fn sweep_csv_neutralises_formula_text_but_not_negative_numbers() {
+        let mut d = doc();
+        d.rows[1].values[1] = ParamValue::Text("=HYPERLINK(\"x\")".into());
+        d.rows[1].figures.lender_losses_usd = -2.5;
+        let csv = d.to_csv();
+        let row = csv.lines().nth(2).unwrap();
+        assert!(
+            row.starts_with("1,-0.2,\"'=HYPERLINK(\"\"x\"\")\",max_rounds,"),
+            "{row}"
+        );
+        assert!(row.contains(",-2.5,"), "{row}");
+        let draws = draws_csv(
+            &["fund".into(), "bank".into()],
+            &[McDraw {
+                index: 0,
+                market_return: -0.25,
+                figures: figs("converged", 1.5),
+            }],
+        );
+        assert!(
+            draws
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("0,-0.25,converged,")
+        );
     }
 
     #[test]

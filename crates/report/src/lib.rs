@@ -26,7 +26,7 @@ pub use describe::SummaryReport;
 pub use explain::ExplainReport;
 pub use html::{ScenarioNotes, SourceNote};
 pub use run::{RunMeta, RunReport};
-pub use text::{Table, usd};
+pub use text::{Table, csv_cell, csv_field, usd};
 
 /// Output formats shared by every command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

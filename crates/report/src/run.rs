@@ -488,13 +488,10 @@ impl RunReport {
     /// lenders, rounds), in report order.
     pub fn to_csv(&self) -> String {
         let mut out = String::from("scope,id,metric,value\n");
+        // `value` is a number or a fixed word (a status, a mode), written as is so that
+        // negative numbers stay numbers; `id` comes from the scenario and is text.
         let mut put = |scope: &str, id: &str, metric: &str, value: String| {
-            let _ = writeln!(
-                out,
-                "{scope},{},{metric},{}",
-                csv_field(id),
-                csv_field(&value)
-            );
+            let _ = writeln!(out, "{scope},{},{metric},{value}", csv_field(id));
         };
         put(
             "run",

@@ -150,13 +150,34 @@ impl Table {
     }
 }
 
-/// Quote a CSV field when it needs it (RFC 4180).
-pub(crate) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+/// A text cell for CSV (ids, names, paths, messages; never a number): quoted when it
+/// holds a comma, quote or line break (RFC 4180), and neutralised when a spreadsheet would
+/// read it as a formula.
+///
+/// A cell starting with `=`, `+`, `-`, `@`, tab or carriage return is written as
+/// `"'…"`: a single quote prefixed inside a quoted field, as the OWASP CSV-injection
+/// guidance suggests, so that `=HYPERLINK(…)` from a scenario's id is shown as text rather
+/// than run. Numbers are written by the callers without this function, so `-0.25` stays a
+/// number.
+pub fn csv_field(s: &str) -> String {
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula {
+        format!("\"'{}\"", s.replace('"', "\"\""))
+    } else if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_owned()
     }
+}
+
+/// A CSV cell that may hold a number written as text (a check's `actual`): a finite
+/// number such as `-0.25` is written as is, so that it stays a number; anything else is
+/// text for [`csv_field`].
+pub fn csv_cell(s: &str) -> String {
+    // `+5` parses but a spreadsheet reads it as a formula; `inf` and `NaN` parse but are
+    // words.
+    let number = !s.starts_with('+') && s.parse::<f64>().is_ok_and(f64::is_finite);
+    if number { s.to_owned() } else { csv_field(s) }
 }
 
 /// A float as CSV/JSON-friendly text: shortest round-trip representation.
@@ -248,5 +269,34 @@ mod tests {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn csv_neutralises_formula_cells() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        for (cell, want) in [
+            ("+cmd", "\"'+cmd\""),
+            ("-2+3", "\"'-2+3\""),
+            ("@SUM(A1)", "\"'@SUM(A1)\""),
+            ("\tx", "\"'\tx\""),
+            ("\rx", "\"'\rx\""),
+            // Only the first character matters: these are plain text.
+            ("a=b", "a=b"),
+            ("x-1", "x-1"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_field(cell), want, "{cell:?}");
+        }
+        for (cell, want) in [
+            ("-0.25", "-0.25"),
+            ("-1e9", "-1e9"),
+            ("3", "3"),
+            ("+5", "\"'+5\""),
+            ("-inf", "\"'-inf\""),
+            ("-1+cmd", "\"'-1+cmd\""),
+            ("sold", "sold"),
+        ] {
+            assert_eq!(csv_cell(cell), want, "{cell:?}");
+        }
     }
 }

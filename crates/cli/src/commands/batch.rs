@@ -191,6 +191,8 @@ fn header(
     kinds: Vec<String>,
 ) -> ShardHeader {
     let version = env!("CARGO_PKG_VERSION");
+    // Carried so that `merge --html` shows them as the unsharded page does.
+    let notes = super::html::notes(base);
     let mut all: Vec<&[u8]> = vec![version.as_bytes()];
     all.extend(parts.iter().map(Vec::as_slice));
     ShardHeader {
@@ -204,6 +206,8 @@ fn header(
         scenario: base.name.clone(),
         description: base.description.clone(),
         as_of: base.as_of.clone(),
+        assumptions: notes.assumptions,
+        sources: notes.sources,
         parameters: Vec::new(),
         kinds,
         seed: None,
@@ -399,6 +403,14 @@ fn header_meta(h: &ShardHeader) -> RunMeta {
     }
 }
 
+/// The scenario's assumptions and sources, as a merged header carries them.
+fn header_notes(h: &ShardHeader) -> ScenarioNotes {
+    ScenarioNotes {
+        assumptions: h.assumptions.clone(),
+        sources: h.sources.clone(),
+    }
+}
+
 /// `delever merge`.
 pub fn merge(
     files: &[PathBuf],
@@ -418,11 +430,7 @@ pub fn merge(
         })?;
         texts.push((f.display().to_string(), text));
     }
-    let command = texts
-        .first()
-        .and_then(|(_, t)| t.lines().next())
-        .and_then(|l| serde_json::from_str::<ShardHeader>(l).ok())
-        .map(|h| h.command);
+    let command = texts.first().and_then(|(_, t)| shard::command(t));
     match command.as_deref() {
         Some("mc") => {
             let m = shard::merge::<McDraw>(&texts, |d| d.index).map_err(|e| batch_failure(&e))?;
@@ -436,7 +444,7 @@ pub fn merge(
             };
             write_mc(
                 &header_meta(&m.header),
-                &ScenarioNotes::default(),
+                &header_notes(&m.header),
                 &meta,
                 &m.rows,
                 &McOutputs {
@@ -457,6 +465,7 @@ pub fn merge(
             let m = shard::merge::<SweepRow>(&texts, |r| r.index).map_err(|e| batch_failure(&e))?;
             let failed = not_converged(m.rows.iter().map(|r| converged(&r.figures)));
             let run = header_meta(&m.header);
+            let notes = header_notes(&m.header);
             let doc = SweepDoc {
                 scenario: m.header.scenario,
                 parameters: m.header.parameters,
@@ -464,7 +473,7 @@ pub fn merge(
                 variants: m.header.total,
                 rows: m.rows,
             };
-            write_sweep(&doc, &run, &ScenarioNotes::default(), format, output, html)?;
+            write_sweep(&doc, &run, &notes, format, output, html)?;
             Ok(finish(failed, "variant(s)"))
         }
         _ => {

@@ -236,13 +236,8 @@ fn json_report(verdicts: &[Verdict]) -> String {
 }
 
 fn csv_report(verdicts: &[Verdict]) -> String {
-    let q = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
+    // Quoted, and neutralised against spreadsheet formulas, like every CSV delever writes.
+    let (q, n) = (delever_report::csv_field, delever_report::csv_cell);
     let mut out = String::from("scenario,what,expected,actual,passed\n");
     for v in verdicts {
         match &v.results {
@@ -253,8 +248,8 @@ fn csv_report(verdicts: &[Verdict]) -> String {
                         "{},{},{},{},{}",
                         q(&v.name),
                         q(&c.what),
-                        q(&c.expected),
-                        q(&c.actual),
+                        n(&c.expected),
+                        n(&c.actual),
                         c.passed
                     );
                 }

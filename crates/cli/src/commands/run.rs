@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use delever_engine::{EngineConfig, Mode, Outcome};
-use delever_report::{Format, RunReport, Table, usd};
+use delever_report::{Format, RunReport, Table, csv_field, usd};
 use delever_scenario::Scenario;
 use serde_json::json;
 
@@ -317,10 +317,15 @@ fn compare_csv(eq: &RunReport, sq: &RunReport) -> String {
         "defaults",
         "margin_calls",
     ] {
-        let _ = writeln!(out, "gap,totals,{},{key},{}", eq.scenario, g[key]);
+        let _ = writeln!(
+            out,
+            "gap,totals,{},{key},{}",
+            csv_field(&eq.scenario),
+            g[key]
+        );
     }
     for a in g["assets"].as_array().into_iter().flatten() {
-        let id = a["id"].as_str().unwrap_or_default();
+        let id = csv_field(a["id"].as_str().unwrap_or_default());
         let _ = writeln!(out, "gap,asset,{id},drawdown,{}", a["drawdown"]);
     }
     out

@@ -47,8 +47,10 @@ const MAX_ROWS: usize = 50;
 /// Milliseconds between rounds when the player plays.
 const PLAY_INTERVAL_MS: u32 = 900;
 
-/// A cited source, as the report lists it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A cited source, as the report lists it (and as a shard header carries it for
+/// `delever merge --html`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SourceNote {
     /// Id that the scenario's `source:` fields refer to.
     pub id: String,
