@@ -65,6 +65,10 @@ pub fn main() -> i32 {
         }
     };
     init_logging(cli.verbose, cli.quiet);
+    if let Err(f) = check_threads(cli.threads, std::env::var("RAYON_NUM_THREADS").ok()) {
+        eprintln!("{}", f.message.trim_end());
+        return f.code;
+    }
     if let Some(n) = cli.threads {
         // Results do not depend on the thread count (fixed-order reductions); this only
         // trades speed for CPU.
@@ -82,6 +86,34 @@ pub fn main() -> i32 {
             f.code
         }
     }
+}
+
+/// Most worker threads `--threads` or `RAYON_NUM_THREADS` may ask for. Results do not
+/// depend on the count, so more threads than cores only add start-up time and memory (a
+/// stack each); 100,000 threads took minutes to start. The cap is a fixed number, not a
+/// multiple of this machine's cores, so that a command line valid on one machine is valid
+/// on every other; 1024 is above the hardware threads of today's largest servers.
+pub const MAX_THREADS: usize = 1024;
+
+/// Refuse a thread count above [`MAX_THREADS`], from `--threads` or (when it is not given)
+/// the `RAYON_NUM_THREADS` environment variable rayon reads.
+fn check_threads(flag: Option<usize>, env: Option<String>) -> Result<(), Failure> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let (what, n) = match (flag, env) {
+        (Some(n), _) => (format!("--threads {n}"), n),
+        (None, Some(v)) => match v.trim().parse::<usize>() {
+            Ok(n) => (format!("RAYON_NUM_THREADS={n}"), n),
+            // rayon ignores a value it cannot read; so do we.
+            Err(_) => return Ok(()),
+        },
+        (None, None) => return Ok(()),
+    };
+    if n > MAX_THREADS {
+        return Err(Failure::input(format!(
+            "error: {what}: at most {MAX_THREADS} worker threads\n  hint: results are the same at any count; this machine has {cores} cores, so --threads {cores} (or no --threads) is fastest"
+        )));
+    }
+    Ok(())
 }
 
 fn init_logging(verbose: u8, quiet: bool) {
