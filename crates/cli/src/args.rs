@@ -36,8 +36,10 @@ Examples:
   delever explain my.yaml --holder alice    why alice sold: balance sheet and rule, per round
   delever export dot my.yaml | dot -Tsvg > network.svg
 
-Exit codes: 0 ok; 1 a `check` expectation failed; 2 bad input or usage (nothing partial is
+Exit codes: 0 ok; 1 a `check` expectation failed; 2 bad input or usage (nothing is
 written); 3 the engine did not converge (the report is still written).
+Output files (-o, --html, --draws-out) are written all or none; a link's target is
+replaced, /dev/null and FIFOs are written through, /dev/stdout is stdout.
 Logs go to stderr: -v info, -vv debug, -vvv trace; RUST_LOG overrides (e.g.
 RUST_LOG=delever_engine=debug).";
 
@@ -58,8 +60,8 @@ pub struct Cli {
     /// Only errors on stderr; no progress display.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Worker threads, at most 1024 (default: all cores; 0 too). Results are identical at
-    /// any count.
+    /// Worker threads (default and 0: all cores; at most 4 per core or 256). Results are
+    /// identical at any count.
     #[arg(
         long,
         global = true,
@@ -180,7 +182,9 @@ Example:  delever explain semis-sentiment-reversal --holder SOXL")]
     #[command(after_help = "\
 With no argument, checks every shipped scenario; a directory means its *.yaml files.
 Scenarios run in parallel; the output order is fixed. Exit code 1 when any expectation
-fails (the failing figures are shown side by side), 2 when a scenario cannot be loaded.
+fails (the failing figures are shown side by side) or a scenario did not converge without
+its expect: block saying `termination: max_rounds`; 2 when a scenario cannot be loaded
+(then no report is written).
 
 Example (CI):  delever check scenarios/")]
     Check {

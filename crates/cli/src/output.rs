@@ -636,7 +636,7 @@ mod tests {
         out.plan("-o", Some(&dir.join("r.html"))).expect("first");
         fs::create_dir(dir.join("sub")).expect("mkdir");
         let again = dir.join("sub/../r.html");
-        let f = out.plan("--html", Some(&again)).err().expect("refused");
+        let f = out.plan("--html", Some(&again)).expect_err("refused");
         assert!(f.message.contains("name the same file"), "{}", f.message);
         // Streams may be named twice: /dev/null discards both.
         let mut out = Outputs::new();
