@@ -36,8 +36,10 @@ Examples:
   delever explain my.yaml --holder alice    why alice sold: balance sheet and rule, per round
   delever export dot my.yaml | dot -Tsvg > network.svg
 
-Exit codes: 0 ok; 1 a `check` expectation failed; 2 bad input or usage (nothing partial is
+Exit codes: 0 ok; 1 a `check` expectation failed; 2 bad input or usage (nothing is
 written); 3 the engine did not converge (the report is still written).
+Output files (-o, --html, --draws-out) are written all or none; a link's target is
+replaced, /dev/null and FIFOs are written through, /dev/stdout is stdout.
 Logs go to stderr: -v info, -vv debug, -vvv trace; RUST_LOG overrides (e.g.
 RUST_LOG=delever_engine=debug).";
 
@@ -58,8 +60,15 @@ pub struct Cli {
     /// Only errors on stderr; no progress display.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Worker threads (default: all cores). Results are identical at any count.
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(usize))]
+    /// Worker threads (default and 0: all cores; at most 4 per core or 256). Results are
+    /// identical at any count.
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        value_parser = whole_usize,
+        allow_negative_numbers = true
+    )]
     pub threads: Option<usize>,
     /// What to do (default: `run` on the embedded default scenario).
     #[command(subcommand)]
@@ -127,7 +136,7 @@ the iteration hit its round limit: the report is still written and says so.")]
         #[arg(long)]
         trace: bool,
         /// Override the scenario's round limit (1 gives the one-round answer).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = whole_u32, allow_negative_numbers = true)]
         max_rounds: Option<u32>,
         /// Also write a self-contained HTML report (charts, network, round-by-round player)
         /// to FILE: one file, no network requests; open it in any browser or print it.
@@ -173,7 +182,9 @@ Example:  delever explain semis-sentiment-reversal --holder SOXL")]
     #[command(after_help = "\
 With no argument, checks every shipped scenario; a directory means its *.yaml files.
 Scenarios run in parallel; the output order is fixed. Exit code 1 when any expectation
-fails (the failing figures are shown side by side), 2 when a scenario cannot be loaded.
+fails (the failing figures are shown side by side) or a scenario did not converge without
+its expect: block saying `termination: max_rounds`; 2 when a scenario cannot be loaded
+(then no report is written).
 
 Example (CI):  delever check scenarios/")]
     Check {
@@ -223,7 +234,7 @@ Examples:
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
         /// Override every variant's round limit.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = whole_u32, allow_negative_numbers = true)]
         max_rounds: Option<u32>,
     },
     /// Draw random shocks from the scenario's distribution: the cascade's loss distribution.
@@ -247,10 +258,10 @@ Examples:
         /// Scenario file or shipped scenario name (default: the embedded default).
         scenario: Option<String>,
         /// Number of draws.
-        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = whole_u64, allow_negative_numbers = true)]
         draws: u64,
         /// Seed of the random draws.
-        #[arg(long, value_name = "S", default_value_t = 1)]
+        #[arg(long, value_name = "S", default_value_t = 1, value_parser = whole_u64, allow_negative_numbers = true)]
         seed: u64,
         #[command(flatten)]
         out: BatchOutputArgs,
@@ -261,7 +272,7 @@ Examples:
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
         /// Override every draw's round limit.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = whole_u32, allow_negative_numbers = true)]
         max_rounds: Option<u32>,
     },
     /// Combine the shard files of a sweep or Monte Carlo run (--shard K/N) into its output.
@@ -356,7 +367,7 @@ pub struct BatchOutputArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Run only slice K of N (K from 0) and write a shard file for `delever merge`.
-    #[arg(long, value_name = "K/N")]
+    #[arg(long, value_name = "K/N", allow_hyphen_values = true)]
     pub shard: Option<String>,
 }
 
@@ -374,4 +385,38 @@ pub enum ExportCommand {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+/// A whole number from 0 to `max`, for clap. Flags using it allow negative numbers, so
+/// that `--seed -1` reaches this parser and is told "must be ≥ 0" instead of clap's
+/// "unexpected argument '-1'".
+fn whole(s: &str, max: u64) -> Result<u64, String> {
+    let t = s.trim();
+    if t.starts_with('-') {
+        return Err("must be ≥ 0 (a whole number)".to_owned());
+    }
+    match t.parse::<u64>() {
+        Ok(n) if n <= max => Ok(n),
+        Ok(_) => Err(format!("must be at most {max}")),
+        Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => {
+            Err(format!("must be at most {max}"))
+        }
+        Err(_) => Err("expected a whole number ≥ 0".to_owned()),
+    }
+}
+
+/// [`whole`] for a `u64` flag.
+pub fn whole_u64(s: &str) -> Result<u64, String> {
+    whole(s, u64::MAX)
+}
+
+/// [`whole`] for a `u32` flag.
+pub fn whole_u32(s: &str) -> Result<u32, String> {
+    whole(s, u32::MAX.into()).and_then(|n| u32::try_from(n).map_err(|e| e.to_string()))
+}
+
+/// [`whole`] for a `usize` flag.
+pub fn whole_usize(s: &str) -> Result<usize, String> {
+    let max = u64::try_from(usize::MAX).unwrap_or(u64::MAX);
+    whole(s, max).and_then(|n| usize::try_from(n).map_err(|e| e.to_string()))
 }

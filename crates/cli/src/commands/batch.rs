@@ -14,7 +14,7 @@ use delever_report::{RunMeta, ScenarioNotes};
 use delever_scenario::{Scenario, Template};
 
 use crate::args::{BatchFormat, BatchOutputArgs, Cli};
-use crate::output::emit;
+use crate::output::{Outputs, Slot};
 use crate::{Failure, exit};
 
 use super::{Resolved, resolve};
@@ -128,6 +128,8 @@ pub fn sweep(
             "error: --html does not apply with --shard\n  hint: give --html to `delever merge`",
         ));
     }
+    let mut outputs = Outputs::new();
+    let slots = BatchSlots::plan(&mut outputs, out.output.as_deref(), None, html)?;
     let resolved = resolve(scenario)?;
     let text = source_text(&resolved)?;
     let template = match &resolved {
@@ -161,7 +163,8 @@ pub fn sweep(
         header.parameters = grid.paths();
         let text = shard::write(&header, &rows)
             .map_err(|e| Failure::input(format!("error: writing the shard: {e}")))?;
-        emit(&text, out.output.as_deref())?;
+        outputs.put(slots.output, text);
+        outputs.commit()?;
         return Ok(finish(failed, "variant(s)"));
     }
     let doc = SweepDoc {
@@ -176,8 +179,8 @@ pub fn sweep(
         &super::meta(base),
         &super::html::notes(base),
         out.format.unwrap_or_default(),
-        out.output.as_deref(),
-        html,
+        outputs,
+        slots,
     )?;
     Ok(finish(failed, "variant(s)"))
 }
@@ -215,13 +218,48 @@ fn header(
     }
 }
 
+/// The planned destinations of a batch command's outputs.
+#[derive(Clone, Copy)]
+struct BatchSlots {
+    output: Slot,
+    /// `--draws-out`, and whether it is JSON lines.
+    draws_out: Option<(Slot, bool)>,
+    html: Option<Slot>,
+}
+
+impl BatchSlots {
+    /// Check every destination before any work.
+    fn plan(
+        outputs: &mut Outputs,
+        output: Option<&Path>,
+        draws_out: Option<&Path>,
+        html: Option<&Path>,
+    ) -> Result<BatchSlots, Failure> {
+        let output = outputs.plan("-o", output)?;
+        let draws_out = draws_out
+            .map(|p| {
+                let jsonl = p.extension().is_some_and(|e| {
+                    e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("json")
+                });
+                outputs.plan("--draws-out", Some(p)).map(|s| (s, jsonl))
+            })
+            .transpose()?;
+        let html = html.map(|p| outputs.plan("--html", Some(p))).transpose()?;
+        Ok(BatchSlots {
+            output,
+            draws_out,
+            html,
+        })
+    }
+}
+
 fn write_sweep(
     doc: &SweepDoc,
     meta: &RunMeta,
     notes: &ScenarioNotes,
     format: BatchFormat,
-    output: Option<&Path>,
-    html: Option<&Path>,
+    mut outputs: Outputs,
+    slots: BatchSlots,
 ) -> Result<(), Failure> {
     let text = match format {
         BatchFormat::Table => doc.to_table(),
@@ -229,11 +267,11 @@ fn write_sweep(
         BatchFormat::Jsonl => doc.to_jsonl(),
         BatchFormat::Csv => doc.to_csv(),
     };
-    if let Some(h) = html {
-        let page = delever_report::html::sweep_page(doc, meta, notes);
-        emit(&page, Some(h))?;
+    if let Some(h) = slots.html {
+        outputs.put(h, delever_report::html::sweep_page(doc, meta, notes));
     }
-    emit(&text, output)
+    outputs.put(slots.output, text);
+    outputs.commit()
 }
 
 /// `delever mc`.
@@ -259,6 +297,8 @@ pub fn mc(
             "error: --html and --draws-out do not apply with --shard\n  hint: give them to `delever merge`",
         ));
     }
+    let mut outputs = Outputs::new();
+    let slots = BatchSlots::plan(&mut outputs, out.output.as_deref(), draws_out, html)?;
     let resolved = resolve(scenario)?;
     let text = source_text(&resolved)?;
     let scenario = super::load_resolved(&resolved)?;
@@ -287,7 +327,8 @@ pub fn mc(
         header.distribution = Some(study.describe().to_owned());
         let text = shard::write(&header, &rows)
             .map_err(|e| Failure::input(format!("error: writing the shard: {e}")))?;
-        emit(&text, out.output.as_deref())?;
+        outputs.put(slots.output, text);
+        outputs.commit()?;
         return Ok(finish(failed, "draw(s)"));
     }
     let meta = SummaryMeta {
@@ -301,23 +342,11 @@ pub fn mc(
         &super::html::notes(&scenario),
         &meta,
         &rows,
-        &McOutputs {
-            format: out.format.unwrap_or_default(),
-            output: out.output.as_deref(),
-            draws_out,
-            html,
-        },
+        out.format.unwrap_or_default(),
+        outputs,
+        slots,
     )?;
     Ok(finish(failed, "draw(s)"))
-}
-
-/// Where a study's outputs go.
-#[derive(Clone, Copy)]
-struct McOutputs<'a> {
-    format: BatchFormat,
-    output: Option<&'a Path>,
-    draws_out: Option<&'a Path>,
-    html: Option<&'a Path>,
 }
 
 fn write_mc(
@@ -325,14 +354,10 @@ fn write_mc(
     notes: &ScenarioNotes,
     meta: &SummaryMeta<'_>,
     draws: &[McDraw],
-    to: &McOutputs<'_>,
+    format: BatchFormat,
+    mut outputs: Outputs,
+    slots: BatchSlots,
 ) -> Result<(), Failure> {
-    let McOutputs {
-        format,
-        output,
-        draws_out,
-        html,
-    } = *to;
     let summary = mc::summary(meta, draws);
     let text = match format {
         BatchFormat::Table => summary.to_table(),
@@ -345,22 +370,22 @@ fn write_mc(
         }
         BatchFormat::Csv => summary.to_csv(),
     };
-    if let Some(p) = draws_out {
-        let jsonl = p
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("json"));
+    if let Some((slot, jsonl)) = slots.draws_out {
         let rows = if jsonl {
             draws_jsonl(meta.kinds, draws)
         } else {
             draws_csv(meta.kinds, draws)
         };
-        emit(&rows, Some(p))?;
+        outputs.put(slot, rows);
     }
-    if let Some(h) = html {
-        let page = delever_report::html::mc_page(&summary, draws, run, notes);
-        emit(&page, Some(h))?;
+    if let Some(h) = slots.html {
+        outputs.put(
+            h,
+            delever_report::html::mc_page(&summary, draws, run, notes),
+        );
     }
-    emit(&text, output)
+    outputs.put(slots.output, text);
+    outputs.commit()
 }
 
 /// The files given, with each directory replaced by its `*.jsonl` files (sorted).
@@ -419,6 +444,8 @@ pub fn merge(
     draws_out: Option<&Path>,
     html: Option<&Path>,
 ) -> Result<i32, Failure> {
+    let mut outputs = Outputs::new();
+    let slots = BatchSlots::plan(&mut outputs, output, draws_out, html)?;
     let files = expand_dirs(files)?;
     let mut texts = Vec::with_capacity(files.len());
     for f in &files {
@@ -447,12 +474,9 @@ pub fn merge(
                 &header_notes(&m.header),
                 &meta,
                 &m.rows,
-                &McOutputs {
-                    format,
-                    output,
-                    draws_out,
-                    html,
-                },
+                format,
+                outputs,
+                slots,
             )?;
             Ok(finish(failed, "draw(s)"))
         }
@@ -473,7 +497,14 @@ pub fn merge(
                 variants: m.header.total,
                 rows: m.rows,
             };
-            write_sweep(&doc, &run, &notes, format, output, html)?;
+            write_sweep(
+                &doc,
+                &run,
+                &notes,
+                format,
+                outputs,
+                slots,
+            )?;
             Ok(finish(failed, "variant(s)"))
         }
         _ => {

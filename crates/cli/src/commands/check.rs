@@ -7,13 +7,14 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use delever_engine::Termination;
 use delever_report::{Format, Table};
 use delever_scenario::{CheckResult, Scenario};
 use rayon::prelude::*;
 use serde_json::json;
 
 use crate::args::OutputArgs;
-use crate::output::emit;
+use crate::output::Outputs;
 use crate::{Failure, embedded, exit};
 
 /// Where a scenario to check comes from.
@@ -103,11 +104,25 @@ fn verdict(scenario: &Scenario) -> Verdict {
     let _span = tracing::info_span!("check", scenario = %scenario.name).entered();
     let results = delever_engine::run(&scenario.network, &scenario.shocks, &scenario.engine)
         .map(|o| {
-            scenario
+            let mut results: Vec<CheckResult> = scenario
                 .expect
                 .as_ref()
                 .map(|e| e.evaluate(&o))
-                .unwrap_or_default()
+                .unwrap_or_default();
+            let stated = scenario.expect.as_ref().and_then(|e| e.termination);
+            if o.termination == Termination::MaxRounds && stated.is_none() {
+                // Not converging is a failure unless the scenario says it expects it.
+                results.insert(
+                    0,
+                    CheckResult {
+                        what: "termination".into(),
+                        expected: "converged (or expect `termination: max_rounds`)".into(),
+                        actual: o.termination.name().into(),
+                        passed: false,
+                    },
+                );
+            }
+            results
         })
         .map_err(|e| format!("error: {}: {e}", scenario.name));
     Verdict {
@@ -142,6 +157,8 @@ fn check_one(t: &Target) -> (Verdict, Option<Scenario>) {
 
 /// Run the checks and report; exit 1 on any failed expectation, 2 on any bad scenario.
 pub fn check(paths: &[PathBuf], out: &OutputArgs, all: bool) -> Result<i32, Failure> {
+    let mut outputs = Outputs::new();
+    let slot = outputs.plan("-o", out.output.as_deref())?;
     let targets = targets(paths)?;
     let verdicts: Vec<Verdict> = targets.par_iter().flat_map_iter(check_all).collect();
     let text = match Format::from(out.format) {
@@ -149,14 +166,21 @@ pub fn check(paths: &[PathBuf], out: &OutputArgs, all: bool) -> Result<i32, Fail
         Format::Json => json_report(&verdicts),
         Format::Csv => csv_report(&verdicts),
     };
-    emit(&text, out.output.as_deref())?;
     let errors: Vec<&str> = verdicts
         .iter()
         .filter_map(|v| v.results.as_ref().err().map(String::as_str))
         .collect();
     if !errors.is_empty() {
-        return Err(Failure::input(errors.join("\n")));
+        // Bad input writes nothing, not even a report of the scenarios that did load.
+        return Err(Failure::input(format!(
+            "{}\n{} of {} scenarios could not be checked; no report written",
+            errors.join("\n"),
+            errors.len(),
+            verdicts.len()
+        )));
     }
+    outputs.put(slot, text);
+    outputs.commit()?;
     Ok(if verdicts.iter().all(Verdict::passed) {
         exit::OK
     } else {

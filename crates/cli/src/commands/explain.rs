@@ -10,7 +10,7 @@ use delever_report::ExplainReport;
 
 use super::{load, meta, simulate};
 use crate::args::{Cli, ExplainFormat};
-use crate::output::emit;
+use crate::output::Outputs;
 use crate::{Failure, exit};
 
 pub fn explain(
@@ -20,6 +20,8 @@ pub fn explain(
     format: ExplainFormat,
     output: Option<&Path>,
 ) -> Result<i32, Failure> {
+    let mut outputs = Outputs::new();
+    let slot = outputs.plan("-o", output)?;
     let scenario = load(arg)?;
     let net = &scenario.network;
     let Some(h) = net.find_holder(holder) else {
@@ -43,7 +45,8 @@ pub fn explain(
         ExplainFormat::Table => report.to_table(),
         ExplainFormat::Json => report.to_json(),
     };
-    emit(&text, output)?;
+    outputs.put(slot, text);
+    outputs.commit()?;
     let code = outcome.exit_code();
     if code == exit::NOT_CONVERGED {
         eprintln!(

@@ -1,15 +1,17 @@
 //! `delever generate`: write a seeded synthetic scenario (YAML, plus CSV books) to a
 //! directory. The generators live in `delever-generate`; this module parses their
-//! parameters, refuses to overwrite, and writes every file atomically (temp + rename).
+//! parameters, refuses to overwrite, and writes the set of files whole or not at all
+//! (every file staged, then all renamed).
 
 // Doc comments here are the `--help` text users read, not rustdoc.
 #![allow(clippy::doc_markdown)]
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use delever_generate::{FileKind, GenerateError, Generated, caccioli, glt, retail};
 
+use crate::args::{whole_u64, whole_usize};
+use crate::output::Outputs;
 use crate::{Failure, exit};
 
 /// Arguments of `delever generate`.
@@ -30,7 +32,7 @@ pub struct Common {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// Seed of the random draw: the same seed writes byte-identical files.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = whole_u64, allow_negative_numbers = true)]
     pub seed: u64,
     /// Overwrite files that already exist.
     #[arg(long)]
@@ -50,22 +52,22 @@ sense: more than 5% of the banks default.
 Example:  delever generate caccioli --mu 4 --leverage 20 --seed 7 --out-dir gen/")]
     Caccioli {
         /// Banks N.
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, value_parser = whole_usize, allow_negative_numbers = true)]
         banks: usize,
         /// Assets M.
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, value_parser = whole_usize, allow_negative_numbers = true)]
         assets: usize,
         /// Mean diversification mu_b: assets per bank on average, in (0, M].
-        #[arg(long, default_value_t = 5.0)]
+        #[arg(long, default_value_t = 5.0, allow_negative_numbers = true)]
         mu: f64,
         /// Leverage lambda = assets / equity of every bank, > 1.
-        #[arg(long, default_value_t = 20.0)]
+        #[arg(long, default_value_t = 20.0, allow_negative_numbers = true)]
         leverage: f64,
         /// Impact alpha of p = exp(-alpha x) (1.0536: selling 10% cuts the price 10%).
-        #[arg(long, default_value_t = caccioli::ALPHA)]
+        #[arg(long, default_value_t = caccioli::ALPHA, allow_negative_numbers = true)]
         alpha: f64,
         /// Total assets of every bank, USD.
-        #[arg(long, default_value_t = 1.0e9)]
+        #[arg(long, default_value_t = 1.0e9, allow_negative_numbers = true)]
         bank_assets: f64,
         #[command(flatten)]
         common: Common,
@@ -79,13 +81,13 @@ The scenario stops after one round (GLT's answer): `delever run` exits 3 on purp
 Example:  delever generate glt --banks 90 --assets 10 --scale 0.05 --out-dir gen/")]
     Glt {
         /// Banks N.
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = 20, value_parser = whole_usize, allow_negative_numbers = true)]
         banks: usize,
         /// Assets M.
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 8, value_parser = whole_usize, allow_negative_numbers = true)]
         assets: usize,
         /// Shock size: each asset's return is scale x U(-1, 0.3).
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
         scale: f64,
         #[command(flatten)]
         common: Common,
@@ -101,16 +103,16 @@ of CSV.
 Example:  delever generate retail-book --accounts 1000000 --out-dir gen/")]
     RetailBook {
         /// Accounts N (1 to 10,000,000).
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000, value_parser = whole_usize, allow_negative_numbers = true)]
         accounts: usize,
         /// Assets.
-        #[arg(long, default_value_t = 500)]
+        #[arg(long, default_value_t = 500, value_parser = whole_usize, allow_negative_numbers = true)]
         assets: usize,
         /// Distinct holdings per account (at most 64 and the number of assets).
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 5, value_parser = whole_usize, allow_negative_numbers = true)]
         holdings_per_account: usize,
         /// Average value of an account's holdings, USD.
-        #[arg(long, default_value_t = 20_000.0)]
+        #[arg(long, default_value_t = 20_000.0, allow_negative_numbers = true)]
         account_value: f64,
         /// The shock: market return, a fraction (-0.20 is a 20% fall).
         #[arg(long, default_value_t = -0.20, allow_negative_numbers = true)]
@@ -134,8 +136,8 @@ fn bad(e: &GenerateError) -> Failure {
     Failure::input(msg)
 }
 
-/// Run `delever generate`.
-pub fn generate(args: &GenerateArgs) -> Result<i32, Failure> {
+/// Run `delever generate`; `quiet` (`-q`) prints nothing but errors.
+pub fn generate(args: &GenerateArgs, quiet: bool) -> Result<i32, Failure> {
     let (g, common) = match &args.generator {
         Generator::Caccioli {
             banks,
@@ -203,19 +205,22 @@ pub fn generate(args: &GenerateArgs) -> Result<i32, Failure> {
         }
     };
     let g = g.map_err(|e| bad(&e))?;
-    write_all(&g, common)?;
+    write_all(&g, common, quiet)?;
     Ok(exit::OK)
 }
 
-/// Check that nothing would be overwritten, then write every file.
-fn write_all(g: &Generated, common: &Common) -> Result<(), Failure> {
+/// Check that nothing would be overwritten, then write the set of files whole or not at
+/// all: every file is staged as a temporary file beside its destination, then all are
+/// renamed into place; a failure before the renames leaves the old set as it was.
+fn write_all(g: &Generated, common: &Common, quiet: bool) -> Result<(), Failure> {
     let dir = &common.out_dir;
     let files = g.files();
     if !common.force {
+        // `symlink_metadata`: a dangling link is something that exists too.
         let existing: Vec<String> = files
             .iter()
             .map(|f| dir.join(&f.name))
-            .filter(|p| p.exists())
+            .filter(|p| std::fs::symlink_metadata(p).is_ok())
             .map(|p| p.display().to_string())
             .collect();
         if !existing.is_empty() {
@@ -231,43 +236,61 @@ fn write_all(g: &Generated, common: &Common) -> Result<(), Failure> {
             dir.display()
         ))
     })?;
-    let mut written = Vec::new();
-    for f in &files {
-        let path = dir.join(&f.name);
-        let bytes = write_atomic(&path, |w| g.write_file(f.kind, w)).map_err(|e| {
-            // Earlier files of this scenario would be orphans without the YAML.
-            for p in &written {
-                let _ = std::fs::remove_file(p);
-            }
-            Failure::input(format!("error: cannot write `{}`: {e}", path.display()))
+    let mut outputs = Outputs::new();
+    let slots = files
+        .iter()
+        .map(|f| outputs.plan("--out-dir", Some(&dir.join(&f.name))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut wrote = Vec::with_capacity(files.len());
+    for (f, slot) in files.iter().zip(slots) {
+        let bytes = outputs.stage(slot, |w| {
+            g.write_file(f.kind, w).map_err(|e| match e {
+                GenerateError::Io(io) => io,
+                other => std::io::Error::other(other.to_string()),
+            })
         })?;
-        let what = match f.kind {
-            FileKind::Scenario => format!(
-                "scenario: {} assets, {} holders, {} lenders, {} shocks",
-                g.network.assets().len(),
-                g.network.holders().len(),
-                g.network.lenders().len(),
-                g.shocks.len()
-            ),
-            FileKind::Accounts(h) | FileKind::Holdings(h) => match &g.network.holder(h).kind {
-                delever_graph::HolderKind::AccountBook { book, .. } => {
-                    if matches!(f.kind, FileKind::Accounts(_)) {
-                        format!("{} accounts", book.len())
-                    } else {
-                        format!("{} holdings", book.holdings())
-                    }
-                }
-                _ => String::new(),
-            },
-        };
-        eprintln!("wrote {} ({}; {what})", path.display(), size(bytes));
-        written.push(path);
+        wrote.push(format!(
+            "wrote {} ({}; {})",
+            dir.join(&f.name).display(),
+            size(bytes),
+            what(g, f.kind)
+        ));
     }
-    eprintln!(
-        "check it with: delever validate {}",
-        dir.join(format!("{}.yaml", g.name)).display()
-    );
+    outputs.commit()?;
+    if !quiet {
+        // Said only once every file is in place: nothing reported here is taken back.
+        for line in &wrote {
+            eprintln!("{line}");
+        }
+        eprintln!(
+            "check it with: delever validate {}",
+            dir.join(format!("{}.yaml", g.name)).display()
+        );
+    }
     Ok(())
+}
+
+/// What a generated file holds, for the `wrote` line.
+fn what(g: &Generated, kind: FileKind) -> String {
+    match kind {
+        FileKind::Scenario => format!(
+            "scenario: {} assets, {} holders, {} lenders, {} shocks",
+            g.network.assets().len(),
+            g.network.holders().len(),
+            g.network.lenders().len(),
+            g.shocks.len()
+        ),
+        FileKind::Accounts(h) | FileKind::Holdings(h) => match &g.network.holder(h).kind {
+            delever_graph::HolderKind::AccountBook { book, .. } => {
+                if matches!(kind, FileKind::Accounts(_)) {
+                    format!("{} accounts", book.len())
+                } else {
+                    format!("{} holdings", book.holdings())
+                }
+            }
+            _ => String::new(),
+        },
+    }
 }
 
 fn size(bytes: u64) -> String {
@@ -277,34 +300,4 @@ fn size(bytes: u64) -> String {
         b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
         b => format!("{b} B"),
     }
-}
-
-/// Stream into a temporary file beside `path`, then rename it into place: a reader never
-/// sees half a file. Returns the size written.
-fn write_atomic(
-    path: &Path,
-    fill: impl FnOnce(&mut dyn std::io::Write) -> Result<(), GenerateError>,
-) -> Result<u64, GenerateError> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-        fill(&mut w)?;
-        w.flush()?;
-        let file = w
-            .into_inner()
-            .map_err(std::io::IntoInnerError::into_error)?;
-        file.sync_all()?;
-        let len = file.metadata()?.len();
-        std::fs::rename(&tmp, path)?;
-        Ok(len)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

@@ -1,8 +1,6 @@
 //! `delever run --html FILE`: the self-contained HTML report, with the round-by-round
 //! player fed by a replay of the run.
 
-use std::path::Path;
-
 use delever_engine::explain::Replay;
 use delever_engine::{Ledger, Mode, Outcome};
 use delever_report::html::{HtmlInput, Player, render};
@@ -10,8 +8,6 @@ use delever_report::{ScenarioNotes, SourceNote};
 use delever_scenario::Scenario;
 
 use super::meta;
-use crate::Failure;
-use crate::output::emit;
 
 /// What the scenario says about its assumptions and sources.
 pub fn notes(s: &Scenario) -> ScenarioNotes {
@@ -30,15 +26,9 @@ pub fn notes(s: &Scenario) -> ScenarioNotes {
     }
 }
 
-/// Render the report of `outcome` (a run of `scenario`) and write it to `path`, whole or
-/// not at all.
-pub fn write_report(
-    scenario: &Scenario,
-    outcome: &Outcome,
-    ledger: &Ledger,
-    path: &Path,
-) -> Result<(), Failure> {
-    let _span = tracing::info_span!("html", path = %path.display()).entered();
+/// Render the HTML report of `outcome` (a run of `scenario`).
+pub fn report(scenario: &Scenario, outcome: &Outcome, ledger: &Ledger) -> String {
+    let _span = tracing::info_span!("html").entered();
     let mut player = Player::new(&scenario.network, ledger);
     if outcome.mode == Mode::Sequential {
         // Sequential rounds carry balance sheets over and cannot be replayed from prices;
@@ -51,13 +41,12 @@ pub fn write_report(
         // is still useful without the per-round states (the player shows final statuses).
         tracing::warn!("replaying the rounds for the HTML player failed: {e}");
     }
-    let html = render(&HtmlInput {
+    render(&HtmlInput {
         meta: &meta(scenario),
         notes: &notes(scenario),
         net: &scenario.network,
         outcome,
         ledger,
         player: &player,
-    });
-    emit(&html, Some(path))
+    })
 }

@@ -129,7 +129,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             draws_out.as_deref(),
             html.as_deref(),
         ),
-        Some(Command::Generate(args)) => generate::generate(args),
+        Some(Command::Generate(args)) => generate::generate(args, cli.quiet),
     }
 }
 

@@ -11,8 +11,8 @@ use delever_scenario::Scenario;
 use serde_json::json;
 
 use super::{html, load, meta, simulate_detailed};
-use crate::args::{Cli, OutputArgs};
-use crate::output::emit;
+use crate::args::{Cli, FormatArg, OutputArgs};
+use crate::output::Outputs;
 use crate::{Failure, exit};
 
 /// The options of `delever run` besides the scenario, the output and the HTML file.
@@ -35,6 +35,12 @@ pub fn run(
     args: &RunArgs<'_>,
     html_path: Option<&Path>,
 ) -> Result<i32, Failure> {
+    // Every destination is checked before the run: a bad path costs nothing.
+    let mut outputs = Outputs::new();
+    let html_slot = html_path
+        .map(|p| outputs.plan("--html", Some(p)))
+        .transpose()?;
+    let out_slot = outputs.plan("-o", out.output.as_deref())?;
     let scenario = pick_variant(load(arg)?, args.variant)?;
     let mut config = scenario.engine.clone();
     if let Some(n) = args.max_rounds {
@@ -46,12 +52,22 @@ pub fn run(
         config.max_rounds = n;
     }
     if args.compare_modes {
-        return compare(cli, &scenario, &config, out, args.trace);
+        let c = compare(cli, &scenario, &config, out.format, args.trace)?;
+        outputs.put(out_slot, c.text);
+        outputs.commit()?;
+        // Exit 3 if either mode hit its round limit.
+        let mut code = exit::OK;
+        for o in &c.outcomes {
+            if o.exit_code() == exit::NOT_CONVERGED {
+                warn_not_converged(&scenario.name, o);
+                code = exit::NOT_CONVERGED;
+            }
+        }
+        return Ok(code);
     }
     let (outcome, ledger) = simulate_detailed(cli, &scenario, &config)?;
-    // The HTML file first: if it cannot be written, nothing has gone to stdout yet.
-    if let Some(path) = html_path {
-        html::write_report(&scenario, &outcome, &ledger, path)?;
+    if let Some(slot) = html_slot {
+        outputs.put(slot, html::report(&scenario, &outcome, &ledger));
     }
     let report = RunReport::new(&meta(&scenario), &scenario.network, &outcome);
     let text = match Format::from(out.format) {
@@ -66,7 +82,8 @@ pub fn run(
         Format::Json => report.to_json(),
         Format::Csv => report.to_csv(),
     };
-    emit(&text, out.output.as_deref())?;
+    outputs.put(out_slot, text);
+    outputs.commit()?;
     let code = outcome.exit_code();
     if code == exit::NOT_CONVERGED {
         warn_not_converged(&scenario.name, &outcome);
@@ -74,7 +91,8 @@ pub fn run(
     Ok(code)
 }
 
-fn warn_not_converged(name: &str, outcome: &Outcome) {
+/// Say on stderr that `outcome` stopped at its round limit, and what to try.
+pub fn warn_not_converged(name: &str, outcome: &Outcome) {
     if outcome.rounds == 1 && outcome.mode == Mode::Equilibrium {
         // A deliberate one-round run (GLT's setting) is not a failure to converge, but the
         // exit code still says the fixed point was not reached.
@@ -127,14 +145,20 @@ fn pick_variant(scenario: Scenario, name: Option<&str>) -> Result<Scenario, Fail
     Err(Failure::input(msg))
 }
 
-/// Both modes on the same scenario and settings; exit 3 if either hit its round limit.
+/// The text of `--compare-modes` and the two runs.
+struct Compared {
+    text: String,
+    outcomes: [Outcome; 2],
+}
+
+/// Both modes on the same scenario and settings.
 fn compare(
     cli: &Cli,
     scenario: &Scenario,
     config: &EngineConfig,
-    out: &OutputArgs,
+    format: FormatArg,
     trace: bool,
-) -> Result<i32, Failure> {
+) -> Result<Compared, Failure> {
     let run_in = |mode: Mode| -> Result<(Outcome, RunReport), Failure> {
         let cfg = EngineConfig {
             mode,
@@ -146,7 +170,7 @@ fn compare(
     };
     let (eo, eq) = run_in(Mode::Equilibrium)?;
     let (so, sq) = run_in(Mode::Sequential)?;
-    let text = match Format::from(out.format) {
+    let text = match Format::from(format) {
         Format::Table => {
             let mut t = compare_table(scenario, &eq, &sq);
             if trace {
@@ -159,15 +183,10 @@ fn compare(
         Format::Json => compare_json(&eq, &sq),
         Format::Csv => compare_csv(&eq, &sq),
     };
-    emit(&text, out.output.as_deref())?;
-    let mut code = exit::OK;
-    for o in [&eo, &so] {
-        if o.exit_code() == exit::NOT_CONVERGED {
-            warn_not_converged(&scenario.name, o);
-            code = exit::NOT_CONVERGED;
-        }
-    }
-    Ok(code)
+    Ok(Compared {
+        text,
+        outcomes: [eo, so],
+    })
 }
 
 /// The final cumulative fraction of holdings sold (0 with no rounds).
