@@ -6,8 +6,10 @@
 //! ```
 //!
 //! Prints the time to generate the book, to run the cascade to convergence (greatest and,
-//! with `--least`, least fixed point; with `--sequential`, in sequential rounds), and one
-//! round against a plain pass over the same holdings arrays.
+//! with `--least`, least fixed point; with `--sequential`, in sequential rounds; with
+//! `--days N`, as a timeline of N days, adding `--timing` for two-day deadlines on every
+//! margin holder and half of every asset's impact transient with a one-day half-life),
+//! and one round against a plain pass over the same holdings arrays.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -33,17 +35,24 @@ fn main() -> ExitCode {
         }
     };
     let least = args.iter().any(|a| a == "--least");
+    let days: u32 = arg(&args, "--days")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
     let mode = if args.iter().any(|a| a == "--sequential") {
         Mode::Sequential
+    } else if arg(&args, "--days").is_some() {
+        Mode::Timeline
     } else {
         Mode::Equilibrium
     };
+    let timing = args.iter().any(|a| a == "--timing");
     let shock: f64 = arg(&args, "--shock")
         .and_then(|s| s.parse().ok())
         .unwrap_or(-0.2);
 
     let t = Instant::now();
     let net = match market(&MarketSpec::new(accounts)) {
+        Ok(n) if timing => with_timing(&n),
         Ok(n) => n,
         Err(e) => {
             eprintln!("error: {e}");
@@ -66,6 +75,7 @@ fn main() -> ExitCode {
     let cfg = EngineConfig {
         least_fixed_point: least,
         mode,
+        days,
         ..EngineConfig::default()
     };
     let t = Instant::now();
@@ -92,6 +102,12 @@ fn main() -> ExitCode {
             l.rounds, l.differs
         ))
     );
+    for d in &out.days {
+        println!(
+            "  day {}: {} rounds, sales ${:.3e}, new calls {}, open calls {}, new defaults {}",
+            d.day, d.rounds, d.sales_usd, d.new_calls, d.open_calls, d.new_defaults
+        );
+    }
 
     // One round (S(p) at the shocked prices) against a plain pass over the same arrays.
     let mut map = match SalesMap::new(&net, &shocks) {
@@ -122,4 +138,47 @@ fn main() -> ExitCode {
         round.as_secs_f64() / plain.as_secs_f64().max(1e-12)
     );
     ExitCode::SUCCESS
+}
+
+/// The same network with two-day deadlines on every holder and half of every asset's
+/// impact transient (one-day half-life). The book is shared, not copied.
+fn with_timing(net: &delever_graph::Network) -> delever_graph::Network {
+    use delever_graph::{HolderIx, HolderKind, ImpactDecay, NetworkBuilder, TransientImpact};
+    let mut b = NetworkBuilder::new();
+    for a in net.assets() {
+        let mut a = a.clone();
+        a.decay = ImpactDecay {
+            permanent: 0.5,
+            transient: vec![TransientImpact {
+                share: 0.5,
+                half_life_days: 1.0,
+            }],
+        };
+        b.add_asset(a);
+    }
+    for l in net.lenders() {
+        b.add_lender(l.clone());
+    }
+    for (i, h) in net.holders().iter().enumerate() {
+        let mut h = h.clone();
+        h.timing.cure_days = 2;
+        let hx = HolderIx(i as u32);
+        b.add_holder(h);
+        for (a, s) in net.holdings(hx) {
+            b.holds(&net.holder(hx).id, &net.asset(a).id, s);
+        }
+    }
+    for (i, h) in net.holders().iter().enumerate() {
+        if let Some(m) = net.margin(HolderIx(i as u32)) {
+            let mut terms = m.terms;
+            if matches!(
+                h.kind,
+                HolderKind::AccountBook { .. } | HolderKind::MarginCohort { .. }
+            ) {
+                terms.loan = 0.0;
+            }
+            b.lends(&net.lender(m.lender).id, &h.id, terms);
+        }
+    }
+    b.build().unwrap_or_else(|_| net.clone())
 }
