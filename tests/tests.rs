@@ -8,6 +8,7 @@ mod eba;
 mod errors;
 mod generate;
 mod golden;
+mod hardening_inputs;
 mod report_cli;
 mod scenario_props;
 mod schema;
