@@ -47,7 +47,9 @@ const CASES: &[Case] = &[
     case("wrong_type_number.yaml", "wrong_type_number.yaml:6:23: assets[1].price: ", &["expected a number, found the string \"cheap\"", "hint: `price`: the price in USD per share"]),
     case("wrong_type_list.yaml", "wrong_type_list.yaml:10:3: holders: ", &["expected a list, found a mapping", "hint: `holders`: a list of mappings"]),
     case("wrong_type_bool.yaml", "wrong_type_bool.yaml:12:23: holders[0].starts_insolvent: ", &["expected true or false, found the string \"maybe\"", "hint:"]),
-    case("wrong_type_count.yaml", "wrong_type_count.yaml:16:15: holders[1].accounts: ", &["expected a whole number ≥ 0, found the number 1.5", "hint: `accounts`"]),
+    case("wrong_type_count.yaml", "wrong_type_count.yaml:16:15: holders[1].accounts: ", &["expected a whole number ≥ 1, found the number 1.5", "hint: `accounts`"]),
+    case("yaml_tag.yaml", "yaml_tag.yaml:6:23: assets[1].price: ", &["YAML tags are not accepted, found `!!str`", "hint: remove the tag"]),
+    case("line_separator.yaml", "line_separator.yaml:3:33: ", &["a Unicode line separator (U+2028); YAML readers disagree on whether it ends a line", "hint: replace it with a newline"]),
     // Unknown and misplaced keys.
     case("unknown_key.yaml", "unknown_key.yaml:13:45: holders[0].margin.maintenence: ", &["unknown key `maintenence`; expected one of `lender`, `loan`, `maintenance`, `reset`", "hint: did you mean `maintenance`?"]),
     case("unknown_top_key.yaml", "unknown_top_key.yaml:14:1: shock: ", &["unknown key `shock`", "hint: did you mean `shocks`?"]),
@@ -82,6 +84,14 @@ const CASES: &[Case] = &[
     case("weights_not_summing.yaml", "weights_not_summing.yaml:18:13: holders[1].basket: ", &["basket weights must sum to 1, got 0.9", "hint: weights are fractions"]),
     case("ltv_shares_not_summing.yaml", "ltv_shares_not_summing.yaml:18:18: holders[1].ltv_buckets: ", &["bucket shares must sum to 1, got 0.8", "hint:"]),
     case("return_below_minus_one.yaml", "return_below_minus_one.yaml:15:41: shocks[0].return: ", &["a return cannot be below -1", "hint: returns are fractions"]),
+    case("huge_return.yaml", "huge_return.yaml:15:41: shocks[0].return: ", &["must be at most 10, got 1e306", "hint: returns are fractions"]),
+    case("huge_price.yaml", "huge_price.yaml:6:23: assets[1].price: ", &["must be in [1e-6, 1e9] USD per share, got 1e308", "hint: prices are limited"]),
+    case("tiny_price_usd_holding.yaml", "tiny_price_usd_holding.yaml:6:23: assets[1].price: ", &[
+        "must be in [1e-6, 1e9] USD per share, got 1e-300",
+        "tiny_price_usd_holding.yaml:12:67: holders[0].holdings[1].usd: 50000 USD at the price of `AMD` (`assets[1].price`: 1e-300 USD per share) is 5e304 shares",
+    ]),
+    case("max_rounds_huge.yaml", "max_rounds_huge.yaml:16:23: engine.max_rounds: ", &["must be at most 1000000 rounds, got 18446744073709551615", "hint: a cascade that has not converged"]),
+    case("mc_huge_vol.yaml", "mc_huge_vol.yaml:18:39: monte_carlo.assets[0].daily_vol: ", &["must be at most 1, got 1e300", "hint: a daily volatility is a fraction"]),
     case("engine_bad_damping.yaml", "engine_bad_damping.yaml:16:20: engine.damping: ", &["expected a number in (0, 1], got 2", "hint: 1 means no damping"]),
     case("expect_bad_bound.yaml", "expect_bad_bound.yaml:18:27: expect.totals.amplification.min: ", &["min (3) is above max (1.5)", "hint: swap them"]),
     case("starting_equity_negative.yaml", "starting_equity_negative.yaml:10:5: holders[0]: ", &["starting equity must be positive", "hint: check loans and liabilities"]),
@@ -98,6 +108,9 @@ const CASES: &[Case] = &[
     case("csv_bad_header.yaml", "books/bad_header_holdings.csv:1:1: holders[1].holdings_csv: ", &["unexpected header `acct,ticker,qty`; expected `account,asset,shares`", "hint: the first line must be"]),
     case("csv_unknown_asset.yaml", "books/unknown_asset_holdings.csv:3:4: holders[1].holdings_csv: ", &["row 2 (account `a2`), column `asset`: unknown asset `NVDX`", "hint: did you mean `NVDA`?"]),
     case("csv_out_of_order.yaml", "books/out_of_order_holdings.csv:3:1: holders[1].holdings_csv: ", &["row 2: the rows of account `a1` are out of order", "hint: holdings rows must be grouped by account"]),
+    case("csv_duplicate_account.yaml", "books/duplicate_accounts.csv:5:1: holders[1].accounts_csv: ", &["account `a1` appears twice: rows 1 and 4 (lines 2 and 5)", "hint: each account id must be unique"]),
+    case("csv_insolvent_accounts.yaml", "books/insolvent_accounts.csv:3:1: holders[1].accounts_csv: ", &["2 accounts start with equity ≤ 0 (holdings + cash − loan at pre-shock prices); rows 2 and 4 (lines 3 and 5)", "hint: set `starts_insolvent: true`"]),
+    case("csv_huge_amount.yaml", "books/huge_amount_accounts.csv:3:4: holders[1].accounts_csv: ", &["row 2 (account `a2`), column `cash`: expected a number ≤ 1e15, found `1e300`", "hint: `cash` is a USD amount from 0 to 1e15"]),
     case("csv_ragged_row.yaml", "books/ragged_accounts.csv:3: holders[1].accounts_csv: ", &["this row has 2 fields, expected 3", "hint:"]),
     // Several semantic problems: all of them, sorted by line.
     case("many_problems.yaml", "many_problems.yaml:6:23: assets[1].price: ", &[

@@ -9,6 +9,7 @@ mod errors;
 mod generate;
 mod golden;
 mod hardening_batch;
+mod hardening_inputs;
 mod hardening_outputs;
 mod report_cli;
 mod scenario_props;

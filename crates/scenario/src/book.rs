@@ -4,18 +4,74 @@
 //! Both files are read record by record into one reused [`csv::ByteRecord`]; nothing is
 //! held per row but the book's own vectors and the account ids (one byte buffer with end
 //! offsets). Ten million holdings rows load in a few seconds.
+//!
+//! Memory is bounded by the book, not by the longest line: the file is read through
+//! [`Bounded`], which stops delivering bytes once one record has taken more than
+//! [`MAX_LINE_BYTES`], so a 2 GB header line costs about 1.5 MiB before it is refused.
+//! Fields are limited to [`MAX_FIELD_BYTES`], and messages quote at most 80 characters of
+//! a field.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::fs::File;
+use std::io::{self, Read};
 use std::path::Path;
 
 use csv::{ByteRecord, Reader, ReaderBuilder};
 use delever_graph::{AccountBook, AssetIx};
 
+use crate::error::clip;
+use crate::limits;
 use crate::suggest;
 
 /// Bad rows reported per file before the rest are only counted.
 const MAX_ROW_PROBLEMS: usize = 10;
+
+/// Longest record accepted, in bytes: a line, or several when a quoted field holds line
+/// breaks. A row of a book is an id and two numbers, well under a kilobyte.
+pub(crate) const MAX_LINE_BYTES: u64 = 1 << 20;
+
+/// Longest field accepted, in bytes: a thousand times a long account id.
+pub(crate) const MAX_FIELD_BYTES: usize = 64 << 10;
+
+/// The CSV reader's buffer, in bytes.
+const BUFFER_BYTES: usize = 1 << 18;
+
+/// A file under the CSV reader that refuses to deliver more once one record has taken
+/// more than [`MAX_LINE_BYTES`]: the reader then fails with [`LineTooLong`] instead of
+/// growing its record without end. The reading loop resets `since` after each record.
+struct Bounded<R> {
+    inner: R,
+    /// Bytes delivered since the reader last finished a record.
+    since: Cell<u64>,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let since = self.since.get();
+        if since > MAX_LINE_BYTES {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, LineTooLong));
+        }
+        let n = self.inner.read(buf)?;
+        self.since.set(since.saturating_add(n as u64));
+        Ok(n)
+    }
+}
+
+/// A record longer than [`MAX_LINE_BYTES`].
+#[derive(Debug)]
+struct LineTooLong;
+
+impl fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a CSV row longer than {MAX_LINE_BYTES} bytes")
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+type Csv<R> = Reader<Bounded<R>>;
 
 /// A problem in a CSV file, located by line and column of that file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,11 +115,18 @@ pub(crate) struct BookFiles<'a> {
     pub holdings: &'a Path,
 }
 
-/// Collects row problems, keeping the first few.
+/// Collects row problems: every problem of the first [`MAX_ROW_PROBLEMS`] bad rows, and
+/// a count of the bad rows after them (rows, not problems: a row with a bad `cash` and a
+/// bad `loan` is one bad row).
 struct Problems {
     key: &'static str,
     list: Vec<CsvProblem>,
+    /// Bad rows listed.
+    rows: usize,
+    /// Bad rows counted but not listed.
     more: usize,
+    /// The row of the last problem, and whether it was listed.
+    last: Option<(usize, bool)>,
 }
 
 impl Problems {
@@ -71,17 +134,33 @@ impl Problems {
         Problems {
             key,
             list: Vec::new(),
+            rows: 0,
             more: 0,
+            last: None,
         }
     }
     fn push(
         &mut self,
+        row: usize,
         line: Option<usize>,
         column: Option<usize>,
         message: String,
         hint: Option<String>,
     ) {
-        if self.list.len() < MAX_ROW_PROBLEMS {
+        let listed = match self.last {
+            Some((r, listed)) if r == row => listed,
+            _ => {
+                let listed = self.rows < MAX_ROW_PROBLEMS;
+                if listed {
+                    self.rows += 1;
+                } else {
+                    self.more += 1;
+                }
+                self.last = Some((row, listed));
+                listed
+            }
+        };
+        if listed {
             self.list.push(CsvProblem {
                 key: self.key,
                 line,
@@ -89,9 +168,10 @@ impl Problems {
                 message,
                 hint,
             });
-        } else {
-            self.more += 1;
         }
+    }
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
     }
     fn finish(mut self, out: &mut Vec<CsvProblem>) {
         if self.more > 0 {
@@ -99,26 +179,154 @@ impl Problems {
                 key: self.key,
                 line: None,
                 column: None,
-                message: format!("… and {} more bad rows", self.more),
-                hint: None,
+                message: format!(
+                    "… and {} more bad row{}",
+                    self.more,
+                    if self.more == 1 { "" } else { "s" }
+                ),
+                hint: Some(format!(
+                    "the first {MAX_ROW_PROBLEMS} bad rows are listed; fix them and validate again"
+                )),
             });
         }
         out.append(&mut self.list);
     }
 }
 
-fn open(path: &Path, key: &'static str) -> Result<Reader<File>, CsvProblem> {
-    let file = File::open(path).map_err(|e| CsvProblem {
+fn open(path: &Path, key: &'static str) -> Result<File, CsvProblem> {
+    File::open(path).map_err(|e| CsvProblem {
         key,
         line: None,
         column: None,
         message: format!("cannot open the file: {e}"),
         hint: None,
-    })?;
-    Ok(ReaderBuilder::new()
+    })
+}
+
+fn reader<R: Read>(src: R) -> Csv<R> {
+    ReaderBuilder::new()
         .has_headers(false)
-        .buffer_capacity(1 << 18)
-        .from_reader(file))
+        .buffer_capacity(BUFFER_BYTES)
+        .from_reader(Bounded {
+            inner: src,
+            since: Cell::new(0),
+        })
+}
+
+/// Read the next record into `rec`: `Ok(false)` at the end of the file. A record longer
+/// than [`MAX_LINE_BYTES`] is an error at the line it starts on.
+fn next<R: Read>(
+    rdr: &mut Csv<R>,
+    rec: &mut ByteRecord,
+    key: &'static str,
+    header: &str,
+) -> Result<bool, CsvProblem> {
+    let r = rdr.read_byte_record(rec);
+    rdr.get_ref().since.set(0);
+    let too_long = || CsvProblem {
+        key,
+        line: line_of(rec),
+        column: Some(1),
+        message: format!(
+            "this row is longer than {} MiB; a row of an account book is an id and two short fields",
+            MAX_LINE_BYTES >> 20
+        ),
+        hint: Some(format!(
+            "is this the right file? It must be CSV with the header `{header}`"
+        )),
+    };
+    match r {
+        Ok(true) if (rec.as_slice().len() + rec.len()) as u64 > MAX_LINE_BYTES => Err(too_long()),
+        Ok(more) => Ok(more),
+        Err(e) => {
+            let ours = matches!(e.kind(), csv::ErrorKind::Io(io)
+                if io.get_ref().is_some_and(<dyn std::error::Error + Send + Sync>::is::<LineTooLong>));
+            Err(if ours {
+                too_long()
+            } else {
+                csv_error(&e, key, header)
+            })
+        }
+    }
+}
+
+/// The first field of `rec` longer than [`MAX_FIELD_BYTES`], if any: its index and length.
+fn long_field(rec: &ByteRecord) -> Option<(usize, usize)> {
+    // Cheap for every row: the fields are looked at only when they are long together.
+    if rec.as_slice().len() <= MAX_FIELD_BYTES {
+        return None;
+    }
+    rec.iter()
+        .enumerate()
+        .map(|(i, f)| (i, f.len()))
+        .find(|&(_, n)| n > MAX_FIELD_BYTES)
+}
+
+fn long_field_problem(
+    problems: &mut Problems,
+    rec: &ByteRecord,
+    row: usize,
+    (i, n): (usize, usize),
+    names: [&str; 3],
+) {
+    problems.push(
+        row,
+        line_of(rec),
+        column_of(rec, i),
+        format!(
+            "row {row}, column `{}`: the field is {n} bytes long, more than {} KiB",
+            names.get(i).copied().unwrap_or("?"),
+            MAX_FIELD_BYTES >> 10
+        ),
+        Some("ids and numbers are short; is this the right file?".into()),
+    );
+}
+
+/// The line each of `rows` (1-based data rows, sorted) starts on: the file is read again
+/// up to the last of them. For messages only, so it costs nothing unless a file is bad.
+pub(crate) fn row_lines(path: &Path, rows: &[usize]) -> Vec<Option<usize>> {
+    let mut lines = vec![None; rows.len()];
+    let Some(&last) = rows.iter().max() else {
+        return lines;
+    };
+    let Ok(file) = File::open(path) else {
+        return lines;
+    };
+    let mut rdr = reader(file);
+    let mut rec = ByteRecord::new();
+    // Row 0 is the header.
+    for row in 0..=last {
+        if !matches!(next(&mut rdr, &mut rec, "", ""), Ok(true)) {
+            break;
+        }
+        for (slot, _) in lines.iter_mut().zip(rows).filter(|(_, r)| **r == row) {
+            *slot = line_of(&rec);
+        }
+    }
+    lines
+}
+
+/// "rows 1 and 3 (lines 2 and 4)", "rows 1, 5 and 9 (lines 2, 6 and 10)".
+pub(crate) fn rows_and_lines(rows: &[usize], lines: &[Option<usize>]) -> String {
+    fn and(items: &[String]) -> String {
+        match items {
+            [] => String::new(),
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        }
+    }
+    let r: Vec<String> = rows.iter().map(ToString::to_string).collect();
+    let word = if rows.len() == 1 { "row" } else { "rows" };
+    let l: Option<Vec<String>> = lines.iter().map(|l| l.map(|x| x.to_string())).collect();
+    match l {
+        Some(l) if !l.is_empty() => format!(
+            "{word} {} ({} {})",
+            and(&r),
+            if l.len() == 1 { "line" } else { "lines" },
+            and(&l)
+        ),
+        _ => format!("{word} {}", and(&r)),
+    }
 }
 
 fn line_of(rec: &ByteRecord) -> Option<usize> {
@@ -156,8 +364,8 @@ fn csv_error(e: &csv::Error, key: &'static str, header: &str) -> CsvProblem {
 }
 
 /// Read and check the header row.
-fn header(
-    rdr: &mut Reader<File>,
+fn header<R: Read>(
+    rdr: &mut Csv<R>,
     rec: &mut ByteRecord,
     key: &'static str,
     expected: [&str; 3],
@@ -170,27 +378,35 @@ fn header(
         message,
         hint: Some(format!("the first line must be `{want}`")),
     };
-    if !rdr
-        .read_byte_record(rec)
-        .map_err(|e| csv_error(&e, key, &want))?
-    {
+    if !next(rdr, rec, key, &want)? {
         return Err(bad(format!(
             "the file is empty; expected the header `{want}`"
         )));
     }
-    let got: Vec<String> = rec
-        .iter()
-        .map(|f| {
-            String::from_utf8_lossy(f)
+    let matches = rec.len() == 3
+        && rec.iter().zip(expected).all(|(g, w)| {
+            String::from_utf8_lossy(g)
                 .trim_start_matches('\u{feff}')
                 .trim()
-                .to_owned()
-        })
-        .collect();
-    if got.len() != 3 || got.iter().zip(expected).any(|(g, w)| g != w) {
+                == w
+        });
+    if !matches {
+        // The header as written, but no more of it than a message can quote.
+        let mut got: Vec<u8> = Vec::new();
+        for (i, f) in rec.iter().enumerate() {
+            if i > 0 {
+                got.push(b',');
+            }
+            let room = 512usize.saturating_sub(got.len());
+            got.extend_from_slice(f.get(..room).unwrap_or(f));
+            if got.len() >= 512 {
+                break;
+            }
+        }
+        let got = got.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&got);
         return Err(bad(format!(
             "unexpected header `{}`; expected `{want}`",
-            got.join(",")
+            show(got.trim_ascii())
         )));
     }
     Ok(())
@@ -201,10 +417,10 @@ enum Amount {
     Bad(String),
 }
 
-/// A finite number ≥ 0.
-fn amount(field: &[u8]) -> Amount {
+/// A finite number in [0, `max`].
+fn amount(field: &[u8], max: f64) -> Amount {
     // Fast path: a plain whole number (share counts, most cash and loans) of at most 15
-    // digits is exact in an f64.
+    // digits is exact in an f64, and below both limits.
     if !field.is_empty() && field.len() <= 15 && field.iter().all(u8::is_ascii_digit) {
         let v = field
             .iter()
@@ -216,11 +432,18 @@ fn amount(field: &[u8]) -> Amount {
         Err(_) => return Amount::Bad("expected a number, found bytes that are not UTF-8".into()),
     };
     match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Amount::Ok(v),
-        Ok(v) if v.is_finite() => Amount::Bad(format!("expected a number ≥ 0, found `{text}`")),
-        Ok(_) => Amount::Bad(format!("expected a finite number, found `{text}`")),
+        Ok(v) if v.is_finite() && (0.0..=max).contains(&v) => Amount::Ok(v),
+        Ok(v) if v.is_finite() && v > max => Amount::Bad(format!(
+            "expected a number ≤ {}, found `{}`",
+            limits::show(max),
+            clip(text)
+        )),
+        Ok(v) if v.is_finite() => {
+            Amount::Bad(format!("expected a number ≥ 0, found `{}`", clip(text)))
+        }
+        Ok(_) => Amount::Bad(format!("expected a finite number, found `{}`", clip(text))),
         Err(_) if text.is_empty() => Amount::Bad("expected a number, found an empty field".into()),
-        Err(_) => Amount::Bad(format!("expected a number, found `{text}`")),
+        Err(_) => Amount::Bad(format!("expected a number, found `{}`", clip(text))),
     }
 }
 
@@ -245,12 +468,18 @@ impl Ids {
     }
 }
 
+/// An id or a field as a message quotes it.
 fn show(bytes: &[u8]) -> String {
-    let s = String::from_utf8_lossy(bytes);
-    if s.chars().count() > 60 {
-        format!("{}…", s.chars().take(60).collect::<String>())
+    // No more than a message can quote is decoded, however long the field.
+    let head = bytes
+        .get(..4 * crate::error::MAX_QUOTE + 4)
+        .unwrap_or(bytes);
+    let s = String::from_utf8_lossy(head);
+    let shown = clip(&s);
+    if head.len() < bytes.len() && !shown.ends_with('…') {
+        format!("{shown}…")
     } else {
-        s.into_owned()
+        shown.into_owned()
     }
 }
 
@@ -260,16 +489,60 @@ struct Accounts {
     loan: Vec<f64>,
 }
 
+const ACCOUNTS_KEY: &str = "accounts_csv";
+const ACCOUNTS_HEADER: [&str; 3] = ["account", "cash", "loan"];
+
 fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
-    const KEY: &str = "accounts_csv";
-    const HEADER: [&str; 3] = ["account", "cash", "loan"];
-    let mut rdr = match open(path, KEY) {
-        Ok(r) => r,
+    let file = match open(path, ACCOUNTS_KEY) {
+        Ok(f) => f,
         Err(p) => {
             out.push(p);
             return None;
         }
     };
+    let (acc, mut problems) = read_accounts_from(file, out)?;
+    // Duplicate ids would make the holdings' grouping ambiguous. Their lines are looked
+    // up again in the file, which costs nothing unless there are duplicates.
+    let dups = duplicates(&acc.ids);
+    let listed: Vec<(usize, usize)> = dups.iter().copied().take(MAX_ROW_PROBLEMS).collect();
+    let mut rows: Vec<usize> = listed.iter().flat_map(|&(a, b)| [a + 1, b + 1]).collect();
+    rows.sort_unstable();
+    rows.dedup();
+    let lines = if listed.is_empty() {
+        Vec::new()
+    } else {
+        row_lines(path, &rows)
+    };
+    let line = |row: usize| {
+        rows.iter()
+            .position(|&r| r == row)
+            .and_then(|i| lines.get(i).copied().flatten())
+    };
+    for (first, second) in dups {
+        let (r1, r2) = (first + 1, second + 1);
+        problems.push(
+            r2,
+            line(r2),
+            Some(1),
+            format!(
+                "account `{}` appears twice: {}",
+                show(acc.ids.get(first)),
+                rows_and_lines(&[r1, r2], &[line(r1), line(r2)])
+            ),
+            Some("each account id must be unique in the book".into()),
+        );
+    }
+    let ok = problems.is_empty();
+    problems.finish(out);
+    ok.then_some(acc)
+}
+
+/// The accounts file's rows; `None` (with the problem in `out`) when the file cannot be
+/// read to its end. Row problems are returned for the caller to add to.
+fn read_accounts_from<R: Read>(src: R, out: &mut Vec<CsvProblem>) -> Option<(Accounts, Problems)> {
+    const KEY: &str = ACCOUNTS_KEY;
+    const HEADER: [&str; 3] = ACCOUNTS_HEADER;
+    let mut rdr = reader(src);
     let mut rec = ByteRecord::new();
     if let Err(p) = header(&mut rdr, &mut rec, KEY, HEADER) {
         out.push(p);
@@ -285,19 +558,27 @@ fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
     };
     let mut problems = Problems::new(KEY);
     loop {
-        match rdr.read_byte_record(&mut rec) {
+        match next(&mut rdr, &mut rec, KEY, &HEADER.join(",")) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => {
+            Err(p) => {
                 problems.finish(out);
-                out.push(csv_error(&e, KEY, &HEADER.join(",")));
+                out.push(p);
                 return None;
             }
         }
         let row = acc.cash.len() + 1;
+        if let Some(long) = long_field(&rec) {
+            long_field_problem(&mut problems, &rec, row, long, HEADER);
+            acc.ids.ends.push(acc.ids.buf.len());
+            acc.cash.push(0.0);
+            acc.loan.push(0.0);
+            continue;
+        }
         let id = rec.get(0).unwrap_or(&[]);
         if id.iter().all(u8::is_ascii_whitespace) {
             problems.push(
+                row,
                 line_of(&rec),
                 column_of(&rec, 0),
                 format!("row {row}, column `account`: the account id is empty"),
@@ -307,11 +588,12 @@ fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
         acc.ids.buf.extend_from_slice(id);
         acc.ids.ends.push(acc.ids.buf.len());
         for (i, v) in [(1usize, &mut acc.cash), (2, &mut acc.loan)] {
-            match amount(rec.get(i).unwrap_or(&[])) {
+            match amount(rec.get(i).unwrap_or(&[]), limits::MAX_USD) {
                 Amount::Ok(x) => v.push(x),
                 Amount::Bad(msg) => {
                     v.push(0.0);
                     problems.push(
+                        row,
                         line_of(&rec),
                         column_of(&rec, i),
                         format!(
@@ -320,7 +602,7 @@ fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
                             HEADER[i]
                         ),
                         Some(format!(
-                            "`{}` is a USD amount ≥ 0, a plain number such as 1500.25",
+                            "`{}` is a USD amount from 0 to 1e15, a plain number such as 1500.25",
                             HEADER[i]
                         )),
                     );
@@ -328,23 +610,7 @@ fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
             }
         }
     }
-    // Duplicate ids would make the holdings' grouping ambiguous.
-    for (first, second) in duplicates(&acc.ids).into_iter().take(3) {
-        problems.push(
-            None,
-            None,
-            format!(
-                "account `{}` appears twice (rows {} and {})",
-                show(acc.ids.get(first)),
-                first + 1,
-                second + 1
-            ),
-            Some("each account id must be unique in the book".into()),
-        );
-    }
-    let ok = problems.list.is_empty();
-    problems.finish(out);
-    ok.then_some(acc)
+    Some((acc, problems))
 }
 
 /// FNV-1a: a fast, fixed (unseeded) hash of an id.
@@ -357,7 +623,9 @@ fn fnv(bytes: &[u8]) -> u64 {
 /// Pairs of rows (first, later) with the same id, in order of the later row. Ids are
 /// sorted by hash (cheap), and only ids with equal hashes are compared byte by byte.
 fn duplicates(ids: &Ids) -> Vec<(usize, usize)> {
+    // Empty ids are reported as such (or stand for a row already reported).
     let mut keyed: Vec<(u64, u32)> = (0..ids.len())
+        .filter(|&i| !ids.get(i).is_empty())
         .map(|i| (fnv(ids.get(i)), i as u32))
         .collect();
     keyed.sort_unstable();
@@ -473,7 +741,7 @@ fn read_holdings(
     const KEY: &str = "holdings_csv";
     const HEADER: [&str; 3] = ["account", "asset", "shares"];
     let mut rdr = match open(path, KEY) {
-        Ok(r) => r,
+        Ok(f) => reader(f),
         Err(p) => {
             out.push(p);
             return None;
@@ -495,20 +763,25 @@ fn read_holdings(
     let mut problems = Problems::new(KEY);
     let mut row = 0usize;
     loop {
-        match rdr.read_byte_record(&mut rec) {
+        match next(&mut rdr, &mut rec, KEY, &HEADER.join(",")) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => {
+            Err(p) => {
                 problems.finish(out);
-                out.push(csv_error(&e, KEY, &HEADER.join(",")));
+                out.push(p);
                 return None;
             }
         }
         row += 1;
+        if let Some(long) = long_field(&rec) {
+            long_field_problem(&mut problems, &rec, row, long, HEADER);
+            continue;
+        }
         let account = rec.get(0).unwrap_or(&[]);
         if let Err(earlier) = grouping.seek(ids, account, shares.len()) {
             let (message, hint) = grouping_problem(row, account, earlier);
             problems.push(
+                row,
                 line_of(&rec),
                 column_of(&rec, 0),
                 message,
@@ -518,7 +791,10 @@ fn read_holdings(
             return None;
         }
         let asset_field = rec.get(1).unwrap_or(&[]);
-        match (cache.get(asset_field), amount(rec.get(2).unwrap_or(&[]))) {
+        match (
+            cache.get(asset_field),
+            amount(rec.get(2).unwrap_or(&[]), limits::MAX_SHARES),
+        ) {
             (Some(a), Amount::Ok(s)) => {
                 held.push(a);
                 shares.push(s);
@@ -526,6 +802,7 @@ fn read_holdings(
             (None, _) => {
                 let id = show(asset_field);
                 problems.push(
+                    row,
                     line_of(&rec),
                     column_of(&rec, 1),
                     format!(
@@ -536,17 +813,18 @@ fn read_holdings(
                 );
             }
             (Some(_), Amount::Bad(msg)) => problems.push(
+                row,
                 line_of(&rec),
                 column_of(&rec, 2),
                 format!(
                     "row {row} (account `{}`), column `shares`: {msg}",
                     show(account)
                 ),
-                Some("`shares` is a number of shares ≥ 0, such as 120 or 12.5".into()),
+                Some("`shares` is a number of shares from 0 to 1e18, such as 120 or 12.5".into()),
             ),
         }
     }
-    let ok = problems.list.is_empty();
+    let ok = problems.is_empty();
     problems.finish(out);
     if !ok {
         return None;
@@ -586,6 +864,7 @@ pub(crate) fn load(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
     use std::io::Write;
     use std::path::PathBuf;
 
@@ -708,6 +987,123 @@ mod tests {
             (book.cash[0], book.loan[0], book.shares[0]),
             (12.0, 7.5, 3.0)
         );
+    }
+
+    /// A source that counts what it hands out.
+    struct Counting<R> {
+        inner: R,
+        read: std::rc::Rc<Cell<u64>>,
+    }
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.read.set(self.read.get() + n as u64);
+            Ok(n)
+        }
+    }
+
+    /// Read an accounts file from `src`; the problems and the bytes read.
+    fn accounts_from(src: impl Read) -> (Vec<CsvProblem>, u64) {
+        let read = std::rc::Rc::new(Cell::new(0));
+        let mut out = Vec::new();
+        let r = read_accounts_from(
+            Counting {
+                inner: src,
+                read: std::rc::Rc::clone(&read),
+            },
+            &mut out,
+        );
+        if let Some((_, problems)) = r {
+            problems.finish(&mut out);
+        }
+        (out, read.get())
+    }
+
+    #[test]
+    fn an_endless_line_is_refused_after_a_bounded_read() {
+        // An endless header line, and an endless row after a good one: without a bound
+        // the reader would grow its record until memory ran out.
+        let endless_header = io::repeat(b'a');
+        let endless_row =
+            io::Cursor::new(b"account,cash,loan\na1,1,2\na2,".to_vec()).chain(io::repeat(b'7'));
+        // A quoted field may hold line breaks: short lines, one endless record.
+        let endless_quote =
+            io::Cursor::new(b"account,cash,loan\n\"".to_vec()).chain(io::repeat(b'\n'));
+        for (src, line) in [
+            (Box::new(endless_header) as Box<dyn Read>, 1),
+            (Box::new(endless_row), 3),
+            (Box::new(endless_quote), 2),
+        ] {
+            let (out, read) = accounts_from(src);
+            assert!(
+                read <= MAX_LINE_BYTES + 4 * BUFFER_BYTES as u64,
+                "read {read} bytes"
+            );
+            assert_eq!(out.len(), 1, "{out:?}");
+            assert!(out[0].message.contains("longer than 1 MiB"), "{out:?}");
+            assert_eq!(out[0].line, Some(line), "{out:?}");
+        }
+    }
+
+    #[test]
+    fn long_fields_and_large_amounts_are_refused_and_quoted_short() {
+        let long_id = "x".repeat(70_000);
+        let (out, _) = accounts_from(io::Cursor::new(format!(
+            "account,cash,loan\n{long_id},1,2\na2,1e300,3\na3,7,{long_id}\n"
+        )));
+        assert_eq!(out.len(), 3, "{out:?}");
+        assert!(
+            out[0].message.contains(
+                "row 1, column `account`: the field is 70000 bytes long, more than 64 KiB"
+            ),
+            "{out:?}"
+        );
+        assert_eq!((out[0].line, out[0].column), (Some(2), Some(1)));
+        assert!(
+            out[1]
+                .message
+                .contains("column `cash`: expected a number ≤ 1e15, found `1e300`"),
+            "{out:?}"
+        );
+        assert!(out[2].message.contains("row 3, column `loan`"), "{out:?}");
+        for p in &out {
+            assert!(p.message.len() < 200, "{}", p.message);
+        }
+        // A header line of 100 KB is quoted in 80 characters.
+        let (out, _) = accounts_from(io::Cursor::new(format!(
+            "{},cash,loan\n",
+            "h".repeat(100_000)
+        )));
+        assert!(out[0].message.contains("unexpected header `hhh"), "{out:?}");
+        assert!(out[0].message.len() < 200, "{}", out[0].message.len());
+    }
+
+    #[test]
+    fn bad_rows_are_counted_as_rows() {
+        // 15 rows with two bad cells each: ten rows listed (both cells), five counted.
+        let mut text = String::from("account,cash,loan\n");
+        for i in 0..15 {
+            writeln!(text, "a{i},-1,-2").expect("write to a string");
+        }
+        let (out, _) = accounts_from(io::Cursor::new(text));
+        assert_eq!(out.len(), 21, "{out:?}");
+        assert_eq!(out[20].message, "… and 5 more bad rows");
+    }
+
+    #[test]
+    fn duplicate_accounts_name_rows_and_lines() {
+        let errs = run(
+            "dups",
+            "account,cash,loan\na,1,1\nb,1,1\n\nc,1,1\na,1,1\n",
+            "account,asset,shares\n",
+        )
+        .expect_err("bad");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(
+            errs[0].message,
+            "account `a` appears twice: rows 1 and 4 (lines 2 and 6)"
+        );
+        assert_eq!((errs[0].line, errs[0].column), (Some(6), Some(1)));
     }
 
     #[test]

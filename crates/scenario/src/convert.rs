@@ -19,16 +19,18 @@ use delever_graph::{
 
 use crate::Source;
 use crate::book::{self, AssetLookup, BookFiles};
+use crate::error::clip;
 use crate::expect::{
     AssetExpectations, Bound, DEFAULT_REL_TOL, Expectation, Expectations, HolderExpectations,
 };
 use crate::index::{join_index, join_key};
+use crate::limits::{self, Limit};
 use crate::montecarlo::{self, MonteCarlo, ShockDistribution};
 use crate::spec::{
     AssetSpec, BoundSpec, CashUseName, CorrelationSpec, DistName, EngineSpec, ExpectSpec,
-    HolderSpec, ImpactSpec, KindName, LawName, LenderSpec, ModeName, MonteCarloSpec, OweSpec,
-    RuleName, RuleSpec, SaleOrderName, ScenarioSpec, ShockName, ShockSpec, StatusName,
-    TerminationName, VariantSpec,
+    HolderSpec, HoldingSpec, ImpactSpec, KindName, LawName, LenderSpec, ModeName, MonteCarloSpec,
+    OweSpec, RuleName, RuleSpec, SaleOrderName, ScenarioSpec, ShockName, ShockSpec, StatusName,
+    TerminationName, VariantSpec, Whole,
 };
 use crate::suggest;
 use crate::variant::Variant;
@@ -98,8 +100,16 @@ struct CachedBook {
     accounts_csv: String,
     holdings_csv: String,
     lookup: AssetLookup,
-    accounts_name: String,
+    accounts_file: AccountsFile,
     book: Arc<AccountBook>,
+}
+
+/// An account book's accounts file: its name in messages, and where to read it again for
+/// the line numbers of bad rows.
+#[derive(Debug, Clone)]
+struct AccountsFile {
+    name: String,
+    path: PathBuf,
 }
 
 impl BookCache {
@@ -184,7 +194,9 @@ impl Want {
 /// Per-holder facts needed to map builder problems back to the YAML.
 struct HolderMeta {
     index: usize,
-    accounts_file: Option<String>,
+    accounts_file: Option<AccountsFile>,
+    /// An account book's accounts, as loaded.
+    book: Option<Arc<AccountBook>>,
 }
 
 struct Cx<'s> {
@@ -198,6 +210,8 @@ struct Cx<'s> {
     holders: BTreeMap<&'s str, HolderIx>,
     lenders: BTreeMap<&'s str, LenderIx>,
     holder_meta: BTreeMap<&'s str, HolderMeta>,
+    /// Pre-shock prices of the assets in the network, by index.
+    prices: Vec<f64>,
     /// Builder problems (subject id, field) already reported in a better form here.
     suppress: BTreeSet<(String, String)>,
 }
@@ -381,6 +395,15 @@ const SHOCK_KEYS: &[(&str, &[ShockName])] = &[
     ("fraction", &[ShockName::Redemption]),
 ];
 
+/// Whether `key` belongs to `this` (kind, law, rule or shock type) in `table`; keys not in
+/// the table belong to all.
+fn owns<T: PartialEq>(table: &[(&str, &[T])], key: &str, this: &T) -> bool {
+    table
+        .iter()
+        .find(|(k, _)| *k == key)
+        .is_none_or(|(_, owners)| owners.contains(this))
+}
+
 fn names<T: Copy>(list: &[T], name: fn(T) -> &'static str) -> String {
     list.iter().map(|&k| name(k)).collect::<Vec<_>>().join(", ")
 }
@@ -431,6 +454,44 @@ impl<'s> Cx<'s> {
                 );
             }
         }
+    }
+
+    /// Report `v` at `path` unless it is within `lim`; true when it is.
+    fn limit(&mut self, path: impl Into<String>, v: f64, lim: &Limit) -> bool {
+        match limits::violation(v, lim) {
+            None => true,
+            Some(msg) => {
+                self.err(path, msg, Some(lim.why.to_owned()));
+                false
+            }
+        }
+    }
+
+    /// [`Cx::limit`] for an optional value at `base.key`.
+    fn limit_key(&mut self, base: &str, key: &str, v: Option<crate::spec::Num>, lim: &Limit) {
+        if let Some(v) = num(v) {
+            self.limit(join_key(base, key), v, lim);
+        }
+    }
+
+    /// A whole number in `[1, max]` (`unit` names what it counts); out of range, it is
+    /// reported and clamped so that nothing downstream reports it again.
+    fn whole(&mut self, path: String, w: Whole, max: u64, unit: &str, hint: &str) -> u64 {
+        let max_i = i128::from(max);
+        if w.0 < 1 {
+            self.err(
+                path,
+                format!("expected a whole number of {unit} ≥ 1, got {}", w.0),
+                Some(hint.to_owned()),
+            );
+        } else if w.0 > max_i {
+            self.err(
+                path,
+                format!("must be at most {max} {unit}, got {}", w.0),
+                Some(hint.to_owned()),
+            );
+        }
+        u64::try_from(w.0.clamp(1, max_i)).unwrap_or(1)
     }
 
     fn missing(&mut self, path: String, what: &str, hint: &str) {
@@ -613,6 +674,7 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
         holders: BTreeMap::new(),
         lenders: BTreeMap::new(),
         holder_meta: BTreeMap::new(),
+        prices: Vec::new(),
         suppress: BTreeSet::new(),
     };
     header(&mut cx, origin);
@@ -651,6 +713,7 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
     for (i, a) in spec.assets.iter().enumerate() {
         let asset = asset(&mut cx, a, i, default_law);
         if !cx.skipped.contains(&(IdKind::Asset, i)) {
+            cx.prices.push(asset.price);
             let ix = b.add_asset(asset);
             cx.assets.insert(&a.id, ix);
         }
@@ -666,6 +729,10 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
     for (i, h) in spec.holders.iter().enumerate() {
         let (holder, accounts_file) = holder(&mut cx, h, i, origin, &lookup);
         if !cx.skipped.contains(&(IdKind::Holder, i)) {
+            let book = match &holder.kind {
+                HolderKind::AccountBook { book, .. } => Some(Arc::clone(book)),
+                _ => None,
+            };
             let ix = b.add_holder(holder);
             cx.holders.insert(&h.id, ix);
             cx.holder_meta.insert(
@@ -673,6 +740,7 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
                 HolderMeta {
                     index: i,
                     accounts_file,
+                    book,
                 },
             );
         }
@@ -704,6 +772,10 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
                 }
                 let id = subject_id(&p.subject);
                 if cx.suppress.contains(&(id.to_owned(), p.field.clone())) {
+                    continue;
+                }
+                if let Some(pend) = book_solvency(&cx, &p) {
+                    cx.problems.push(pend);
                     continue;
                 }
                 let pend = map_problem(&cx, p);
@@ -840,6 +912,17 @@ fn impact(cx: &mut Cx<'_>, imp: &ImpactSpec, base: &str) -> ImpactLaw {
         ],
         LawName::name,
     );
+    for (key, v, lim) in [
+        ("per_usd", imp.per_usd, &limits::PER_USD),
+        ("alpha", imp.alpha, &limits::ALPHA),
+        ("y", imp.y, &limits::Y),
+        ("c", imp.c, &limits::C),
+        ("tau_days", imp.tau_days, &limits::TAU_DAYS),
+    ] {
+        if owns(LAW_KEYS, key, &imp.law) {
+            cx.limit_key(base, key, v, lim);
+        }
+    }
     match imp.law {
         LawName::Linear => {
             let per_usd = num(imp.per_usd).unwrap_or_else(|| {
@@ -869,6 +952,23 @@ fn impact(cx: &mut Cx<'_>, imp: &ImpactSpec, base: &str) -> ImpactLaw {
 fn asset(cx: &mut Cx<'_>, a: &AssetSpec, i: usize, default_law: ImpactLaw) -> Asset {
     let base = join_index("assets", i);
     cx.check_source(join_key(&base, "source"), a.source.as_ref());
+    // The builder reports values ≤ 0 (its own messages); the ranges add the rest.
+    for (key, v, lim) in [
+        ("price", a.price.0, &limits::PRICE),
+        (
+            "shares_outstanding",
+            a.shares_outstanding.0,
+            &limits::SHARES_OUTSTANDING,
+        ),
+    ] {
+        if v > 0.0 {
+            cx.limit(join_key(&base, key), v, lim);
+        }
+    }
+    cx.limit_key(&base, "adv_usd", a.adv_usd, &limits::USD);
+    cx.limit_key(&base, "daily_vol", a.daily_vol, &limits::DAILY_VOL);
+    cx.limit_key(&base, "beta", a.beta, &limits::BETA);
+    cx.limit_key(&base, "duration", a.duration, &limits::DURATION);
     let law = match &a.impact {
         Some(imp) => impact(cx, imp, &join_key(&base, "impact")),
         None => default_law,
@@ -895,6 +995,20 @@ fn asset_with(a: &AssetSpec, law: ImpactLaw) -> Asset {
 fn lender(cx: &mut Cx<'_>, l: &LenderSpec, i: usize) -> Lender {
     let base = join_index("lenders", i);
     cx.check_source(join_key(&base, "source"), l.source.as_ref());
+    cx.limit(join_key(&base, "capital"), l.capital.0, &limits::USD);
+    cx.limit_key(
+        &base,
+        "other_liabilities",
+        l.other_liabilities,
+        &limits::USD,
+    );
+    if let Some(t) = &l.tighten {
+        cx.limit(
+            join_key(&join_key(&base, "tighten"), "trigger"),
+            t.trigger.0,
+            &limits::TRIGGER,
+        );
+    }
     Lender {
         id: l.id.clone(),
         capital: l.capital.0,
@@ -919,6 +1033,11 @@ fn rule(cx: &mut Cx<'_>, r: &RuleSpec, base: &str) -> BalanceSheetRule {
         ],
         RuleName::name,
     );
+    for (key, v) in [("target", r.target), ("max", r.max)] {
+        if owns(RULE_KEYS, key, &r.kind) {
+            cx.limit_key(base, key, v, &limits::LEVERAGE);
+        }
+    }
     match r.kind {
         RuleName::LeverageTarget => {
             let target = num(r.target).unwrap_or_else(|| {
@@ -969,7 +1088,7 @@ fn holder(
     i: usize,
     origin: &Origin<'_>,
     lookup: &AssetLookup,
-) -> (Holder, Option<String>) {
+) -> (Holder, Option<AccountsFile>) {
     let base = join_index("holders", i);
     let kind = h.kind;
     cx.check_source(join_key(&base, "source"), h.source.as_ref());
@@ -1013,6 +1132,26 @@ fn holder(
             cx.suppress.insert((h.id.clone(), key.to_owned()));
         }
     }
+    for (key, v) in [
+        ("cash", h.cash),
+        ("other_assets", h.other_assets),
+        ("other_liabilities", h.other_liabilities),
+    ] {
+        cx.limit_key(&base, key, v, &limits::USD);
+    }
+    for (key, v, lim) in [
+        ("multiple", h.multiple, &limits::MULTIPLE),
+        ("nav", h.nav, &limits::USD),
+        (
+            "redemption_beta",
+            h.redemption_beta,
+            &limits::REDEMPTION_BETA,
+        ),
+    ] {
+        if owns(KIND_KEYS, key, &kind) {
+            cx.limit_key(&base, key, v, lim);
+        }
+    }
     let cure_rate = num(h.cure_rate)
         .or_else(|| cx.spec.defaults.as_ref().and_then(|d| num(d.cure_rate)))
         .unwrap_or(0.0);
@@ -1020,7 +1159,15 @@ fn holder(
     let hk = match kind {
         KindName::MarginAccount => HolderKind::MarginAccount { cure_rate },
         KindName::MarginCohort => HolderKind::MarginCohort {
-            accounts: h.accounts.unwrap_or(1),
+            accounts: h.accounts.map_or(1, |w| {
+                cx.whole(
+                    join_key(&base, "accounts"),
+                    w,
+                    limits::MAX_ACCOUNTS,
+                    "accounts",
+                    "the number of accounts the cohort stands for, from 1 to 1,000,000,000, e.g. `accounts: 1200000`",
+                )
+            }),
             buckets: h.ltv_buckets.as_ref().map_or_else(
                 || {
                     vec![LtvBucket {
@@ -1120,10 +1267,10 @@ fn load_book(
     accounts: &str,
     holdings: &str,
     lookup: &AssetLookup,
-) -> (Option<Arc<AccountBook>>, Option<String>) {
+) -> (Option<Arc<AccountBook>>, Option<AccountsFile>) {
     if let Some(hit) = origin.books.and_then(|c| c.get(accounts, holdings, lookup)) {
         // Books are shared: an instance points at the book loaded once, no copy.
-        return (Some(Arc::clone(&hit.book)), Some(hit.accounts_name.clone()));
+        return (Some(Arc::clone(&hit.book)), Some(hit.accounts_file.clone()));
     }
     let mut resolved = Vec::new();
     for (key, rel) in [("accounts_csv", accounts), ("holdings_csv", holdings)] {
@@ -1137,6 +1284,10 @@ fn load_book(
     };
     let _span =
         tracing::debug_span!("load_book", accounts = %acc_name, holdings = %hold_name).entered();
+    let accounts_file = AccountsFile {
+        name: acc_name.clone(),
+        path: acc_path.clone(),
+    };
     match book::load(
         &BookFiles {
             accounts: &acc_path,
@@ -1156,11 +1307,11 @@ fn load_book(
                     accounts_csv: accounts.to_owned(),
                     holdings_csv: holdings.to_owned(),
                     lookup: lookup.clone(),
-                    accounts_name: acc_name.clone(),
+                    accounts_file: accounts_file.clone(),
                     book: Arc::clone(&book),
                 });
             }
-            (Some(book), Some(acc_name))
+            (Some(book), Some(accounts_file))
         }
         Err(problems) => {
             for p in problems {
@@ -1180,7 +1331,7 @@ fn load_book(
                     p.hint,
                 ));
             }
-            (None, Some(acc_name))
+            (None, Some(accounts_file))
         }
     }
 }
@@ -1197,46 +1348,7 @@ fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSpec, i: usiz
         for (j, hd) in holdings.iter().enumerate() {
             let p = join_index(&join_key(&base, "holdings"), j);
             let asset = cx.resolve(join_key(&p, "asset"), &hd.asset, Want::Asset);
-            let shares = match (num(hd.shares), num(hd.usd)) {
-                (Some(_), Some(_)) => {
-                    cx.err(
-                        &p,
-                        "give `shares` or `usd`, not both",
-                        Some("`usd` is converted to shares at the asset's price".into()),
-                    );
-                    None
-                }
-                (None, None) => {
-                    cx.err(join_key(&p, "shares"), "missing `shares` (or `usd`)", Some("e.g. `{ asset: NVDA, shares: 1.0e6 }` or `{ asset: NVDA, usd: 5.0e8 }`".into()));
-                    None
-                }
-                (Some(s), None) if s < 0.0 => {
-                    cx.err(
-                        join_key(&p, "shares"),
-                        format!("expected a number ≥ 0, got {s}"),
-                        Some("holdings are long positions: a number of shares ≥ 0".into()),
-                    );
-                    None
-                }
-                (Some(s), None) => Some(s),
-                (None, Some(u)) if u < 0.0 => {
-                    cx.err(
-                        join_key(&p, "usd"),
-                        format!("expected a number ≥ 0, got {u}"),
-                        None,
-                    );
-                    None
-                }
-                (None, Some(u)) => {
-                    let price = cx
-                        .spec
-                        .assets
-                        .iter()
-                        .find(|a| a.id == hd.asset)
-                        .map_or(0.0, |a| a.price.0);
-                    (price > 0.0).then(|| u / price)
-                }
-            };
+            let shares = holding_shares(cx, hd, &p);
             if let (Some(IdKind::Asset), Some(s)) = (asset, shares) {
                 b.holds(&h.id, &hd.asset, s);
             }
@@ -1259,7 +1371,10 @@ fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSpec, i: usiz
                 0.0
             }
             (None, true) => 0.0,
-            (Some(l), false) => l,
+            (Some(l), false) => {
+                cx.limit(join_key(&p, "loan"), l, &limits::USD);
+                l
+            }
             (None, false) => {
                 cx.missing(
                     join_key(&p, "loan"),
@@ -1287,6 +1402,92 @@ fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSpec, i: usiz
     owes(cx, b, &h.id, h.owes.as_deref(), &base);
 }
 
+/// The shares of holding `hd` at path `p`: as written, or converted from `usd`; `None`
+/// (with the problem reported) when it has neither, both, or a value out of range.
+fn holding_shares(cx: &mut Cx<'_>, hd: &HoldingSpec, p: &str) -> Option<f64> {
+    match (num(hd.shares), num(hd.usd)) {
+        (Some(_), Some(_)) => {
+            cx.err(
+                p,
+                "give `shares` or `usd`, not both",
+                Some("`usd` is converted to shares at the asset's price".into()),
+            );
+            None
+        }
+        (None, None) => {
+            cx.err(
+                join_key(p, "shares"),
+                "missing `shares` (or `usd`)",
+                Some(
+                    "e.g. `{ asset: NVDA, shares: 1.0e6 }` or `{ asset: NVDA, usd: 5.0e8 }`".into(),
+                ),
+            );
+            None
+        }
+        (Some(s), None) if s < 0.0 => {
+            cx.err(
+                join_key(p, "shares"),
+                format!("expected a number ≥ 0, got {s}"),
+                Some("holdings are long positions: a number of shares ≥ 0".into()),
+            );
+            None
+        }
+        (Some(s), None) => cx
+            .limit(join_key(p, "shares"), s, &limits::SHARES)
+            .then_some(s),
+        (None, Some(u)) if u < 0.0 => {
+            cx.err(
+                join_key(p, "usd"),
+                format!("expected a number ≥ 0, got {u}"),
+                None,
+            );
+            None
+        }
+        (None, Some(u)) => {
+            if cx.limit(join_key(p, "usd"), u, &limits::USD) {
+                usd_to_shares(cx, &join_key(p, "usd"), &hd.asset, u)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// The shares a holding written in USD stands for, at its asset's price. A price the
+/// builder refuses gives none (it is reported at the price); a result that is not a
+/// sane share count is reported here, naming the price it came from.
+fn usd_to_shares(cx: &mut Cx<'_>, path: &str, asset: &str, usd: f64) -> Option<f64> {
+    let (k, a) = cx
+        .spec
+        .assets
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.id == asset)?;
+    let price = a.price.0;
+    if price <= 0.0 {
+        return None;
+    }
+    let shares = usd / price;
+    if shares.is_finite() && shares <= limits::MAX_SHARES {
+        return Some(shares);
+    }
+    cx.err(
+        path,
+        format!(
+            "{} USD at the price of `{}` (`assets[{k}].price`: {} USD per share) is {} shares, more than the {} a position may hold",
+            limits::show(usd),
+            clip(asset),
+            limits::show(price),
+            limits::show(shares),
+            limits::show(limits::MAX_SHARES),
+        ),
+        Some(format!(
+            "check `assets[{k}].price` (USD per share) and this amount (USD); a usd holding is converted to shares at the price"
+        )),
+    );
+    None
+}
+
 fn owes(
     cx: &mut Cx<'_>,
     b: &mut NetworkBuilder,
@@ -1305,10 +1506,66 @@ fn owes(
                 format!("expected a number ≥ 0, got {}", o.amount.0),
                 None,
             );
-        } else if ok {
+        } else if cx.limit(join_key(&p, "amount"), o.amount.0, &limits::USD) && ok {
             b.owes(debtor, &o.creditor, o.amount.0);
         }
     }
+}
+
+/// The builder's "accounts start with equity ≤ 0" for an account book, told again in
+/// the CSV's terms: how many accounts, and the first ten by row and line.
+fn book_solvency(cx: &Cx<'_>, p: &Problem) -> Option<Pending> {
+    const LISTED: usize = 10;
+    let Subject::Holder(id) = &p.subject else {
+        return None;
+    };
+    if !(is_solvency(p) && p.field.starts_with("accounts[")) {
+        return None;
+    }
+    let meta = cx.holder_meta.get(id.as_str())?;
+    let (book, file) = (meta.book.as_ref()?, meta.accounts_file.as_ref()?);
+    let price = |a: AssetIx| cx.prices.get(a.get()).copied().unwrap_or(0.0);
+    let mut rows = Vec::new();
+    let mut count = 0usize;
+    for r in 0..book.len() {
+        let value: f64 = book.row(r).map(|(a, s)| s * price(a)).sum();
+        if value + book.cash[r] - book.loan[r] <= 0.0 {
+            count += 1;
+            if rows.len() < LISTED {
+                rows.push(r + 1);
+            }
+        }
+    }
+    if rows.is_empty() {
+        return None;
+    }
+    let lines = book::row_lines(&file.path, &rows);
+    let which = if count > LISTED {
+        format!("the first {LISTED}: ")
+    } else {
+        String::new()
+    };
+    let message = format!(
+        "{count} account{} start{} with equity ≤ 0 (holdings + cash − loan at pre-shock prices); {which}{}",
+        if count == 1 { "" } else { "s" },
+        if count == 1 { "s" } else { "" },
+        book::rows_and_lines(&rows, &lines)
+    );
+    let base = cx
+        .ids
+        .get(id.as_str())
+        .map(|(_, path)| path.clone())
+        .unwrap_or_default();
+    Some(pending(
+        join_key(&base, "accounts_csv"),
+        Place::File {
+            file: file.name.clone(),
+            line: lines.first().copied().flatten(),
+            column: Some(1),
+        },
+        message,
+        p.hint.clone(),
+    ))
 }
 
 fn is_solvency(p: &Problem) -> bool {
@@ -1376,7 +1633,7 @@ fn map_problem(cx: &Cx<'_>, p: Problem) -> Pending {
                         .and_then(|m| m.accounts_file.clone()),
                 ) {
                     place = Place::File {
-                        file,
+                        file: file.name,
                         line: Some(r + 2),
                         column: None,
                     };
@@ -1504,7 +1761,8 @@ fn shock(cx: &mut Cx<'_>, s: &ShockSpec, base: &str, tags: &BTreeSet<&str>) -> O
             );
             return None;
         }
-        Some(r)
+        cx.limit(join_key(base, "return"), r, &limits::RETURN)
+            .then_some(r)
     };
     let tag = |cx: &mut Cx<'_>, t: &Option<String>| -> Result<Option<String>, ()> {
         match t {
@@ -1588,10 +1846,11 @@ fn shock(cx: &mut Cx<'_>, s: &ShockSpec, base: &str, tags: &BTreeSet<&str>) -> O
                 return None;
             }
             let t = tag(cx, &s.tag).ok()?;
-            Some(Shock::DiscountRate {
-                delta: num(s.delta)?,
-                tag: t,
-            })
+            let delta = num(s.delta)?;
+            if !cx.limit(join_key(base, "delta"), delta, &limits::DELTA) {
+                return None;
+            }
+            Some(Shock::DiscountRate { delta, tag: t })
         }
         ShockName::ExogenousSale => {
             let has_asset = need(
@@ -1620,6 +1879,9 @@ fn shock(cx: &mut Cx<'_>, s: &ShockSpec, base: &str, tags: &BTreeSet<&str>) -> O
                     format!("expected a number ≥ 0, got {usd}"),
                     Some("an exogenous sale is an amount sold; it cannot be negative".into()),
                 );
+                return None;
+            }
+            if !cx.limit(join_key(base, "usd"), usd, &limits::USD) {
                 return None;
             }
             Some(Shock::ExogenousSale { asset: a?, usd })
@@ -1688,14 +1950,30 @@ fn engine(cx: &mut Cx<'_>, e: &EngineSpec, base: &str, mut cfg: EngineConfig) ->
         };
     }
     if let Some(r) = e.max_rounds {
-        if r == 0 {
+        let path = join_key(base, "max_rounds");
+        let hint = "1 gives the one-round (GLT) answer; the default is 1000";
+        if r.0 < 1 {
             cx.err(
-                join_key(base, "max_rounds"),
-                "expected at least 1 round, got 0",
-                Some("1 gives the one-round (GLT) answer; the default is 1000".into()),
+                path,
+                format!("expected at least 1 round, got {}", r.0),
+                Some(hint.into()),
+            );
+        } else if r.0 > i128::from(limits::MAX_ROUNDS) {
+            cx.err(
+                path,
+                format!(
+                    "must be at most {} rounds, got {}",
+                    limits::MAX_ROUNDS,
+                    r.0
+                ),
+                Some(
+                    "a cascade that has not converged in a million rounds will not, and a run keeps a trace of every round; check `tolerance` and `damping`"
+                        .into(),
+                ),
             );
         }
-        cfg.max_rounds = r;
+        cfg.max_rounds = u32::try_from(r.0.clamp(1, i128::from(limits::MAX_ROUNDS)))
+            .unwrap_or(limits::MAX_ROUNDS);
     }
     if let Some(t) = num(e.tolerance) {
         if t <= 0.0 {
@@ -1704,6 +1982,8 @@ fn engine(cx: &mut Cx<'_>, e: &EngineSpec, base: &str, mut cfg: EngineConfig) ->
                 format!("expected a number > 0, got {t}"),
                 Some("a relative price change, e.g. `tolerance: 1e-10`".into()),
             );
+        } else {
+            cx.limit(join_key(base, "tolerance"), t, &limits::TOLERANCE);
         }
         cfg.tolerance = t;
     }
@@ -2076,6 +2356,8 @@ fn monte_carlo(cx: &mut Cx<'_>, m: &MonteCarloSpec, base: &str) -> Option<MonteC
                     format!("must be > 2, got {dof}"),
                     Some("a Student-t has a finite variance only above 2 degrees of freedom; 3 to 5 suits daily equity returns".into()),
                 );
+            } else {
+                cx.limit(join_key(&dpath, "dof"), dof, &limits::DOF);
             }
             ShockDistribution::StudentT { dof }
         }
@@ -2086,6 +2368,12 @@ fn monte_carlo(cx: &mut Cx<'_>, m: &MonteCarloSpec, base: &str) -> Option<MonteC
             join_key(base, "horizon_days"),
             format!("must be a number of days > 0, got {horizon_days}"),
             Some("the horizon of the drawn returns in trading days, e.g. `horizon_days: 5` for a week".into()),
+        );
+    } else {
+        cx.limit(
+            join_key(base, "horizon_days"),
+            horizon_days,
+            &limits::HORIZON_DAYS,
         );
     }
 
@@ -2155,7 +2443,11 @@ fn monte_carlo(cx: &mut Cx<'_>, m: &MonteCarloSpec, base: &str) -> Option<MonteC
                         format!("must be ≥ 0, got {vol}"),
                         Some("a daily volatility as a fraction, e.g. `daily_vol: 0.025`".into()),
                     );
+                } else {
+                    // An inherited vol is checked at the asset.
+                    cx.limit_key(&p, "daily_vol", a.daily_vol, &limits::DAILY_VOL);
                 }
+                cx.limit_key(&p, "daily_mean", a.daily_mean, &limits::DAILY_MEAN);
                 drawn.push((ix, vol, num(a.daily_mean).unwrap_or(0.0)));
             }
         }
@@ -2177,6 +2469,10 @@ fn monte_carlo(cx: &mut Cx<'_>, m: &MonteCarloSpec, base: &str) -> Option<MonteC
                 }
             }
         }
+    }
+
+    if cx.problems.len() == before {
+        horizon_scale(cx, &drawn, horizon_days, &join_key(base, "horizon_days"));
     }
 
     let n = drawn.len();
@@ -2247,6 +2543,42 @@ fn monte_carlo(cx: &mut Cx<'_>, m: &MonteCarloSpec, base: &str) -> Option<MonteC
         scenario_shocks: m.scenario_shocks.unwrap_or(false),
         source: m.source.clone(),
     })
+}
+
+/// The draws' log-returns over the horizon must stay sane: a standard deviation
+/// (`daily_vol` × √`horizon_days`) and an absolute mean (`|daily_mean|` × `horizon_days`) of
+/// at most 10, so that every normal draw moves a price by a finite factor. Each daily
+/// figure is within its own limit already, so only a long horizon can pass these; the
+/// problem is reported at `horizon_days`.
+fn horizon_scale(cx: &mut Cx<'_>, drawn: &[(AssetIx, f64, f64)], horizon_days: f64, at: &str) {
+    let max = limits::MAX_HORIZON_LOG_RETURN;
+    let name = |ix: AssetIx| {
+        cx.assets
+            .iter()
+            .find(|(_, v)| **v == ix)
+            .map_or_else(String::new, |(k, _)| clip(k).into_owned())
+    };
+    let sqrt_h = horizon_days.sqrt();
+    let hint = "at 10, one standard deviation already moves a price by a factor of e^10 ≈ 22,000 over the horizon; shorten the horizon or lower the daily figure";
+    if let Some(&(ix, vol, _)) = drawn.iter().find(|d| d.1 * sqrt_h > max) {
+        let msg = format!(
+            "over {} days, `{}`'s daily_vol of {} gives a horizon volatility (daily_vol × √horizon_days) of {}, more than {max}",
+            limits::show(horizon_days),
+            name(ix),
+            limits::show(vol),
+            limits::show(vol * sqrt_h),
+        );
+        cx.err(at, msg, Some(hint.into()));
+    } else if let Some(&(ix, _, mean)) = drawn.iter().find(|d| d.2.abs() * horizon_days > max) {
+        let msg = format!(
+            "over {} days, `{}`'s daily_mean of {} gives a horizon mean log-return (daily_mean × horizon_days) of {}, beyond ±{max}",
+            limits::show(horizon_days),
+            name(ix),
+            limits::show(mean),
+            limits::show(mean * horizon_days),
+        );
+        cx.err(at, msg, Some(hint.into()));
+    }
 }
 
 /// Check a written correlation matrix: n×n, entries in [-1, 1], unit diagonal,

@@ -5,12 +5,15 @@
 //! a sum that does not add up) can still name a line and column.
 //!
 //! The index never expands aliases: an alias is a leaf at the place it is written. It
-//! still measures how far the aliases *would* expand and refuses documents that would
-//! blow up (billion laughs) or nest too deeply, before anything else reads them.
+//! still measures how far the aliases *would* expand, in nodes and in bytes of text, and
+//! refuses documents that would blow up (billion laughs, or one long string aliased a
+//! thousand times) or nest too deeply, before anything else reads them. It also refuses
+//! YAML tags (`!!str 200`, `!!binary`): the format has numbers, strings, lists and
+//! mappings, and a tag would change what a value is without changing how it looks.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use saphyr_parser::{Event, Parser, ScanError, Span};
+use saphyr_parser::{Event, Parser, ScanError, Span, Tag};
 
 /// Deepest nesting of mappings and sequences accepted. A scenario needs about eight.
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -18,6 +21,10 @@ pub(crate) const MAX_DEPTH: usize = 64;
 /// Aliases may add at most this many nodes, or ten times the document's own node count,
 /// whichever is larger, when expanded.
 const MAX_ALIAS_EXPANSION: u64 = 100_000;
+
+/// Aliases may add at most this many bytes of text, or the document's own size, whichever
+/// is larger, when expanded: a scenario aliases a basket or an impact law, not megabytes.
+pub(crate) const MAX_ALIAS_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -121,16 +128,37 @@ enum Frame {
         key: Option<(String, Loc)>,
         keys: BTreeSet<String>,
         anchor: usize,
-        start: u64,
+        start: Size,
     },
     Seq {
         path: String,
         next: usize,
         anchor: usize,
-        start: u64,
+        start: Size,
     },
     /// A collection used as a mapping key: nothing inside it gets a path.
-    KeyCollection { anchor: usize, start: u64, loc: Loc },
+    KeyCollection {
+        anchor: usize,
+        start: Size,
+        loc: Loc,
+    },
+}
+
+/// How much of the document there is with every alias expanded: nodes, and bytes of
+/// scalar text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Size {
+    nodes: u64,
+    bytes: u64,
+}
+
+impl Size {
+    fn minus(self, start: Size) -> Size {
+        Size {
+            nodes: self.nodes.saturating_sub(start.nodes),
+            bytes: self.bytes.saturating_sub(start.bytes),
+        }
+    }
 }
 
 /// What a new node is to its parent.
@@ -146,10 +174,14 @@ struct Builder {
     duplicates: Vec<IndexError>,
     /// Node events seen.
     nodes: u64,
-    /// Nodes the document would have with every alias expanded.
-    expanded: u64,
+    /// The document's size with every alias expanded.
+    expanded: Size,
+    /// Bytes of text the aliases add.
+    alias_bytes: u64,
+    /// Bytes of text aliases may add.
+    max_alias_bytes: u64,
     /// Expanded size of each anchored node; `None` while the node is still open.
-    anchors: Vec<Option<u64>>,
+    anchors: Vec<Option<Size>>,
     documents: usize,
     /// The document's root is a collection or a non-null scalar.
     root_content: bool,
@@ -221,19 +253,32 @@ impl Builder {
         }
     }
 
-    fn count(&mut self, loc: Loc) -> Result<(), IndexError> {
+    /// Count a node written in the document, with `bytes` of scalar text.
+    fn count(&mut self, loc: Loc, bytes: usize) -> Result<(), IndexError> {
         self.nodes += 1;
-        self.expanded = self.expanded.saturating_add(1);
+        self.expanded.nodes = self.expanded.nodes.saturating_add(1);
+        self.expanded.bytes = self.expanded.bytes.saturating_add(bytes as u64);
         self.check_expansion(loc)
     }
 
     fn check_expansion(&self, loc: Loc) -> Result<(), IndexError> {
+        if self.alias_bytes > self.max_alias_bytes {
+            return Err(fatal(
+                loc,
+                self.current_path(),
+                format!(
+                    "aliases expand this document by more than {} MiB of text (an alias bomb?)",
+                    self.max_alias_bytes / (1024 * 1024)
+                ),
+                Some("write the values out, or alias only small values"),
+            ));
+        }
         let allowed = self
             .nodes
             .saturating_mul(10)
             .max(MAX_ALIAS_EXPANSION)
             .saturating_add(self.nodes);
-        if self.expanded > allowed {
+        if self.expanded.nodes > allowed {
             return Err(fatal(
                 loc,
                 self.current_path(),
@@ -257,15 +302,44 @@ impl Builder {
         }
     }
 
-    fn close_anchor(&mut self, anchor: usize, start: u64) {
+    fn close_anchor(&mut self, anchor: usize, start: Size) {
         if anchor > 0 {
             if self.anchors.len() <= anchor {
                 self.anchors.resize(anchor + 1, None);
             }
             if let Some(slot) = self.anchors.get_mut(anchor) {
-                *slot = Some(self.expanded.saturating_sub(start));
+                *slot = Some(self.expanded.minus(start));
             }
         }
+    }
+
+    /// A tagged node: refused, at the node, with the path it would have had.
+    fn tagged(&self, tag: &Tag, loc: Loc) -> IndexError {
+        let shown = if tag.is_yaml_core_schema() {
+            format!("!!{}", tag.suffix)
+        } else {
+            tag.to_string()
+        };
+        let path = match self.stack.last() {
+            Some(Frame::Map {
+                path,
+                key: Some((k, _)),
+                ..
+            }) => join_key(path, k),
+            Some(Frame::Seq { path, next, .. }) => join_index(path, *next),
+            _ => self.current_path().to_owned(),
+        };
+        fatal(
+            loc,
+            &path,
+            format!(
+                "YAML tags are not accepted, found `{}`",
+                crate::error::clip(&shown)
+            ),
+            Some(
+                "remove the tag: write numbers plainly (`price: 200`) and put strings in quotes (`id: \"200\"`)",
+            ),
+        )
     }
 
     fn push(&mut self, frame: Frame, loc: Loc) -> Result<(), IndexError> {
@@ -296,7 +370,7 @@ impl Builder {
             self.root_content = true;
         }
         let start = self.expanded;
-        self.count(loc)?;
+        self.count(loc, 0)?;
         self.open_anchor(anchor);
         let role = self.role(None, loc);
         let frame = match &role {
@@ -353,17 +427,21 @@ impl Builder {
                     ));
                 }
             }
-            Event::Scalar(text, _, anchor, _) => {
+            Event::Scalar(text, _, anchor, tag) => {
+                if let Some(tag) = tag {
+                    return Err(self.tagged(tag, loc));
+                }
                 if self.stack.is_empty() {
                     self.root_content =
                         !matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL");
                 }
-                self.count(loc)?;
+                let start = self.expanded;
+                self.count(loc, text.len())?;
                 let role = self.role(Some(text), loc);
                 self.record(role, loc);
                 if *anchor > 0 {
                     self.open_anchor(*anchor);
-                    self.close_anchor(*anchor, self.expanded.saturating_sub(1));
+                    self.close_anchor(*anchor, start);
                 }
             }
             Event::Alias(anchor) => {
@@ -379,13 +457,18 @@ impl Builder {
                     }
                 };
                 self.nodes += 1;
-                self.expanded = self.expanded.saturating_add(size);
+                self.expanded.nodes = self.expanded.nodes.saturating_add(size.nodes);
+                self.expanded.bytes = self.expanded.bytes.saturating_add(size.bytes);
+                self.alias_bytes = self.alias_bytes.saturating_add(size.bytes);
                 self.check_expansion(loc)?;
                 let role = self.role(Some("*alias"), loc);
                 self.record(role, loc);
             }
-            Event::MappingStart(anchor, _) => self.start_collection(true, *anchor, loc)?,
-            Event::SequenceStart(anchor, _) => self.start_collection(false, *anchor, loc)?,
+            Event::MappingStart(_, Some(tag)) | Event::SequenceStart(_, Some(tag)) => {
+                return Err(self.tagged(tag, loc));
+            }
+            Event::MappingStart(anchor, None) => self.start_collection(true, *anchor, loc)?,
+            Event::SequenceStart(anchor, None) => self.start_collection(false, *anchor, loc)?,
             Event::MappingEnd | Event::SequenceEnd => self.end_collection(),
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
         }
@@ -432,7 +515,9 @@ pub(crate) fn build(text: &str) -> Result<Index, Vec<IndexError>> {
         stack: Vec::new(),
         duplicates: Vec::new(),
         nodes: 0,
-        expanded: 0,
+        expanded: Size::default(),
+        alias_bytes: 0,
+        max_alias_bytes: (text.len() as u64).max(MAX_ALIAS_BYTES),
         anchors: Vec::new(),
         documents: 0,
         root_content: false,
@@ -517,6 +602,56 @@ mod tests {
         }
         let errs = build(&text).expect_err("bomb");
         assert!(errs[0].message.contains("alias bomb"), "{errs:?}");
+    }
+
+    #[test]
+    fn a_long_string_aliased_many_times_is_refused() {
+        // 200 KB × 2,000 aliases = 400 MB of text, in 2,000 nodes: few nodes, many bytes.
+        let mut text = format!("s: &s \"{}\"\nl: [", "x".repeat(200_000));
+        for _ in 0..2000 {
+            text.push_str("*s, ");
+        }
+        text.push_str("]\n");
+        let t = std::time::Instant::now();
+        let errs = build(&text).expect_err("bomb");
+        assert!(t.elapsed().as_secs_f64() < 1.0, "{:?}", t.elapsed());
+        assert!(
+            errs[0].message.contains("more than 16 MiB of text"),
+            "{errs:?}"
+        );
+        assert_eq!(errs[0].path, "l");
+        // The 84th alias passes 16 MiB: the refusal comes there, not at the end.
+        assert_eq!(errs[0].loc.map(|l| l.line), Some(2));
+        // A few aliases of a long string are fine (up to the document's own size).
+        let ok = format!("s: &s \"{}\"\nl: [*s, *s]\n", "x".repeat(200_000));
+        assert!(build(&ok).is_ok());
+    }
+
+    #[test]
+    fn tags_are_refused_where_they_are() {
+        for (text, path, tag) in [
+            ("a:\n  price: !!str 200\n", "a.price", "!!str"),
+            ("a: [1, !!binary AAAA]\n", "a[1]", "!!binary"),
+            ("a: !thing { x: 1 }\n", "a", "!thing"),
+            ("a: !!seq [1]\n", "a", "!!seq"),
+        ] {
+            let errs = build(text).expect_err(text);
+            assert_eq!(errs.len(), 1, "{errs:?}");
+            assert_eq!(errs[0].path, path, "{text}");
+            assert!(
+                errs[0].message.contains(&format!("found `{tag}`")),
+                "{errs:?}"
+            );
+            assert!(
+                errs[0]
+                    .hint
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("remove the tag")
+            );
+        }
+        // A `!` inside a quoted string is text, not a tag.
+        assert!(build("a: \"!!str 200\"\n").is_ok());
     }
 
     #[test]

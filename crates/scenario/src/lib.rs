@@ -34,6 +34,7 @@ mod convert;
 mod error;
 mod expect;
 mod index;
+mod limits;
 mod montecarlo;
 mod spec;
 mod suggest;
@@ -50,6 +51,7 @@ pub use error::{Diagnostic, ScenarioError};
 pub use expect::{
     AssetExpectations, Bound, DEFAULT_REL_TOL, Expectation, Expectations, HolderExpectations,
 };
+pub use limits::MAX_ROUNDS;
 pub use montecarlo::{MonteCarlo, ShockDistribution};
 pub use template::{FieldPath, OverrideValue, PathError, Segment, Template};
 pub use variant::Variant;
@@ -111,8 +113,7 @@ impl Scenario {
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let origin = path.display().to_string();
         let _span = tracing::info_span!("load_scenario", file = %origin).entered();
-        let bytes = read_limited(path, &origin)?;
-        let text = decode(bytes, &origin)?;
+        let text = read_text(path)?;
         let base = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -139,6 +140,16 @@ impl Scenario {
         }
         parse_text(text, origin, base_dir, None)
     }
+}
+
+/// Read a scenario file's text as [`Scenario::load`] does, for callers that want the text
+/// too (a fingerprint): a regular file only (a FIFO, a device or a socket is refused
+/// rather than read, so the call never blocks or reads forever), at most
+/// [`MAX_YAML_BYTES`], UTF-8 without NUL bytes. Errors name the file.
+pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    let origin = path.display().to_string();
+    let bytes = read_limited(path, &origin)?;
+    decode(bytes, &origin)
 }
 
 /// The JSON Schema of the scenario format (draft 2020-12), as written by `delever schema`.
@@ -193,6 +204,18 @@ fn read_limited(path: &Path, origin: &str) -> Result<Vec<u8>, ScenarioError> {
             Some("give the path of a .yaml file"),
         )));
     }
+    // Opening a FIFO blocks until something writes to it, and a device may never end:
+    // only regular files are read (links to them are followed).
+    if !meta.is_file() {
+        return Err(ScenarioError::one(diag(
+            origin,
+            format!(
+                "this is {}, not a regular file; scenarios are read from files only",
+                special_file(&meta)
+            ),
+            Some("give the path of a .yaml file; save piped text to a file first"),
+        )));
+    }
     if meta.len() > MAX_YAML_BYTES {
         return Err(too_large(origin, meta.len()));
     }
@@ -205,6 +228,58 @@ fn read_limited(path: &Path, origin: &str) -> Result<Vec<u8>, ScenarioError> {
         return Err(too_large(origin, bytes.len() as u64));
     }
     Ok(bytes)
+}
+
+/// What kind of special file `meta` describes, for a message: "a FIFO (named pipe)".
+fn special_file(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = meta;
+    "a special file"
+}
+
+/// Characters that YAML 1.1 readers (libyaml, behind serde) take for line breaks and
+/// YAML 1.2 readers (saphyr, behind the span index) do not. They are refused, so that
+/// both readers see the same lines and every line number is the one an editor shows.
+fn odd_line_break(text: &str, origin: &str) -> Option<Diagnostic> {
+    if text.is_ascii() {
+        return None;
+    }
+    let (at, c) = text
+        .char_indices()
+        .find(|(_, c)| matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}'))?;
+    let (name, escape) = match c {
+        '\u{2028}' => ("line separator", "\\L"),
+        '\u{2029}' => ("paragraph separator", "\\P"),
+        _ => ("next-line character", "\\N"),
+    };
+    let (line, col) = line_col(text.as_bytes(), at);
+    Some(Diagnostic {
+        line: Some(line),
+        column: Some(col),
+        ..diag(
+            origin,
+            format!(
+                "the file contains a Unicode {name} (U+{:04X}); YAML readers disagree on whether it ends a line",
+                u32::from(c)
+            ),
+            Some(&format!(
+                "replace it with a newline or delete it; inside a double-quoted string, write it as `{escape}`"
+            )),
+        )
+    })
 }
 
 /// 1-based line and column (in characters) of byte offset `at`.
@@ -271,6 +346,9 @@ fn parse_text(
 
 /// Index the text (syntax, limits, locations); refuse an empty document.
 pub(crate) fn index_text(text: &str, origin: &str) -> Result<Index, ScenarioError> {
+    if let Some(d) = odd_line_break(text, origin) {
+        return Err(ScenarioError::one(d));
+    }
     let index = index::build(text).map_err(|errs| {
         if let [e] = errs.as_slice()
             && e.message.starts_with("YAML syntax error")

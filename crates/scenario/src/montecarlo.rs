@@ -401,6 +401,65 @@ assets:
     }
 
     #[test]
+    fn what_mc_draws_from_is_checked_at_load() {
+        // Values that used to pass, then fail inside `mc` ("draw 0: shock 0: `ret` must be
+        // a finite number"): refused here, at the field.
+        let one = |entry: &str| {
+            format!(
+                "monte_carlo:\n  distribution: {{ type: normal }}\n  assets: [ {{ asset: NVDA{entry} }} ]\n"
+            )
+        };
+        check_err(
+            &one(", daily_vol: 1e300"),
+            "monte_carlo.assets[0].daily_vol",
+            11,
+            "must be at most 1, got 1e300",
+            "daily volatility",
+        );
+        check_err(
+            &one(", daily_mean: -1e300"),
+            "monte_carlo.assets[0].daily_mean",
+            11,
+            "must be in [-1, 1], got -1e300",
+            "mean daily log-return",
+        );
+        check_err(
+            &format!("{}  horizon_days: 1e300\n", one("")),
+            "monte_carlo.horizon_days",
+            12,
+            "must be at most 2520 days, got 1e300",
+            "trading days",
+        );
+        check_err(
+            "monte_carlo:\n  distribution: { type: student_t, dof: 1e300 }\n",
+            "monte_carlo.distribution.dof",
+            10,
+            "must be at most 1e6, got 1e300",
+            "normal distribution",
+        );
+        // Each within its own range, but over ten years a daily vol of 0.5 is a horizon
+        // vol of 25 and a daily mean of 0.01 a horizon mean of 25.2.
+        check_err(
+            &format!("{}  horizon_days: 2520\n", one(", daily_vol: 0.5")),
+            "monte_carlo.horizon_days",
+            12,
+            "over 2520 days, `NVDA`'s daily_vol of 0.5 gives a horizon volatility (daily_vol × √horizon_days) of 25.09",
+            "shorten the horizon",
+        );
+        check_err(
+            &format!("{}  horizon_days: 2520\n", one(", daily_mean: 0.01")),
+            "monte_carlo.horizon_days",
+            12,
+            "horizon mean log-return (daily_mean × horizon_days) of 25.2",
+            "e^10",
+        );
+        // A daily vol inherited from the asset is checked at the asset.
+        let e = load("monte_carlo:\n  distribution: { type: normal }\n  horizon_days: 2520\n  assets: [ { asset: AMD } ]\n")
+            .expect("0.04 × √2520 ≈ 2.0");
+        assert_eq!(e.monte_carlo.expect("block").horizon_days, 2520.0);
+    }
+
+    #[test]
     fn describe_names_distribution_horizon_and_correlation() {
         let mc = MonteCarlo {
             distribution: ShockDistribution::StudentT { dof: 4.0 },

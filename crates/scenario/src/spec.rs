@@ -55,6 +55,62 @@ impl JsonSchema for Num {
     }
 }
 
+/// A whole number as written, kept wide so that a value beyond a field's range (or beyond
+/// any integer type, `18446744073709551616`) is reported against that field's own limits
+/// rather than as a type error. An integral float (`1.2e6`) is a whole number too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Whole(pub i128);
+
+impl<'de> Deserialize<'de> for Whole {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Whole;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a whole number ≥ 1")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Whole, E> {
+                Ok(Whole(i128::from(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Whole, E> {
+                Ok(Whole(i128::from(v)))
+            }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Whole, E> {
+                Ok(Whole(v))
+            }
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<Whole, E> {
+                Ok(Whole(i128::try_from(v).unwrap_or(i128::MAX)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Whole, E> {
+                if v.is_finite() && v.fract() == 0.0 {
+                    // Saturating: only the range check reads values this large.
+                    Ok(Whole(v as i128))
+                } else if v.is_finite() {
+                    Err(E::invalid_type(de::Unexpected::Float(v), &self))
+                } else {
+                    Err(E::custom(format!(
+                        "expected a finite number, found {}",
+                        yaml_float(v)
+                    )))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Whole {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "WholeNumber".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "integer", "minimum": 1, "description": "A whole number ≥ 1." })
+    }
+}
+
 /// A scenario: a network of assets, holders and lenders, the shocks that hit it, engine
 /// settings and (optionally) the results it is expected to give.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -440,8 +496,8 @@ pub(crate) struct HolderSpec {
     pub owes: Option<Vec<OweSpec>>,
     /// `margin_account`, `margin_cohort`, `account_book`: share of calls met with cash, [0, 1].
     pub cure_rate: Option<Num>,
-    /// `margin_cohort` (required): number of accounts the cohort stands for.
-    pub accounts: Option<u64>,
+    /// `margin_cohort` (required): number of accounts the cohort stands for (≥ 1).
+    pub accounts: Option<Whole>,
     /// `margin_cohort` (required): loan-to-value buckets; shares sum to 1.
     pub ltv_buckets: Option<Vec<BucketSpec>>,
     /// `account_book` (required): CSV `account,cash,loan`, relative to the scenario file.
@@ -663,8 +719,8 @@ pub(crate) enum ModeName {
 pub(crate) struct EngineSpec {
     /// `equilibrium` (default) or `sequential`.
     pub mode: Option<ModeName>,
-    /// Most rounds before giving up (≥ 1; default 1000).
-    pub max_rounds: Option<u32>,
+    /// Most rounds before giving up (1 to 1,000,000; default 1000).
+    pub max_rounds: Option<Whole>,
     /// Relative price change below which the iteration has converged (> 0; default 1e-10).
     pub tolerance: Option<Num>,
     /// Weight on the new iterate, in (0, 1] (default 1).

@@ -2,15 +2,24 @@
 
 use std::fmt::Write as _;
 
+use crate::error::clip;
+
+/// Longest word (or candidate) compared, in bytes: a typo is short, and the edit distance
+/// of two texts costs time and memory proportional to the product of their lengths.
+const MAX_WORD: usize = 256;
+
 /// The candidate closest to `word`, if one is close enough to be a likely typo.
 pub(crate) fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
+    if word.len() > MAX_WORD {
+        return None;
+    }
     let lower = word.to_lowercase();
     let mut best: Option<(usize, &'a str)> = None;
     for c in candidates {
-        if c == word {
+        if c == word || c.len() > MAX_WORD {
             continue;
         }
         let d = if c.to_lowercase() == lower {
@@ -47,7 +56,7 @@ where
     let mut out = names
         .iter()
         .take(max)
-        .map(|n| format!("`{n}`"))
+        .map(|n| format!("`{}`", clip(n)))
         .collect::<Vec<_>>()
         .join(", ");
     if names.len() > max {
@@ -62,7 +71,7 @@ where
     I: IntoIterator<Item = &'a str> + Clone,
 {
     if let Some(c) = did_you_mean(word, candidates.clone()) {
-        format!("did you mean `{c}`?")
+        format!("did you mean `{}`?", clip(c))
     } else {
         let all = list(candidates, 12);
         if all.is_empty() {
@@ -107,5 +116,16 @@ mod tests {
         );
         assert_eq!(hint_for("qqqq", [], "lenders"), "no lenders are defined");
         assert_eq!(list(["a", "b", "c"], 2), "`a`, `b` and 1 more");
+    }
+
+    #[test]
+    fn long_words_are_not_compared() {
+        // Damerau–Levenshtein on two 10 MB texts would need 10^14 steps.
+        let long = "NVDA".repeat(2_500_000);
+        let t = std::time::Instant::now();
+        assert_eq!(did_you_mean(&long, ["NVDA", long.as_str()]), None);
+        assert_eq!(did_you_mean("NVDX", ["NVDA", long.as_str()]), Some("NVDA"));
+        assert!(list([long.as_str()], 3).len() < 100);
+        assert!(t.elapsed().as_secs() < 2, "{:?}", t.elapsed());
     }
 }

@@ -307,8 +307,7 @@ impl Template {
     /// Load a scenario file as a template; it is validated like [`Scenario::load`].
     pub fn load(path: &Path) -> Result<Template, ScenarioError> {
         let origin = path.display().to_string();
-        let bytes = crate::read_limited(path, &origin)?;
-        let text = crate::decode(bytes, &origin)?;
+        let text = crate::read_text(path)?;
         let base_dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
