@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 
 use delever_engine::{EngineConfig, Mode, Shock};
 use delever_graph::{
-    BalanceSheetRule, CashUse, HolderIx, HolderKind, ImpactLaw, Network, NodeRef, SaleOrder,
+    BalanceSheetRule, CashUse, HolderIx, HolderKind, ImpactDecay, ImpactLaw, Liquidation, Network,
+    NodeRef, SaleOrder, Timing,
 };
 
 use crate::{BookFiles, Generated};
@@ -56,6 +57,31 @@ pub fn quoted(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// An asset's impact block: its law and, when some of it is transient, its decay.
+fn impact_with(law: &ImpactLaw, decay: &ImpactDecay) -> String {
+    let law = impact(law);
+    if decay.is_permanent() {
+        return law;
+    }
+    let parts: Vec<String> = decay
+        .transient
+        .iter()
+        .map(|t| {
+            format!(
+                "{{ share: {}, half_life_days: {} }}",
+                number(t.share),
+                number(t.half_life_days)
+            )
+        })
+        .collect();
+    format!(
+        "{}, decay: {{ permanent: {}, transient: [ {} ] }} }}",
+        law.trim_end_matches(" }"),
+        number(decay.permanent),
+        parts.join(", ")
+    )
 }
 
 fn impact(law: &ImpactLaw) -> String {
@@ -222,6 +248,21 @@ fn holder(g: &Generated, h: HolderIx, books: &[BookFiles], out: &mut String) {
     if !x.tags.is_empty() {
         let _ = writeln!(out, "    tags: {}", list(&x.tags));
     }
+    // Timing the format would not infer from the kind (docs/model.md, section 9).
+    let inferred = Timing::for_kind(&x.kind, net.margin(h).is_some());
+    if x.timing.cure_days != inferred.cure_days {
+        let _ = writeln!(out, "    cure_days: {}", x.timing.cure_days);
+    }
+    if let Some(p) = x.timing.participation {
+        let _ = writeln!(out, "    participation: {}", number(p));
+    }
+    if x.timing.redemption_lag_days != inferred.redemption_lag_days {
+        let _ = writeln!(
+            out,
+            "    redemption_lag_days: {}",
+            x.timing.redemption_lag_days
+        );
+    }
     let derived_loan = match &x.kind {
         HolderKind::MarginAccount { cure_rate } => {
             let _ = writeln!(out, "    cure_rate: {}", number(*cure_rate));
@@ -325,7 +366,7 @@ fn assets(net: &Network, out: &mut String) {
         if !a.tags.is_empty() {
             let _ = write!(out, ", tags: {}", list(&a.tags));
         }
-        let _ = writeln!(out, ", impact: {} }}", impact(&a.impact));
+        let _ = writeln!(out, ", impact: {} }}", impact_with(&a.impact, &a.decay));
     }
 }
 
@@ -366,6 +407,17 @@ fn lenders(net: &Network, out: &mut String) {
                 .collect();
             if !claims.is_empty() {
                 let _ = write!(out, ", owes: [ {} ]", claims.join(", "));
+            }
+            let q = l.liquidation;
+            if q != Liquidation::default() {
+                let _ = write!(
+                    out,
+                    ", liquidation: {{ delay_days: {}, close_out: {}{} }}",
+                    q.delay_days,
+                    q.close_out,
+                    q.participation
+                        .map_or_else(String::new, |p| format!(", participation: {}", number(p)))
+                );
             }
             out.push_str(" }\n");
         }

@@ -206,6 +206,41 @@ pub struct Timing {
     pub redemption_lag_days: u32,
 }
 
+impl Timing {
+    /// Trading days a retail margin call waits (accounts, cohorts, books): brokers' house
+    /// calls run from "due immediately" to about five business days, and Regulation T's
+    /// payment period is now T+3 (docs/model.md, section 9.2).
+    pub const RETAIL_CURE_DAYS: u32 = 2;
+    /// Trading days a prime broker's call waits (funds and banks on margin): calls are at
+    /// least daily, variation margin is exchanged from the next business day.
+    pub const PRIME_CURE_DAYS: u32 = 1;
+    /// Trading days between a fund's return and the redemptions it draws: under forward
+    /// pricing an investor who sees a day's loss redeems at the next day's NAV.
+    pub const REDEMPTION_LAG_DAYS: u32 = 1;
+
+    /// delever's defaults for a holder of `kind` (with a margin link when `on_margin`):
+    /// what the scenario format applies when a holder states no timing. `Timing::default()`
+    /// is the neutral timing of the one-instant model (everything at once, no cap).
+    pub fn for_kind(kind: &HolderKind, on_margin: bool) -> Timing {
+        let cure_days = match kind {
+            HolderKind::MarginAccount { .. }
+            | HolderKind::MarginCohort { .. }
+            | HolderKind::AccountBook { .. } => Timing::RETAIL_CURE_DAYS,
+            _ if on_margin => Timing::PRIME_CURE_DAYS,
+            _ => 0,
+        };
+        Timing {
+            cure_days,
+            participation: None,
+            redemption_lag_days: if matches!(kind, HolderKind::Fund { .. }) {
+                Timing::REDEMPTION_LAG_DAYS
+            } else {
+                0
+            },
+        }
+    }
+}
+
 /// How a lender closes out a borrower in default, in timeline mode (ignored by the
 /// one-instant modes).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

@@ -4,8 +4,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::builder::{BuildError, Problem, Subject};
 use crate::model::{
-    Asset, AssetIx, Edge, Holder, HolderIx, HolderKind, ImpactLaw, Lender, LenderIx, MarginTerms,
-    NodeRef,
+    Asset, AssetIx, Edge, Holder, HolderIx, HolderKind, ImpactDecay, ImpactLaw, Lender, LenderIx,
+    MarginTerms, NodeRef,
 };
 
 /// An interbank claim: `debtor` owes `creditor` `amount` dollars.
@@ -169,17 +169,22 @@ impl Network {
         }
     }
 
-    /// The same network with some assets' impact laws replaced (a scenario's variants).
-    /// Every new law is checked as [`crate::NetworkBuilder::build`] checks laws; if one
-    /// breaks an invariant, every problem is returned and no network is made. An index
-    /// out of range is a problem too.
-    pub fn with_impact_laws(&self, laws: &[(AssetIx, ImpactLaw)]) -> Result<Network, BuildError> {
+    /// The same network with some assets' impact laws (and how their impact decays over
+    /// days) replaced: a scenario's variants. Every new law is checked as
+    /// [`crate::NetworkBuilder::build`] checks laws; if one breaks an invariant, every
+    /// problem is returned and no network is made. An index out of range is a problem too.
+    pub fn with_impacts(
+        &self,
+        laws: &[(AssetIx, ImpactLaw, ImpactDecay)],
+    ) -> Result<Network, BuildError> {
         let mut problems = Vec::new();
         let mut assets = self.assets.clone();
-        for &(a, law) in laws {
+        for (a, law, decay) in laws {
+            let a = *a;
             match assets.get_mut(a.get()) {
                 Some(asset) => {
-                    asset.impact = law;
+                    asset.impact = *law;
+                    asset.decay = decay.clone();
                     crate::builder::check_asset(asset, &mut problems);
                 }
                 None => problems.push(Problem {

@@ -1,6 +1,6 @@
 //! Evaluating a scenario's `expect:` block against a run's [`Outcome`] (`delever check`).
 
-use delever_engine::{AssetOutcome, HolderOutcome, Outcome, Totals};
+use delever_engine::{AssetOutcome, DayOutcome, HolderDay, HolderOutcome, Outcome, Totals};
 
 use crate::expect::{Bound, Expectations};
 
@@ -40,6 +40,55 @@ fn asset_field(a: &AssetOutcome, key: &str) -> Option<f64> {
         "drawdown" => a.drawdown,
         "forced_sales_shares" => a.forced_sales_shares,
         "forced_sales_usd" => a.forced_sales_usd,
+        _ => return None,
+    })
+}
+
+fn day_total(d: &DayOutcome, key: &str) -> Option<f64> {
+    Some(match key {
+        "sales_usd" => d.sales_usd,
+        "exogenous_sales_usd" => d.exogenous_sales_usd,
+        "price_index" => d.price_index,
+        "new_calls" => d.new_calls as f64,
+        "open_calls" => d.open_calls as f64,
+        "liquidations" => d.liquidations as f64,
+        "new_defaults" => d.new_defaults as f64,
+        "lender_losses_usd" => d.lender_losses_usd.iter().sum(),
+        _ => return None,
+    })
+}
+
+/// One asset's figure on day `day` (`return` against the previous close, `drawdown`
+/// against the pre-shock price).
+fn day_asset(o: &Outcome, day: usize, k: usize, key: &str) -> Option<f64> {
+    let a = o.days.get(day)?.assets.get(k)?;
+    let p0 = o.assets.get(k)?.price_before;
+    Some(match key {
+        "open" => a.open,
+        "close" => a.close,
+        "fundamental" => a.fundamental,
+        "return" => {
+            let prev = match day.checked_sub(1) {
+                Some(d) => o.days.get(d)?.assets.get(k)?.close,
+                None => p0,
+            };
+            a.close / prev - 1.0
+        }
+        "drawdown" => a.close / p0 - 1.0,
+        "permanent_impact" => a.permanent_impact,
+        "transient_impact" => a.transient_impact,
+        "sales_shares" => a.sales_shares,
+        "sales_usd" => a.sales_usd,
+        _ => return None,
+    })
+}
+
+fn day_holder(h: &HolderDay, key: &str) -> Option<f64> {
+    Some(match key {
+        "sales_usd" => h.sales_usd,
+        "equity" => h.equity,
+        "lender_loss_usd" => h.lender_loss_usd,
+        "open_calls" => h.open_calls as f64,
         _ => return None,
     })
 }
@@ -138,6 +187,51 @@ impl Expectations {
                     &e.bound,
                     row.and_then(|r| holder_field(r, e.key)),
                 ));
+            }
+        }
+        for d in &self.days {
+            let day = d.day as usize;
+            let row = outcome.days.get(day);
+            let at = format!("days.{}", d.day);
+            for e in &d.totals {
+                out.push(bounded(
+                    format!("{at}.{}", e.key),
+                    &e.bound,
+                    row.and_then(|r| day_total(r, e.key)),
+                ));
+            }
+            for a in &d.assets {
+                for e in &a.checks {
+                    out.push(bounded(
+                        format!("{at}.assets.{}.{}", a.id, e.key),
+                        &e.bound,
+                        day_asset(outcome, day, a.asset.get(), e.key),
+                    ));
+                }
+            }
+            for h in &d.holders {
+                let hrow = row.and_then(|r| r.holders.get(h.holder.get()));
+                if !h.status.is_empty() {
+                    let actual = hrow.map(|r| r.status);
+                    out.push(CheckResult {
+                        what: format!("{at}.holders.{}.status", h.id),
+                        expected: h
+                            .status
+                            .iter()
+                            .map(|s| s.name())
+                            .collect::<Vec<_>>()
+                            .join(" | "),
+                        actual: actual.map_or("(missing)", |s| s.name()).into(),
+                        passed: actual.is_some_and(|s| h.status.contains(&s)),
+                    });
+                }
+                for e in &h.checks {
+                    out.push(bounded(
+                        format!("{at}.holders.{}.{}", h.id, e.key),
+                        &e.bound,
+                        hrow.and_then(|r| day_holder(r, e.key)),
+                    ));
+                }
             }
         }
         out

@@ -13,24 +13,25 @@ use std::sync::Arc;
 use delever_engine::{EngineConfig, Mode, Shock, Status, Termination};
 use delever_graph::{
     AccountBook, Asset, AssetIx, BalanceSheetRule, CashUse, Holder, HolderIx, HolderKind,
-    ImpactLaw, Lender, LenderIx, LtvBucket, MarginTerms, Network, NetworkBuilder, Problem,
-    SaleOrder, Subject,
+    ImpactDecay, ImpactLaw, Lender, LenderIx, Liquidation, LtvBucket, MarginTerms, Network,
+    NetworkBuilder, Problem, SaleOrder, Subject, Timing, TransientImpact,
 };
 
 use crate::Source;
 use crate::book::{self, AssetLookup, BookFiles};
 use crate::error::clip;
 use crate::expect::{
-    AssetExpectations, Bound, DEFAULT_REL_TOL, Expectation, Expectations, HolderExpectations,
+    AssetExpectations, Bound, DEFAULT_REL_TOL, DayExpectations, Expectation, Expectations,
+    HolderExpectations,
 };
 use crate::index::{join_index, join_key};
 use crate::limits::{self, Limit};
 use crate::montecarlo::{self, MonteCarlo, ShockDistribution};
 use crate::spec::{
-    AssetSpec, BoundSpec, CashUseName, CorrelationSpec, DistName, EngineSpec, ExpectSpec,
-    HolderSpec, HoldingSpec, ImpactSpec, KindName, LawName, LenderSpec, ModeName, MonteCarloSpec,
-    OweSpec, RuleName, RuleSpec, SaleOrderName, ScenarioSpec, ShockName, ShockSpec, StatusName,
-    TerminationName, VariantSpec, Whole,
+    AssetSpec, BoundSpec, CashUseName, CorrelationSpec, DayExpectSpec, Days, DistName, EngineSpec,
+    ExpectSpec, HolderSpec, HoldingSpec, ImpactSpec, KindName, LawName, LenderSpec, ModeName,
+    MonteCarloSpec, OweSpec, RuleName, RuleSpec, SaleOrderName, ScenarioSpec, ShockName, ShockSpec,
+    StatusName, Statuses, TerminationName, VariantSpec, Whole,
 };
 use crate::suggest;
 use crate::variant::Variant;
@@ -285,6 +286,27 @@ const KIND_KEYS: &[(&str, &[KindName])] = &[
         &[KindName::Bank, KindName::LeveragedFund],
     ),
     ("redemption_beta", &[KindName::Fund]),
+    ("redemption_lag_days", &[KindName::Fund]),
+    (
+        "cure_days",
+        &[
+            KindName::MarginAccount,
+            KindName::MarginCohort,
+            KindName::AccountBook,
+            KindName::LeveragedFund,
+            KindName::Bank,
+            KindName::Fund,
+        ],
+    ),
+    (
+        "participation",
+        &[
+            KindName::MarginAccount,
+            KindName::LeveragedFund,
+            KindName::Bank,
+            KindName::Fund,
+        ],
+    ),
     (
         "holdings",
         &[
@@ -494,6 +516,36 @@ impl<'s> Cx<'s> {
         u64::try_from(w.0.clamp(1, max_i)).unwrap_or(1)
     }
 
+    /// A count of trading days in `[0, max]`; out of range, it is reported and clamped.
+    fn days(&mut self, path: String, d: Days, max: u32, hint: &str) -> u32 {
+        if d.0 < 0 {
+            self.err(
+                path,
+                format!("expected a whole number of days ≥ 0, got {}", d.0),
+                Some(hint.to_owned()),
+            );
+        } else if d.0 > i128::from(max) {
+            self.err(
+                path,
+                format!("must be at most {max} trading days, got {}", d.0),
+                Some(hint.to_owned()),
+            );
+        }
+        u32::try_from(d.0.clamp(0, i128::from(max))).unwrap_or(0)
+    }
+
+    /// A participation rate in (0, 1]; reported when outside.
+    fn participation(&mut self, path: String, p: f64) -> f64 {
+        if !(p > 0.0 && p <= 1.0) {
+            self.err(
+                path,
+                format!("must be in (0, 1], got {p}"),
+                Some("a fraction of the asset's average daily volume sold per day: 0.1-0.25 is a large but executable participation".into()),
+            );
+        }
+        p
+    }
+
     fn missing(&mut self, path: String, what: &str, hint: &str) {
         let key = path.rsplit('.').next().unwrap_or_default().to_owned();
         self.err(
@@ -697,10 +749,33 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
     }
 
     let mut b = NetworkBuilder::new();
-    let default_law = match spec.defaults.as_ref().and_then(|d| d.impact.as_ref()) {
-        Some(imp) => impact(&mut cx, imp, "defaults.impact"),
-        None => ImpactLaw::SquareRoot { y: 0.7 },
+    let (default_law, default_decay) = match spec.defaults.as_ref().and_then(|d| d.impact.as_ref())
+    {
+        Some(imp) => (
+            impact(&mut cx, imp, "defaults.impact"),
+            decay(&mut cx, imp, "defaults.impact"),
+        ),
+        None => (ImpactLaw::SquareRoot { y: 0.7 }, ImpactDecay::default()),
     };
+    for (key, d) in [
+        (
+            "cure_days",
+            spec.defaults.as_ref().and_then(|d| d.cure_days),
+        ),
+        (
+            "redemption_lag_days",
+            spec.defaults.as_ref().and_then(|d| d.redemption_lag_days),
+        ),
+    ] {
+        if let Some(d) = d {
+            cx.days(
+                join_key("defaults", key),
+                d,
+                limits::MAX_DAYS as u32,
+                "trading days, e.g. 2",
+            );
+        }
+    }
     if let Some(c) = spec.defaults.as_ref().and_then(|d| num(d.cure_rate))
         && !(0.0..=1.0).contains(&c)
     {
@@ -711,7 +786,7 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
         );
     }
     for (i, a) in spec.assets.iter().enumerate() {
-        let asset = asset(&mut cx, a, i, default_law);
+        let asset = asset(&mut cx, a, i, default_law, &default_decay);
         if !cx.skipped.contains(&(IdKind::Asset, i)) {
             cx.prices.push(asset.price);
             let ix = b.add_asset(asset);
@@ -786,15 +861,17 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
     };
 
     let shocks = shocks(&mut cx, &spec.shocks, "shocks");
-    let engine = match &spec.engine {
-        Some(e) => engine(&mut cx, e, "engine", EngineConfig::default()),
-        None => EngineConfig::default(),
+    let raw_engine = match &spec.engine {
+        Some(e) => engine(&mut cx, e, "engine", engine_base()),
+        None => engine_base(),
     };
+    let engine = engine_done(&mut cx, raw_engine.clone(), "engine");
+    shock_days(&mut cx, &spec.shocks, "shocks", &engine, "engine");
     let expect = spec
         .expect
         .as_ref()
-        .map(|e| expectations(&mut cx, e, "expect"));
-    let variants = variants(&mut cx, &shocks, &engine);
+        .map(|e| expectations(&mut cx, e, "expect", &engine));
+    let variants = variants(&mut cx, &shocks, &raw_engine);
     let monte_carlo = spec
         .monte_carlo
         .as_ref()
@@ -949,7 +1026,114 @@ fn impact(cx: &mut Cx<'_>, imp: &ImpactSpec, base: &str) -> ImpactLaw {
     }
 }
 
-fn asset(cx: &mut Cx<'_>, a: &AssetSpec, i: usize, default_law: ImpactLaw) -> Asset {
+/// How an impact block's impact decays over days (all permanent when it says nothing).
+fn decay(cx: &mut Cx<'_>, imp: &ImpactSpec, base: &str) -> ImpactDecay {
+    let Some(d) = &imp.decay else {
+        return ImpactDecay::default();
+    };
+    let at = join_key(base, "decay");
+    let permanent = d.permanent.0;
+    let mut ok = true;
+    if !(0.0..=1.0).contains(&permanent) {
+        cx.err(
+            join_key(&at, "permanent"),
+            format!("must be in [0, 1], got {permanent}"),
+            Some("the share of impact that never reverts: the metaorder studies find about 1/2 of the day-end impact".into()),
+        );
+        ok = false;
+    }
+    let half_life = |cx: &mut Cx<'_>, path: String, h: f64| -> bool {
+        if h > 0.0 && h <= limits::MAX_DAYS {
+            true
+        } else {
+            cx.err(
+                path,
+                format!("must be in (0, {}] trading days, got {h}", limits::MAX_DAYS),
+                Some("a half-life in trading days: 0.5 reverts mostly overnight, 10 over two weeks; for impact that never reverts raise `permanent` instead".into()),
+            );
+            false
+        }
+    };
+    let transient = match (num(d.half_life_days), &d.transient) {
+        (Some(_), Some(_)) => {
+            cx.err_key(
+                join_key(&at, "transient"),
+                "give `half_life_days` (one transient part) or `transient` (several), not both",
+                None,
+            );
+            return ImpactDecay::default();
+        }
+        (Some(h), None) => {
+            ok &= half_life(cx, join_key(&at, "half_life_days"), h);
+            if permanent < 1.0 {
+                vec![TransientImpact {
+                    share: 1.0 - permanent,
+                    half_life_days: h,
+                }]
+            } else {
+                Vec::new()
+            }
+        }
+        (None, Some(parts)) => {
+            let base_t = join_key(&at, "transient");
+            let mut out = Vec::with_capacity(parts.len());
+            for (j, t) in parts.iter().enumerate() {
+                let pj = join_index(&base_t, j);
+                if !(t.share.0 > 0.0 && t.share.0 <= 1.0) {
+                    cx.err(
+                        join_key(&pj, "share"),
+                        format!("must be in (0, 1], got {}", t.share.0),
+                        None,
+                    );
+                    ok = false;
+                }
+                ok &= half_life(cx, join_key(&pj, "half_life_days"), t.half_life_days.0);
+                out.push(TransientImpact {
+                    share: t.share.0,
+                    half_life_days: t.half_life_days.0,
+                });
+            }
+            let total = permanent + out.iter().map(|t| t.share).sum::<f64>();
+            if ok && (total - 1.0).abs() > delever_graph::WEIGHT_TOLERANCE {
+                cx.err(
+                    base_t,
+                    format!("`permanent` and the transient shares must sum to 1, got {total}"),
+                    Some("e.g. `{ permanent: 0.4, transient: [{ share: 0.3, half_life_days: 1 }, { share: 0.3, half_life_days: 10 }] }`".into()),
+                );
+                ok = false;
+            }
+            out
+        }
+        (None, None) => {
+            if permanent < 1.0 {
+                cx.missing(
+                    join_key(&at, "half_life_days"),
+                    "impact that is partly transient",
+                    "how fast the rest reverts, e.g. `half_life_days: 2`, or a `transient:` list",
+                );
+                ok = false;
+            }
+            Vec::new()
+        }
+    };
+    if ok {
+        ImpactDecay {
+            permanent,
+            transient,
+        }
+    } else {
+        // Reported here with its path; the builder must not report it again.
+        ImpactDecay::default()
+    }
+}
+
+fn asset(
+    cx: &mut Cx<'_>,
+    a: &AssetSpec,
+    i: usize,
+    default_law: ImpactLaw,
+    default_decay: &ImpactDecay,
+) -> Asset {
     let base = join_index("assets", i);
     cx.check_source(join_key(&base, "source"), a.source.as_ref());
     // The builder reports values ≤ 0 (its own messages); the ranges add the rest.
@@ -969,15 +1153,18 @@ fn asset(cx: &mut Cx<'_>, a: &AssetSpec, i: usize, default_law: ImpactLaw) -> As
     cx.limit_key(&base, "daily_vol", a.daily_vol, &limits::DAILY_VOL);
     cx.limit_key(&base, "beta", a.beta, &limits::BETA);
     cx.limit_key(&base, "duration", a.duration, &limits::DURATION);
-    let law = match &a.impact {
-        Some(imp) => impact(cx, imp, &join_key(&base, "impact")),
-        None => default_law,
+    let (law, decay) = match &a.impact {
+        Some(imp) => {
+            let at = join_key(&base, "impact");
+            (impact(cx, imp, &at), decay(cx, imp, &at))
+        }
+        None => (default_law, default_decay.clone()),
     };
-    asset_with(a, law)
+    asset_with(a, law, decay)
 }
 
-/// The asset a spec describes, with impact law `law`.
-fn asset_with(a: &AssetSpec, law: ImpactLaw) -> Asset {
+/// The asset a spec describes, with impact law `law` decaying as `decay`.
+fn asset_with(a: &AssetSpec, law: ImpactLaw, decay: ImpactDecay) -> Asset {
     Asset {
         id: a.id.clone(),
         price: a.price.0,
@@ -988,7 +1175,7 @@ fn asset_with(a: &AssetSpec, law: ImpactLaw) -> Asset {
         duration: num(a.duration).unwrap_or(0.0),
         tags: a.tags.clone(),
         impact: law,
-        decay: Default::default(),
+        decay,
     }
 }
 
@@ -1009,13 +1196,29 @@ fn lender(cx: &mut Cx<'_>, l: &LenderSpec, i: usize) -> Lender {
             &limits::TRIGGER,
         );
     }
+    let liquidation = l.liquidation.as_ref().map_or_else(Liquidation::default, |q| {
+        let at = join_key(&base, "liquidation");
+        Liquidation {
+            delay_days: q.delay_days.map_or(0, |d| {
+                cx.days(
+                    join_key(&at, "delay_days"),
+                    d,
+                    limits::MAX_DAYS as u32,
+                    "trading days before the lender starts selling a defaulted borrower's collateral",
+                )
+            }),
+            participation: num(q.participation)
+                .map(|p| cx.participation(join_key(&at, "participation"), p)),
+            close_out: q.close_out.unwrap_or(false),
+        }
+    });
     Lender {
         id: l.id.clone(),
         capital: l.capital.0,
         tighten_trigger: l.tighten.as_ref().map(|t| t.trigger.0),
         tighten_by: l.tighten.as_ref().map_or(0.0, |t| t.by.0),
         other_liabilities: num(l.other_liabilities).unwrap_or(0.0),
-        liquidation: delever_graph::Liquidation::default(),
+        liquidation,
     }
 }
 
@@ -1109,6 +1312,9 @@ fn holder(
             ("rule", h.rule.is_some()),
             ("default_below_ratio", h.default_below_ratio.is_some()),
             ("redemption_beta", h.redemption_beta.is_some()),
+            ("redemption_lag_days", h.redemption_lag_days.is_some()),
+            ("cure_days", h.cure_days.is_some()),
+            ("participation", h.participation.is_some()),
             ("holdings", h.holdings.is_some()),
             ("margin", h.margin.is_some()),
         ],
@@ -1255,7 +1461,52 @@ fn holder(
         holder.default_below_ratio = num(h.default_below_ratio);
     }
     holder.tags = h.tags.clone().unwrap_or_default();
+    holder.timing = timing(cx, h, &base, &holder.kind);
     (holder, accounts_file)
+}
+
+/// A holder's timing in timeline mode: its own keys, else the scenario's `defaults:`, else
+/// the built-in defaults (docs/model.md, section 9).
+fn timing(cx: &mut Cx<'_>, h: &HolderSpec, base: &str, kind: &HolderKind) -> Timing {
+    let defaults = cx.spec.defaults.as_ref();
+    let max = limits::MAX_DAYS as u32;
+    let built_in = Timing::for_kind(kind, h.margin.is_some());
+    let cure_days = match h.cure_days {
+        Some(d) => cx.days(
+            join_key(base, "cure_days"),
+            d,
+            max,
+            "trading days to meet a margin call: brokers give 0 (due at once) to about 5",
+        ),
+        None => defaults
+            .and_then(|d| d.cure_days)
+            .map_or(built_in.cure_days, |d| {
+                u32::try_from(d.0.clamp(0, i128::from(max))).unwrap_or(0)
+            }),
+    };
+    let redemption_lag_days = match h.redemption_lag_days {
+        Some(d) => cx.days(
+            join_key(base, "redemption_lag_days"),
+            d,
+            max,
+            "trading days between a fund's return and the redemptions it draws, e.g. 1",
+        ),
+        None => defaults
+            .and_then(|d| d.redemption_lag_days)
+            .map_or(built_in.redemption_lag_days, |d| {
+                u32::try_from(d.0.clamp(0, i128::from(max))).unwrap_or(0)
+            }),
+    };
+    let participation = if owns(KIND_KEYS, "participation", &h.kind) {
+        num(h.participation).map(|p| cx.participation(join_key(base, "participation"), p))
+    } else {
+        None
+    };
+    Timing {
+        cure_days,
+        participation,
+        redemption_lag_days,
+    }
 }
 
 /// Load an account book's CSVs; problems go to `cx`. Returns the book and the accounts
@@ -1715,11 +1966,92 @@ fn shocks(cx: &mut Cx<'_>, list: &[ShockSpec], path: &str) -> Vec<Shock> {
     let mut out = Vec::with_capacity(list.len());
     for (i, s) in list.iter().enumerate() {
         let base = join_index(path, i);
+        let day = s.day.map_or(0, |d| {
+            cx.days(
+                join_key(&base, "day"),
+                d,
+                delever_engine::MAX_DAYS - 1,
+                "the trading day the shock happens on, from 0 (the first day of the run)",
+            )
+        });
         if let Some(shock) = shock(cx, s, &base, &tags) {
-            out.push(shock);
+            out.push(if day == 0 {
+                shock
+            } else {
+                Shock::OnDay {
+                    day,
+                    shock: Box::new(shock),
+                }
+            });
         }
     }
     out
+}
+
+/// Engine settings before the file's keys: the engine's defaults, with `days` unset (0)
+/// so that `mode: timeline` without `days` is caught after every override.
+fn engine_base() -> EngineConfig {
+    EngineConfig {
+        days: 0,
+        ..EngineConfig::default()
+    }
+}
+
+/// Settle the engine settings read at `base` (over [`engine_base`]): a timeline needs
+/// `days`; the one-instant modes run one day.
+fn engine_done(cx: &mut Cx<'_>, mut cfg: EngineConfig, base: &str) -> EngineConfig {
+    if cfg.days == 0 {
+        if cfg.mode == Mode::Timeline {
+            cx.err(
+                join_key(base, "mode"),
+                "the timeline mode needs a horizon: `days` is missing",
+                Some("e.g. `engine: { mode: timeline, days: 5 }` for a trading week".into()),
+            );
+        }
+        cfg.days = 1;
+    }
+    cfg
+}
+
+/// Every shock's day within the run: `days` of a timeline, day 0 otherwise.
+fn shock_days(
+    cx: &mut Cx<'_>,
+    list: &[ShockSpec],
+    path: &str,
+    cfg: &EngineConfig,
+    engine_at: &str,
+) {
+    for (i, s) in list.iter().enumerate() {
+        let Some(d) = s.day else {
+            continue;
+        };
+        let at = join_key(&join_index(path, i), "day");
+        if cfg.mode != Mode::Timeline && d.0 > 0 {
+            cx.err(
+                at,
+                format!(
+                    "day {} needs the timeline mode; the {} mode is one instant (day 0)",
+                    d.0,
+                    cfg.mode.name()
+                ),
+                Some(format!(
+                    "set `{engine_at}: {{ mode: timeline, days: {} }}` (or more days), or drop `day`",
+                    d.0 + 1
+                )),
+            );
+        } else if cfg.mode == Mode::Timeline && d.0 >= i128::from(cfg.days) {
+            cx.err(
+                at,
+                format!(
+                    "day {} is past the run's last day: `{engine_at}.days` is {}, so days run from 0 to {}",
+                    d.0,
+                    cfg.days,
+                    cfg.days - 1
+                ),
+                Some(format!("raise `{engine_at}.days` to {} or more", d.0 + 1)),
+            );
+        }
+    }
 }
 
 #[allow(clippy::too_many_lines)] // one arm per shock type
@@ -1947,7 +2279,30 @@ fn engine(cx: &mut Cx<'_>, e: &EngineSpec, base: &str, mut cfg: EngineConfig) ->
         cfg.mode = match m {
             ModeName::Equilibrium => Mode::Equilibrium,
             ModeName::Sequential => Mode::Sequential,
+            ModeName::Timeline => Mode::Timeline,
         };
+    }
+    if let Some(d) = e.days {
+        let path = join_key(base, "days");
+        let hint = "trading days to run the timeline over, e.g. `days: 5` for a week";
+        if d.0 < 1 {
+            cx.err(
+                path,
+                format!("expected at least 1 day, got {}", d.0),
+                Some(hint.into()),
+            );
+        } else if d.0 > i128::from(delever_engine::MAX_DAYS) {
+            cx.err(
+                path,
+                format!(
+                    "must be at most {} trading days (ten years), got {}",
+                    delever_engine::MAX_DAYS,
+                    d.0
+                ),
+                Some(hint.into()),
+            );
+        }
+        cfg.days = u32::try_from(d.0.clamp(1, i128::from(delever_engine::MAX_DAYS))).unwrap_or(1);
     }
     if let Some(r) = e.max_rounds {
         let path = join_key(base, "max_rounds");
@@ -2004,7 +2359,7 @@ fn engine(cx: &mut Cx<'_>, e: &EngineSpec, base: &str, mut cfg: EngineConfig) ->
 }
 
 /// Validate the variants against the base (its shocks and engine settings are what a
-/// variant inherits).
+/// variant inherits; `base_engine` is the base's before [`engine_done`]).
 fn variants(cx: &mut Cx<'_>, base_shocks: &[Shock], base_engine: &EngineConfig) -> Vec<Variant> {
     let spec = cx.spec;
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
@@ -2016,15 +2371,30 @@ fn variants(cx: &mut Cx<'_>, base_shocks: &[Shock], base_engine: &EngineConfig) 
             Some(list) => shocks(cx, list, &join_key(&base, "shocks")),
             None => base_shocks.to_vec(),
         };
+        let engine_at = join_key(&base, "engine");
         let engine = match &v.engine {
-            Some(e) => engine(cx, e, &join_key(&base, "engine"), base_engine.clone()),
+            Some(e) => engine(cx, e, &engine_at, base_engine.clone()),
             None => base_engine.clone(),
         };
+        let at = if v.engine.is_some() {
+            engine_at.as_str()
+        } else {
+            "engine"
+        };
+        let engine = engine_done(cx, engine, at);
+        // The variant's own shocks, or the base's, on the variant's days.
+        match &v.shocks {
+            Some(list) => shock_days(cx, list, &join_key(&base, "shocks"), &engine, at),
+            None if v.engine.is_some() => {
+                shock_days(cx, &spec.shocks, "shocks", &engine, at);
+            }
+            None => {}
+        }
         let impact = variant_impact(cx, v, &base);
         let expect = v
             .expect
             .as_ref()
-            .map(|e| expectations(cx, e, &join_key(&base, "expect")));
+            .map(|e| expectations(cx, e, &join_key(&base, "expect"), &engine));
         out.push(Variant {
             name: v.name.clone(),
             description: v.description.clone(),
@@ -2072,8 +2442,13 @@ fn variant_name<'s>(
     }
 }
 
-/// A variant's impact laws, each checked against its asset as the builder checks laws.
-fn variant_impact(cx: &mut Cx<'_>, v: &VariantSpec, base: &str) -> Vec<(AssetIx, ImpactLaw)> {
+/// A variant's impact laws (and their decay over days), each checked against its asset as
+/// the builder checks laws.
+fn variant_impact(
+    cx: &mut Cx<'_>,
+    v: &VariantSpec,
+    base: &str,
+) -> Vec<(AssetIx, ImpactLaw, ImpactDecay)> {
     let spec = cx.spec;
     let mut out = Vec::new();
     let Some(map) = &v.impact else {
@@ -2088,6 +2463,7 @@ fn variant_impact(cx: &mut Cx<'_>, v: &VariantSpec, base: &str) -> Vec<(AssetIx,
             p.place = Place::Key;
         }
         let law = impact(cx, imp, &path);
+        let decay = decay(cx, imp, &path);
         let (Some(IdKind::Asset), Some(&ix), Some(a)) = (
             found,
             cx.assets.get(id.as_str()),
@@ -2098,7 +2474,7 @@ fn variant_impact(cx: &mut Cx<'_>, v: &VariantSpec, base: &str) -> Vec<(AssetIx,
         // The law must suit the asset (e.g. square-root needs ADV and volatility): check
         // it the builder's way, on the asset alone.
         let mut b = NetworkBuilder::new();
-        b.add_asset(asset_with(a, law));
+        b.add_asset(asset_with(a, law, decay.clone()));
         if let Err(e) = b.build() {
             // Only the law's own problems: the asset's others are reported at the asset.
             let law_problems = e
@@ -2113,7 +2489,7 @@ fn variant_impact(cx: &mut Cx<'_>, v: &VariantSpec, base: &str) -> Vec<(AssetIx,
                 cx.err(at, p.message, p.hint);
             }
         }
-        out.push((ix, law));
+        out.push((ix, law, decay));
     }
     out
 }
@@ -2211,7 +2587,73 @@ fn checks(
     out
 }
 
-fn expectations(cx: &mut Cx<'_>, e: &ExpectSpec, at: &str) -> Expectations {
+/// The bounds of one report row: `(key, bound)` in the format's order.
+type Keys<'a> = Vec<(&'static str, Option<&'a BoundSpec>)>;
+
+/// Per-asset bounds under `at` (`expect.assets`, `expect.days[1].assets`).
+fn asset_rows<T>(
+    cx: &mut Cx<'_>,
+    map: Option<&BTreeMap<String, T>>,
+    at: &str,
+    keys: impl Fn(&T) -> Keys<'_>,
+) -> Vec<AssetExpectations> {
+    let mut out = Vec::new();
+    for (id, a) in map.into_iter().flatten() {
+        let base = join_key(at, id);
+        let Some(ix) =
+            expect_ref(cx, &base, id, Want::Asset).and(cx.assets.get(id.as_str()).copied())
+        else {
+            continue;
+        };
+        let checks = checks(cx, &base, &keys(a));
+        out.push(AssetExpectations {
+            id: id.clone(),
+            asset: ix,
+            checks,
+        });
+    }
+    out
+}
+
+/// Per-holder statuses and bounds under `at` (`expect.holders`, `expect.days[1].holders`).
+fn holder_rows<T>(
+    cx: &mut Cx<'_>,
+    map: Option<&BTreeMap<String, T>>,
+    at: &str,
+    statuses: impl Fn(&T) -> Option<&Statuses>,
+    keys: impl Fn(&T) -> Keys<'_>,
+) -> Vec<HolderExpectations> {
+    let mut out = Vec::new();
+    for (id, h) in map.into_iter().flatten() {
+        let base = join_key(at, id);
+        let Some(ix) =
+            expect_ref(cx, &base, id, Want::Holder).and(cx.holders.get(id.as_str()).copied())
+        else {
+            continue;
+        };
+        let given = statuses(h);
+        let status: Vec<Status> = given
+            .map(|s| s.0.iter().map(|&s| status(s)).collect())
+            .unwrap_or_default();
+        if given.is_some_and(|s| s.0.is_empty()) {
+            cx.err(
+                join_key(&base, "status"),
+                "an empty list of statuses accepts nothing",
+                Some("list at least one status, e.g. `status: [sold, margin_call]`".into()),
+            );
+        }
+        let checks = checks(cx, &base, &keys(h));
+        out.push(HolderExpectations {
+            id: id.clone(),
+            holder: ix,
+            status,
+            checks,
+        });
+    }
+    out
+}
+
+fn expectations(cx: &mut Cx<'_>, e: &ExpectSpec, at: &str, cfg: &EngineConfig) -> Expectations {
     let termination = e.termination.map(|t| match t {
         TerminationName::Converged => Termination::Converged,
         TerminationName::MaxRounds => Termination::MaxRounds,
@@ -2233,74 +2675,125 @@ fn expectations(cx: &mut Cx<'_>, e: &ExpectSpec, at: &str) -> Expectations {
             ],
         )
     });
-    let mut assets = Vec::new();
-    for (id, a) in e.assets.iter().flatten() {
-        let base = join_key(&join_key(at, "assets"), id);
-        let Some(ix) =
-            expect_ref(cx, &base, id, Want::Asset).and(cx.assets.get(id.as_str()).copied())
-        else {
-            continue;
-        };
-        let checks = checks(
-            cx,
-            &base,
-            &[
-                ("price_shocked", a.price_shocked.as_ref()),
-                ("price_after", a.price_after.as_ref()),
-                ("drawdown", a.drawdown.as_ref()),
-                ("forced_sales_shares", a.forced_sales_shares.as_ref()),
-                ("forced_sales_usd", a.forced_sales_usd.as_ref()),
-            ],
-        );
-        assets.push(AssetExpectations {
-            id: id.clone(),
-            asset: ix,
-            checks,
-        });
-    }
-    let mut holders = Vec::new();
-    for (id, h) in e.holders.iter().flatten() {
-        let base = join_key(&join_key(at, "holders"), id);
-        let Some(ix) =
-            expect_ref(cx, &base, id, Want::Holder).and(cx.holders.get(id.as_str()).copied())
-        else {
-            continue;
-        };
-        let status: Vec<Status> = h
-            .status
-            .as_ref()
-            .map(|s| s.0.iter().map(|&s| status(s)).collect())
-            .unwrap_or_default();
-        if h.status.as_ref().is_some_and(|s| s.0.is_empty()) {
-            cx.err(
-                join_key(&base, "status"),
-                "an empty list of statuses accepts nothing",
-                Some("list at least one status, e.g. `status: [sold, margin_call]`".into()),
-            );
-        }
-        let checks = checks(
-            cx,
-            &base,
-            &[
+    let assets = asset_rows(cx, e.assets.as_ref(), &join_key(at, "assets"), |a| {
+        vec![
+            ("price_shocked", a.price_shocked.as_ref()),
+            ("price_after", a.price_after.as_ref()),
+            ("drawdown", a.drawdown.as_ref()),
+            ("forced_sales_shares", a.forced_sales_shares.as_ref()),
+            ("forced_sales_usd", a.forced_sales_usd.as_ref()),
+        ]
+    });
+    let holders = holder_rows(
+        cx,
+        e.holders.as_ref(),
+        &join_key(at, "holders"),
+        |h| h.status.as_ref(),
+        |h| {
+            vec![
                 ("equity_before", h.equity_before.as_ref()),
                 ("equity_after", h.equity_after.as_ref()),
                 ("sales_usd", h.sales_usd.as_ref()),
                 ("lender_loss_usd", h.lender_loss_usd.as_ref()),
-            ],
-        );
-        holders.push(HolderExpectations {
-            id: id.clone(),
-            holder: ix,
-            status,
-            checks,
-        });
-    }
+            ]
+        },
+    );
+    let days = e
+        .days
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, d)| day_expectations(cx, d, &join_index(&join_key(at, "days"), i), cfg))
+        .collect();
     Expectations {
         termination,
         totals,
         assets,
         holders,
+        days,
     }
+}
+
+/// One `expect.days[]` entry: a day of the run, with bounds on its totals, assets and
+/// holders.
+fn day_expectations(
+    cx: &mut Cx<'_>,
+    d: &DayExpectSpec,
+    at: &str,
+    cfg: &EngineConfig,
+) -> Option<DayExpectations> {
+    let day_at = join_key(at, "day");
+    let day = cx.days(
+        day_at.clone(),
+        d.day,
+        delever_engine::MAX_DAYS - 1,
+        "the day of the run, from 0",
+    );
+    if cfg.mode != Mode::Timeline {
+        cx.err(
+            day_at,
+            format!("expectations on days need the timeline mode; this run is {}", cfg.mode.name()),
+            Some("set `engine: { mode: timeline, days: N }`, or bound the end of the run in `totals`/`assets`/`holders`".into()),
+        );
+        return None;
+    }
+    if day >= cfg.days {
+        cx.err(
+            day_at,
+            format!("day {day} is past the run's last day ({})", cfg.days - 1),
+            Some(format!("the run has {} day(s), from 0", cfg.days)),
+        );
+        return None;
+    }
+    let totals = d.totals.as_ref().map_or_else(Vec::new, |t| {
+        checks(
+            cx,
+            &join_key(at, "totals"),
+            &[
+                ("sales_usd", t.sales_usd.as_ref()),
+                ("exogenous_sales_usd", t.exogenous_sales_usd.as_ref()),
+                ("price_index", t.price_index.as_ref()),
+                ("new_calls", t.new_calls.as_ref()),
+                ("open_calls", t.open_calls.as_ref()),
+                ("liquidations", t.liquidations.as_ref()),
+                ("new_defaults", t.new_defaults.as_ref()),
+                ("lender_losses_usd", t.lender_losses_usd.as_ref()),
+            ],
+        )
+    });
+    let assets = asset_rows(cx, d.assets.as_ref(), &join_key(at, "assets"), |a| {
+        vec![
+            ("open", a.open.as_ref()),
+            ("close", a.close.as_ref()),
+            ("fundamental", a.fundamental.as_ref()),
+            ("return", a.ret.as_ref()),
+            ("drawdown", a.drawdown.as_ref()),
+            ("permanent_impact", a.permanent_impact.as_ref()),
+            ("transient_impact", a.transient_impact.as_ref()),
+            ("sales_shares", a.sales_shares.as_ref()),
+            ("sales_usd", a.sales_usd.as_ref()),
+        ]
+    });
+    let holders = holder_rows(
+        cx,
+        d.holders.as_ref(),
+        &join_key(at, "holders"),
+        |h| h.status.as_ref(),
+        |h| {
+            vec![
+                ("sales_usd", h.sales_usd.as_ref()),
+                ("equity", h.equity.as_ref()),
+                ("lender_loss_usd", h.lender_loss_usd.as_ref()),
+                ("open_calls", h.open_calls.as_ref()),
+            ]
+        },
+    );
+    Some(DayExpectations {
+        day,
+        totals,
+        assets,
+        holders,
+    })
 }
 
 /// An id used as a key of `expect.assets`/`expect.holders`: reported at the key.

@@ -133,6 +133,24 @@ pub struct Expectations {
     pub assets: Vec<AssetExpectations>,
     /// Per-holder expectations, sorted by holder id.
     pub holders: Vec<HolderExpectations>,
+    /// Timeline: expectations on single days, in the block's order.
+    pub days: Vec<DayExpectations>,
+}
+
+/// Expectations on one day of a timeline (`days[]` of the report).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayExpectations {
+    /// The day, from 0.
+    pub day: u32,
+    /// Bounds on the day's totals (`sales_usd`, `exogenous_sales_usd`, `price_index`,
+    /// `new_calls`, `open_calls`, `liquidations`, `new_defaults`, `lender_losses_usd`).
+    pub totals: Vec<Expectation>,
+    /// Per asset: bounds on `open`, `close`, `fundamental`, `return`, `drawdown`,
+    /// `permanent_impact`, `transient_impact`, `sales_shares`, `sales_usd`.
+    pub assets: Vec<AssetExpectations>,
+    /// Per holder: accepted statuses that day, and bounds on `sales_usd`, `equity`,
+    /// `lender_loss_usd`, `open_calls`.
+    pub holders: Vec<HolderExpectations>,
 }
 
 #[cfg(test)]

@@ -49,7 +49,8 @@ use std::path::{Path, PathBuf};
 pub use check::CheckResult;
 pub use error::{Diagnostic, ScenarioError};
 pub use expect::{
-    AssetExpectations, Bound, DEFAULT_REL_TOL, Expectation, Expectations, HolderExpectations,
+    AssetExpectations, Bound, DEFAULT_REL_TOL, DayExpectations, Expectation, Expectations,
+    HolderExpectations,
 };
 pub use limits::MAX_ROUNDS;
 pub use montecarlo::{MonteCarlo, ShockDistribution};
@@ -709,3 +710,5 @@ fn explain(msg: &str, path: &mut String) -> (String, Option<String>, bool) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod timeline_tests;

@@ -61,41 +61,69 @@ impl JsonSchema for Num {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Whole(pub i128);
 
+/// A count of days as written (`cure_days`, a shock's `day`, `engine.days`): a whole
+/// number ≥ 0, kept wide like [`Whole`] so that a value out of range is reported against
+/// the field's own limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Days(pub i128);
+
+impl<'de> Deserialize<'de> for Days {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(WholeVisitor("a whole number of days ≥ 0"))
+            .map(|w| Days(w.0))
+    }
+}
+
+impl JsonSchema for Days {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Days".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "integer", "minimum": 0, "description": "A whole number of trading days ≥ 0." })
+    }
+}
+
 impl<'de> Deserialize<'de> for Whole {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Whole;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a whole number ≥ 1")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Whole, E> {
-                Ok(Whole(i128::from(v)))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Whole, E> {
-                Ok(Whole(i128::from(v)))
-            }
-            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Whole, E> {
-                Ok(Whole(v))
-            }
-            fn visit_u128<E: de::Error>(self, v: u128) -> Result<Whole, E> {
-                Ok(Whole(i128::try_from(v).unwrap_or(i128::MAX)))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Whole, E> {
-                if v.is_finite() && v.fract() == 0.0 {
-                    // Saturating: only the range check reads values this large.
-                    Ok(Whole(v as i128))
-                } else if v.is_finite() {
-                    Err(E::invalid_type(de::Unexpected::Float(v), &self))
-                } else {
-                    Err(E::custom(format!(
-                        "expected a finite number, found {}",
-                        yaml_float(v)
-                    )))
-                }
-            }
+        d.deserialize_any(WholeVisitor("a whole number ≥ 1"))
+    }
+}
+
+/// Reads a whole number (or an integral float); the text says what was expected.
+struct WholeVisitor(&'static str);
+
+impl Visitor<'_> for WholeVisitor {
+    type Value = Whole;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Whole, E> {
+        Ok(Whole(i128::from(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Whole, E> {
+        Ok(Whole(i128::from(v)))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Whole, E> {
+        Ok(Whole(v))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Whole, E> {
+        Ok(Whole(i128::try_from(v).unwrap_or(i128::MAX)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Whole, E> {
+        if v.is_finite() && v.fract() == 0.0 {
+            // Saturating: only the range check reads values this large.
+            Ok(Whole(v as i128))
+        } else if v.is_finite() {
+            Err(E::invalid_type(de::Unexpected::Float(v), &self))
+        } else {
+            Err(E::custom(format!(
+                "expected a finite number, found {}",
+                yaml_float(v)
+            )))
         }
-        d.deserialize_any(V)
     }
 }
 
@@ -325,6 +353,12 @@ pub(crate) struct DefaultsSpec {
     pub impact: Option<ImpactSpec>,
     /// Cure rate of margin holders that give none (built in: 0).
     pub cure_rate: Option<Num>,
+    /// Timeline: days to meet a margin call, for holders that give none (built in: 2 for
+    /// retail accounts, cohorts and books, 1 for funds and banks on prime-broker margin).
+    pub cure_days: Option<Days>,
+    /// Timeline: days between a fund's return and the redemptions it draws, for funds
+    /// that give none (built in: 1).
+    pub redemption_lag_days: Option<Days>,
 }
 
 /// An impact law name.
@@ -370,6 +404,32 @@ pub(crate) struct ImpactSpec {
     pub tau_days: Option<Num>,
     /// `cont_schaanning`: floor as a fraction of the pre-impact price (default 0.5).
     pub floor: Option<Num>,
+    /// Timeline: how the impact splits between a permanent part and transient parts that
+    /// decay over days (default: all permanent).
+    pub decay: Option<DecaySpec>,
+}
+
+/// How impact decays over the days of a timeline: a permanent share, and the rest in one
+/// transient part (`half_life_days`) or several (`transient`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DecaySpec {
+    /// Share of impact that never reverts, in [0, 1].
+    pub permanent: Num,
+    /// Half-life, in trading days, of the rest (one transient part).
+    pub half_life_days: Option<Num>,
+    /// Several transient parts, whose shares sum with `permanent` to 1.
+    pub transient: Option<Vec<TransientSpec>>,
+}
+
+/// One transient part of impact.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TransientSpec {
+    /// Share of the impact, in (0, 1].
+    pub share: Num,
+    /// Half-life in trading days (> 0).
+    pub half_life_days: Num,
 }
 
 /// A tradable asset.
@@ -515,6 +575,15 @@ pub(crate) struct HolderSpec {
     pub rule: Option<RuleSpec>,
     /// fund: outflow per unit of relative NAV loss (default 0).
     pub redemption_beta: Option<Num>,
+    /// Timeline: trading days to meet a margin call before it is acted on (default 2 for
+    /// margin accounts, cohorts and books, 1 for others on margin).
+    pub cure_days: Option<Days>,
+    /// Timeline: most it sells of one asset in a day, as a fraction of ADV, in (0, 1]
+    /// (default: no cap). Not for cohorts, books or ETFs.
+    pub participation: Option<Num>,
+    /// Timeline, fund: trading days between a return and the redemptions it draws
+    /// (default 1).
+    pub redemption_lag_days: Option<Days>,
 }
 
 /// One position: exactly one of `shares` and `usd`.
@@ -624,8 +693,22 @@ pub(crate) struct LenderSpec {
     pub tighten: Option<TightenSpec>,
     /// Interbank obligations of this lender.
     pub owes: Option<Vec<OweSpec>>,
+    /// Timeline: how it closes out defaulted borrowers.
+    pub liquidation: Option<LiquidationSpec>,
     /// Source id.
     pub source: Option<String>,
+}
+
+/// How a lender closes out a defaulted borrower, day by day (timeline mode).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LiquidationSpec {
+    /// Trading days it takes to act on a borrower (default 0: at once).
+    pub delay_days: Option<Days>,
+    /// Most it sells of one asset in a day, as a fraction of ADV, in (0, 1] (default: no cap).
+    pub participation: Option<Num>,
+    /// A borrower that misses a due call is in default and everything is sold (default false).
+    pub close_out: Option<bool>,
 }
 
 /// When and by how much a lender tightens margin.
@@ -698,6 +781,8 @@ pub(crate) struct ShockSpec {
     pub holder: Option<String>,
     /// redemption: fraction of NAV withdrawn, in [0, 1].
     pub fraction: Option<Num>,
+    /// Timeline: the trading day it happens on, from 0 (default 0).
+    pub day: Option<Days>,
     /// Source id.
     pub source: Option<String>,
 }
@@ -711,14 +796,20 @@ pub(crate) enum ModeName {
     /// Rounds: holders act on the last round's prices, orders clear together and settle
     /// at the midpoint of the old and the new price; balance sheets carry over.
     Sequential,
+    /// Day by day over `days` trading days, each day solved as the equilibrium on the
+    /// balance sheets the day before left, with deadlines, close-outs, caps, lagged
+    /// redemptions and transient impact.
+    Timeline,
 }
 
 /// Engine settings.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EngineSpec {
-    /// `equilibrium` (default) or `sequential`.
+    /// `equilibrium` (default), `sequential` or `timeline`.
     pub mode: Option<ModeName>,
+    /// Timeline: trading days to run, 1 to 2520 (required with `mode: timeline`).
+    pub days: Option<Days>,
     /// Most rounds before giving up (1 to 1,000,000; default 1000).
     pub max_rounds: Option<Whole>,
     /// Relative price change below which the iteration has converged (> 0; default 1e-10).
@@ -829,6 +920,66 @@ pub(crate) struct ExpectSpec {
     pub assets: Option<BTreeMap<String, AssetExpectSpec>>,
     /// Bounds per holder id.
     pub holders: Option<BTreeMap<String, HolderExpectSpec>>,
+    /// Timeline: bounds on single days (`days[]` of the report).
+    pub days: Option<Vec<DayExpectSpec>>,
+}
+
+/// Bounds on one day of a timeline.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DayExpectSpec {
+    /// The day, from 0.
+    pub day: Days,
+    /// Bounds on the day's totals.
+    pub totals: Option<DayTotalsExpectSpec>,
+    /// Bounds per asset id.
+    pub assets: Option<BTreeMap<String, DayAssetExpectSpec>>,
+    /// Bounds per holder id.
+    pub holders: Option<BTreeMap<String, DayHolderExpectSpec>>,
+}
+
+/// Bounds on a day's totals (the keys of `days[]`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DayTotalsExpectSpec {
+    pub sales_usd: Option<BoundSpec>,
+    pub exogenous_sales_usd: Option<BoundSpec>,
+    pub price_index: Option<BoundSpec>,
+    pub new_calls: Option<BoundSpec>,
+    pub open_calls: Option<BoundSpec>,
+    pub liquidations: Option<BoundSpec>,
+    pub new_defaults: Option<BoundSpec>,
+    /// All lenders' losses at the day's close.
+    pub lender_losses_usd: Option<BoundSpec>,
+}
+
+/// Bounds on one asset's day (the keys of `days[].assets[]`, and `return`: the close over
+/// the previous close, less 1, and `drawdown`: the close over the pre-shock price, less 1).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DayAssetExpectSpec {
+    pub open: Option<BoundSpec>,
+    pub close: Option<BoundSpec>,
+    pub fundamental: Option<BoundSpec>,
+    #[serde(rename = "return")]
+    pub ret: Option<BoundSpec>,
+    pub drawdown: Option<BoundSpec>,
+    pub permanent_impact: Option<BoundSpec>,
+    pub transient_impact: Option<BoundSpec>,
+    pub sales_shares: Option<BoundSpec>,
+    pub sales_usd: Option<BoundSpec>,
+}
+
+/// Bounds on one holder's day (the keys of `days[].holders[]`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DayHolderExpectSpec {
+    /// Accepted statuses that day.
+    pub status: Option<Statuses>,
+    pub sales_usd: Option<BoundSpec>,
+    pub equity: Option<BoundSpec>,
+    pub lender_loss_usd: Option<BoundSpec>,
+    pub open_calls: Option<BoundSpec>,
 }
 
 /// Bounds on the report's `totals` (same keys).

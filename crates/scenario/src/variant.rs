@@ -8,7 +8,7 @@
 //! ordinary [`Scenario`]s ([`Scenario::variant`], [`Scenario::expand`]).
 
 use delever_engine::{EngineConfig, Shock};
-use delever_graph::{AssetIx, ImpactLaw};
+use delever_graph::{AssetIx, ImpactDecay, ImpactLaw};
 
 use crate::{Diagnostic, Expectations, Scenario, ScenarioError};
 
@@ -23,8 +23,8 @@ pub struct Variant {
     pub shocks: Vec<Shock>,
     /// Engine settings: the base's, with the keys it gives replaced.
     pub engine: EngineConfig,
-    /// Assets whose impact law it replaces.
-    pub impact: Vec<(AssetIx, ImpactLaw)>,
+    /// Assets whose impact law (and its decay over days) it replaces.
+    pub impact: Vec<(AssetIx, ImpactLaw, ImpactDecay)>,
     /// Its expected results (the base's are not inherited).
     pub expect: Option<Expectations>,
 }
@@ -46,7 +46,7 @@ impl Scenario {
         let network = if v.impact.is_empty() {
             self.network.clone()
         } else {
-            self.network.with_impact_laws(&v.impact).map_err(|e| {
+            self.network.with_impacts(&v.impact).map_err(|e| {
                 ScenarioError::from(
                     e.problems
                         .into_iter()
