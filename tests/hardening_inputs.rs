@@ -374,10 +374,10 @@ fn shipped_scenarios_and_fixtures_are_within_every_limit() {
     for dir in ["scenarios", "tests/fixtures"] {
         for e in std::fs::read_dir(root().join(dir)).expect("dir") {
             let p = e.expect("entry").path();
-            if p.extension().is_some_and(|x| x == "yaml") {
-                if let Err(e) = Scenario::load(&p) {
-                    panic!("{}: {e}", p.display());
-                }
+            if p.extension().is_some_and(|x| x == "yaml")
+                && let Err(e) = Scenario::load(&p)
+            {
+                panic!("{}: {e}", p.display());
             }
         }
     }
