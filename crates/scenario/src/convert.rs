@@ -500,20 +500,20 @@ impl<'s> Cx<'s> {
     /// reported and clamped so that nothing downstream reports it again.
     fn whole(&mut self, path: String, w: Whole, max: u64, unit: &str, hint: &str) -> u64 {
         let max_i = i128::from(max);
-        if w.0 < 1 {
+        if w.value < 1 {
             self.err(
                 path,
-                format!("expected a whole number of {unit} ≥ 1, got {}", w.0),
+                format!("expected a whole number of {unit} ≥ 1, got {w}"),
                 Some(hint.to_owned()),
             );
-        } else if w.0 > max_i {
+        } else if w.value > max_i {
             self.err(
                 path,
-                format!("must be at most {max} {unit}, got {}", w.0),
+                format!("must be at most {max} {unit}, got {w}"),
                 Some(hint.to_owned()),
             );
         }
-        u64::try_from(w.0.clamp(1, max_i)).unwrap_or(1)
+        u64::try_from(w.value.clamp(1, max_i)).unwrap_or(1)
     }
 
     /// A count of trading days in `[0, max]`; out of range, it is reported and clamped.
@@ -2307,27 +2307,23 @@ fn engine(cx: &mut Cx<'_>, e: &EngineSpec, base: &str, mut cfg: EngineConfig) ->
     if let Some(r) = e.max_rounds {
         let path = join_key(base, "max_rounds");
         let hint = "1 gives the one-round (GLT) answer; the default is 1000";
-        if r.0 < 1 {
+        if r.value < 1 {
             cx.err(
                 path,
-                format!("expected at least 1 round, got {}", r.0),
+                format!("expected at least 1 round, got {r}"),
                 Some(hint.into()),
             );
-        } else if r.0 > i128::from(limits::MAX_ROUNDS) {
+        } else if r.value > i128::from(limits::MAX_ROUNDS) {
             cx.err(
                 path,
-                format!(
-                    "must be at most {} rounds, got {}",
-                    limits::MAX_ROUNDS,
-                    r.0
-                ),
+                format!("must be at most {} rounds, got {r}", limits::MAX_ROUNDS),
                 Some(
                     "a cascade that has not converged in a million rounds will not, and a run keeps a trace of every round; check `tolerance` and `damping`"
                         .into(),
                 ),
             );
         }
-        cfg.max_rounds = u32::try_from(r.0.clamp(1, i128::from(limits::MAX_ROUNDS)))
+        cfg.max_rounds = u32::try_from(r.value.clamp(1, i128::from(limits::MAX_ROUNDS)))
             .unwrap_or(limits::MAX_ROUNDS);
     }
     if let Some(t) = num(e.tolerance) {

@@ -58,8 +58,28 @@ impl JsonSchema for Num {
 /// A whole number as written, kept wide so that a value beyond a field's range (or beyond
 /// any integer type, `18446744073709551616`) is reported against that field's own limits
 /// rather than as a type error. An integral float (`1.2e6`) is a whole number too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Whole(pub i128);
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Whole {
+    /// The number, saturated to the range of `i128`.
+    pub value: i128,
+    /// The float it was written as (`1e300`), for messages.
+    pub float: Option<f64>,
+}
+
+impl Whole {
+    fn int(value: i128) -> Whole {
+        Whole { value, float: None }
+    }
+}
+
+impl fmt::Display for Whole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.float {
+            Some(x) => f.write_str(&crate::limits::show(x)),
+            None => write!(f, "{}", self.value),
+        }
+    }
+}
 
 /// A count of days as written (`cure_days`, a shock's `day`, `engine.days`): a whole
 /// number ≥ 0, kept wide like [`Whole`] so that a value out of range is reported against
@@ -70,7 +90,7 @@ pub(crate) struct Days(pub i128);
 impl<'de> Deserialize<'de> for Days {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(WholeVisitor("a whole number of days ≥ 0"))
-            .map(|w| Days(w.0))
+            .map(|w| Days(w.value))
     }
 }
 
@@ -101,21 +121,24 @@ impl Visitor<'_> for WholeVisitor {
         f.write_str(self.0)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Whole, E> {
-        Ok(Whole(i128::from(v)))
+        Ok(Whole::int(i128::from(v)))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Whole, E> {
-        Ok(Whole(i128::from(v)))
+        Ok(Whole::int(i128::from(v)))
     }
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Whole, E> {
-        Ok(Whole(v))
+        Ok(Whole::int(v))
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Whole, E> {
-        Ok(Whole(i128::try_from(v).unwrap_or(i128::MAX)))
+        Ok(Whole::int(i128::try_from(v).unwrap_or(i128::MAX)))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Whole, E> {
         if v.is_finite() && v.fract() == 0.0 {
             // Saturating: only the range check reads values this large.
-            Ok(Whole(v as i128))
+            Ok(Whole {
+                value: v as i128,
+                float: Some(v),
+            })
         } else if v.is_finite() {
             Err(E::invalid_type(de::Unexpected::Float(v), &self))
         } else {

@@ -1028,7 +1028,19 @@ fn finite_but_huge_values_are_refused_at_load() {
             "accounts: 1000",
             "accounts: 1e12",
             "holders[1].accounts",
-            "must be at most 1000000000 accounts, got 1000000000000",
+            "must be at most 1000000000 accounts, got 1e12",
+        ),
+        (
+            "accounts: 1000",
+            "accounts: 1e300",
+            "holders[1].accounts",
+            "must be at most 1000000000 accounts, got 1e300",
+        ),
+        (
+            "accounts: 1000",
+            "accounts: 5000000000",
+            "holders[1].accounts",
+            "must be at most 1000000000 accounts, got 5000000000",
         ),
     ] {
         let d = diag_at(&edit(from, to), path);
