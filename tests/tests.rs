@@ -15,4 +15,5 @@ mod scenario_props;
 mod schema;
 mod shipped;
 mod timeline;
+mod timeline_reports;
 mod util;
