@@ -142,7 +142,12 @@ impl DayReport {
             residual: d.residual,
             price_index: d.price_index,
             sales_usd: d.sales_usd,
-            sales_by_kind: KindSales(d.sales_by_kind.iter().map(|(k, v)| (k.name(), *v)).collect()),
+            sales_by_kind: KindSales(
+                d.sales_by_kind
+                    .iter()
+                    .map(|(k, v)| (k.name(), *v))
+                    .collect(),
+            ),
             exogenous_sales_usd: d.exogenous_sales_usd,
             new_calls: d.new_calls,
             open_calls: d.open_calls,

@@ -47,7 +47,10 @@ pub(crate) fn steps(o: &Outcome) -> Vec<Step> {
             }
         }
         if out.len() == before {
-            out.push(Step { day: d, trace: None });
+            out.push(Step {
+                day: d,
+                trace: None,
+            });
         }
     }
     out
@@ -56,12 +59,7 @@ pub(crate) fn steps(o: &Outcome) -> Vec<Step> {
 /// The step (1-based, as the player counts) that ends each day.
 fn day_ends(steps: &[Step], days: usize) -> Vec<usize> {
     (0..days)
-        .map(|d| {
-            steps
-                .iter()
-                .rposition(|s| s.day == d)
-                .map_or(0, |i| i + 1)
-        })
+        .map(|d| steps.iter().rposition(|s| s.day == d).map_or(0, |i| i + 1))
         .collect()
 }
 
@@ -822,7 +820,11 @@ fn states(ctx: &Ctx<'_>, steps: &[Step], k: usize) -> (Vec<usize>, Vec<u8>) {
     let holders = pl
         .holders
         .iter()
-        .map(|h: &HolderIx| day.holders.get(h.get()).map_or(0, |x| status_code(x.status)))
+        .map(|h: &HolderIx| {
+            day.holders
+                .get(h.get())
+                .map_or(0, |x| status_code(x.status))
+        })
         .collect();
     let lenders = pl
         .lenders

@@ -197,11 +197,7 @@ pub fn render(input: &HtmlInput<'_>) -> String {
         }
     }
     let timeline = o.mode == Mode::Timeline && !o.days.is_empty();
-    let steps = if timeline {
-        days::steps(o)
-    } else {
-        Vec::new()
-    };
+    let steps = if timeline { days::steps(o) } else { Vec::new() };
     let ctx = Ctx {
         net: input.net,
         outcome: o,
@@ -487,7 +483,11 @@ fn cards(out: &mut String, o: &Outcome) {
         (
             "Total loss",
             money(t.total_loss_usd),
-            if t.total_loss_usd < 0.0 { end_gain } else { end },
+            if t.total_loss_usd < 0.0 {
+                end_gain
+            } else {
+                end
+            },
             true,
         ),
         (
