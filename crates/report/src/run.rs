@@ -359,6 +359,29 @@ impl RunReport {
         out
     }
 
+    /// A timeline's rounds the trace left out between the kept round `last` and the next
+    /// kept one `next` (each `(day, round)`), in words; `None` when nothing is missing.
+    fn day_gap(&self, last: Option<(u32, u32)>, next: (u32, u32)) -> Option<String> {
+        let rounds_of = |d: u32| self.days.get(d as usize).map_or(0, |x| x.rounds);
+        let from = match last {
+            None => (0, 1),
+            Some((d, r)) if r < rounds_of(d) => (d, r + 1),
+            Some((d, _)) => (d + 1, 1),
+        };
+        if from >= next {
+            return None;
+        }
+        let to = if next.1 > 1 {
+            (next.0, next.1 - 1)
+        } else {
+            (next.0 - 1, rounds_of(next.0 - 1))
+        };
+        Some(format!(
+            "day {} round {} to day {} round {} not kept (the trace keeps the first {TRACE_KEPT} rounds of the run and its last)",
+            from.0, from.1, to.0, to.1
+        ))
+    }
+
     /// Whether the run is a timeline (it has days).
     fn is_timeline(&self) -> bool {
         !self.days.is_empty()
@@ -492,31 +515,29 @@ impl RunReport {
         let mut t = Table::new(head).titled(title).left(width - 1);
         let mut prev = 0.0;
         let mut last_round = 0;
-        let mut last_day = None;
+        // Where the last kept round was: (day, round).
+        let mut last: Option<(u32, u32)> = None;
         for r in &self.trace {
-            if timeline && last_day != Some(r.day) {
-                last_day = Some(r.day);
-                last_round = 0;
-                prev = 0.0;
-            }
-            if r.round > last_round + 1 {
+            if timeline {
+                if let Some(text) = self.day_gap(last, (r.day, r.round)) {
+                    let mut gap = vec![String::new(); width];
+                    gap[0] = "…".into();
+                    gap[width - 1] = text;
+                    t.row(gap);
+                }
+                if last.is_none_or(|(d, _)| d != r.day) {
+                    prev = 0.0;
+                }
+                last = Some((r.day, r.round));
+            } else if r.round > last_round + 1 {
                 let mut gap = vec![String::new(); width];
                 gap[0] = "…".into();
-                gap[width - 1] = if timeline {
-                    format!(
-                        "rounds up to {} of day {} not kept (the trace keeps the first {} rounds of the run and the last)",
-                        r.round - 1,
-                        r.day,
-                        crate::run::TRACE_KEPT
-                    )
-                } else {
-                    format!(
-                        "rounds {}–{} not kept (the trace keeps the first {} and the last)",
-                        last_round + 1,
-                        r.round - 1,
-                        last_round
-                    )
-                };
+                gap[width - 1] = format!(
+                    "rounds {}–{} not kept (the trace keeps the first {} and the last)",
+                    last_round + 1,
+                    r.round - 1,
+                    last_round
+                );
                 t.row(gap);
             }
             last_round = r.round;
@@ -652,4 +673,50 @@ const TRACE_KEPT: u32 = delever_engine::TRACE_ROUNDS;
 
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
+}
+
+#[cfg(test)]
+mod tests {
+    use delever_engine::{EngineConfig, Mode, Shock, run};
+    use delever_graph::AssetIx;
+
+    use super::{RunMeta, RunReport};
+
+    #[test]
+    fn the_trace_table_marks_rounds_a_timeline_left_out() {
+        let net = delever_engine::synth::textbook_margin(0.25).expect("valid network");
+        let hit = |ret| Shock::AssetReturn {
+            asset: AssetIx(0),
+            ret,
+        };
+        let shocks = [
+            hit(-0.40),
+            Shock::OnDay {
+                day: 1,
+                shock: Box::new(hit(-0.10)),
+            },
+        ];
+        let cfg = EngineConfig {
+            mode: Mode::Timeline,
+            days: 2,
+            ..EngineConfig::default()
+        };
+        let mut o = run(&net, &shocks, &cfg).expect("runs");
+        let meta = RunMeta::default();
+        let whole = RunReport::new(&meta, &net, &o).trace_table();
+        assert!(!whole.contains("not kept"), "{whole}");
+        // As if the trace's bound had dropped day 1's first two rounds: its first kept
+        // round is round 3.
+        let first = o
+            .trace
+            .iter_mut()
+            .find(|t| t.day == 1)
+            .expect("day 1 has rounds");
+        first.round = 3;
+        let cut = RunReport::new(&meta, &net, &o).trace_table();
+        assert!(
+            cut.contains("day 1 round 1 to day 1 round 2 not kept"),
+            "{cut}"
+        );
+    }
 }

@@ -943,3 +943,49 @@ pub(crate) fn last_label(o: &Outcome, steps: &[Step]) -> String {
         None => "Day 0 open, after the news".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use delever_engine::{EngineConfig, Mode, Shock, run};
+    use delever_graph::AssetIx;
+
+    use super::steps;
+
+    #[test]
+    fn a_day_beyond_the_trace_gets_one_step_at_its_close() {
+        let net = delever_engine::synth::textbook_margin(0.25).expect("valid network");
+        let shocks = [
+            Shock::AssetReturn {
+                asset: AssetIx(0),
+                ret: -0.40,
+            },
+            Shock::OnDay {
+                day: 2,
+                shock: Box::new(Shock::AssetReturn {
+                    asset: AssetIx(0),
+                    ret: -0.05,
+                }),
+            },
+        ];
+        let cfg = EngineConfig {
+            mode: Mode::Timeline,
+            days: 3,
+            ..EngineConfig::default()
+        };
+        let mut o = run(&net, &shocks, &cfg).expect("runs");
+        let full = steps(&o);
+        assert_eq!(full.len(), o.trace.len());
+        assert!(full.iter().all(|s| s.trace.is_some()));
+        // As if the trace's bound had dropped day 1's rounds.
+        o.trace.retain(|t| t.day != 1);
+        let cut = steps(&o);
+        let day1: Vec<_> = cut.iter().filter(|s| s.day == 1).collect();
+        assert_eq!(day1.len(), 1);
+        assert!(day1[0].trace.is_none());
+        // Days stay in order, each with at least one step.
+        let days: Vec<usize> = cut.iter().map(|s| s.day).collect();
+        assert!(days.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(days.first(), Some(&0));
+        assert_eq!(days.last(), Some(&2));
+    }
+}
