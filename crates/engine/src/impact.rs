@@ -106,7 +106,7 @@ mod tests {
             duration: 0.0,
             tags: vec![],
             impact,
-            decay: Default::default(),
+            decay: delever_graph::ImpactDecay::default(),
         }
     }
 

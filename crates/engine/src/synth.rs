@@ -86,7 +86,7 @@ fn asset(id: String, price: f64, adv: f64, vol: f64, impact: ImpactLaw) -> Asset
         duration: 0.0,
         tags: vec!["equity".into()],
         impact,
-        decay: Default::default(),
+        decay: delever_graph::ImpactDecay::default(),
     }
 }
 

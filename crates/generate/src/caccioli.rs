@@ -229,7 +229,7 @@ pub fn network(p: &Params, d: &Draw) -> Result<Network, GenerateError> {
                 duration: 0.0,
                 tags: Vec::new(),
                 impact: ImpactLaw::Exponential { alpha: p.alpha },
-                decay: Default::default(),
+                decay: delever_graph::ImpactDecay::default(),
             });
         }
     }

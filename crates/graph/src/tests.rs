@@ -13,7 +13,7 @@ fn asset(id: &str, price: f64) -> Asset {
         duration: 0.0,
         tags: vec![],
         impact: ImpactLaw::SquareRoot { y: 0.7 },
-        decay: Default::default(),
+        decay: crate::ImpactDecay::default(),
     }
 }
 

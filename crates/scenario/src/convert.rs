@@ -888,7 +888,7 @@ fn asset_with(a: &AssetSpec, law: ImpactLaw) -> Asset {
         duration: num(a.duration).unwrap_or(0.0),
         tags: a.tags.clone(),
         impact: law,
-        decay: Default::default(),
+        decay: delever_graph::ImpactDecay::default(),
     }
 }
 

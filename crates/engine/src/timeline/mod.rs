@@ -100,7 +100,7 @@ pub(crate) fn run(
     let (mut rounds, mut residual) = (0u32, 0.0f64);
     let mut termination = Termination::Converged;
     let mut lender_defaults_before = 0u64;
-    let mut last: Option<(Run, Eval, Option<(Run, bool)>)> = None;
+    let mut last: Option<LastDay> = None;
     let mut cure_before_last = vec![0.0; nh];
     let mut paid_before_last = vec![0.0; nh];
 
@@ -382,6 +382,9 @@ pub(crate) fn run(
     ))
 }
 
+/// The last day's main run, its close, and its least fixed point (if asked for).
+type LastDay = (Run, Eval, Option<(Run, bool)>);
+
 /// What solving a day leaves once its compiled system is dropped.
 struct Solved {
     main: Run,
@@ -412,20 +415,19 @@ fn holder_day(
     let d = &main.last.decisions[i];
     let u = &st.unit;
     let unpaid = (base.units[i].owed - end.cleared.paid[i]).max(0.0);
-    let (value, cash, debt, open_calls) = match (&x.book, &st.rows) {
-        (Some(b), Some(rows)) => (b.value, b.cash, b.loan, rows.counts().2),
-        _ => {
-            let debt = match u.rule {
-                Rule::Etf { .. } => 0.0,
-                _ => u.margin.map_or(0.0, |m| m.loan) + u.other_liabilities,
-            };
-            (
-                crate::rules::value(u, close),
-                u.cash,
-                debt,
-                u64::from(st.call_since != NO_CALL),
-            )
-        }
+    let (value, cash, debt, open_calls) = if let (Some(b), Some(rows)) = (&x.book, &st.rows) {
+        (b.value, b.cash, b.loan, rows.counts().2)
+    } else {
+        let debt = match u.rule {
+            Rule::Etf { .. } => 0.0,
+            _ => u.margin.map_or(0.0, |m| m.loan) + u.other_liabilities,
+        };
+        (
+            crate::rules::value(u, close),
+            u.cash,
+            debt,
+            u64::from(st.call_since != NO_CALL),
+        )
     };
     let equity = match u.rule {
         Rule::Etf { .. } => st.nav,

@@ -17,7 +17,7 @@ pub fn asset(id: &str, price: f64, impact: ImpactLaw) -> Asset {
         duration: 0.0,
         tags: vec![],
         impact,
-        decay: Default::default(),
+        decay: delever_graph::ImpactDecay::default(),
     }
 }
 
