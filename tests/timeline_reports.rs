@@ -210,6 +210,75 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
 }
 
+/// A timeline report's keys, in order.
+const REPORT_KEYS: [&str; 12] = [
+    "scenario",
+    "mode",
+    "termination",
+    "rounds",
+    "residual",
+    "totals",
+    "assets",
+    "holders",
+    "lenders",
+    "trace",
+    "trace_omitted_rounds",
+    "days",
+];
+
+/// `days[]` keys, in order.
+const DAY_KEYS: [&str; 17] = [
+    "day",
+    "termination",
+    "rounds",
+    "residual",
+    "price_index",
+    "sales_usd",
+    "sales_by_kind",
+    "exogenous_sales_usd",
+    "new_calls",
+    "open_calls",
+    "liquidations",
+    "new_defaults",
+    "lender_losses_usd",
+    "lenders",
+    "multiple_equilibria",
+    "assets",
+    "holders",
+];
+
+/// `days[].assets[]` keys, in order.
+const ASSET_KEYS: [&str; 8] = [
+    "id",
+    "open",
+    "close",
+    "fundamental",
+    "permanent_impact",
+    "transient_impact",
+    "sales_shares",
+    "sales_usd",
+];
+
+/// `days[].holders[]` keys, in order.
+const HOLDER_KEYS: [&str; 16] = [
+    "id",
+    "status",
+    "sales_usd",
+    "value_usd",
+    "cash_usd",
+    "debt_usd",
+    "equity_usd",
+    "calls",
+    "new_calls",
+    "open_calls",
+    "new_defaults",
+    "due_day",
+    "closing_out",
+    "cure_usd",
+    "paid_out_usd",
+    "lender_loss_usd",
+];
+
 /// `days[]` holds every day with stable keys, its figures are the engine's, and every key
 /// the report had before keeps its place; trace entries carry their day.
 #[test]
@@ -219,49 +288,11 @@ fn json_days_hold_the_engines_days_with_stable_keys() {
     let r = RunReport::new(&meta("week"), &net, &out);
     let v: Value = serde_json::from_str(&r.to_json()).expect("JSON");
     assert_eq!(v["mode"], "timeline");
-    assert_eq!(
-        keys(&r),
-        [
-            "scenario",
-            "mode",
-            "termination",
-            "rounds",
-            "residual",
-            "totals",
-            "assets",
-            "holders",
-            "lenders",
-            "trace",
-            "trace_omitted_rounds",
-            "days"
-        ]
-    );
+    assert_eq!(keys(&r), REPORT_KEYS);
     let days = v["days"].as_array().expect("days");
     assert_eq!(days.len(), 5);
     for (d, (j, e)) in days.iter().zip(&out.days).enumerate() {
-        assert_eq!(
-            keys(&r.days[d]),
-            [
-                "day",
-                "termination",
-                "rounds",
-                "residual",
-                "price_index",
-                "sales_usd",
-                "sales_by_kind",
-                "exogenous_sales_usd",
-                "new_calls",
-                "open_calls",
-                "liquidations",
-                "new_defaults",
-                "lender_losses_usd",
-                "lenders",
-                "multiple_equilibria",
-                "assets",
-                "holders"
-            ],
-            "day {d}"
-        );
+        assert_eq!(keys(&r.days[d]), DAY_KEYS, "day {d}");
         assert_eq!(j["day"], d);
         assert_eq!(j["rounds"], e.rounds);
         assert_eq!(j["sales_usd"].as_f64(), Some(e.sales_usd));
@@ -285,46 +316,14 @@ fn json_days_hold_the_engines_days_with_stable_keys() {
         );
         for (k, a) in e.assets.iter().enumerate() {
             let ja = &j["assets"][k];
-            assert_eq!(
-                keys(&r.days[d].assets[k]),
-                [
-                    "id",
-                    "open",
-                    "close",
-                    "fundamental",
-                    "permanent_impact",
-                    "transient_impact",
-                    "sales_shares",
-                    "sales_usd"
-                ]
-            );
+            assert_eq!(keys(&r.days[d].assets[k]), ASSET_KEYS);
             assert_eq!(ja["close"].as_f64(), Some(a.close));
             assert_eq!(ja["transient_impact"].as_f64(), Some(a.transient_impact));
         }
         assert_eq!(j["assets"][0]["id"], "NVDA");
         for (i, h) in e.holders.iter().enumerate() {
             let jh = &j["holders"][i];
-            assert_eq!(
-                keys(&r.days[d].holders[i]),
-                [
-                    "id",
-                    "status",
-                    "sales_usd",
-                    "value_usd",
-                    "cash_usd",
-                    "debt_usd",
-                    "equity_usd",
-                    "calls",
-                    "new_calls",
-                    "open_calls",
-                    "new_defaults",
-                    "due_day",
-                    "closing_out",
-                    "cure_usd",
-                    "paid_out_usd",
-                    "lender_loss_usd"
-                ]
-            );
+            assert_eq!(keys(&r.days[d].holders[i]), HOLDER_KEYS);
             assert_eq!(jh["status"], h.status.name());
             assert_eq!(jh["equity_usd"].as_f64(), Some(h.equity));
             assert_eq!(jh["due_day"], serde_json::json!(h.due_day));

@@ -134,6 +134,44 @@ struct Who {
     margin: Option<(f64, f64)>,
 }
 
+/// What the holder sold or bought today and why, in words (`None`: no trade).
+fn sale_words(who: &Who, h: &HolderDay) -> Option<String> {
+    if h.sales_usd > 0.0 {
+        let why = if h.closing_out == Some(true) {
+            " of collateral: its lender is closing it out".to_owned()
+        } else if who.etf {
+            " to rebalance at the close".to_owned()
+        } else if h.status == Status::MarginCall
+            && let Some((m, r)) = who.margin
+        {
+            if (m - r).abs() < 1e-12 {
+                format!(" to restore {} maintenance", share(m))
+            } else {
+                format!(" to restore margin to its {} reset level", share(r))
+            }
+        } else if h.paid_out_usd > 0.0 {
+            " to pay redemptions".to_owned()
+        } else if matches!(h.status, Status::Defaulted | Status::Liquidated) {
+            " (liquidation)".to_owned()
+        } else {
+            String::new()
+        };
+        Some(format!("sold {}{why}", usd(h.sales_usd)))
+    } else if h.sales_usd < 0.0 {
+        Some(format!(
+            "bought {}{}",
+            usd(-h.sales_usd),
+            if who.etf {
+                " to rebalance at the close"
+            } else {
+                ""
+            }
+        ))
+    } else {
+        None
+    }
+}
+
 /// One day in words, from the day's figures and the day before's.
 fn narrate(who: &Who, d: u32, h: &HolderDay, prev: Option<&HolderDay>, issued: &mut u32) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -190,37 +228,8 @@ fn narrate(who: &Who, d: u32, h: &HolderDay, prev: Option<&HolderDay>, issued: &
             parts.push("in default; its lender has not started selling yet".to_owned());
         }
     }
-    if h.sales_usd > 0.0 {
-        let why = if h.closing_out == Some(true) {
-            " of collateral: its lender is closing it out".to_owned()
-        } else if who.etf {
-            " to rebalance at the close".to_owned()
-        } else if h.status == Status::MarginCall
-            && let Some((m, r)) = who.margin
-        {
-            if (m - r).abs() < 1e-12 {
-                format!(" to restore {} maintenance", share(m))
-            } else {
-                format!(" to restore margin to its {} reset level", share(r))
-            }
-        } else if h.paid_out_usd > 0.0 {
-            " to pay redemptions".to_owned()
-        } else if matches!(h.status, Status::Defaulted | Status::Liquidated) {
-            " (liquidation)".to_owned()
-        } else {
-            String::new()
-        };
-        parts.push(format!("sold {}{why}", usd(h.sales_usd)));
-    } else if h.sales_usd < 0.0 {
-        parts.push(format!(
-            "bought {}{}",
-            usd(-h.sales_usd),
-            if who.etf {
-                " to rebalance at the close"
-            } else {
-                ""
-            }
-        ));
+    if let Some(sale) = sale_words(who, h) {
+        parts.push(sale);
     }
     if h.cure_usd > 0.0 {
         parts.push(format!("deposited {} of fresh cash", usd(h.cure_usd)));

@@ -232,77 +232,24 @@ fn day_axis(out: &mut String, sc: &DayScale<'_>) {
     out.push_str("</g>");
 }
 
-/// Price paths over days: per drawn asset its close line, each day's open-to-close
-/// candle (a rebound shows as an open above the day before's close) and its fundamental
-/// dashed; the price index of all starting holdings in black. The player moves dots
-/// through each day's rounds.
-pub(crate) fn price_chart(ctx: &Ctx<'_>, steps: &[Step]) -> DayChart {
+/// The drawn paths: per asset its close line (a faint copy of the whole path, and the path
+/// so far, clipped by the player), its dashed fundamental and a candle a day; the index;
+/// the end labels, spread apart.
+fn day_lines(
+    out: &mut String,
+    ctx: &Ctx<'_>,
+    sc: &DayScale<'_>,
+    lines: &[usize],
+    ps: &[Paths],
+    index: &[f64],
+) {
     let o = ctx.outcome;
-    let f = Frame {
-        width: 600.0,
-        height: 330.0,
-        left: 52.0,
-        right: 452.0,
-        top: 14.0,
-        bottom: 290.0,
-    };
     let n_days = o.days.len();
-    let lines = line_assets(o);
-    let ps: Vec<Paths> = lines.iter().map(|&k| paths(o, k)).collect();
-    let g = gross(ctx);
-    let index: Vec<f64> = o.days.iter().map(|d| d.price_index - 1.0).collect();
-    let step_index: Vec<f64> = (0..=steps.len())
-        .map(|k| index_of(ctx, &g, &step_prices(o, steps, k)) - 1.0)
-        .collect();
-    let mut series: Vec<&[f64]> = Vec::new();
-    for p in &ps {
-        series.extend([p.open.as_slice(), &p.close, &p.fundamental]);
-    }
-    series.push(&index);
-    series.push(&step_index);
-    series.push(&[0.0]);
-    let ticks = price_ticks(&series);
-    let sc = DayScale {
-        f: &f,
-        days: n_days,
-        lo: ticks.0,
-        hi: ticks.0 + ticks.1 * (ticks.2 - 1) as f64,
-    };
-
-    let mut out = String::new();
-    let desc = format!(
-        "Close of each asset relative to before the shock, day by day over {n_days} day{}, with each \
-         day's open and the fundamental price. {}",
-        if n_days == 1 { "" } else { "s" },
-        lines
-            .iter()
-            .zip(&ps)
-            .map(|(&k, p)| format!(
-                "{}: closes {}",
-                ctx.net.asset(AssetIx(k as u32)).id,
-                p.close
-                    .iter()
-                    .map(|v| signed_pct(*v))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-            .collect::<Vec<_>>()
-            .join("; ")
-    );
-    open_svg(
-        &mut out,
-        "price-chart",
-        &f,
-        "Price paths over days: open, close and fundamental",
-        &desc,
-    );
-    y_axis(&mut out, &f, sc.lo, sc.hi, ticks, &pct_tick);
-    day_axis(&mut out, &sc);
-
+    let f = sc.f;
     let mut solid = String::new();
     let mut ghost = String::new();
     let mut ends = Vec::new();
-    for (i, (&k, p)) in lines.iter().zip(&ps).enumerate() {
+    for (i, (&k, p)) in lines.iter().zip(ps).enumerate() {
         let colour = LINE_COLOURS[i % LINE_COLOURS.len()];
         let dash = LINE_DASHES[(i / LINE_COLOURS.len()) % LINE_DASHES.len()];
         let dash = if dash.is_empty() {
@@ -359,7 +306,7 @@ pub(crate) fn price_chart(ctx: &Ctx<'_>, steps: &[Step]) -> DayChart {
             sc.y(last),
         ));
     }
-    let ipts = sc.points(&index);
+    let ipts = sc.points(index);
     let ilast = index.last().copied().unwrap_or(0.0);
     let _ = write!(ghost, "<polyline class=\"pline index\" points=\"{ipts}\"/>");
     let _ = write!(
@@ -384,6 +331,11 @@ pub(crate) fn price_chart(ctx: &Ctx<'_>, steps: &[Step]) -> DayChart {
         f1(full),
         f1(f.height)
     );
+    end_labels(out, f, &ends);
+}
+
+/// Labels at the right end of the lines (label, colour, wanted y), spread apart.
+fn end_labels(out: &mut String, f: &Frame, ends: &[(String, &str, f64)]) {
     let placed = spread(
         &ends.iter().map(|e| e.2).collect::<Vec<_>>(),
         12.0,
@@ -401,7 +353,7 @@ pub(crate) fn price_chart(ctx: &Ctx<'_>, steps: &[Step]) -> DayChart {
             f1(*y)
         );
         text(
-            &mut out,
+            out,
             f.right + 11.0,
             y + 4.0,
             &format!("fill=\"{colour}\""),
@@ -409,13 +361,115 @@ pub(crate) fn price_chart(ctx: &Ctx<'_>, steps: &[Step]) -> DayChart {
         );
     }
     out.push_str("</g>");
+}
+
+/// Each drawn asset's closes, in words (the chart's description).
+fn closes_text(ctx: &Ctx<'_>, lines: &[usize], ps: &[Paths]) -> String {
+    lines
+        .iter()
+        .zip(ps)
+        .map(|(&k, p)| {
+            format!(
+                "{}: closes {}",
+                ctx.net.asset(AssetIx(k as u32)).id,
+                p.close
+                    .iter()
+                    .map(|v| signed_pct(*v))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The player's cursor and one dot per line (the asset lines, then the index), where the
+/// last step puts them (without script, the page shows the last step).
+fn player_marks(out: &mut String, f: &Frame, x: f64, dots_y: &[Vec<f64>], lines: usize) {
+    let _ = write!(
+        out,
+        "<line id=\"price-cursor\" class=\"cursor\" x1=\"{x}\" x2=\"{x}\" y1=\"{}\" y2=\"{}\"/>",
+        f1(f.top),
+        f1(f.bottom),
+        x = f1(x)
+    );
+    for (i, ys) in dots_y.iter().enumerate() {
+        let colour = if i < lines {
+            LINE_COLOURS[i % LINE_COLOURS.len()]
+        } else {
+            "#000000"
+        };
+        let _ = write!(
+            out,
+            "<circle class=\"pdot\" data-line=\"{i}\" r=\"3.5\" cx=\"{}\" cy=\"{}\" fill=\"{colour}\"/>",
+            f1(x),
+            f1(ys.last().copied().unwrap_or(0.0))
+        );
+    }
+}
+
+/// Price paths over days: per drawn asset its close line, each day's open-to-close
+/// candle (a rebound shows as an open above the day before's close) and its fundamental
+/// dashed; the price index of all starting holdings in black. The player moves dots
+/// through each day's rounds.
+pub(crate) fn price_chart(ctx: &Ctx<'_>, steps: &[Step]) -> DayChart {
+    let o = ctx.outcome;
+    let f = Frame {
+        width: 600.0,
+        height: 330.0,
+        left: 52.0,
+        right: 452.0,
+        top: 14.0,
+        bottom: 290.0,
+    };
+    let n_days = o.days.len();
+    let lines = line_assets(o);
+    let ps: Vec<Paths> = lines.iter().map(|&k| paths(o, k)).collect();
+    let g = gross(ctx);
+    let index: Vec<f64> = o.days.iter().map(|d| d.price_index - 1.0).collect();
+    let step_p: Vec<Vec<f64>> = (0..=steps.len())
+        .map(|k| step_prices(o, steps, k))
+        .collect();
+    let step_index: Vec<f64> = step_p.iter().map(|p| index_of(ctx, &g, p) - 1.0).collect();
+    let mut series: Vec<&[f64]> = Vec::new();
+    for p in &ps {
+        series.extend([p.open.as_slice(), &p.close, &p.fundamental]);
+    }
+    series.push(&index);
+    series.push(&step_index);
+    series.push(&[0.0]);
+    let ticks = price_ticks(&series);
+    let sc = DayScale {
+        f: &f,
+        days: n_days,
+        lo: ticks.0,
+        hi: ticks.0 + ticks.1 * (ticks.2 - 1) as f64,
+    };
+
+    let mut out = String::new();
+    let desc = format!(
+        "Close of each asset relative to before the shock, day by day over {n_days} day{}, with each \
+         day's open and the fundamental price. {}",
+        if n_days == 1 { "" } else { "s" },
+        closes_text(ctx, &lines, &ps)
+    );
+    open_svg(
+        &mut out,
+        "price-chart",
+        &f,
+        "Price paths over days: open, close and fundamental",
+        &desc,
+    );
+    y_axis(&mut out, &f, sc.lo, sc.hi, ticks, &pct_tick);
+    day_axis(&mut out, &sc);
+
+    day_lines(&mut out, ctx, &sc, &lines, &ps, &index);
 
     // The player: the cursor sits on the day on show; the dots move through its rounds.
     let n = steps.len();
     let day_of = |k: usize| if k == 0 { 0 } else { steps[k - 1].day };
     let cursor_x: Vec<f64> = (0..=n).map(|k| sc.x_day(day_of(k))).collect();
     let mut dots_y: Vec<Vec<f64>> = Vec::with_capacity(lines.len() + 1);
-    let step_p: Vec<Vec<f64>> = (0..=n).map(|k| step_prices(o, steps, k)).collect();
     for &k in &lines {
         let p0 = o.assets[k].price_before;
         dots_y.push(step_p.iter().map(|p| sc.y(rel(p[k], p0))).collect());
@@ -432,26 +486,7 @@ pub(crate) fn price_chart(ctx: &Ctx<'_>, steps: &[Step]) -> DayChart {
         })
         .collect();
     let x_end = cursor_x.last().copied().unwrap_or(f.left);
-    let _ = write!(
-        out,
-        "<line id=\"price-cursor\" class=\"cursor\" x1=\"{x}\" x2=\"{x}\" y1=\"{}\" y2=\"{}\"/>",
-        f1(f.top),
-        f1(f.bottom),
-        x = f1(x_end)
-    );
-    for (i, ys) in dots_y.iter().enumerate() {
-        let colour = if i < lines.len() {
-            LINE_COLOURS[i % LINE_COLOURS.len()]
-        } else {
-            "#000000"
-        };
-        let _ = write!(
-            out,
-            "<circle class=\"pdot\" data-line=\"{i}\" r=\"3.5\" cx=\"{}\" cy=\"{}\" fill=\"{colour}\"/>",
-            f1(x_end),
-            f1(ys.last().copied().unwrap_or(0.0))
-        );
-    }
+    player_marks(&mut out, &f, x_end, &dots_y, lines.len());
     out.push_str("</svg>");
     DayChart {
         chart: PriceChart {
@@ -569,30 +604,7 @@ pub(crate) fn sales_chart(ctx: &Ctx<'_>) -> String {
     );
     y_axis(&mut out, &f, lo, hi, ticks, &money_tick);
     let centre = |d: usize| f.left + band * (d as f64 + 0.5);
-    out.push_str("<g class=\"axis x\">");
-    let stride = if n <= 15 {
-        1
-    } else {
-        let (_, s, _) = nice_ticks(0.0, n as f64, 8);
-        (s.round() as usize).max(1)
-    };
-    for d in (0..rows.len()).filter(|d| d % stride == 0) {
-        text(
-            &mut out,
-            centre(d),
-            f.bottom + 15.0,
-            "text-anchor=\"middle\"",
-            &d.to_string(),
-        );
-    }
-    text(
-        &mut out,
-        f64::midpoint(f.left, f.right),
-        f.height - 4.0,
-        "class=\"axis-title\" text-anchor=\"middle\"",
-        "day",
-    );
-    out.push_str("</g>");
+    bar_axis(&mut out, &f, rows.len(), &centre);
     let zero = f.y(0.0, lo, hi);
     let _ = write!(
         out,
@@ -632,6 +644,34 @@ pub(crate) fn sales_chart(ctx: &Ctx<'_>) -> String {
     }
     out.push_str("</svg>");
     out
+}
+
+/// The sales chart's day axis: a label under every bar (or every few, many days).
+fn bar_axis(out: &mut String, f: &Frame, days: usize, centre: &dyn Fn(usize) -> f64) {
+    out.push_str("<g class=\"axis x\">");
+    let stride = if days <= 15 {
+        1
+    } else {
+        let (_, s, _) = nice_ticks(0.0, days as f64, 8);
+        (s.round() as usize).max(1)
+    };
+    for d in (0..days).filter(|d| d % stride == 0) {
+        text(
+            out,
+            centre(d),
+            f.bottom + 15.0,
+            "text-anchor=\"middle\"",
+            &d.to_string(),
+        );
+    }
+    text(
+        out,
+        f64::midpoint(f.left, f.right),
+        f.height - 4.0,
+        "class=\"axis-title\" text-anchor=\"middle\"",
+        "day",
+    );
+    out.push_str("</g>");
 }
 
 /// Each kind's sales over all days, for the legend.
@@ -874,12 +914,12 @@ pub(crate) fn player_data(
                 Some(i) => (
                     format!("Day {}, round {} of {}", s.day, o.trace[i].round, d.rounds),
                     format!("day {}, round {}", s.day, o.trace[i].round),
-                    s.day as i64,
+                    i64::try_from(s.day).unwrap_or(i64::MAX),
                 ),
                 None => (
                     format!("Day {} close", s.day),
                     format!("day {} close", s.day),
-                    s.day as i64,
+                    i64::try_from(s.day).unwrap_or(i64::MAX),
                 ),
             }
         };

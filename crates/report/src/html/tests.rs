@@ -22,7 +22,7 @@ fn asset(id: &str, price: f64) -> Asset {
         duration: 0.0,
         tags: Vec::new(),
         impact: ImpactLaw::SquareRoot { y: 0.7 },
-        decay: Default::default(),
+        decay: delever_graph::ImpactDecay::default(),
     }
 }
 
