@@ -699,3 +699,90 @@ fn the_timeline_page_is_byte_identical_at_any_thread_count() {
     assert!(page.contains("id=\"btn-next-day\""));
     assert!(page.contains("a timeline over 5 days"));
 }
+
+/// `net` with every holder's calls due two days after they are issued.
+fn with_cure_days(net: &Network, days: u32) -> Network {
+    let mut b = NetworkBuilder::new();
+    for a in net.assets() {
+        b.add_asset(a.clone());
+    }
+    for l in net.lenders() {
+        b.add_lender(l.clone());
+    }
+    for (i, h) in net.holders().iter().enumerate() {
+        let hx = HolderIx(i as u32);
+        let mut h = h.clone();
+        h.timing.cure_days = days;
+        let retail = matches!(
+            h.kind,
+            HolderKind::AccountBook { .. } | HolderKind::MarginCohort { .. }
+        );
+        b.add_holder(h.clone());
+        for (a, s) in net.holdings(hx) {
+            b.holds(&h.id, &net.asset(a).id, s);
+        }
+        if let Some(m) = net.margin(hx) {
+            let mut terms = m.terms;
+            if retail {
+                // Books and cohorts derive their loans from their rows or buckets.
+                terms.loan = 0.0;
+            }
+            b.lends(&net.lender(m.lender).id, &h.id, terms);
+        }
+    }
+    b.build().expect("valid")
+}
+
+/// A book of accounts reads in accounts (called, waiting, sold after the deadline), and a
+/// broad market's reports stay readable: three assets' closes in the day table, four asset
+/// lines in the day chart, every asset in the JSON.
+#[test]
+fn a_book_reads_in_accounts_and_a_broad_market_stays_readable() {
+    let mut spec = delever_engine::synth::MarketSpec::new(2_000);
+    spec.seed = 11;
+    let net = with_cure_days(&delever_engine::synth::market(&spec).expect("valid"), 2);
+    let shocks = [Shock::Market {
+        ret: -0.15,
+        tag: None,
+    }];
+    let (out, ledger) = run(&net, &shocks, &timeline(4));
+    let book = net
+        .holders()
+        .iter()
+        .position(|h| matches!(h.kind, HolderKind::AccountBook { .. }))
+        .expect("a book");
+    let r = HolderDaysReport::new(&meta("book"), &net, &out, HolderIx(book as u32));
+    let words: Vec<&str> = r.days.iter().map(|d| d.narrative.as_str()).collect();
+    assert!(
+        words[0].contains("newly called (equity below")
+            && words[0].contains("waiting for their deadline"),
+        "{words:?}"
+    );
+    assert_eq!(r.days[0].sales_usd, 0.0, "{words:?}");
+    assert!(
+        r.days[2].sales_usd > 0.0 && words[2].contains("sold $"),
+        "{words:?}"
+    );
+    assert!(r.to_table().contains(" new, "), "{}", r.to_table());
+    // Three closes in the day table, whatever the number of assets.
+    let report = RunReport::new(&meta("book"), &net, &out);
+    let table = report.to_table();
+    let head = table
+        .lines()
+        .skip_while(|l| !l.starts_with("Day by day"))
+        .nth(1)
+        .expect("a day table");
+    assert_eq!(head.matches(" close").count(), 3, "{head}");
+    assert_eq!(report.days[0].assets.len(), net.assets().len());
+    // Four asset lines in the day chart (and the index).
+    let page = delever_report::html::render(&delever_report::html::HtmlInput {
+        meta: &meta("book"),
+        notes: &delever_report::ScenarioNotes::default(),
+        net: &net,
+        outcome: &out,
+        ledger: &ledger,
+        player: &delever_report::html::Player::new(&net, &ledger),
+    });
+    assert_eq!(page.matches("class=\"fline\"").count(), 4);
+    assert_eq!(page.matches("<g class=\"candle\"").count(), 4 * 4);
+}

@@ -452,7 +452,7 @@ def check_timeline(page, name, url, data, out_dir):
     page.call("Emulation.setEmulatedMedia", {"media": ""})
     errors = page.problems(url)
     assert not errors, f"{name}: {errors}"
-    return n
+    return n, days
 
 
 def check_batch(page, path, out_dir):
@@ -496,7 +496,10 @@ def main():
                     print(f"ok    {base}: {n} charts, no console errors, no requests")
                     continue
                 n = check(page, path, out_dir)
-                print(f"ok    {base}: {n} round{'' if n == 1 else 's'}, player steps, no console errors, no requests")
+                if isinstance(n, tuple):
+                    print(f"ok    {base}: {n[0]} rounds over {n[1]} days, day player steps, no console errors, no requests")
+                else:
+                    print(f"ok    {base}: {n} round{'' if n == 1 else 's'}, player steps, no console errors, no requests")
             except AssertionError as e:
                 failed += 1
                 print(f"FAIL  {os.path.basename(path)}: {e}")
