@@ -119,4 +119,3 @@ fn a_sweep_variant_is_the_hand_edited_scenario() {
     assert_eq!(rows[0].figures.margin_calls, 0);
     assert_eq!(rows[3].figures.margin_calls, 1);
 }
-

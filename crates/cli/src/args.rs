@@ -410,7 +410,6 @@ pub fn whole_u64(s: &str) -> Result<u64, String> {
     whole(s, u64::MAX)
 }
 
-
 /// `--max-rounds`: a whole number from 1 to the scenario format's limit (a run keeps a
 /// trace of every round up to its bound; the file's `engine.max_rounds` has the same one).
 pub fn rounds(s: &str) -> Result<u32, String> {

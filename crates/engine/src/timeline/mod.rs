@@ -382,7 +382,7 @@ pub(crate) fn run(
     ))
 }
 
-/// The last day's fixed point, its evaluation at the close, and its least fixed point.
+/// The last day's main run, its close, and its least fixed point (if asked for).
 type LastDay = (Run, Eval, Option<(Run, bool)>);
 
 /// What solving a day leaves once its compiled system is dropped.
@@ -418,18 +418,16 @@ fn holder_day(
     let (value, cash, debt, open_calls) = if let (Some(b), Some(rows)) = (&x.book, &st.rows) {
         (b.value, b.cash, b.loan, rows.counts().2)
     } else {
-        {
-            let debt = match u.rule {
-                Rule::Etf { .. } => 0.0,
-                _ => u.margin.map_or(0.0, |m| m.loan) + u.other_liabilities,
-            };
-            (
-                crate::rules::value(u, close),
-                u.cash,
-                debt,
-                u64::from(st.call_since != NO_CALL),
-            )
-        }
+        let debt = match u.rule {
+            Rule::Etf { .. } => 0.0,
+            _ => u.margin.map_or(0.0, |m| m.loan) + u.other_liabilities,
+        };
+        (
+            crate::rules::value(u, close),
+            u.cash,
+            debt,
+            u64::from(st.call_since != NO_CALL),
+        )
     };
     let equity = match u.rule {
         Rule::Etf { .. } => st.nav,
