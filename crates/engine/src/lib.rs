@@ -149,6 +149,7 @@ pub fn run_detailed(
         gross: &gross,
         tight0: &[],
         day: 0,
+        counted: (0, 0),
     };
     let main = it.run(
         shocked.price.clone(),

@@ -142,6 +142,16 @@ pub(crate) fn run(
             }
         }
 
+        // Calls and defaults standing at the open, so the trace counts only new ones.
+        let counted = states
+            .iter()
+            .fold((0u64, lender_defaults_before), |(c, d), st| {
+                let open = match &st.rows {
+                    Some(rows) => rows.counts().2,
+                    None => u64::from(st.call_since != NO_CALL),
+                };
+                (c + open + st.ever_defaulted, d + st.ever_defaulted)
+            });
         // Solve the day on the carried balance sheets.
         let solved = {
             let c = build_day(&base, &states, &timing, day, &close, &adv);
@@ -153,6 +163,7 @@ pub(crate) fn run(
                 gross: &gross,
                 tight0: &tight,
                 day,
+                counted,
             };
             let open: Vec<f64> = if day == 0 {
                 s.price.clone()
@@ -278,7 +289,7 @@ pub(crate) fn run(
                     &main,
                     &end,
                     i,
-                    timing[i].cure_days,
+                    timing[i].wait(),
                     closing[i],
                     &p,
                 )
