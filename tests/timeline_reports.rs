@@ -1,8 +1,8 @@
 //! A timeline run's reports: the JSON `days[]`, the day table, `--trace` by day, the tidy
 //! CSV's day scopes, a holder's days (`explain`) and the HTML day player.
 //!
-//! The scenario format has no timeline fields yet, so these networks are built in Rust
-//! (as the engine's own timeline tests do) and rendered with the report crate.
+//! These networks are built in Rust (as the engine's own timeline tests do) and rendered
+//! with the report crate; `tests/timeline.rs` runs a YAML timeline through the binary.
 
 use delever_engine::{EngineConfig, Ledger, Mode, Outcome, Shock, Silent};
 use delever_graph::{

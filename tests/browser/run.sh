@@ -72,11 +72,8 @@ if [ "$#" -eq 0 ]; then
     --html "$OUT/sweep-semis.html" >/dev/null
   "$delever" --quiet mc --draws 3000 --seed 1 --html "$OUT/mc-semis.html" >/dev/null
   reports+=("$OUT/sweep-semis.html" "$OUT/mc-semis.html")
-  # A timeline's day player. Scenarios cannot say `engine: { mode: timeline }` yet, so the
-  # page comes from the report crate's example (a five-day network built in Rust); once the
-  # format has it, a timeline scenario in the list above replaces this.
-  cargo run --release --locked --quiet -p delever-report --example timeline_page -- \
-    "$OUT/timeline-week.html"
+  # A timeline's day player: a week of a small market.
+  "$delever" --quiet run tests/fixtures/timeline/week.yaml --html "$OUT/timeline-week.html" >/dev/null
   reports+=("$OUT/timeline-week.html")
 fi
 
