@@ -34,6 +34,7 @@
 //! [`EngineError`]. The maths, rule by rule with sources, is in `docs/model.md`.
 
 mod assemble;
+mod carry;
 mod clearing;
 mod compile;
 mod error;

@@ -11,11 +11,11 @@ use delever_graph::{HolderKind, Network};
 
 use crate::outcome::Status;
 
+use crate::carry::{settle_fund, settle_margin, settle_sheet, take};
 use crate::compile::{BookView, Closing, Compiled, DayTerms, NO_CALL, Rule, Unit};
 use crate::fixpoint::Run;
 use crate::rules;
 use crate::rules::book::{self, DayRows, DaySettled, Terms};
-use crate::seq::{settle_fund, settle_margin, settle_sheet, take};
 use crate::shocks::Shocked;
 
 /// A holder's timing, resolved from the holder and its lender.
