@@ -1,14 +1,12 @@
 //! The sequential run's outcome and ledger, from the states it carried.
 
-use delever_graph::{HolderIx, LenderIx};
+use delever_graph::HolderIx;
 
 use super::{Round, Seq, State, lender_default_count, value};
-use crate::assemble::loss_at;
+use crate::assemble::{Money, ledger, lender_outcomes, loss_at};
 use crate::compile::Rule;
-use crate::ledger::{HolderLedger, Ledger, PositionLedger};
-use crate::outcome::{
-    AssetOutcome, HolderOutcome, LenderOutcome, Outcome, RoundTrace, Termination, Totals,
-};
+use crate::ledger::Ledger;
+use crate::outcome::{AssetOutcome, HolderOutcome, Outcome, RoundTrace, Termination, Totals};
 use crate::round::Eval;
 use crate::rules::book::{CALLED, DEFAULTED};
 use crate::spec::Mode;
@@ -76,44 +74,20 @@ impl Seq<'_, '_> {
                 defaults,
                 cash_cure_usd: st.cure,
             });
-            ledgers.push(HolderLedger {
-                holder: HolderIx(i as u32),
-                positions: u0
-                    .assets
-                    .iter()
-                    .zip(&u0.shares)
-                    .zip(&st.sold)
-                    .map(|((&a, &h), &x)| PositionLedger {
-                        asset: delever_graph::AssetIx(a),
-                        initial_shares: h,
-                        sold_shares: x,
-                        kept_shares: h - x,
-                    })
-                    .collect(),
-                proceeds_usd: st.proceeds,
-                sale_decided_usd: st.planned,
-                debt_repaid_usd: st.repaid,
-                paid_out_usd: st.paid_out,
-                cash_kept_usd: st.proceeds - st.repaid - st.paid_out,
-            });
+            ledgers.push(ledger(
+                u0,
+                HolderIx(i as u32),
+                &st.sold,
+                &Money {
+                    proceeds: st.proceeds,
+                    decided: st.planned,
+                    repaid: st.repaid,
+                    paid_out: st.paid_out,
+                    kept: st.proceeds - st.repaid - st.paid_out,
+                },
+            ));
         }
-        let lenders: Vec<LenderOutcome> = c
-            .lenders
-            .iter()
-            .enumerate()
-            .map(|(l, x)| {
-                let b = f.end.cleared.borrower_losses[l];
-                let ib = f.end.cleared.interbank_losses[nh + l];
-                LenderOutcome {
-                    lender: LenderIx(l as u32),
-                    capital: x.capital,
-                    borrower_losses_usd: b,
-                    interbank_losses_usd: ib,
-                    tightened: f.end.tightened[l],
-                    defaulted: b + ib > x.capital,
-                }
-            })
-            .collect();
+        let lenders = lender_outcomes(c, &f.end.cleared, &f.end.tightened);
         let initial = loss_at(c, &self.s.price);
         let totals = Totals {
             initial_loss_usd: initial,

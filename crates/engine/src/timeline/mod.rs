@@ -21,14 +21,13 @@
 mod market;
 mod state;
 
-use delever_graph::{HolderIx, KindTag, LenderIx, Network};
+use delever_graph::{HolderIx, KindTag, Network};
 
 use crate::EngineError;
-use crate::assemble::loss_at;
-use crate::clearing::Cleared;
+use crate::assemble::{Money, ledger, lender_outcomes, loss_at};
 use crate::compile::{Closing, Compiled, NO_CALL, Rule};
 use crate::fixpoint::{Direction, Iterator, Run, lender_defaults, round_sellers};
-use crate::ledger::{HolderLedger, Ledger, PositionLedger};
+use crate::ledger::Ledger;
 use crate::observer::Observer;
 use crate::outcome::{
     AssetDay, AssetOutcome, DayOutcome, HolderDay, HolderOutcome, LeastFixedPoint, LenderOutcome,
@@ -557,28 +556,20 @@ impl Finish<'_, '_> {
                 defaults: st.ever_defaulted,
                 cash_cure_usd: st.cure,
             });
-            ledgers.push(HolderLedger {
-                holder: HolderIx(i as u32),
-                positions: u
-                    .assets
-                    .iter()
-                    .zip(&u.shares)
-                    .zip(&st.sold)
-                    .map(|((&a, &h), &x)| PositionLedger {
-                        asset: delever_graph::AssetIx(a),
-                        initial_shares: h,
-                        sold_shares: x,
-                        kept_shares: h - x,
-                    })
-                    .collect(),
-                proceeds_usd: st.proceeds,
-                sale_decided_usd: st.planned,
-                debt_repaid_usd: st.repaid,
-                paid_out_usd: st.paid_out,
-                cash_kept_usd: st.proceeds - st.repaid - st.paid_out,
-            });
+            ledgers.push(ledger(
+                u,
+                HolderIx(i as u32),
+                &st.sold,
+                &Money {
+                    proceeds: st.proceeds,
+                    decided: st.planned,
+                    repaid: st.repaid,
+                    paid_out: st.paid_out,
+                    kept: st.proceeds - st.repaid - st.paid_out,
+                },
+            ));
         }
-        let lenders = lender_outcomes(c, self.end);
+        let lenders = lender_outcomes(c, &self.end.cleared, &self.end.tightened);
         let initial = loss_at(c, self.e_final);
         let total_loss = self.loss(p);
         let totals = Totals {
@@ -616,26 +607,4 @@ impl Finish<'_, '_> {
             Ledger { holders: ledgers },
         )
     }
-}
-
-/// Lenders at the last close.
-fn lender_outcomes(c: &Compiled<'_>, end: &Eval) -> Vec<LenderOutcome> {
-    let nh = c.units.len();
-    let cl: &Cleared = &end.cleared;
-    c.lenders
-        .iter()
-        .enumerate()
-        .map(|(l, x)| {
-            let b = cl.borrower_losses[l];
-            let ib = cl.interbank_losses[nh + l];
-            LenderOutcome {
-                lender: LenderIx(l as u32),
-                capital: x.capital,
-                borrower_losses_usd: b,
-                interbank_losses_usd: ib,
-                tightened: end.tightened[l],
-                defaulted: b + ib > x.capital,
-            }
-        })
-        .collect()
 }
