@@ -497,14 +497,7 @@ pub fn merge(
                 variants: m.header.total,
                 rows: m.rows,
             };
-            write_sweep(
-                &doc,
-                &run,
-                &notes,
-                format,
-                outputs,
-                slots,
-            )?;
+            write_sweep(&doc, &run, &notes, format, outputs, slots)?;
             Ok(finish(failed, "variant(s)"))
         }
         _ => {
