@@ -344,6 +344,23 @@ fn row<R: Serialize + for<'de> Deserialize<'de>>(
     Err(merge_err(name, message, hint))
 }
 
+/// Refuse a header whose `shard`/`shards` is not a slice, before any use: `shards`
+/// divides and `shard + 1` is computed, and a header with valid checks can still say
+/// anything (found by fuzzing).
+fn check_slice(name: &str, h: &ShardHeader) -> Result<(), BatchError> {
+    if h.shards == 0 || h.shard >= h.shards {
+        return Err(merge_err(
+            name,
+            format!(
+                "line 1: the header says shard {}/{}, but a shard K/N has 0 ≤ K < N",
+                h.shard, h.shards
+            ),
+            "the file was edited; rerun this shard",
+        ));
+    }
+    Ok(())
+}
+
 /// One shard file: its header and rows, every line's check verified.
 fn read<R: Serialize + for<'de> Deserialize<'de>>(
     name: &str,
@@ -408,18 +425,7 @@ fn read<R: Serialize + for<'de> Deserialize<'de>>(
                     "merge reads the files written with --shard K/N; is this one of them?",
                 )
             })?;
-            // Checked before any use: `shards` divides and `shard + 1` is computed (a
-            // header with valid checks can still say anything; found by fuzzing).
-            if h.shards == 0 || h.shard >= h.shards {
-                return Err(merge_err(
-                    name,
-                    format!(
-                        "line 1: the header says shard {}/{}, but a shard K/N has 0 ≤ K < N",
-                        h.shard, h.shards
-                    ),
-                    "the file was edited; rerun this shard",
-                ));
-            }
+            check_slice(name, &h)?;
             header = Some(h);
         } else if n == last {
             let end: End = serde_json::from_str(&object)
