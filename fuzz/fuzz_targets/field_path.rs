@@ -84,7 +84,7 @@ fuzz_target!(|data: &[u8]| {
             let p = path(&v.path);
             match Grid::new(vec![v]) {
                 Ok(g) => {
-                    assert!(g.len() >= 1);
+                    assert!(!g.is_empty());
                     assert_eq!(g.point(g.len() - 1).len(), 1);
                 }
                 Err(e) => assert!(e.hint().is_some_and(|h| !h.is_empty())),

@@ -34,22 +34,20 @@ fn base() -> &'static Path {
 }
 
 fuzz_target!(|data: &[u8]| {
-    match std::str::from_utf8(data) {
-        Ok(text) => match Scenario::from_yaml(text, "fuzz.yaml", Some(base())) {
-            Ok(s) => {
-                exercise(&s);
-                check_template(text, &s, Some(base()));
-            }
-            Err(e) => check_error(&e),
-        },
-        // Not UTF-8: only a file can hold it; the loader must say so, located.
-        Err(_) => {
-            let path = scratch().join("fuzz.yaml");
-            std::fs::write(&path, data).expect("write the scratch file");
-            match Scenario::load(&path) {
-                Ok(s) => panic!("bytes that are not UTF-8 loaded as `{}`", s.name),
-                Err(e) => check_error(&e),
-            }
+    // Not UTF-8: only a file can hold it; the loader must say so, located.
+    let Ok(text) = std::str::from_utf8(data) else {
+        let path = scratch().join("fuzz.yaml");
+        std::fs::write(&path, data).expect("write the scratch file");
+        if let Ok(s) = Scenario::load(&path).map_err(|e| check_error(&e)) {
+            panic!("bytes that are not UTF-8 loaded as `{}`", s.name);
         }
+        return;
+    };
+    match Scenario::from_yaml(text, "fuzz.yaml", Some(base())) {
+        Ok(s) => {
+            exercise(&s);
+            check_template(text, &s, Some(base()));
+        }
+        Err(e) => check_error(&e),
     }
 });

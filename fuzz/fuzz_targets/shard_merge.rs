@@ -6,6 +6,8 @@
 //! the bytes are the files as they are.
 #![no_main]
 
+use std::fmt::Write as _;
+
 use delever_batch::shard::{self, Merged, Shard};
 use delever_report::batch::{McDraw, SweepRow};
 use libfuzzer_sys::fuzz_target;
@@ -28,7 +30,7 @@ fn seal(text: &str, final_newline: bool) -> String {
         fnv(&mut state, line.as_bytes());
         fnv(&mut state, b"\n");
         out.push_str(line.strip_suffix('}').unwrap_or(line));
-        out.push_str(&format!(",\"check\":\"{state:016x}\"}}\n"));
+        let _ = writeln!(out, ",\"check\":\"{state:016x}\"}}");
     }
     if !final_newline {
         out.pop();
@@ -65,10 +67,8 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     if let Some((_, first)) = files.first() {
         let _ = shard::command(first);
-        if let Some(line) = first.lines().next() {
-            if let Ok(s) = Shard::parse(line) {
-                assert!(s.k < s.n);
-            }
+        if let Some(Ok(s)) = first.lines().next().map(Shard::parse) {
+            assert!(s.k < s.n);
         }
     }
     match shard::merge::<SweepRow>(&files, |r| r.index) {

@@ -51,16 +51,16 @@ impl Visitor<'_> for NumVisitor {
     }
     // A whole number beyond 64 bits: the value tree cannot hold it, so neither may a file.
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<f64, E> {
-        Err(too_long(&v))
+        Err(too_long(&v, v as f64))
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<f64, E> {
-        Err(too_long(&v))
+        Err(too_long(&v, v as f64))
     }
 }
 
-fn too_long<E: de::Error>(v: &dyn fmt::Display) -> E {
+fn too_long<E: de::Error>(v: &dyn fmt::Display, approx: f64) -> E {
     E::custom(format!(
-        "expected a number, found the whole number {v}, too long to read as one; write it with an exponent (`1.5e23`)"
+        "expected a number, found the whole number {v}, too long to read as one; write it with an exponent (`{approx:e}`)"
     ))
 }
 
