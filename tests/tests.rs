@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod eba;
 mod errors;
+mod fuzz;
 mod generate;
 mod golden;
 mod hardening_batch;

@@ -344,6 +344,23 @@ fn row<R: Serialize + for<'de> Deserialize<'de>>(
     Err(merge_err(name, message, hint))
 }
 
+/// Refuse a header whose `shard`/`shards` is not a slice, before any use: `shards`
+/// divides and `shard + 1` is computed, and a header with valid checks can still say
+/// anything (found by fuzzing).
+fn check_slice(name: &str, h: &ShardHeader) -> Result<(), BatchError> {
+    if h.shards == 0 || h.shard >= h.shards {
+        return Err(merge_err(
+            name,
+            format!(
+                "line 1: the header says shard {}/{}, but a shard K/N has 0 ≤ K < N",
+                h.shard, h.shards
+            ),
+            "the file was edited; rerun this shard",
+        ));
+    }
+    Ok(())
+}
+
 /// One shard file: its header and rows, every line's check verified.
 fn read<R: Serialize + for<'de> Deserialize<'de>>(
     name: &str,
@@ -408,6 +425,7 @@ fn read<R: Serialize + for<'de> Deserialize<'de>>(
                     "merge reads the files written with --shard K/N; is this one of them?",
                 )
             })?;
+            check_slice(name, &h)?;
             header = Some(h);
         } else if n == last {
             let end: End = serde_json::from_str(&object)
@@ -509,17 +527,28 @@ pub fn merge<R: Serialize + for<'de> Deserialize<'de>>(
         }
     }
     let have: Vec<u64> = parsed.iter().map(|(_, h, _)| h.shard).collect();
+    // Every shard is below `n` (read checks it) and given once, so this many are missing;
+    // the first ten are named, looking at no more than `have.len() + 10` numbers however
+    // large `n` is.
+    let count = n - have.len() as u64;
     let missing: Vec<String> = (0..n)
         .filter(|k| !have.contains(k))
+        .take(10)
         .map(|k| format!("{k}/{n}"))
         .collect();
-    if !missing.is_empty() {
+    if count > 0 {
+        let more = if count > 10 {
+            format!(" and {} more", count - 10)
+        } else {
+            String::new()
+        };
         return Err(BatchError::Usage {
-            message: format!("shard(s) {} missing", missing.join(", ")),
+            message: format!("shard(s) {}{more} missing", missing.join(", ")),
             hint: "rerun the missing shards, or give all of their files".into(),
         });
     }
-    let mut rows = Vec::with_capacity(usize::try_from(first.total).unwrap_or(0));
+    // Sized by the rows read, not by the header's `total`, which can say anything.
+    let mut rows = Vec::with_capacity(parsed.iter().map(|(_, _, part)| part.len()).sum());
     for (name, h, part) in parsed {
         let want = Shard { k: h.shard, n }.range(h.total);
         let got: Vec<u64> = part.iter().map(&index).collect();

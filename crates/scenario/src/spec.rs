@@ -29,9 +29,44 @@ fn yaml_float(v: f64) -> &'static str {
     }
 }
 
+/// Reads a number as YAML resolves the scalar on its own (`deserialize_any`), not with
+/// `f64`'s lenient parse: a sweep template holds the document as a value tree, which
+/// resolves scalars that way, and a file and a sweep instance must read a number alike
+/// (`0123` is text to both, `0x1F` is 31 to both). Found by fuzzing (docs/reliability.md).
+struct NumVisitor;
+
+impl Visitor<'_> for NumVisitor {
+    type Value = f64;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("f64")
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+        Ok(v)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+        Ok(v as f64)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+        Ok(v as f64)
+    }
+    // A whole number beyond 64 bits: the value tree cannot hold it, so neither may a file.
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<f64, E> {
+        Err(too_long(&v, v as f64))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<f64, E> {
+        Err(too_long(&v, v as f64))
+    }
+}
+
+fn too_long<E: de::Error>(v: &dyn fmt::Display, approx: f64) -> E {
+    E::custom(format!(
+        "expected a number, found the whole number {v}, too long to read as one; write it with an exponent (`{approx:e}`)"
+    ))
+}
+
 impl<'de> Deserialize<'de> for Num {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = f64::deserialize(d)?;
+        let v = d.deserialize_any(NumVisitor)?;
         if v.is_finite() {
             Ok(Num(v))
         } else {
