@@ -16,4 +16,5 @@ mod scenario_props;
 mod schema;
 mod shipped;
 mod timeline;
+mod timeline_reports;
 mod util;

@@ -4,7 +4,7 @@ use delever_engine::{EngineConfig, Mode, Outcome};
 use delever_graph::{Liquidation, Network, Timing};
 use delever_scenario::{FieldPath, OverrideValue, Scenario, Template};
 
-use crate::util::shipped_files;
+use crate::util::{delever, shipped_files};
 
 /// Every field of two outcomes but the mode and the days, compared exactly.
 fn same_but_days(a: &Outcome, b: &Outcome) -> Result<(), String> {
@@ -96,4 +96,136 @@ fn without_timing(net: &Network) -> bool {
             .lenders()
             .iter()
             .all(|l| l.liquidation == Liquidation::default())
+}
+
+// ---------------------------------------------------------------- through the binary
+
+const WEEK: &str = "tests/fixtures/timeline/week.yaml";
+
+/// `run` on a timeline scenario: JSON with `days[]` and trace days, CSV day scopes, the
+/// day table and `--trace` by day; the HTML page plays days; `explain` reads a holder's
+/// days.
+#[test]
+fn a_timeline_scenario_through_every_output() {
+    let r = delever(["run", WEEK, "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(v["mode"], "timeline");
+    assert_eq!(v["days"].as_array().map(Vec::len), Some(5));
+    assert!(
+        v["trace"]
+            .as_array()
+            .expect("trace")
+            .iter()
+            .any(|t| t["day"] == 4)
+    );
+    // The hedge fund's prime broker waits a day, then sells at 20% of volume a day.
+    let hf = |d: usize| {
+        v["days"][d]["holders"][2]["sales_usd"]
+            .as_f64()
+            .unwrap_or(f64::NAN)
+    };
+    assert_eq!(hf(0), 0.0);
+    assert!(hf(1) > 0.0 && hf(2) > 0.0, "{} {}", hf(1), hf(2));
+
+    let r = delever(["run", WEEK, "--trace"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Day by day"), "{}", r.stdout);
+    let r = delever(["run", WEEK, "--format", "csv"]);
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with("day,2,")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("day_asset,1/NVDA,close,"))
+    );
+
+    let r = delever(["explain", WEEK, "--holder", "hf"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("day 1"), "{}", r.stdout);
+    let r = delever(["explain", WEEK, "--holder", "hf", "--format", "json"]);
+    let e: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert!(e.to_string().contains("\"day\":4"), "{e}");
+
+    let dir = crate::util::scratch("timeline-html");
+    let page = dir.join("week.html");
+    let r = delever(["run", WEEK, "--html", page.to_str().expect("utf-8")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = std::fs::read_to_string(&page).expect("page written");
+    assert!(
+        html.contains("Day 4") || html.contains("day 4"),
+        "no day player"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Sweeps and Monte Carlo take timeline scenarios: a sweep over the horizon and a shock's
+/// day, and draws that hit day 0 of a week.
+#[test]
+fn sweeps_and_monte_carlo_take_timelines() {
+    let r = delever([
+        "sweep",
+        WEEK,
+        "--vary",
+        "engine.days=2,5",
+        "--vary",
+        "shocks[1].day=0,1",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 5, "{}", r.stdout);
+    let dir = crate::util::scratch("timeline-mc");
+    let file = dir.join("week.yaml");
+    let text = std::fs::read_to_string(crate::util::root().join(WEEK)).expect("fixture")
+        + "monte_carlo:\n  distribution: { type: normal }\n  assets: [ { asset: NVDA }, { asset: AMD } ]\n  correlation: 0.5\n";
+    std::fs::write(&file, text).expect("write");
+    let r = delever([
+        "mc",
+        file.to_str().expect("utf-8"),
+        "--draws",
+        "16",
+        "--seed",
+        "3",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Bad timeline input through the binary: a located error, exit 2, nothing on stdout.
+#[test]
+fn bad_timeline_input_exits_2_with_its_location() {
+    let dir = crate::util::scratch("timeline-bad");
+    let text = std::fs::read_to_string(crate::util::root().join(WEEK)).expect("fixture");
+    for (from, to, path) in [
+        ("days: 5 }", "days: 0 }", "engine.days"),
+        (
+            "return: -0.05, day: 1",
+            "return: -0.05, day: 7",
+            "shocks[1].day",
+        ),
+        (
+            "half_life_days: 1 } } }\n  - { id: AMD",
+            "half_life_days: -1 } } }\n  - { id: AMD",
+            "assets[0].impact.decay.half_life_days",
+        ),
+        (
+            "participation: 0.2",
+            "participation: 1.2",
+            "lenders[1].liquidation.participation",
+        ),
+    ] {
+        assert!(text.contains(from), "fixture lacks {from}");
+        let file = dir.join("week.yaml");
+        std::fs::write(&file, text.replacen(from, to, 1)).expect("write");
+        let r = delever(["run", file.to_str().expect("utf-8")]);
+        assert_eq!(r.code, 2, "{to}: {}", r.stderr);
+        assert!(r.stdout.is_empty());
+        assert!(r.stderr.contains(path), "{to}: {}", r.stderr);
+        assert!(r.stderr.contains("week.yaml:"), "{}", r.stderr);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,6 +6,9 @@ needs nothing but the Python standard library and a Chromium binary. For every r
 asserts: no console errors, warnings or uncaught exceptions; no network request other than
 the file itself; the charts' SVG elements are present; the player steps (the first-round
 button shows round 0, "next" moves the round label, the price cursor and the sales bars).
+A timeline's page (its data says `mode: timeline`) has one sales bar a day, a days table,
+and day buttons that jump from one day's close to the next; its player steps through every
+round of every day.
 It saves screenshots (laptop screen, full page, print layout, a round-1 view) to OUT_DIR.
 
 usage: driver.py CHROMIUM OUT_DIR REPORT.html...
@@ -246,6 +249,9 @@ def check(page, path, out_dir):
     errors = page.problems(url)
     assert not errors, f"{name}: {errors}"
 
+    data = page.eval("JSON.parse(document.getElementById('delever-data').textContent)")
+    if data.get("mode") == "timeline":
+        return check_timeline(page, name, url, data, out_dir)
     counts = page.eval(
         """({
         n: JSON.parse(document.getElementById('delever-data').textContent).n,
@@ -338,6 +344,117 @@ def check(page, path, out_dir):
     return n
 
 
+def check_timeline(page, name, url, data, out_dir):
+    """A timeline's page: price paths over days, sales per day, the day player."""
+    n, days, ends, steps = data["n"], data["days"], data["dayEnds"], data["steps"]
+    assert days >= 2 and len(ends) == days and n >= days, (n, days, ends)
+    counts = page.eval(
+        """({
+        closes: document.querySelectorAll('#price-chart polyline.pline').length,
+        fundamentals: document.querySelectorAll('#price-chart polyline.fline').length,
+        candles: document.querySelectorAll('#price-chart g.candle').length,
+        bars: document.querySelectorAll('#sales-chart g.bar[data-day]').length,
+        dayRows: document.querySelectorAll('#days-table tbody tr').length,
+        waterfall: document.querySelectorAll('#waterfall rect').length,
+        holders: document.querySelectorAll('#network circle.hn').length,
+        titles: document.querySelectorAll('svg > title').length,
+        svgs: document.querySelectorAll('svg[role=img]').length,
+        nojs: document.documentElement.classList.contains('no-js'),
+        player: getComputedStyle(document.getElementById('player')).display,
+        label: document.getElementById('round-label').textContent,
+        remote: Array.from(document.querySelectorAll('[src],[href]')).map(e => e.getAttribute('src') || e.getAttribute('href')).filter(u => /^(https?:)?\\/\\//.test(u)).length
+    })"""
+    )
+    injected = page.eval("window.__pwned !== undefined || document.title.indexOf('pwned') >= 0")
+    assert not injected, f"{name}: a scenario string ran as script"
+    # Each drawn asset: a close line (twice: the faint whole path and the path so far), a
+    # dashed fundamental and a candle a day; the index: a close line (twice).
+    lines = counts["fundamentals"]
+    assert lines >= 1 and counts["closes"] == 2 * (lines + 1), counts
+    assert counts["candles"] == lines * days, counts
+    assert counts["bars"] == days and counts["dayRows"] == days, counts
+    assert counts["waterfall"] >= 1 and counts["holders"] >= 1, counts
+    assert counts["svgs"] == 4 and counts["titles"] == 4, counts
+    assert not counts["nojs"], "the script did not run"
+    assert counts["player"] != "none", counts
+    assert counts["label"] == steps[n]["label"], counts
+    assert counts["remote"] == 0, counts
+
+    page.screenshot(os.path.join(out_dir, f"{name}-laptop.png"))
+    page.screenshot(os.path.join(out_dir, f"{name}-full.png"), full=True)
+    for fig in ("fig-prices", "fig-sales", "fig-network", "fig-waterfall"):
+        page.element_shot("#" + fig, os.path.join(out_dir, f"{name}-{fig}.png"))
+
+    state = """({
+        label: document.getElementById('round-label').textContent,
+        cursor: document.getElementById('price-cursor').getAttribute('x1'),
+        dots: Array.from(document.querySelectorAll('#price-chart .pdot')).map(c => c.getAttribute('cy')).join('|'),
+        clip: document.getElementById('price-clip-rect').getAttribute('width'),
+        future: document.querySelectorAll('#sales-chart g.bar.future').length,
+        current: document.querySelectorAll('#sales-chart g.bar.current').length,
+        row: Array.from(document.querySelectorAll('#days-table tr.current')).map(r => r.getAttribute('data-day')).join(','),
+        slider: document.getElementById('round-slider').value,
+        summary: document.getElementById('round-summary').textContent
+    })"""
+    click = lambda b: page.eval(f"document.getElementById('{b}').click()")
+    end = page.eval(state)
+    assert end["row"] == str(days - 1) and end["future"] == 0, end
+    click("btn-first")
+    first = page.eval(state)
+    assert first["label"] == steps[0]["label"], first
+    assert first["future"] == days and first["current"] == 0 and first["row"] == "", first
+    assert first["slider"] == "0", first
+    assert first["cursor"] != end["cursor"] and first["clip"] != end["clip"], (first, end)
+    click("btn-next")
+    one = page.eval(state)
+    assert one["label"] == steps[1]["label"] and one["label"].startswith("Day 0, round 1"), one
+    assert one["current"] == 1 and one["future"] == days - 1 and one["row"] == "0", one
+    assert one["summary"].startswith("Day 0, round 1"), one
+    page.screenshot(os.path.join(out_dir, f"{name}-round1.png"))
+    # The day buttons: from the first round, to the close of day 0, then of day 1, and back.
+    click("btn-next-day")
+    d0 = page.eval(state)
+    assert d0["label"] == steps[ends[0]]["label"] and d0["slider"] == str(ends[0]), d0
+    assert "Day 0 closes" in d0["summary"], d0
+    click("btn-next-day")
+    d1 = page.eval(state)
+    assert d1["label"] == steps[ends[1]]["label"] and d1["row"] == "1", d1
+    assert d1["cursor"] != d0["cursor"] and d1["clip"] != d0["clip"], (d1, d0)
+    assert d1["current"] == 1 and d1["future"] == days - 2, d1
+    click("btn-prev-day")
+    back0 = page.eval(state)
+    assert back0 == d0, (back0, d0)
+    # Keyboard: the right arrow steps one round; PageDown (in the player) one day.
+    page.eval("document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}))")
+    right = page.eval(state)
+    assert right["slider"] == str(ends[0] + 1) and right["label"].startswith("Day 1, round 1"), right
+    page.eval("document.getElementById('player').dispatchEvent(new KeyboardEvent('keydown', {key: 'PageDown', bubbles: true}))")
+    assert page.eval(state) == d1
+    page.eval("document.getElementById('player').dispatchEvent(new KeyboardEvent('keydown', {key: 'End', bubbles: true}))")
+    back = page.eval(state)
+    assert back == end, (back, end)
+    page.screenshot(os.path.join(out_dir, f"{name}-day1.png"))
+
+    click("btn-play")
+    started = page.eval(state)
+    assert started["label"] == steps[0]["label"], started
+    time.sleep(1.3)
+    click("btn-play")
+    played = page.eval(state)
+    assert played["label"] != started["label"], (played, started)
+    click("btn-last")
+
+    page.call("Emulation.setEmulatedMedia", {"media": "print"})
+    page.viewport(794, 1123)
+    width = page.eval("document.documentElement.scrollWidth")
+    assert width <= 794, f"{name}: the print layout is {width}px wide, wider than A4"
+    page.screenshot_pages(os.path.join(out_dir, f"{name}-print"), 1123, 3)
+    page.call("Emulation.setEmulatedMedia", {"media": ""})
+    errors = page.problems(url)
+    assert not errors, f"{name}: {errors}"
+    return n, days
+
+
 def check_batch(page, path, out_dir):
     """A sweep or Monte Carlo page: no script, so only rendering, requests and charts."""
     name = os.path.splitext(os.path.basename(path))[0]
@@ -379,7 +496,10 @@ def main():
                     print(f"ok    {base}: {n} charts, no console errors, no requests")
                     continue
                 n = check(page, path, out_dir)
-                print(f"ok    {base}: {n} round{'' if n == 1 else 's'}, player steps, no console errors, no requests")
+                if isinstance(n, tuple):
+                    print(f"ok    {base}: {n[0]} rounds over {n[1]} days, day player steps, no console errors, no requests")
+                else:
+                    print(f"ok    {base}: {n} round{'' if n == 1 else 's'}, player steps, no console errors, no requests")
             except AssertionError as e:
                 failed += 1
                 print(f"FAIL  {os.path.basename(path)}: {e}")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Open delever's HTML reports in a real browser (headless Chromium) and check them: no
 # console errors, no network requests, the charts' SVG present, the round-by-round player
-# stepping. Screenshots go to $OUT (under the target directory, which git ignores).
+# stepping (and a timeline's day player). Screenshots go to $OUT (under the target directory, which git ignores).
 #
 # Installs Debian's chromium when it is missing (CI runs as root). Needs python3 (standard
 # library only) and a release build of delever (built here if missing).
@@ -72,6 +72,9 @@ if [ "$#" -eq 0 ]; then
     --html "$OUT/sweep-semis.html" >/dev/null
   "$delever" --quiet mc --draws 3000 --seed 1 --html "$OUT/mc-semis.html" >/dev/null
   reports+=("$OUT/sweep-semis.html" "$OUT/mc-semis.html")
+  # A timeline's day player: a week of a small market.
+  "$delever" --quiet run tests/fixtures/timeline/week.yaml --html "$OUT/timeline-week.html" >/dev/null
+  reports+=("$OUT/timeline-week.html")
 fi
 
 python3 tests/browser/driver.py "$chromium" "$OUT" "${reports[@]}"

@@ -210,13 +210,7 @@ impl<'a> Study<'a> {
     /// Draw `index`: its shocks and its cascade.
     pub fn draw(&self, seed: u64, index: u64, buf: &mut Vec<f64>) -> Result<McDraw, BatchError> {
         self.sampler.draw(seed, index, buf);
-        let mut shocks = self.kept.clone();
-        let mut market = 0.0;
-        for ((&asset, &r), w) in self.assets.iter().zip(buf.iter()).zip(&self.weights) {
-            let ret = r.exp_m1();
-            market += w * ret;
-            shocks.push(Shock::AssetReturn { asset, ret });
-        }
+        let (shocks, market) = self.shocks(index, buf)?;
         let out = delever_engine::run(self.net, &shocks, &self.engine).map_err(|source| {
             BatchError::Engine {
                 what: "draw",
@@ -229,6 +223,32 @@ impl<'a> Study<'a> {
             market_return: market,
             figures: figures(&out, &self.kinds),
         })
+    }
+}
+
+impl Study<'_> {
+    /// Draw `index`'s shocks from its log-returns `lr` (one per drawn asset), and its
+    /// market return.
+    fn shocks(&self, index: u64, lr: &[f64]) -> Result<(Vec<Shock>, f64), BatchError> {
+        let mut shocks = self.kept.clone();
+        let mut market = 0.0;
+        for ((&asset, &r), w) in self.assets.iter().zip(lr).zip(&self.weights) {
+            let ret = r.exp_m1();
+            if !ret.is_finite() {
+                // Only a Student-t draw's unbounded tail gets here: the load-time limits
+                // keep every normal draw finite. Refused by name, never passed on.
+                return Err(BatchError::Usage {
+                    message: format!(
+                        "draw {index}: asset `{}` drew a log-return of {r:.4e}, beyond what a price can take",
+                        self.net.asset(asset).id
+                    ),
+                    hint: "the distribution's tail is too wide to compute: raise `monte_carlo.distribution.dof` or lower the assets' `daily_vol` or `horizon_days`".into(),
+                });
+            }
+            market += w * ret;
+            shocks.push(Shock::AssetReturn { asset, ret });
+        }
+        Ok((shocks, market))
     }
 }
 
@@ -329,6 +349,35 @@ pub fn summary(meta: &SummaryMeta<'_>, draws: &[McDraw]) -> McSummary {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// A log-return beyond what `exp` can take (a Student-t tail) is an error naming the
+    /// draw and the asset — never a non-finite shock passed to the engine.
+    #[test]
+    fn an_overflowing_draw_is_refused_by_name() {
+        let text = "
+name: tiny
+description: One asset.
+as_of: 2026-05-29
+sources: [{ id: s, title: t }]
+assets:
+  - { id: NVDA, price: 200, shares_outstanding: 2.43e10, adv_usd: 4.0e10, daily_vol: 0.025 }
+holders:
+  - { id: f, kind: fund, redemption_beta: 1, holdings: [{ asset: NVDA, shares: 1000 }] }
+monte_carlo:
+  distribution: { type: student_t, dof: 3 }
+  assets: [{ asset: NVDA }]
+";
+        let s = delever_scenario::Scenario::from_yaml(text, "tiny.yaml", None).unwrap();
+        let study = Study::new(&s, None).unwrap();
+        let err = study.shocks(41, &[800.0]).unwrap_err().to_string();
+        assert!(
+            err.contains("draw 41") && err.contains("`NVDA`") && err.contains("8.0000e2"),
+            "{err}"
+        );
+        let (ok, market) = study.shocks(0, &[0.1]).unwrap();
+        assert_eq!(ok.len(), 1);
+        assert!((market - 0.1f64.exp_m1()).abs() < 1e-15);
+    }
 
     fn sampler(rho: f64, dof: Option<f64>) -> Sampler {
         Sampler {

@@ -136,7 +136,7 @@ the iteration hit its round limit: the report is still written and says so.")]
         #[arg(long)]
         trace: bool,
         /// Override the scenario's round limit (1 gives the one-round answer).
-        #[arg(long, value_name = "N", value_parser = whole_u32, allow_negative_numbers = true)]
+        #[arg(long, value_name = "N", value_parser = rounds, allow_negative_numbers = true)]
         max_rounds: Option<u32>,
         /// Also write a self-contained HTML report (charts, network, round-by-round player)
         /// to FILE: one file, no network requests; open it in any browser or print it.
@@ -234,7 +234,7 @@ Examples:
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
         /// Override every variant's round limit.
-        #[arg(long, value_name = "N", value_parser = whole_u32, allow_negative_numbers = true)]
+        #[arg(long, value_name = "N", value_parser = rounds, allow_negative_numbers = true)]
         max_rounds: Option<u32>,
     },
     /// Draw random shocks from the scenario's distribution: the cascade's loss distribution.
@@ -272,7 +272,7 @@ Examples:
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
         /// Override every draw's round limit.
-        #[arg(long, value_name = "N", value_parser = whole_u32, allow_negative_numbers = true)]
+        #[arg(long, value_name = "N", value_parser = rounds, allow_negative_numbers = true)]
         max_rounds: Option<u32>,
     },
     /// Combine the shard files of a sweep or Monte Carlo run (--shard K/N) into its output.
@@ -410,9 +410,14 @@ pub fn whole_u64(s: &str) -> Result<u64, String> {
     whole(s, u64::MAX)
 }
 
-/// [`whole`] for a `u32` flag.
-pub fn whole_u32(s: &str) -> Result<u32, String> {
-    whole(s, u32::MAX.into()).and_then(|n| u32::try_from(n).map_err(|e| e.to_string()))
+/// `--max-rounds`: a whole number from 1 to the scenario format's limit (a run keeps a
+/// trace of every round up to its bound; the file's `engine.max_rounds` has the same one).
+pub fn rounds(s: &str) -> Result<u32, String> {
+    let n = whole(s, u64::from(delever_scenario::MAX_ROUNDS))?;
+    if n == 0 {
+        return Err("must be at least 1 (1 gives the one-round answer)".to_owned());
+    }
+    u32::try_from(n).map_err(|e| e.to_string())
 }
 
 /// [`whole`] for a `usize` flag.

@@ -20,6 +20,70 @@ pub(crate) fn loss_at(c: &Compiled<'_>, p: &[f64]) -> f64 {
         .sum()
 }
 
+/// Every lender at an evaluation: its losses from borrowers and interbank claims, whether
+/// it tightened and whether the losses passed its capital.
+pub(crate) fn lender_outcomes(
+    c: &Compiled<'_>,
+    cleared: &crate::clearing::Cleared,
+    tightened: &[bool],
+) -> Vec<LenderOutcome> {
+    let nh = c.units.len();
+    c.lenders
+        .iter()
+        .enumerate()
+        .map(|(l, x)| {
+            let b = cleared.borrower_losses[l];
+            let ib = cleared.interbank_losses[nh + l];
+            LenderOutcome {
+                lender: LenderIx(l as u32),
+                capital: x.capital,
+                borrower_losses_usd: b,
+                interbank_losses_usd: ib,
+                tightened: tightened[l],
+                defaulted: b + ib > x.capital,
+            }
+        })
+        .collect()
+}
+
+/// A holder's ledger: its starting positions (`u`'s), the shares `sold` of each, and where
+/// the money went.
+pub(crate) struct Money {
+    pub proceeds: f64,
+    pub decided: f64,
+    pub repaid: f64,
+    pub paid_out: f64,
+    pub kept: f64,
+}
+
+pub(crate) fn ledger(
+    u: &crate::compile::Unit<'_>,
+    holder: HolderIx,
+    sold: &[f64],
+    m: &Money,
+) -> HolderLedger {
+    HolderLedger {
+        holder,
+        positions: u
+            .assets
+            .iter()
+            .zip(&u.shares)
+            .zip(sold)
+            .map(|((&a, &h), &x)| PositionLedger {
+                asset: AssetIx(a),
+                initial_shares: h,
+                sold_shares: x,
+                kept_shares: h - x,
+            })
+            .collect(),
+        proceeds_usd: m.proceeds,
+        sale_decided_usd: m.decided,
+        debt_repaid_usd: m.repaid,
+        paid_out_usd: m.paid_out,
+        cash_kept_usd: m.kept,
+    }
+}
+
 pub(crate) struct Parts<'x> {
     pub c: &'x Compiled<'x>,
     pub s: &'x Shocked,
@@ -82,45 +146,21 @@ pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
             defaults: d.defaults,
             cash_cure_usd: d.cure_usd,
         });
-        ledgers.push(HolderLedger {
-            holder: HolderIx(i as u32),
-            positions: u
-                .assets
-                .iter()
-                .zip(&u.shares)
-                .zip(sold)
-                .map(|((&a, &h), &x)| PositionLedger {
-                    asset: AssetIx(a),
-                    initial_shares: h,
-                    sold_shares: x,
-                    kept_shares: h - x,
-                })
-                .collect(),
-            proceeds_usd: proceeds,
-            sale_decided_usd: d.sale_usd,
-            debt_repaid_usd: d.repaid_usd,
-            paid_out_usd: d.paid_out_usd,
-            cash_kept_usd: d.sale_usd - d.repaid_usd - d.paid_out_usd,
-        });
+        ledgers.push(ledger(
+            u,
+            HolderIx(i as u32),
+            sold,
+            &Money {
+                proceeds,
+                decided: d.sale_usd,
+                repaid: d.repaid_usd,
+                paid_out: d.paid_out_usd,
+                kept: d.sale_usd - d.repaid_usd - d.paid_out_usd,
+            },
+        ));
     }
 
-    let lenders: Vec<LenderOutcome> = c
-        .lenders
-        .iter()
-        .enumerate()
-        .map(|(l, x)| {
-            let b = end.cleared.borrower_losses[l];
-            let ib = end.cleared.interbank_losses[nh + l];
-            LenderOutcome {
-                lender: LenderIx(l as u32),
-                capital: x.capital,
-                borrower_losses_usd: b,
-                interbank_losses_usd: ib,
-                tightened: end.tightened[l],
-                defaulted: b + ib > x.capital,
-            }
-        })
-        .collect();
+    let lenders = lender_outcomes(c, &end.cleared, &end.tightened);
 
     let initial = loss_at(c, &s.price);
     let total_loss = loss_at(c, p);

@@ -51,6 +51,10 @@ pub(crate) struct Iterator<'x, 'a> {
     pub tight0: &'x [bool],
     /// The timeline day the iteration solves (0 in the one-instant modes), for the trace.
     pub day: u32,
+    /// Accounts already in call, and already defaulted, before the first round (a
+    /// timeline's calls and defaults carried from earlier days): the trace's "new" counts
+    /// start from them.
+    pub counted: (u64, u64),
 }
 
 impl Iterator<'_, '_> {
@@ -109,7 +113,7 @@ impl Iterator<'_, '_> {
         } else {
             vec![false; c.lenders.len()]
         };
-        let (mut calls, mut defaults) = (0u64, 0u64);
+        let (mut calls, mut defaults) = self.counted;
         let mut trace = Vec::new();
         let mut first: Option<Eval> = None;
         let mut last: Option<Eval> = None;

@@ -34,6 +34,7 @@
 //! [`EngineError`]. The maths, rule by rule with sources, is in `docs/model.md`.
 
 mod assemble;
+mod carry;
 mod clearing;
 mod compile;
 mod error;
@@ -149,6 +150,7 @@ pub fn run_detailed(
         gross: &gross,
         tight0: &[],
         day: 0,
+        counted: (0, 0),
     };
     let main = it.run(
         shocked.price.clone(),

@@ -591,3 +591,82 @@ fn bad_timeline_settings_are_refused() {
     let err = b.build().expect_err("participation 1.5");
     assert!(err.to_string().contains("participation"), "{err}");
 }
+
+/// An account that sold back to exactly its maintenance (reset = maintenance) is not
+/// called again the next day for a few ulps of rounding: later days, with no new shock,
+/// find no call and sell nothing. And a call carried from an earlier day is not counted
+/// again as new in the next day's trace.
+#[test]
+fn a_met_call_stays_met_and_carried_calls_are_not_new() {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("X", 100.0, ImpactLaw::SquareRoot { y: 0.7 }));
+    b.add_lender(Lender::new("broker", 1e6));
+    b.add_holder(Holder::new(
+        "acct",
+        HolderKind::MarginAccount { cure_rate: 0.0 },
+    ));
+    b.holds("acct", "X", 1e5);
+    b.lends(
+        "broker",
+        "acct",
+        MarginTerms {
+            loan: 5e6,
+            maintenance: 0.3,
+            reset: 0.3,
+        },
+    );
+    let net = b.build().expect("valid");
+    let out = run(&net, &[hit(0, -0.35)], &timeline(5));
+    assert!(out.days[0].holders[0].sales_usd > 0.0);
+    for d in &out.days[1..] {
+        assert_eq!(d.holders[0].sales_usd, 0.0, "day {}", d.day);
+        assert_eq!(d.new_calls, 0, "day {}", d.day);
+    }
+    // T+2: the call opened on day 0 is carried through days 1 and 2, never new again.
+    let out = run(&margin_net(2), &[hit(0, -0.35)], &timeline(3));
+    let new_in_trace = |day: u32| -> u64 {
+        out.trace
+            .iter()
+            .filter(|t| t.day == day)
+            .map(|t| t.new_calls)
+            .sum()
+    };
+    assert_eq!(new_in_trace(0), 1);
+    assert_eq!(new_in_trace(1), 0);
+    assert_eq!(new_in_trace(2), 0);
+}
+
+/// A lender that takes three days to act makes its borrower's call fall due after three
+/// days, even though the borrower's own deadline is one: the reported due day says so.
+#[test]
+fn the_due_day_counts_the_lenders_delay() {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("X", 100.0, FLAT));
+    let mut l = Lender::new("pb", 1e9);
+    l.liquidation.delay_days = 3;
+    b.add_lender(l);
+    let mut h = Holder::new(
+        "fund",
+        HolderKind::LeveragedFund {
+            rule: BalanceSheetRule::Passive,
+        },
+    );
+    h.timing.cure_days = 1;
+    b.add_holder(h);
+    b.holds("fund", "X", 1e4);
+    b.lends(
+        "pb",
+        "fund",
+        MarginTerms {
+            loan: 8e5,
+            maintenance: 0.25,
+            reset: 0.25,
+        },
+    );
+    let net = b.build().expect("valid");
+    // A 10% fall: V = $900K, E = $100K < 0.25 × V: called on day 0, due on day 3.
+    let out = run(&net, &[hit(0, -0.10)], &timeline(5));
+    assert_eq!(out.days[0].holders[0].due_day, Some(3));
+    assert_eq!(out.days[2].holders[0].sales_usd, 0.0);
+    assert!(out.days[3].holders[0].sales_usd > 0.0);
+}

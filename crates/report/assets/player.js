@@ -1,6 +1,9 @@
 /* delever report: the round-by-round player. No dependencies, no network access.
    Reads the JSON in #delever-data and moves the charts and the network through the rounds:
-   step 0 is just after the shock (before any forced sale), step k the end of round k. */
+   step 0 is just after the shock (before any forced sale), step k the end of round k.
+   A timeline's steps are every round of every day (step 0: the first day's open); its
+   data also says which step closes each day (dayEnds), for the day buttons, and each
+   step's day (d), which the per-day sales bars and the days table follow. */
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -29,6 +32,10 @@
   var moves = all("#network .move");
   var nowCells = all("td.now");
   var nowHead = byId("now-head");
+  var dayEnds = data.dayEnds || null;
+  var dayRows = all("#days-table tbody tr");
+  var prevDay = byId("btn-prev-day");
+  var nextDay = byId("btn-next-day");
   var buttons = {
     first: byId("btn-first"), prev: byId("btn-prev"), play: byId("btn-play"),
     next: byId("btn-next"), last: byId("btn-last")
@@ -53,7 +60,7 @@
       cursor.setAttribute("x1", s.x);
       cursor.setAttribute("x2", s.x);
     }
-    if (clip) { clip.setAttribute("width", s.x + 4); }
+    if (clip) { clip.setAttribute("width", s.clip !== undefined ? s.clip : s.x + 4); }
     // The final moves are labelled at the right; faint until the player gets there.
     if (ends) { ends.setAttribute("class", k === n ? "end-labels" : "end-labels pending"); }
     dots.forEach(function (d, i) {
@@ -61,9 +68,15 @@
       d.setAttribute("cy", s.dots[i]);
     });
     bars.forEach(function (b) {
-      var r = Number(b.getAttribute("data-round"));
-      var cls = r > k ? "bar future" : (r === k ? "bar current" : "bar");
+      // Bars are rounds (compared with the step) or days (with the step's day).
+      var day = b.getAttribute("data-day");
+      var r = Number(day !== null ? day : b.getAttribute("data-round"));
+      var at = day !== null ? s.d : k;
+      var cls = r > at ? "bar future" : (r === at ? "bar current" : "bar");
       b.setAttribute("class", cls);
+    });
+    dayRows.forEach(function (tr) {
+      tr.classList.toggle("current", Number(tr.getAttribute("data-day")) === s.d);
     });
     holders.forEach(function (c, i) {
       setClass(c, "hn", data.statusClass[s.h[i]]);
@@ -79,11 +92,15 @@
     });
     moves.forEach(function (t, i) { t.textContent = s.a[i]; });
     nowCells.forEach(function (td, i) { td.textContent = s.p[i]; });
-    if (nowHead) { nowHead.textContent = k === 0 ? "after the shock" : "after round " + k; }
+    if (nowHead) {
+      nowHead.textContent = s.head !== undefined ? s.head : (k === 0 ? "after the shock" : "after round " + k);
+    }
     buttons.first.disabled = k === 0;
     buttons.prev.disabled = k === 0;
     buttons.next.disabled = k === n;
     buttons.last.disabled = k === n;
+    if (prevDay) { prevDay.disabled = k === 0; }
+    if (nextDay) { nextDay.disabled = k === n; }
     root.setAttribute("data-step", String(k));
   }
 
@@ -107,6 +124,25 @@
     }, data.interval);
   }
 
+  // A day step goes to the close of the next (previous) day from the step on show.
+  function dayStep(dir) {
+    if (!dayEnds) { return; }
+    var i;
+    if (dir > 0) {
+      for (i = 0; i < dayEnds.length; i++) {
+        if (dayEnds[i] > current) { show(dayEnds[i]); return; }
+      }
+      show(n);
+    } else {
+      for (i = dayEnds.length - 1; i >= 0; i--) {
+        if (dayEnds[i] < current) { show(dayEnds[i]); return; }
+      }
+      show(0);
+    }
+  }
+
+  if (prevDay) { prevDay.addEventListener("click", function () { stop(); dayStep(-1); }); }
+  if (nextDay) { nextDay.addEventListener("click", function () { stop(); dayStep(1); }); }
   buttons.first.addEventListener("click", function () { stop(); show(0); });
   buttons.prev.addEventListener("click", function () { stop(); show(current - 1); });
   buttons.next.addEventListener("click", function () { stop(); show(current + 1); });
@@ -125,6 +161,8 @@
     var inPlayer = byId("player").contains(e.target);
     if (e.key === "Home" && inPlayer) { stop(); show(0); e.preventDefault(); }
     if (e.key === "End" && inPlayer) { stop(); show(n); e.preventDefault(); }
+    if (e.key === "PageDown" && inPlayer && dayEnds) { stop(); dayStep(1); e.preventDefault(); }
+    if (e.key === "PageUp" && inPlayer && dayEnds) { stop(); dayStep(-1); e.preventDefault(); }
   });
   // Print the final state, whatever round is on screen.
   var before = n;

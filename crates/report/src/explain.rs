@@ -165,7 +165,7 @@ pub struct ExplainReport {
 }
 
 /// The rule a holder follows, in words.
-fn rule_text(kind: &HolderKind, has_margin: bool) -> String {
+pub(crate) fn rule_text(kind: &HolderKind, has_margin: bool) -> String {
     let margin = "margin call (Reg T / FINRA 4210): nothing while equity E \u{2265} m\u{00b7}V; a call when \
                   0 < E < m\u{00b7}V, met by selling y = V \u{2212} E/m_r (the proceeds repay the loan), a share \
                   \u{03c6} of it met with cash instead; E \u{2264} 0 liquidates everything";

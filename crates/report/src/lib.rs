@@ -8,22 +8,27 @@
 //! - [`dot`] writes the network for graphviz.
 //! - [`html`] writes the self-contained HTML report with its round-by-round player.
 //! - [`ExplainReport`] renders [`delever_engine::explain::Explanation`] (`delever explain`):
-//!   why a holder sold, round by round, with the numbers in its rule.
+//!   why a holder sold, round by round, with the numbers in its rule; on a timeline,
+//!   [`HolderDaysReport`] shows a holder's days instead (its balance sheet at each close,
+//!   its calls and their deadlines, in words).
 //!
 //! - [`batch`] holds the results of many runs (sweeps, Monte Carlo) and renders them.
 //!
 //! This crate is the only one that serialises output; it never reads input.
 
 pub mod batch;
+mod days;
 mod describe;
 pub mod dot;
 mod explain;
+mod explain_days;
 pub mod html;
 mod run;
 mod text;
 
 pub use describe::SummaryReport;
 pub use explain::ExplainReport;
+pub use explain_days::{EQUITY_IDENTITY, HolderDaysReport};
 pub use html::{ScenarioNotes, SourceNote};
 pub use run::{RunMeta, RunReport};
 pub use text::{Table, csv_cell, csv_field, usd};

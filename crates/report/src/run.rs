@@ -6,6 +6,7 @@ use delever_engine::Outcome;
 use delever_graph::{KindTag, Network};
 use serde::Serialize;
 
+use crate::days::{DayReport, day_csv, day_table};
 use crate::text::{Table, csv_field, num, pct, usd};
 
 /// What the report says about the scenario itself.
@@ -106,7 +107,9 @@ pub struct LenderReport {
 /// One round (JSON `trace[]`).
 #[derive(Debug, Clone, Serialize)]
 pub struct RoundReport {
-    /// Round number, from 1.
+    /// The day of the round, from 0 (0 in the one-instant modes).
+    pub day: u32,
+    /// Round number, from 1 (within its day on a timeline).
     pub round: u32,
     /// Cumulative forced sales, USD.
     pub sales_usd: f64,
@@ -143,7 +146,7 @@ pub struct LeastReport {
 pub struct RunReport {
     /// Scenario name.
     pub scenario: String,
-    /// `equilibrium` (the fixed point) or `sequential` (rounds).
+    /// `equilibrium` (the fixed point), `sequential` (rounds) or `timeline` (days).
     pub mode: &'static str,
     /// Why the iteration stopped.
     pub termination: &'static str,
@@ -159,7 +162,8 @@ pub struct RunReport {
     pub holders: Vec<HolderReport>,
     /// Per lender.
     pub lenders: Vec<LenderReport>,
-    /// Per round: every round up to the engine's trace limit (10,000), then the last.
+    /// Per round: every round up to the engine's trace limit (10,000), then the last (a
+    /// timeline: every day's rounds in day order, each with its day).
     pub trace: Vec<RoundReport>,
     /// Rounds the trace leaves out (between the kept head and the last round); 0 when it
     /// is complete.
@@ -167,6 +171,9 @@ pub struct RunReport {
     /// The least fixed point, when computed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub least_fixed_point: Option<LeastReport>,
+    /// A timeline's days, in order; absent in the one-instant modes (which have no days).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub days: Vec<DayReport>,
     #[serde(skip)]
     meta: RunMeta,
 }
@@ -237,6 +244,7 @@ impl RunReport {
                 .trace
                 .iter()
                 .map(|r| RoundReport {
+                    day: r.day,
                     round: r.round,
                     sales_usd: r.sales_usd,
                     price_index: r.price_index,
@@ -258,6 +266,7 @@ impl RunReport {
                 total_loss_usd: l.total_loss_usd,
                 multiple_equilibria: l.differs,
             }),
+            days: crate::days::days(net, o),
             meta: meta.clone(),
         }
     }
@@ -285,12 +294,22 @@ impl RunReport {
         }
         out.push('\n');
         let sequential = self.mode == delever_engine::Mode::Sequential.name();
+        let timeline = self.is_timeline();
         let _ = writeln!(
             out,
-            "result    {} after {} round{} ({}residual {:.2e})",
+            "result    {} after {} round{}{} ({}residual {:.2e})",
             self.termination,
             self.rounds,
             if self.rounds == 1 { "" } else { "s" },
+            if timeline {
+                format!(
+                    " over {} day{}",
+                    self.days.len(),
+                    if self.days.len() == 1 { "" } else { "s" }
+                )
+            } else {
+                String::new()
+            },
             if sequential { "sequential mode; " } else { "" },
             self.residual
         );
@@ -309,6 +328,8 @@ impl RunReport {
         head.row(["initial loss (shock alone)".into(), usd(t.initial_loss_usd)]);
         let total = if sequential {
             "total loss (after the rounds)"
+        } else if timeline {
+            "total loss (at the last close)"
         } else {
             "total loss (fixed point)"
         };
@@ -326,12 +347,51 @@ impl RunReport {
         }
         out.push_str(&head.render());
         out.push('\n');
+        if timeline {
+            out.push_str(&day_table(&self.days, &self.main_assets()));
+            out.push('\n');
+        }
 
         out.push_str(&self.assets_table());
         out.push('\n');
         out.push_str(&self.kinds_table());
         out.push_str(&self.lenders_table());
         out
+    }
+
+    /// A timeline's rounds the trace left out between the kept round `last` and the next
+    /// kept one `next` (each `(day, round)`), in words; `None` when nothing is missing.
+    fn day_gap(&self, last: Option<(u32, u32)>, next: (u32, u32)) -> Option<String> {
+        let rounds_of = |d: u32| self.days.get(d as usize).map_or(0, |x| x.rounds);
+        let from = match last {
+            None => (0, 1),
+            Some((d, r)) if r < rounds_of(d) => (d, r + 1),
+            Some((d, _)) => (d + 1, 1),
+        };
+        if from >= next {
+            return None;
+        }
+        let to = if next.1 > 1 {
+            (next.0, next.1 - 1)
+        } else {
+            (next.0 - 1, rounds_of(next.0 - 1))
+        };
+        Some(format!(
+            "day {} round {} to day {} round {} not kept (the trace keeps the first {TRACE_KEPT} rounds of the run and its last)",
+            from.0, from.1, to.0, to.1
+        ))
+    }
+
+    /// Whether the run is a timeline (it has days).
+    fn is_timeline(&self) -> bool {
+        !self.days.is_empty()
+    }
+
+    /// Asset ids, largest forced sales first (ties in asset order): the assets table's order.
+    fn main_assets(&self) -> Vec<&str> {
+        let mut order: Vec<&AssetReport> = self.assets.iter().collect();
+        order.sort_by(|a, b| b.forced_sales_usd.total_cmp(&a.forced_sales_usd));
+        order.into_iter().map(|a| a.id.as_str()).collect()
     }
 
     /// Assets, largest forced sales first.
@@ -427,6 +487,7 @@ impl RunReport {
     pub fn trace_table(&self) -> String {
         // Sequential runs also show the cumulative fraction of holdings sold.
         let sequential = self.mode == delever_engine::Mode::Sequential.name();
+        let timeline = self.is_timeline();
         let mut head = vec![
             "round",
             "sales",
@@ -440,12 +501,35 @@ impl RunReport {
         if sequential {
             head.insert(6, "sold");
         }
+        // A timeline's rounds restart every day: the day comes first, and each day's
+        // sales start from nothing.
+        if timeline {
+            head.insert(0, "day");
+        }
         let width = head.len();
-        let mut t = Table::new(head).titled("Round by round").left(width - 1);
+        let title = if timeline {
+            "Round by round, within each day (sales: the day's, cumulative over its rounds)"
+        } else {
+            "Round by round"
+        };
+        let mut t = Table::new(head).titled(title).left(width - 1);
         let mut prev = 0.0;
         let mut last_round = 0;
+        // Where the last kept round was: (day, round).
+        let mut last: Option<(u32, u32)> = None;
         for r in &self.trace {
-            if r.round > last_round + 1 {
+            if timeline {
+                if let Some(text) = self.day_gap(last, (r.day, r.round)) {
+                    let mut gap = vec![String::new(); width];
+                    gap[0] = "…".into();
+                    gap[width - 1] = text;
+                    t.row(gap);
+                }
+                if last.is_none_or(|(d, _)| d != r.day) {
+                    prev = 0.0;
+                }
+                last = Some((r.day, r.round));
+            } else if r.round > last_round + 1 {
                 let mut gap = vec![String::new(); width];
                 gap[0] = "…".into();
                 gap[width - 1] = format!(
@@ -479,13 +563,18 @@ impl RunReport {
             if sequential {
                 row.insert(6, pct(r.fraction_sold));
             }
+            if timeline {
+                row.insert(0, r.day.to_string());
+            }
             t.row(row);
         }
         t.render()
     }
 
     /// Tidy CSV: `scope,id,metric,value`, one fact per row (totals, assets, holders,
-    /// lenders, rounds), in report order.
+    /// lenders, rounds, and a timeline's days), in report order. A timeline's rounds have
+    /// ids `DAY/ROUND` (rounds restart every day); its days are scopes `day` (id: the
+    /// day), `day_kind`, `day_lender`, `day_asset` and `day_holder` (id: `DAY/ID`).
     pub fn to_csv(&self) -> String {
         let mut out = String::from("scope,id,metric,value\n");
         // `value` is a number or a fixed word (a status, a mode), written as is so that
@@ -560,8 +649,13 @@ impl RunReport {
             put("lender", &l.id, "tightened", l.tightened.to_string());
             put("lender", &l.id, "defaulted", l.defaulted.to_string());
         }
+        let timeline = self.is_timeline();
         for r in &self.trace {
-            let id = r.round.to_string();
+            let id = if timeline {
+                format!("{}/{}", r.day, r.round)
+            } else {
+                r.round.to_string()
+            };
             put("round", &id, "sales_usd", num(r.sales_usd));
             put("round", &id, "price_index", num(r.price_index));
             put("round", &id, "new_calls", r.new_calls.to_string());
@@ -569,10 +663,60 @@ impl RunReport {
             put("round", &id, "fraction_sold", num(r.fraction_sold));
             put("round", &id, "residual", num(r.residual));
         }
+        day_csv(&self.days, &mut put);
         out
     }
 }
 
+/// Rounds the engine's trace keeps in full (then only the last).
+const TRACE_KEPT: u32 = delever_engine::TRACE_ROUNDS;
+
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
+}
+
+#[cfg(test)]
+mod tests {
+    use delever_engine::{EngineConfig, Mode, Shock, run};
+    use delever_graph::AssetIx;
+
+    use super::{RunMeta, RunReport};
+
+    #[test]
+    fn the_trace_table_marks_rounds_a_timeline_left_out() {
+        let net = delever_engine::synth::textbook_margin(0.25).expect("valid network");
+        let hit = |ret| Shock::AssetReturn {
+            asset: AssetIx(0),
+            ret,
+        };
+        let shocks = [
+            hit(-0.40),
+            Shock::OnDay {
+                day: 1,
+                shock: Box::new(hit(-0.10)),
+            },
+        ];
+        let cfg = EngineConfig {
+            mode: Mode::Timeline,
+            days: 2,
+            ..EngineConfig::default()
+        };
+        let mut o = run(&net, &shocks, &cfg).expect("runs");
+        let meta = RunMeta::default();
+        let whole = RunReport::new(&meta, &net, &o).trace_table();
+        assert!(!whole.contains("not kept"), "{whole}");
+        // As if the trace's bound had dropped day 1's first two rounds: its first kept
+        // round is round 3.
+        let first = o
+            .trace
+            .iter_mut()
+            .find(|t| t.day == 1)
+            .expect("day 1 has rounds");
+        first.round = 3;
+        let cut = RunReport::new(&meta, &net, &o).trace_table();
+        assert!(
+            cut.contains("day 1 round 1 to day 1 round 2 not kept"),
+            "{cut}"
+        );
+    }
 }

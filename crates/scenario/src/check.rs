@@ -1,6 +1,6 @@
 //! Evaluating a scenario's `expect:` block against a run's [`Outcome`] (`delever check`).
 
-use delever_engine::{AssetOutcome, DayOutcome, HolderDay, HolderOutcome, Outcome, Totals};
+use delever_engine::{AssetOutcome, DayOutcome, HolderDay, HolderOutcome, Outcome, Status, Totals};
 
 use crate::expect::{Bound, Expectations};
 
@@ -116,6 +116,20 @@ fn show(x: f64) -> String {
     }
 }
 
+/// A status check: `actual` must be one of `accepted`.
+fn statuses(what: String, accepted: &[Status], actual: Option<Status>) -> CheckResult {
+    CheckResult {
+        what,
+        expected: accepted
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(" | "),
+        actual: actual.map_or("(missing)", |s| s.name()).into(),
+        passed: actual.is_some_and(|s| accepted.contains(&s)),
+    }
+}
+
 fn bounded(what: String, bound: &Bound, value: Option<f64>) -> CheckResult {
     match value {
         Some(x) => CheckResult {
@@ -168,18 +182,11 @@ impl Expectations {
         for h in &self.holders {
             let row = outcome.holders.get(h.holder.get());
             if !h.status.is_empty() {
-                let actual = row.map(|r| r.status);
-                out.push(CheckResult {
-                    what: format!("holders.{}.status", h.id),
-                    expected: h
-                        .status
-                        .iter()
-                        .map(|s| s.name())
-                        .collect::<Vec<_>>()
-                        .join(" | "),
-                    actual: actual.map_or("(missing)", |s| s.name()).into(),
-                    passed: actual.is_some_and(|s| h.status.contains(&s)),
-                });
+                out.push(statuses(
+                    format!("holders.{}.status", h.id),
+                    &h.status,
+                    row.map(|r| r.status),
+                ));
             }
             for e in &h.checks {
                 out.push(bounded(
@@ -212,18 +219,11 @@ impl Expectations {
             for h in &d.holders {
                 let hrow = row.and_then(|r| r.holders.get(h.holder.get()));
                 if !h.status.is_empty() {
-                    let actual = hrow.map(|r| r.status);
-                    out.push(CheckResult {
-                        what: format!("{at}.holders.{}.status", h.id),
-                        expected: h
-                            .status
-                            .iter()
-                            .map(|s| s.name())
-                            .collect::<Vec<_>>()
-                            .join(" | "),
-                        actual: actual.map_or("(missing)", |s| s.name()).into(),
-                        passed: actual.is_some_and(|s| h.status.contains(&s)),
-                    });
+                    out.push(statuses(
+                        format!("{at}.holders.{}.status", h.id),
+                        &h.status,
+                        hrow.map(|r| r.status),
+                    ));
                 }
                 for e in &h.checks {
                     out.push(bounded(

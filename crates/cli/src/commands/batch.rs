@@ -66,12 +66,11 @@ fn with_progress<T>(
 /// The scenario's text (for the fingerprint) and where it came from.
 fn source_text(r: &Resolved) -> Result<String, Failure> {
     match r {
-        Resolved::File(p) => std::fs::read_to_string(p).map_err(|e| {
-            Failure::input(format!(
-                "error: {}: cannot read the file: {e}\n  hint: check the path",
-                p.display()
-            ))
-        }),
+        // The scenario crate's reader: bounded, and it refuses FIFOs and devices rather
+        // than blocking on them.
+        Resolved::File(p) => {
+            delever_scenario::read_text(p).map_err(|e| Failure::input(format!("{e}")))
+        }
         Resolved::Embedded(_, text) => Ok((*text).to_owned()),
     }
 }
@@ -449,6 +448,13 @@ pub fn merge(
     let files = expand_dirs(files)?;
     let mut texts = Vec::with_capacity(files.len());
     for f in &files {
+        // A shard is a regular file: a FIFO or a device would block or never end.
+        if std::fs::metadata(f).is_ok_and(|m| !m.is_file()) {
+            return Err(Failure::input(format!(
+                "error: {}: not a regular file\n  hint: give the files `--shard K/N -o FILE` wrote",
+                f.display()
+            )));
+        }
         let text = std::fs::read_to_string(f).map_err(|e| {
             Failure::input(format!(
                 "error: {}: cannot read the file: {e}\n  hint: give the files `--shard K/N -o FILE` wrote",

@@ -1,4 +1,5 @@
-//! `delever explain`: why one holder sold, round by round, with the numbers in its rule.
+//! `delever explain`: why one holder sold, round by round, with the numbers in its rule;
+//! on a timeline, the holder's days.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -6,7 +7,7 @@ use std::path::Path;
 use delever_engine::Mode;
 use delever_engine::explain::Replay;
 use delever_graph::Network;
-use delever_report::ExplainReport;
+use delever_report::{ExplainReport, HolderDaysReport};
 
 use super::{load, meta, simulate};
 use crate::args::{Cli, ExplainFormat};
@@ -37,6 +38,18 @@ pub fn explain(
         )));
     }
     let outcome = simulate(cli, &scenario, &scenario.engine)?;
+    if outcome.mode == Mode::Timeline {
+        // A timeline carries balance sheets from day to day: its days are the run's own
+        // figures, not a replay.
+        let report = HolderDaysReport::new(&meta(&scenario), net, &outcome, h);
+        let text = match format {
+            ExplainFormat::Table => report.to_table(),
+            ExplainFormat::Json => report.to_json(),
+        };
+        outputs.put(slot, text);
+        outputs.commit()?;
+        return Ok(not_converged(&scenario.name, &outcome));
+    }
     let explanation = Replay::new(net, &scenario.shocks)
         .and_then(|mut r| r.explain(&outcome, h))
         .map_err(|e| Failure::input(format!("error: explaining `{holder}`: {e}")))?;
@@ -47,14 +60,19 @@ pub fn explain(
     };
     outputs.put(slot, text);
     outputs.commit()?;
+    Ok(not_converged(&scenario.name, &outcome))
+}
+
+/// The exit code of `outcome`, saying on stderr when it did not converge.
+fn not_converged(name: &str, outcome: &delever_engine::Outcome) -> i32 {
     let code = outcome.exit_code();
     if code == exit::NOT_CONVERGED {
         eprintln!(
-            "warning: {} did not converge within {} rounds (residual {:.2e}); the rounds above are the ones it ran",
-            scenario.name, outcome.rounds, outcome.residual
+            "warning: {name} did not converge within {} rounds (residual {:.2e}); the rounds above are the ones it ran",
+            outcome.rounds, outcome.residual
         );
     }
-    Ok(code)
+    code
 }
 
 /// The message for a holder id the scenario does not have: what it is instead, or the

@@ -1,5 +1,5 @@
 //! `delever run --html FILE`: the self-contained HTML report, with the round-by-round
-//! player fed by a replay of the run.
+//! player fed by a replay of the run (a timeline's day player reads the run's days).
 
 use delever_engine::explain::Replay;
 use delever_engine::{Ledger, Mode, Outcome};
@@ -34,6 +34,9 @@ pub fn report(scenario: &Scenario, outcome: &Outcome, ledger: &Ledger) -> String
         // Sequential rounds carry balance sheets over and cannot be replayed from prices;
         // the page says so and the network shows final statuses.
         tracing::info!("sequential run: the HTML player shows final statuses");
+    } else if outcome.mode == Mode::Timeline {
+        // Days carry balance sheets over too; the page plays the run's own days.
+        tracing::info!("timeline run: the HTML player steps through the run's days");
     } else if let Err(e) = Replay::new(&scenario.network, &scenario.shocks)
         .and_then(|mut r| r.rounds(outcome, &mut |round| player.round(round)))
     {

@@ -11,6 +11,7 @@ use delever_graph::SaleOrder;
 
 use crate::compile::{BookView, NO_CALL};
 use crate::outcome::Status;
+use crate::rules::margin::meets;
 
 thread_local! {
     /// Per-thread scratch for [`chunk`]: (row, value, equity) of the rows that act.
@@ -104,7 +105,7 @@ pub(crate) fn act(v: f64, e: f64, since: u32, t: &Terms<'_>) -> Act {
     if e <= 0.0 && (v > 0.0 || e < 0.0) {
         return Act::Defaults;
     }
-    if e >= t.maintenance * v {
+    if meets(e, v, t.maintenance) {
         return Act::Nothing;
     }
     if !t.due(since) {
@@ -408,13 +409,13 @@ fn row_action(v: f64, e: f64, flags: u8, t: &Terms<'_>, min_order: f64) -> RowAc
             RowAction::None
         };
     }
-    if e > 0.0 && e >= t.maintenance * v {
+    if e > 0.0 && meets(e, v, t.maintenance) {
         return RowAction::None;
     }
     if e <= 0.0 && (v > 0.0 || e < 0.0) {
         return RowAction::Default;
     }
-    if e >= t.maintenance * v {
+    if meets(e, v, t.maintenance) {
         return RowAction::None;
     }
     // m_r ≥ m > 0 (builder invariant, kept by tightening).

@@ -23,12 +23,27 @@ pub(crate) enum Call {
     Default,
 }
 
+/// Equity within this fraction below `m·V` counts as at maintenance. An account that sold
+/// back to exactly its maintenance (reset = maintenance, the default) is there only up to
+/// the fixed point's own error: its sale was decided at prices within `tolerance` (1e-10
+/// by default) of the close it settled at, which leaves it below maintenance by up to that
+/// error times its leverage (10 at a 10% margin). Without the allowance the next day would
+/// find a "call" of that size and sell dust. 1e-8 of maintenance is far below any move
+/// that matters and above that error.
+pub(crate) const AT_MAINTENANCE: f64 = 1.0 - 1e-8;
+
+/// Whether equity `e` on holdings value `v` meets maintenance `m` (see [`AT_MAINTENANCE`]).
+#[inline]
+pub(crate) fn meets(e: f64, v: f64, m: f64) -> bool {
+    e >= m * v * AT_MAINTENANCE
+}
+
 /// The margin decision for holdings value `v` and equity `e` (cash already netted in `e`).
 #[inline]
 pub(crate) fn call(v: f64, e: f64, m: f64, m_reset: f64, cure: f64) -> Call {
     if e <= 0.0 && (v > 0.0 || e < 0.0) {
         Call::Default
-    } else if e >= m * v {
+    } else if meets(e, v, m) {
         Call::None
     } else {
         // m_reset ≥ m > 0 (builder invariant, kept by tightening), so the division is safe.

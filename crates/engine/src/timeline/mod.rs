@@ -21,14 +21,13 @@
 mod market;
 mod state;
 
-use delever_graph::{HolderIx, KindTag, LenderIx, Network};
+use delever_graph::{HolderIx, KindTag, Network};
 
 use crate::EngineError;
-use crate::assemble::loss_at;
-use crate::clearing::Cleared;
+use crate::assemble::{Money, ledger, lender_outcomes, loss_at};
 use crate::compile::{Closing, Compiled, NO_CALL, Rule};
 use crate::fixpoint::{Direction, Iterator, Run, lender_defaults, round_sellers};
-use crate::ledger::{HolderLedger, Ledger, PositionLedger};
+use crate::ledger::Ledger;
 use crate::observer::Observer;
 use crate::outcome::{
     AssetDay, AssetOutcome, DayOutcome, HolderDay, HolderOutcome, LeastFixedPoint, LenderOutcome,
@@ -142,6 +141,16 @@ pub(crate) fn run(
             }
         }
 
+        // Calls and defaults standing at the open, so the trace counts only new ones.
+        let counted = states
+            .iter()
+            .fold((0u64, lender_defaults_before), |(c, d), st| {
+                let open = match &st.rows {
+                    Some(rows) => rows.counts().2,
+                    None => u64::from(st.call_since != NO_CALL),
+                };
+                (c + open + st.ever_defaulted, d + st.ever_defaulted)
+            });
         // Solve the day on the carried balance sheets.
         let solved = {
             let c = build_day(&base, &states, &timing, day, &close, &adv);
@@ -153,6 +162,7 @@ pub(crate) fn run(
                 gross: &gross,
                 tight0: &tight,
                 day,
+                counted,
             };
             let open: Vec<f64> = if day == 0 {
                 s.price.clone()
@@ -278,7 +288,7 @@ pub(crate) fn run(
                     &main,
                     &end,
                     i,
-                    timing[i].cure_days,
+                    timing[i].wait(),
                     closing[i],
                     &p,
                 )
@@ -382,7 +392,7 @@ pub(crate) fn run(
     ))
 }
 
-/// The last day's fixed point, its evaluation at the close, and its least fixed point.
+/// The last day's main run, its close, and its least fixed point (if asked for).
 type LastDay = (Run, Eval, Option<(Run, bool)>);
 
 /// What solving a day leaves once its compiled system is dropped.
@@ -418,18 +428,16 @@ fn holder_day(
     let (value, cash, debt, open_calls) = if let (Some(b), Some(rows)) = (&x.book, &st.rows) {
         (b.value, b.cash, b.loan, rows.counts().2)
     } else {
-        {
-            let debt = match u.rule {
-                Rule::Etf { .. } => 0.0,
-                _ => u.margin.map_or(0.0, |m| m.loan) + u.other_liabilities,
-            };
-            (
-                crate::rules::value(u, close),
-                u.cash,
-                debt,
-                u64::from(st.call_since != NO_CALL),
-            )
-        }
+        let debt = match u.rule {
+            Rule::Etf { .. } => 0.0,
+            _ => u.margin.map_or(0.0, |m| m.loan) + u.other_liabilities,
+        };
+        (
+            crate::rules::value(u, close),
+            u.cash,
+            debt,
+            u64::from(st.call_since != NO_CALL),
+        )
     };
     let equity = match u.rule {
         Rule::Etf { .. } => st.nav,
@@ -548,28 +556,20 @@ impl Finish<'_, '_> {
                 defaults: st.ever_defaulted,
                 cash_cure_usd: st.cure,
             });
-            ledgers.push(HolderLedger {
-                holder: HolderIx(i as u32),
-                positions: u
-                    .assets
-                    .iter()
-                    .zip(&u.shares)
-                    .zip(&st.sold)
-                    .map(|((&a, &h), &x)| PositionLedger {
-                        asset: delever_graph::AssetIx(a),
-                        initial_shares: h,
-                        sold_shares: x,
-                        kept_shares: h - x,
-                    })
-                    .collect(),
-                proceeds_usd: st.proceeds,
-                sale_decided_usd: st.planned,
-                debt_repaid_usd: st.repaid,
-                paid_out_usd: st.paid_out,
-                cash_kept_usd: st.proceeds - st.repaid - st.paid_out,
-            });
+            ledgers.push(ledger(
+                u,
+                HolderIx(i as u32),
+                &st.sold,
+                &Money {
+                    proceeds: st.proceeds,
+                    decided: st.planned,
+                    repaid: st.repaid,
+                    paid_out: st.paid_out,
+                    kept: st.proceeds - st.repaid - st.paid_out,
+                },
+            ));
         }
-        let lenders = lender_outcomes(c, self.end);
+        let lenders = lender_outcomes(c, &self.end.cleared, &self.end.tightened);
         let initial = loss_at(c, self.e_final);
         let total_loss = self.loss(p);
         let totals = Totals {
@@ -607,26 +607,4 @@ impl Finish<'_, '_> {
             Ledger { holders: ledgers },
         )
     }
-}
-
-/// Lenders at the last close.
-fn lender_outcomes(c: &Compiled<'_>, end: &Eval) -> Vec<LenderOutcome> {
-    let nh = c.units.len();
-    let cl: &Cleared = &end.cleared;
-    c.lenders
-        .iter()
-        .enumerate()
-        .map(|(l, x)| {
-            let b = cl.borrower_losses[l];
-            let ib = cl.interbank_losses[nh + l];
-            LenderOutcome {
-                lender: LenderIx(l as u32),
-                capital: x.capital,
-                borrower_losses_usd: b,
-                interbank_losses_usd: ib,
-                tightened: end.tightened[l],
-                defaulted: b + ib > x.capital,
-            }
-        })
-        .collect()
 }

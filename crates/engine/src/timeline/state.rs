@@ -11,11 +11,11 @@ use delever_graph::{HolderKind, Network};
 
 use crate::outcome::Status;
 
+use crate::carry::{settle_fund, settle_margin, settle_sheet, take};
 use crate::compile::{BookView, Closing, Compiled, DayTerms, NO_CALL, Rule, Unit};
 use crate::fixpoint::Run;
 use crate::rules;
 use crate::rules::book::{self, DayRows, DaySettled, Terms};
-use crate::seq::{settle_fund, settle_margin, settle_sheet, take};
 use crate::shocks::Shocked;
 
 /// A holder's timing, resolved from the holder and its lender.
@@ -33,6 +33,18 @@ pub(crate) struct UnitTiming {
 }
 
 impl UnitTiming {
+    /// Days a call waits before it acts: the holder's deadline, or its lender's delay when
+    /// longer (a lender that takes time to act leaves its borrower's calls — and a deficit
+    /// — alone that long too: one gate for both keeps the day's rule monotone). Retail
+    /// books and cohorts keep their own.
+    pub(crate) fn wait(&self) -> u32 {
+        if self.retail {
+            self.cure_days
+        } else {
+            self.cure_days.max(self.delay_days)
+        }
+    }
+
     pub(crate) fn all(net: &Network) -> Vec<UnitTiming> {
         net.holders()
             .iter()
@@ -167,16 +179,9 @@ pub(crate) fn build_day<'v>(
             ),
             _ => None,
         };
-        // A lender that takes `delay_days` to act leaves its borrower's calls (and a
-        // deficit) alone that long too: one gate for both keeps the day's rule monotone.
-        let wait = if t.retail {
-            t.cure_days
-        } else {
-            t.cure_days.max(t.delay_days)
-        };
         u.day = DayTerms {
             today: day,
-            cure_days: wait,
+            cure_days: t.wait(),
             call_since: st.call_since,
             closing: if t.retail { Closing::No } else { closing },
             close_out: t.close_out,

@@ -14,11 +14,11 @@ const MAX_LINES: usize = 10;
 
 /// Line colours: Okabe–Ito without yellow (too pale for a thin line on white) and without
 /// black (the price index's colour).
-const LINE_COLOURS: [&str; 6] = [
+pub(crate) const LINE_COLOURS: [&str; 6] = [
     "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9",
 ];
 /// Dash patterns that tell lines apart when colours repeat (and in greyscale print).
-const LINE_DASHES: [&str; 3] = ["", "6 3", "2 3"];
+pub(crate) const LINE_DASHES: [&str; 3] = ["", "6 3", "2 3"];
 
 /// A plot area inside a `width × height` viewBox.
 pub(crate) struct Frame {
@@ -234,7 +234,7 @@ impl Scale<'_> {
 }
 
 /// Nice ticks around every finite value of `series`, padded.
-fn price_ticks(series: &[&[f64]]) -> (f64, f64, usize) {
+pub(crate) fn price_ticks(series: &[&[f64]]) -> (f64, f64, usize) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in series.iter().flat_map(|s| s.iter()) {
         if v.is_finite() {
@@ -665,7 +665,7 @@ pub(crate) fn waterfall(ctx: &Ctx<'_>) -> String {
     let columns = [
         ("exogenous shock", 0.0, &shock, si),
         ("the cascade", si, &cascade, st - si),
-        ("total at the fixed point", 0.0, &total, st),
+        (super::end_label(ctx.outcome), 0.0, &total, st),
     ];
     let ticks = stack_ticks(
         columns
@@ -685,9 +685,10 @@ pub(crate) fn waterfall(ctx: &Ctx<'_>) -> String {
         &f,
         "Loss waterfall: the shock, then the cascade, by holder kind",
         &format!(
-            "The exogenous shock alone cost holders {}; the cascade of forced sales added {}; the total loss at the fixed point is {}.",
+            "The exogenous shock alone cost holders {}; the cascade of forced sales added {}; the {} is {}.",
             money(si),
             money(st - si),
+            super::end_label(ctx.outcome).replace("total", "total loss"),
             money(st)
         ),
     );

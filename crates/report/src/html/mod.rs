@@ -10,6 +10,12 @@
 //! escaped. Without script the page shows the final round; the player (script) steps
 //! through the rounds, and the charts and the network follow.
 //!
+//! A timeline run's page plays days instead: price paths over days (each day's open and
+//! close, the close line and the fundamental dashed, so a rebound shows), forced sales by
+//! kind per day, a days table, and a player that steps through every round of every day
+//! (with buttons to jump from one day's close to the next). Its network shows each
+//! holder's status on the day on show, from the run's days (a timeline is not replayed).
+//!
 //! [`sweep_page`] and [`mc_page`] render a sweep's threshold curves and a Monte Carlo
 //! study's distributions as pages in the same shell (styles, palette, no requests), without
 //! script.
@@ -17,6 +23,7 @@
 #[cfg(test)]
 mod batch_tests;
 mod charts;
+mod days;
 mod mc;
 mod network;
 mod player;
@@ -96,8 +103,11 @@ pub(crate) struct Ctx<'a> {
     pub player: &'a Player,
     /// Holder kinds present, in report order.
     pub kinds: Vec<KindTag>,
-    /// Rounds of the main iteration.
+    /// Steps of the player after the first (rounds of the main iteration; a timeline:
+    /// every round of every day).
     pub n: usize,
+    /// A timeline's player steps (empty otherwise).
+    pub steps: Vec<days::Step>,
 }
 
 /// Plural, readable names of the holder kinds.
@@ -186,18 +196,28 @@ pub fn render(input: &HtmlInput<'_>) -> String {
             kinds.push(k);
         }
     }
+    let timeline = o.mode == Mode::Timeline && !o.days.is_empty();
+    let steps = if timeline { days::steps(o) } else { Vec::new() };
     let ctx = Ctx {
         net: input.net,
         outcome: o,
         ledger: input.ledger,
         player: input.player,
         kinds,
-        n: o.trace.len(),
+        n: if timeline { steps.len() } else { o.trace.len() },
+        steps,
     };
-    let prices = charts::price_chart(&ctx);
-    let network = network::draw(&ctx);
     let table_assets = asset_rows(&ctx);
-    let data = player_data(&ctx, &prices, &table_assets);
+    let (prices, data) = if timeline {
+        let chart = days::price_chart(&ctx, &ctx.steps);
+        let data = days::player_data(&ctx, &ctx.steps, &chart, &table_assets);
+        (chart.chart, data)
+    } else {
+        let prices = charts::price_chart(&ctx);
+        let data = player_data(&ctx, &prices, &table_assets);
+        (prices, data)
+    };
+    let network = network::draw(&ctx);
 
     let meta = input.meta;
     let mut out = String::with_capacity(64 * 1024);
@@ -208,11 +228,18 @@ pub fn render(input: &HtmlInput<'_>) -> String {
     );
     header(&mut out, meta, o);
     cards(&mut out, o);
-    player_controls(&mut out, ctx.n);
+    if timeline {
+        day_player_controls(&mut out, ctx.n, &days::last_label(o, &ctx.steps));
+    } else {
+        player_controls(&mut out, ctx.n);
+    }
 
     figures(&mut out, &ctx, &prices.svg, &network.svg);
 
     out.push_str("<h2>Tables</h2>\n<div class=\"tables\">\n");
+    if timeline {
+        days::days_table(&mut out, &ctx);
+    }
     assets_table(&mut out, &ctx, &table_assets);
     kinds_table(&mut out, &ctx);
     lenders_table(&mut out, &ctx);
@@ -224,10 +251,15 @@ pub fn render(input: &HtmlInput<'_>) -> String {
         out,
         "<footer><p>Made by delever {} from the scenario <code>{}</code>. This file is self-contained: \
          it loads nothing from the network. Why did a holder sell? <code>delever explain {} --holder ID</code> \
-         shows its balance sheet and the rule that fired, round by round.</p></footer>\n</main>\n",
+         shows {}.</p></footer>\n</main>\n",
         env!("CARGO_PKG_VERSION"),
         esc(&meta.name),
-        esc(&meta.name)
+        esc(&meta.name),
+        if timeline {
+            "its balance sheet at each close, its calls and their deadlines, day by day"
+        } else {
+            "its balance sheet and the rule that fired, round by round"
+        }
     );
     let _ = write!(
         out,
@@ -237,15 +269,25 @@ pub fn render(input: &HtmlInput<'_>) -> String {
     out
 }
 
+/// Where the run ends, as the waterfall's last column names it.
+pub(crate) fn end_label(o: &Outcome) -> &'static str {
+    if o.mode == Mode::Timeline {
+        "total at the last close"
+    } else {
+        "total at the fixed point"
+    }
+}
+
 /// The waterfall's headline: how much the cascade amplified the shock.
-fn amplification_note(o: &Outcome) -> String {
+fn amplification_note(ctx: &Ctx<'_>) -> String {
+    let o = ctx.outcome;
     let t = &o.totals;
     if t.initial_loss_usd == 0.0 {
         return "<p class=\"muted\">The shock alone cost holders nothing.</p>".to_owned();
     }
-    format!(
+    let mut s = format!(
         "<p>The shock alone: {}; with the cascade: {}. Amplification <strong>{:.3}\u{00d7}</strong> \
-         (total \u{f7} shock){}.</p>",
+         (total \u{f7} shock){}.",
         esc(&money(t.initial_loss_usd)),
         esc(&money(t.total_loss_usd)),
         t.amplification,
@@ -254,12 +296,93 @@ fn amplification_note(o: &Outcome) -> String {
         } else {
             ""
         }
-    )
+    );
+    if o.mode == Mode::Timeline {
+        // The waterfall marks the starting positions to the last close; the headline also
+        // counts what selling at earlier, different closes saved or cost.
+        let mtm: f64 = charts::kind_losses(ctx).iter().map(|l| l.1).sum();
+        let _ = write!(
+            s,
+            " The waterfall marks every starting position to the last close ({}); selling at \
+             earlier closes instead changed the loss by {}.",
+            esc(&money(mtm)),
+            esc(&money(t.total_loss_usd - mtm))
+        );
+    }
+    s.push_str("</p>");
+    s
 }
 
 /// The four figures: prices, sales by kind, the network, the loss waterfall.
 fn figures(out: &mut String, ctx: &Ctx<'_>, prices: &str, network: &str) {
     out.push_str("<div class=\"grid\">\n");
+    if ctx.steps.is_empty() {
+        round_figures(out, ctx, prices);
+    } else {
+        day_figures(out, ctx, prices);
+    }
+    let _ = writeln!(
+        out,
+        "<figure id=\"fig-network\" class=\"wide\"><h3>The network</h3>{}{}<figcaption>Lenders lend on \
+         margin (blue) to holders, who hold assets (grey; dashed: short). Sizes are exposures at \
+         pre-shock prices. Holders and lenders take the colour and the label of their status in the \
+         {} on show. Hover a node or an edge for its figures.{}</figcaption></figure>",
+        network,
+        status_legend(),
+        if ctx.steps.is_empty() { "round" } else { "day" },
+        if !ctx.steps.is_empty() {
+            " A timeline carries balance sheets from day to day and is not replayed round by \
+             round: every round of a day shows each holder's status on that day (what its rule \
+             did, at the close), and a lender is marked defaulted when its losses standing at \
+             the close exceed its capital (tightening is known at the last close only)."
+        } else if ctx.player.len() == ctx.n {
+            ""
+        } else {
+            " This run's rounds are not replayed (sequential rounds carry balance sheets from \
+             one to the next), so the network shows the final statuses in every round."
+        }
+    );
+    let _ = writeln!(
+        out,
+        "<figure id=\"fig-waterfall\" class=\"wide\"><h3>Where the losses come from</h3>{}\
+         <div class=\"tables\"><div>{}</div><div>{}</div></div><figcaption>Mark-to-market loss of every \
+         holder's starting positions: at the shocked prices (the exogenous shock), and at {}; \
+         the difference is what the cascade of forced sales added.</figcaption></figure>",
+        amplification_note(ctx),
+        charts::waterfall(ctx),
+        charts::waterfall_table(ctx),
+        if ctx.steps.is_empty() {
+            "the fixed point"
+        } else {
+            "the last close (shocked: the fundamental prices all the news leads to)"
+        }
+    );
+    out.push_str("</div>\n");
+}
+
+/// A timeline's prices and sales: over days.
+fn day_figures(out: &mut String, ctx: &Ctx<'_>, prices: &str) {
+    let _ = writeln!(
+        out,
+        "<figure id=\"fig-prices\"><h3>Prices, day by day</h3>{prices}<figcaption>Change since before the \
+         shock, per asset (thick black: all starting holdings, at each close). Each day runs from its \
+         open (\u{25cb}: the day before's close moved by the day's news and by the impact that decayed \
+         overnight) to its close (\u{25cf}); an open above the day before's close is the rebound. The \
+         dashed line is the fundamental price, without impact. The player moves the dots through \
+         each day's rounds. The vertical axis does not start at zero.</figcaption></figure>"
+    );
+    let _ = writeln!(
+        out,
+        "<figure id=\"fig-sales\"><h3>Forced sales by holder kind, per day</h3>{}{}<figcaption>Each \
+         day's net forced sales, valued at its close (below zero: net buying); the legend gives \
+         the sums over the days. The player fades the days still to come.</figcaption></figure>",
+        days::sales_chart(ctx),
+        charts::kind_legend(&ctx.kinds, &days::total_sales(ctx))
+    );
+}
+
+/// An equilibrium's (or sequential run's) prices and sales: over rounds.
+fn round_figures(out: &mut String, ctx: &Ctx<'_>, prices: &str) {
     let _ = writeln!(
         out,
         "<figure id=\"fig-prices\"><h3>Prices, round by round</h3>{prices}<figcaption>Change since before the \
@@ -275,32 +398,6 @@ fn figures(out: &mut String, ctx: &Ctx<'_>, prices: &str, network: &str) {
         charts::sales_chart(ctx),
         charts::kind_legend(&ctx.kinds, &charts::final_sales(ctx))
     );
-    let _ = writeln!(
-        out,
-        "<figure id=\"fig-network\" class=\"wide\"><h3>The network</h3>{}{}<figcaption>Lenders lend on \
-         margin (blue) to holders, who hold assets (grey; dashed: short). Sizes are exposures at \
-         pre-shock prices. Holders and lenders take the colour and the label of their status in the \
-         round on show. Hover a node or an edge for its figures.{}</figcaption></figure>",
-        network,
-        status_legend(),
-        if ctx.player.len() == ctx.n {
-            ""
-        } else {
-            " This run's rounds are not replayed (sequential rounds carry balance sheets from \
-             one to the next), so the network shows the final statuses in every round."
-        }
-    );
-    let _ = writeln!(
-        out,
-        "<figure id=\"fig-waterfall\" class=\"wide\"><h3>Where the losses come from</h3>{}\
-         <div class=\"tables\"><div>{}</div><div>{}</div></div><figcaption>Mark-to-market loss of every \
-         holder's starting positions: at the shocked prices (the exogenous shock), and at the fixed \
-         point; the difference is what the cascade of forced sales added.</figcaption></figure>",
-        amplification_note(ctx.outcome),
-        charts::waterfall(ctx),
-        charts::waterfall_table(ctx)
-    );
-    out.push_str("</div>\n");
 }
 
 fn header(out: &mut String, meta: &RunMeta, o: &Outcome) {
@@ -311,6 +408,14 @@ fn header(out: &mut String, meta: &RunMeta, o: &Outcome) {
     }
     if o.mode == Mode::Sequential {
         out.push_str("sequential rounds (Cont\u{2013}Schaanning) \u{00b7} ");
+    }
+    if o.mode == Mode::Timeline {
+        let _ = write!(
+            out,
+            "a timeline over {} day{} \u{00b7} ",
+            o.days.len(),
+            if o.days.len() == 1 { "" } else { "s" }
+        );
     }
     let plural = if o.rounds == 1 { "" } else { "s" };
     match o.termination {
@@ -354,6 +459,16 @@ fn header(out: &mut String, meta: &RunMeta, o: &Outcome) {
 
 fn cards(out: &mut String, o: &Outcome) {
     let t = &o.totals;
+    let end = if o.mode == Mode::Timeline {
+        "at the last close"
+    } else {
+        "at the fixed point"
+    };
+    let end_gain = if o.mode == Mode::Timeline {
+        "at the last close (negative: a gain)"
+    } else {
+        "at the fixed point (negative: a gain)"
+    };
     let items: [(&str, String, &str, bool); 7] = [
         (
             "Initial loss",
@@ -369,9 +484,9 @@ fn cards(out: &mut String, o: &Outcome) {
             "Total loss",
             money(t.total_loss_usd),
             if t.total_loss_usd < 0.0 {
-                "at the fixed point (negative: a gain)"
+                end_gain
             } else {
-                "at the fixed point"
+                end
             },
             true,
         ),
@@ -384,10 +499,11 @@ fn cards(out: &mut String, o: &Outcome) {
         (
             "Forced sales",
             money(t.forced_sales_usd),
-            if t.forced_sales_usd < 0.0 {
-                "net, at final prices (negative: bought)"
-            } else {
-                "net, at final prices"
+            match (o.mode == Mode::Timeline, t.forced_sales_usd < 0.0) {
+                (false, false) => "net, at final prices",
+                (false, true) => "net, at final prices (negative: bought)",
+                (true, false) => "net, at each day's close",
+                (true, true) => "net, at each day's close (negative: bought)",
             },
             false,
         ),
@@ -453,6 +569,29 @@ fn player_controls(out: &mut String, n: usize) {
          <input id=\"round-slider\" type=\"range\" min=\"0\" max=\"{n}\" step=\"1\" value=\"{n}\" aria-label=\"Round\"></div>\
          <p id=\"round-summary\" class=\"summary\" aria-live=\"polite\"></p>\
          </section>"
+    );
+}
+
+/// The timeline's player: the round player's controls with a step to the previous and
+/// the next day's close on either side, over every round of every day.
+fn day_player_controls(out: &mut String, n: usize, label: &str) {
+    let _ = writeln!(
+        out,
+        "<section id=\"player\" class=\"player\" aria-label=\"Day-by-day player\">\
+         <div class=\"controls\">\
+         <button type=\"button\" id=\"btn-first\" title=\"Day 0 open, after the news (Home)\" aria-label=\"Go to the first day's open\">{ICON_FIRST}</button>\
+         <button type=\"button\" id=\"btn-prev-day\" class=\"day\" title=\"The previous day's close (Page Up)\" aria-label=\"Previous day\">{ICON_PREV}{ICON_PREV}</button>\
+         <button type=\"button\" id=\"btn-prev\" title=\"Previous round (\u{2190})\" aria-label=\"Previous round\">{ICON_PREV}</button>\
+         <button type=\"button\" id=\"btn-play\" class=\"play\" aria-pressed=\"false\">{ICON_NEXT} Play</button>\
+         <button type=\"button\" id=\"btn-next\" title=\"Next round (\u{2192})\" aria-label=\"Next round\">{ICON_NEXT}</button>\
+         <button type=\"button\" id=\"btn-next-day\" class=\"day\" title=\"The next day's close (Page Down)\" aria-label=\"Next day\">{ICON_NEXT}{ICON_NEXT}</button>\
+         <button type=\"button\" id=\"btn-last\" title=\"The last day's close (End)\" aria-label=\"Go to the last day's close\">{ICON_LAST}</button>\
+         </div>\
+         <div class=\"slider\"><span id=\"round-label\" class=\"round-label\" aria-live=\"polite\">{}</span>\
+         <input id=\"round-slider\" type=\"range\" min=\"0\" max=\"{n}\" step=\"1\" value=\"{n}\" aria-label=\"Day and round\"></div>\
+         <p id=\"round-summary\" class=\"summary\" aria-live=\"polite\"></p>\
+         </section>",
+        esc(label)
     );
 }
 
@@ -647,12 +786,17 @@ fn player_data(ctx: &Ctx<'_>, prices: &charts::PriceChart, rows: &[usize]) -> Va
 fn assets_table(out: &mut String, ctx: &Ctx<'_>, rows: &[usize]) {
     let o = ctx.outcome;
     let n = ctx.n;
+    let (shocked, now) = if ctx.steps.is_empty() {
+        ("after the shock", format!("after round {n}"))
+    } else {
+        ("after all the news", "at the last close".to_owned())
+    };
     let more = o.assets.len().saturating_sub(rows.len());
     let _ = write!(
         out,
         "<div class=\"wide\"><table class=\"num\" id=\"assets-table\"><caption>Assets, largest forced sales first{}</caption>\
-         <thead><tr><th scope=\"col\">asset</th><th scope=\"col\">before</th><th scope=\"col\">after the shock</th>\
-         <th scope=\"col\" id=\"now-head\">after round {n}</th><th scope=\"col\">final</th><th scope=\"col\">drawdown</th>\
+         <thead><tr><th scope=\"col\">asset</th><th scope=\"col\">before</th><th scope=\"col\">{shocked}</th>\
+         <th scope=\"col\" id=\"now-head\">{now}</th><th scope=\"col\">final</th><th scope=\"col\">drawdown</th>\
          <th scope=\"col\">forced sales</th></tr></thead><tbody>",
         if more > 0 {
             format!(" ({more} smaller not listed)")
@@ -662,6 +806,7 @@ fn assets_table(out: &mut String, ctx: &Ctx<'_>, rows: &[usize]) {
     );
     for &i in rows {
         let a = &o.assets[i];
+        // The last step's prices (a timeline's trace ends on its last day).
         let now = o.trace.last().map_or(a.price_after, |t| t.prices[i]);
         let _ = write!(
             out,
@@ -784,14 +929,32 @@ fn holders_table(out: &mut String, ctx: &Ctx<'_>) {
 }
 
 fn trace_table(out: &mut String, ctx: &Ctx<'_>) {
-    out.push_str(
-        "<div class=\"wide\"><table class=\"num\"><caption>Round by round</caption><thead><tr>\
+    let timeline = !ctx.steps.is_empty();
+    let _ = write!(
+        out,
+        "<div class=\"wide\"><table class=\"num\"><caption>{}</caption><thead><tr>{}\
          <th scope=\"col\">round</th><th scope=\"col\">sales so far</th><th scope=\"col\">this round</th>\
          <th scope=\"col\">price index</th><th scope=\"col\">new calls</th><th scope=\"col\">new defaults</th>\
          <th scope=\"col\">residual</th><th scope=\"col\">largest sellers</th></tr></thead><tbody>",
+        if timeline {
+            "Round by round, within each day (sales: the day's so far)"
+        } else {
+            "Round by round"
+        },
+        if timeline {
+            "<th scope=\"col\">day</th>"
+        } else {
+            ""
+        }
     );
     let mut prev = 0.0;
+    let mut day = None;
     for t in &ctx.outcome.trace {
+        // A timeline's rounds restart every day, and so do its sales.
+        if timeline && day != Some(t.day) {
+            day = Some(t.day);
+            prev = 0.0;
+        }
         let sellers = t
             .largest_sellers
             .iter()
@@ -801,7 +964,12 @@ fn trace_table(out: &mut String, ctx: &Ctx<'_>) {
             .join(", ");
         let _ = write!(
             out,
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td><td>{}</td><td>{:.1e}</td><td class=\"text\">{}</td></tr>",
+            "<tr>{}<th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td><td>{}</td><td>{:.1e}</td><td class=\"text\">{}</td></tr>",
+            if timeline {
+                format!("<td>{}</td>", t.day)
+            } else {
+                String::new()
+            },
             t.round,
             esc(&money(t.sales_usd)),
             esc(&money(t.sales_usd - prev)),

@@ -237,6 +237,7 @@ fn losses_by_kind_add_up_to_the_totals() {
             delever_graph::KindTag::LeveragedEtf,
         ],
         n: outcome.trace.len(),
+        steps: Vec::new(),
     };
     let losses = super::charts::kind_losses(&ctx);
     let (shock, total): (f64, f64) = losses
@@ -245,4 +246,140 @@ fn losses_by_kind_add_up_to_the_totals() {
     let t = &outcome.totals;
     assert!((shock - t.initial_loss_usd).abs() <= 1e-9 * t.initial_loss_usd.abs());
     assert!((total - t.total_loss_usd).abs() <= 1e-9 * t.total_loss_usd.abs());
+}
+
+/// The hostile network over three days, with half of `AAA`'s impact transient and news on
+/// day 1 too; a timeline page (no replay: its player reads the run's days).
+fn timeline_report() -> (String, delever_engine::Outcome, Player) {
+    let mut b = NetworkBuilder::new();
+    let net0 = network();
+    for a in net0.assets() {
+        let mut a = a.clone();
+        a.decay = delever_graph::ImpactDecay {
+            permanent: 0.5,
+            transient: vec![delever_graph::TransientImpact {
+                share: 0.5,
+                half_life_days: 1.0,
+            }],
+        };
+        b.add_asset(a);
+    }
+    for l in net0.lenders() {
+        b.add_lender(l.clone());
+    }
+    for (i, h) in net0.holders().iter().enumerate() {
+        let mut h = h.clone();
+        h.timing.cure_days = 1;
+        b.add_holder(h.clone());
+        for (a, s) in net0.holdings(delever_graph::HolderIx(i as u32)) {
+            b.holds(&h.id, &net0.asset(a).id, s);
+        }
+        if let Some(m) = net0.margin(delever_graph::HolderIx(i as u32)) {
+            b.lends(&net0.lender(m.lender).id, &h.id, m.terms);
+        }
+    }
+    let net = b.build().expect("valid");
+    let shocks = [
+        Shock::AssetReturn {
+            asset: AssetIx(0),
+            ret: -0.35,
+        },
+        Shock::OnDay {
+            day: 1,
+            shock: Box::new(Shock::AssetReturn {
+                asset: AssetIx(1),
+                ret: -0.05,
+            }),
+        },
+    ];
+    let cfg = EngineConfig {
+        mode: delever_engine::Mode::Timeline,
+        days: 3,
+        ..EngineConfig::default()
+    };
+    let (outcome, ledger) = run_detailed(&net, &shocks, &cfg, &mut Silent).expect("runs");
+    let (meta, notes) = meta();
+    let player = Player::new(&net, &ledger);
+    let html = render(&HtmlInput {
+        meta: &meta,
+        notes: &notes,
+        net: &net,
+        outcome: &outcome,
+        ledger: &ledger,
+        player: &player,
+    });
+    (html, outcome, player)
+}
+
+#[test]
+fn a_timeline_page_plays_days_and_their_rounds() {
+    let (html, o, player) = timeline_report();
+    assert_eq!(o.days.len(), 3);
+    // Self-contained and escaped, as every page.
+    assert!(html.contains("Content-Security-Policy\" content=\"default-src 'none'"));
+    assert_eq!(html.matches("<script").count(), 2);
+    assert!(!html.contains("<svg onload"));
+    assert!(!html.contains(EVIL));
+    // Price paths over days: a close line (twice: faint and drawn) and a dashed
+    // fundamental per asset, one open-to-close candle per asset and day, the index.
+    assert_eq!(html.matches("class=\"fline\"").count(), 2);
+    assert_eq!(html.matches("<g class=\"candle\"").count(), 2 * 3);
+    assert_eq!(html.matches("class=\"pline index\"").count(), 2);
+    // Sales by kind: one stacked bar a day; the days table: one row a day.
+    assert_eq!(html.matches("<g class=\"bar\" data-day=").count(), 3);
+    assert_eq!(html.matches("<tr data-day=").count(), 3);
+    assert!(html.contains("id=\"btn-prev-day\"") && html.contains("id=\"btn-next-day\""));
+    // The player: step 0 is the first day's open, then every round of every day in order.
+    let d = data(&html);
+    assert_eq!(d["mode"], "timeline");
+    let steps = d["steps"].as_array().expect("steps");
+    let n = o.trace.len();
+    assert_eq!(d["n"], n);
+    assert_eq!(steps.len(), n + 1);
+    assert_eq!(steps[0]["label"], "Day 0 open, after the news");
+    assert_eq!(steps[0]["d"], -1);
+    let mut at = 1;
+    let mut ends = Vec::new();
+    for day in &o.days {
+        for r in 1..=day.rounds {
+            assert_eq!(
+                steps[at]["label"],
+                format!("Day {}, round {r} of {}", day.day, day.rounds)
+            );
+            assert_eq!(steps[at]["d"], day.day);
+            at += 1;
+        }
+        ends.push(at - 1);
+    }
+    assert_eq!(d["dayEnds"], serde_json::json!(ends));
+    // A day's rounds keep the cursor on its day; the next day moves it.
+    assert_eq!(steps[1]["x"], steps[ends[0]]["x"]);
+    assert_ne!(steps[ends[0]]["x"], steps[ends[0] + 1]["x"]);
+    // The close line shows a day once it has closed.
+    let clip = |k: usize| steps[k]["clip"].as_f64().expect("clip");
+    assert!(clip(ends[0]) > clip(ends[0] - 1).max(clip(0)));
+    assert!(clip(ends[0] + 1) == clip(ends[0]));
+    let summary = steps[ends[1]]["summary"].as_str().expect("summary");
+    assert!(summary.contains("Day 1 closes"), "{summary}");
+    // Holders take each day's status; nothing has happened at step 0.
+    assert!(
+        steps[0]["h"]
+            .as_array()
+            .is_some_and(|h| h.iter().all(|c| c == 0))
+    );
+    for (k, day) in [(ends[0], 0), (ends[0] + 1, 1), (n, 2)] {
+        let want: Vec<usize> = player
+            .holders
+            .iter()
+            .map(|h| super::status_code(o.days[day].holders[h.get()].status))
+            .collect();
+        assert_eq!(steps[k]["h"], serde_json::json!(want), "step {k}");
+    }
+}
+
+#[test]
+fn a_timeline_page_is_deterministic() {
+    let (a, ..) = timeline_report();
+    let (b, ..) = timeline_report();
+    assert!(a == b, "two renders of the same timeline differ");
 }

@@ -21,26 +21,25 @@
 //! other's orders within a round, so the result does not depend on their order; sums run
 //! in holder order and books in fixed chunks, so it is bit-identical on any thread count.
 
+mod assemble;
+
 use rayon::prelude::*;
 
-use delever_graph::{HolderIx, LenderIx};
+use crate::carry::{settle_fund, settle_margin, settle_sheet, take};
+use assemble::Finish;
 
-use crate::assemble::loss_at;
 use crate::clearing::{Cleared, HolderNode, clear};
 use crate::compile::{Compiled, Margin, Rule, Unit};
 use crate::fixpoint::{fraction_sold, round_sellers};
-use crate::ledger::{HolderLedger, Ledger, PositionLedger};
+use crate::ledger::Ledger;
 use crate::observer::Observer;
-use crate::outcome::{
-    AssetOutcome, HolderOutcome, LenderOutcome, Outcome, RoundTrace, Status, Termination, Totals,
-    push_bounded,
-};
+use crate::outcome::{Outcome, RoundTrace, Status, Termination, push_bounded};
 use crate::round::Eval;
 use crate::rules::balance_sheet::{self, finish, liquidate, sheet};
 use crate::rules::book::{self, BookRows, CALLED, DEFAULTED, SeqStats, Terms};
 use crate::rules::{self, Decision, Env, cash_spent, margin, tradable};
 use crate::shocks::{PRICE_FLOOR, Shocked};
-use crate::spec::{EngineConfig, Mode};
+use crate::spec::EngineConfig;
 
 /// One holder as the sequential mode carries it from round to round.
 #[derive(Debug, Clone)]
@@ -208,24 +207,6 @@ fn terms<'r>(c: &'r Compiled<'_>, u: &Unit<'_>, extra: &[f64], cure: f64) -> Opt
 /// Value of the positions at `p` (ETFs: the exposure).
 fn value(u: &Unit<'_>, p: &[f64]) -> f64 {
     rules::value(u, p)
-}
-
-/// Repay the margin loan, then other liabilities, with up to `amount`; returns what was
-/// paid.
-pub(crate) fn pay_down(u: &mut Unit<'_>, amount: f64) -> f64 {
-    if amount <= 0.0 {
-        return 0.0;
-    }
-    let mut left = amount;
-    if let Some(m) = u.margin.as_mut() {
-        let x = left.min(m.loan);
-        m.loan -= x;
-        left -= x;
-    }
-    let x = left.min(u.other_liabilities);
-    u.other_liabilities -= x;
-    left -= x;
-    amount - left
 }
 
 /// Sell everything a holder still has (a defaulted holder's order in later rounds).
@@ -828,96 +809,6 @@ fn filtered(d: Decision, sold: &mut [f64], p: &[f64], u: &Unit<'_>, min_order: f
     d
 }
 
-/// Remove the shares sold from long positions (never below 0: a most-liquid-first sale
-/// can exceed a position by a rounding error).
-pub(crate) fn take(shares: &mut [f64], sold: &[f64]) {
-    for (s, x) in shares.iter_mut().zip(sold) {
-        *s = (*s - x).max(0.0);
-    }
-}
-
-/// A margin account's settlement: the shares leave, the proceeds and the cure deposit
-/// repay the loan (the excess is cash); a defaulting account also pays its cash towards
-/// the loan. Returns the debt repaid out of the proceeds.
-pub(crate) fn settle_margin(
-    u: &mut Unit<'_>,
-    sold: &[f64],
-    proceeds: f64,
-    cure: f64,
-    default: bool,
-) -> f64 {
-    take(&mut u.shares, sold);
-    let mut pay = proceeds + cure;
-    if default {
-        pay += u.cash;
-        u.cash = 0.0;
-    }
-    let loan = u.margin.map_or(0.0, |m| m.loan);
-    let repaid = pay.min(loan).max(0.0);
-    if let Some(m) = u.margin.as_mut() {
-        m.loan -= repaid;
-    }
-    u.cash += pay - repaid;
-    repaid.min(proceeds.max(0.0))
-}
-
-/// A fund's settlement: the outflow is paid from the cash its policy spends first, then
-/// from the proceeds; proceeds not paid out repay debt, the rest is cash. Returns the debt
-/// repaid and the amount paid out.
-pub(crate) fn settle_fund(
-    u: &mut Unit<'_>,
-    sold: &[f64],
-    proceeds: f64,
-    d: &Decision,
-    outflow: f64,
-) -> (f64, f64) {
-    take(&mut u.shares, sold);
-    let proceeds = proceeds.max(0.0);
-    let from_cash = d.cash_used.min(u.cash).max(0.0);
-    let payout = outflow.min(from_cash + proceeds).max(0.0);
-    let payout_cash = payout.min(from_cash);
-    u.cash -= payout_cash;
-    let left = proceeds - (payout - payout_cash);
-    let repaid = pay_down(u, left);
-    u.cash += left - repaid;
-    (repaid, payout)
-}
-
-/// A balance-sheet holder's settlement: cash the rule spends first pays liabilities,
-/// proceeds repay the margin loan then other liabilities (the rest is cash); purchases
-/// are paid with new debt; a defaulting holder pays all it has towards its debts. Returns
-/// the debt repaid out of the proceeds.
-pub(crate) fn settle_sheet(
-    u: &mut Unit<'_>,
-    sold: &[f64],
-    proceeds: f64,
-    d: &Decision,
-    default: bool,
-) -> f64 {
-    take(&mut u.shares, sold);
-    if default {
-        let pay = proceeds.max(0.0) + u.cash;
-        let paid = pay_down(u, pay);
-        u.cash = pay - paid;
-        return paid.min(proceeds.max(0.0));
-    }
-    let from_cash = d.cash_used.min(u.cash).max(0.0);
-    let paid_cash = pay_down(u, from_cash);
-    u.cash -= paid_cash;
-    if proceeds >= 0.0 {
-        let paid = pay_down(u, proceeds);
-        u.cash += proceeds - paid;
-        paid
-    } else {
-        // Bought: financed by borrowing (the margin loan if there is one).
-        match u.margin.as_mut() {
-            Some(m) => m.loan -= proceeds,
-            None => u.other_liabilities -= proceeds,
-        }
-        0.0
-    }
-}
-
 /// An unlevered fund in the sequential mode: the cumulative outflow asked for is
 /// `(β·max(0, −R) + f)·NAV0`, with `R = (E + paid out)/NAV0 − 1` the return of the fund
 /// counting what it has paid to redeeming investors (as in the equilibrium mode,
@@ -1052,172 +943,5 @@ fn node(st: &State<'_>, p: &[f64], value: f64, stats: Option<&SeqStats>) -> Hold
             lender,
             other_liabilities: u.other_liabilities,
         },
-    }
-}
-
-/// What the outcome is built from.
-struct Finish<'x, 'a> {
-    states: &'x [State<'a>],
-    before: &'x Eval,
-    equity_shocked: &'x [f64],
-    end: &'x Round,
-    prices: &'x [f64],
-    cum: &'x [f64],
-    sales_at_mid: &'x [f64],
-    exo_usd: f64,
-    trace: Vec<RoundTrace>,
-    rounds: u32,
-    residual: f64,
-    termination: Termination,
-}
-
-impl Seq<'_, '_> {
-    #[allow(clippy::too_many_lines)]
-    fn assemble(&self, f: &Finish<'_, '_>) -> (Outcome, Ledger) {
-        let c = self.c;
-        let p = f.prices;
-        let nh = c.units.len();
-        let assets: Vec<AssetOutcome> = (0..c.n_assets)
-            .map(|k| AssetOutcome {
-                asset: delever_graph::AssetIx(k as u32),
-                price_before: c.p0[k],
-                price_shocked: self.s.price[k],
-                price_after: p[k],
-                drawdown: p[k] / c.p0[k] - 1.0,
-                forced_sales_shares: f.cum[k],
-                forced_sales_usd: f.sales_at_mid[k],
-            })
-            .collect();
-        let mut holders = Vec::with_capacity(nh);
-        let mut ledgers = Vec::with_capacity(nh);
-        let (mut calls_total, mut defaults_total) = (0u64, 0u64);
-        let mut total_loss = 0.0;
-        for (i, (u0, st)) in c.units.iter().zip(f.states).enumerate() {
-            let (calls, defaults) = ever(st);
-            calls_total += calls;
-            defaults_total += defaults;
-            let start: f64 = u0
-                .assets
-                .iter()
-                .zip(&u0.shares)
-                .map(|(&a, h)| h * c.p0[a as usize])
-                .sum();
-            total_loss += start - value(&st.unit, p) - st.proceeds;
-            let unpaid = (u0.owed - f.end.cleared.paid[i]).max(0.0);
-            holders.push(HolderOutcome {
-                holder: HolderIx(i as u32),
-                kind: u0.kind,
-                equity_before: f.before.equity[i],
-                equity_shocked: f.equity_shocked.get(i).copied().unwrap_or(0.0),
-                equity_after: f.end.equity[i] - st.cure + st.paid_out,
-                sales_usd: st.proceeds,
-                status: st.status,
-                lender_loss_usd: f.end.cleared.shortfall[i] + unpaid,
-                margin_calls: calls,
-                defaults,
-                cash_cure_usd: st.cure,
-            });
-            ledgers.push(HolderLedger {
-                holder: HolderIx(i as u32),
-                positions: u0
-                    .assets
-                    .iter()
-                    .zip(&u0.shares)
-                    .zip(&st.sold)
-                    .map(|((&a, &h), &x)| PositionLedger {
-                        asset: delever_graph::AssetIx(a),
-                        initial_shares: h,
-                        sold_shares: x,
-                        kept_shares: h - x,
-                    })
-                    .collect(),
-                proceeds_usd: st.proceeds,
-                sale_decided_usd: st.planned,
-                debt_repaid_usd: st.repaid,
-                paid_out_usd: st.paid_out,
-                cash_kept_usd: st.proceeds - st.repaid - st.paid_out,
-            });
-        }
-        let lenders: Vec<LenderOutcome> = c
-            .lenders
-            .iter()
-            .enumerate()
-            .map(|(l, x)| {
-                let b = f.end.cleared.borrower_losses[l];
-                let ib = f.end.cleared.interbank_losses[nh + l];
-                LenderOutcome {
-                    lender: LenderIx(l as u32),
-                    capital: x.capital,
-                    borrower_losses_usd: b,
-                    interbank_losses_usd: ib,
-                    tightened: f.end.tightened[l],
-                    defaulted: b + ib > x.capital,
-                }
-            })
-            .collect();
-        let initial = loss_at(c, &self.s.price);
-        let totals = Totals {
-            initial_loss_usd: initial,
-            total_loss_usd: total_loss,
-            amplification: if initial == 0.0 {
-                1.0
-            } else {
-                total_loss / initial
-            },
-            forced_sales_usd: f.sales_at_mid.iter().sum(),
-            exogenous_sales_usd: f.exo_usd,
-            defaults: defaults_total + lender_default_count(c, &f.end.cleared),
-            margin_calls: calls_total,
-            lender_losses_usd: lenders
-                .iter()
-                .map(|l| l.borrower_losses_usd + l.interbank_losses_usd)
-                .sum(),
-            cash_cures_usd: f.states.iter().map(|s| s.cure).sum(),
-        };
-        (
-            Outcome {
-                mode: Mode::Sequential,
-                termination: f.termination,
-                rounds: f.rounds,
-                residual: f.residual,
-                totals,
-                assets,
-                holders,
-                lenders,
-                trace: f.trace.clone(),
-                least: None,
-                days: Vec::new(),
-            },
-            Ledger { holders: ledgers },
-        )
-    }
-}
-
-/// Accounts (or the holder) ever called and ever defaulted.
-fn ever(st: &State<'_>) -> (u64, u64) {
-    match &st.unit.rule {
-        Rule::Book { .. } => st.rows.as_ref().map_or((0, 0), |r| {
-            r.flags.iter().fold((0, 0), |(c, d), f| {
-                (
-                    c + u64::from(f & CALLED != 0),
-                    d + u64::from(f & DEFAULTED != 0),
-                )
-            })
-        }),
-        Rule::Cohort { buckets, .. } => {
-            st.bucket_flags
-                .iter()
-                .zip(buckets)
-                .fold((0, 0), |(c, d), (f, b)| {
-                    (
-                        c + if f & CALLED != 0 { b.accounts } else { 0 },
-                        d + if f & DEFAULTED != 0 { b.accounts } else { 0 },
-                    )
-                })
-        }
-        _ => (
-            u64::from(st.flags & CALLED != 0),
-            u64::from(st.flags & DEFAULTED != 0),
-        ),
     }
 }

@@ -1,0 +1,156 @@
+//! The sequential run's outcome and ledger, from the states it carried.
+
+use delever_graph::HolderIx;
+
+use super::{Round, Seq, State, lender_default_count, value};
+use crate::assemble::{Money, ledger, lender_outcomes, loss_at};
+use crate::compile::Rule;
+use crate::ledger::Ledger;
+use crate::outcome::{AssetOutcome, HolderOutcome, Outcome, RoundTrace, Termination, Totals};
+use crate::round::Eval;
+use crate::rules::book::{CALLED, DEFAULTED};
+use crate::spec::Mode;
+
+/// What the outcome is built from.
+/// What the outcome is built from.
+pub(super) struct Finish<'x, 'a> {
+    pub(super) states: &'x [State<'a>],
+    pub(super) before: &'x Eval,
+    pub(super) equity_shocked: &'x [f64],
+    pub(super) end: &'x Round,
+    pub(super) prices: &'x [f64],
+    pub(super) cum: &'x [f64],
+    pub(super) sales_at_mid: &'x [f64],
+    pub(super) exo_usd: f64,
+    pub(super) trace: Vec<RoundTrace>,
+    pub(super) rounds: u32,
+    pub(super) residual: f64,
+    pub(super) termination: Termination,
+}
+
+impl Seq<'_, '_> {
+    #[allow(clippy::too_many_lines)]
+    pub(super) fn assemble(&self, f: &Finish<'_, '_>) -> (Outcome, Ledger) {
+        let c = self.c;
+        let p = f.prices;
+        let nh = c.units.len();
+        let assets: Vec<AssetOutcome> = (0..c.n_assets)
+            .map(|k| AssetOutcome {
+                asset: delever_graph::AssetIx(k as u32),
+                price_before: c.p0[k],
+                price_shocked: self.s.price[k],
+                price_after: p[k],
+                drawdown: p[k] / c.p0[k] - 1.0,
+                forced_sales_shares: f.cum[k],
+                forced_sales_usd: f.sales_at_mid[k],
+            })
+            .collect();
+        let mut holders = Vec::with_capacity(nh);
+        let mut ledgers = Vec::with_capacity(nh);
+        let (mut calls_total, mut defaults_total) = (0u64, 0u64);
+        let mut total_loss = 0.0;
+        for (i, (u0, st)) in c.units.iter().zip(f.states).enumerate() {
+            let (calls, defaults) = ever(st);
+            calls_total += calls;
+            defaults_total += defaults;
+            let start: f64 = u0
+                .assets
+                .iter()
+                .zip(&u0.shares)
+                .map(|(&a, h)| h * c.p0[a as usize])
+                .sum();
+            total_loss += start - value(&st.unit, p) - st.proceeds;
+            let unpaid = (u0.owed - f.end.cleared.paid[i]).max(0.0);
+            holders.push(HolderOutcome {
+                holder: HolderIx(i as u32),
+                kind: u0.kind,
+                equity_before: f.before.equity[i],
+                equity_shocked: f.equity_shocked.get(i).copied().unwrap_or(0.0),
+                equity_after: f.end.equity[i] - st.cure + st.paid_out,
+                sales_usd: st.proceeds,
+                status: st.status,
+                lender_loss_usd: f.end.cleared.shortfall[i] + unpaid,
+                margin_calls: calls,
+                defaults,
+                cash_cure_usd: st.cure,
+            });
+            ledgers.push(ledger(
+                u0,
+                HolderIx(i as u32),
+                &st.sold,
+                &Money {
+                    proceeds: st.proceeds,
+                    decided: st.planned,
+                    repaid: st.repaid,
+                    paid_out: st.paid_out,
+                    kept: st.proceeds - st.repaid - st.paid_out,
+                },
+            ));
+        }
+        let lenders = lender_outcomes(c, &f.end.cleared, &f.end.tightened);
+        let initial = loss_at(c, &self.s.price);
+        let totals = Totals {
+            initial_loss_usd: initial,
+            total_loss_usd: total_loss,
+            amplification: if initial == 0.0 {
+                1.0
+            } else {
+                total_loss / initial
+            },
+            forced_sales_usd: f.sales_at_mid.iter().sum(),
+            exogenous_sales_usd: f.exo_usd,
+            defaults: defaults_total + lender_default_count(c, &f.end.cleared),
+            margin_calls: calls_total,
+            lender_losses_usd: lenders
+                .iter()
+                .map(|l| l.borrower_losses_usd + l.interbank_losses_usd)
+                .sum(),
+            cash_cures_usd: f.states.iter().map(|s| s.cure).sum(),
+        };
+        (
+            Outcome {
+                mode: Mode::Sequential,
+                termination: f.termination,
+                rounds: f.rounds,
+                residual: f.residual,
+                totals,
+                assets,
+                holders,
+                lenders,
+                trace: f.trace.clone(),
+                least: None,
+                days: Vec::new(),
+            },
+            Ledger { holders: ledgers },
+        )
+    }
+}
+
+/// Accounts (or the holder) ever called and ever defaulted.
+fn ever(st: &State<'_>) -> (u64, u64) {
+    match &st.unit.rule {
+        Rule::Book { .. } => st.rows.as_ref().map_or((0, 0), |r| {
+            r.flags.iter().fold((0, 0), |(c, d), f| {
+                (
+                    c + u64::from(f & CALLED != 0),
+                    d + u64::from(f & DEFAULTED != 0),
+                )
+            })
+        }),
+        Rule::Cohort { buckets, .. } => {
+            st.bucket_flags
+                .iter()
+                .zip(buckets)
+                .fold((0, 0), |(c, d), (f, b)| {
+                    (
+                        c + if f & CALLED != 0 { b.accounts } else { 0 },
+                        d + if f & DEFAULTED != 0 { b.accounts } else { 0 },
+                    )
+                })
+        }
+        _ => (
+            u64::from(st.flags & CALLED != 0),
+            u64::from(st.flags & DEFAULTED != 0),
+        ),
+    }
+}
