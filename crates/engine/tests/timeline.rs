@@ -670,3 +670,51 @@ fn the_due_day_counts_the_lenders_delay() {
     assert_eq!(out.days[2].holders[0].sales_usd, 0.0);
     assert!(out.days[3].holders[0].sales_usd > 0.0);
 }
+
+/// A prime broker with a two-day delay and a 25%-of-volume pace closes out a fund whose
+/// call fell due: it starts on the due day and keeps selling every day until the position
+/// is gone — no pause after the first day. The fund keeps equity ($99M of the $200M it
+/// had), so it is `liquidated`, not `defaulted`, and no default is counted.
+#[test]
+fn a_close_out_runs_every_day_from_its_start_and_keeps_the_equity_left() {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("X", 100.0, ImpactLaw::Linear { per_usd: 1e-12 }));
+    let mut l = Lender::new("pb", 1e10);
+    l.liquidation.delay_days = 2;
+    l.liquidation.participation = Some(0.25);
+    l.liquidation.close_out = true;
+    b.add_lender(l);
+    b.add_holder(Holder::new(
+        "fund",
+        HolderKind::LeveragedFund {
+            rule: BalanceSheetRule::Passive,
+        },
+    ));
+    b.holds("fund", "X", 1e7);
+    b.lends(
+        "pb",
+        "fund",
+        MarginTerms {
+            loan: 8e8,
+            maintenance: 0.15,
+            reset: 0.15,
+        },
+    );
+    let net = b.build().expect("valid");
+    let out = run(&net, &[hit(0, -0.10)], &timeline(8));
+    let sold: Vec<f64> = out.days.iter().map(|d| d.assets[0].sales_shares).collect();
+    assert_eq!(sold[0], 0.0);
+    assert_eq!(sold[1], 0.0);
+    // $250M of ADV a day at about $90: 2.5M-2.8M shares a day from day 2 until 10M are sold.
+    let mut left = 1e7;
+    for (d, &s) in sold.iter().enumerate().skip(2) {
+        if left > 1.0 {
+            assert!(s > 0.0, "day {d} pauses: {sold:?}");
+        }
+        left -= s;
+    }
+    assert!(left.abs() < 1.0, "{sold:?}");
+    assert_eq!(out.holders[0].status, Status::Liquidated);
+    assert_eq!(out.totals.defaults, 0);
+    assert!(out.holders[0].equity_after > 5e7);
+}

@@ -125,7 +125,7 @@ pub(crate) fn balance_sheet(
     out: &mut [f64],
 ) -> Decision {
     let s = sheet(u, env);
-    if let Some(d) = closing(u, s.v, p, out) {
+    if let Some(d) = closing(u, s.v, s.e, p, out) {
         return d;
     }
     if s.insolvent(u.default_below) {
@@ -187,7 +187,7 @@ fn insolvent(u: &Unit<'_>, p: &[f64], s: &Sheet, out: &mut [f64]) -> Decision {
 /// says), then by sales.
 pub(crate) fn fund(u: &Unit<'_>, p: &[f64], env: &Env<'_>, beta: f64, out: &mut [f64]) -> Decision {
     let s = sheet(u, env);
-    if let Some(d) = closing(u, s.v, p, out) {
+    if let Some(d) = closing(u, s.v, s.e, p, out) {
         return d;
     }
     let paid = u.day.paid_out;

@@ -55,13 +55,25 @@ pub(crate) fn call(v: f64, e: f64, m: f64, m_reset: f64, cure: f64) -> Call {
     }
 }
 
-/// A holder in default that its lender is closing out, or waiting to (timeline), if it is
-/// one: its decision today.
-pub(crate) fn closing(u: &Unit<'_>, v: f64, p: &[f64], out: &mut [f64]) -> Option<Decision> {
+/// A holder its lender is closing out, or waiting to (timeline), if it is one: its
+/// decision today. `e` is its equity at `p`: a borrower closed out with equity left is
+/// `liquidated`, one whose equity is gone `defaulted`.
+pub(crate) fn closing(
+    u: &Unit<'_>,
+    v: f64,
+    e: f64,
+    p: &[f64],
+    out: &mut [f64],
+) -> Option<Decision> {
+    let insolvent = e <= 0.0;
     let waiting = Decision {
-        status: Status::Defaulted,
+        status: if insolvent {
+            Status::Defaulted
+        } else {
+            Status::MarginCall
+        },
         calls: u64::from(u.margin.is_some()),
-        defaults: 1,
+        defaults: u64::from(insolvent),
         ..Decision::NONE
     };
     match u.day.closing {
@@ -71,6 +83,11 @@ pub(crate) fn closing(u: &Unit<'_>, v: f64, p: &[f64], out: &mut [f64]) -> Optio
             allocate(v, v, 1.0, u, p, out);
             let debt = u.margin.map_or(0.0, |m| m.loan) + u.other_liabilities + u.owed;
             Some(Decision {
+                status: if insolvent {
+                    Status::Defaulted
+                } else {
+                    Status::Liquidated
+                },
                 sale_usd: v,
                 repaid_usd: v.min(debt),
                 ..waiting
@@ -103,11 +120,11 @@ pub(crate) fn account(
         return Decision::NONE;
     };
     let v = env.value;
-    if let Some(d) = closing(u, v, p, out) {
+    let e = v + u.cash + u.other_assets + env.recv - link.loan - u.other_liabilities - u.owed;
+    if let Some(d) = closing(u, v, e, p, out) {
         return d;
     }
     let (m, mr) = Compiled::terms(link, env.extra);
-    let e = v + u.cash + u.other_assets + env.recv - link.loan - u.other_liabilities - u.owed;
     let due = u.day.due();
     match call(v, e, m, mr, cure) {
         Call::None => Decision::NONE,

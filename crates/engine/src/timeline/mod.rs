@@ -249,6 +249,7 @@ pub(crate) fn run(
             equity0: &equity0,
             due: &due,
             dense: &dense,
+            recv: &end.cleared.recv,
         };
         let settled = settle(&base, &mut states, &timing, day, &sol, &p);
 

@@ -89,8 +89,9 @@ pub(crate) struct Carried<'a> {
     pub paid_out: f64,
     /// Day its open margin call was issued ([`NO_CALL`]: none).
     pub call_since: u32,
-    /// Day it was found in default, if it was.
-    pub default_day: Option<u32>,
+    /// The day from which its lender sells everything that is left, once it is in
+    /// default or closed out (before that day it waits).
+    pub closing_from: Option<u32>,
     /// Funds: the return at each close (what lagged redemptions react to).
     pub returns: Vec<f64>,
     /// Shares sold so far per position of the first day's unit.
@@ -122,7 +123,7 @@ impl<'a> Carried<'a> {
             nav,
             paid_out: 0.0,
             call_since: NO_CALL,
-            default_day: None,
+            closing_from: None,
             returns: Vec::new(),
             // Sums start at −0.0, the exact identity of `+` (0.0 + −0.0 is 0.0): a one-day
             // run's totals are then the day's figures bit for bit, signs of zero included.
@@ -157,9 +158,9 @@ pub(crate) fn build_day<'v>(
         if day > 0 {
             *u = carried_unit(base, &base.units[i], st);
         }
-        let closing = match st.default_day {
+        let closing = match st.closing_from {
             None => Closing::No,
-            Some(d) if day >= d.saturating_add(t.delay_days) => Closing::Selling,
+            Some(d) if day >= d => Closing::Selling,
             Some(_) => Closing::Waiting,
         };
         let cap = (!t.retail)
@@ -271,6 +272,8 @@ pub(crate) struct DaySolution<'x> {
     /// Whether each holder's unit had its rows (book or cohort accounts) carried into
     /// today: its sales are then dense per asset.
     pub dense: &'x [bool],
+    /// What each holder receives on its interbank claims at the close.
+    pub recv: &'x [f64],
 }
 
 /// What settling one holder's day did.
@@ -421,11 +424,12 @@ fn settle_single(
     out.cure = d.cure_usd;
     // The call: one that waits keeps its issue day; one acted on in full (or gone)
     // closes; one cut short by a participation cap stays due.
-    let called = d.calls > 0 && st.default_day.is_none();
+    let called = d.calls > 0 && st.closing_from.is_none();
     if called && st.call_since == NO_CALL {
         out.new_calls = 1;
     }
-    st.call_since = if called && (!sol.due[i] || d.capped) {
+    let waits = called && (!sol.due[i] || d.capped);
+    st.call_since = if waits && !meets_at_close(st, u0, i, sol, close) {
         if st.call_since == NO_CALL {
             day
         } else {
@@ -434,16 +438,46 @@ fn settle_single(
     } else {
         NO_CALL
     };
-    // In default (or closed out by its lender): the lender sells what is left from
-    // `default_day + delay_days` on.
+    // In default, or closed out by its lender: once the lender has started selling, it
+    // sells what is left from the next day on; a borrower in deficit before its call is
+    // due waits until that day (its call, issued today or earlier, falls due then).
     let closed_out = d.status == Status::Liquidated && t.close_out && u0.margin.is_some();
-    if (default || closed_out) && st.default_day.is_none() {
-        st.default_day = Some(day);
+    if (default || closed_out) && st.closing_from.is_none() {
+        st.closing_from = Some(if d.sale_usd > 0.0 {
+            day + 1
+        } else {
+            let since = if st.call_since == NO_CALL {
+                day
+            } else {
+                st.call_since
+            };
+            since.saturating_add(t.wait()).max(day + 1)
+        });
         out.new_defaults = u64::from(d.defaults > 0);
     }
     st.ever_called = st.ever_called.max(u64::from(d.calls > 0));
     st.ever_defaulted = st.ever_defaulted.max(u64::from(d.defaults > 0));
     record(st, sold, proceeds, out);
+}
+
+/// Whether a single holder's balance sheet after the day's settlement meets its
+/// maintenance at the close: a call that its own rule's sales answered is closed then,
+/// not left open until the next day.
+fn meets_at_close(
+    st: &Carried<'_>,
+    u0: &Unit<'_>,
+    i: usize,
+    sol: &DaySolution<'_>,
+    close: &[f64],
+) -> bool {
+    let (Some(link), Some(now)) = (u0.margin, st.unit.margin) else {
+        return false;
+    };
+    let u = &st.unit;
+    let v = rules::value(u, close);
+    let e = v + u.cash + u.other_assets + sol.recv[i] - now.loan - u.other_liabilities - u.owed;
+    let (m, _) = Compiled::terms(&link, sol.extra);
+    e > 0.0 && crate::rules::margin::meets(e, v, m)
 }
 
 /// Add a day's shares sold and proceeds to a holder's totals.
