@@ -15,6 +15,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+use crate::kinds::{BucketSpec, RuleSpec};
+
 /// A finite number: `.nan`, `.inf` and `-.inf` are refused where they are written.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Num(pub f64);
@@ -609,6 +611,31 @@ pub(crate) struct HolderSpec {
     pub redemption_lag_days: Option<Days>,
 }
 
+impl HolderSpec {
+    /// Whether the holder writes `key`, one of the keys that some kinds only take.
+    pub fn has(&self, key: &str) -> bool {
+        match key {
+            "cure_rate" => self.cure_rate.is_some(),
+            "accounts" => self.accounts.is_some(),
+            "ltv_buckets" => self.ltv_buckets.is_some(),
+            "accounts_csv" => self.accounts_csv.is_some(),
+            "holdings_csv" => self.holdings_csv.is_some(),
+            "multiple" => self.multiple.is_some(),
+            "nav" => self.nav.is_some(),
+            "basket" => self.basket.is_some(),
+            "rule" => self.rule.is_some(),
+            "default_below_ratio" => self.default_below_ratio.is_some(),
+            "redemption_beta" => self.redemption_beta.is_some(),
+            "redemption_lag_days" => self.redemption_lag_days.is_some(),
+            "cure_days" => self.cure_days.is_some(),
+            "participation" => self.participation.is_some(),
+            "holdings" => self.holdings.is_some(),
+            "margin" => self.margin.is_some(),
+            _ => false,
+        }
+    }
+}
+
 /// One position: exactly one of `shares` and `usd`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -645,61 +672,6 @@ pub(crate) struct OweSpec {
     pub creditor: String,
     /// Face value, USD (≥ 0).
     pub amount: Num,
-}
-
-/// A loan-to-value bucket of a cohort.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct BucketSpec {
-    /// Loan-to-value at pre-shock prices, in [0, 1).
-    pub ltv: Num,
-    /// Share of the cohort's accounts, in [0, 1]; shares sum to 1.
-    pub share: Num,
-}
-
-/// A rule name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum RuleName {
-    /// Keep assets/equity at `target` (GLT).
-    LeverageTarget,
-    /// Nothing until leverage > `max`, then back to `target` (Cont–Schaanning).
-    Threshold,
-    /// Passive until insolvent, then sell everything (Caccioli et al.).
-    FailLiquidate,
-    /// Keep equity/assets ≥ `min_ratio` (Cifuentes–Shin–Ferrucci).
-    CapitalRatio,
-    /// Never sells unless insolvent.
-    Passive,
-}
-
-impl RuleName {
-    pub fn name(self) -> &'static str {
-        match self {
-            RuleName::LeverageTarget => "leverage_target",
-            RuleName::Threshold => "threshold",
-            RuleName::FailLiquidate => "fail_liquidate",
-            RuleName::CapitalRatio => "capital_ratio",
-            RuleName::Passive => "passive",
-        }
-    }
-}
-
-/// A balance-sheet rule. Keys other than `type` belong to one rule type each.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RuleSpec {
-    /// The rule.
-    #[serde(rename = "type")]
-    pub kind: RuleName,
-    /// `leverage_target` (required), threshold (default 0.95 × max): target assets/equity.
-    pub target: Option<Num>,
-    /// `leverage_target`: also buy back after gains (default false).
-    pub symmetric: Option<bool>,
-    /// threshold (required): leverage that triggers selling.
-    pub max: Option<Num>,
-    /// `capital_ratio` (required): minimum equity/assets, in (0, 1).
-    pub min_ratio: Option<Num>,
 }
 
 /// A lender.

@@ -113,11 +113,11 @@ pub(crate) fn num(n: Option<crate::spec::Num>) -> Option<f64> {
 
 /// Whether `key` belongs to `this` (kind, law, rule or shock type) in `table`; keys not in
 /// the table belong to all.
-pub(crate) fn owns<T: PartialEq>(table: &[(&str, &[T])], key: &str, this: &T) -> bool {
+pub(crate) fn owns<T: PartialEq>(table: &[(&str, impl AsRef<[T]>)], key: &str, this: &T) -> bool {
     table
         .iter()
         .find(|(k, _)| *k == key)
-        .is_none_or(|(_, owners)| owners.contains(this))
+        .is_none_or(|(_, owners)| owners.as_ref().contains(this))
 }
 
 pub(crate) fn names<T: Copy>(list: &[T], name: fn(T) -> &'static str) -> String {
@@ -150,7 +150,7 @@ impl<'s> Cx<'s> {
         base: &str,
         this: T,
         this_what: &str,
-        table: &[(&str, &[T])],
+        table: &[(&str, impl AsRef<[T]>)],
         present: &[(&str, bool)],
         name: fn(T) -> &'static str,
     ) {
@@ -159,14 +159,14 @@ impl<'s> Cx<'s> {
                 continue;
             }
             if let Some((_, owners)) = table.iter().find(|(k, _)| *k == key)
-                && !owners.contains(&this)
+                && !owners.as_ref().contains(&this)
             {
                 self.err_key(
                     join_key(base, key),
                     format!(
                         "`{key}` does not apply to {this_what} `{}`; it belongs to {}",
                         name(this),
-                        names(owners, name)
+                        names(owners.as_ref(), name)
                     ),
                     Some(format!(
                         "remove `{key}`, or change the {}",

@@ -3,20 +3,15 @@
 use delever_graph::{MarginTerms, NetworkBuilder};
 
 use super::cx::{Cx, IdKind, Want, num};
-use super::holders::KIND_KEYS;
 use crate::error::clip;
 use crate::index::{join_index, join_key};
+use crate::kinds;
 use crate::limits;
-use crate::spec::{HolderSpec, HoldingSpec, KindName, OweSpec};
+use crate::spec::{HolderSpec, HoldingSpec, OweSpec};
 
 pub(crate) fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSpec, i: usize) {
     let base = join_index("holders", i);
-    let allows = |key: &str| {
-        KIND_KEYS
-            .iter()
-            .find(|(k, _)| *k == key)
-            .is_none_or(|(_, kinds)| kinds.contains(&h.kind))
-    };
+    let allows = |key: &str| kinds::owns(h.kind, key);
     if let (Some(holdings), true) = (&h.holdings, allows("holdings")) {
         for (j, hd) in holdings.iter().enumerate() {
             let p = join_index(&join_key(&base, "holdings"), j);
@@ -29,26 +24,21 @@ pub(crate) fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSp
     }
     if let (Some(m), true) = (&h.margin, allows("margin")) {
         let p = join_key(&base, "margin");
-        let derived = matches!(h.kind, KindName::MarginCohort | KindName::AccountBook);
-        let loan = match (num(m.loan), derived) {
-            (Some(_), true) => {
+        let loan = match (num(m.loan), kinds::of(h.kind).derived_loan) {
+            (Some(_), Some(how)) => {
                 cx.err_key(
                     join_key(&p, "loan"),
                     format!("a {} derives its loan; `loan` must be left out", h.kind),
-                    Some(if h.kind == KindName::MarginCohort {
-                        "the loan is Σ ltv × share × holdings value over `ltv_buckets`".into()
-                    } else {
-                        "the loan is the sum of the `loan` column of `accounts_csv`".into()
-                    }),
+                    Some(how.into()),
                 );
                 0.0
             }
-            (None, true) => 0.0,
-            (Some(l), false) => {
+            (None, Some(_)) => 0.0,
+            (Some(l), None) => {
                 cx.limit(join_key(&p, "loan"), l, &limits::USD);
                 l
             }
-            (None, false) => {
+            (None, None) => {
                 cx.missing(
                     join_key(&p, "loan"),
                     &format!("a {}'s margin", h.kind),

@@ -36,15 +36,17 @@ use crate::spec::ScenarioSpec;
 use crate::variant::Variant;
 
 use assets::{asset, decay, impact};
-pub(crate) use books::BookCache;
-use cx::{Cx, HolderMeta, IdKind, num};
+pub(crate) use books::{AccountsFile, BookCache, load_book};
+pub(crate) use cx::{Cx, num, owns, pending};
+use cx::{HolderMeta, IdKind};
 use edges::{holder_edges, owes};
 use engine::{engine, engine_base, engine_done};
 use expect::expectations;
 use holders::holder;
 use lenders::lender;
 use monte_carlo::monte_carlo;
-use problems::{book_solvency, is_solvency, map_problem, subject_id};
+pub(crate) use problems::is_solvency;
+use problems::{map_problem, subject_id};
 use shocks::{shock_days, shocks};
 use variants::variants;
 
@@ -268,10 +270,6 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
                 }
                 let id = subject_id(&p.subject);
                 if cx.suppress.contains(&(id.to_owned(), p.field.clone())) {
-                    continue;
-                }
-                if let Some(pend) = book_solvency(&cx, &p) {
-                    cx.problems.push(pend);
                     continue;
                 }
                 let pend = map_problem(&cx, p);

@@ -1,69 +1,11 @@
 //! The graph builder's problems, mapped back to the YAML paths (and CSV rows) they are about.
 
-use delever_graph::{AssetIx, Problem, Subject};
+use delever_graph::{Problem, Subject};
 
 use super::cx::{Cx, pending};
 use super::{Pending, Place};
-use crate::book;
 use crate::index::{join_index, join_key};
-use crate::spec::KindName;
-use crate::suggest;
-
-/// The builder's "accounts start with equity ≤ 0" for an account book, told again in
-/// the CSV's terms: how many accounts, and the first ten by row and line.
-pub(crate) fn book_solvency(cx: &Cx<'_>, p: &Problem) -> Option<Pending> {
-    const LISTED: usize = 10;
-    let Subject::Holder(id) = &p.subject else {
-        return None;
-    };
-    if !(is_solvency(p) && p.field.starts_with("accounts[")) {
-        return None;
-    }
-    let meta = cx.holder_meta.get(id.as_str())?;
-    let (book, file) = (meta.book.as_ref()?, meta.accounts_file.as_ref()?);
-    let price = |a: AssetIx| cx.prices.get(a.get()).copied().unwrap_or(0.0);
-    let mut rows = Vec::new();
-    let mut count = 0usize;
-    for r in 0..book.len() {
-        let value: f64 = book.row(r).map(|(a, s)| s * price(a)).sum();
-        if value + book.cash[r] - book.loan[r] <= 0.0 {
-            count += 1;
-            if rows.len() < LISTED {
-                rows.push(r + 1);
-            }
-        }
-    }
-    if rows.is_empty() {
-        return None;
-    }
-    let lines = book::row_lines(&file.path, &rows);
-    let which = if count > LISTED {
-        format!("the first {LISTED}: ")
-    } else {
-        String::new()
-    };
-    let message = format!(
-        "{count} account{} start{} with equity ≤ 0 (holdings + cash − loan at pre-shock prices); {which}{}",
-        if count == 1 { "" } else { "s" },
-        if count == 1 { "s" } else { "" },
-        book::rows_and_lines(&rows, &lines)
-    );
-    let base = cx
-        .ids
-        .get(id.as_str())
-        .map(|(_, path)| path.clone())
-        .unwrap_or_default();
-    Some(pending(
-        join_key(&base, "accounts_csv"),
-        Place::File {
-            file: file.name.clone(),
-            line: lines.first().copied().flatten(),
-            column: Some(1),
-        },
-        message,
-        p.hint.clone(),
-    ))
-}
+use crate::kinds;
 
 pub(crate) fn is_solvency(p: &Problem) -> bool {
     p.hint
@@ -85,9 +27,17 @@ pub(crate) fn subject_id(s: &Subject) -> &str {
 pub(crate) fn map_problem(cx: &Cx<'_>, p: Problem) -> Pending {
     let spec = cx.spec;
     let node_path = |id: &str| cx.ids.get(id).map(|(_, path)| path.clone());
-    let mut place = Place::Value;
-    let mut message = p.message;
-    let mut hint = p.hint;
+    // A kind may tell problems with its own parts in its own terms (an account book's rows).
+    if let Subject::Holder(id) = &p.subject
+        && let Some(h) = cx
+            .holder_meta
+            .get(id.as_str())
+            .and_then(|m| spec.holders.get(m.index))
+        && let Some(own) = kinds::of(h.kind).problem
+        && let Some(pend) = own(cx, &p, &node_path(id).unwrap_or_default())
+    {
+        return pend;
+    }
     let path = match &p.subject {
         Subject::Asset(id) => {
             let base = node_path(id).unwrap_or_default();
@@ -113,30 +63,8 @@ pub(crate) fn map_problem(cx: &Cx<'_>, p: Problem) -> Pending {
                 .holder_meta
                 .get(id.as_str())
                 .and_then(|m| spec.holders.get(m.index));
-            let is_book = h.is_some_and(|h| h.kind == KindName::AccountBook);
             if p.field.is_empty() {
                 base
-            } else if is_book && p.field.starts_with("accounts") {
-                // A row of the accounts CSV (`accounts[r].cash`) or the book as a whole.
-                let row = p
-                    .field
-                    .strip_prefix("accounts[")
-                    .and_then(|r| r.split(']').next())
-                    .and_then(|r| r.parse::<usize>().ok());
-                if let (Some(r), Some(file)) = (
-                    row,
-                    cx.holder_meta
-                        .get(id.as_str())
-                        .and_then(|m| m.accounts_file.clone()),
-                ) {
-                    place = Place::File {
-                        file: file.name,
-                        line: Some(r + 2),
-                        column: None,
-                    };
-                    message = format!("row {}: {message}", r + 1);
-                }
-                join_key(&base, "accounts_csv")
             } else if p.field == "cure_rate" && h.is_some_and(|h| h.cure_rate.is_none()) {
                 if spec
                     .defaults
@@ -148,11 +76,6 @@ pub(crate) fn map_problem(cx: &Cx<'_>, p: Problem) -> Pending {
                     base
                 }
             } else {
-                if p.field.starts_with("basket.") && message.starts_with("unknown asset") {
-                    place = Place::Key;
-                    let name = p.field.trim_start_matches("basket.");
-                    hint = Some(suggest::hint_for(name, cx.assets.keys().copied(), "assets"));
-                }
                 join_key(&base, &p.field)
             }
         }
@@ -199,5 +122,5 @@ pub(crate) fn map_problem(cx: &Cx<'_>, p: Problem) -> Pending {
             }
         }
     };
-    pending(path, place, message, hint)
+    pending(path, Place::Value, p.message, p.hint)
 }

@@ -6,8 +6,9 @@ use delever_engine::{EngineConfig, Mode, Shock};
 
 use super::cx::{Cx, Want, num};
 use crate::index::{join_index, join_key};
+use crate::kinds;
 use crate::limits;
-use crate::spec::{KindName, ShockName, ShockSpec};
+use crate::spec::{ShockName, ShockSpec};
 use crate::suggest;
 
 const SHOCK_KEYS: &[(&str, &[ShockName])] = &[
@@ -301,7 +302,7 @@ fn shock(cx: &mut Cx<'_>, s: &ShockSpec, base: &str, tags: &BTreeSet<&str>) -> O
                 .and(cx.holders.get(id).copied());
             let kind = cx.spec.holders.iter().find(|x| x.id == id).map(|x| x.kind);
             if let Some(k) = kind
-                && !matches!(k, KindName::Fund | KindName::LeveragedEtf)
+                && !kinds::of(k).redeemable
             {
                 cx.err(
                     join_key(base, "holder"),
