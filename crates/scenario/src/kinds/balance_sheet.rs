@@ -57,20 +57,20 @@ pub(crate) struct RuleSpec {
     pub min_ratio: Option<Num>,
 }
 
-/// The order messages list the two kinds in, for the keys of their own.
-const OWN: &[KindName] = &[KindName::Bank, KindName::LeveragedFund];
-/// The order messages list the two kinds in, for keys shared with other kinds.
-const SHARED: &[KindName] = &[KindName::LeveragedFund, KindName::Bank];
+// Messages name the two kinds bank first for the keys of their own, and leveraged_fund
+// first (the format's order of kinds) for keys they share with other kinds.
+const BANK_FIRST: &[KindName] = &[KindName::Bank, KindName::LeveragedFund];
+const FUND_FIRST: &[KindName] = &[KindName::LeveragedFund, KindName::Bank];
 
 pub(super) const KIND: Kind = Kind {
-    kinds: SHARED,
+    kinds: FUND_FIRST,
     keys: &[
-        ("rule", OWN),
-        ("default_below_ratio", OWN),
-        ("cure_days", SHARED),
-        ("participation", SHARED),
-        ("holdings", SHARED),
-        ("margin", SHARED),
+        ("rule", BANK_FIRST),
+        ("default_below_ratio", BANK_FIRST),
+        ("cure_days", FUND_FIRST),
+        ("participation", FUND_FIRST),
+        ("holdings", FUND_FIRST),
+        ("margin", FUND_FIRST),
     ],
     required: &[(
         "rule",
@@ -94,6 +94,7 @@ fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
     }
 }
 
+/// Keys of a rule that belong to some rule types only.
 const RULE_KEYS: &[(&str, &[RuleName])] = &[
     ("target", &[RuleName::LeverageTarget, RuleName::Threshold]),
     ("symmetric", &[RuleName::LeverageTarget]),
@@ -101,6 +102,7 @@ const RULE_KEYS: &[(&str, &[RuleName])] = &[
     ("min_ratio", &[RuleName::CapitalRatio]),
 ];
 
+/// Check the rule at `base` and convert it.
 fn rule(cx: &mut Cx<'_>, r: &RuleSpec, base: &str) -> BalanceSheetRule {
     cx.misplaced(
         base,

@@ -7,6 +7,10 @@
 //! `convert::holders` reads the keys every holder has and dispatches here with [`of`];
 //! misplaced keys are reported from the table [`keys`] assembles from every kind's keys.
 //! `leveraged_fund` and `bank` share one module: their format and checks are the same.
+//!
+//! A holder is one flat YAML mapping, so a kind's keys are optional fields of
+//! `spec::HolderSpec`; the structures only one kind has (a rule, LTV buckets) are declared
+//! in its module. ARCHITECTURE.md lists every place a new kind touches.
 
 mod account_book;
 mod balance_sheet;
