@@ -19,11 +19,15 @@
 //! through the builder, the engine reads them.
 
 mod builder;
+mod checks;
+mod error;
 mod model;
 mod network;
 mod summary;
 
-pub use builder::{BuildError, NetworkBuilder, Problem, Subject, WEIGHT_TOLERANCE};
+pub use builder::NetworkBuilder;
+pub use checks::WEIGHT_TOLERANCE;
+pub use error::{BuildError, Problem, Subject};
 pub use model::{
     AccountBook, Asset, AssetIx, BalanceSheetRule, CashUse, Edge, Holder, HolderIx, HolderKind,
     ImpactDecay, ImpactLaw, KindTag, Lender, LenderIx, Liquidation, LtvBucket, MarginTerms,

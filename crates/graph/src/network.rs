@@ -2,7 +2,8 @@
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::builder::{BuildError, Problem, Subject};
+use crate::checks::check_asset;
+use crate::error::{BuildError, Problem, Subject};
 use crate::model::{
     Asset, AssetIx, Edge, Holder, HolderIx, HolderKind, ImpactDecay, ImpactLaw, Lender, LenderIx,
     MarginTerms, NodeRef,
@@ -185,7 +186,7 @@ impl Network {
                 Some(asset) => {
                     asset.impact = *law;
                     asset.decay = decay.clone();
-                    crate::builder::check_asset(asset, &mut problems);
+                    check_asset(asset, &mut problems);
                 }
                 None => problems.push(Problem {
                     subject: Subject::Asset(format!("#{}", a.0)),

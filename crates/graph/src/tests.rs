@@ -344,7 +344,7 @@ fn summary_places_etf_exposure_by_basket() {
 
 #[test]
 fn computed_figures_in_messages_have_no_float_noise() {
-    use crate::builder::sig;
+    use crate::checks::sig;
     assert_eq!(sig(0.3 + 0.6), "0.9");
     assert_eq!(sig(-100_000.0), "-100000");
     assert_eq!(sig(1.0e-13), "1.00000e-13");

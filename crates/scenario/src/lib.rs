@@ -34,6 +34,7 @@ mod convert;
 mod error;
 mod expect;
 mod index;
+mod kinds;
 mod limits;
 mod montecarlo;
 mod spec;
@@ -552,9 +553,7 @@ fn field_help(key: &str) -> Option<&'static str> {
         "holder" => "a holder's id",
         "creditor" => "the id of the holder or lender owed",
         "shares" => "a number of shares, e.g. `shares: 1.0e6`",
-        "kind" => {
-            "one of margin_account, margin_cohort, account_book, leveraged_etf, leveraged_fund, bank, fund"
-        }
+        "kind" => kinds::one_of(),
         "law" => "one of linear, exponential, square_root, cont_schaanning",
         "type" => "the rule or shock type, e.g. `type: leverage_target` or `type: asset`",
         "return" => "a return as a fraction: `return: -0.10` is a 10% fall",

@@ -23,12 +23,14 @@
 #[cfg(test)]
 mod batch_tests;
 mod charts;
+mod day_charts;
 mod days;
 mod mc;
 mod network;
 mod player;
 mod svg;
 mod sweep;
+mod tables;
 #[cfg(test)]
 mod tests;
 mod xy;
@@ -45,12 +47,15 @@ pub use sweep::sweep_page;
 
 use crate::run::RunMeta;
 use svg::{esc, f1, money, script_json, signed_pct};
+use tables::{assets_table, holders_table, kinds_table, lenders_table, trace_table};
 
 const CSS: &str = include_str!("../../assets/report.css");
+
 const JS: &str = include_str!("../../assets/player.js");
 
 /// Most rows in the assets and holders tables.
 const MAX_ROWS: usize = 50;
+
 /// Milliseconds between rounds when the player plays.
 const PLAY_INTERVAL_MS: u32 = 900;
 
@@ -209,8 +214,8 @@ pub fn render(input: &HtmlInput<'_>) -> String {
     };
     let table_assets = asset_rows(&ctx);
     let (prices, data) = if timeline {
-        let chart = days::price_chart(&ctx, &ctx.steps);
-        let data = days::player_data(&ctx, &ctx.steps, &chart, &table_assets);
+        let chart = day_charts::price_chart(&ctx, &ctx.steps);
+        let data = day_charts::player_data(&ctx, &ctx.steps, &chart, &table_assets);
         (chart.chart, data)
     } else {
         let prices = charts::price_chart(&ctx);
@@ -376,7 +381,7 @@ fn day_figures(out: &mut String, ctx: &Ctx<'_>, prices: &str) {
         "<figure id=\"fig-sales\"><h3>Forced sales by holder kind, per day</h3>{}{}<figcaption>Each \
          day's net forced sales, valued at its close (below zero: net buying); the legend gives \
          the sums over the days. The player fades the days still to come.</figcaption></figure>",
-        days::sales_chart(ctx),
+        day_charts::sales_chart(ctx),
         charts::kind_legend(&ctx.kinds, &days::total_sales(ctx))
     );
 }
@@ -548,10 +553,13 @@ pub(crate) fn card_list<N: AsRef<str>>(out: &mut String, items: &[(&str, String,
 /// Player button icons as inline SVG (icon-font glyphs such as ⏮ are missing from many
 /// systems' fonts).
 const ICON_FIRST: &str = "<svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><rect x=\"2\" y=\"3\" width=\"2\" height=\"10\"/><path d=\"M14 3v10L5 8z\"/></svg>";
+
 const ICON_PREV: &str =
     "<svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><path d=\"M12 3v10L4 8z\"/></svg>";
+
 const ICON_NEXT: &str =
     "<svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><path d=\"M4 3v10l8-5z\"/></svg>";
+
 const ICON_LAST: &str = "<svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><path d=\"M2 3v10l9-5z\"/><rect x=\"12\" y=\"3\" width=\"2\" height=\"10\"/></svg>";
 
 fn player_controls(out: &mut String, n: usize) {
@@ -781,207 +789,6 @@ fn player_data(ctx: &Ctx<'_>, prices: &charts::PriceChart, rows: &[usize]) -> Va
         "lenderLabel": (0..3u8).map(network::lender_label).collect::<Vec<_>>(),
         "steps": steps,
     })
-}
-
-fn assets_table(out: &mut String, ctx: &Ctx<'_>, rows: &[usize]) {
-    let o = ctx.outcome;
-    let n = ctx.n;
-    let (shocked, now) = if ctx.steps.is_empty() {
-        ("after the shock", format!("after round {n}"))
-    } else {
-        ("after all the news", "at the last close".to_owned())
-    };
-    let more = o.assets.len().saturating_sub(rows.len());
-    let _ = write!(
-        out,
-        "<div class=\"wide\"><table class=\"num\" id=\"assets-table\"><caption>Assets, largest forced sales first{}</caption>\
-         <thead><tr><th scope=\"col\">asset</th><th scope=\"col\">before</th><th scope=\"col\">{shocked}</th>\
-         <th scope=\"col\" id=\"now-head\">{now}</th><th scope=\"col\">final</th><th scope=\"col\">drawdown</th>\
-         <th scope=\"col\">forced sales</th></tr></thead><tbody>",
-        if more > 0 {
-            format!(" ({more} smaller not listed)")
-        } else {
-            String::new()
-        }
-    );
-    for &i in rows {
-        let a = &o.assets[i];
-        // The last step's prices (a timeline's trace ends on its last day).
-        let now = o.trace.last().map_or(a.price_after, |t| t.prices[i]);
-        let _ = write!(
-            out,
-            "<tr><th scope=\"row\">{}</th><td>{:.2}</td><td>{}</td><td class=\"now\">{}</td><td>{:.2}</td><td>{}</td><td>{}</td></tr>",
-            esc(&ctx.net.asset(delever_graph::AssetIx(i as u32)).id),
-            a.price_before,
-            esc(&price_now(a.price_shocked, a.price_before)),
-            esc(&price_now(now, a.price_before)),
-            a.price_after,
-            esc(&signed_pct(a.drawdown)),
-            esc(&money(a.forced_sales_usd))
-        );
-    }
-    out.push_str("</tbody></table></div>\n");
-}
-
-fn kinds_table(out: &mut String, ctx: &Ctx<'_>) {
-    out.push_str(
-        "<div><table class=\"num\"><caption>Holders by kind</caption><thead><tr><th scope=\"col\">holder kind</th>\
-         <th scope=\"col\">holders</th><th scope=\"col\">equity before</th><th scope=\"col\">equity after</th>\
-         <th scope=\"col\">sales</th><th scope=\"col\">calls</th><th scope=\"col\">defaults</th></tr></thead><tbody>",
-    );
-    for k in &ctx.kinds {
-        let rows: Vec<_> = ctx
-            .outcome
-            .holders
-            .iter()
-            .filter(|h| h.kind == *k)
-            .collect();
-        let _ = write!(
-            out,
-            "<tr><th scope=\"row\"><span class=\"swatch\" style=\"background:{}\"></span>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            kind_colour(*k),
-            esc(kind_label(*k)),
-            rows.len(),
-            esc(&money(rows.iter().map(|h| h.equity_before).sum())),
-            esc(&money(rows.iter().map(|h| h.equity_after).sum())),
-            esc(&money(rows.iter().map(|h| h.sales_usd).sum())),
-            rows.iter().map(|h| h.margin_calls).sum::<u64>(),
-            rows.iter().map(|h| h.defaults).sum::<u64>()
-        );
-    }
-    out.push_str("</tbody></table></div>\n");
-}
-
-fn lenders_table(out: &mut String, ctx: &Ctx<'_>) {
-    if ctx.outcome.lenders.is_empty() {
-        out.push_str("<div><p class=\"muted\">No lenders in this scenario.</p></div>\n");
-        return;
-    }
-    out.push_str(
-        "<div><table class=\"num\"><caption>Lenders</caption><thead><tr><th scope=\"col\">lender</th>\
-         <th scope=\"col\">capital</th><th scope=\"col\">borrower losses</th><th scope=\"col\">interbank losses</th>\
-         <th scope=\"col\">status</th></tr></thead><tbody>",
-    );
-    for l in &ctx.outcome.lenders {
-        let status = match (l.defaulted, l.tightened) {
-            (true, _) => "defaulted",
-            (false, true) => "tightened margin",
-            (false, false) => "normal",
-        };
-        let _ = write!(
-            out,
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td class=\"text\">{}</td></tr>",
-            esc(&ctx.net.lender(l.lender).id),
-            esc(&money(l.capital)),
-            esc(&money(l.borrower_losses_usd)),
-            esc(&money(l.interbank_losses_usd)),
-            status
-        );
-    }
-    out.push_str("</tbody></table></div>\n");
-}
-
-fn holders_table(out: &mut String, ctx: &Ctx<'_>) {
-    let hs = &ctx.outcome.holders;
-    let mut idx: Vec<usize> = (0..hs.len()).collect();
-    idx.sort_by(|&a, &b| {
-        hs[b]
-            .sales_usd
-            .abs()
-            .total_cmp(&hs[a].sales_usd.abs())
-            .then(a.cmp(&b))
-    });
-    idx.truncate(MAX_ROWS);
-    let more = hs.len().saturating_sub(idx.len());
-    let _ = write!(
-        out,
-        "<div class=\"wide\"><table class=\"num\"><caption>Holders, largest sales first{}</caption><thead><tr>\
-         <th scope=\"col\">holder</th><th scope=\"col\">kind</th><th scope=\"col\">status</th>\
-         <th scope=\"col\">equity before</th><th scope=\"col\">after the shock</th><th scope=\"col\">final</th>\
-         <th scope=\"col\">sales</th><th scope=\"col\">calls</th><th scope=\"col\">defaults</th>\
-         <th scope=\"col\">loss to lenders</th></tr></thead><tbody>",
-        if more > 0 {
-            format!(" ({more} more not listed)")
-        } else {
-            String::new()
-        }
-    );
-    for i in idx {
-        let h = &hs[i];
-        let _ = write!(
-            out,
-            "<tr><th scope=\"row\">{}</th><td class=\"text\">{}</td><td class=\"text\"><span class=\"sw round {}\"></span>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&ctx.net.holder(h.holder).id),
-            esc(kind_label(h.kind)),
-            status_class(h.status),
-            status_label(h.status),
-            esc(&money(h.equity_before)),
-            esc(&money(h.equity_shocked)),
-            esc(&money(h.equity_after)),
-            esc(&money(h.sales_usd)),
-            h.margin_calls,
-            h.defaults,
-            esc(&money(h.lender_loss_usd))
-        );
-    }
-    out.push_str("</tbody></table></div>\n");
-}
-
-fn trace_table(out: &mut String, ctx: &Ctx<'_>) {
-    let timeline = !ctx.steps.is_empty();
-    let _ = write!(
-        out,
-        "<div class=\"wide\"><table class=\"num\"><caption>{}</caption><thead><tr>{}\
-         <th scope=\"col\">round</th><th scope=\"col\">sales so far</th><th scope=\"col\">this round</th>\
-         <th scope=\"col\">price index</th><th scope=\"col\">new calls</th><th scope=\"col\">new defaults</th>\
-         <th scope=\"col\">residual</th><th scope=\"col\">largest sellers</th></tr></thead><tbody>",
-        if timeline {
-            "Round by round, within each day (sales: the day's so far)"
-        } else {
-            "Round by round"
-        },
-        if timeline {
-            "<th scope=\"col\">day</th>"
-        } else {
-            ""
-        }
-    );
-    let mut prev = 0.0;
-    let mut day = None;
-    for t in &ctx.outcome.trace {
-        // A timeline's rounds restart every day, and so do its sales.
-        if timeline && day != Some(t.day) {
-            day = Some(t.day);
-            prev = 0.0;
-        }
-        let sellers = t
-            .largest_sellers
-            .iter()
-            .take(3)
-            .map(|(h, v)| format!("{} {}", ctx.net.holder(*h).id, money(*v)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let _ = write!(
-            out,
-            "<tr>{}<th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td><td>{}</td><td>{:.1e}</td><td class=\"text\">{}</td></tr>",
-            if timeline {
-                format!("<td>{}</td>", t.day)
-            } else {
-                String::new()
-            },
-            t.round,
-            esc(&money(t.sales_usd)),
-            esc(&money(t.sales_usd - prev)),
-            t.price_index,
-            t.new_calls,
-            t.new_defaults,
-            t.residual,
-            esc(&sellers)
-        );
-        prev = t.sales_usd;
-    }
-    out.push_str("</tbody></table></div>\n");
 }
 
 pub(crate) fn scenario_section(out: &mut String, meta: &RunMeta, notes: &ScenarioNotes) {

@@ -1,0 +1,264 @@
+//! Unit tests of the CSV book reader: headers, rows, limits and the problems' locations.
+
+use super::*;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+
+struct Dir(PathBuf);
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn dir(name: &str) -> Dir {
+    let d = std::env::temp_dir().join(format!("delever-book-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    Dir(d)
+}
+
+fn write(d: &Dir, name: &str, text: &str) -> PathBuf {
+    let p = d.0.join(name);
+    let mut f = File::create(&p).expect("create");
+    f.write_all(text.as_bytes()).expect("write");
+    p
+}
+
+fn lookup() -> AssetLookup {
+    AssetLookup::new([("NVDA", AssetIx(0)), ("AMD", AssetIx(1))])
+}
+
+fn run(name: &str, accounts: &str, holdings: &str) -> Result<AccountBook, Vec<CsvProblem>> {
+    let d = dir(name);
+    let a = write(&d, "a.csv", accounts);
+    let h = write(&d, "h.csv", holdings);
+    load(
+        &BookFiles {
+            accounts: &a,
+            holdings: &h,
+        },
+        &lookup(),
+    )
+}
+
+#[test]
+fn csr_with_gaps() {
+    let book = run(
+        "ok",
+        "account,cash,loan\na1,10,50\na2,0,0\na3,1,2\n",
+        "account,asset,shares\na1,NVDA,5\na1,AMD,1\na3,AMD,2\n",
+    )
+    .expect("valid");
+    assert_eq!(book.row_ptr, vec![0, 2, 2, 3]);
+    assert_eq!(book.assets, vec![AssetIx(0), AssetIx(1), AssetIx(1)]);
+    assert_eq!(book.shares, vec![5.0, 1.0, 2.0]);
+    assert_eq!(book.loan, vec![50.0, 0.0, 2.0]);
+}
+
+#[test]
+fn bad_rows_name_line_and_column() {
+    let errs = run(
+        "bad",
+        "account,cash,loan\na1,10,50\na2,-3,0\n",
+        "account,asset,shares\n",
+    )
+    .expect_err("bad");
+    assert_eq!(errs[0].line, Some(3));
+    assert_eq!(errs[0].column, Some(4));
+    assert!(
+        errs[0]
+            .message
+            .contains("row 2 (account `a2`), column `cash`"),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn unknown_asset_suggests() {
+    let errs = run(
+        "asset",
+        "account,cash,loan\na1,10,50\n",
+        "account,asset,shares\na1,NVDX,5\n",
+    )
+    .expect_err("bad");
+    assert_eq!(errs[0].hint.as_deref(), Some("did you mean `NVDA`?"));
+}
+
+#[test]
+fn grouping_is_enforced() {
+    let errs = run(
+        "order",
+        "account,cash,loan\na1,10,50\na2,1,1\n",
+        "account,asset,shares\na2,NVDA,5\na1,NVDA,5\n",
+    )
+    .expect_err("bad");
+    assert!(errs[0].message.contains("out of order"), "{errs:?}");
+    let errs = run(
+        "unknown",
+        "account,cash,loan\na1,10,50\n",
+        "account,asset,shares\nzz,NVDA,5\n",
+    )
+    .expect_err("bad");
+    assert!(errs[0].message.contains("not in accounts_csv"), "{errs:?}");
+}
+
+#[test]
+fn duplicates_are_found_in_row_order() {
+    let mut ids = Ids {
+        buf: Vec::new(),
+        ends: Vec::new(),
+    };
+    for id in ["a", "b", "c", "b", "a", "b"] {
+        ids.buf.extend_from_slice(id.as_bytes());
+        ids.ends.push(ids.buf.len());
+    }
+    assert_eq!(duplicates(&ids), vec![(1, 3), (0, 4), (1, 5)]);
+    let book = run(
+        "fast",
+        "account,cash,loan\na,12,7.5\n",
+        "account,asset,shares\na,AMD,003\n",
+    )
+    .expect("valid");
+    assert_eq!(
+        (book.cash[0], book.loan[0], book.shares[0]),
+        (12.0, 7.5, 3.0)
+    );
+}
+
+/// A source that counts what it hands out.
+struct Counting<R> {
+    inner: R,
+    read: std::rc::Rc<Cell<u64>>,
+}
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Read an accounts file from `src`; the problems and the bytes read.
+fn accounts_from(src: impl Read) -> (Vec<CsvProblem>, u64) {
+    let read = std::rc::Rc::new(Cell::new(0));
+    let mut out = Vec::new();
+    let r = read_accounts_from(
+        Counting {
+            inner: src,
+            read: std::rc::Rc::clone(&read),
+        },
+        &mut out,
+    );
+    if let Some((_, problems)) = r {
+        problems.finish(&mut out);
+    }
+    (out, read.get())
+}
+
+#[test]
+fn an_endless_line_is_refused_after_a_bounded_read() {
+    // An endless header line, and an endless row after a good one: without a bound
+    // the reader would grow its record until memory ran out.
+    let endless_header = io::repeat(b'a');
+    let endless_row =
+        io::Cursor::new(b"account,cash,loan\na1,1,2\na2,".to_vec()).chain(io::repeat(b'7'));
+    // A quoted field may hold line breaks: short lines, one endless record.
+    let endless_quote = io::Cursor::new(b"account,cash,loan\n\"".to_vec()).chain(io::repeat(b'\n'));
+    for (src, line) in [
+        (Box::new(endless_header) as Box<dyn Read>, 1),
+        (Box::new(endless_row), 3),
+        (Box::new(endless_quote), 2),
+    ] {
+        let (out, read) = accounts_from(src);
+        assert!(
+            read <= MAX_LINE_BYTES + 4 * BUFFER_BYTES as u64,
+            "read {read} bytes"
+        );
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].message.contains("longer than 1 MiB"), "{out:?}");
+        assert_eq!(out[0].line, Some(line), "{out:?}");
+    }
+}
+
+#[test]
+fn long_fields_and_large_amounts_are_refused_and_quoted_short() {
+    let long_id = "x".repeat(70_000);
+    let (out, _) = accounts_from(io::Cursor::new(format!(
+        "account,cash,loan\n{long_id},1,2\na2,1e300,3\na3,7,{long_id}\n"
+    )));
+    assert_eq!(out.len(), 3, "{out:?}");
+    assert!(
+        out[0]
+            .message
+            .contains("row 1, column `account`: the field is 70000 bytes long, more than 64 KiB"),
+        "{out:?}"
+    );
+    assert_eq!((out[0].line, out[0].column), (Some(2), Some(1)));
+    assert!(
+        out[1]
+            .message
+            .contains("column `cash`: expected a number ≤ 1e15, found `1e300`"),
+        "{out:?}"
+    );
+    assert!(out[2].message.contains("row 3, column `loan`"), "{out:?}");
+    for p in &out {
+        assert!(p.message.len() < 200, "{}", p.message);
+    }
+    // A header line of 100 KB is quoted in 80 characters.
+    let (out, _) = accounts_from(io::Cursor::new(format!(
+        "{},cash,loan\n",
+        "h".repeat(100_000)
+    )));
+    assert!(out[0].message.contains("unexpected header `hhh"), "{out:?}");
+    assert!(out[0].message.len() < 200, "{}", out[0].message.len());
+}
+
+#[test]
+fn bad_rows_are_counted_as_rows() {
+    // 15 rows with two bad cells each: ten rows listed (both cells), five counted.
+    let mut text = String::from("account,cash,loan\n");
+    for i in 0..15 {
+        writeln!(text, "a{i},-1,-2").expect("write to a string");
+    }
+    let (out, _) = accounts_from(io::Cursor::new(text));
+    assert_eq!(out.len(), 21, "{out:?}");
+    assert_eq!(out[20].message, "… and 5 more bad rows");
+}
+
+#[test]
+fn duplicate_accounts_name_rows_and_lines() {
+    let errs = run(
+        "dups",
+        "account,cash,loan\na,1,1\nb,1,1\n\nc,1,1\na,1,1\n",
+        "account,asset,shares\n",
+    )
+    .expect_err("bad");
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(
+        errs[0].message,
+        "account `a` appears twice: rows 1 and 4 (lines 2 and 6)"
+    );
+    assert_eq!((errs[0].line, errs[0].column), (Some(6), Some(1)));
+}
+
+#[test]
+fn headers_duplicates_and_ragged_rows() {
+    let errs = run("hdr", "id,cash,loan\n", "account,asset,shares\n").expect_err("bad");
+    assert!(errs[0].message.contains("unexpected header"), "{errs:?}");
+    let errs = run(
+        "dup",
+        "account,cash,loan\na,1,1\na,1,1\n",
+        "account,asset,shares\n",
+    )
+    .expect_err("bad");
+    assert!(errs[0].message.contains("appears twice"), "{errs:?}");
+    let errs = run(
+        "ragged",
+        "account,cash,loan\na,1\n",
+        "account,asset,shares\n",
+    )
+    .expect_err("bad");
+    assert!(errs[0].message.contains("2 fields, expected 3"), "{errs:?}");
+    assert_eq!(errs[0].line, Some(2));
+}

@@ -1,0 +1,344 @@
+//! The conversion's context ([`Cx`]): the problems found so far, the ids seen and the
+//! indices given, and the helpers every section uses to report a problem at its path —
+//! ranges, limits, whole numbers, days, misplaced keys, missing keys, id references.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use delever_graph::{AccountBook, AssetIx, HolderIx, LenderIx};
+
+use super::books::AccountsFile;
+use super::{Pending, Place};
+use crate::index::join_key;
+use crate::limits::{self, Limit};
+use crate::spec::{Days, ScenarioSpec, Whole};
+use crate::suggest;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum IdKind {
+    Asset,
+    Holder,
+    Lender,
+}
+
+impl IdKind {
+    pub(crate) fn a(self) -> &'static str {
+        match self {
+            IdKind::Asset => "an asset",
+            IdKind::Holder => "a holder",
+            IdKind::Lender => "a lender",
+        }
+    }
+}
+
+/// What a reference must name.
+#[derive(Clone, Copy)]
+pub(crate) enum Want {
+    Asset,
+    Holder,
+    Lender,
+    BalanceSheet,
+}
+
+impl Want {
+    pub(crate) fn accepts(self, k: IdKind) -> bool {
+        matches!(
+            (self, k),
+            (Want::Asset, IdKind::Asset)
+                | (Want::Holder, IdKind::Holder)
+                | (Want::Lender, IdKind::Lender)
+                | (Want::BalanceSheet, IdKind::Holder | IdKind::Lender)
+        )
+    }
+    pub(crate) fn what(self) -> &'static str {
+        match self {
+            Want::Asset => "asset",
+            Want::Holder => "holder",
+            Want::Lender => "lender",
+            Want::BalanceSheet => "holder or lender",
+        }
+    }
+    pub(crate) fn plural(self) -> &'static str {
+        match self {
+            Want::Asset => "assets",
+            Want::Holder => "holders",
+            Want::Lender => "lenders",
+            Want::BalanceSheet => "holders and lenders",
+        }
+    }
+}
+
+/// Per-holder facts needed to map builder problems back to the YAML.
+pub(crate) struct HolderMeta {
+    pub(crate) index: usize,
+    pub(crate) accounts_file: Option<AccountsFile>,
+    /// An account book's accounts, as loaded.
+    pub(crate) book: Option<Arc<AccountBook>>,
+}
+
+pub(crate) struct Cx<'s> {
+    pub(crate) spec: &'s ScenarioSpec,
+    pub(crate) problems: Vec<Pending>,
+    /// Every id, with its kind and path (`assets[2]`), first occurrence only.
+    pub(crate) ids: BTreeMap<&'s str, (IdKind, String)>,
+    /// (section, index) of nodes left out of the network (duplicate or empty ids).
+    pub(crate) skipped: BTreeSet<(IdKind, usize)>,
+    pub(crate) assets: BTreeMap<&'s str, AssetIx>,
+    pub(crate) holders: BTreeMap<&'s str, HolderIx>,
+    pub(crate) lenders: BTreeMap<&'s str, LenderIx>,
+    pub(crate) holder_meta: BTreeMap<&'s str, HolderMeta>,
+    /// Pre-shock prices of the assets in the network, by index.
+    pub(crate) prices: Vec<f64>,
+    /// Builder problems (subject id, field) already reported in a better form here.
+    pub(crate) suppress: BTreeSet<(String, String)>,
+}
+
+pub(crate) fn pending(
+    path: impl Into<String>,
+    place: Place,
+    message: impl Into<String>,
+    hint: Option<String>,
+) -> Pending {
+    Pending {
+        path: path.into(),
+        place,
+        message: message.into(),
+        hint,
+    }
+}
+
+pub(crate) fn num(n: Option<crate::spec::Num>) -> Option<f64> {
+    n.map(|n| n.0)
+}
+
+/// Whether `key` belongs to `this` (kind, law, rule or shock type) in `table`; keys not in
+/// the table belong to all.
+pub(crate) fn owns<T: PartialEq>(table: &[(&str, impl AsRef<[T]>)], key: &str, this: &T) -> bool {
+    table
+        .iter()
+        .find(|(k, _)| *k == key)
+        .is_none_or(|(_, owners)| owners.as_ref().contains(this))
+}
+
+pub(crate) fn names<T: Copy>(list: &[T], name: fn(T) -> &'static str) -> String {
+    list.iter().map(|&k| name(k)).collect::<Vec<_>>().join(", ")
+}
+
+impl<'s> Cx<'s> {
+    pub(crate) fn err(
+        &mut self,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        self.problems
+            .push(pending(path, Place::Value, message, hint));
+    }
+
+    pub(crate) fn err_key(
+        &mut self,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        self.problems.push(pending(path, Place::Key, message, hint));
+    }
+
+    /// Report keys present for a variant they do not belong to.
+    pub(crate) fn misplaced<T: Copy + PartialEq>(
+        &mut self,
+        base: &str,
+        this: T,
+        this_what: &str,
+        table: &[(&str, impl AsRef<[T]>)],
+        present: &[(&str, bool)],
+        name: fn(T) -> &'static str,
+    ) {
+        for &(key, is_present) in present {
+            if !is_present {
+                continue;
+            }
+            if let Some((_, owners)) = table.iter().find(|(k, _)| *k == key)
+                && !owners.as_ref().contains(&this)
+            {
+                self.err_key(
+                    join_key(base, key),
+                    format!(
+                        "`{key}` does not apply to {this_what} `{}`; it belongs to {}",
+                        name(this),
+                        names(owners.as_ref(), name)
+                    ),
+                    Some(format!(
+                        "remove `{key}`, or change the {}",
+                        this_what.trim_start_matches("a ").trim_start_matches("an ")
+                    )),
+                );
+            }
+        }
+    }
+
+    /// Report `v` at `path` unless it is within `lim`; true when it is.
+    pub(crate) fn limit(&mut self, path: impl Into<String>, v: f64, lim: &Limit) -> bool {
+        match limits::violation(v, lim) {
+            None => true,
+            Some(msg) => {
+                self.err(path, msg, Some(lim.why.to_owned()));
+                false
+            }
+        }
+    }
+
+    /// [`Cx::limit`] for an optional value at `base.key`.
+    pub(crate) fn limit_key(
+        &mut self,
+        base: &str,
+        key: &str,
+        v: Option<crate::spec::Num>,
+        lim: &Limit,
+    ) {
+        if let Some(v) = num(v) {
+            self.limit(join_key(base, key), v, lim);
+        }
+    }
+
+    /// A whole number in `[1, max]` (`unit` names what it counts); out of range, it is
+    /// reported and clamped so that nothing downstream reports it again.
+    pub(crate) fn whole(
+        &mut self,
+        path: String,
+        w: Whole,
+        max: u64,
+        unit: &str,
+        hint: &str,
+    ) -> u64 {
+        let max_i = i128::from(max);
+        if w.value < 1 {
+            self.err(
+                path,
+                format!("expected a whole number of {unit} ≥ 1, got {w}"),
+                Some(hint.to_owned()),
+            );
+        } else if w.value > max_i {
+            self.err(
+                path,
+                format!("must be at most {max} {unit}, got {w}"),
+                Some(hint.to_owned()),
+            );
+        }
+        u64::try_from(w.value.clamp(1, max_i)).unwrap_or(1)
+    }
+
+    /// A count of trading days in `[0, max]`; out of range, it is reported and clamped.
+    pub(crate) fn days(&mut self, path: String, d: Days, max: u32, hint: &str) -> u32 {
+        if d.0 < 0 {
+            self.err(
+                path,
+                format!("expected a whole number of days ≥ 0, got {}", d.0),
+                Some(hint.to_owned()),
+            );
+        } else if d.0 > i128::from(max) {
+            self.err(
+                path,
+                format!("must be at most {max} trading days, got {}", d.0),
+                Some(hint.to_owned()),
+            );
+        }
+        u32::try_from(d.0.clamp(0, i128::from(max))).unwrap_or(0)
+    }
+
+    /// A participation rate in (0, 1]; reported when outside.
+    pub(crate) fn participation(&mut self, path: String, p: f64) -> f64 {
+        if !(p > 0.0 && p <= 1.0) {
+            self.err(
+                path,
+                format!("must be in (0, 1], got {p}"),
+                Some("a fraction of the asset's average daily volume sold per day: 0.1-0.25 is a large but executable participation".into()),
+            );
+        }
+        p
+    }
+
+    pub(crate) fn missing(&mut self, path: String, what: &str, hint: &str) {
+        let key = path.rsplit('.').next().unwrap_or_default().to_owned();
+        self.err(
+            path,
+            format!("missing required key `{key}` for {what}"),
+            Some(hint.to_owned()),
+        );
+    }
+
+    pub(crate) fn check_source(&mut self, path: String, source: Option<&String>) {
+        if let Some(id) = source
+            && !self.spec.sources.iter().any(|s| &s.id == id)
+        {
+            let hint = suggest::hint_for(
+                id,
+                self.spec.sources.iter().map(|s| s.id.as_str()),
+                "sources",
+            );
+            self.err(path, format!("unknown source `{id}`"), Some(hint));
+        }
+    }
+
+    /// Resolve a reference; report it when it names nothing or the wrong kind of node.
+    pub(crate) fn resolve(&mut self, path: String, id: &str, want: Want) -> Option<IdKind> {
+        let candidates: Vec<&str> = self
+            .ids
+            .iter()
+            .filter(|(_, (k, _))| want.accepts(*k))
+            .map(|(id, _)| *id)
+            .collect();
+        match self.ids.get(id) {
+            Some((k, _)) if want.accepts(*k) => Some(*k),
+            Some((k, p)) => {
+                let msg = format!(
+                    "`{id}` is {} ({p}), expected {} {}",
+                    k.a(),
+                    article(want.what()),
+                    want.what()
+                );
+                let all = suggest::list(candidates.iter().copied(), 12);
+                let hint = if all.is_empty() {
+                    format!("no {} are defined", want.plural())
+                } else {
+                    format!("known {}: {all}", want.plural())
+                };
+                self.err(path, msg, Some(hint));
+                None
+            }
+            None => {
+                let hint = suggest::hint_for(id, candidates.iter().copied(), want.plural());
+                self.err(path, format!("unknown {} `{id}`", want.what()), Some(hint));
+                None
+            }
+        }
+    }
+
+    pub(crate) fn register(&mut self, kind: IdKind, index: usize, id: &'s str, base: String) {
+        let path = join_key(&base, "id");
+        if id.trim().is_empty() {
+            self.err(path, "ids must not be empty", None);
+            self.skipped.insert((kind, index));
+            return;
+        }
+        if let Some((k, first)) = self.ids.get(id) {
+            let msg = format!("duplicate id `{id}`: already used by {} ({first})", k.a());
+            self.err(
+                path,
+                msg,
+                Some("every asset, holder and lender needs its own id".into()),
+            );
+            self.skipped.insert((kind, index));
+            return;
+        }
+        self.ids.insert(id, (kind, base));
+    }
+}
+
+pub(crate) fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}

@@ -1,0 +1,176 @@
+//! Edges: holdings (in shares or USD), margin links and interbank obligations.
+
+use delever_graph::{MarginTerms, NetworkBuilder};
+
+use super::cx::{Cx, IdKind, Want, num};
+use crate::error::clip;
+use crate::index::{join_index, join_key};
+use crate::kinds;
+use crate::limits;
+use crate::spec::{HolderSpec, HoldingSpec, OweSpec};
+
+pub(crate) fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSpec, i: usize) {
+    let base = join_index("holders", i);
+    let allows = |key: &str| kinds::owns(h.kind, key);
+    if let (Some(holdings), true) = (&h.holdings, allows("holdings")) {
+        for (j, hd) in holdings.iter().enumerate() {
+            let p = join_index(&join_key(&base, "holdings"), j);
+            let asset = cx.resolve(join_key(&p, "asset"), &hd.asset, Want::Asset);
+            let shares = holding_shares(cx, hd, &p);
+            if let (Some(IdKind::Asset), Some(s)) = (asset, shares) {
+                b.holds(&h.id, &hd.asset, s);
+            }
+        }
+    }
+    if let (Some(m), true) = (&h.margin, allows("margin")) {
+        let p = join_key(&base, "margin");
+        let loan = match (num(m.loan), kinds::of(h.kind).derived_loan) {
+            (Some(_), Some(how)) => {
+                cx.err_key(
+                    join_key(&p, "loan"),
+                    format!("a {} derives its loan; `loan` must be left out", h.kind),
+                    Some(how.into()),
+                );
+                0.0
+            }
+            (None, Some(_)) => 0.0,
+            (Some(l), None) => {
+                cx.limit(join_key(&p, "loan"), l, &limits::USD);
+                l
+            }
+            (None, None) => {
+                cx.missing(
+                    join_key(&p, "loan"),
+                    &format!("a {}'s margin", h.kind),
+                    "the amount lent (debit balance) in USD, e.g. `loan: 5.0e8`",
+                );
+                0.0
+            }
+        };
+        let resolved = cx.resolve(join_key(&p, "lender"), &m.lender, Want::Lender);
+        if resolved.is_some() {
+            b.lends(
+                &m.lender,
+                &h.id,
+                MarginTerms {
+                    loan,
+                    maintenance: m.maintenance.0,
+                    reset: num(m.reset).unwrap_or(m.maintenance.0),
+                },
+            );
+        } else {
+            cx.suppress.insert((h.id.clone(), "margin".into()));
+        }
+    }
+    owes(cx, b, &h.id, h.owes.as_deref(), &base);
+}
+
+/// The shares of holding `hd` at path `p`: as written, or converted from `usd`; `None`
+/// (with the problem reported) when it has neither, both, or a value out of range.
+fn holding_shares(cx: &mut Cx<'_>, hd: &HoldingSpec, p: &str) -> Option<f64> {
+    match (num(hd.shares), num(hd.usd)) {
+        (Some(_), Some(_)) => {
+            cx.err(
+                p,
+                "give `shares` or `usd`, not both",
+                Some("`usd` is converted to shares at the asset's price".into()),
+            );
+            None
+        }
+        (None, None) => {
+            cx.err(
+                join_key(p, "shares"),
+                "missing `shares` (or `usd`)",
+                Some(
+                    "e.g. `{ asset: NVDA, shares: 1.0e6 }` or `{ asset: NVDA, usd: 5.0e8 }`".into(),
+                ),
+            );
+            None
+        }
+        (Some(s), None) if s < 0.0 => {
+            cx.err(
+                join_key(p, "shares"),
+                format!("expected a number ≥ 0, got {s}"),
+                Some("holdings are long positions: a number of shares ≥ 0".into()),
+            );
+            None
+        }
+        (Some(s), None) => cx
+            .limit(join_key(p, "shares"), s, &limits::SHARES)
+            .then_some(s),
+        (None, Some(u)) if u < 0.0 => {
+            cx.err(
+                join_key(p, "usd"),
+                format!("expected a number ≥ 0, got {u}"),
+                None,
+            );
+            None
+        }
+        (None, Some(u)) => {
+            if cx.limit(join_key(p, "usd"), u, &limits::USD) {
+                usd_to_shares(cx, &join_key(p, "usd"), &hd.asset, u)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// The shares a holding written in USD stands for, at its asset's price. A price the
+/// builder refuses gives none (it is reported at the price); a result that is not a
+/// sane share count is reported here, naming the price it came from.
+fn usd_to_shares(cx: &mut Cx<'_>, path: &str, asset: &str, usd: f64) -> Option<f64> {
+    let (k, a) = cx
+        .spec
+        .assets
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.id == asset)?;
+    let price = a.price.0;
+    if price <= 0.0 {
+        return None;
+    }
+    let shares = usd / price;
+    if shares.is_finite() && shares <= limits::MAX_SHARES {
+        return Some(shares);
+    }
+    cx.err(
+        path,
+        format!(
+            "{} USD at the price of `{}` (`assets[{k}].price`: {} USD per share) is {} shares, more than the {} a position may hold",
+            limits::show(usd),
+            clip(asset),
+            limits::show(price),
+            limits::show(shares),
+            limits::show(limits::MAX_SHARES),
+        ),
+        Some(format!(
+            "check `assets[{k}].price` (USD per share) and this amount (USD); a usd holding is converted to shares at the price"
+        )),
+    );
+    None
+}
+
+pub(crate) fn owes(
+    cx: &mut Cx<'_>,
+    b: &mut NetworkBuilder,
+    debtor: &str,
+    owes: Option<&[OweSpec]>,
+    base: &str,
+) {
+    for (j, o) in owes.unwrap_or_default().iter().enumerate() {
+        let p = join_index(&join_key(base, "owes"), j);
+        let ok = cx
+            .resolve(join_key(&p, "creditor"), &o.creditor, Want::BalanceSheet)
+            .is_some();
+        if o.amount.0 < 0.0 {
+            cx.err(
+                join_key(&p, "amount"),
+                format!("expected a number ≥ 0, got {}", o.amount.0),
+                None,
+            );
+        } else if cx.limit(join_key(&p, "amount"), o.amount.0, &limits::USD) && ok {
+            b.owes(debtor, &o.creditor, o.amount.0);
+        }
+    }
+}

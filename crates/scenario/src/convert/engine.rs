@@ -1,0 +1,120 @@
+//! Engine settings: the mode, the horizon of a timeline and the iteration's limits.
+
+use delever_engine::{EngineConfig, Mode};
+
+use super::cx::{Cx, num};
+use crate::index::join_key;
+use crate::limits;
+use crate::spec::{EngineSpec, ModeName};
+
+/// Engine settings before the file's keys: the engine's defaults, with `days` unset (0)
+/// so that `mode: timeline` without `days` is caught after every override.
+pub(crate) fn engine_base() -> EngineConfig {
+    EngineConfig {
+        days: 0,
+        ..EngineConfig::default()
+    }
+}
+
+/// Settle the engine settings read at `base` (over [`engine_base`]): a timeline needs
+/// `days`; the one-instant modes run one day.
+pub(crate) fn engine_done(cx: &mut Cx<'_>, mut cfg: EngineConfig, base: &str) -> EngineConfig {
+    if cfg.days == 0 {
+        if cfg.mode == Mode::Timeline {
+            cx.err(
+                join_key(base, "mode"),
+                "the timeline mode needs a horizon: `days` is missing",
+                Some("e.g. `engine: { mode: timeline, days: 5 }` for a trading week".into()),
+            );
+        }
+        cfg.days = 1;
+    }
+    cfg
+}
+
+/// Engine settings at `base` (`engine`, `variants[2].engine`), over `cfg`: keys given
+/// replace its values, the others stay.
+pub(crate) fn engine(
+    cx: &mut Cx<'_>,
+    e: &EngineSpec,
+    base: &str,
+    mut cfg: EngineConfig,
+) -> EngineConfig {
+    if let Some(m) = e.mode {
+        cfg.mode = match m {
+            ModeName::Equilibrium => Mode::Equilibrium,
+            ModeName::Sequential => Mode::Sequential,
+            ModeName::Timeline => Mode::Timeline,
+        };
+    }
+    if let Some(d) = e.days {
+        let path = join_key(base, "days");
+        let hint = "trading days to run the timeline over, e.g. `days: 5` for a week";
+        if d.0 < 1 {
+            cx.err(
+                path,
+                format!("expected at least 1 day, got {}", d.0),
+                Some(hint.into()),
+            );
+        } else if d.0 > i128::from(delever_engine::MAX_DAYS) {
+            cx.err(
+                path,
+                format!(
+                    "must be at most {} trading days (ten years), got {}",
+                    delever_engine::MAX_DAYS,
+                    d.0
+                ),
+                Some(hint.into()),
+            );
+        }
+        cfg.days = u32::try_from(d.0.clamp(1, i128::from(delever_engine::MAX_DAYS))).unwrap_or(1);
+    }
+    if let Some(r) = e.max_rounds {
+        let path = join_key(base, "max_rounds");
+        let hint = "1 gives the one-round (GLT) answer; the default is 1000";
+        if r.value < 1 {
+            cx.err(
+                path,
+                format!("expected at least 1 round, got {r}"),
+                Some(hint.into()),
+            );
+        } else if r.value > i128::from(limits::MAX_ROUNDS) {
+            cx.err(
+                path,
+                format!("must be at most {} rounds, got {r}", limits::MAX_ROUNDS),
+                Some(
+                    "a cascade that has not converged in a million rounds will not, and a run keeps a trace of every round; check `tolerance` and `damping`"
+                        .into(),
+                ),
+            );
+        }
+        cfg.max_rounds = u32::try_from(r.value.clamp(1, i128::from(limits::MAX_ROUNDS)))
+            .unwrap_or(limits::MAX_ROUNDS);
+    }
+    if let Some(t) = num(e.tolerance) {
+        if t <= 0.0 {
+            cx.err(
+                join_key(base, "tolerance"),
+                format!("expected a number > 0, got {t}"),
+                Some("a relative price change, e.g. `tolerance: 1e-10`".into()),
+            );
+        } else {
+            cx.limit(join_key(base, "tolerance"), t, &limits::TOLERANCE);
+        }
+        cfg.tolerance = t;
+    }
+    if let Some(d) = num(e.damping) {
+        if !(d > 0.0 && d <= 1.0) {
+            cx.err(
+                join_key(base, "damping"),
+                format!("expected a number in (0, 1], got {d}"),
+                Some("1 means no damping; 0.5 averages old and new prices".into()),
+            );
+        }
+        cfg.damping = d;
+    }
+    if let Some(l) = e.least_fixed_point {
+        cfg.least_fixed_point = l;
+    }
+    cfg
+}

@@ -1,0 +1,116 @@
+//! Holders: the keys every holder has, checked and converted here; the keys of each kind
+//! are its module's (`crate::kinds`), which this dispatches to.
+
+use delever_graph::{CashUse, Holder, HolderKind, SaleOrder, Timing};
+
+use super::Origin;
+use super::books::AccountsFile;
+use super::cx::{Cx, num};
+use crate::book::AssetLookup;
+use crate::index::{join_index, join_key};
+use crate::kinds::{self, Make};
+use crate::limits;
+use crate::spec::{CashUseName, HolderSpec, KindName, SaleOrderName};
+
+/// Check and convert holder `i`; returns it with the accounts file it read, if any.
+pub(crate) fn holder(
+    cx: &mut Cx<'_>,
+    h: &HolderSpec,
+    i: usize,
+    origin: &Origin<'_>,
+    lookup: &AssetLookup,
+) -> (Holder, Option<AccountsFile>) {
+    let base = join_index("holders", i);
+    let kind = h.kind;
+    let this = kinds::of(kind);
+    cx.check_source(join_key(&base, "source"), h.source.as_ref());
+    let table = kinds::keys();
+    let present: Vec<(&str, bool)> = table.iter().map(|&(k, _)| (k, h.has(k))).collect();
+    cx.misplaced(&base, kind, "holder kind", table, &present, KindName::name);
+    for &(key, hint) in this.required {
+        if !h.has(key) {
+            cx.missing(join_key(&base, key), &format!("a {kind}"), hint);
+            cx.suppress.insert((h.id.clone(), key.to_owned()));
+        }
+    }
+    for (key, v) in [
+        ("cash", h.cash),
+        ("other_assets", h.other_assets),
+        ("other_liabilities", h.other_liabilities),
+    ] {
+        cx.limit_key(&base, key, v, &limits::USD);
+    }
+    let mut make = Make {
+        base: &base,
+        kind,
+        origin,
+        lookup,
+        accounts_file: None,
+    };
+    let hk = (this.convert)(cx, h, &mut make);
+    let accounts_file = make.accounts_file;
+    let mut holder = Holder::new(h.id.clone(), hk);
+    holder.cash = num(h.cash).unwrap_or(0.0);
+    holder.other_assets = num(h.other_assets).unwrap_or(0.0);
+    holder.other_liabilities = num(h.other_liabilities).unwrap_or(0.0);
+    holder.sale_order = match h.sale_order {
+        None | Some(SaleOrderName::ProRata) => SaleOrder::ProRata,
+        Some(SaleOrderName::MostLiquidFirst) => SaleOrder::MostLiquidFirst,
+    };
+    holder.cash_use = match h.cash_use {
+        None | Some(CashUseName::First) => CashUse::First,
+        Some(CashUseName::ProRata) => CashUse::ProRata,
+        Some(CashUseName::Never) => CashUse::Never,
+    };
+    holder.starts_insolvent = h.starts_insolvent.unwrap_or(false);
+    if kinds::owns(kind, "default_below_ratio") {
+        holder.default_below_ratio = num(h.default_below_ratio);
+    }
+    holder.tags = h.tags.clone().unwrap_or_default();
+    holder.timing = timing(cx, h, &base, &holder.kind);
+    (holder, accounts_file)
+}
+
+/// A holder's timing in timeline mode: its own keys, else the scenario's `defaults:`, else
+/// the built-in defaults (docs/model.md, section 9).
+fn timing(cx: &mut Cx<'_>, h: &HolderSpec, base: &str, kind: &HolderKind) -> Timing {
+    let defaults = cx.spec.defaults.as_ref();
+    let max = limits::MAX_DAYS as u32;
+    let built_in = Timing::for_kind(kind, h.margin.is_some());
+    let cure_days = match h.cure_days {
+        Some(d) => cx.days(
+            join_key(base, "cure_days"),
+            d,
+            max,
+            "trading days to meet a margin call: brokers give 0 (due at once) to about 5",
+        ),
+        None => defaults
+            .and_then(|d| d.cure_days)
+            .map_or(built_in.cure_days, |d| {
+                u32::try_from(d.0.clamp(0, i128::from(max))).unwrap_or(0)
+            }),
+    };
+    let redemption_lag_days = match h.redemption_lag_days {
+        Some(d) => cx.days(
+            join_key(base, "redemption_lag_days"),
+            d,
+            max,
+            "trading days between a fund's return and the redemptions it draws, e.g. 1",
+        ),
+        None => defaults
+            .and_then(|d| d.redemption_lag_days)
+            .map_or(built_in.redemption_lag_days, |d| {
+                u32::try_from(d.0.clamp(0, i128::from(max))).unwrap_or(0)
+            }),
+    };
+    let participation = if kinds::owns(h.kind, "participation") {
+        num(h.participation).map(|p| cx.participation(join_key(base, "participation"), p))
+    } else {
+        None
+    };
+    Timing {
+        cure_days,
+        participation,
+        redemption_lag_days,
+    }
+}

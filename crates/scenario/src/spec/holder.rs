@@ -1,0 +1,201 @@
+//! Holders: one flat mapping per holder, its `kind:` saying which of the kind-specific keys
+//! apply (each kind's module in `crate::kinds` owns them), and the edges a holder writes.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::numbers::{Days, Num, Whole};
+use crate::kinds::{BucketSpec, RuleSpec};
+
+/// A holder kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum KindName {
+    /// One retail margin account.
+    MarginAccount,
+    /// Many margin accounts with a loan-to-value distribution.
+    MarginCohort,
+    /// Explicit accounts from CSV files.
+    AccountBook,
+    /// A daily-rebalanced leveraged or inverse ETF.
+    LeveragedEtf,
+    /// A hedge fund on prime-broker margin.
+    LeveragedFund,
+    /// A bank of the textbook models.
+    Bank,
+    /// An unlevered fund facing redemptions.
+    Fund,
+}
+
+impl KindName {
+    pub fn name(self) -> &'static str {
+        match self {
+            KindName::MarginAccount => "margin_account",
+            KindName::MarginCohort => "margin_cohort",
+            KindName::AccountBook => "account_book",
+            KindName::LeveragedEtf => "leveraged_etf",
+            KindName::LeveragedFund => "leveraged_fund",
+            KindName::Bank => "bank",
+            KindName::Fund => "fund",
+        }
+    }
+}
+
+impl fmt::Display for KindName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a holder spreads a sale over its positions.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SaleOrderName {
+    /// The same fraction of every position.
+    ProRata,
+    /// Largest ADV first.
+    MostLiquidFirst,
+}
+
+/// How a deleveraging holder uses its cash.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum CashUseName {
+    /// Pay down liabilities with cash before selling.
+    First,
+    /// Cash is reduced pro rata with the positions (GLT).
+    ProRata,
+    /// Keep cash; sell for every need.
+    Never,
+}
+
+/// A holder of assets. Keys marked with kinds belong to those kinds only.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HolderSpec {
+    /// Unique id.
+    pub id: String,
+    /// Kind of holder.
+    pub kind: KindName,
+    /// Cash, USD (default 0).
+    pub cash: Option<Num>,
+    /// Illiquid assets at book value, USD (default 0).
+    pub other_assets: Option<Num>,
+    /// Other liabilities (deposits, bonds), USD (default 0).
+    pub other_liabilities: Option<Num>,
+    /// Default `pro_rata`.
+    pub sale_order: Option<SaleOrderName>,
+    /// Default first.
+    pub cash_use: Option<CashUseName>,
+    /// The holder starts with equity ≤ 0 on purpose (default false).
+    pub starts_insolvent: Option<bool>,
+    /// Free-form tags.
+    pub tags: Option<Vec<String>>,
+    /// Source id.
+    pub source: Option<String>,
+    /// bank, `leveraged_fund`: insolvent (defaults and sells everything) when
+    /// equity/assets falls below this fraction, e.g. 0.03; below the rule's acting ratio.
+    pub default_below_ratio: Option<Num>,
+    /// Positions (not for `leveraged_etf` or `account_book`).
+    pub holdings: Option<Vec<HoldingSpec>>,
+    /// Margin loan (not for `leveraged_etf`).
+    pub margin: Option<MarginSpec>,
+    /// Interbank obligations of this holder.
+    pub owes: Option<Vec<OweSpec>>,
+    /// `margin_account`, `margin_cohort`, `account_book`: share of calls met with cash, [0, 1].
+    pub cure_rate: Option<Num>,
+    /// `margin_cohort` (required): number of accounts the cohort stands for (≥ 1).
+    pub accounts: Option<Whole>,
+    /// `margin_cohort` (required): loan-to-value buckets; shares sum to 1.
+    pub ltv_buckets: Option<Vec<BucketSpec>>,
+    /// `account_book` (required): CSV `account,cash,loan`, relative to the scenario file.
+    pub accounts_csv: Option<String>,
+    /// `account_book` (required): CSV `account,asset,shares`, grouped by account in
+    /// `accounts_csv` order.
+    pub holdings_csv: Option<String>,
+    /// `leveraged_etf` (required): leverage multiple (3, 2, -1, -3, …).
+    pub multiple: Option<Num>,
+    /// `leveraged_etf` (required): net asset value at the reference close, USD.
+    pub nav: Option<Num>,
+    /// `leveraged_etf` (required): asset id → weight; weights sum to 1.
+    pub basket: Option<BTreeMap<String, Num>>,
+    /// bank, `leveraged_fund` (required): deleveraging rule.
+    pub rule: Option<RuleSpec>,
+    /// fund: outflow per unit of relative NAV loss (default 0).
+    pub redemption_beta: Option<Num>,
+    /// Timeline: trading days to meet a margin call before it is acted on (default 2 for
+    /// margin accounts, cohorts and books, 1 for others on margin).
+    pub cure_days: Option<Days>,
+    /// Timeline: most it sells of one asset in a day, as a fraction of ADV, in (0, 1]
+    /// (default: no cap). Not for cohorts, books or ETFs.
+    pub participation: Option<Num>,
+    /// Timeline, fund: trading days between a return and the redemptions it draws
+    /// (default 1).
+    pub redemption_lag_days: Option<Days>,
+}
+
+impl HolderSpec {
+    /// Whether the holder writes `key`, one of the keys that some kinds only take.
+    pub fn has(&self, key: &str) -> bool {
+        match key {
+            "cure_rate" => self.cure_rate.is_some(),
+            "accounts" => self.accounts.is_some(),
+            "ltv_buckets" => self.ltv_buckets.is_some(),
+            "accounts_csv" => self.accounts_csv.is_some(),
+            "holdings_csv" => self.holdings_csv.is_some(),
+            "multiple" => self.multiple.is_some(),
+            "nav" => self.nav.is_some(),
+            "basket" => self.basket.is_some(),
+            "rule" => self.rule.is_some(),
+            "default_below_ratio" => self.default_below_ratio.is_some(),
+            "redemption_beta" => self.redemption_beta.is_some(),
+            "redemption_lag_days" => self.redemption_lag_days.is_some(),
+            "cure_days" => self.cure_days.is_some(),
+            "participation" => self.participation.is_some(),
+            "holdings" => self.holdings.is_some(),
+            "margin" => self.margin.is_some(),
+            _ => false,
+        }
+    }
+}
+
+/// One position: exactly one of `shares` and `usd`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HoldingSpec {
+    /// Asset id.
+    pub asset: String,
+    /// Number of shares (≥ 0).
+    pub shares: Option<Num>,
+    /// Position value in USD at the asset's price (≥ 0).
+    pub usd: Option<Num>,
+}
+
+/// A margin loan from a lender.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MarginSpec {
+    /// Lender id.
+    pub lender: String,
+    /// Loan (debit balance), USD. Required, except for `margin_cohort` and `account_book`,
+    /// whose loan is derived.
+    pub loan: Option<Num>,
+    /// Maintenance margin, a fraction in (0, 1].
+    pub maintenance: Num,
+    /// Equity fraction a called account is restored to, in [maintenance, 1] (default:
+    /// maintenance).
+    pub reset: Option<Num>,
+}
+
+/// An interbank obligation.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OweSpec {
+    /// Holder or lender id owed.
+    pub creditor: String,
+    /// Face value, USD (≥ 0).
+    pub amount: Num,
+}
