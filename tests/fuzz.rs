@@ -224,3 +224,27 @@ fn merge_of_a_shard_header_with_zero_shards_is_exit_2() {
         r.stderr
     );
 }
+
+/// Before the fix this sweep started 33 million runs (its points alone took seconds).
+#[test]
+fn a_range_of_33_million_steps_is_refused_at_once() {
+    let dir = scratch("fuzz-range-steps");
+    let path = dir.join("loan.yaml");
+    std::fs::write(
+        &path,
+        WITH_LOAN.replace("LOAN", "1000").replace("ROUNDS", "100"),
+    )
+    .expect("write");
+    let sweep = delever([
+        std::ffi::OsStr::new("sweep"),
+        path.as_os_str(),
+        std::ffi::OsStr::new("--vary"),
+        std::ffi::OsStr::new("shocks[0].return=-0.05:-0.40:33333333"),
+    ]);
+    assert_eq!(sweep.code, 2, "{}", sweep.stderr);
+    assert!(
+        sweep.stderr.contains("33333333") && sweep.stderr.contains("1000000"),
+        "{}",
+        sweep.stderr
+    );
+}

@@ -9,6 +9,12 @@ use crate::BatchError;
 /// comma, a step count of 10⁶), not a study.
 pub const MAX_VARIANTS: u64 = 100_000_000;
 
+/// Most points one range may have. A range's values are made when it is parsed, so a
+/// typo such as `-0.05:-0.40:33333333` would otherwise allocate hundreds of megabytes
+/// before the grid's own limit is checked; a million points on one axis is already far
+/// finer than any study needs.
+pub const MAX_STEPS: u64 = 1_000_000;
+
 /// One swept parameter: a field path and the values it takes, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Vary {
@@ -101,8 +107,10 @@ fn range(s: &str) -> Result<Vec<ParamValue>, String> {
             "one step from {start} to {stop} is ambiguous; give STEPS ≥ 2, or a single value"
         ));
     }
-    if steps > MAX_VARIANTS {
-        return Err(format!("STEPS {steps} is more than {MAX_VARIANTS}"));
+    if steps > MAX_STEPS {
+        return Err(format!(
+            "STEPS {steps} is more than {MAX_STEPS}, the most one range may have"
+        ));
     }
     if log && (start <= 0.0 || stop <= 0.0) {
         return Err(format!(
@@ -297,10 +305,20 @@ mod tests {
             ("a=1,,2", "empty"),
             ("a=1,inf", "finite"),
             ("a=nan:1:2", "finite"),
+            // Found by the field_path fuzz target: 33 million points were made (and
+            // took seconds) before any limit was checked.
+            ("shocks[0].return=-0.05:-0.40:33333333", "most one range"),
+            ("a=0:1:1000001", "most one range"),
         ] {
             let e = Vary::parse(spec).unwrap_err().to_string();
             assert!(e.contains(needle), "{spec}: {e}");
         }
+    }
+
+    #[test]
+    fn a_range_may_have_a_million_points() {
+        let x = nums(&Vary::parse("a=0:1:1000000").unwrap());
+        assert_eq!((x.len(), x[0], x[999_999]), (1_000_000, 0.0, 1.0));
     }
 
     #[test]

@@ -200,7 +200,7 @@ Example (CI):  delever check scenarios/")]
     /// Run a scenario over a grid of parameter values: where is the cliff?
     #[command(after_help = "\
 Each --vary names a scenario field by its path and the values it takes:
-  PATH=START:STOP:STEPS      STEPS evenly spaced values, both ends included (-0.05:-0.40:8)
+  PATH=START:STOP:STEPS      STEPS (at most 10^6) evenly spaced values, both ends included (-0.05:-0.40:8)
   PATH=START:STOP:STEPS:log  evenly spaced in the logarithm (1e-4:1e-2:5:log)
   PATH=v1,v2,...             a list of numbers or words (engine.mode=equilibrium,sequential)
 Paths are keys and selectors: shocks[0].return, holders[hf-1].margin.maintenance (an id),
