@@ -11,7 +11,7 @@ use serde::ser::{SerializeMap, Serializer};
 use crate::text::{Table, num, pct, usd};
 
 /// Net forced sales by holder kind (JSON object `kind → USD`), in the kinds' report order
-/// ([`KindTag::ALL`]), for the kinds the network has.
+/// ([`delever_graph::KindTag::ALL`]), for the kinds the network has.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KindSales(pub Vec<(&'static str, f64)>);
 

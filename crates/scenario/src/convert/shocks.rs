@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use delever_engine::{EngineConfig, Mode, Shock};
+use delever_engine::{EngineConfig, MAX_DAYS, Mode, Shock};
 
 use super::cx::{Cx, Want, num};
 use crate::index::{join_index, join_key};
@@ -73,6 +73,11 @@ pub(crate) fn shock_days(
         let Some(d) = s.day else {
             continue;
         };
+        // Out of 0..MAX_DAYS is reported where the day is read (and `d.0 + 1` below
+        // could overflow: `1e300` saturates to i128::MAX).
+        if d.0 < 0 || d.0 >= i128::from(MAX_DAYS) {
+            continue;
+        }
         let at = join_key(&join_index(path, i), "day");
         if cfg.mode != Mode::Timeline && d.0 > 0 {
             cx.err(
