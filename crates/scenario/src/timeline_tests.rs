@@ -163,23 +163,6 @@ fn timeline_mistakes_are_located() {
         "{d}"
     );
     fails_at(&edit("day: 2 }", "day: -1 }"), "shocks[1].day", "≥ 0");
-    // A day too large for any count saturates to i128::MAX: one error, its range,
-    // in either mode (this overflowed computing the hint `day + 1`).
-    for huge in ["1e300", "340282366920938463463374607431768211456"] {
-        let text = edit("day: 2 }", &format!("day: {huge} }}"));
-        let one_instant = text.replacen(
-            "engine: { mode: timeline, days: 5 }",
-            "engine: { mode: equilibrium }",
-            1,
-        );
-        for t in [&text, &one_instant] {
-            fails_at(t, "shocks[1].day", "at most 2519");
-            let n = load(t).err().map_or(0, |d| {
-                d.iter().filter(|d| d.path == "shocks[1].day").count()
-            });
-            assert_eq!(n, 1, "{huge}");
-        }
-    }
     fails_at(
         &edit("half_life_days: 2 }", "half_life_days: 0 }"),
         "assets[0].impact.decay.half_life_days",
@@ -271,4 +254,25 @@ fn day_expectations_are_checked_and_located() {
         "expect.days[0].day",
         "need the timeline mode",
     );
+}
+
+#[test]
+fn a_huge_shock_day_is_one_range_error() {
+    // A day too large for any count saturates to i128::MAX: one error, its range,
+    // in either mode (this overflowed computing the hint `day + 1`).
+    for huge in ["1e300", "340282366920938463463374607431768211456"] {
+        let text = edit("day: 2 }", &format!("day: {huge} }}"));
+        let one_instant = text.replacen(
+            "engine: { mode: timeline, days: 5 }",
+            "engine: { mode: equilibrium }",
+            1,
+        );
+        for t in [&text, &one_instant] {
+            fails_at(t, "shocks[1].day", "at most 2519");
+            let n = load(t).err().map_or(0, |d| {
+                d.iter().filter(|d| d.path == "shocks[1].day").count()
+            });
+            assert_eq!(n, 1, "{huge}");
+        }
+    }
 }
