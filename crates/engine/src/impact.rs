@@ -110,7 +110,7 @@ mod tests {
         }
     }
 
-    // domain.md's derived example: NVDA, σ = 2.5%/day, ADV $40B, $10B sold in a day.
+    // A hand-worked example on NVDA-like figures: σ = 2.5%/day, ADV $40B, $10B sold in a day.
     // Square-root, Y = 1: 1 · 0.025 · √(10/40) = 0.0125 → 1.25% (≈ 1.3%).
     // Cont–Schaanning, c = 0.4, τ = 20, f = 0.5: D = 0.4 · 40e9 / 0.025 · √20 = 2.862e12;
     // Ψ = 0.5 · (1 − exp(−1e10 / (0.5 · 2.862e12))) = 0.003482 → 0.35%.

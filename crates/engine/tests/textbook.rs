@@ -18,7 +18,8 @@ use ndarray::array;
 // ---------------------------------------------------------------- margin calls
 
 /// 50% LTV, no impact: called after a fall of 1 − 0.5/(1 − m): 33.3% at m = 25%, 28.6% at
-/// 30%, 16.7% at 40% (domain.md).
+/// 30%, 16.7% at 40% (worked by hand from the maintenance rule, FINRA Rule 4210's 25% floor
+/// and the 30–40% house levels).
 #[test]
 fn margin_call_thresholds() {
     for (m, published) in [(0.25, 0.333), (0.30, 0.286), (0.40, 0.167)] {
