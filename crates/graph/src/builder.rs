@@ -274,16 +274,34 @@ impl NetworkBuilder {
         let prices: Vec<f64> = self.assets.iter().map(|a| a.price).collect();
         let n_assets = self.assets.len();
         let mut baskets = vec![Vec::new(); self.holders.len()];
+        let mut lines = vec![Vec::new(); self.holders.len()];
         for (i, h) in self.holders.iter().enumerate() {
-            baskets[i] = check_holder(h, &self.ids, n_assets, &mut self.problems);
-            if matches!(h.kind, HolderKind::LeveragedEtf { .. })
+            let r = check_holder(h, &self.ids, n_assets, &mut self.problems);
+            baskets[i] = r.basket;
+            lines[i] = r.lines;
+            let synthetic = match h.kind {
+                HolderKind::LeveragedEtf { .. } => Some((
+                    "a leveraged ETF's exposure is given by `nav`, `multiple` and `basket`, not holdings",
+                    "remove `holdings` and describe the fund's basket instead",
+                )),
+                HolderKind::OptionsDealer { .. } => Some((
+                    "an options dealer's position is its delta hedge, set by its `options` and `gamma` lines, not holdings",
+                    "remove `holdings`: the hedge follows from the option book",
+                )),
+                HolderKind::TrendFollower { .. } => Some((
+                    "a trend follower's positions follow from its signals (`markets`, `lookbacks`), not holdings",
+                    "remove `holdings` and give each market's `max_usd` and `past_returns`",
+                )),
+                _ => None,
+            };
+            if let Some((message, hint)) = synthetic
                 && holding_ptr[i + 1] > holding_ptr[i]
             {
                 self.problems.push(hinted(
                     Subject::Holder(h.id.clone()),
                     "holdings",
-                    "a leveraged ETF's exposure is given by `nav`, `multiple` and `basket`, not holdings".into(),
-                    "remove `holdings` and describe the fund's basket instead",
+                    message.into(),
+                    hint,
                 ));
             }
         }
@@ -327,6 +345,7 @@ impl NetworkBuilder {
             holding_assets: &holding_assets,
             holding_shares: &holding_shares,
             baskets: &baskets,
+            lines: &lines,
             margin: &margin,
         };
         let graph = graph_parts.assemble(&self.assets, &self.holders, &self.lenders, &self.claims);
@@ -343,6 +362,7 @@ impl NetworkBuilder {
             holding_assets,
             holding_shares,
             baskets,
+            lines,
             margin,
             claims: self.claims,
         };
@@ -459,6 +479,7 @@ struct GraphParts<'a> {
     holding_assets: &'a [AssetIx],
     holding_shares: &'a [f64],
     baskets: &'a [Vec<(AssetIx, f64)>],
+    lines: &'a [Vec<AssetIx>],
     margin: &'a [Option<MarginLink>],
 }
 
@@ -495,6 +516,13 @@ impl GraphParts<'_> {
             }
             for &(a, w) in &self.baskets[h] {
                 g.add_edge(node, an[a.get()], Edge::Tracks { weight: w });
+            }
+            // One edge per asset a dealer hedges or a trend follower trades.
+            let mut traded = self.lines[h].clone();
+            traded.sort_unstable();
+            traded.dedup();
+            for a in traded {
+                g.add_edge(node, an[a.get()], Edge::Trades);
             }
             if let Some(m) = self.margin[h] {
                 g.add_edge(ln[m.lender.get()], node, Edge::Lends(m.terms));

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::convexity;
 use crate::error::{Problem, Subject, hinted, problem};
 use crate::model::{
     Asset, AssetIx, BalanceSheetRule, Holder, HolderKind, ImpactLaw, Lender, MarginTerms, NodeRef,
@@ -343,13 +344,23 @@ fn check_cure(cure: f64, s: &Subject, out: &mut Vec<Problem>) {
     }
 }
 
-/// Check one holder; returns its resolved basket (empty unless it is an ETF).
+/// What the builder keeps of a holder's own references to assets.
+#[derive(Debug, Default)]
+pub(crate) struct Resolved {
+    /// An ETF's basket, `(asset, weight)`.
+    pub basket: Vec<(AssetIx, f64)>,
+    /// The asset of each line of a dealer's book (options, then gamma) or of each of a
+    /// trend follower's markets.
+    pub lines: Vec<AssetIx>,
+}
+
+/// Check one holder; returns what it resolved (empty for kinds without a basket or lines).
 pub(crate) fn check_holder(
     h: &Holder,
     ids: &BTreeMap<String, NodeRef>,
     n_assets: usize,
     out: &mut Vec<Problem>,
-) -> Vec<(AssetIx, f64)> {
+) -> Resolved {
     let s = Subject::Holder(h.id.clone());
     for (field, v) in [
         ("cash", h.cash),
@@ -364,7 +375,7 @@ pub(crate) fn check_holder(
             ));
         }
     }
-    let mut basket = Vec::new();
+    let mut r = Resolved::default();
     match &h.kind {
         HolderKind::MarginAccount { cure_rate } => check_cure(*cure_rate, &s, out),
         HolderKind::MarginCohort {
@@ -384,7 +395,18 @@ pub(crate) fn check_holder(
             nav,
             basket: entries,
         } => {
-            basket = check_etf(*multiple, *nav, entries, ids, &s, out);
+            r.basket = check_etf(*multiple, *nav, entries, ids, &s, out);
+        }
+        HolderKind::OptionsDealer { options, gamma } => {
+            r.lines = convexity::check_dealer(options, gamma, ids, &s, out);
+        }
+        HolderKind::VolTarget { rule } => convexity::check_vol_target(rule, &s, out),
+        HolderKind::TrendFollower {
+            lookbacks,
+            markets,
+            lag_days,
+        } => {
+            r.lines = convexity::check_trend(lookbacks, markets, *lag_days, ids, &s, out);
         }
         HolderKind::LeveragedFund { rule } | HolderKind::Bank { rule } => {
             check_rule(rule, &s, out);
@@ -405,7 +427,7 @@ pub(crate) fn check_holder(
     check_participation(h.timing.participation, "participation", &s, out);
     check_days(h.timing.cure_days, "cure_days", &s, out);
     check_days(h.timing.redemption_lag_days, "redemption_lag_days", &s, out);
-    basket
+    r
 }
 
 /// The ratio (equity/assets) below which a holder's rule starts selling, if it has one.

@@ -20,6 +20,7 @@
 
 mod builder;
 mod checks;
+mod convexity;
 mod error;
 mod model;
 mod network;
@@ -27,11 +28,13 @@ mod summary;
 
 pub use builder::NetworkBuilder;
 pub use checks::WEIGHT_TOLERANCE;
+pub use convexity::{MAX_LEVERAGE, MAX_LOOKBACK_DAYS, MAX_VOL};
 pub use error::{BuildError, Problem, Subject};
 pub use model::{
-    AccountBook, Asset, AssetIx, BalanceSheetRule, CashUse, Edge, Holder, HolderIx, HolderKind,
-    ImpactDecay, ImpactLaw, KindTag, Lender, LenderIx, Liquidation, LtvBucket, MarginTerms,
-    NodeRef, SaleOrder, Timing, TransientImpact,
+    AccountBook, Asset, AssetIx, BalanceSheetRule, CashUse, Edge, GammaLine, Holder, HolderIx,
+    HolderKind, ImpactDecay, ImpactLaw, KindTag, Lender, LenderIx, Liquidation, Lookback,
+    LtvBucket, MarginTerms, NodeRef, OptionLine, OptionRight, SaleOrder, Timing, TransientImpact,
+    TrendMarket, VolTargetRule,
 };
 pub use network::{Claim, MarginLink, Network};
 pub use summary::{AssetSummary, HolderSummary, KindSummary, Summary};

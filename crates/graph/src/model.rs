@@ -58,6 +58,9 @@ pub enum Edge {
         /// Basket weight (the weights of one fund sum to 1).
         weight: f64,
     },
+    /// options dealer or trend follower -> asset: the holder trades the asset
+    /// synthetically (a dealer's delta hedge, a trend follower's futures position).
+    Trades,
     /// lender -> borrower: a margin loan.
     Lends(MarginTerms),
     /// debtor -> creditor: an interbank claim of `amount` dollars.
@@ -413,6 +416,105 @@ pub enum HolderKind {
         /// Outflow per unit of relative NAV loss (2.5 in INET Oxford's stress-test models).
         redemption_beta: f64,
     },
+    /// An options dealer that keeps its option book delta-neutral: its hedge trades are
+    /// the flow (short gamma sells into a fall, long gamma buys). Resolved to `Trades`
+    /// edges, one per asset.
+    OptionsDealer {
+        /// Option lines priced by Black–Scholes.
+        options: Vec<OptionLine>,
+        /// Lines given only by their dollar gamma (the linear form).
+        gamma: Vec<GammaLine>,
+    },
+    /// A volatility-targeting (or risk-parity) fund: exposure = target vol / realised vol.
+    VolTarget {
+        /// Its target, estimator and trading terms.
+        rule: VolTargetRule,
+    },
+    /// A trend follower (CTA): synthetic positions following the sign of past returns
+    /// over its lookbacks. Resolved to `Trades` edges, one per market.
+    TrendFollower {
+        /// Its lookbacks (trading days and weights in the signal).
+        lookbacks: Vec<Lookback>,
+        /// The markets it trades, each with its returns over the lookbacks.
+        markets: Vec<TrendMarket>,
+        /// Trading days between a close and the trade on its signal (timeline).
+        lag_days: u32,
+    },
+}
+
+/// A call or a put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionRight {
+    /// The right to buy.
+    Call,
+    /// The right to sell.
+    Put,
+}
+
+/// One line of an options dealer's book.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionLine {
+    /// The underlying asset's id.
+    pub asset: String,
+    /// Call or put.
+    pub right: OptionRight,
+    /// Strike, USD (> 0).
+    pub strike: f64,
+    /// Trading days to expiry at the reference close (> 0).
+    pub expiry_days: f64,
+    /// Implied volatility, annual (> 0), held fixed.
+    pub implied_vol: f64,
+    /// Underlying shares the line stands for (contracts × multiplier), signed by the
+    /// dealer's side: positive long, negative short.
+    pub shares: f64,
+}
+
+/// A dealer's gamma on one asset in the linear form: dollar gamma per 1% move.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GammaLine {
+    /// The asset's id.
+    pub asset: String,
+    /// Dollar gamma per 1% move at the reference price, signed as the dealer's gamma
+    /// (negative: short gamma). The hedge trade for a return `r` is `−usd_per_pct·r/1%`.
+    pub usd_per_pct: f64,
+}
+
+/// A volatility-targeting fund's terms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VolTargetRule {
+    /// Target volatility, annual (> 0).
+    pub target_vol: f64,
+    /// Its realised-volatility estimate at the reference close, annual (> 0).
+    pub realised_vol: f64,
+    /// Half-life of the EWMA of squared daily returns, trading days (> 0).
+    pub half_life_days: f64,
+    /// Cap on exposure / NAV (> 0).
+    pub max_leverage: f64,
+    /// No trade while the target exposure is within this fraction of the current one.
+    pub band: f64,
+    /// Trading days between a close and the trade on it (timeline; 0: the same day).
+    pub lag_days: u32,
+}
+
+/// One lookback of a trend follower's signal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lookback {
+    /// Length, trading days (≥ 1).
+    pub days: u32,
+    /// Weight in the signal (> 0).
+    pub weight: f64,
+}
+
+/// One market a trend follower trades.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendMarket {
+    /// The asset's id.
+    pub asset: String,
+    /// Position at full signal, USD (> 0) at the reference price.
+    pub max_usd: f64,
+    /// The asset's return over each lookback up to the reference close (> −1), in the
+    /// order of the lookbacks.
+    pub past_returns: Vec<f64>,
 }
 
 /// The category of a holder, for summaries and reports.
@@ -432,11 +534,17 @@ pub enum KindTag {
     Bank,
     /// [`HolderKind::Fund`].
     Fund,
+    /// [`HolderKind::OptionsDealer`].
+    OptionsDealer,
+    /// [`HolderKind::VolTarget`].
+    VolTarget,
+    /// [`HolderKind::TrendFollower`].
+    TrendFollower,
 }
 
 impl KindTag {
     /// All kinds, in report order.
-    pub const ALL: [KindTag; 7] = [
+    pub const ALL: [KindTag; 10] = [
         KindTag::MarginAccount,
         KindTag::MarginCohort,
         KindTag::AccountBook,
@@ -444,6 +552,9 @@ impl KindTag {
         KindTag::LeveragedFund,
         KindTag::Bank,
         KindTag::Fund,
+        KindTag::OptionsDealer,
+        KindTag::VolTarget,
+        KindTag::TrendFollower,
     ];
 
     /// The snake-case name used in scenarios and reports.
@@ -456,6 +567,9 @@ impl KindTag {
             KindTag::LeveragedFund => "leveraged_fund",
             KindTag::Bank => "bank",
             KindTag::Fund => "fund",
+            KindTag::OptionsDealer => "options_dealer",
+            KindTag::VolTarget => "vol_target",
+            KindTag::TrendFollower => "trend_follower",
         }
     }
 }
@@ -471,6 +585,9 @@ impl HolderKind {
             HolderKind::LeveragedFund { .. } => KindTag::LeveragedFund,
             HolderKind::Bank { .. } => KindTag::Bank,
             HolderKind::Fund { .. } => KindTag::Fund,
+            HolderKind::OptionsDealer { .. } => KindTag::OptionsDealer,
+            HolderKind::VolTarget { .. } => KindTag::VolTarget,
+            HolderKind::TrendFollower { .. } => KindTag::TrendFollower,
         }
     }
 }

@@ -52,6 +52,9 @@ pub struct Network {
     pub(crate) holding_assets: Vec<AssetIx>,
     pub(crate) holding_shares: Vec<f64>,
     pub(crate) baskets: Vec<Vec<(AssetIx, f64)>>,
+    /// Per holder, the asset of each line of a dealer's book (options, then gamma) or of
+    /// each of a trend follower's markets.
+    pub(crate) lines: Vec<Vec<AssetIx>>,
     pub(crate) margin: Vec<Option<MarginLink>>,
     pub(crate) claims: Vec<Claim>,
 }
@@ -134,6 +137,12 @@ impl Network {
     /// A leveraged ETF's basket `(asset, weight)`, sorted by asset; empty for other kinds.
     pub fn basket(&self, h: HolderIx) -> &[(AssetIx, f64)] {
         &self.baskets[h.get()]
+    }
+    /// The asset of each line of an options dealer's book (its `options`, then its
+    /// `gamma` lines) or of each of a trend follower's `markets`, in order; empty for
+    /// other kinds.
+    pub fn lines(&self, h: HolderIx) -> &[AssetIx] {
+        &self.lines[h.get()]
     }
     /// A borrower's margin link, if it has one.
     pub fn margin(&self, h: HolderIx) -> Option<&MarginLink> {

@@ -1,0 +1,208 @@
+//! Options dealers' delta hedging: the share flow of a dealer who keeps its option book
+//! delta-neutral as prices move.
+//!
+//! A dealer holding option lines `i` (signed contracts `q_i`: positive when the dealer is
+//! long, times the contract multiplier `M`, 100 shares for US equity options) hedges with
+//! `h(S) = −Σ_i q_i·M·Δ_i(S)` shares, `Δ_i` the Black–Scholes delta of line `i` at spot
+//! `S`. When the spot moves from `S_0` (where the hedge was set) to `S`, the dealer sells
+//!
+//! ```text
+//! s(S) = h(S_0) − h(S) = Σ_i q_i·M·(Δ_i(S) − Δ_i(S_0))  ≈  Γ_book·(S − S_0)
+//! ```
+//!
+//! shares, `Γ_book = Σ q_i·M·Γ_i` the book's gamma in shares per dollar. A dealer **short
+//! gamma** (`Γ_book < 0`: it sold the options customers bought) sells into a fall and buys
+//! into a rise, amplifying moves; a dealer **long gamma** buys into a fall, damping them —
+//! and making the price map non-monotone (docs/model.md, section 10). The exact form (the
+//! difference of deltas) is used for an option book; a book described only by its dollar
+//! gamma per 1% move at spot (`GEX₁% = 0.01·M·S_0²·Σ q_i Γ_i`, the convention of the
+//! SqueezeMetrics white paper, 2017) uses the linear form `s(S) = GEX₁%·(S − S_0)/(0.01·S_0²)`.
+
+/// One option line of a dealer's book on one asset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct OptionLine {
+    /// A call (else a put).
+    pub call: bool,
+    /// Strike, USD.
+    pub strike: f64,
+    /// Years to expiry at the start of the run (> 0).
+    pub expiry_years: f64,
+    /// Implied volatility, annual (> 0).
+    pub vol: f64,
+    /// Shares the line stands for, signed: contracts × multiplier, positive when the dealer
+    /// is long the options, negative when it is short them.
+    pub shares: f64,
+}
+
+/// The standard normal distribution function, to double precision: Marsaglia's series
+/// (Marsaglia 2004, "Evaluating the normal distribution", *J. Statistical Software*
+/// 11(4)), `Φ(x) = ½ + φ(x)·(x + x³/3 + x⁵/(3·5) + …)`, exact to about 1e-15 for
+/// |x| ≤ 8 and 0 or 1 beyond.
+pub(crate) fn norm_cdf(x: f64) -> f64 {
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    if x < -8.0 {
+        return 0.0;
+    }
+    if x > 8.0 {
+        return 1.0;
+    }
+    let q = x * x;
+    let (mut sum, mut term, mut i) = (x, x, 1.0);
+    loop {
+        i += 2.0;
+        term *= q / i;
+        let next = sum + term;
+        if next == sum {
+            break;
+        }
+        sum = next;
+    }
+    // ln √(2π) = 0.918938533204672741780329736406.
+    (0.5 + sum * (-0.5 * q - 0.918_938_533_204_672_8).exp()).clamp(0.0, 1.0)
+}
+
+/// Black–Scholes `d1` (no rates, no dividends: a day's hedge, not a price).
+fn d1(spot: f64, strike: f64, years: f64, vol: f64) -> f64 {
+    ((spot / strike).ln() + 0.5 * vol * vol * years) / (vol * years.sqrt())
+}
+
+/// A line's delta at `spot` with `years` to expiry: `N(d1)` for a call, `N(d1) − 1` for a
+/// put; at or past expiry, the payoff's slope (1 or 0 for a call in or out of the money).
+pub(crate) fn delta(line: &OptionLine, spot: f64, years: f64) -> f64 {
+    let call = if years <= 0.0 {
+        if spot > line.strike { 1.0 } else { 0.0 }
+    } else {
+        norm_cdf(d1(spot, line.strike, years, line.vol))
+    };
+    if line.call { call } else { call - 1.0 }
+}
+
+/// A line's gamma at `spot` (per share, per dollar of spot): `φ(d1)/(S·σ·√T)`.
+pub(crate) fn gamma(line: &OptionLine, spot: f64, years: f64) -> f64 {
+    if years <= 0.0 || spot <= 0.0 {
+        return 0.0;
+    }
+    let d = d1(spot, line.strike, years, line.vol);
+    let density = (-0.5 * d * d).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    density / (spot * line.vol * years.sqrt())
+}
+
+/// The dealer's hedge, in shares, at `spot` with `elapsed` years gone since the start:
+/// `−Σ q_i·Δ_i`.
+pub(crate) fn hedge(lines: &[OptionLine], spot: f64, elapsed: f64) -> f64 {
+    -lines
+        .iter()
+        .map(|l| l.shares * delta(l, spot, l.expiry_years - elapsed))
+        .sum::<f64>()
+}
+
+/// The book's gamma in shares per dollar of spot, signed (negative: short gamma).
+pub(crate) fn book_gamma(lines: &[OptionLine], spot: f64, elapsed: f64) -> f64 {
+    lines
+        .iter()
+        .map(|l| l.shares * gamma(l, spot, l.expiry_years - elapsed))
+        .sum()
+}
+
+/// Shares a dealer sells when spot goes from `from` to `to` (negative: it buys), its book
+/// aged `elapsed` years: `h(from) − h(to)`.
+pub(crate) fn hedge_sales(lines: &[OptionLine], from: f64, to: f64, elapsed: f64) -> f64 {
+    hedge(lines, from, elapsed) - hedge(lines, to, elapsed)
+}
+
+/// The linear form for a book given by its dollar gamma per 1% move at `spot0`
+/// (`gex_per_pct`, signed as the dealer's gamma): shares sold going from `from` to `to`.
+pub(crate) fn gex_sales(gex_per_pct: f64, spot0: f64, from: f64, to: f64) -> f64 {
+    gex_per_pct / (0.01 * spot0 * spot0) * (to - from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0)
+    }
+
+    #[test]
+    fn normal_distribution_matches_published_values() {
+        // Abramowitz & Stegun, table 26.1.
+        for (x, want) in [
+            (0.0, 0.5),
+            (1.0, 0.841_344_746_068_542_9),
+            (-1.0, 0.158_655_253_931_457_05),
+            (1.96, 0.975_002_104_851_780),
+            (-3.0, 0.001_349_898_031_630_094_6),
+        ] {
+            assert!(
+                (norm_cdf(x) - want).abs() < 1e-15,
+                "Φ({x}) = {}",
+                norm_cdf(x)
+            );
+        }
+        assert_eq!(norm_cdf(-9.0), 0.0);
+        assert_eq!(norm_cdf(9.0), 1.0);
+    }
+
+    /// An at-the-money call, S = K = 100, σ = 20%, T = 1: d1 = σ√T/2 = 0.1,
+    /// Δ = Φ(0.1) = 0.539827837277029, Γ = φ(0.1)/(100·0.2) = 0.3969525/20 = 0.0198476.
+    #[test]
+    fn black_scholes_delta_and_gamma_hand_worked() {
+        let call = OptionLine {
+            call: true,
+            strike: 100.0,
+            expiry_years: 1.0,
+            vol: 0.2,
+            shares: 1.0,
+        };
+        assert!(close(
+            delta(&call, 100.0, 1.0),
+            0.539_827_837_277_029,
+            1e-14
+        ));
+        assert!(close(gamma(&call, 100.0, 1.0), 0.019_847_627_374_46, 1e-11));
+        let put = OptionLine {
+            call: false,
+            ..call
+        };
+        assert!(close(
+            delta(&put, 100.0, 1.0),
+            0.539_827_837_277_029 - 1.0,
+            1e-14
+        ));
+        // At expiry the delta is the payoff's slope.
+        assert_eq!(delta(&call, 101.0, 0.0), 1.0);
+        assert_eq!(delta(&call, 99.0, 0.0), 0.0);
+    }
+
+    /// A dealer short 10,000 at-the-money one-month calls (1M shares): short gamma, it sells
+    /// into a 1% fall about Γ·ΔS shares — exactly the difference of deltas — and buys into a
+    /// rise. The linear (GEX) form agrees to first order.
+    #[test]
+    fn short_gamma_sells_into_a_fall() {
+        let book = [OptionLine {
+            call: true,
+            strike: 180.0,
+            expiry_years: 21.0 / 252.0,
+            vol: 0.5,
+            shares: -1.0e6,
+        }];
+        let down = hedge_sales(&book, 180.0, 178.2, 0.0);
+        let up = hedge_sales(&book, 180.0, 181.8, 0.0);
+        assert!(down > 0.0 && up < 0.0, "{down} {up}");
+        let g = book_gamma(&book, 180.0, 0.0);
+        assert!(g < 0.0);
+        assert!(close(down, g * -1.8, 0.02), "{down} vs {}", g * -1.8);
+        // GEX per 1% at spot, and the linear form's sale for the same 1% fall.
+        let gex = 0.01 * 180.0 * 180.0 * g;
+        assert!(close(gex_sales(gex, 180.0, 180.0, 178.2), g * -1.8, 1e-12));
+        // Long gamma: the mirror image.
+        let long = [OptionLine {
+            shares: 1.0e6,
+            ..book[0]
+        }];
+        assert!(close(hedge_sales(&long, 180.0, 178.2, 0.0), -down, 1e-12));
+    }
+}
