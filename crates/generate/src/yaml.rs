@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 
 use delever_engine::{EngineConfig, Mode, Shock};
 use delever_graph::{
-    BalanceSheetRule, CashUse, HolderIx, HolderKind, ImpactDecay, ImpactLaw, Liquidation, Network,
-    NodeRef, SaleOrder, Timing,
+    BalanceSheetRule, CashUse, GammaLine, HolderIx, HolderKind, ImpactDecay, ImpactLaw,
+    Liquidation, Lookback, Network, NodeRef, OptionLine, OptionRight, SaleOrder, Timing,
+    TrendMarket,
 };
 
 use crate::{BookFiles, Generated};
@@ -312,6 +313,31 @@ fn holder(g: &Generated, h: HolderIx, books: &[BookFiles], out: &mut String) {
             let _ = writeln!(out, "    redemption_beta: {}", number(*redemption_beta));
             false
         }
+        HolderKind::OptionsDealer { options, gamma } => {
+            dealer(options, gamma, out);
+            false
+        }
+        HolderKind::VolTarget { rule } => {
+            for (key, v) in [
+                ("target_vol", rule.target_vol),
+                ("realised_vol", rule.realised_vol),
+                ("half_life_days", rule.half_life_days),
+                ("max_leverage", rule.max_leverage),
+                ("band", rule.band),
+            ] {
+                let _ = writeln!(out, "    {key}: {}", number(v));
+            }
+            let _ = writeln!(out, "    lag_days: {}", rule.lag_days);
+            false
+        }
+        HolderKind::TrendFollower {
+            lookbacks,
+            markets,
+            lag_days,
+        } => {
+            trend(lookbacks, markets, *lag_days, out);
+            false
+        }
     };
     let holdings = net.holdings(h);
     if holdings.len() > 0 {
@@ -343,6 +369,61 @@ fn holder(g: &Generated, h: HolderIx, books: &[BookFiles], out: &mut String) {
 }
 
 /// The `assets:` section, one flow mapping per asset; defaults are left out.
+/// An options dealer's lines: `shares` as a count, its sign as the `side`.
+fn dealer(options: &[OptionLine], gamma: &[GammaLine], out: &mut String) {
+    if !options.is_empty() {
+        out.push_str("    options:\n");
+    }
+    for o in options {
+        let right = match o.right {
+            OptionRight::Call => "call",
+            OptionRight::Put => "put",
+        };
+        let side = if o.shares < 0.0 { "short" } else { "long" };
+        let _ = writeln!(
+            out,
+            "      - {{ asset: {}, type: {right}, strike: {}, expiry_days: {}, implied_vol: {}, shares: {}, side: {side} }}",
+            scalar(&o.asset),
+            number(o.strike),
+            number(o.expiry_days),
+            number(o.implied_vol),
+            number(o.shares.abs()),
+        );
+    }
+    if !gamma.is_empty() {
+        out.push_str("    gamma:\n");
+    }
+    for g in gamma {
+        let _ = writeln!(
+            out,
+            "      - {{ asset: {}, usd_per_pct: {} }}",
+            scalar(&g.asset),
+            number(g.usd_per_pct)
+        );
+    }
+}
+
+/// A trend follower's lookbacks and markets.
+fn trend(lookbacks: &[Lookback], markets: &[TrendMarket], lag_days: u32, out: &mut String) {
+    let l: Vec<String> = lookbacks
+        .iter()
+        .map(|l| format!("{{ days: {}, weight: {} }}", l.days, number(l.weight)))
+        .collect();
+    let _ = writeln!(out, "    lookbacks: [ {} ]", l.join(", "));
+    out.push_str("    markets:\n");
+    for m in markets {
+        let r: Vec<String> = m.past_returns.iter().map(|&r| number(r)).collect();
+        let _ = writeln!(
+            out,
+            "      - {{ asset: {}, max_usd: {}, past_returns: [{}] }}",
+            scalar(&m.asset),
+            number(m.max_usd),
+            r.join(", ")
+        );
+    }
+    let _ = writeln!(out, "    lag_days: {lag_days}");
+}
+
 fn assets(net: &Network, out: &mut String) {
     out.push_str("\nassets:\n");
     for a in net.assets() {

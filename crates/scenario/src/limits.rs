@@ -149,6 +149,22 @@ pub(crate) const LEVERAGE: Limit = upto(
     "leverage is assets/equity: 1000 means equity of 0.1% of assets; banks run at 10 to 35, hedge funds at 2 to 10",
 );
 
+/// `strike` of a dealer's option line: a price.
+pub(crate) const STRIKE: Limit = within(
+    1e-6,
+    1e9,
+    " USD per share",
+    "a strike is a price per share of the underlying, in [1e-6, 1e9] USD like an asset's price; e.g. 210",
+);
+
+/// `usd_per_pct` of a dealer's gamma line: signed money.
+pub(crate) const DOLLAR_GAMMA: Limit = within(
+    -MAX_USD,
+    MAX_USD,
+    " USD",
+    "dollar gamma per 1% move, signed as the dealer's gamma (negative: short gamma); its size is limited to 1e15 USD like every amount of money, so that the engine's sums stay finite",
+);
+
 /// `redemption_beta` of a fund.
 pub(crate) const REDEMPTION_BETA: Limit = upto(
     100.0,

@@ -18,17 +18,24 @@ mod fund;
 mod leveraged_etf;
 mod margin_account;
 mod margin_cohort;
+mod options_dealer;
+mod trend_follower;
+mod vol_target;
 
 use std::sync::LazyLock;
 
 use delever_graph::{HolderKind, Problem};
 
 use crate::book::AssetLookup;
-use crate::convert::{AccountsFile, Cx, Origin, Pending, num};
+use crate::convert::{AccountsFile, Cx, Origin, Pending, Place, num, pending};
+use crate::index::join_key;
 use crate::spec::{HolderSpec, KindName};
+use crate::suggest;
 
 pub(crate) use balance_sheet::RuleSpec;
 pub(crate) use margin_cohort::BucketSpec;
+pub(crate) use options_dealer::{GammaSpec, OptionSpec};
+pub(crate) use trend_follower::{LookbackSpec, MarketSpec};
 
 /// What the scenario crate knows of a holder kind (or of kinds sharing one format).
 pub(crate) struct Kind {
@@ -69,13 +76,16 @@ pub(crate) struct Make<'a> {
 }
 
 /// Every kind, in the order messages list them.
-const KINDS: [&Kind; 6] = [
+const KINDS: [&Kind; 9] = [
     &margin_account::KIND,
     &margin_cohort::KIND,
     &account_book::KIND,
     &leveraged_etf::KIND,
     &balance_sheet::KIND,
     &fund::KIND,
+    &options_dealer::KIND,
+    &vol_target::KIND,
+    &trend_follower::KIND,
 ];
 
 /// Keys every holder may write that only some kinds take; the shared code reads them.
@@ -90,6 +100,9 @@ pub(crate) fn of(kind: KindName) -> &'static Kind {
         KindName::LeveragedEtf => &leveraged_etf::KIND,
         KindName::LeveragedFund | KindName::Bank => &balance_sheet::KIND,
         KindName::Fund => &fund::KIND,
+        KindName::OptionsDealer => &options_dealer::KIND,
+        KindName::VolTarget => &vol_target::KIND,
+        KindName::TrendFollower => &trend_follower::KIND,
     }
 }
 
@@ -141,6 +154,27 @@ fn cure_rate(cx: &Cx<'_>, h: &HolderSpec) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// An unknown asset (or another node's id) in one of a kind's lines (`options[0].asset`,
+/// `markets[1].asset`), reported where it is written with the assets it may mean.
+fn unknown_asset(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
+    let name = p
+        .message
+        .strip_prefix("unknown asset `")
+        .or_else(|| p.message.strip_prefix('`'))
+        .and_then(|m| m.split('`').next())?;
+    if !(p.field.ends_with(".asset")
+        && (p.message.starts_with("unknown asset") || p.message.ends_with("is not an asset")))
+    {
+        return None;
+    }
+    Some(pending(
+        join_key(base, &p.field),
+        Place::Value,
+        p.message.clone(),
+        Some(suggest::hint_for(name, cx.assets.keys().copied(), "assets")),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,7 +190,10 @@ mod tests {
 
     #[test]
     fn the_table_lists_own_keys_then_shared_ones_with_their_kinds_in_order() {
-        use KindName::{AccountBook, Bank, Fund, LeveragedFund, MarginAccount, MarginCohort};
+        use KindName::{
+            AccountBook, Bank, Fund, LeveragedFund, MarginAccount, MarginCohort, TrendFollower,
+            VolTarget,
+        };
         let listed: Vec<&str> = keys().iter().map(|(k, _)| *k).collect();
         assert_eq!(
             listed,
@@ -173,6 +210,16 @@ mod tests {
                 "default_below_ratio",
                 "redemption_beta",
                 "redemption_lag_days",
+                "options",
+                "gamma",
+                "target_vol",
+                "realised_vol",
+                "half_life_days",
+                "max_leverage",
+                "band",
+                "lag_days",
+                "lookbacks",
+                "markets",
                 "cure_days",
                 "participation",
                 "holdings",
@@ -198,9 +245,12 @@ mod tests {
                 AccountBook,
                 LeveragedFund,
                 Bank,
-                Fund
+                Fund,
+                VolTarget
             ])
         );
+        assert_eq!(owners("lag_days"), Some(vec![VolTarget, TrendFollower]));
+        assert_eq!(owners("holdings").map(|o| o.contains(&TrendFollower)), Some(false));
         assert!(owns(KindName::LeveragedEtf, "cash") && !owns(KindName::LeveragedEtf, "holdings"));
     }
 }

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::numbers::{Days, Num, Whole};
-use crate::kinds::{BucketSpec, RuleSpec};
+use crate::kinds::{BucketSpec, GammaSpec, LookbackSpec, MarketSpec, OptionSpec, RuleSpec};
 
 /// A holder kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -28,6 +28,12 @@ pub(crate) enum KindName {
     Bank,
     /// An unlevered fund facing redemptions.
     Fund,
+    /// An options dealer delta-hedging its option book.
+    OptionsDealer,
+    /// A volatility-targeting (or risk-parity) fund.
+    VolTarget,
+    /// A trend follower (CTA).
+    TrendFollower,
 }
 
 impl KindName {
@@ -40,6 +46,9 @@ impl KindName {
             KindName::LeveragedFund => "leveraged_fund",
             KindName::Bank => "bank",
             KindName::Fund => "fund",
+            KindName::OptionsDealer => "options_dealer",
+            KindName::VolTarget => "vol_target",
+            KindName::TrendFollower => "trend_follower",
         }
     }
 }
@@ -99,9 +108,10 @@ pub(crate) struct HolderSpec {
     /// bank, `leveraged_fund`: insolvent (defaults and sells everything) when
     /// equity/assets falls below this fraction, e.g. 0.03; below the rule's acting ratio.
     pub default_below_ratio: Option<Num>,
-    /// Positions (not for `leveraged_etf` or `account_book`).
+    /// Positions (not for `leveraged_etf`, `account_book`, `options_dealer` or
+    /// `trend_follower`).
     pub holdings: Option<Vec<HoldingSpec>>,
-    /// Margin loan (not for `leveraged_etf`).
+    /// Margin loan (not for `leveraged_etf`, `options_dealer` or `trend_follower`).
     pub margin: Option<MarginSpec>,
     /// Interbank obligations of this holder.
     pub owes: Option<Vec<OweSpec>>,
@@ -126,6 +136,30 @@ pub(crate) struct HolderSpec {
     pub rule: Option<RuleSpec>,
     /// fund: outflow per unit of relative NAV loss (default 0).
     pub redemption_beta: Option<Num>,
+    /// `options_dealer`: option lines, each delta-hedged (at least one of `options` and
+    /// `gamma`).
+    pub options: Option<Vec<OptionSpec>>,
+    /// `options_dealer`: dollar gamma per asset, signed as the dealer's gamma.
+    pub gamma: Option<Vec<GammaSpec>>,
+    /// `vol_target` (required): target volatility, annual, in (0, 5].
+    pub target_vol: Option<Num>,
+    /// `vol_target` (required): realised-volatility estimate at the reference close,
+    /// annual, in (0, 5].
+    pub realised_vol: Option<Num>,
+    /// `vol_target`: half-life of the EWMA of squared returns, trading days (default 20).
+    pub half_life_days: Option<Num>,
+    /// `vol_target`: cap on exposure / NAV, in (0, 10] (default 2).
+    pub max_leverage: Option<Num>,
+    /// `vol_target`: no trade while the target exposure is within this fraction of the
+    /// current one, in [0, 1) (default 0).
+    pub band: Option<Num>,
+    /// Timeline, `vol_target` (default 1) and `trend_follower` (default 0): trading days
+    /// between a close and the trade on it.
+    pub lag_days: Option<Days>,
+    /// `trend_follower` (required): the lookbacks of its signal.
+    pub lookbacks: Option<Vec<LookbackSpec>>,
+    /// `trend_follower` (required): the markets it trades.
+    pub markets: Option<Vec<MarketSpec>>,
     /// Timeline: trading days to meet a margin call before it is acted on (default 2 for
     /// margin accounts, cohorts and books, 1 for others on margin).
     pub cure_days: Option<Days>,
@@ -157,6 +191,16 @@ impl HolderSpec {
             "participation" => self.participation.is_some(),
             "holdings" => self.holdings.is_some(),
             "margin" => self.margin.is_some(),
+            "options" => self.options.is_some(),
+            "gamma" => self.gamma.is_some(),
+            "target_vol" => self.target_vol.is_some(),
+            "realised_vol" => self.realised_vol.is_some(),
+            "half_life_days" => self.half_life_days.is_some(),
+            "max_leverage" => self.max_leverage.is_some(),
+            "band" => self.band.is_some(),
+            "lag_days" => self.lag_days.is_some(),
+            "lookbacks" => self.lookbacks.is_some(),
+            "markets" => self.markets.is_some(),
             _ => false,
         }
     }
