@@ -555,7 +555,34 @@ fn field_help(key: &str) -> Option<&'static str> {
         "shares" => "a number of shares, e.g. `shares: 1.0e6`",
         "kind" => kinds::one_of(),
         "law" => "one of linear, exponential, square_root, cont_schaanning",
-        "type" => "the rule or shock type, e.g. `type: leverage_target` or `type: asset`",
+        "type" => {
+            "the rule or shock type, e.g. `type: leverage_target` or `type: asset`; an option's is `call` or `put`"
+        }
+        "side" => "the dealer's side of an option line: `long` or `short`",
+        "strike" => "the option's strike in USD per share, e.g. `strike: 210`",
+        "expiry_days" => "trading days to expiry, e.g. `expiry_days: 21` for a month",
+        "implied_vol" => "annual implied volatility as a fraction, e.g. `implied_vol: 0.45`",
+        "usd_per_pct" => {
+            "the dealer's dollar gamma per 1% move in USD, negative when short gamma, e.g. `usd_per_pct: -2.0e8`"
+        }
+        "target_vol" | "realised_vol" => "an annual volatility as a fraction, e.g. `0.10` for 10%",
+        "half_life_days" => "a half-life in trading days, e.g. `half_life_days: 20`",
+        "max_leverage" => "a cap on exposure / NAV, e.g. `max_leverage: 2`",
+        "band" => "a fraction in [0, 1), e.g. `band: 0.05`",
+        "lag_days" | "days" => "a whole number of trading days, e.g. `21`",
+        "weight" => "a weight > 0 in the signal, e.g. `weight: 1`",
+        "max_usd" => "the position at full signal in USD, e.g. `max_usd: 2.0e9`",
+        "past_returns" => {
+            "the asset's return over each lookback, in their order, e.g. `past_returns: [0.05, 0.12, 0.60]`"
+        }
+        "options" => {
+            "a list such as `[{ asset: NVDA, type: call, strike: 210, expiry_days: 10, implied_vol: 0.5, shares: 1.0e7, side: short }]`"
+        }
+        "gamma" => "a list such as `[{ asset: NVDA, usd_per_pct: -2.0e8 }]`",
+        "lookbacks" => "a list such as `[{ days: 21 }, { days: 63 }, { days: 252 }]`",
+        "markets" => {
+            "a list such as `[{ asset: NVDA, max_usd: 2.0e9, past_returns: [0.05, 0.12, 0.60] }]`"
+        }
         "return" => "a return as a fraction: `return: -0.10` is a 10% fall",
         "delta" => "a change in the discount rate as a fraction: `delta: 0.01` is +100 bp",
         "fraction" | "by" | "share" | "ltv" | "min_ratio" => "a fraction, e.g. `0.05` for 5%",

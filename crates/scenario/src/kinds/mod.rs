@@ -250,7 +250,10 @@ mod tests {
             ])
         );
         assert_eq!(owners("lag_days"), Some(vec![VolTarget, TrendFollower]));
-        assert_eq!(owners("holdings").map(|o| o.contains(&TrendFollower)), Some(false));
+        assert_eq!(
+            owners("holdings").map(|o| o.contains(&TrendFollower)),
+            Some(false)
+        );
         assert!(owns(KindName::LeveragedEtf, "cash") && !owns(KindName::LeveragedEtf, "holdings"));
     }
 }

@@ -96,7 +96,11 @@ fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
         .enumerate()
         .map(|(i, g)| {
             let p = join_index(&join_key(make.base, "gamma"), i);
-            cx.limit(join_key(&p, "usd_per_pct"), g.usd_per_pct.0, &limits::DOLLAR_GAMMA);
+            cx.limit(
+                join_key(&p, "usd_per_pct"),
+                g.usd_per_pct.0,
+                &limits::DOLLAR_GAMMA,
+            );
             GammaLine {
                 asset: g.asset.clone(),
                 usd_per_pct: g.usd_per_pct.0,

@@ -1,6 +1,7 @@
 //! Unit tests: mapping from YAML to the model, and error messages. The helpers and the
 //! small scenarios they edit are here; the tests are in the modules by topic.
 
+mod convexity;
 mod diagnostics;
 mod limits;
 mod model;
