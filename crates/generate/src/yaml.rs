@@ -312,6 +312,22 @@ fn holder(g: &Generated, h: HolderIx, books: &[BookFiles], out: &mut String) {
             let _ = writeln!(out, "    redemption_beta: {}", number(*redemption_beta));
             false
         }
+        HolderKind::OptionsDealer { options, gamma } => {
+            convexity::dealer(out, options, gamma);
+            false
+        }
+        HolderKind::VolTarget { rule } => {
+            convexity::vol_target(out, rule);
+            false
+        }
+        HolderKind::TrendFollower {
+            lookbacks,
+            markets,
+            lag_days,
+        } => {
+            convexity::trend(out, lookbacks, markets, *lag_days);
+            false
+        }
     };
     let holdings = net.holdings(h);
     if holdings.len() > 0 {
@@ -507,5 +523,78 @@ mod tests {
         assert_eq!(scalar("1x"), "\"1x\"");
         assert_eq!(scalar("a: b"), "\"a: b\"");
         assert_eq!(quoted("say \"hi\"\\"), r#""say \"hi\"\\""#);
+    }
+}
+
+/// The convexity kinds' keys, as the scenario format spells them.
+mod convexity {
+    use std::fmt::Write as _;
+
+    use delever_graph::{GammaLine, Lookback, OptionLine, OptionRight, TrendMarket, VolTargetRule};
+
+    use super::{number, scalar};
+
+    pub(super) fn dealer(out: &mut String, options: &[OptionLine], gamma: &[GammaLine]) {
+        if !options.is_empty() {
+            out.push_str("    options:\n");
+            for o in options {
+                let _ = writeln!(
+                    out,
+                    "      - {{ asset: {}, type: {}, strike: {}, expiry_days: {}, implied_vol: {}, shares: {}, side: {} }}",
+                    scalar(&o.asset),
+                    if o.right == OptionRight::Call { "call" } else { "put" },
+                    number(o.strike),
+                    number(o.expiry_days),
+                    number(o.implied_vol),
+                    number(o.shares.abs()),
+                    if o.shares < 0.0 { "short" } else { "long" }
+                );
+            }
+        }
+        if !gamma.is_empty() {
+            out.push_str("    gamma:\n");
+            for g in gamma {
+                let _ = writeln!(
+                    out,
+                    "      - {{ asset: {}, usd_per_pct: {} }}",
+                    scalar(&g.asset),
+                    number(g.usd_per_pct)
+                );
+            }
+        }
+    }
+
+    pub(super) fn vol_target(out: &mut String, r: &VolTargetRule) {
+        let _ = writeln!(out, "    target_vol: {}", number(r.target_vol));
+        let _ = writeln!(out, "    realised_vol: {}", number(r.realised_vol));
+        let _ = writeln!(out, "    half_life_days: {}", number(r.half_life_days));
+        let _ = writeln!(out, "    max_leverage: {}", number(r.max_leverage));
+        let _ = writeln!(out, "    band: {}", number(r.band));
+        let _ = writeln!(out, "    lag_days: {}", r.lag_days);
+    }
+
+    pub(super) fn trend(
+        out: &mut String,
+        lookbacks: &[Lookback],
+        markets: &[TrendMarket],
+        lag_days: u32,
+    ) {
+        let l: Vec<String> = lookbacks
+            .iter()
+            .map(|l| format!("{{ days: {}, weight: {} }}", l.days, number(l.weight)))
+            .collect();
+        let _ = writeln!(out, "    lookbacks: [ {} ]", l.join(", "));
+        out.push_str("    markets:\n");
+        for m in markets {
+            let r: Vec<String> = m.past_returns.iter().map(|x| number(*x)).collect();
+            let _ = writeln!(
+                out,
+                "      - {{ asset: {}, max_usd: {}, past_returns: [ {} ] }}",
+                scalar(&m.asset),
+                number(m.max_usd),
+                r.join(", ")
+            );
+        }
+        let _ = writeln!(out, "    lag_days: {lag_days}");
     }
 }
