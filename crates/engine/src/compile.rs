@@ -113,6 +113,8 @@ pub(crate) enum Rule<'a> {
     Trend {
         /// Weight of each lookback in the signal.
         weights: Vec<f64>,
+        /// Length of each lookback, trading days.
+        days: Vec<u32>,
         /// Per position: shares at full signal (`max_usd / p0`) and each lookback's
         /// anchor price (the price the window's return is measured from today).
         markets: Vec<(f64, Vec<f64>)>,
@@ -247,6 +249,9 @@ pub(crate) struct Compiled<'a> {
     pub claims: Vec<ClaimC>,
     /// Whether some rule can buy (symmetric leverage targeting, ETFs): damping applies.
     pub can_buy: bool,
+    /// Units of dealers with positive net gamma somewhere below twice the reference
+    /// price: they buy into a fall, so the price map is not monotone.
+    pub long_gamma: Vec<usize>,
 }
 
 fn node(net: &Network, n: NodeRef) -> usize {
@@ -318,6 +323,7 @@ impl<'a> Compiled<'a> {
             owed[c.debtor] += c.amount;
         }
         let mut can_buy = false;
+        let mut long_gamma = Vec::new();
         let mut units = Vec::with_capacity(n_holders);
         for (i, h) in net.holders().iter().enumerate() {
             let hx = delever_graph::HolderIx(i as u32);
@@ -414,6 +420,7 @@ impl<'a> Compiled<'a> {
                     cash_adjust = c.financing;
                     if c.long_gamma {
                         can_buy = true;
+                        long_gamma.push(i);
                     }
                     c.rule
                 }
@@ -475,7 +482,38 @@ impl<'a> Compiled<'a> {
             lenders,
             claims,
             can_buy,
+            long_gamma,
         }
+    }
+
+    /// Why the price map is not monotone on a run (or day) that starts from `start`:
+    /// long-gamma dealers, and vol-target funds some of whose assets start above the
+    /// reference prices (a rise raises their volatility estimate, so they sell into it).
+    pub fn non_monotone(&self, net: &Network, start: &[f64]) -> Vec<String> {
+        let name = |i: usize| &net.holders()[i].id;
+        let mut why: Vec<String> = self
+            .long_gamma
+            .iter()
+            .map(|&i| {
+                format!(
+                    "options dealer `{}` is long gamma at some prices: it buys into a fall",
+                    name(i)
+                )
+            })
+            .collect();
+        for (i, u) in self.units.iter().enumerate() {
+            if matches!(u.rule, Rule::VolTarget { .. })
+                && u.assets
+                    .iter()
+                    .any(|&a| start[a as usize] > self.p_ref[a as usize])
+            {
+                why.push(format!(
+                    "vol-target fund `{}` holds an asset that rises: a rise raises its volatility estimate, so it sells into it",
+                    name(i)
+                ));
+            }
+        }
+        why
     }
 
     /// Margin terms of a unit's link given the extra tightening on its lender (capped at 1;

@@ -1063,6 +1063,7 @@ fn convexity_tests(
             weights,
             markets,
             fixed,
+            ..
         } => {
             for (k, ((&a, held), (full, anchors))) in
                 u.assets.iter().zip(&u.shares).zip(markets).enumerate()

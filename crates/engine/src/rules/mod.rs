@@ -234,6 +234,7 @@ pub(crate) fn evaluate(
             weights,
             markets,
             fixed,
+            ..
         } => trend::rebalance(u, p, weights, markets, fixed.as_deref(), out),
     }
 }

@@ -129,6 +129,7 @@ pub(crate) fn compile(
     TrendC {
         rule: Rule::Trend {
             weights,
+            days: lookbacks.iter().map(|l| l.days).collect(),
             markets: compiled,
             fixed: None,
         },
@@ -136,6 +137,33 @@ pub(crate) fn compile(
         position,
         financing,
     }
+}
+
+/// The anchors of every lookback on day `day` of a timeline: before a window has rolled
+/// past the run's start, `p₀·(anchor₀/p₀)^((L − d)/L)` (the old window's return assumed to
+/// have accrued evenly); after, the close `L` days earlier.
+pub(crate) fn anchors_on(
+    days: &[u32],
+    anchors0: &[f64],
+    day: u32,
+    p0: f64,
+    closes: &[&[f64]],
+    asset: usize,
+) -> Vec<f64> {
+    days.iter()
+        .zip(anchors0)
+        .map(|(&l, &a0)| {
+            if day < l {
+                p0 * (a0 / p0).powf(f64::from(l - day) / f64::from(l))
+            } else {
+                closes
+                    .get((day - l) as usize)
+                    .and_then(|c| c.get(asset))
+                    .copied()
+                    .unwrap_or(a0)
+            }
+        })
+        .collect()
 }
 
 /// Trade at `p` to `signal·full` shares per market (negative: short).
