@@ -203,6 +203,7 @@ pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
             trace: main.trace,
             least,
             days: Vec::new(),
+            non_monotone: Vec::new(),
         },
         Ledger { holders: ledgers },
     )

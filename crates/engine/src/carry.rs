@@ -31,6 +31,16 @@ pub(crate) fn take(shares: &mut [f64], sold: &[f64]) {
     }
 }
 
+/// A synthetic position's settlement (a dealer's hedge, a trend follower's futures):
+/// signed shares change by the trade, never floored; the proceeds (negative: the cost of
+/// a purchase) go to cash, which carries the positions' financing.
+pub(crate) fn settle_synthetic(u: &mut Unit<'_>, sold: &[f64], proceeds: f64) {
+    for (s, x) in u.shares.iter_mut().zip(sold) {
+        *s -= x;
+    }
+    u.cash += proceeds;
+}
+
 /// A margin account's settlement: the shares leave, the proceeds and the cure deposit
 /// repay the loan (the excess is cash); a defaulting account also pays its cash towards
 /// the loan. Returns the debt repaid out of the proceeds.

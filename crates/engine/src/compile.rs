@@ -88,6 +88,39 @@ pub(crate) enum Rule<'a> {
     Fund {
         beta: f64,
     },
+    /// An options dealer's delta hedge: `u.shares` is the hedge held (signed).
+    Dealer {
+        /// Option lines with the position (index into the unit's assets) they hedge on.
+        options: Vec<(u32, crate::rules::dealer::OptionLine)>,
+        /// Linear lines: position and gamma in shares per dollar of spot (signed).
+        gamma: Vec<(u32, f64)>,
+    },
+    /// A volatility-targeting fund.
+    VolTarget {
+        rule: delever_graph::VolTargetRule,
+        /// EWMA decay per day, `2^(−1/half-life)`.
+        lambda: f64,
+        /// Annual variance estimate at the reference close.
+        var_ref: f64,
+        /// Exposure / NAV at the start, `min(L_max, σ*/σ̂₀)`.
+        w0: f64,
+        /// Shares held at the start of the run (the fund's target at `w0`).
+        h0: Vec<f64>,
+        /// Timeline with a lag: the target ratio decided at an earlier close.
+        fixed: Option<f64>,
+    },
+    /// A trend follower's synthetic positions: `u.shares` is the position held (signed).
+    Trend {
+        /// Weight of each lookback in the signal.
+        weights: Vec<f64>,
+        /// Length of each lookback, trading days.
+        days: Vec<u32>,
+        /// Per position: shares at full signal (`max_usd / p0`) and each lookback's
+        /// anchor price (the price the window's return is measured from today).
+        markets: Vec<(f64, Vec<f64>)>,
+        /// Timeline with a lag: the signals decided at an earlier close.
+        fixed: Option<Vec<f64>>,
+    },
 }
 
 /// A margin link, compiled.
@@ -216,6 +249,9 @@ pub(crate) struct Compiled<'a> {
     pub claims: Vec<ClaimC>,
     /// Whether some rule can buy (symmetric leverage targeting, ETFs): damping applies.
     pub can_buy: bool,
+    /// Units of dealers with positive net gamma somewhere below twice the reference
+    /// price: they buy into a fall, so the price map is not monotone.
+    pub long_gamma: Vec<usize>,
 }
 
 fn node(net: &Network, n: NodeRef) -> usize {
@@ -287,6 +323,7 @@ impl<'a> Compiled<'a> {
             owed[c.debtor] += c.amount;
         }
         let mut can_buy = false;
+        let mut long_gamma = Vec::new();
         let mut units = Vec::with_capacity(n_holders);
         for (i, h) in net.holders().iter().enumerate() {
             let hx = delever_graph::HolderIx(i as u32);
@@ -298,6 +335,10 @@ impl<'a> Compiled<'a> {
             });
             let (mut pos_assets, mut pos_shares): (Vec<u32>, Vec<f64>) =
                 net.holdings(hx).map(|(a, s)| (a.0, s)).unzip();
+            // Synthetic positions (a dealer's hedge, a trend follower's futures) are
+            // carried as if bought with borrowed cash, so that equity is the holder's
+            // capital at the start and moves with the positions' P&L.
+            let mut cash_adjust = 0.0;
             let rule = match &h.kind {
                 HolderKind::MarginAccount { cure_rate } => Rule::Account { cure: *cure_rate },
                 HolderKind::MarginCohort {
@@ -372,6 +413,30 @@ impl<'a> Compiled<'a> {
                 HolderKind::Fund { redemption_beta } => Rule::Fund {
                     beta: *redemption_beta,
                 },
+                HolderKind::OptionsDealer { options, gamma } => {
+                    let c = crate::rules::dealer::compile(net.lines(hx), options, gamma, &p0);
+                    pos_assets = c.assets;
+                    pos_shares = c.hedge;
+                    cash_adjust = c.financing;
+                    if c.long_gamma {
+                        can_buy = true;
+                        long_gamma.push(i);
+                    }
+                    c.rule
+                }
+                HolderKind::VolTarget { rule } => {
+                    can_buy = true;
+                    crate::rules::vol_target::compile(rule, &pos_shares)
+                }
+                HolderKind::TrendFollower {
+                    lookbacks, markets, ..
+                } => {
+                    let c = crate::rules::trend::compile(net.lines(hx), lookbacks, markets, &p0);
+                    pos_assets = c.assets;
+                    pos_shares = c.position;
+                    cash_adjust = c.financing;
+                    c.rule
+                }
             };
             let liquidity = (h.sale_order == SaleOrder::MostLiquidFirst).then(|| {
                 let mut ord: Vec<u32> = (0..pos_assets.len() as u32).collect();
@@ -384,7 +449,7 @@ impl<'a> Compiled<'a> {
                 assets: pos_assets,
                 shares: pos_shares,
                 liquidity,
-                cash: h.cash,
+                cash: h.cash - cash_adjust,
                 other_assets: h.other_assets,
                 other_liabilities: h.other_liabilities,
                 margin,
@@ -417,7 +482,38 @@ impl<'a> Compiled<'a> {
             lenders,
             claims,
             can_buy,
+            long_gamma,
         }
+    }
+
+    /// Why the price map is not monotone on a run (or day) that starts from `start`:
+    /// long-gamma dealers, and vol-target funds some of whose assets start above the
+    /// reference prices (a rise raises their volatility estimate, so they sell into it).
+    pub fn non_monotone(&self, net: &Network, start: &[f64]) -> Vec<String> {
+        let name = |i: usize| &net.holders()[i].id;
+        let mut why: Vec<String> = self
+            .long_gamma
+            .iter()
+            .map(|&i| {
+                format!(
+                    "options dealer `{}` is long gamma at some prices: it buys into a fall",
+                    name(i)
+                )
+            })
+            .collect();
+        for (i, u) in self.units.iter().enumerate() {
+            if matches!(u.rule, Rule::VolTarget { .. })
+                && u.assets
+                    .iter()
+                    .any(|&a| start[a as usize] > self.p_ref[a as usize])
+            {
+                why.push(format!(
+                    "vol-target fund `{}` holds an asset that rises: a rise raises its volatility estimate, so it sells into it",
+                    name(i)
+                ));
+            }
+        }
+        why
     }
 
     /// Margin terms of a unit's link given the extra tightening on its lender (capped at 1;

@@ -222,6 +222,51 @@ pub enum Test {
         /// Outflow, USD.
         outflow: f64,
     },
+    /// An options dealer's re-hedge on one asset: it holds `held` shares and wants
+    /// `target = −Σ q·Δ(S) − Γ_lin·(S − S₀)`, so it sells `held − target`.
+    DealerHedge {
+        /// The asset hedged.
+        asset: AssetIx,
+        /// Spot, USD.
+        spot: f64,
+        /// The book's gamma at spot, shares per dollar (negative: short gamma).
+        gamma: f64,
+        /// Hedge held, shares (signed).
+        held: f64,
+        /// Hedge wanted at spot, shares (signed).
+        target: f64,
+    },
+    /// A vol-target fund's exposure: `w = min(L_max, σ*/σ̂)`, target = `h₀·(w/w₀)·(NAV/NAV₀)`.
+    VolTarget {
+        /// Realised-vol estimate before the day, annual.
+        vol_before: f64,
+        /// The estimate with the day's return, annual.
+        vol: f64,
+        /// The portfolio's return over the day.
+        day_return: f64,
+        /// Exposure / NAV at the start, and now.
+        exposure0: f64,
+        /// Exposure / NAV it targets now.
+        exposure: f64,
+        /// Target as a multiple of the starting position.
+        ratio: f64,
+        /// No-trade band.
+        band: f64,
+    },
+    /// A trend follower's signal on one market: the weighted mean of the lookbacks'
+    /// signs, times its position at full signal.
+    TrendSignal {
+        /// The market's asset.
+        asset: AssetIx,
+        /// Spot, USD.
+        spot: f64,
+        /// The signal, in [−1, 1].
+        signal: f64,
+        /// Position held, shares (signed).
+        held: f64,
+        /// Position wanted, shares (signed).
+        target: f64,
+    },
     /// The holder's cash policy turning a cut into tradable sales.
     Cash {
         /// The cut in total assets, USD.
@@ -817,6 +862,9 @@ fn explain_round(
         Rule::Fund { beta } => {
             fund_tests(u, *beta, equity0, s.redemption[i], &sh, &extra, &mut tests);
         }
+        Rule::Dealer { .. } | Rule::VolTarget { .. } | Rule::Trend { .. } => {
+            convexity_tests(c, u, p, equity0, &sh, &mut tests);
+        }
     }
     let d = &ev.decisions[i];
     ExplainRound {
@@ -950,5 +998,90 @@ mod tests {
             explain(&net, &[], &seq, HolderIx(0)),
             Err(EngineError::SequentialReplay)
         ));
+    }
+}
+
+/// The tests of the convexity kinds: each position's hedge or signal, a fund's exposure.
+fn convexity_tests(
+    c: &Compiled<'_>,
+    u: &Unit<'_>,
+    p: &[f64],
+    equity0: f64,
+    sh: &Sheet,
+    tests: &mut Vec<Test>,
+) {
+    match &u.rule {
+        Rule::Dealer { options, gamma } => {
+            for (k, &a) in u.assets.iter().enumerate() {
+                let spot = p[a as usize];
+                let mut one = vec![0.0; u.assets.len()];
+                crate::rules::dealer::rehedge(u, c, p, options, gamma, &mut one);
+                let lines: Vec<_> = options
+                    .iter()
+                    .filter(|(j, _)| *j as usize == k)
+                    .map(|(_, l)| *l)
+                    .collect();
+                let lin: f64 = gamma
+                    .iter()
+                    .filter(|(j, _)| *j as usize == k)
+                    .map(|(_, g)| g)
+                    .sum();
+                tests.push(Test::DealerHedge {
+                    asset: AssetIx(a),
+                    spot,
+                    gamma: crate::rules::dealer::book_gamma(&lines, spot, 0.0) + lin,
+                    held: u.shares[k],
+                    target: u.shares[k] - one[k],
+                });
+            }
+        }
+        Rule::VolTarget {
+            rule,
+            lambda,
+            var_ref,
+            w0,
+            fixed,
+            ..
+        } => {
+            use crate::rules::vol_target as vt;
+            let r = vt::day_return(u, c, p);
+            let var = vt::ewma_day(*var_ref, r, *lambda);
+            let nav = sh.equity;
+            let ratio = fixed
+                .unwrap_or_else(|| vt::ratio(rule, *lambda, *var_ref, *w0, r, nav, equity0));
+            tests.push(Test::VolTarget {
+                vol_before: var_ref.sqrt(),
+                vol: var.sqrt(),
+                day_return: r,
+                exposure0: *w0,
+                exposure: vt::exposure(rule.target_vol, var.sqrt(), rule.max_leverage),
+                ratio,
+                band: rule.band,
+            });
+        }
+        Rule::Trend {
+            weights,
+            markets,
+            fixed,
+            ..
+        } => {
+            for (k, ((&a, held), (full, anchors))) in
+                u.assets.iter().zip(&u.shares).zip(markets).enumerate()
+            {
+                let spot = p[a as usize];
+                let signal = fixed.as_ref().map_or_else(
+                    || crate::rules::trend::signal_at(weights, anchors, spot),
+                    |f| f[k],
+                );
+                tests.push(Test::TrendSignal {
+                    asset: AssetIx(a),
+                    spot,
+                    signal,
+                    held: *held,
+                    target: full * signal,
+                });
+            }
+        }
+        _ => {}
     }
 }

@@ -138,7 +138,8 @@ pub fn run_detailed(
             cfg,
             gross: &gross,
         };
-        let (o, l) = seq.run(&before, observer);
+        let (mut o, l) = seq.run(&before, observer);
+        o.non_monotone = c.non_monotone(net, &shocked.price);
         finite::check(net, &o)?;
         return Ok((o, l));
     }
@@ -178,7 +179,7 @@ pub fn run_detailed(
         let differs = gap > equilibrium_tolerance(cfg);
         (run, differs)
     });
-    let (o, l) = assemble::assemble(assemble::Parts {
+    let (mut o, l) = assemble::assemble(assemble::Parts {
         c: &c,
         s: &shocked,
         before: &before,
@@ -186,6 +187,7 @@ pub fn run_detailed(
         end: &end,
         least,
     });
+    o.non_monotone = c.non_monotone(net, &shocked.price);
     finite::check(net, &o)?;
     Ok((o, l))
 }

@@ -316,6 +316,10 @@ pub struct Outcome {
     pub least: Option<LeastFixedPoint>,
     /// Timeline mode: one entry per day (empty in the one-instant modes).
     pub days: Vec<DayOutcome>,
+    /// Why the price map is not monotone, one line per holder that makes it so (a
+    /// long-gamma dealer, a vol-target fund whose assets rise); empty when it is. The
+    /// greatest and least fixed points are then not guaranteed (docs/model.md).
+    pub non_monotone: Vec<String>,
 }
 
 /// Rounds the trace keeps in full. A run that takes more keeps rounds `1..=TRACE_ROUNDS`

@@ -173,7 +173,13 @@ fn clearing_nodes(
 
 /// Each unit's equity at `p`: every balance-sheet item, with what clearing says it
 /// receives (ETFs: NAV).
-fn equities(c: &Compiled<'_>, value: &[f64], etf_nav: &[f64], cleared: &Cleared) -> Vec<f64> {
+fn equities(
+    c: &Compiled<'_>,
+    p: &[f64],
+    value: &[f64],
+    etf_nav: &[f64],
+    cleared: &Cleared,
+) -> Vec<f64> {
     c.units
         .iter()
         .enumerate()
@@ -181,6 +187,12 @@ fn equities(c: &Compiled<'_>, value: &[f64], etf_nav: &[f64], cleared: &Cleared)
             let common = u.other_assets + cleared.recv[i] - u.other_liabilities - u.owed;
             match &u.rule {
                 Rule::Etf { .. } => etf_nav[i],
+                Rule::Dealer { options, gamma } => {
+                    value[i]
+                        + u.cash
+                        + crate::rules::dealer::book_pnl(u, c, p, options, gamma)
+                        + common
+                }
                 Rule::Book {
                     cash_total,
                     loan_total,
@@ -273,7 +285,7 @@ pub(crate) fn evaluate(
         })
         .collect();
 
-    let equity = equities(c, &value, &etf_nav, &cleared);
+    let equity = equities(c, p, &value, &etf_nav, &cleared);
     let mut total = vec![0.0; c.n_assets];
     for (u, row) in c.units.iter().zip(&sold) {
         for (&a, x) in u.assets.iter().zip(row) {

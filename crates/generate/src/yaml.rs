@@ -8,9 +8,8 @@ use std::fmt::Write as _;
 
 use delever_engine::{EngineConfig, Mode, Shock};
 use delever_graph::{
-    BalanceSheetRule, CashUse, GammaLine, HolderIx, HolderKind, ImpactDecay, ImpactLaw,
-    Liquidation, Lookback, Network, NodeRef, OptionLine, OptionRight, SaleOrder, Timing,
-    TrendMarket,
+    BalanceSheetRule, CashUse, HolderIx, HolderKind, ImpactDecay, ImpactLaw, Liquidation, Network,
+    NodeRef, SaleOrder, Timing,
 };
 
 use crate::{BookFiles, Generated};
@@ -314,20 +313,11 @@ fn holder(g: &Generated, h: HolderIx, books: &[BookFiles], out: &mut String) {
             false
         }
         HolderKind::OptionsDealer { options, gamma } => {
-            dealer(options, gamma, out);
+            convexity::dealer(out, options, gamma);
             false
         }
         HolderKind::VolTarget { rule } => {
-            for (key, v) in [
-                ("target_vol", rule.target_vol),
-                ("realised_vol", rule.realised_vol),
-                ("half_life_days", rule.half_life_days),
-                ("max_leverage", rule.max_leverage),
-                ("band", rule.band),
-            ] {
-                let _ = writeln!(out, "    {key}: {}", number(v));
-            }
-            let _ = writeln!(out, "    lag_days: {}", rule.lag_days);
+            convexity::vol_target(out, rule);
             false
         }
         HolderKind::TrendFollower {
@@ -335,7 +325,7 @@ fn holder(g: &Generated, h: HolderIx, books: &[BookFiles], out: &mut String) {
             markets,
             lag_days,
         } => {
-            trend(lookbacks, markets, *lag_days, out);
+            convexity::trend(out, lookbacks, markets, *lag_days);
             false
         }
     };
@@ -369,61 +359,6 @@ fn holder(g: &Generated, h: HolderIx, books: &[BookFiles], out: &mut String) {
 }
 
 /// The `assets:` section, one flow mapping per asset; defaults are left out.
-/// An options dealer's lines: `shares` as a count, its sign as the `side`.
-fn dealer(options: &[OptionLine], gamma: &[GammaLine], out: &mut String) {
-    if !options.is_empty() {
-        out.push_str("    options:\n");
-    }
-    for o in options {
-        let right = match o.right {
-            OptionRight::Call => "call",
-            OptionRight::Put => "put",
-        };
-        let side = if o.shares < 0.0 { "short" } else { "long" };
-        let _ = writeln!(
-            out,
-            "      - {{ asset: {}, type: {right}, strike: {}, expiry_days: {}, implied_vol: {}, shares: {}, side: {side} }}",
-            scalar(&o.asset),
-            number(o.strike),
-            number(o.expiry_days),
-            number(o.implied_vol),
-            number(o.shares.abs()),
-        );
-    }
-    if !gamma.is_empty() {
-        out.push_str("    gamma:\n");
-    }
-    for g in gamma {
-        let _ = writeln!(
-            out,
-            "      - {{ asset: {}, usd_per_pct: {} }}",
-            scalar(&g.asset),
-            number(g.usd_per_pct)
-        );
-    }
-}
-
-/// A trend follower's lookbacks and markets.
-fn trend(lookbacks: &[Lookback], markets: &[TrendMarket], lag_days: u32, out: &mut String) {
-    let l: Vec<String> = lookbacks
-        .iter()
-        .map(|l| format!("{{ days: {}, weight: {} }}", l.days, number(l.weight)))
-        .collect();
-    let _ = writeln!(out, "    lookbacks: [ {} ]", l.join(", "));
-    out.push_str("    markets:\n");
-    for m in markets {
-        let r: Vec<String> = m.past_returns.iter().map(|&r| number(r)).collect();
-        let _ = writeln!(
-            out,
-            "      - {{ asset: {}, max_usd: {}, past_returns: [{}] }}",
-            scalar(&m.asset),
-            number(m.max_usd),
-            r.join(", ")
-        );
-    }
-    let _ = writeln!(out, "    lag_days: {lag_days}");
-}
-
 fn assets(net: &Network, out: &mut String) {
     out.push_str("\nassets:\n");
     for a in net.assets() {
@@ -588,5 +523,78 @@ mod tests {
         assert_eq!(scalar("1x"), "\"1x\"");
         assert_eq!(scalar("a: b"), "\"a: b\"");
         assert_eq!(quoted("say \"hi\"\\"), r#""say \"hi\"\\""#);
+    }
+}
+
+/// The convexity kinds' keys, as the scenario format spells them.
+mod convexity {
+    use std::fmt::Write as _;
+
+    use delever_graph::{GammaLine, Lookback, OptionLine, OptionRight, TrendMarket, VolTargetRule};
+
+    use super::{number, scalar};
+
+    pub(super) fn dealer(out: &mut String, options: &[OptionLine], gamma: &[GammaLine]) {
+        if !options.is_empty() {
+            out.push_str("    options:\n");
+            for o in options {
+                let _ = writeln!(
+                    out,
+                    "      - {{ asset: {}, type: {}, strike: {}, expiry_days: {}, implied_vol: {}, shares: {}, side: {} }}",
+                    scalar(&o.asset),
+                    if o.right == OptionRight::Call { "call" } else { "put" },
+                    number(o.strike),
+                    number(o.expiry_days),
+                    number(o.implied_vol),
+                    number(o.shares.abs()),
+                    if o.shares < 0.0 { "short" } else { "long" }
+                );
+            }
+        }
+        if !gamma.is_empty() {
+            out.push_str("    gamma:\n");
+            for g in gamma {
+                let _ = writeln!(
+                    out,
+                    "      - {{ asset: {}, usd_per_pct: {} }}",
+                    scalar(&g.asset),
+                    number(g.usd_per_pct)
+                );
+            }
+        }
+    }
+
+    pub(super) fn vol_target(out: &mut String, r: &VolTargetRule) {
+        let _ = writeln!(out, "    target_vol: {}", number(r.target_vol));
+        let _ = writeln!(out, "    realised_vol: {}", number(r.realised_vol));
+        let _ = writeln!(out, "    half_life_days: {}", number(r.half_life_days));
+        let _ = writeln!(out, "    max_leverage: {}", number(r.max_leverage));
+        let _ = writeln!(out, "    band: {}", number(r.band));
+        let _ = writeln!(out, "    lag_days: {}", r.lag_days);
+    }
+
+    pub(super) fn trend(
+        out: &mut String,
+        lookbacks: &[Lookback],
+        markets: &[TrendMarket],
+        lag_days: u32,
+    ) {
+        let l: Vec<String> = lookbacks
+            .iter()
+            .map(|l| format!("{{ days: {}, weight: {} }}", l.days, number(l.weight)))
+            .collect();
+        let _ = writeln!(out, "    lookbacks: [ {} ]", l.join(", "));
+        out.push_str("    markets:\n");
+        for m in markets {
+            let r: Vec<String> = m.past_returns.iter().map(|x| number(*x)).collect();
+            let _ = writeln!(
+                out,
+                "      - {{ asset: {}, max_usd: {}, past_returns: [ {} ] }}",
+                scalar(&m.asset),
+                number(m.max_usd),
+                r.join(", ")
+            );
+        }
+        let _ = writeln!(out, "    lag_days: {lag_days}");
     }
 }

@@ -141,6 +141,7 @@ fn write_edges(out: &mut String, net: &Network, prices: &[f64]) {
                 "color=\"#777777\", style=dashed, label={}",
                 quote(&format!("{:.0}%", weight * 100.0))
             ),
+            Edge::Trades => "color=\"#777777\", style=dotted, label=\"hedge/futures\"".to_owned(),
             Edge::Lends(t) => format!(
                 "color=\"#0072b2\", penwidth=1.5, label={}",
                 quote(&format!(

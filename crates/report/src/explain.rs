@@ -187,6 +187,33 @@ pub(crate) fn rule_text(kind: &HolderKind, has_margin: bool) -> String {
              L\u{00d7}NAV after a basket return r needs a trade of L\u{00b7}((L\u{2212}1)\u{00b7}r \u{2212} f)\u{00b7}NAV0 \
              (f: redemptions), with the move for bull and bear funds alike"
         ),
+        HolderKind::OptionsDealer { .. } => "options dealer's delta hedge: holds \u{2212}\u{03a3} q\u{00b7}\u{0394}(S) \
+             shares (Black\u{2013}Scholes) less \u{0393}\u{00b7}(S \u{2212} S\u{2080}) for lines given by dollar gamma, \
+             and trades to it at every price: short gamma sells into a fall, long gamma buys"
+            .to_owned(),
+        HolderKind::VolTarget { rule } => format!(
+            "volatility targeting: exposure w = min(L_max, \u{03c3}*/\u{03c3}\u{0302}) with \u{03c3}* = {}, L_max = {}, \
+             \u{03c3}\u{0302} an EWMA of squared daily returns (half-life {} days); the target is the starting \
+             position times (w/w\u{2080})\u{00b7}(NAV/NAV\u{2080}), traded when it moves by more than {} (lag {} days \
+             on a timeline)",
+            pc(rule.target_vol),
+            times(rule.max_leverage),
+            rule.half_life_days,
+            pc(rule.band),
+            rule.lag_days
+        ),
+        HolderKind::TrendFollower {
+            lookbacks, lag_days, ..
+        } => format!(
+            "trend following (time-series momentum, Moskowitz, Ooi & Pedersen 2012): each market's \
+             position is its full size times the weighted mean of sign(return over the lookback), \
+             lookbacks {} trading days (lag {lag_days} days on a timeline)",
+            lookbacks
+                .iter()
+                .map(|l| l.days.to_string())
+                .collect::<Vec<_>>()
+                .join("/")
+        ),
         HolderKind::LeveragedFund { rule } | HolderKind::Bank { rule } => {
             let r = match rule {
                 BalanceSheetRule::Passive => "passive: sells only when insolvent".to_owned(),
@@ -392,6 +419,90 @@ fn test_report(t: &Test) -> TestReport {
             }
             let _ = write!(s, "; NAV = {}", usd(nav));
             ("etf_rebalance", trade != 0.0, s)
+        }
+        Test::DealerHedge {
+            asset,
+            spot,
+            gamma,
+            held,
+            target,
+        } => {
+            numbers.insert("asset", asset.get() as f64);
+            numbers.insert("spot_usd", spot);
+            numbers.insert("gamma_shares_per_usd", gamma);
+            numbers.insert("held_shares", held);
+            numbers.insert("target_shares", target);
+            let sell = held - target;
+            (
+                "dealer_hedge",
+                sell != 0.0,
+                format!(
+                    "asset #{}: at S = {} the book's gamma is {:.6e} shares per $1 ({}); hedge held {:.6e} \
+                     shares, wanted {:.6e} \u{2192} {} {:.6e} shares",
+                    asset.get(),
+                    usd(spot),
+                    gamma,
+                    if gamma < 0.0 { "short gamma" } else { "long gamma" },
+                    held,
+                    target,
+                    if sell >= 0.0 { "sells" } else { "buys" },
+                    sell.abs()
+                ),
+            )
+        }
+        Test::VolTarget {
+            vol_before,
+            vol,
+            day_return,
+            exposure0,
+            exposure,
+            ratio,
+            band,
+        } => {
+            numbers.insert("vol_before", vol_before);
+            numbers.insert("vol", vol);
+            numbers.insert("day_return", day_return);
+            numbers.insert("exposure0", exposure0);
+            numbers.insert("exposure", exposure);
+            numbers.insert("ratio", ratio);
+            numbers.insert("band", band);
+            (
+                "vol_target",
+                (1.0 - ratio).abs() > band,
+                format!(
+                    "day return {} \u{2192} realised vol {} (from {}) \u{2192} exposure {} of NAV (from {}); \
+                     target = start \u{00d7} (w/w\u{2080})\u{00b7}(NAV/NAV\u{2080}) = {} of the starting position (band {})",
+                    pc(day_return),
+                    pc(vol),
+                    pc(vol_before),
+                    times(exposure),
+                    times(exposure0),
+                    times(ratio),
+                    pc(band)
+                ),
+            )
+        }
+        Test::TrendSignal {
+            asset,
+            spot,
+            signal,
+            held,
+            target,
+        } => {
+            numbers.insert("asset", asset.get() as f64);
+            numbers.insert("spot_usd", spot);
+            numbers.insert("signal", signal);
+            numbers.insert("held_shares", held);
+            numbers.insert("target_shares", target);
+            (
+                "trend_signal",
+                held != target,
+                format!(
+                    "asset #{}: at S = {} the signal is {signal:.4} \u{2192} position {target:.6e} shares (held {held:.6e})",
+                    asset.get(),
+                    usd(spot),
+                ),
+            )
         }
         Test::Insolvent {
             equity,

@@ -18,6 +18,12 @@
 //! gamma per 1% move at spot (`GEX₁% = 0.01·M·S_0²·Σ q_i Γ_i`, the convention of the
 //! SqueezeMetrics white paper, 2017) uses the linear form `s(S) = GEX₁%·(S − S_0)/(0.01·S_0²)`.
 
+use delever_graph::{AssetIx, GammaLine, OptionRight};
+
+use super::Decision;
+use crate::compile::{Compiled, Rule, Unit};
+use crate::outcome::Status;
+
 /// One option line of a dealer's book on one asset.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct OptionLine {
@@ -89,8 +95,27 @@ pub(crate) fn gamma(line: &OptionLine, spot: f64, years: f64) -> f64 {
     density / (spot * line.vol * years.sqrt())
 }
 
+/// A line's Black–Scholes value per share at `spot` (no rates, no dividends); at or past
+/// expiry, its payoff.
+pub(crate) fn price(line: &OptionLine, spot: f64, years: f64) -> f64 {
+    let call = if years <= 0.0 || spot <= 0.0 {
+        (spot - line.strike).max(0.0)
+    } else {
+        let d1 = d1(spot, line.strike, years, line.vol);
+        let d2 = d1 - line.vol * years.sqrt();
+        spot * norm_cdf(d1) - line.strike * norm_cdf(d2)
+    };
+    // Put–call parity with no carry: P = C − S + K.
+    if line.call {
+        call
+    } else {
+        call - spot + line.strike
+    }
+}
+
 /// The dealer's hedge, in shares, at `spot` with `elapsed` years gone since the start:
 /// `−Σ q_i·Δ_i`.
+#[cfg(test)]
 pub(crate) fn hedge(lines: &[OptionLine], spot: f64, elapsed: f64) -> f64 {
     -lines
         .iter()
@@ -108,14 +133,186 @@ pub(crate) fn book_gamma(lines: &[OptionLine], spot: f64, elapsed: f64) -> f64 {
 
 /// Shares a dealer sells when spot goes from `from` to `to` (negative: it buys), its book
 /// aged `elapsed` years: `h(from) − h(to)`.
+#[cfg(test)]
 pub(crate) fn hedge_sales(lines: &[OptionLine], from: f64, to: f64, elapsed: f64) -> f64 {
     hedge(lines, from, elapsed) - hedge(lines, to, elapsed)
 }
 
 /// The linear form for a book given by its dollar gamma per 1% move at `spot0`
 /// (`gex_per_pct`, signed as the dealer's gamma): shares sold going from `from` to `to`.
+#[cfg(test)]
 pub(crate) fn gex_sales(gex_per_pct: f64, spot0: f64, from: f64, to: f64) -> f64 {
     gex_per_pct / (0.01 * spot0 * spot0) * (to - from)
+}
+
+/// Trading days in a year, for expiries given in days.
+pub(crate) const YEAR: f64 = 252.0;
+
+/// A dealer, compiled: its rule, positions (distinct assets, sorted), starting hedge and
+/// what the hedge cost at the reference prices.
+pub(crate) struct DealerC {
+    pub rule: Rule<'static>,
+    pub assets: Vec<u32>,
+    pub hedge: Vec<f64>,
+    pub financing: f64,
+    pub long_gamma: bool,
+}
+
+/// Compile a dealer's lines (`lines[i]` is the asset of line `i`: options, then gamma).
+pub(crate) fn compile(
+    lines: &[AssetIx],
+    options: &[delever_graph::OptionLine],
+    gamma: &[GammaLine],
+    p0: &[f64],
+) -> DealerC {
+    let mut assets: Vec<u32> = lines.iter().map(|a| a.0).collect();
+    assets.sort_unstable();
+    assets.dedup();
+    let pos = |a: AssetIx| assets.binary_search(&a.0).map_or(0, |k| k as u32);
+    let opts: Vec<(u32, OptionLine)> = options
+        .iter()
+        .zip(lines)
+        .map(|(o, &a)| {
+            (
+                pos(a),
+                OptionLine {
+                    call: o.right == OptionRight::Call,
+                    strike: o.strike,
+                    expiry_years: o.expiry_days / YEAR,
+                    vol: o.implied_vol,
+                    shares: o.shares,
+                },
+            )
+        })
+        .collect();
+    let lin: Vec<(u32, f64)> = gamma
+        .iter()
+        .zip(&lines[options.len().min(lines.len())..])
+        .map(|(g, &a)| {
+            let s0 = p0[a.get()];
+            (pos(a), g.usd_per_pct / (0.01 * s0 * s0))
+        })
+        .collect();
+    let mut hedge = vec![0.0; assets.len()];
+    for (k, l) in &opts {
+        hedge[*k as usize] -= l.shares * delta(l, p0[assets[*k as usize] as usize], l.expiry_years);
+    }
+    let financing = hedge
+        .iter()
+        .zip(&assets)
+        .map(|(h, &a)| h * p0[a as usize])
+        .sum();
+    let long_gamma = (0..assets.len()).any(|k| long_somewhere(k as u32, &opts, &lin, p0[assets[k] as usize]));
+    DealerC {
+        rule: Rule::Dealer {
+            options: opts,
+            gamma: lin,
+        },
+        assets,
+        hedge,
+        financing,
+        long_gamma,
+    }
+}
+
+/// Whether the book on position `k` has positive net gamma anywhere from the price floor
+/// to twice the reference price (where a fall makes the dealer buy): 400 log-spaced
+/// points, so a long strike between two points is not missed for any realistic
+/// expiry and vol (gamma's width around a strike is about `K·σ·√T`).
+fn long_somewhere(k: u32, opts: &[(u32, OptionLine)], lin: &[(u32, f64)], s0: f64) -> bool {
+    let linear: f64 = lin.iter().filter(|(j, _)| *j == k).map(|(_, g)| g).sum();
+    if linear > 0.0 && opts.iter().all(|(j, _)| *j != k) {
+        return true;
+    }
+    let lo = (s0 * crate::shocks::PRICE_FLOOR).ln();
+    let hi = (2.0 * s0).ln();
+    (0..=400).any(|i| {
+        let spot = (lo + (hi - lo) * f64::from(i) / 400.0).exp();
+        let g: f64 = opts
+            .iter()
+            .filter(|(j, _)| *j == k)
+            .map(|(_, l)| l.shares * gamma(l, spot, l.expiry_years))
+            .sum::<f64>()
+            + linear;
+        g > 0.0
+    })
+}
+
+/// The hedge a dealer wants on position `k` at `spot`: `−Σ q·Δ(S) − Γ_lin·(S − S₀)`.
+fn target(
+    k: u32,
+    options: &[(u32, OptionLine)],
+    gamma: &[(u32, f64)],
+    spot: f64,
+    s0: f64,
+) -> f64 {
+    let opts: f64 = options
+        .iter()
+        .filter(|(j, _)| *j == k)
+        .map(|(_, l)| l.shares * delta(l, spot, l.expiry_years))
+        .sum();
+    let lin: f64 = gamma
+        .iter()
+        .filter(|(j, _)| *j == k)
+        .map(|(_, g)| g * (spot - s0))
+        .sum();
+    -opts - lin
+}
+
+/// Re-hedge at `p`: sells `held − target(p)` shares per position (negative: buys).
+/// The book is rolled (its expiries stay as given), so a dealer at its starting prices
+/// does not trade.
+pub(crate) fn rehedge(
+    u: &Unit<'_>,
+    c: &Compiled<'_>,
+    p: &[f64],
+    options: &[(u32, OptionLine)],
+    gamma: &[(u32, f64)],
+    out: &mut [f64],
+) -> Decision {
+    let mut sale = 0.0;
+    for (k, &a) in u.assets.iter().enumerate() {
+        let spot = p[a as usize];
+        let want = target(k as u32, options, gamma, spot, c.p0[a as usize]);
+        let x = u.shares[k] - want;
+        out[k] += x;
+        sale += x * spot;
+    }
+    if sale == 0.0 {
+        return Decision::NONE;
+    }
+    Decision {
+        status: if sale > 0.0 { Status::Sold } else { Status::Bought },
+        sale_usd: sale,
+        ..Decision::NONE
+    }
+}
+
+/// The option book's value change from the starting prices to `p`, USD: Black–Scholes
+/// lines revalued, linear lines `½·Γ·(S − S₀)²`.
+pub(crate) fn book_pnl(
+    u: &Unit<'_>,
+    c: &Compiled<'_>,
+    p: &[f64],
+    options: &[(u32, OptionLine)],
+    gamma: &[(u32, f64)],
+) -> f64 {
+    let opts: f64 = options
+        .iter()
+        .map(|(k, l)| {
+            let a = u.assets[*k as usize] as usize;
+            l.shares * (price(l, p[a], l.expiry_years) - price(l, c.p0[a], l.expiry_years))
+        })
+        .sum();
+    let lin: f64 = gamma
+        .iter()
+        .map(|(k, g)| {
+            let a = u.assets[*k as usize] as usize;
+            let d = p[a] - c.p0[a];
+            0.5 * g * d * d
+        })
+        .sum();
+    opts + lin
 }
 
 #[cfg(test)]
@@ -124,6 +321,31 @@ mod tests {
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0)
+    }
+
+    /// Hull's textbook example (Options, Futures and Other Derivatives, example 15.6):
+    /// S = 42, K = 40, r = 10%, σ = 20%, T = 0.5 gives c = 4.76. With no rate the same
+    /// call is worth less: d1 = (ln(42/40) + 0.01)/0.141421 = 0.415709, d2 = 0.274288,
+    /// c = 42·Φ(d1) − 40·Φ(d2) = 42·0.661189 − 40·0.608068 = 3.4472; the put follows by
+    /// parity, p = c − S + K = 1.4472.
+    #[test]
+    fn black_scholes_price_hand_worked() {
+        let call = OptionLine {
+            call: true,
+            strike: 40.0,
+            expiry_years: 0.5,
+            vol: 0.2,
+            shares: 1.0,
+        };
+        let c = price(&call, 42.0, 0.5);
+        assert!((c - 3.447_19).abs() < 1e-5, "{c}");
+        let put = OptionLine {
+            call: false,
+            ..call
+        };
+        assert!((price(&put, 42.0, 0.5) - (c - 2.0)).abs() < 1e-12);
+        assert_eq!(price(&call, 45.0, 0.0), 5.0);
+        assert_eq!(price(&put, 45.0, 0.0), 0.0);
     }
 
     #[test]

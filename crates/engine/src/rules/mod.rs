@@ -10,12 +10,18 @@
 //! - [`book`]: account books, the hot loop over millions of rows;
 //! - [`etf`]: leveraged and inverse ETFs (Cheng & Madhavan);
 //! - [`balance_sheet`]: banks and leveraged funds (GLT, Cont–Schaanning, Caccioli, CSF)
-//!   and unlevered funds facing redemptions.
+//!   and unlevered funds facing redemptions;
+//! - [`dealer`]: options dealers' delta hedging (Black–Scholes, or linear dollar gamma);
+//! - [`vol_target`]: volatility-targeting and risk-parity funds (EWMA realised vol);
+//! - [`trend`]: trend followers (time-series momentum over lookbacks).
 
 pub(crate) mod balance_sheet;
 pub(crate) mod book;
+pub(crate) mod dealer;
 pub(crate) mod etf;
 pub(crate) mod margin;
+pub(crate) mod trend;
+pub(crate) mod vol_target;
 
 use delever_graph::CashUse;
 
@@ -205,5 +211,30 @@ pub(crate) fn evaluate(
         Rule::Fund { beta } => balance_sheet::fund(u, p, env, *beta, out),
         // Books are evaluated by `book::pass`, in parallel over their rows.
         Rule::Book { .. } => Decision::NONE,
+        Rule::Dealer { options, gamma } => dealer::rehedge(u, c, p, options, gamma, out),
+        Rule::VolTarget {
+            rule,
+            lambda,
+            var_ref,
+            w0,
+            h0,
+            fixed,
+        } => {
+            let k = fixed.unwrap_or_else(|| {
+                let nav = env.value + u.cash + u.other_assets + env.recv
+                    - u.margin.map_or(0.0, |m| m.loan)
+                    - u.other_liabilities
+                    - u.owed;
+                let r = vol_target::day_return(u, c, p);
+                vol_target::ratio(rule, *lambda, *var_ref, *w0, r, nav, env.equity0)
+            });
+            vol_target::rebalance(u, c, p, rule, h0, k, out)
+        }
+        Rule::Trend {
+            weights,
+            markets,
+            fixed,
+            ..
+        } => trend::rebalance(u, p, weights, markets, fixed.as_deref(), out),
     }
 }

@@ -12,6 +12,12 @@
 //! the part of the old window still in it, assumed to have accrued evenly (the days that
 //! left it are not known), times the move since the start.
 
+use delever_graph::{AssetIx, TrendMarket};
+
+use super::Decision;
+use crate::compile::{Rule, Unit};
+use crate::outcome::Status;
+
 /// One lookback: its length in trading days, the return over it up to the start of the
 /// run, and its weight in the signal.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,6 +35,7 @@ pub(crate) fn window_return(l: &Lookback, day: u32, ratio: f64) -> f64 {
 
 /// The signal on day `day` at price ratio `ratio`: the weighted mean of the lookbacks'
 /// signs (0 for a window exactly flat), in [−1, 1]; non-decreasing in `ratio`.
+#[cfg(test)]
 pub(crate) fn signal(lookbacks: &[Lookback], day: u32, ratio: f64) -> f64 {
     let total: f64 = lookbacks.iter().map(|l| l.weight).sum();
     if total <= 0.0 {
@@ -49,6 +56,143 @@ pub(crate) fn signal(lookbacks: &[Lookback], day: u32, ratio: f64) -> f64 {
         })
         .sum::<f64>()
         / total
+}
+
+/// A trend follower, compiled: its rule, positions (one per market, in order) and what
+/// the positions cost at the reference prices.
+pub(crate) struct TrendC {
+    pub rule: Rule<'static>,
+    pub assets: Vec<u32>,
+    pub position: Vec<f64>,
+    pub financing: f64,
+}
+
+/// The price a lookback's window return is measured from on day `day`, before the window
+/// has rolled past the run's start: `p₀/(1 + R)^((L − d)/L)` (see [`window_return`]).
+pub(crate) fn anchor(days: u32, past_return: f64, day: u32, p0: f64) -> f64 {
+    let l = Lookback {
+        days: f64::from(days),
+        past_return,
+        weight: 1.0,
+    };
+    p0 / (1.0 + window_return(&l, day, 1.0))
+}
+
+/// The signal at price `p` from anchors: the weighted mean of `sign(p/anchor − 1)`.
+pub(crate) fn signal_at(weights: &[f64], anchors: &[f64], p: f64) -> f64 {
+    let total: f64 = weights.iter().sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    weights
+        .iter()
+        .zip(anchors)
+        .map(|(w, &a)| {
+            w * if p > a {
+                1.0
+            } else if p < a {
+                -1.0
+            } else {
+                0.0
+            }
+        })
+        .sum::<f64>()
+        / total
+}
+
+/// Compile a trend follower (`lines[i]` is the asset of market `i`).
+pub(crate) fn compile(
+    lines: &[AssetIx],
+    lookbacks: &[delever_graph::Lookback],
+    markets: &[TrendMarket],
+    p0: &[f64],
+) -> TrendC {
+    let weights: Vec<f64> = lookbacks.iter().map(|l| l.weight).collect();
+    let mut assets = Vec::with_capacity(markets.len());
+    let mut compiled = Vec::with_capacity(markets.len());
+    let mut position = Vec::with_capacity(markets.len());
+    let mut financing = 0.0;
+    for (m, &a) in markets.iter().zip(lines) {
+        let s0 = p0[a.get()];
+        let anchors: Vec<f64> = lookbacks
+            .iter()
+            .zip(&m.past_returns)
+            .map(|(l, &r)| anchor(l.days, r, 0, s0))
+            .collect();
+        let full = m.max_usd / s0;
+        let x = full * signal_at(&weights, &anchors, s0);
+        assets.push(a.0);
+        position.push(x);
+        financing += x * s0;
+        compiled.push((full, anchors));
+    }
+    TrendC {
+        rule: Rule::Trend {
+            weights,
+            days: lookbacks.iter().map(|l| l.days).collect(),
+            markets: compiled,
+            fixed: None,
+        },
+        assets,
+        position,
+        financing,
+    }
+}
+
+/// The anchors of every lookback on day `day` of a timeline: before a window has rolled
+/// past the run's start, `p₀·(anchor₀/p₀)^((L − d)/L)` (the old window's return assumed to
+/// have accrued evenly); after, the close `L` days earlier.
+pub(crate) fn anchors_on(
+    days: &[u32],
+    anchors0: &[f64],
+    day: u32,
+    p0: f64,
+    closes: &[&[f64]],
+    asset: usize,
+) -> Vec<f64> {
+    days.iter()
+        .zip(anchors0)
+        .map(|(&l, &a0)| {
+            if day < l {
+                p0 * (a0 / p0).powf(f64::from(l - day) / f64::from(l))
+            } else {
+                closes
+                    .get((day - l) as usize)
+                    .and_then(|c| c.get(asset))
+                    .copied()
+                    .unwrap_or(a0)
+            }
+        })
+        .collect()
+}
+
+/// Trade at `p` to `signal·full` shares per market (negative: short).
+pub(crate) fn rebalance(
+    u: &Unit<'_>,
+    p: &[f64],
+    weights: &[f64],
+    markets: &[(f64, Vec<f64>)],
+    fixed: Option<&[f64]>,
+    out: &mut [f64],
+) -> Decision {
+    let mut sale = 0.0;
+    for (k, ((&a, held), (full, anchors))) in
+        u.assets.iter().zip(&u.shares).zip(markets).enumerate()
+    {
+        let spot = p[a as usize];
+        let sig = fixed.map_or_else(|| signal_at(weights, anchors, spot), |f| f[k]);
+        let x = held - full * sig;
+        out[k] += x;
+        sale += x * spot;
+    }
+    if sale == 0.0 {
+        return Decision::NONE;
+    }
+    Decision {
+        status: if sale > 0.0 { Status::Sold } else { Status::Bought },
+        sale_usd: sale,
+        ..Decision::NONE
+    }
 }
 
 #[cfg(test)]

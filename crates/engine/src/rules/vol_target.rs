@@ -17,6 +17,28 @@
 //! for a ±1% S&P day, −$11.2B for ±1.5%, −$32.5B for ±2%; desk estimates). A rebalance band
 //! leaves the exposure alone while it is within `band` (a fraction of NAV) of its target.
 
+//!
+//! **A quiet day leaves the estimate where it was.** The update used for a day is
+//! `λ·σ̂² + (1 − λ)·max(252·r², σ̂²)`: a move smaller than the estimate expects does not
+//! lower it. Without this, a day with no news would lower the estimate and the fund would
+//! buy (re-lever) at unchanged prices, so a system at rest would trade; the re-levering
+//! after calm weeks is outside what a cascade model answers.
+//!
+//! **Sizing.** The fund starts at its target, `w₀ = min(L_max, σ*/σ̂₀)`. At prices `p` its
+//! target is `h*_k = h₀_k·(w(p)/w₀)·(NAV(p)/NAV₀)` shares: the starting position scaled by
+//! the change in exposure and in NAV, counted in shares (at the reference prices), not
+//! re-valued at `p`. So a fall (which raises `σ̂` and lowers NAV) only ever cuts the target
+//! and the rule is monotone in prices; the constant-mix drift (buying a dip to restore
+//! the weight) is left to the next day's rebalance in the timeline. In the timeline each
+//! day's estimate carries from the previous close, and with `lag_days > 0` the day trades
+//! to the target set at the close `lag_days` earlier.
+
+use delever_graph::VolTargetRule;
+
+use super::Decision;
+use crate::compile::{Compiled, Rule, Unit};
+use crate::outcome::Status;
+
 /// Trading days in a year, for annualising daily variance.
 pub(crate) const YEAR: f64 = 252.0;
 
@@ -27,8 +49,91 @@ pub(crate) fn decay(half_life_days: f64) -> f64 {
 
 /// The estimate after a day's return `r` (a fraction): annual variance in, annual
 /// variance out.
+#[cfg(test)]
 pub(crate) fn ewma(variance: f64, r: f64, lambda: f64) -> f64 {
     lambda * variance + (1.0 - lambda) * YEAR * r * r
+}
+
+/// A day's update under the quiet-day convention (module docs).
+pub(crate) fn ewma_day(variance: f64, r: f64, lambda: f64) -> f64 {
+    lambda * variance + (1.0 - lambda) * (YEAR * r * r).max(variance)
+}
+
+/// Compile a vol-target fund holding `h0` shares (aligned with its positions).
+pub(crate) fn compile(rule: &VolTargetRule, h0: &[f64]) -> Rule<'static> {
+    Rule::VolTarget {
+        rule: *rule,
+        lambda: decay(rule.half_life_days),
+        var_ref: rule.realised_vol * rule.realised_vol,
+        w0: exposure(rule.target_vol, rule.realised_vol, rule.max_leverage),
+        h0: h0.to_vec(),
+        fixed: None,
+    }
+}
+
+/// The portfolio's return from the reference prices to `p`, weighted by the value held at
+/// the reference prices.
+pub(crate) fn day_return(u: &Unit<'_>, c: &Compiled<'_>, p: &[f64]) -> f64 {
+    let (mut v0, mut v) = (0.0, 0.0);
+    for (&a, s) in u.assets.iter().zip(&u.shares) {
+        v0 += s * c.p_ref[a as usize];
+        v += s * p[a as usize];
+    }
+    if v0 > 0.0 { v / v0 - 1.0 } else { 0.0 }
+}
+
+/// The target as a multiple of the starting position: `(w/w₀)·(NAV/NAV₀)`.
+pub(crate) fn ratio(
+    rule: &VolTargetRule,
+    lambda: f64,
+    var_ref: f64,
+    w0: f64,
+    r: f64,
+    nav: f64,
+    nav0: f64,
+) -> f64 {
+    let var = ewma_day(var_ref, r, lambda);
+    let w = exposure(rule.target_vol, var.sqrt(), rule.max_leverage);
+    if w0 <= 0.0 || nav0 <= 0.0 {
+        return 0.0;
+    }
+    (w / w0 * (nav / nav0)).max(0.0)
+}
+
+/// Rebalance at `p` towards `ratio·h₀`; no trade while the target is within `band` of the
+/// position held (by value at the reference prices).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn rebalance(
+    u: &Unit<'_>,
+    c: &Compiled<'_>,
+    p: &[f64],
+    rule: &VolTargetRule,
+    h0: &[f64],
+    k: f64,
+    out: &mut [f64],
+) -> Decision {
+    let (mut held, mut want) = (0.0, 0.0);
+    for ((&a, s), h) in u.assets.iter().zip(&u.shares).zip(h0) {
+        held += s * c.p_ref[a as usize];
+        want += h * k * c.p_ref[a as usize];
+    }
+    if held <= 0.0 || ((held - want) / held).abs() <= rule.band {
+        return Decision::NONE;
+    }
+    let mut sale = 0.0;
+    for (j, ((&a, s), h)) in u.assets.iter().zip(&u.shares).zip(h0).enumerate() {
+        let x = s - h * k;
+        out[j] += x;
+        sale += x * p[a as usize];
+    }
+    if sale == 0.0 {
+        return Decision::NONE;
+    }
+    Decision {
+        status: if sale > 0.0 { Status::Sold } else { Status::Bought },
+        sale_usd: sale,
+        ..Decision::NONE
+    }
 }
 
 /// Exposure as a multiple of NAV for annual volatility estimate `vol`: `min(L_max, σ*/σ̂)`.

@@ -120,6 +120,7 @@ impl Seq<'_, '_> {
                 trace: f.trace.clone(),
                 least: None,
                 days: Vec::new(),
+                non_monotone: Vec::new(),
             },
             Ledger { holders: ledgers },
         )

@@ -558,6 +558,9 @@ impl<'a> Seq<'_, 'a> {
                 Rule::BalanceSheet { rule } => {
                     balance_sheet::balance_sheet(u, p, env, *rule, &mut sold)
                 }
+                Rule::Dealer { .. } | Rule::VolTarget { .. } | Rule::Trend { .. } => {
+                    crate::rules::evaluate(self.c, u, p, env, &mut sold)
+                }
                 Rule::Fund { beta } => {
                     let (d, x) = fund(st, p, env, *beta, &mut sold);
                     extra = x;
@@ -757,8 +760,11 @@ impl<'a> Seq<'_, 'a> {
                     *s -= x;
                 }
             }
-            Rule::BalanceSheet { .. } => {
+            Rule::BalanceSheet { .. } | Rule::VolTarget { .. } => {
                 st.repaid += settle_sheet(&mut st.unit, &o.sold, proceeds, &o.d, default);
+            }
+            Rule::Dealer { .. } | Rule::Trend { .. } => {
+                crate::carry::settle_synthetic(&mut st.unit, &o.sold, proceeds);
             }
             Rule::Fund { .. } if default => {
                 st.repaid += settle_sheet(&mut st.unit, &o.sold, proceeds, &o.d, true);

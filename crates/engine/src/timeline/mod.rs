@@ -100,6 +100,7 @@ pub(crate) fn run(
     let mut termination = Termination::Converged;
     let mut lender_defaults_before = 0u64;
     let mut last: Option<LastDay> = None;
+    let mut non_monotone: Vec<String> = Vec::new();
     let mut cure_before_last = vec![0.0; nh];
     let mut paid_before_last = vec![0.0; nh];
 
@@ -153,7 +154,8 @@ pub(crate) fn run(
             });
         // Solve the day on the carried balance sheets.
         let solved = {
-            let c = build_day(&base, &states, &timing, day, &close, &adv);
+            let closes: Vec<&[f64]> = path.iter().map(|(_, c)| c.as_slice()).collect();
+            let c = build_day(&base, &states, &timing, day, &close, &adv, &closes);
             let it = Iterator {
                 c: &c,
                 s: &s,
@@ -175,6 +177,11 @@ pub(crate) fn run(
                     })
                     .collect()
             };
+            for why in c.non_monotone(net, &open) {
+                if !non_monotone.contains(&why) {
+                    non_monotone.push(why);
+                }
+            }
             let main = it.run(open.clone(), Direction::Greatest, &mut ws, observer);
             let end = evaluate(
                 &c,
@@ -388,6 +395,7 @@ pub(crate) fn run(
             trace,
             least,
             days: day_outs,
+            non_monotone,
         },
         ledger,
     ))

@@ -15,6 +15,7 @@ use crate::carry::{settle_fund, settle_margin, settle_sheet, take};
 use crate::compile::{BookView, Closing, Compiled, DayTerms, NO_CALL, Rule, Unit};
 use crate::fixpoint::Run;
 use crate::rules;
+use crate::rules::vol_target;
 use crate::rules::book::{self, DayRows, DaySettled, Terms};
 use crate::shocks::Shocked;
 
@@ -27,6 +28,8 @@ pub(crate) struct UnitTiming {
     close_out: bool,
     delay_days: u32,
     redemption_lag: u32,
+    /// Vol-target funds and trend followers: days between a close and the trade on it.
+    lag: u32,
     /// Books and cohorts: retail accounts, liquidated by their broker at once when in
     /// deficit, never capped.
     retail: bool,
@@ -64,6 +67,11 @@ impl UnitTiming {
                     close_out: lender.is_some_and(|l| l.close_out),
                     delay_days: lender.map_or(0, |l| l.delay_days),
                     redemption_lag: h.timing.redemption_lag_days,
+                    lag: match &h.kind {
+                        HolderKind::VolTarget { rule } => rule.lag_days,
+                        HolderKind::TrendFollower { lag_days, .. } => *lag_days,
+                        _ => 0,
+                    },
                     retail: matches!(
                         h.kind,
                         HolderKind::MarginCohort { .. } | HolderKind::AccountBook { .. }
@@ -94,6 +102,9 @@ pub(crate) struct Carried<'a> {
     pub closing_from: Option<u32>,
     /// Funds: the return at each close (what lagged redemptions react to).
     pub returns: Vec<f64>,
+    /// Vol-target funds: the variance estimate (annual) and the target ratio at each
+    /// close.
+    pub vol: Vec<(f64, f64)>,
     /// Shares sold so far per position of the first day's unit.
     pub sold: Vec<f64>,
     /// Proceeds at the day's close prices so far, USD.
@@ -125,6 +136,7 @@ impl<'a> Carried<'a> {
             call_since: NO_CALL,
             closing_from: None,
             returns: Vec::new(),
+            vol: Vec::new(),
             // Sums start at −0.0, the exact identity of `+` (0.0 + −0.0 is 0.0): a one-day
             // run's totals are then the day's figures bit for bit, signs of zero included.
             sold: vec![-0.0; u.shares.len()],
@@ -148,6 +160,7 @@ pub(crate) fn build_day<'v>(
     day: u32,
     p_prev: &[f64],
     adv: &[f64],
+    closes: &[&[f64]],
 ) -> Compiled<'v> {
     let mut c = base.clone();
     if day > 0 {
@@ -180,6 +193,7 @@ pub(crate) fn build_day<'v>(
             ),
             _ => None,
         };
+        convexity_day(base, i, &mut u.rule, st, t.lag, day, closes);
         u.day = DayTerms {
             today: day,
             cure_days: t.wait(),
@@ -193,6 +207,69 @@ pub(crate) fn build_day<'v>(
         };
     }
     c
+}
+
+/// The convexity kinds' state for the day: a vol-target fund's estimate from the last
+/// close (and, with a lag, the target set at an earlier close); a trend follower's
+/// anchors for the day (and, with a lag, the signals of an earlier close).
+fn convexity_day(
+    base: &Compiled<'_>,
+    i: usize,
+    rule: &mut Rule<'_>,
+    st: &Carried<'_>,
+    lag: u32,
+    day: u32,
+    closes: &[&[f64]],
+) {
+    match rule {
+        Rule::VolTarget { var_ref, fixed, .. } => {
+            if let Some(&(v, _)) = st.vol.last() {
+                *var_ref = v;
+            }
+            if lag > 0 {
+                *fixed = Some(
+                    day.checked_sub(lag)
+                        .and_then(|d| st.vol.get(d as usize))
+                        .map_or(1.0, |&(_, k)| k),
+                );
+            }
+        }
+        Rule::Trend {
+            weights,
+            days,
+            markets,
+            fixed,
+        } => {
+            let assets = &base.units[i].assets;
+            let Rule::Trend { markets: start, .. } = &base.units[i].rule else {
+                return;
+            };
+            for (k, ((_, anchors), (_, a0))) in markets.iter_mut().zip(start).enumerate() {
+                let a = assets[k] as usize;
+                *anchors = crate::rules::trend::anchors_on(days, a0, day, base.p0[a], closes, a);
+            }
+            if lag > 0 {
+                let signals = assets
+                    .iter()
+                    .zip(start)
+                    .map(|(&a, (_, a0))| {
+                        let a = a as usize;
+                        match day.checked_sub(lag) {
+                            Some(d) => {
+                                let anchors = crate::rules::trend::anchors_on(
+                                    days, a0, d, base.p0[a], closes, a,
+                                );
+                                crate::rules::trend::signal_at(weights, &anchors, closes[d as usize][a])
+                            }
+                            None => crate::rules::trend::signal_at(weights, a0, base.p0[a]),
+                        }
+                    })
+                    .collect();
+                *fixed = Some(signals);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A unit on a day after the first: its base unit with the carried balance sheet.
@@ -325,12 +402,58 @@ fn settle_one<'a>(
         st.status = st.status.max(d.status);
     }
     let mut out = Settled::default();
+    // A vol-target fund's estimate takes the day's return on what it held through the day.
+    let vol_update = if let Rule::VolTarget {
+        rule, lambda, w0, ..
+    } = &u0.rule
+    {
+        let (mut v0, mut v1) = (0.0, 0.0);
+        for (&a, s) in st.unit.assets.iter().zip(&st.unit.shares) {
+            v0 += s * sol.p_ref[a as usize];
+            v1 += s * close[a as usize];
+        }
+        let r = if v0 > 0.0 { v1 / v0 - 1.0 } else { 0.0 };
+        let prev = st
+            .vol
+            .last()
+            .map_or(rule.realised_vol * rule.realised_vol, |&(v, _)| v);
+        Some((*rule, *lambda, *w0, vol_target::ewma_day(prev, r, *lambda)))
+    } else {
+        None
+    };
     match &u0.rule {
+        Rule::Dealer { .. } | Rule::Trend { .. } => {
+            let sold = &sol.run.last.sold[i];
+            let proceeds: f64 = st
+                .unit
+                .assets
+                .iter()
+                .zip(sold)
+                .map(|(&a, x)| x * close[a as usize])
+                .sum();
+            crate::carry::settle_synthetic(&mut st.unit, sold, proceeds);
+            record(st, sold, proceeds, &mut out);
+        }
         Rule::Book { .. } | Rule::Cohort { .. } => {
             settle_rows(base, st, u0, t, i, day, sol, close, &mut out);
         }
         Rule::Etf { .. } => settle_etf(st, i, sol, close, &mut out),
         _ => settle_single(st, u0, t, i, day, sol, close, &mut out),
+    }
+    if let Some((rule, _, w0, var)) = vol_update {
+        let u = &st.unit;
+        let nav = rules::value(u, close) + u.cash + u.other_assets + sol.recv[i]
+            - u.margin.map_or(0.0, |m| m.loan)
+            - u.other_liabilities
+            - u.owed;
+        let nav0 = sol.equity0[i];
+        let w = vol_target::exposure(rule.target_vol, var.sqrt(), rule.max_leverage);
+        let k = if w0 > 0.0 && nav0 > 0.0 {
+            (w / w0 * nav / nav0).max(0.0)
+        } else {
+            0.0
+        };
+        st.vol.push((var, k));
     }
     if let Rule::Fund { .. } = u0.rule {
         // The return investors see at the close, counting what they were paid.

@@ -125,10 +125,14 @@ pub(crate) fn kind_label(k: KindTag) -> &'static str {
         KindTag::LeveragedFund => "leveraged funds",
         KindTag::Bank => "banks",
         KindTag::Fund => "funds",
+        KindTag::OptionsDealer => "options dealers",
+        KindTag::VolTarget => "vol-target funds",
+        KindTag::TrendFollower => "trend followers",
     }
 }
 
-/// One Okabe–Ito colour per holder kind.
+/// One Okabe–Ito colour per holder kind (its eight used up, the last two kinds take
+/// colours from Paul Tol's muted scheme).
 pub(crate) fn kind_colour(k: KindTag) -> &'static str {
     match k {
         KindTag::MarginAccount => "#cc79a7",
@@ -138,6 +142,9 @@ pub(crate) fn kind_colour(k: KindTag) -> &'static str {
         KindTag::LeveragedFund => "#d55e00",
         KindTag::Bank => "#009e73",
         KindTag::Fund => "#56b4e9",
+        KindTag::OptionsDealer => "#000000",
+        KindTag::VolTarget => "#882255",
+        KindTag::TrendFollower => "#999933",
     }
 }
 
