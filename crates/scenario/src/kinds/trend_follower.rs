@@ -38,7 +38,7 @@ pub(crate) struct MarketSpec {
 const THIS: &[KindName] = &[KindName::TrendFollower];
 
 /// The hint of a lookback out of range.
-const LOOKBACK_HINT: &str = "a lookback longer than ten years (2520 trading days) is past any horizon delever takes; 21, 63 and 252 are one, three and twelve months";
+const LOOKBACK_HINT: &str = "a lookback is 1 to 2520 trading days: longer than ten years is past any horizon delever takes; 21, 63 and 252 are one, three and twelve months";
 
 pub(super) const KIND: Kind = Kind {
     kinds: THIS,
