@@ -363,3 +363,56 @@ fn together_they_amplify_and_stay_monotone() {
         last = s;
     }
 }
+
+/// A margin account with a cliff (70% loan-to-value, 25% maintenance: it defaults, and
+/// sells everything, below $70) and a long-gamma dealer ($2M of gamma per 1%). A 5% fall
+/// leaves the account clear — the dealer buys a little into the fall — while the
+/// account's own liquidation (a 30% fall under linear impact 3e-10) would take the price
+/// below $70 even after the dealer's purchases: two equilibria, and the map is not
+/// monotone. The run flags both.
+#[test]
+fn long_gamma_two_equilibria_are_flagged() {
+    let mut b = NetworkBuilder::new();
+    one_asset(&mut b, ImpactLaw::Linear { per_usd: 3e-10 });
+    b.add_lender(delever_graph::Lender::new("broker", 1e10));
+    b.add_holder(Holder::new(
+        "acct",
+        HolderKind::MarginAccount { cure_rate: 0.0 },
+    ));
+    b.holds("acct", "X", 1e7);
+    b.lends(
+        "broker",
+        "acct",
+        delever_graph::MarginTerms {
+            loan: 7e8,
+            maintenance: 0.25,
+            reset: 0.25,
+        },
+    );
+    let mut d = Holder::new(
+        "dealer",
+        HolderKind::OptionsDealer {
+            options: vec![],
+            gamma: vec![GammaLine {
+                asset: "X".into(),
+                usd_per_pct: 2e6,
+            }],
+        },
+    );
+    d.cash = 1e9;
+    b.add_holder(d);
+    let net = b.build().expect("valid");
+    let c = EngineConfig {
+        least_fixed_point: true,
+        ..EngineConfig::default()
+    };
+    let out = run(&net, &[hit(0, -0.05)], &c);
+    assert_eq!(out.termination, delever_engine::Termination::Converged);
+    assert_eq!(out.non_monotone.len(), 1, "{:?}", out.non_monotone);
+    let p = out.assets[0].price_after;
+    assert!(p > 95.0 && p < 95.5, "greatest: {p}");
+    assert_eq!(out.holders[0].status, delever_engine::Status::Unaffected);
+    let least = out.least.as_ref().expect("least fixed point");
+    assert!(least.differs, "one equilibrium: {:?}", least.prices);
+    assert!(least.prices[0] < 70.0, "least: {}", least.prices[0]);
+}
