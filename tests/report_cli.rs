@@ -234,6 +234,7 @@ fn explanations_agree_with_the_engine_for_every_kind() {
             let mut margin = 0.0_f64;
             let mut buckets = 0.0;
             let mut all = None;
+            let mut hedges = None::<f64>;
             for t in &r.tests {
                 match *t {
                     Test::Margin(m) => {
@@ -248,18 +249,35 @@ fn explanations_agree_with_the_engine_for_every_kind() {
                             margin = margin.max(y);
                         }
                     }
-                    Test::Cash { sale, .. } | Test::Book { sale, .. } => rule = Some(sale),
+                    Test::Cash { sale, .. }
+                    | Test::Book { sale, .. }
+                    | Test::VolTarget { sale, .. } => rule = Some(sale),
                     Test::Insolvent { value, .. } => all = Some(value),
                     Test::BalanceSheet { closed: true, .. } => all = Some(r.sheet.value),
                     Test::EtfRebalance { trade, .. } => rule = Some(-trade),
+                    Test::DealerHedge {
+                        spot, held, target, ..
+                    }
+                    | Test::TrendSignal {
+                        spot, held, target, ..
+                    } => *hedges.get_or_insert(0.0) += (held - target) * spot,
                     Test::BalanceSheet { .. } | Test::Redemption { .. } => {}
                 }
+            }
+            if let Some(h) = hedges {
+                rule = Some(h);
             }
             let implied = if let Some(v) = all {
                 v
             } else if buckets > 0.0 {
                 buckets
-            } else if matches!(h.kind.tag(), delever_graph::KindTag::LeveragedEtf) {
+            } else if matches!(
+                h.kind.tag(),
+                delever_graph::KindTag::LeveragedEtf
+                    | delever_graph::KindTag::OptionsDealer
+                    | delever_graph::KindTag::TrendFollower
+                    | delever_graph::KindTag::VolTarget
+            ) {
                 rule.unwrap_or(0.0)
             } else {
                 rule.unwrap_or(0.0).max(margin).min(r.sheet.value)

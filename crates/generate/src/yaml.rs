@@ -542,7 +542,11 @@ mod convexity {
                     out,
                     "      - {{ asset: {}, type: {}, strike: {}, expiry_days: {}, implied_vol: {}, shares: {}, side: {} }}",
                     scalar(&o.asset),
-                    if o.right == OptionRight::Call { "call" } else { "put" },
+                    if o.right == OptionRight::Call {
+                        "call"
+                    } else {
+                        "put"
+                    },
                     number(o.strike),
                     number(o.expiry_days),
                     number(o.implied_vol),

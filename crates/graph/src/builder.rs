@@ -279,21 +279,7 @@ impl NetworkBuilder {
             let r = check_holder(h, &self.ids, n_assets, &mut self.problems);
             baskets[i] = r.basket;
             lines[i] = r.lines;
-            let synthetic = match h.kind {
-                HolderKind::LeveragedEtf { .. } => Some((
-                    "a leveraged ETF's exposure is given by `nav`, `multiple` and `basket`, not holdings",
-                    "remove `holdings` and describe the fund's basket instead",
-                )),
-                HolderKind::OptionsDealer { .. } => Some((
-                    "an options dealer's position is its delta hedge, set by its `options` and `gamma` lines, not holdings",
-                    "remove `holdings`: the hedge follows from the option book",
-                )),
-                HolderKind::TrendFollower { .. } => Some((
-                    "a trend follower's positions follow from its signals (`markets`, `lookbacks`), not holdings",
-                    "remove `holdings` and give each market's `max_usd` and `past_returns`",
-                )),
-                _ => None,
-            };
+            let synthetic = synthetic_holdings(&h.kind);
             if let Some((message, hint)) = synthetic
                 && holding_ptr[i + 1] > holding_ptr[i]
             {
@@ -541,6 +527,25 @@ impl GraphParts<'_> {
             );
         }
         (g, an, hn, ln)
+    }
+}
+
+/// Kinds whose positions are not holdings: the message and hint when holdings are given.
+fn synthetic_holdings(kind: &HolderKind) -> Option<(&'static str, &'static str)> {
+    match kind {
+        HolderKind::LeveragedEtf { .. } => Some((
+            "a leveraged ETF's exposure is given by `nav`, `multiple` and `basket`, not holdings",
+            "remove `holdings` and describe the fund's basket instead",
+        )),
+        HolderKind::OptionsDealer { .. } => Some((
+            "an options dealer's position is its delta hedge, set by its `options` and `gamma` lines, not holdings",
+            "remove `holdings`: the hedge follows from the option book",
+        )),
+        HolderKind::TrendFollower { .. } => Some((
+            "a trend follower's positions follow from its signals (`markets`, `lookbacks`), not holdings",
+            "remove `holdings` and give each market's `max_usd` and `past_returns`",
+        )),
+        _ => None,
     }
 }
 

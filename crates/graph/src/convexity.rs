@@ -114,13 +114,7 @@ pub(crate) fn check_dealer(
         }
     }
     for (i, g) in gamma.iter().enumerate() {
-        lines.push(resolve(
-            &g.asset,
-            &format!("gamma[{i}].asset"),
-            ids,
-            s,
-            out,
-        ));
+        lines.push(resolve(&g.asset, &format!("gamma[{i}].asset"), ids, s, out));
         if !g.usd_per_pct.is_finite() {
             out.push(problem(
                 s.clone(),

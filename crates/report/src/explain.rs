@@ -442,7 +442,11 @@ fn test_report(t: &Test) -> TestReport {
                     asset.get(),
                     usd(spot),
                     gamma,
-                    if gamma < 0.0 { "short gamma" } else { "long gamma" },
+                    if gamma < 0.0 {
+                        "short gamma"
+                    } else {
+                        "long gamma"
+                    },
                     held,
                     target,
                     if sell >= 0.0 { "sells" } else { "buys" },
@@ -458,6 +462,7 @@ fn test_report(t: &Test) -> TestReport {
             exposure,
             ratio,
             band,
+            sale,
         } => {
             numbers.insert("vol_before", vol_before);
             numbers.insert("vol", vol);
@@ -466,19 +471,21 @@ fn test_report(t: &Test) -> TestReport {
             numbers.insert("exposure", exposure);
             numbers.insert("ratio", ratio);
             numbers.insert("band", band);
+            numbers.insert("sale_usd", sale);
             (
                 "vol_target",
-                (1.0 - ratio).abs() > band,
+                sale != 0.0,
                 format!(
                     "day return {} \u{2192} realised vol {} (from {}) \u{2192} exposure {} of NAV (from {}); \
-                     target = start \u{00d7} (w/w\u{2080})\u{00b7}(NAV/NAV\u{2080}) = {} of the starting position (band {})",
+                     target = start \u{00d7} (w/w\u{2080})\u{00b7}(NAV/NAV\u{2080}) = {} of the starting position (band {}) \u{2192} trades {}",
                     pc(day_return),
                     pc(vol),
                     pc(vol_before),
                     times(exposure),
                     times(exposure0),
                     times(ratio),
-                    pc(band)
+                    pc(band),
+                    usd(sale)
                 ),
             )
         }

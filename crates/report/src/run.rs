@@ -174,6 +174,12 @@ pub struct RunReport {
     /// A timeline's days, in order; absent in the one-instant modes (which have no days).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub days: Vec<DayReport>,
+    /// Why the price map is not monotone (long-gamma dealers, vol-target funds whose
+    /// assets rise), one line per holder; absent when it is monotone. The greatest and
+    /// least fixed points are then not guaranteed: the run reports the fixed point it
+    /// found from the shocked prices.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub non_monotone: Vec<String>,
     #[serde(skip)]
     meta: RunMeta,
 }
@@ -267,6 +273,7 @@ impl RunReport {
                 multiple_equilibria: l.differs,
             }),
             days: crate::days::days(net, o),
+            non_monotone: o.non_monotone.clone(),
             meta: meta.clone(),
         }
     }
@@ -321,6 +328,12 @@ impl RunReport {
                 "warning   several equilibria: the least fixed point loses {} (greatest: {})",
                 usd(l.total_loss_usd),
                 usd(t.total_loss_usd)
+            );
+        }
+        for why in &self.non_monotone {
+            let _ = writeln!(
+                out,
+                "warning   not monotone: {why}; the fixed point shown is the one reached from the shocked prices (docs/model.md, \"Convexity\")"
             );
         }
         out.push('\n');

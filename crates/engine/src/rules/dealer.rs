@@ -15,8 +15,8 @@
 //! into a rise, amplifying moves; a dealer **long gamma** buys into a fall, damping them —
 //! and making the price map non-monotone (docs/model.md, section 10). The exact form (the
 //! difference of deltas) is used for an option book; a book described only by its dollar
-//! gamma per 1% move at spot (`GEX₁% = 0.01·M·S_0²·Σ q_i Γ_i`, the convention of the
-//! SqueezeMetrics white paper, 2017) uses the linear form `s(S) = GEX₁%·(S − S_0)/(0.01·S_0²)`.
+//! gamma per 1% move at spot (`GEX₁% = 0.01·M·S_0²·Σ q_i Γ_i`, the convention of
+//! the `SqueezeMetrics` white paper, 2017) uses the linear form `s(S) = GEX₁%·(S − S_0)/(0.01·S_0²)`.
 
 use delever_graph::{AssetIx, GammaLine, OptionRight};
 
@@ -202,7 +202,8 @@ pub(crate) fn compile(
         .zip(&assets)
         .map(|(h, &a)| h * p0[a as usize])
         .sum();
-    let long_gamma = (0..assets.len()).any(|k| long_somewhere(k as u32, &opts, &lin, p0[assets[k] as usize]));
+    let long_gamma =
+        (0..assets.len()).any(|k| long_somewhere(k as u32, &opts, &lin, p0[assets[k] as usize]));
     DealerC {
         rule: Rule::Dealer {
             options: opts,
@@ -239,13 +240,7 @@ fn long_somewhere(k: u32, opts: &[(u32, OptionLine)], lin: &[(u32, f64)], s0: f6
 }
 
 /// The hedge a dealer wants on position `k` at `spot`: `−Σ q·Δ(S) − Γ_lin·(S − S₀)`.
-fn target(
-    k: u32,
-    options: &[(u32, OptionLine)],
-    gamma: &[(u32, f64)],
-    spot: f64,
-    s0: f64,
-) -> f64 {
+fn target(k: u32, options: &[(u32, OptionLine)], gamma: &[(u32, f64)], spot: f64, s0: f64) -> f64 {
     let opts: f64 = options
         .iter()
         .filter(|(j, _)| *j == k)
@@ -282,7 +277,11 @@ pub(crate) fn rehedge(
         return Decision::NONE;
     }
     Decision {
-        status: if sale > 0.0 { Status::Sold } else { Status::Bought },
+        status: if sale > 0.0 {
+            Status::Sold
+        } else {
+            Status::Bought
+        },
         sale_usd: sale,
         ..Decision::NONE
     }

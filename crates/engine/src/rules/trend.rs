@@ -189,7 +189,11 @@ pub(crate) fn rebalance(
         return Decision::NONE;
     }
     Decision {
-        status: if sale > 0.0 { Status::Sold } else { Status::Bought },
+        status: if sale > 0.0 {
+            Status::Sold
+        } else {
+            Status::Bought
+        },
         sale_usd: sale,
         ..Decision::NONE
     }

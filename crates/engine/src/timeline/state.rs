@@ -15,8 +15,8 @@ use crate::carry::{settle_fund, settle_margin, settle_sheet, take};
 use crate::compile::{BookView, Closing, Compiled, DayTerms, NO_CALL, Rule, Unit};
 use crate::fixpoint::Run;
 use crate::rules;
-use crate::rules::vol_target;
 use crate::rules::book::{self, DayRows, DaySettled, Terms};
+use crate::rules::vol_target;
 use crate::shocks::Shocked;
 
 /// A holder's timing, resolved from the holder and its lender.
@@ -259,7 +259,11 @@ fn convexity_day(
                                 let anchors = crate::rules::trend::anchors_on(
                                     days, a0, d, base.p0[a], closes, a,
                                 );
-                                crate::rules::trend::signal_at(weights, &anchors, closes[d as usize][a])
+                                crate::rules::trend::signal_at(
+                                    weights,
+                                    &anchors,
+                                    closes[d as usize][a],
+                                )
                             }
                             None => crate::rules::trend::signal_at(weights, a0, base.p0[a]),
                         }

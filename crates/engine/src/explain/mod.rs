@@ -21,6 +21,9 @@ use crate::rules::{self, margin};
 use crate::shocks::{self, Shocked};
 use crate::spec::{EngineConfig, Mode, Shock};
 
+mod convexity;
+use convexity::convexity_tests;
+
 /// One holder in one round of the replay.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HolderState {
@@ -252,6 +255,9 @@ pub enum Test {
         ratio: f64,
         /// No-trade band.
         band: f64,
+        /// What it trades, USD at these prices: `Σ (h_k − ratio·h₀_k)·p_k` when the
+        /// target is outside the band, else 0 (negative: buys).
+        sale: f64,
     },
     /// A trend follower's signal on one market: the weighted mean of the lookbacks'
     /// signs, times its position at full signal.
@@ -998,90 +1004,5 @@ mod tests {
             explain(&net, &[], &seq, HolderIx(0)),
             Err(EngineError::SequentialReplay)
         ));
-    }
-}
-
-/// The tests of the convexity kinds: each position's hedge or signal, a fund's exposure.
-fn convexity_tests(
-    c: &Compiled<'_>,
-    u: &Unit<'_>,
-    p: &[f64],
-    equity0: f64,
-    sh: &Sheet,
-    tests: &mut Vec<Test>,
-) {
-    match &u.rule {
-        Rule::Dealer { options, gamma } => {
-            for (k, &a) in u.assets.iter().enumerate() {
-                let spot = p[a as usize];
-                let mut one = vec![0.0; u.assets.len()];
-                crate::rules::dealer::rehedge(u, c, p, options, gamma, &mut one);
-                let lines: Vec<_> = options
-                    .iter()
-                    .filter(|(j, _)| *j as usize == k)
-                    .map(|(_, l)| *l)
-                    .collect();
-                let lin: f64 = gamma
-                    .iter()
-                    .filter(|(j, _)| *j as usize == k)
-                    .map(|(_, g)| g)
-                    .sum();
-                tests.push(Test::DealerHedge {
-                    asset: AssetIx(a),
-                    spot,
-                    gamma: crate::rules::dealer::book_gamma(&lines, spot, 0.0) + lin,
-                    held: u.shares[k],
-                    target: u.shares[k] - one[k],
-                });
-            }
-        }
-        Rule::VolTarget {
-            rule,
-            lambda,
-            var_ref,
-            w0,
-            fixed,
-            ..
-        } => {
-            use crate::rules::vol_target as vt;
-            let r = vt::day_return(u, c, p);
-            let var = vt::ewma_day(*var_ref, r, *lambda);
-            let nav = sh.equity;
-            let ratio = fixed
-                .unwrap_or_else(|| vt::ratio(rule, *lambda, *var_ref, *w0, r, nav, equity0));
-            tests.push(Test::VolTarget {
-                vol_before: var_ref.sqrt(),
-                vol: var.sqrt(),
-                day_return: r,
-                exposure0: *w0,
-                exposure: vt::exposure(rule.target_vol, var.sqrt(), rule.max_leverage),
-                ratio,
-                band: rule.band,
-            });
-        }
-        Rule::Trend {
-            weights,
-            markets,
-            fixed,
-            ..
-        } => {
-            for (k, ((&a, held), (full, anchors))) in
-                u.assets.iter().zip(&u.shares).zip(markets).enumerate()
-            {
-                let spot = p[a as usize];
-                let signal = fixed.as_ref().map_or_else(
-                    || crate::rules::trend::signal_at(weights, anchors, spot),
-                    |f| f[k],
-                );
-                tests.push(Test::TrendSignal {
-                    asset: AssetIx(a),
-                    spot,
-                    signal,
-                    held: *held,
-                    target: full * signal,
-                });
-            }
-        }
-        _ => {}
     }
 }
