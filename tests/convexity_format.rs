@@ -41,6 +41,8 @@ fn the_fixture_validates_and_runs_in_every_mode() {
     for k in ["options_dealer", "vol_target", "trend_follower"] {
         assert!(r.stdout.contains(k), "no `{k}` row in\n{}", r.stdout);
     }
+    // Its dealer is short gamma at every price: the system stays monotone.
+    assert!(!r.stdout.contains("not monotone"), "{}", r.stdout);
     let dir = scratch("convexity_format-modes");
     for (name, engine) in [
         ("seq", "{ mode: sequential }"),
@@ -49,7 +51,12 @@ fn the_fixture_validates_and_runs_in_every_mode() {
         let text = fixture_text().replacen("name: convexity", &format!("name: {name}"), 1);
         let path = dir.join(format!("{name}.yaml"));
         std::fs::write(&path, format!("{text}\nengine: {engine}\n")).expect("write");
-        let r = delever(["run", "--format", "json", path.to_str().expect("UTF-8 path")]);
+        let r = delever([
+            "run",
+            "--format",
+            "json",
+            path.to_str().expect("UTF-8 path"),
+        ]);
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);
         let report: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
         assert_eq!(report["termination"], "converged", "{name}");
@@ -61,22 +68,23 @@ fn the_fixture_validates_and_runs_in_every_mode() {
 /// and hint.
 #[rustfmt::skip]
 const BROKEN: &[(&str, &str, &str, &[&str])] = &[
-    ("target_vol: 0.10", "target_vol: 0", "43:17: holders[2].target_vol: ", &["must be in (0, 5], got 0", "hint: annual volatility the fund targets"]),
-    ("target_vol: 0.10", "target_vol: -0.1", "43:17: holders[2].target_vol: ", &["got -0.1"]),
-    ("realised_vol: 0.12", "realised_vol: 0", "44:19: holders[2].realised_vol: ", &["must be in (0, 5], got 0", "hint: the fund's estimate of realised volatility"]),
-    ("band: 0.02", "band: 1", "47:11: holders[2].band: ", &["must be in [0, 1), got 1", "hint: the fraction by which"]),
-    ("{ days: 21 }", "{ days: 0 }", "53:26: holders[3].lookbacks[0].days: ", &["expected a whole number of trading days ≥ 1, got 0", "hint: a lookback is 1 to 2520 trading days"]),
-    ("{ days: 21 }", "{ days: 3000 }", "53:26: holders[3].lookbacks[0].days: ", &["must be at most 2520 trading days, got 3000", "past any horizon delever takes"]),
-    ("past_returns: [-0.02, 0.03, 0.20]", "past_returns: [-0.02, 0.03]", "56:53: holders[3].markets[1].past_returns: ", &["has 2 returns for 3 lookbacks", "hint: give the asset's return over each lookback"]),
-    ("{ asset: NVDA, type: call", "{ asset: NVDX, type: call", "33:18: holders[1].options[0].asset: ", &["unknown asset `NVDX`", "hint: did you mean `NVDA`?"]),
-    ("shares: 1.0e7, side: short", "shares: -1.0e7, side: short", "33:92: holders[1].options[0].shares: ", &["must be a count of shares > 0, got -1e7", "hint: shares are a count; give the dealer's side with `side: short`"]),
-    ("implied_vol: 0.5,", "implied_vol: 0,", "33:79: holders[1].options[0].implied_vol: ", &["must be in (0, 5], got 0", "hint: annual implied volatility"]),
-    ("implied_vol: 0.5,", "implied_vol: -0.5,", "33:79: holders[1].options[0].implied_vol: ", &["got -0.5"]),
-    ("expiry_days: 10,", "expiry_days: 0,", "33:62: holders[1].options[0].expiry_days: ", &["got 0", "hint: trading days to expiry"]),
-    ("expiry_days: 10,", "expiry_days: -1,", "33:62: holders[1].options[0].expiry_days: ", &["got -1"]),
-    ("    cash: 1.0e9\n", "    cash: 1.0e9\n    holdings: [ { asset: NVDA, usd: 1.0e6 } ]\n", "31:5: holders[1].holdings: ", &["`holdings` does not apply to holder kind `options_dealer`", "hint: remove `holdings`"]),
-    ("    target_vol: 0.10\n", "", "38:5: holders[2].target_vol: ", &["missing required key `target_vol` for a vol_target", "hint: the annual volatility the fund targets"]),
-    ("type: call, strike", "type: straddle, strike", "33:30: holders[1].options[0].type: ", &["unknown value `straddle` for `type`", "`call`, `put`"]),
+    ("target_vol: 0.10", "target_vol: 0", "42:17: holders[2].target_vol: ", &["must be in (0, 5], got 0", "hint: annual volatility the fund targets"]),
+    ("target_vol: 0.10", "target_vol: -0.1", "42:17: holders[2].target_vol: ", &["got -0.1"]),
+    ("realised_vol: 0.12", "realised_vol: 0", "43:19: holders[2].realised_vol: ", &["must be in (0, 5], got 0", "hint: the fund's estimate of realised volatility"]),
+    ("band: 0.02", "band: 1", "46:11: holders[2].band: ", &["must be in [0, 1), got 1", "hint: the fraction by which"]),
+    ("{ days: 21 }", "{ days: 0 }", "52:26: holders[3].lookbacks[0].days: ", &["expected a whole number of trading days ≥ 1, got 0", "hint: a lookback is 1 to 2520 trading days"]),
+    ("{ days: 21 }", "{ days: 3000 }", "52:26: holders[3].lookbacks[0].days: ", &["must be at most 2520 trading days, got 3000", "past any horizon delever takes"]),
+    ("past_returns: [-0.02, 0.03, 0.20]", "past_returns: [-0.02, 0.03]", "55:53: holders[3].markets[1].past_returns: ", &["has 2 returns for 3 lookbacks", "hint: give the asset's return over each lookback"]),
+    ("{ asset: NVDA, type: call", "{ asset: NVDX, type: call", "32:18: holders[1].options[0].asset: ", &["unknown asset `NVDX`", "hint: did you mean `NVDA`?"]),
+    ("shares: 1.0e7, side: short", "shares: -1.0e7, side: short", "32:92: holders[1].options[0].shares: ", &["must be a count of shares > 0, got -1e7", "hint: shares are a count; give the dealer's side with `side: short`"]),
+    ("implied_vol: 0.5,", "implied_vol: 0,", "32:79: holders[1].options[0].implied_vol: ", &["must be in (0, 5], got 0", "hint: annual implied volatility"]),
+    ("implied_vol: 0.5,", "implied_vol: -0.5,", "32:79: holders[1].options[0].implied_vol: ", &["got -0.5"]),
+    ("expiry_days: 10,", "expiry_days: 0,", "32:62: holders[1].options[0].expiry_days: ", &["got 0", "hint: trading days to expiry"]),
+    ("expiry_days: 10,", "expiry_days: -1,", "32:62: holders[1].options[0].expiry_days: ", &["got -1"]),
+    ("    cash: 1.0e9\n", "    cash: 1.0e9\n    holdings: [ { asset: NVDA, usd: 1.0e6 } ]\n", "30:5: holders[1].holdings: ", &["`holdings` does not apply to holder kind `options_dealer`", "hint: remove `holdings`"]),
+    ("    target_vol: 0.10\n", "", "37:5: holders[2].target_vol: ", &["missing required key `target_vol` for a vol_target", "hint: the annual volatility the fund targets"]),
+    ("    other_liabilities: 1.0e9\n", "    margin: { lender: broker, loan: 1.0e9, maintenance: 0.25 }\n", "41:5: holders[2].margin: ", &["`margin` does not apply to holder kind `vol_target`", "hint: remove `margin`"]),
+    ("type: call, strike", "type: straddle, strike", "32:30: holders[1].options[0].type: ", &["unknown value `straddle` for `type`", "`call`, `put`"]),
 ];
 
 #[test]
@@ -87,12 +95,25 @@ fn a_copy_broken_in_one_field_is_refused_at_that_field() {
         assert_eq!(r.code, 2, "case {i} ({to:?}): {}", r.stderr);
         assert!(r.stdout.is_empty(), "case {i}: {}", r.stdout);
         let at = format!("{}:{at}", path.display());
-        assert!(r.stderr.contains(&at), "case {i}: no `{at}` in\n{}", r.stderr);
+        assert!(
+            r.stderr.contains(&at),
+            "case {i}: no `{at}` in\n{}",
+            r.stderr
+        );
         for part in *parts {
-            assert!(r.stderr.contains(part), "case {i}: no `{part}` in\n{}", r.stderr);
+            assert!(
+                r.stderr.contains(part),
+                "case {i}: no `{part}` in\n{}",
+                r.stderr
+            );
         }
         // One problem, one diagnostic: the builder does not report it again.
-        assert_eq!(r.stderr.matches("hint:").count(), 1, "case {i}: {}", r.stderr);
+        assert_eq!(
+            r.stderr.matches("hint:").count(),
+            1,
+            "case {i}: {}",
+            r.stderr
+        );
     }
 }
 
@@ -109,7 +130,10 @@ fn sweep_paths_reach_each_kinds_keys() {
     let HolderKind::OptionsDealer { options, .. } = kind(&s, "dealers") else {
         panic!("a dealer");
     };
-    assert_eq!((options[0].implied_vol, options[1].implied_vol), (0.3, 0.55));
+    assert_eq!(
+        (options[0].implied_vol, options[1].implied_vol),
+        (0.3, 0.55)
+    );
     let s = vary(&t, "holders[cta].lag_days", 2.0);
     let HolderKind::TrendFollower { lag_days, .. } = kind(&s, "cta") else {
         panic!("a trend follower");
@@ -126,7 +150,7 @@ fn sweep_paths_reach_each_kinds_keys() {
         .instantiate(&[(p, OverrideValue::from(3000.0))])
         .expect_err("refused");
     let d = &e.diagnostics[0];
-    assert_eq!((d.line, d.column), (Some(53), Some(26)), "{d}");
+    assert_eq!((d.line, d.column), (Some(52), Some(26)), "{d}");
     assert!(d.message.contains("at most 2520 trading days"), "{d}");
 }
 
@@ -150,7 +174,11 @@ fn a_sweep_of_target_vol_changes_the_vol_target_funds_sales() {
         .position(|c| c == "loss_vol_target_usd")
         .expect("a loss column per kind");
     let loss = |row: &str| -> f64 {
-        row.split(',').nth(col).expect("column").parse().expect("number")
+        row.split(',')
+            .nth(col)
+            .expect("column")
+            .parse()
+            .expect("number")
     };
     assert_eq!(rows.len(), 3, "{}", r.stdout);
     assert!(loss(rows[1]) > loss(rows[2]), "{}", r.stdout);

@@ -3,8 +3,8 @@
 
 mod batch;
 mod check;
-mod convexity_format;
 mod cli;
+mod convexity_format;
 mod eba;
 mod errors;
 mod fuzz;

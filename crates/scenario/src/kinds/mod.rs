@@ -245,10 +245,10 @@ mod tests {
                 AccountBook,
                 LeveragedFund,
                 Bank,
-                Fund,
-                VolTarget
+                Fund
             ])
         );
+        assert!(!owns(VolTarget, "margin") && owns(VolTarget, "holdings"));
         assert_eq!(owners("lag_days"), Some(vec![VolTarget, TrendFollower]));
         assert_eq!(
             owners("holdings").map(|o| o.contains(&TrendFollower)),

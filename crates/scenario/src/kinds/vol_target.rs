@@ -1,6 +1,9 @@
 //! `vol_target`: a volatility-targeting (or risk-parity) fund holding assets, whose
-//! exposure is target vol / realised vol, capped, traded outside a band after a lag. It
-//! may borrow on margin like a leveraged fund.
+//! exposure is target vol / realised vol, capped, traded outside a band after a lag.
+//!
+//! It takes no `margin`: the engine's rule sizes the fund on its NAV (net of its loan)
+//! but applies no margin call to it, so a margin link would be a lender's maintenance
+//! silently ignored. Borrowing it has goes in `other_liabilities`.
 
 use delever_graph::{HolderKind, VolTargetRule};
 
@@ -29,10 +32,8 @@ pub(super) const KIND: Kind = Kind {
         ("max_leverage", THIS),
         ("band", THIS),
         ("lag_days", THIS),
-        ("cure_days", THIS),
         ("participation", THIS),
         ("holdings", THIS),
-        ("margin", THIS),
     ],
     required: &[
         (

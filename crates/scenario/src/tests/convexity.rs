@@ -28,7 +28,7 @@ holders:
     kind: vol_target
     cash: 1.0e8
     holdings: [ { asset: NVDA, usd: 2.0e9 } ]
-    margin: { lender: prime, loan: 5.0e8, maintenance: 0.25 }
+    other_liabilities: 5.0e8
     target_vol: 0.10
     realised_vol: 0.12
     band: 0.02
@@ -127,7 +127,7 @@ fn the_three_kinds_convert_with_their_defaults() {
     );
     let vt = s.network.holders().iter().position(|h| h.id == "vt");
     let vt = HolderIx(u32::try_from(vt.expect("vt")).expect("small"));
-    assert_eq!(s.network.margin(vt).map(|m| m.terms.loan), Some(5.0e8));
+    assert!(s.network.margin(vt).is_none());
     assert_eq!(s.network.holdings(vt).count(), 1);
 }
 
@@ -396,6 +396,21 @@ fn trend_follower_terms_out_of_range_are_located() {
         (26, 5),
         "missing required key `lookbacks` for a trend_follower",
         "{ days: 252 }",
+    );
+}
+
+#[test]
+fn a_vol_target_fund_takes_no_margin() {
+    // The engine applies no margin call to it: a lender's maintenance would be ignored.
+    check(
+        &convex(
+            "    other_liabilities: 5.0e8\n",
+            "    margin: { lender: prime, loan: 5.0e8, maintenance: 0.25 }\n",
+        ),
+        "holders[1].margin",
+        (22, 5),
+        "`margin` does not apply to holder kind `vol_target`",
+        "remove `margin`",
     );
 }
 
