@@ -424,3 +424,228 @@ fn insolvency_ratio_must_be_a_fraction_below_the_acting_ratio() {
     b.lends("broker", "acct2", terms(100.0, 0.3, 0.3));
     check(b, "default_below_ratio", "banks and leveraged funds only");
 }
+
+fn call(asset: &str, strike: f64, shares: f64) -> OptionLine {
+    OptionLine {
+        asset: asset.into(),
+        right: OptionRight::Call,
+        strike,
+        expiry_days: 10.0,
+        implied_vol: 0.5,
+        shares,
+    }
+}
+
+fn dealer(options: Vec<OptionLine>, gamma: Vec<GammaLine>) -> NetworkBuilder {
+    let mut b = base();
+    b.add_asset(asset("AMD", 50.0));
+    let mut h = Holder::new("dealers", HolderKind::OptionsDealer { options, gamma });
+    h.cash = 1e6;
+    b.add_holder(h);
+    b
+}
+
+#[test]
+fn a_dealers_lines_resolve_in_order_with_one_trades_edge_per_asset() {
+    let gamma = vec![GammaLine {
+        asset: "NVDA".into(),
+        usd_per_pct: -1e5,
+    }];
+    let net = dealer(vec![call("AMD", 55.0, -1e4), call("AMD", 60.0, 1e4)], gamma)
+        .build()
+        .expect("valid");
+    let h = net.find_holder("dealers").expect("dealer");
+    assert_eq!(net.lines(h), [AssetIx(1), AssetIx(1), AssetIx(0)]);
+    let trades = net
+        .graph()
+        .edge_weights()
+        .filter(|e| matches!(e, Edge::Trades))
+        .count();
+    assert_eq!(trades, 2);
+}
+
+#[test]
+fn a_dealers_checks() {
+    check(
+        dealer(vec![], vec![]),
+        "",
+        "needs `options` or `gamma` lines",
+    );
+    check(
+        dealer(vec![call("AMDX", 55.0, 1.0)], vec![]),
+        "options[0].asset",
+        "unknown asset `AMDX`",
+    );
+    check(
+        dealer(vec![call("broker", 55.0, 1.0)], vec![]),
+        "options[0].asset",
+        "`broker` is not an asset",
+    );
+    check(
+        dealer(vec![call("AMD", 0.0, 1.0)], vec![]),
+        "options[0].strike",
+        "got 0",
+    );
+    let mut far = call("AMD", 55.0, 1.0);
+    far.expiry_days = 10_001.0;
+    far.implied_vol = 5.5;
+    let b = dealer(vec![call("AMD", 55.0, 1.0), far], vec![]);
+    let ps = problems(b);
+    assert!(
+        ps.iter().any(|p| p.field == "options[1].expiry_days"),
+        "{ps:#?}"
+    );
+    assert!(
+        ps.iter().any(|p| p.field == "options[1].implied_vol"),
+        "{ps:#?}"
+    );
+    let gamma = vec![GammaLine {
+        asset: "AMD".into(),
+        usd_per_pct: f64::NAN,
+    }];
+    check(dealer(vec![], gamma), "gamma[0].usd_per_pct", "finite");
+    let mut b = dealer(vec![call("AMD", 55.0, 1.0)], vec![]);
+    b.holds("dealers", "AMD", 10.0);
+    check(b, "holdings", "its delta hedge");
+}
+
+fn vol_target(rule: VolTargetRule) -> NetworkBuilder {
+    let mut b = base();
+    b.add_holder(Holder::new("vt", HolderKind::VolTarget { rule }));
+    b.holds("vt", "NVDA", 100.0);
+    b
+}
+
+const RULE: VolTargetRule = VolTargetRule {
+    target_vol: 0.1,
+    realised_vol: 0.12,
+    half_life_days: 20.0,
+    max_leverage: 2.0,
+    band: 0.0,
+    lag_days: 1,
+};
+
+#[test]
+fn a_vol_target_funds_checks() {
+    assert!(vol_target(RULE).build().is_ok());
+    for (rule, field, msg) in [
+        (
+            VolTargetRule {
+                target_vol: 0.0,
+                ..RULE
+            },
+            "target_vol",
+            "must be in (0, 5], got 0",
+        ),
+        (
+            VolTargetRule {
+                realised_vol: -0.1,
+                ..RULE
+            },
+            "realised_vol",
+            "got -0.1",
+        ),
+        (
+            VolTargetRule {
+                half_life_days: 0.0,
+                ..RULE
+            },
+            "half_life_days",
+            "got 0",
+        ),
+        (
+            VolTargetRule {
+                max_leverage: 11.0,
+                ..RULE
+            },
+            "max_leverage",
+            "must be in (0, 10], got 11",
+        ),
+        (
+            VolTargetRule { band: 1.0, ..RULE },
+            "band",
+            "must be in [0, 1), got 1",
+        ),
+        (
+            VolTargetRule {
+                lag_days: MAX_LOOKBACK_DAYS + 1,
+                ..RULE
+            },
+            "lag_days",
+            "must be at most 2520 trading days",
+        ),
+    ] {
+        check(vol_target(rule), field, msg);
+    }
+}
+
+fn trend(lookbacks: &[u32], markets: &[(&str, Vec<f64>)]) -> NetworkBuilder {
+    let mut b = base();
+    b.add_asset(asset("AMD", 50.0));
+    let kind = HolderKind::TrendFollower {
+        lookbacks: lookbacks
+            .iter()
+            .map(|&days| Lookback { days, weight: 1.0 })
+            .collect(),
+        markets: markets
+            .iter()
+            .map(|(a, r)| TrendMarket {
+                asset: (*a).into(),
+                max_usd: 1e6,
+                past_returns: r.clone(),
+            })
+            .collect(),
+        lag_days: 0,
+    };
+    let mut h = Holder::new("cta", kind);
+    h.cash = 1e6;
+    b.add_holder(h);
+    b
+}
+
+#[test]
+fn a_trend_followers_checks() {
+    let net = trend(
+        &[21, 252],
+        &[("AMD", vec![0.1, 0.2]), ("NVDA", vec![0.0, -0.1])],
+    )
+    .build()
+    .expect("valid");
+    let h = net.find_holder("cta").expect("cta");
+    assert_eq!(net.lines(h), [AssetIx(1), AssetIx(0)]);
+    check(
+        trend(&[0], &[("AMD", vec![0.1])]),
+        "lookbacks[0].days",
+        "got 0",
+    );
+    check(
+        trend(&[21, MAX_LOOKBACK_DAYS + 1], &[("AMD", vec![0.1, 0.2])]),
+        "lookbacks[1].days",
+        "must be in [1, 2520] trading days, got 2521",
+    );
+    assert!(
+        trend(&[MAX_LOOKBACK_DAYS], &[("AMD", vec![0.1])])
+            .build()
+            .is_ok()
+    );
+    check(
+        trend(&[21, 63], &[("AMD", vec![0.1])]),
+        "markets[0].past_returns",
+        "has 1 returns for 2 lookbacks",
+    );
+    check(
+        trend(&[21], &[("AMD", vec![-1.0])]),
+        "markets[0].past_returns[0]",
+        "> −1",
+    );
+    check(
+        trend(&[21], &[("AMD", vec![0.1]), ("AMD", vec![0.2])]),
+        "markets",
+        "an asset appears twice",
+    );
+    check(trend(&[], &[]), "lookbacks", "at least one lookback");
+    check(trend(&[21], &[]), "markets", "at least one market");
+    let mut b = trend(&[21], &[("AMD", vec![0.1])]);
+    b.holds("cta", "AMD", 10.0);
+    check(b, "holdings", "follow from its signals");
+}

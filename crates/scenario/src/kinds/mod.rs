@@ -24,10 +24,10 @@ mod vol_target;
 
 use std::sync::LazyLock;
 
-use delever_graph::{HolderKind, Problem};
+use delever_graph::{HolderKind, Problem, Subject};
 
 use crate::book::AssetLookup;
-use crate::convert::{AccountsFile, Cx, Origin, Pending, Place, num, pending};
+use crate::convert::{AccountsFile, Cx, Origin, Pending, Place, is_solvency, num, pending};
 use crate::index::join_key;
 use crate::spec::{HolderSpec, KindName};
 use crate::suggest;
@@ -172,6 +172,35 @@ fn unknown_asset(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
         Place::Value,
         p.message.clone(),
         Some(suggest::hint_for(name, cx.assets.keys().copied(), "assets")),
+    ))
+}
+
+/// The builder's "starting equity must be positive" for a holder whose equity is its
+/// `cash` alone (a dealer, a trend follower: their positions are hedges and futures),
+/// told at `cash` with a hint on it rather than on loans and holdings.
+fn no_capital(cx: &Cx<'_>, p: &Problem, base: &str, what: &str) -> Option<Pending> {
+    let Subject::Holder(id) = &p.subject else {
+        return None;
+    };
+    if !(p.field.is_empty() && is_solvency(p)) {
+        return None;
+    }
+    let h = cx
+        .holder_meta
+        .get(id.as_str())
+        .and_then(|m| cx.spec.holders.get(m.index))?;
+    let path = if h.cash.is_some() {
+        join_key(base, "cash")
+    } else {
+        base.to_owned()
+    };
+    Some(pending(
+        path,
+        Place::Value,
+        p.message.clone(),
+        Some(format!(
+            "{what} holds nothing, so its equity is `cash` + `other_assets` − `other_liabilities`; give its capital as `cash`, e.g. `cash: 1.0e9`"
+        )),
     ))
 }
 

@@ -2,12 +2,12 @@
 //! option lines (priced by Black–Scholes) and its dollar-gamma lines; its hedge trades are
 //! its flow. It has no holdings of its own and no margin.
 
-use delever_graph::{GammaLine, HolderKind, OptionLine, OptionRight};
+use delever_graph::{GammaLine, HolderKind, OptionLine, OptionRight, Problem};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Kind, Make, unknown_asset};
-use crate::convert::Cx;
+use super::{Kind, Make, no_capital, unknown_asset};
+use crate::convert::{Cx, Pending};
 use crate::index::{join_index, join_key};
 use crate::limits;
 use crate::spec::{HolderSpec, KindName, Num};
@@ -78,8 +78,12 @@ pub(super) const KIND: Kind = Kind {
     derived_loan: None,
     redeemable: false,
     convert,
-    problem: Some(unknown_asset),
+    problem: Some(problem),
 };
+
+fn problem(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
+    unknown_asset(cx, p, base).or_else(|| no_capital(cx, p, base, "an options dealer"))
+}
 
 fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
     let options = h

@@ -2,12 +2,12 @@
 //! returns over its lookbacks, up to a cap. Its positions are synthetic (futures): it has
 //! no holdings of its own and no margin.
 
-use delever_graph::{HolderKind, Lookback, MAX_LOOKBACK_DAYS, TrendMarket};
+use delever_graph::{HolderKind, Lookback, MAX_LOOKBACK_DAYS, Problem, TrendMarket};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Kind, Make, unknown_asset};
-use crate::convert::{Cx, num};
+use super::{Kind, Make, no_capital, unknown_asset};
+use crate::convert::{Cx, Pending, num};
 use crate::index::{join_index, join_key};
 use crate::limits;
 use crate::spec::{Days, HolderSpec, KindName, Num, Whole};
@@ -56,8 +56,12 @@ pub(super) const KIND: Kind = Kind {
     derived_loan: None,
     redeemable: false,
     convert,
-    problem: Some(unknown_asset),
+    problem: Some(problem),
 };
+
+fn problem(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
+    unknown_asset(cx, p, base).or_else(|| no_capital(cx, p, base, "a trend follower"))
+}
 
 fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
     let lookbacks = h

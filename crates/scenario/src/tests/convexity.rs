@@ -348,6 +348,17 @@ fn vol_target_terms_out_of_range_are_located() {
 }
 
 #[test]
+fn a_market_traded_twice_or_no_market_is_located() {
+    check(
+        &convex("{ asset: AMD, max_usd", "{ asset: NVDA, max_usd"),
+        "holders[2].markets",
+        (31, 7),
+        "an asset appears twice in the markets",
+        "",
+    );
+}
+
+#[test]
 fn trend_follower_terms_out_of_range_are_located() {
     check(
         &convex("{ days: 21 }", "{ days: 0 }"),
@@ -396,6 +407,24 @@ fn trend_follower_terms_out_of_range_are_located() {
         (26, 5),
         "missing required key `lookbacks` for a trend_follower",
         "{ days: 252 }",
+    );
+}
+
+#[test]
+fn a_dealer_or_trend_follower_without_capital_is_told_to_give_cash() {
+    check(
+        &convex("    cash: 1.0e9\n", ""),
+        "holders[0]",
+        (10, 5),
+        "starting equity must be positive, got 0 USD",
+        "an options dealer holds nothing, so its equity is `cash` + `other_assets`",
+    );
+    check(
+        &convex("    cash: 5.0e8\n", "    cash: 0\n"),
+        "holders[2].cash",
+        (28, 11),
+        "starting equity must be positive, got 0 USD",
+        "a trend follower holds nothing",
     );
 }
 
