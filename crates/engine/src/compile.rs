@@ -418,8 +418,9 @@ impl<'a> Compiled<'a> {
                     pos_assets = c.assets;
                     pos_shares = c.hedge;
                     cash_adjust = c.financing;
+                    // Every dealer buys into a rise (and a long-gamma one into a fall).
+                    can_buy = true;
                     if c.long_gamma {
-                        can_buy = true;
                         long_gamma.push(i);
                     }
                     c.rule
@@ -431,6 +432,8 @@ impl<'a> Compiled<'a> {
                 HolderKind::TrendFollower {
                     lookbacks, markets, ..
                 } => {
+                    // A trend follower buys when a rise turns a signal.
+                    can_buy = true;
                     let c = crate::rules::trend::compile(net.lines(hx), lookbacks, markets, &p0);
                     pos_assets = c.assets;
                     pos_shares = c.position;

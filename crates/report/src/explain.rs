@@ -332,7 +332,7 @@ fn margin_report(m: &MarginTest) -> TestReport {
 }
 
 #[allow(clippy::too_many_lines)]
-fn test_report(t: &Test) -> TestReport {
+fn test_report(t: &Test, asset_id: &dyn Fn(delever_graph::AssetIx) -> String) -> TestReport {
     let mut numbers = BTreeMap::new();
     let (test, fired, text) = match *t {
         Test::Margin(ref m) => return margin_report(m),
@@ -427,7 +427,6 @@ fn test_report(t: &Test) -> TestReport {
             held,
             target,
         } => {
-            numbers.insert("asset", asset.get() as f64);
             numbers.insert("spot_usd", spot);
             numbers.insert("gamma_shares_per_usd", gamma);
             numbers.insert("held_shares", held);
@@ -437,9 +436,9 @@ fn test_report(t: &Test) -> TestReport {
                 "dealer_hedge",
                 sell != 0.0,
                 format!(
-                    "asset #{}: at S = {} the book's gamma is {:.6e} shares per $1 ({}); hedge held {:.6e} \
+                    "{}: at S = {} the book's gamma is {:.6e} shares per $1 ({}); hedge held {:.6e} \
                      shares, wanted {:.6e} \u{2192} {} {:.6e} shares",
-                    asset.get(),
+                    asset_id(asset),
                     usd(spot),
                     gamma,
                     if gamma < 0.0 {
@@ -496,7 +495,6 @@ fn test_report(t: &Test) -> TestReport {
             held,
             target,
         } => {
-            numbers.insert("asset", asset.get() as f64);
             numbers.insert("spot_usd", spot);
             numbers.insert("signal", signal);
             numbers.insert("held_shares", held);
@@ -505,8 +503,8 @@ fn test_report(t: &Test) -> TestReport {
                 "trend_signal",
                 held != target,
                 format!(
-                    "asset #{}: at S = {} the signal is {signal:.4} \u{2192} position {target:.6e} shares (held {held:.6e})",
-                    asset.get(),
+                    "{}: at S = {} the signal is {signal:.4} \u{2192} position {target:.6e} shares (held {held:.6e})",
+                    asset_id(asset),
                     usd(spot),
                 ),
             )
@@ -735,7 +733,11 @@ impl ExplainReport {
                     round: r.round,
                     price_index: r.price_index,
                     sheet: SheetReport::from(&r.sheet),
-                    tests: r.tests.iter().map(test_report).collect(),
+                    tests: r
+                        .tests
+                        .iter()
+                        .map(|t| test_report(t, &|a| net.asset(a).id.clone()))
+                        .collect(),
                     sale_usd: r.sale_usd,
                     deposit_usd: r.deposit_usd,
                     status: r.status.name(),
