@@ -162,7 +162,7 @@ fn unknown_asset(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
         .strip_prefix("unknown asset `")
         .or_else(|| p.message.strip_prefix('`'))
         .and_then(|m| m.split('`').next())?;
-    if !(p.field.ends_with(".asset")
+    if !(p.field.rsplit('.').next() == Some("asset")
         && (p.message.starts_with("unknown asset") || p.message.ends_with("is not an asset")))
     {
         return None;
