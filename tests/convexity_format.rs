@@ -139,6 +139,18 @@ fn sweep_paths_reach_each_kinds_keys() {
         panic!("a trend follower");
     };
     assert_eq!(lag_days, 2);
+    // A key the file leaves out is added: the CTA's lag, 0 by default.
+    let text = fixture_text().replacen("    lag_days: 0\n", "", 1);
+    let t2 = Template::from_yaml(&text, "convexity.yaml", None).expect("loads");
+    let HolderKind::TrendFollower { lag_days, .. } = kind(t2.base(), "cta") else {
+        panic!("a trend follower");
+    };
+    assert_eq!(lag_days, 0);
+    let s = vary(&t2, "holders[cta].lag_days", 3.0);
+    let HolderKind::TrendFollower { lag_days, .. } = kind(&s, "cta") else {
+        panic!("a trend follower");
+    };
+    assert_eq!(lag_days, 3);
     let s = vary(&t, "holders[vt].target_vol", 0.3);
     let HolderKind::VolTarget { rule } = kind(&s, "vt") else {
         panic!("a vol-target fund");
