@@ -291,7 +291,7 @@ fn valid_fixture_builds_the_network() {
     let net = &s.network;
     assert_eq!(
         (net.assets().len(), net.holders().len(), net.lenders().len()),
-        (4, 8, 2)
+        (4, 11, 2)
     );
     let kinds: Vec<&str> = net.holders().iter().map(|h| h.kind.tag().name()).collect();
     assert_eq!(
@@ -304,7 +304,10 @@ fn valid_fixture_builds_the_network() {
             "leveraged_fund",
             "bank",
             "bank",
-            "fund"
+            "fund",
+            "options_dealer",
+            "vol_target",
+            "trend_follower"
         ]
     );
 

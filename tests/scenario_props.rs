@@ -167,7 +167,7 @@ fn apply(text: &str, muts: &[Mutation]) -> String {
 fn the_unmutated_fixture_loads() {
     let s = Scenario::from_yaml(VALID, "full-example.yaml", Some(&fixtures()))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(s.network.holders().len(), 8);
+    assert_eq!(s.network.holders().len(), 11);
 }
 
 proptest! {
