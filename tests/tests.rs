@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod eba;
 mod errors;
+mod etf_shares;
 mod fuzz;
 mod generate;
 mod golden;

@@ -119,6 +119,10 @@ pub(crate) struct Unit<'a> {
     pub cash_use: CashUse,
     /// Interbank obligations at face value.
     pub owed: f64,
+    /// Holders of leveraged ETF shares: each position's maintenance multiple (the fund's
+    /// `|L|` for ETF shares, 1 for assets; FINRA Rule 4210, Regulatory Notice 09-53).
+    /// `None`: no ETF shares, every position at the account's own requirement.
+    pub etf_mult: Option<Vec<f64>>,
     /// Balance-sheet holders: insolvent (default, sell everything) when equity/assets
     /// falls below this ratio.
     pub default_below: Option<f64>,
@@ -182,6 +186,16 @@ impl DayTerms {
     }
 }
 
+/// A leveraged ETF whose shares margin holders may hold. Its shares are the pseudo-asset
+/// `n_assets + k` (`k`: its place in [`Compiled::classes`]), priced at NAV per share.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EtfClass {
+    /// The fund's unit.
+    pub unit: usize,
+    /// Shares outstanding at the reference close.
+    pub outstanding: f64,
+}
+
 /// A lender, compiled.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LenderC {
@@ -216,6 +230,8 @@ pub(crate) struct Compiled<'a> {
     pub claims: Vec<ClaimC>,
     /// Whether some rule can buy (symmetric leverage targeting, ETFs): damping applies.
     pub can_buy: bool,
+    /// Leveraged ETFs with shares outstanding, in holder order (pseudo-assets).
+    pub classes: Vec<EtfClass>,
 }
 
 fn node(net: &Network, n: NodeRef) -> usize {
@@ -287,6 +303,25 @@ impl<'a> Compiled<'a> {
             owed[c.debtor] += c.amount;
         }
         let mut can_buy = false;
+        // Funds with shares outstanding are pseudo-assets `n_assets + k`.
+        let mut class_of = vec![u32::MAX; n_holders];
+        let mut classes = Vec::new();
+        let mut price0 = p0.clone();
+        // Only when some holder holds ETF shares: otherwise evaluation is as before.
+        let held = net.has_etf_holdings();
+        for (i, slot) in class_of.iter_mut().enumerate() {
+            let hx = delever_graph::HolderIx(i as u32);
+            if let (true, Some(so), Some(nps)) =
+                (held, net.shares_outstanding(hx), net.nav_per_share(hx))
+            {
+                *slot = classes.len() as u32;
+                classes.push(EtfClass {
+                    unit: i,
+                    outstanding: so,
+                });
+                price0.push(nps);
+            }
+        }
         let mut units = Vec::with_capacity(n_holders);
         for (i, h) in net.holders().iter().enumerate() {
             let hx = delever_graph::HolderIx(i as u32);
@@ -298,6 +333,14 @@ impl<'a> Compiled<'a> {
             });
             let (mut pos_assets, mut pos_shares): (Vec<u32>, Vec<f64>) =
                 net.holdings(hx).map(|(a, s)| (a.0, s)).unzip();
+            let etf_mult = etf_positions(
+                net,
+                net.etf_holdings(hx),
+                &class_of,
+                n_assets,
+                &mut pos_assets,
+                &mut pos_shares,
+            );
             let rule = match &h.kind {
                 HolderKind::MarginAccount { cure_rate } => Rule::Account { cure: *cure_rate },
                 HolderKind::MarginCohort {
@@ -308,7 +351,7 @@ impl<'a> Compiled<'a> {
                     let v0: f64 = pos_assets
                         .iter()
                         .zip(&pos_shares)
-                        .map(|(&a, s)| s * p0[a as usize])
+                        .map(|(&a, s)| s * price0[a as usize])
                         .sum();
                     let shares: Vec<f64> = buckets.iter().map(|b| b.share).collect();
                     let counts = apportion(*accounts, &shares);
@@ -375,7 +418,12 @@ impl<'a> Compiled<'a> {
             };
             let liquidity = (h.sale_order == SaleOrder::MostLiquidFirst).then(|| {
                 let mut ord: Vec<u32> = (0..pos_assets.len() as u32).collect();
-                ord.sort_by_key(|&k| rank[pos_assets[k as usize] as usize]);
+                // ETF shares (pseudo-assets) are sold last.
+                ord.sort_by_key(|&k| {
+                    rank.get(pos_assets[k as usize] as usize)
+                        .copied()
+                        .unwrap_or(u32::MAX)
+                });
                 ord
             });
             units.push(Unit {
@@ -391,6 +439,7 @@ impl<'a> Compiled<'a> {
                 sale_order: h.sale_order,
                 cash_use: h.cash_use,
                 owed: owed[i],
+                etf_mult,
                 default_below: h.default_below_ratio,
                 day: DayTerms::instant(),
             });
@@ -417,7 +466,14 @@ impl<'a> Compiled<'a> {
             lenders,
             claims,
             can_buy,
+            classes,
         }
+    }
+
+    /// Whether asset index `a` is a leveraged ETF's shares (a pseudo-asset).
+    #[inline]
+    pub fn is_etf_share(&self, a: u32) -> bool {
+        a as usize >= self.n_assets
     }
 
     /// Margin terms of a unit's link given the extra tightening on its lender (capped at 1;
@@ -428,6 +484,35 @@ impl<'a> Compiled<'a> {
         let reset = (m.reset + d).min(1.0).max(maint);
         (maint, reset)
     }
+}
+
+/// Append a holder's ETF share holdings to its positions as pseudo-assets; their
+/// maintenance multiples (`|L|`, 1 for the assets), or `None` when it holds none.
+fn etf_positions(
+    net: &Network,
+    held: &[(delever_graph::HolderIx, f64)],
+    class_of: &[u32],
+    n_assets: usize,
+    assets: &mut Vec<u32>,
+    shares: &mut Vec<f64>,
+) -> Option<Vec<f64>> {
+    if held.is_empty() {
+        return None;
+    }
+    let mut mult = vec![1.0; assets.len()];
+    for &(f, s) in held {
+        let k = class_of.get(f.get()).copied().unwrap_or(u32::MAX);
+        let HolderKind::LeveragedEtf { multiple, .. } = net.holder(f).kind else {
+            continue;
+        };
+        if k == u32::MAX {
+            continue;
+        }
+        assets.push(n_assets as u32 + k);
+        shares.push(s);
+        mult.push(multiple.abs());
+    }
+    Some(mult)
 }
 
 #[cfg(test)]

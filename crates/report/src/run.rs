@@ -174,8 +174,29 @@ pub struct RunReport {
     /// A timeline's days, in order; absent in the one-instant modes (which have no days).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub days: Vec<DayReport>,
+    /// Leveraged ETFs with shares outstanding: their shares before and after, and the
+    /// shares their holders sold (redeemed); absent when no fund gives its shares.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub etf_shares: Vec<EtfSharesReport>,
     #[serde(skip)]
     meta: RunMeta,
+}
+
+/// One leveraged ETF's shares (JSON `etf_shares[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct EtfSharesReport {
+    /// The fund's id.
+    pub id: String,
+    /// Shares outstanding at the reference close.
+    pub shares_outstanding_before: f64,
+    /// Shares its holders sold, redeemed by authorised participants.
+    pub shares_redeemed_by_holders: f64,
+    /// Shares outstanding after the cascade.
+    pub shares_outstanding_after: f64,
+    /// NAV per share before the shock, USD.
+    pub nav_per_share_before: f64,
+    /// NAV per share at the final prices, USD.
+    pub nav_per_share_after: f64,
 }
 
 impl RunReport {
@@ -267,6 +288,18 @@ impl RunReport {
                 multiple_equilibria: l.differs,
             }),
             days: crate::days::days(net, o),
+            etf_shares: o
+                .etf_shares
+                .iter()
+                .map(|e| EtfSharesReport {
+                    id: net.holder(e.holder).id.clone(),
+                    shares_outstanding_before: e.outstanding_before,
+                    shares_redeemed_by_holders: e.redeemed_by_holders,
+                    shares_outstanding_after: e.outstanding_after,
+                    nav_per_share_before: e.nav_per_share_before,
+                    nav_per_share_after: e.nav_per_share_after,
+                })
+                .collect(),
             meta: meta.clone(),
         }
     }

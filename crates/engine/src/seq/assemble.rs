@@ -75,6 +75,7 @@ impl Seq<'_, '_> {
                 cash_cure_usd: st.cure,
             });
             ledgers.push(ledger(
+                usize::MAX,
                 u0,
                 HolderIx(i as u32),
                 &st.sold,
@@ -120,6 +121,7 @@ impl Seq<'_, '_> {
                 trace: f.trace.clone(),
                 least: None,
                 days: Vec::new(),
+                etf_shares: Vec::new(),
             },
             Ledger { holders: ledgers },
         )

@@ -388,6 +388,7 @@ pub(crate) fn run(
             trace,
             least,
             days: day_outs,
+            etf_shares: Vec::new(),
         },
         ledger,
     ))
@@ -558,6 +559,7 @@ impl Finish<'_, '_> {
                 cash_cure_usd: st.cure,
             });
             ledgers.push(ledger(
+                usize::MAX,
                 u,
                 HolderIx(i as u32),
                 &st.sold,

@@ -248,6 +248,7 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
             holder_edges(&mut cx, &mut b, h, i);
         }
     }
+    edges::etf_totals(&mut cx, &BTreeMap::new());
     for (i, l) in spec.lenders.iter().enumerate() {
         if !cx.skipped.contains(&(IdKind::Lender, i)) {
             owes(
@@ -285,6 +286,22 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
         None => engine_base(),
     };
     let engine = engine_done(&mut cx, raw_engine.clone(), "engine");
+    if engine.mode != delever_engine::Mode::Equilibrium
+        && network.as_ref().is_some_and(Network::has_etf_holdings)
+    {
+        cx.err(
+            if spec.engine.as_ref().is_some_and(|e| e.mode.is_some()) {
+                "engine.mode"
+            } else {
+                "engine"
+            },
+            format!(
+                "holdings of leveraged ETF shares are supported in the equilibrium mode only, not `{}`",
+                engine.mode.name()
+            ),
+            Some("use `engine.mode: equilibrium` (the default), or hold the fund's basket assets instead of its shares".into()),
+        );
+    }
     shock_days(&mut cx, &spec.shocks, "shocks", &engine, "engine");
     let expect = spec
         .expect
