@@ -326,3 +326,63 @@ fn bad_holder_input_is_located() {
         ],
     );
 }
+
+/// An account book's rows hold ETF shares too, named by the fund's id in the `asset`
+/// column: the row at 20% loan-to-value on the 3× fund is called after a 20% fall in NAV
+/// per share, as the single account is, and sells the same; the other row (stock and a
+/// little of the fund, 25% LTV) is not. Shares sold are redeemed.
+#[test]
+fn book_rows_hold_etf_shares() {
+    let dir = scratch("etf_shares_book");
+    std::fs::write(
+        dir.join("accounts.csv"),
+        "account,cash,loan\na,0,2.0e5\nb,0,2.5e4\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("holdings.csv"),
+        "account,asset,shares\na,etf,1.0e5\nb,X,900\nb,etf,1000\n",
+    )
+    .expect("write");
+    let book = "  - { id: book, kind: account_book, accounts_csv: accounts.csv, holdings_csv: holdings.csv, margin: { lender: broker, maintenance: 0.25 } }";
+    for (ret, called) in [(-0.066, false), (-0.0675, true)] {
+        let s = Scenario::from_yaml(&scenario(3.0, book, ret), "<test>", Some(&dir))
+            .expect("valid scenario");
+        assert!(s.network.has_etf_holdings());
+        let o = delever_engine::run(&s.network, &s.shocks, &s.engine).expect("runs");
+        let b = holder(&s, &o, "book");
+        assert_eq!(b.margin_calls, u64::from(called), "return {ret}: {b:?}");
+        let e = &o.etf_shares[0];
+        if called {
+            let v = 1.0e5 * e.nav_per_share_after;
+            let y = v - (v - 2.0e5) / 0.75;
+            assert!((b.sales_usd - y).abs() < 1e-6 * y, "{} vs {y}", b.sales_usd);
+            assert!((e.redeemed_by_holders - y / e.nav_per_share_after).abs() < 1e-6);
+        } else {
+            assert_eq!(e.redeemed_by_holders, 0.0);
+        }
+        // The same as one margin account with that row's holdings and loan.
+        let (s1, o1) = run(&scenario(3.0, &account(2.0e5), ret));
+        let a = holder(&s1, &o1, "acct");
+        assert!((a.sales_usd - b.sales_usd).abs() <= 1e-9 * a.sales_usd.max(1.0));
+    }
+}
+
+/// A book row naming an inverse fund's shares is refused at the book's `holdings_csv`.
+#[test]
+fn a_book_holding_an_inverse_fund_is_refused() {
+    let dir = scratch("etf_shares_book_inverse");
+    std::fs::write(dir.join("accounts.csv"), "account,cash,loan\na,0,10\n").expect("write");
+    std::fs::write(
+        dir.join("holdings.csv"),
+        "account,asset,shares\na,etf,100\n",
+    )
+    .expect("write");
+    let book = "  - { id: book, kind: account_book, accounts_csv: accounts.csv, holdings_csv: holdings.csv, margin: { lender: broker, maintenance: 0.25 } }";
+    let text = scenario(-3.0, book, -0.1);
+    let err = Scenario::from_yaml(&text, "<test>", Some(&dir)).expect_err("refused");
+    let msg = err.to_string();
+    assert!(msg.contains("holders[1].holdings_csv"), "{msg}");
+    assert!(msg.contains("inverse fund"), "{msg}");
+    assert!(msg.contains("monotone fixed point"), "{msg}");
+}

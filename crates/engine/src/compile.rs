@@ -309,19 +309,18 @@ impl<'a> Compiled<'a> {
         let mut price0 = p0.clone();
         // Only when some holder holds ETF shares: otherwise evaluation is as before.
         let held = net.has_etf_holdings();
-        for (i, slot) in class_of.iter_mut().enumerate() {
-            let hx = delever_graph::HolderIx(i as u32);
-            if let (true, Some(so), Some(nps)) =
-                (held, net.shares_outstanding(hx), net.nav_per_share(hx))
-            {
-                *slot = classes.len() as u32;
+        // The network's classes, in its order: book rows name them as `n_assets + k`.
+        for &hx in net.etf_classes().iter().filter(|_| held) {
+            if let (Some(so), Some(nps)) = (net.shares_outstanding(hx), net.nav_per_share(hx)) {
+                class_of[hx.get()] = classes.len() as u32;
                 classes.push(EtfClass {
-                    unit: i,
+                    unit: hx.get(),
                     outstanding: so,
                 });
                 price0.push(nps);
             }
         }
+        let width = price0.len();
         let mut units = Vec::with_capacity(n_holders);
         for (i, h) in net.holders().iter().enumerate() {
             let hx = delever_graph::HolderIx(i as u32);
@@ -333,7 +332,7 @@ impl<'a> Compiled<'a> {
             });
             let (mut pos_assets, mut pos_shares): (Vec<u32>, Vec<f64>) =
                 net.holdings(hx).map(|(a, s)| (a.0, s)).unzip();
-            let etf_mult = etf_positions(
+            let mut etf_mult = etf_positions(
                 net,
                 net.etf_holdings(hx),
                 &class_of,
@@ -370,13 +369,17 @@ impl<'a> Compiled<'a> {
                 }
                 HolderKind::AccountBook { book, cure_rate } => {
                     // Per-asset totals of the book, for valuation and loss accounting.
-                    let mut totals = vec![0.0; n_assets];
+                    // (and per fund whose shares its rows hold: `width` covers them).
+                    let mut totals = vec![0.0; width];
                     for (a, s) in book.assets.iter().zip(&book.shares) {
                         if let Some(t) = totals.get_mut(a.get()) {
                             *t += s;
                         }
                     }
-                    pos_assets = (0..n_assets as u32).collect();
+                    if totals[n_assets..].iter().any(|&s| s > 0.0) {
+                        etf_mult = Some(book_mult(net, &classes, n_assets));
+                    }
+                    pos_assets = (0..width as u32).collect();
                     pos_shares = totals;
                     Rule::Book {
                         cure: *cure_rate,
@@ -484,6 +487,16 @@ impl<'a> Compiled<'a> {
         let reset = (m.reset + d).min(1.0).max(maint);
         (maint, reset)
     }
+}
+
+/// A book's maintenance multiple per price index: 1 for assets, `|L|` per fund.
+fn book_mult(net: &Network, classes: &[EtfClass], n_assets: usize) -> Vec<f64> {
+    let mut m = vec![1.0; n_assets];
+    m.extend(classes.iter().map(|k| match net.holders()[k.unit].kind {
+        HolderKind::LeveragedEtf { multiple, .. } => multiple.abs(),
+        _ => 1.0,
+    }));
+    m
 }
 
 /// Append a holder's ETF share holdings to its positions as pseudo-assets; their

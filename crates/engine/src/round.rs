@@ -69,6 +69,7 @@ fn book_terms<'r>(c: &'r Compiled<'_>, i: usize, extra: &[f64], cure: f64) -> Op
         cure,
         order: u.sale_order,
         rank: &c.rank,
+        mult: u.etf_mult.as_deref(),
         today: u.day.today,
         cure_days: u.day.cure_days,
     })
@@ -229,12 +230,12 @@ fn extended<'p>(c: &Compiled<'_>, p: &'p [f64]) -> (std::borrow::Cow<'p, [f64]>,
 
 /// Holders' ETF shares sold (per fund), and each fund's rule with them added to its
 /// redemptions: a fraction `x / shares outstanding` (the fund then sheds `L·f·NAV0` of
-/// exposure). `base` carries the round's extra margin; `(equity0, value, recv)` are per
+/// exposure). `extra` is the round's extra margin; `(equity0, value, recv)` are per
 /// unit.
 fn redeem(
     c: &Compiled<'_>,
     s: &Shocked,
-    base: &Env<'_>,
+    extra: &[f64],
     (equity0, value, recv): (&[f64], &[f64], &[f64]),
     p_ext: &[f64],
     sold: &mut [Vec<f64>],
@@ -255,7 +256,7 @@ fn redeem(
             recv: recv[i],
             redemption: s.redemption[i] + redeemed[k] / class.outstanding,
             equity0: equity0[i],
-            ..*base
+            extra,
         };
         let u = &c.units[i];
         let mut d = rules::evaluate(c, u, p_ext, &env, &mut sold[i]);
@@ -287,7 +288,7 @@ pub(crate) fn evaluate(
     // 1. Books under the tightening carried in.
     let mut sold: Vec<Vec<f64>> = c.units.iter().map(|u| vec![0.0; u.assets.len()]).collect();
     let mut stats: Vec<Option<BookStats>> = vec![None; nu];
-    run_books(c, p, &extra, None, &mut sold, &mut stats, ws);
+    run_books(c, p_ext, &extra, None, &mut sold, &mut stats, ws);
 
     // 2. Values and clearing.
     let value: Vec<f64> = c.units.iter().map(|u| rules::value(u, p_ext)).collect();
@@ -315,7 +316,15 @@ pub(crate) fn evaluate(
     // 3. Books whose lender changed its terms run again.
     if tightened != prev {
         let new_extra = extra_margin(c, s, &tightened);
-        run_books(c, p, &new_extra, Some(&extra), &mut sold, &mut stats, ws);
+        run_books(
+            c,
+            p_ext,
+            &new_extra,
+            Some(&extra),
+            &mut sold,
+            &mut stats,
+            ws,
+        );
         extra = new_extra;
     }
 
@@ -356,21 +365,8 @@ pub(crate) fn evaluate(
         .collect();
 
     // 5. Holders' ETF shares sold are redeemed by the funds.
-    let redeemed = redeem(
-        c,
-        s,
-        &Env {
-            value: 0.0,
-            recv: 0.0,
-            extra: &extra,
-            redemption: 0.0,
-            equity0: 0.0,
-        },
-        (equity0, &value, &cleared.recv),
-        p_ext,
-        &mut sold,
-        &mut decisions,
-    );
+    let units = (equity0, value.as_slice(), cleared.recv.as_slice());
+    let redeemed = redeem(c, s, &extra, units, p_ext, &mut sold, &mut decisions);
 
     let equity = equities(c, &value, &etf_nav, &cleared);
     let mut total = vec![0.0; c.n_assets];

@@ -323,6 +323,8 @@ impl NetworkBuilder {
     }
 
     /// Check every invariant and build the network, or list every problem found.
+    // The build's steps in order, most of them one call each: reads best in one place.
+    #[allow(clippy::too_many_lines)]
     pub fn build(mut self) -> Result<Network, BuildError> {
         for a in &self.assets {
             check_asset(a, &mut self.problems);
@@ -337,8 +339,16 @@ impl NetworkBuilder {
         let prices: Vec<f64> = self.assets.iter().map(|a| a.price).collect();
         let n_assets = self.assets.len();
         let mut baskets = vec![Vec::new(); self.holders.len()];
+        // Book rows may hold ETF shares: indices past the assets, one per fund with
+        // shares outstanding, in holder order.
+        let etf_classes = classes(&self.holders, &self.outstanding);
         for (i, h) in self.holders.iter().enumerate() {
-            baskets[i] = check_holder(h, &self.ids, n_assets, &mut self.problems);
+            baskets[i] = check_holder(
+                h,
+                &self.ids,
+                n_assets + etf_classes.len(),
+                &mut self.problems,
+            );
             if matches!(h.kind, HolderKind::LeveragedEtf { .. })
                 && holding_ptr[i + 1] > holding_ptr[i]
             {
@@ -351,9 +361,9 @@ impl NetworkBuilder {
             }
         }
 
-        let (etf_outstanding, etf_holdings) = etf_shares(
+        let (etf_outstanding, etf_holdings, etf_held) = etf_shares(
             &self.holders,
-            &self.outstanding,
+            (&self.outstanding, &etf_classes, n_assets),
             &mut self.etf_holdings,
             &mut self.problems,
         );
@@ -414,6 +424,8 @@ impl NetworkBuilder {
             claims: self.claims,
             etf_outstanding,
             etf_holdings,
+            etf_classes,
+            etf_held,
         };
 
         // Starting equity is checked on the assembled network so that it counts every
@@ -432,8 +444,92 @@ impl NetworkBuilder {
     }
 }
 
-/// Shares outstanding per holder, and each holder's ETF share holdings.
-type EtfShareParts = (Vec<Option<f64>>, Vec<Vec<(HolderIx, f64)>>);
+/// Leveraged ETFs given shares outstanding, in holder order.
+fn classes(holders: &[Holder], given: &[(HolderIx, f64)]) -> Vec<HolderIx> {
+    let mut c: Vec<HolderIx> = given
+        .iter()
+        .map(|&(f, _)| f)
+        .filter(|f| matches!(holders[f.get()].kind, HolderKind::LeveragedEtf { .. }))
+        .collect();
+    c.sort_unstable();
+    c.dedup();
+    c
+}
+
+/// Account books' rows holding ETF shares (asset indices `n_assets + k`): an inverse
+/// fund's shares are refused; shares held in all (with the explicit holdings) may not
+/// exceed a fund's shares outstanding. Whether any row holds ETF shares.
+fn book_etf_shares(
+    holders: &[Holder],
+    classes: &[HolderIx],
+    outstanding: &[Option<f64>],
+    explicit: &[Vec<(HolderIx, f64)>],
+    n_assets: usize,
+    out: &mut Vec<Problem>,
+) -> bool {
+    let mut held = vec![0.0; classes.len()];
+    let mut any = false;
+    for h in holders {
+        let HolderKind::AccountBook { book, .. } = &h.kind else {
+            continue;
+        };
+        let mut inverse = None;
+        for (a, s) in book.assets.iter().zip(&book.shares) {
+            let Some(k) = a.get().checked_sub(n_assets) else {
+                continue;
+            };
+            let Some(&f) = classes.get(k) else {
+                continue;
+            };
+            any = true;
+            held[k] += s;
+            if let HolderKind::LeveragedEtf { multiple, .. } = holders[f.get()].kind
+                && multiple < 0.0
+            {
+                inverse = Some(f);
+            }
+        }
+        if let Some(f) = inverse {
+            out.push(hinted(
+                Subject::Holder(h.id.clone()),
+                "holdings_csv",
+                format!("`{}` is an inverse fund: its shares cannot be held", holders[f.get()].id),
+                "a margin holder of an inverse fund gains as prices fall, so its forced sales would rise with prices and break the monotone fixed point the engine relies on",
+            ));
+        }
+    }
+    if any {
+        for (k, &f) in classes.iter().enumerate() {
+            let total = held[k]
+                + explicit
+                    .iter()
+                    .flatten()
+                    .filter(|(g, _)| *g == f)
+                    .map(|(_, s)| s)
+                    .sum::<f64>();
+            if let Some(so) = outstanding[f.get()]
+                && total > so
+            {
+                out.push(hinted(
+                    Subject::Holder(holders[f.get()].id.clone()),
+                    "shares_outstanding",
+                    format!(
+                        "holders hold {} shares of `{}` in all, more than its {} shares outstanding",
+                        sig(total),
+                        holders[f.get()].id,
+                        sig(so)
+                    ),
+                    "lower the holdings or raise `shares_outstanding`",
+                ));
+            }
+        }
+    }
+    any
+}
+
+/// Shares outstanding per holder, each holder's ETF share holdings, and whether any
+/// holder or book row holds ETF shares.
+type EtfShareParts = (Vec<Option<f64>>, Vec<Vec<(HolderIx, f64)>>, bool);
 
 /// Each holder's holdings value at pre-shock prices (ETF shares at NAV per share), for
 /// the loans derived from it.
@@ -475,7 +571,7 @@ fn nav_per_share(holders: &[Holder], outstanding: &[Option<f64>], f: HolderIx) -
 /// breaking the monotone fixed point), and not more shares are held than outstanding.
 fn etf_shares(
     holders: &[Holder],
-    given: &[(HolderIx, f64)],
+    (given, classes, n_assets): (&[(HolderIx, f64)], &[HolderIx], usize),
     holdings: &mut [(HolderIx, HolderIx, f64)],
     out: &mut Vec<Problem>,
 ) -> EtfShareParts {
@@ -564,7 +660,9 @@ fn etf_shares(
             ));
         }
     }
-    (outstanding, per)
+    let held = per.iter().any(|v| !v.is_empty())
+        | book_etf_shares(holders, classes, &outstanding, &per, n_assets, out);
+    (outstanding, per, held)
 }
 
 /// Holdings in CSR form, sorted by (holder, asset) so iteration order never depends on the
@@ -734,7 +832,8 @@ fn derived_loan(h: &Holder, holdings_value: f64) -> Option<f64> {
 }
 
 fn check_solvency(net: &Network, out: &mut Vec<Problem>) {
-    let prices = net.prices();
+    // Book rows may hold ETF shares, at NAV per share.
+    let prices = net.extended_prices();
     for (i, h) in net.holders.iter().enumerate() {
         let hx = HolderIx(i as u32);
         if h.starts_insolvent {

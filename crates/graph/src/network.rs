@@ -59,6 +59,11 @@ pub struct Network {
     pub(crate) etf_outstanding: Vec<Option<f64>>,
     /// Each holder's holdings of ETF shares, `(fund, shares)`, sorted by fund.
     pub(crate) etf_holdings: Vec<Vec<(HolderIx, f64)>>,
+    /// Leveraged ETFs with shares outstanding, in holder order: the `k`-th one's shares are
+    /// the pseudo-asset `n_assets + k` in account books' rows.
+    pub(crate) etf_classes: Vec<HolderIx>,
+    /// Whether some holder (or book row) holds ETF shares.
+    pub(crate) etf_held: bool,
 }
 
 impl Network {
@@ -169,9 +174,25 @@ impl Network {
     pub fn etf_holdings(&self, h: HolderIx) -> &[(HolderIx, f64)] {
         self.etf_holdings.get(h.get()).map_or(&[], Vec::as_slice)
     }
-    /// Whether any holder holds ETF shares.
+    /// Whether any holder (or account book row) holds ETF shares.
     pub fn has_etf_holdings(&self) -> bool {
-        self.etf_holdings.iter().any(|v| !v.is_empty())
+        self.etf_held
+    }
+    /// Leveraged ETFs with shares outstanding, in holder order. An account book's row
+    /// holding asset index `n_assets + k` holds shares of the `k`-th.
+    pub fn etf_classes(&self) -> &[HolderIx] {
+        &self.etf_classes
+    }
+    /// Pre-shock prices, one per asset, then each fund of [`Network::etf_classes`]'s NAV
+    /// per share: the prices of every index a book row may hold.
+    pub fn extended_prices(&self) -> Vec<f64> {
+        let mut p = self.prices();
+        p.extend(
+            self.etf_classes
+                .iter()
+                .map(|&f| self.nav_per_share(f).unwrap_or(0.0)),
+        );
+        p
     }
     /// All interbank claims, in the order they were added.
     pub fn claims(&self) -> &[Claim] {
@@ -186,12 +207,17 @@ impl Network {
     /// synthetic).
     pub fn holdings_value(&self, h: HolderIx, prices: &[f64]) -> f64 {
         match &self.holders[h.get()].kind {
-            HolderKind::AccountBook { book, .. } => book
-                .assets
-                .iter()
-                .zip(&book.shares)
-                .map(|(a, s)| s * prices[a.get()])
-                .sum(),
+            HolderKind::AccountBook { book, .. } => {
+                // Rows may hold ETF shares (indices past the assets), at NAV per share.
+                let ext = (book.assets.iter().any(|a| a.get() >= prices.len()))
+                    .then(|| self.extended_prices());
+                let p = ext.as_deref().unwrap_or(prices);
+                book.assets
+                    .iter()
+                    .zip(&book.shares)
+                    .map(|(a, s)| s * p.get(a.get()).copied().unwrap_or(0.0))
+                    .sum()
+            }
             HolderKind::LeveragedEtf { multiple, nav, .. } => multiple.abs() * nav,
             _ => {
                 let assets: f64 = self.holdings(h).map(|(a, s)| s * prices[a.get()]).sum();

@@ -166,6 +166,57 @@ fn etf_holding(
     }
 }
 
+/// Leveraged ETFs with a valid `shares_outstanding`, in holder order, with their index:
+/// the funds whose shares account books' rows may hold (the graph's classes).
+pub(crate) fn share_classes(spec: &ScenarioSpec) -> Vec<(usize, &HolderSpec)> {
+    spec.holders
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| {
+            h.kind == KindName::LeveragedEtf
+                && num(h.shares_outstanding).is_some_and(|s| s.is_finite() && s > 0.0)
+        })
+        .collect()
+}
+
+/// Shares of each fund held in account books (by fund id); a book holding an inverse
+/// fund's shares is reported at its `holdings_csv`.
+pub(crate) fn book_etf_shares(
+    cx: &mut Cx<'_>,
+    funds: &[(usize, &HolderSpec)],
+    n_assets: usize,
+) -> BTreeMap<String, f64> {
+    let mut held = BTreeMap::new();
+    let mut inverse = Vec::new();
+    for (id, meta) in &cx.holder_meta {
+        let Some(book) = &meta.book else {
+            continue;
+        };
+        for (a, s) in book.assets.iter().zip(&book.shares) {
+            let Some(&(fk, f)) = a.get().checked_sub(n_assets).and_then(|k| funds.get(k)) else {
+                continue;
+            };
+            *held.entry(f.id.clone()).or_insert(0.0) += s;
+            if num(f.multiple).is_some_and(|m| m < 0.0) {
+                inverse.push(((*id).to_owned(), meta.index, fk, f.id.clone()));
+            }
+        }
+    }
+    inverse.dedup();
+    for (id, i, fk, fund) in inverse {
+        cx.suppress.insert((id, "holdings_csv".into()));
+        cx.err(
+            join_key(&join_index("holders", i), "holdings_csv"),
+            format!(
+                "its rows hold shares of `{}`, an inverse fund (`holders[{fk}].multiple` < 0)",
+                clip(&fund)
+            ),
+            Some(INVERSE_HINT.into()),
+        );
+    }
+    held
+}
+
 /// More shares of a leveraged ETF held (by margin accounts, cohorts and book rows) than it
 /// has outstanding: reported at its `shares_outstanding`. `books` are the shares held in
 /// account books, per fund id.
