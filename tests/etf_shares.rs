@@ -386,3 +386,33 @@ fn a_book_holding_an_inverse_fund_is_refused() {
     assert!(msg.contains("inverse fund"), "{msg}");
     assert!(msg.contains("monotone fixed point"), "{msg}");
 }
+
+/// Every other command runs on a scenario with ETF shares: the HTML report (its player
+/// replays every round), `describe`, the DOT export and the CSV report.
+#[test]
+fn other_commands_run_with_etf_shares() {
+    let dir = scratch("etf_shares_commands");
+    let html = dir.join("report.html");
+    let r = delever([
+        "run".as_ref(),
+        FIXTURE.as_ref(),
+        "--html".as_ref(),
+        html.as_os_str(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        std::fs::read_to_string(&html)
+            .expect("html")
+            .contains("soxl")
+    );
+    for args in [
+        vec!["describe", FIXTURE],
+        vec!["export", "dot", FIXTURE],
+        vec!["run", FIXTURE, "--format", "csv"],
+        vec!["run", FIXTURE, "--trace"],
+    ] {
+        let r = delever(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(!r.stdout.is_empty(), "{args:?}");
+    }
+}

@@ -415,6 +415,8 @@ impl<'a> Replay<'a> {
     ) -> Result<(), EngineError> {
         let nh = self.c.units.len();
         self.each_round(outcome, &mut |c, _s, round, p, ev| {
+            // Holders of ETF shares value them at NAV per share (the round's extended prices).
+            let px: Vec<f64> = p.iter().chain(&ev.nav_ps).copied().collect();
             let holders = c
                 .units
                 .iter()
@@ -425,7 +427,7 @@ impl<'a> Replay<'a> {
                         holder: HolderIx(i as u32),
                         status: d.status,
                         sale_usd: d.sale_usd,
-                        value_usd: rules::value(u, p),
+                        value_usd: rules::value(u, &px),
                         equity_usd: ev.equity[i],
                         calls: d.calls,
                         defaults: d.defaults,
