@@ -818,7 +818,8 @@ fn explain_round(
         }
         Rule::Book { cure, book, .. } => {
             let d = &ev.decisions[i];
-            let (m, mr) = u.margin.map_or((0.0, 0.0), |l| terms(&l, &extra));
+            // The book's own terms: each row scales them by its ETF shares (its positions).
+            let (m, mr) = u.margin.map_or((0.0, 0.0), |l| Compiled::terms(&l, &extra));
             tests.push(Test::Book {
                 accounts: book.len() as u64,
                 maintenance: m,
