@@ -416,3 +416,16 @@ fn other_commands_run_with_etf_shares() {
         assert!(!r.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// A fund's `shares_outstanding` alone changes nothing: without holders of its shares
+/// the outcome is the same, bit for bit, as without the key, and no `etf_shares` entry.
+#[test]
+fn shares_outstanding_alone_changes_nothing() {
+    let with = scenario(3.0, "", -0.1);
+    let without = with.replace(", shares_outstanding: 1.0e8", "");
+    assert_ne!(with, without);
+    let (_, a) = run(&with);
+    let (_, b) = run(&without);
+    assert!(a.etf_shares.is_empty());
+    assert_eq!(a, b);
+}
