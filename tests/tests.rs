@@ -7,6 +7,7 @@ mod cli;
 mod convexity_format;
 mod eba;
 mod errors;
+mod etf_shares;
 mod fuzz;
 mod generate;
 mod golden;

@@ -6,7 +6,7 @@ use crate::compile::Compiled;
 use crate::fixpoint::{Run, lender_defaults};
 use crate::ledger::{HolderLedger, Ledger, PositionLedger};
 use crate::outcome::{
-    AssetOutcome, HolderOutcome, LeastFixedPoint, LenderOutcome, Outcome, Totals,
+    AssetOutcome, EtfShares, HolderOutcome, LeastFixedPoint, LenderOutcome, Outcome, Totals,
 };
 use crate::round::Eval;
 use crate::shocks::Shocked;
@@ -16,6 +16,8 @@ pub(crate) fn loss_at(c: &Compiled<'_>, p: &[f64]) -> f64 {
     c.units
         .iter()
         .flat_map(|u| u.assets.iter().zip(&u.shares))
+        // ETF shares are claims on the funds, whose exposure already counts: skipped.
+        .filter(|&(&a, _)| !c.is_etf_share(a))
         .map(|(&a, s)| s * (c.p0[a as usize] - p[a as usize]))
         .sum()
 }
@@ -57,6 +59,7 @@ pub(crate) struct Money {
 }
 
 pub(crate) fn ledger(
+    c_assets: usize,
     u: &crate::compile::Unit<'_>,
     holder: HolderIx,
     sold: &[f64],
@@ -69,6 +72,8 @@ pub(crate) fn ledger(
             .iter()
             .zip(&u.shares)
             .zip(sold)
+            // ETF shares are accounted in `Outcome::etf_shares`.
+            .filter(|((a, _), _)| (**a as usize) < c_assets)
             .map(|((&a, &h), &x)| PositionLedger {
                 asset: AssetIx(a),
                 initial_shares: h,
@@ -82,6 +87,35 @@ pub(crate) fn ledger(
         paid_out_usd: m.paid_out,
         cash_kept_usd: m.kept,
     }
+}
+
+/// Price of asset or pseudo-asset `a` (a leveraged ETF's shares, at NAV per share).
+pub(crate) fn price_at(c: &Compiled<'_>, p: &[f64], nav_ps: &[f64], a: u32) -> f64 {
+    if c.is_etf_share(a) {
+        nav_ps.get(a as usize - c.n_assets).copied().unwrap_or(0.0)
+    } else {
+        p[a as usize]
+    }
+}
+
+/// Each leveraged ETF with shares outstanding: shares before, redeemed by its holders'
+/// sales at the end state, and NAV per share before and after.
+pub(crate) fn etf_shares(c: &Compiled<'_>, before: &Eval, end: &Eval) -> Vec<EtfShares> {
+    c.classes
+        .iter()
+        .enumerate()
+        .map(|(k, class)| {
+            let redeemed = end.redeemed.get(k).copied().unwrap_or(0.0);
+            EtfShares {
+                holder: HolderIx(class.unit as u32),
+                outstanding_before: class.outstanding,
+                redeemed_by_holders: redeemed,
+                outstanding_after: class.outstanding - redeemed,
+                nav_per_share_before: before.nav_ps.get(k).copied().unwrap_or(0.0),
+                nav_per_share_after: end.nav_ps.get(k).copied().unwrap_or(0.0),
+            }
+        })
+        .collect()
 }
 
 pub(crate) struct Parts<'x> {
@@ -130,7 +164,7 @@ pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
             .assets
             .iter()
             .zip(sold)
-            .map(|(&a, x)| x * p[a as usize])
+            .map(|(&a, x)| x * price_at(c, p, &end.nav_ps, a))
             .sum();
         let unpaid = (u.owed - end.cleared.paid[i]).max(0.0);
         holders.push(HolderOutcome {
@@ -147,6 +181,7 @@ pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
             cash_cure_usd: d.cure_usd,
         });
         ledgers.push(ledger(
+            c.n_assets,
             u,
             HolderIx(i as u32),
             sold,
@@ -204,6 +239,7 @@ pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
             least,
             days: Vec::new(),
             non_monotone: Vec::new(),
+            etf_shares: etf_shares(c, before, end),
         },
         Ledger { holders: ledgers },
     )

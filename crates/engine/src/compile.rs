@@ -152,6 +152,10 @@ pub(crate) struct Unit<'a> {
     pub cash_use: CashUse,
     /// Interbank obligations at face value.
     pub owed: f64,
+    /// Holders of leveraged ETF shares: each position's maintenance multiple (the fund's
+    /// `|L|` for ETF shares, 1 for assets; FINRA Rule 4210, Regulatory Notice 09-53).
+    /// `None`: no ETF shares, every position at the account's own requirement.
+    pub etf_mult: Option<Vec<f64>>,
     /// Balance-sheet holders: insolvent (default, sell everything) when equity/assets
     /// falls below this ratio.
     pub default_below: Option<f64>,
@@ -215,6 +219,16 @@ impl DayTerms {
     }
 }
 
+/// A leveraged ETF whose shares margin holders may hold. Its shares are the pseudo-asset
+/// `n_assets + k` (`k`: its place in [`Compiled::classes`]), priced at NAV per share.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EtfClass {
+    /// The fund's unit.
+    pub unit: usize,
+    /// Shares outstanding at the reference close.
+    pub outstanding: f64,
+}
+
 /// A lender, compiled.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LenderC {
@@ -252,6 +266,8 @@ pub(crate) struct Compiled<'a> {
     /// Units of dealers with positive net gamma somewhere below twice the reference
     /// price: they buy into a fall, so the price map is not monotone.
     pub long_gamma: Vec<usize>,
+    /// Leveraged ETFs with shares outstanding, in holder order (pseudo-assets).
+    pub classes: Vec<EtfClass>,
 }
 
 fn node(net: &Network, n: NodeRef) -> usize {
@@ -324,6 +340,24 @@ impl<'a> Compiled<'a> {
         }
         let mut can_buy = false;
         let mut long_gamma = Vec::new();
+        // Funds with shares outstanding are pseudo-assets `n_assets + k`.
+        let mut class_of = vec![u32::MAX; n_holders];
+        let mut classes = Vec::new();
+        let mut price0 = p0.clone();
+        // Only when some holder holds ETF shares: otherwise evaluation is as before.
+        let held = net.has_etf_holdings();
+        // The network's classes, in its order: book rows name them as `n_assets + k`.
+        for &hx in net.etf_classes().iter().filter(|_| held) {
+            if let (Some(so), Some(nps)) = (net.shares_outstanding(hx), net.nav_per_share(hx)) {
+                class_of[hx.get()] = classes.len() as u32;
+                classes.push(EtfClass {
+                    unit: hx.get(),
+                    outstanding: so,
+                });
+                price0.push(nps);
+            }
+        }
+        let width = price0.len();
         let mut units = Vec::with_capacity(n_holders);
         for (i, h) in net.holders().iter().enumerate() {
             let hx = delever_graph::HolderIx(i as u32);
@@ -339,6 +373,14 @@ impl<'a> Compiled<'a> {
             // carried as if bought with borrowed cash, so that equity is the holder's
             // capital at the start and moves with the positions' P&L.
             let mut cash_adjust = 0.0;
+            let mut etf_mult = etf_positions(
+                net,
+                net.etf_holdings(hx),
+                &class_of,
+                n_assets,
+                &mut pos_assets,
+                &mut pos_shares,
+            );
             let rule = match &h.kind {
                 HolderKind::MarginAccount { cure_rate } => Rule::Account { cure: *cure_rate },
                 HolderKind::MarginCohort {
@@ -349,7 +391,7 @@ impl<'a> Compiled<'a> {
                     let v0: f64 = pos_assets
                         .iter()
                         .zip(&pos_shares)
-                        .map(|(&a, s)| s * p0[a as usize])
+                        .map(|(&a, s)| s * price0[a as usize])
                         .sum();
                     let shares: Vec<f64> = buckets.iter().map(|b| b.share).collect();
                     let counts = apportion(*accounts, &shares);
@@ -368,13 +410,17 @@ impl<'a> Compiled<'a> {
                 }
                 HolderKind::AccountBook { book, cure_rate } => {
                     // Per-asset totals of the book, for valuation and loss accounting.
-                    let mut totals = vec![0.0; n_assets];
+                    // (and per fund whose shares its rows hold: `width` covers them).
+                    let mut totals = vec![0.0; width];
                     for (a, s) in book.assets.iter().zip(&book.shares) {
                         if let Some(t) = totals.get_mut(a.get()) {
                             *t += s;
                         }
                     }
-                    pos_assets = (0..n_assets as u32).collect();
+                    if totals[n_assets..].iter().any(|&s| s > 0.0) {
+                        etf_mult = Some(book_mult(net, &classes, n_assets));
+                    }
+                    pos_assets = (0..width as u32).collect();
                     pos_shares = totals;
                     Rule::Book {
                         cure: *cure_rate,
@@ -443,7 +489,12 @@ impl<'a> Compiled<'a> {
             };
             let liquidity = (h.sale_order == SaleOrder::MostLiquidFirst).then(|| {
                 let mut ord: Vec<u32> = (0..pos_assets.len() as u32).collect();
-                ord.sort_by_key(|&k| rank[pos_assets[k as usize] as usize]);
+                // ETF shares (pseudo-assets) are sold last.
+                ord.sort_by_key(|&k| {
+                    rank.get(pos_assets[k as usize] as usize)
+                        .copied()
+                        .unwrap_or(u32::MAX)
+                });
                 ord
             });
             units.push(Unit {
@@ -459,6 +510,7 @@ impl<'a> Compiled<'a> {
                 sale_order: h.sale_order,
                 cash_use: h.cash_use,
                 owed: owed[i],
+                etf_mult,
                 default_below: h.default_below_ratio,
                 day: DayTerms::instant(),
             });
@@ -486,6 +538,7 @@ impl<'a> Compiled<'a> {
             claims,
             can_buy,
             long_gamma,
+            classes,
         }
     }
 
@@ -519,6 +572,12 @@ impl<'a> Compiled<'a> {
         why
     }
 
+    /// Whether asset index `a` is a leveraged ETF's shares (a pseudo-asset).
+    #[inline]
+    pub fn is_etf_share(&self, a: u32) -> bool {
+        a as usize >= self.n_assets
+    }
+
     /// Margin terms of a unit's link given the extra tightening on its lender (capped at 1;
     /// reset never below maintenance).
     pub fn terms(m: &Margin, extra: &[f64]) -> (f64, f64) {
@@ -527,6 +586,45 @@ impl<'a> Compiled<'a> {
         let reset = (m.reset + d).min(1.0).max(maint);
         (maint, reset)
     }
+}
+
+/// A book's maintenance multiple per price index: 1 for assets, `|L|` per fund.
+fn book_mult(net: &Network, classes: &[EtfClass], n_assets: usize) -> Vec<f64> {
+    let mut m = vec![1.0; n_assets];
+    m.extend(classes.iter().map(|k| match net.holders()[k.unit].kind {
+        HolderKind::LeveragedEtf { multiple, .. } => multiple.abs(),
+        _ => 1.0,
+    }));
+    m
+}
+
+/// Append a holder's ETF share holdings to its positions as pseudo-assets; their
+/// maintenance multiples (`|L|`, 1 for the assets), or `None` when it holds none.
+fn etf_positions(
+    net: &Network,
+    held: &[(delever_graph::HolderIx, f64)],
+    class_of: &[u32],
+    n_assets: usize,
+    assets: &mut Vec<u32>,
+    shares: &mut Vec<f64>,
+) -> Option<Vec<f64>> {
+    if held.is_empty() {
+        return None;
+    }
+    let mut mult = vec![1.0; assets.len()];
+    for &(f, s) in held {
+        let k = class_of.get(f.get()).copied().unwrap_or(u32::MAX);
+        let HolderKind::LeveragedEtf { multiple, .. } = net.holder(f).kind else {
+            continue;
+        };
+        if k == u32::MAX {
+            continue;
+        }
+        assets.push(n_assets as u32 + k);
+        shares.push(s);
+        mult.push(multiple.abs());
+    }
+    Some(mult)
 }
 
 #[cfg(test)]

@@ -213,6 +213,9 @@ pub(crate) fn round_sellers(c: &Compiled<'_>, sold: &[Vec<f64>], next: &[f64]) -
                 .assets
                 .iter()
                 .zip(row)
+                // Market sales only: ETF shares sold are redeemed, and the fund's own
+                // sales for the redemption count instead.
+                .filter(|(a, _)| !c.is_etf_share(**a))
                 .map(|(&a, x)| x * next[a as usize])
                 .sum()
         })

@@ -58,8 +58,8 @@ pub use error::EngineError;
 pub use ledger::{HolderLedger, Ledger, PositionLedger};
 pub use observer::{Observer, Silent};
 pub use outcome::{
-    AssetDay, AssetOutcome, DayOutcome, HolderDay, HolderOutcome, LeastFixedPoint, LenderOutcome,
-    Outcome, RoundTrace, Status, TRACE_ROUNDS, Termination, Totals,
+    AssetDay, AssetOutcome, DayOutcome, EtfShares, HolderDay, HolderOutcome, LeastFixedPoint,
+    LenderOutcome, Outcome, RoundTrace, Status, TRACE_ROUNDS, Termination, Totals,
 };
 pub use rules::book::{CHUNK_ROWS, plain_value};
 pub use shocks::{MAX_DAYS, PRICE_FLOOR};
@@ -104,6 +104,13 @@ pub fn run_detailed(
     observer: &mut dyn Observer,
 ) -> Result<(Outcome, Ledger), EngineError> {
     shocks::check_config(cfg)?;
+    if cfg.mode != Mode::Equilibrium && net.has_etf_holdings() {
+        return Err(EngineError::InvalidConfig {
+            field: "mode",
+            message: "holdings of leveraged ETF shares are supported in the equilibrium mode only"
+                .into(),
+        });
+    }
     if cfg.mode == Mode::Timeline {
         let (o, l) = timeline::run(net, shocks, cfg, observer)?;
         finite::check(net, &o)?;
@@ -127,7 +134,10 @@ pub fn run_detailed(
     let mut gross = vec![0.0; c.n_assets];
     for u in &c.units {
         for (&a, s) in u.assets.iter().zip(&u.shares) {
-            gross[a as usize] += s.abs();
+            // ETF shares (pseudo-assets) are not traded in the market.
+            if let Some(g) = gross.get_mut(a as usize) {
+                *g += s.abs();
+            }
         }
     }
     if cfg.mode == Mode::Sequential {

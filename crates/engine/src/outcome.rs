@@ -320,6 +320,27 @@ pub struct Outcome {
     /// long-gamma dealer, a vol-target fund whose assets rise); empty when it is. The
     /// greatest and least fixed points are then not guaranteed (docs/model.md).
     pub non_monotone: Vec<String>,
+    /// Leveraged ETFs with shares outstanding (whose shares margin holders may hold), in
+    /// holder order; empty when no fund gives its shares outstanding.
+    pub etf_shares: Vec<EtfShares>,
+}
+
+/// A leveraged ETF's shares: outstanding before, redeemed by its holders' forced sales
+/// (authorised participants redeem every share sold), outstanding after.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EtfShares {
+    /// The fund.
+    pub holder: HolderIx,
+    /// Shares outstanding at the reference close.
+    pub outstanding_before: f64,
+    /// Shares its holders sold, redeemed.
+    pub redeemed_by_holders: f64,
+    /// `outstanding_before − redeemed_by_holders`.
+    pub outstanding_after: f64,
+    /// NAV per share at pre-shock prices, USD.
+    pub nav_per_share_before: f64,
+    /// NAV per share at the final prices, USD.
+    pub nav_per_share_after: f64,
 }
 
 /// Rounds the trace keeps in full. A run that takes more keeps rounds `1..=TRACE_ROUNDS`

@@ -10,7 +10,10 @@
 //!    follow, and with them which lenders tighten;
 //! 3. a book whose lender's tightening changed is streamed again (a lender flips at most
 //!    once per run in the main iteration, so this is rare);
-//! 4. every other holder applies its rule, in parallel, with the clearing's receipts.
+//! 4. every other holder applies its rule, in parallel, with the clearing's receipts;
+//! 5. leveraged ETFs whose shares others hold come last: their holders' shares sold are
+//!    redeemed, added to the fund's redemptions (holders see the shares at NAV per share,
+//!    pseudo-assets `n_assets + k` of an extended price vector, from step 1 on).
 
 use rayon::prelude::*;
 
@@ -38,6 +41,11 @@ pub(crate) struct Eval {
     pub tightened: Vec<bool>,
     /// Net forced shares sold per asset.
     pub total: Vec<f64>,
+    /// Per leveraged ETF with shares outstanding ([`Compiled::classes`]): its NAV per
+    /// share at `p`, and the shares its holders sold, which authorised participants
+    /// redeem. Empty without such funds.
+    pub nav_ps: Vec<f64>,
+    pub redeemed: Vec<f64>,
 }
 
 impl Eval {
@@ -61,6 +69,7 @@ fn book_terms<'r>(c: &'r Compiled<'_>, i: usize, extra: &[f64], cure: f64) -> Op
         cure,
         order: u.sale_order,
         rank: &c.rank,
+        mult: u.etf_mult.as_deref(),
         today: u.day.today,
         cure_days: u.day.cure_days,
     })
@@ -204,6 +213,71 @@ fn equities(
         .collect()
 }
 
+/// The price vector holders see: the assets' prices, then each leveraged ETF's NAV per
+/// share at them (pseudo-assets `n_assets + k`). Borrowed unchanged without such funds.
+fn extended<'p>(c: &Compiled<'_>, p: &'p [f64]) -> (std::borrow::Cow<'p, [f64]>, Vec<f64>) {
+    if c.classes.is_empty() {
+        return (std::borrow::Cow::Borrowed(p), Vec::new());
+    }
+    let nav_ps: Vec<f64> = c
+        .classes
+        .iter()
+        .map(|k| {
+            let u = &c.units[k.unit];
+            match &u.rule {
+                Rule::Etf {
+                    multiple,
+                    nav0,
+                    weights,
+                    carried,
+                } => etf::nav_at(u, c, p, *multiple, *nav0, weights, *carried) / k.outstanding,
+                _ => 0.0,
+            }
+        })
+        .collect();
+    let mut px = p.to_vec();
+    px.extend_from_slice(&nav_ps);
+    (std::borrow::Cow::Owned(px), nav_ps)
+}
+
+/// Holders' ETF shares sold (per fund), and each fund's rule with them added to its
+/// redemptions: a fraction `x / shares outstanding` (the fund then sheds `L·f·NAV0` of
+/// exposure). `extra` is the round's extra margin; `(equity0, value, recv)` are per
+/// unit.
+fn redeem(
+    c: &Compiled<'_>,
+    s: &Shocked,
+    extra: &[f64],
+    (equity0, value, recv): (&[f64], &[f64], &[f64]),
+    p_ext: &[f64],
+    sold: &mut [Vec<f64>],
+    decisions: &mut [Decision],
+) -> Vec<f64> {
+    let mut redeemed = vec![0.0; c.classes.len()];
+    for (u, row) in c.units.iter().zip(sold.iter()) {
+        for (&a, x) in u.assets.iter().zip(row) {
+            if c.is_etf_share(a) {
+                redeemed[a as usize - c.n_assets] += x;
+            }
+        }
+    }
+    for (k, class) in c.classes.iter().enumerate() {
+        let i = class.unit;
+        let env = Env {
+            value: value[i],
+            recv: recv[i],
+            redemption: s.redemption[i] + redeemed[k] / class.outstanding,
+            equity0: equity0[i],
+            extra,
+        };
+        let u = &c.units[i];
+        let mut d = rules::evaluate(c, u, p_ext, &env, &mut sold[i]);
+        rules::cap(u, p_ext, &mut sold[i], &mut d);
+        decisions[i] = d;
+    }
+    redeemed
+}
+
 /// Evaluate at `p`. `prev` is the tightening carried in; with `ratchet`, a lender that
 /// tightened stays tightened (the main, decreasing iteration), otherwise tightening is
 /// recomputed from the losses at `p` alone (the least-fixed-point iteration).
@@ -218,15 +292,19 @@ pub(crate) fn evaluate(
 ) -> Eval {
     let nu = c.units.len();
     let mut extra = extra_margin(c, s, prev);
+    // Holders of ETF shares see them at NAV per share; they are evaluated before the funds,
+    // whose redemptions their sales are.
+    let (px, nav_ps) = extended(c, p);
+    let p_ext: &[f64] = &px;
 
     // 1. Books under the tightening carried in.
     let mut sold: Vec<Vec<f64>> = c.units.iter().map(|u| vec![0.0; u.assets.len()]).collect();
     let mut stats: Vec<Option<BookStats>> = vec![None; nu];
-    run_books(c, p, &extra, None, &mut sold, &mut stats, ws);
+    run_books(c, p_ext, &extra, None, &mut sold, &mut stats, ws);
 
     // 2. Values and clearing.
-    let value: Vec<f64> = c.units.iter().map(|u| rules::value(u, p)).collect();
-    let (nodes, etf_nav) = clearing_nodes(c, p, &value, &stats);
+    let value: Vec<f64> = c.units.iter().map(|u| rules::value(u, p_ext)).collect();
+    let (nodes, etf_nav) = clearing_nodes(c, p_ext, &value, &stats);
     let owed: Vec<f64> = c
         .units
         .iter()
@@ -250,12 +328,22 @@ pub(crate) fn evaluate(
     // 3. Books whose lender changed its terms run again.
     if tightened != prev {
         let new_extra = extra_margin(c, s, &tightened);
-        run_books(c, p, &new_extra, Some(&extra), &mut sold, &mut stats, ws);
+        run_books(
+            c,
+            p_ext,
+            &new_extra,
+            Some(&extra),
+            &mut sold,
+            &mut stats,
+            ws,
+        );
         extra = new_extra;
     }
 
-    // 4. Everyone else, in parallel (each writes only its own row).
-    let decisions: Vec<Decision> = sold
+    // 4. Everyone else, in parallel (each writes only its own row); funds whose shares
+    // are held wait for their holders' sales (5).
+    let held_fund = |i: usize| c.classes.iter().any(|k| k.unit == i);
+    let mut decisions: Vec<Decision> = sold
         .par_iter_mut()
         .enumerate()
         .map(|(i, out)| {
@@ -272,6 +360,9 @@ pub(crate) fn evaluate(
                     capped: false,
                 };
             }
+            if held_fund(i) {
+                return Decision::NONE;
+            }
             let env = Env {
                 value: value[i],
                 recv: cleared.recv[i],
@@ -279,17 +370,23 @@ pub(crate) fn evaluate(
                 redemption: s.redemption[i],
                 equity0: equity0[i],
             };
-            let mut d = rules::evaluate(c, &c.units[i], p, &env, out);
-            rules::cap(&c.units[i], p, out, &mut d);
+            let mut d = rules::evaluate(c, &c.units[i], p_ext, &env, out);
+            rules::cap(&c.units[i], p_ext, out, &mut d);
             d
         })
         .collect();
+
+    // 5. Holders' ETF shares sold are redeemed by the funds.
+    let units = (equity0, value.as_slice(), cleared.recv.as_slice());
+    let redeemed = redeem(c, s, &extra, units, p_ext, &mut sold, &mut decisions);
 
     let equity = equities(c, p, &value, &etf_nav, &cleared);
     let mut total = vec![0.0; c.n_assets];
     for (u, row) in c.units.iter().zip(&sold) {
         for (&a, x) in u.assets.iter().zip(row) {
-            total[a as usize] += x;
+            if let Some(t) = total.get_mut(a as usize) {
+                *t += x;
+            }
         }
     }
     Eval {
@@ -299,5 +396,7 @@ pub(crate) fn evaluate(
         cleared,
         tightened,
         total,
+        nav_ps,
+        redeemed,
     }
 }

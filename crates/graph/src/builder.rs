@@ -24,6 +24,10 @@ pub struct NetworkBuilder {
     holdings: Vec<(HolderIx, AssetIx, f64)>,
     loans: Vec<(LenderIx, HolderIx, MarginTerms)>,
     claims: Vec<Claim>,
+    /// `(fund, shares outstanding)` as given.
+    outstanding: Vec<(HolderIx, f64)>,
+    /// `(holder, fund, shares)` of ETF shares.
+    etf_holdings: Vec<(HolderIx, HolderIx, f64)>,
     problems: Vec<Problem>,
 }
 
@@ -177,6 +181,65 @@ impl NetworkBuilder {
         }
     }
 
+    /// Leveraged ETF `fund` has `shares` shares outstanding (needed for others to hold its
+    /// shares; NAV per share is `nav / shares`).
+    pub fn shares_outstanding(&mut self, fund: &str, shares: f64) {
+        let subject = Subject::Holder(fund.into());
+        let f = self.expect_kind(
+            fund,
+            |n| matches!(n, NodeRef::Holder(_)),
+            "holder",
+            &subject,
+            "id",
+        );
+        if !(shares.is_finite() && shares > 0.0) {
+            self.problems.push(problem(
+                subject,
+                "shares_outstanding",
+                format!("shares_outstanding must be a finite number > 0, got {shares}"),
+            ));
+            return;
+        }
+        if let Some(NodeRef::Holder(f)) = f {
+            self.outstanding.push((f, shares));
+        }
+    }
+
+    /// `holder` owns `shares` shares of leveraged ETF `fund` (a margin account or cohort;
+    /// the fund must give its shares outstanding and be a bull fund). Several holdings of
+    /// one fund add up.
+    pub fn holds_etf(&mut self, holder: &str, fund: &str, shares: f64) {
+        let subject = Subject::Holding {
+            holder: holder.into(),
+            asset: fund.into(),
+        };
+        let h = self.expect_kind(
+            holder,
+            |n| matches!(n, NodeRef::Holder(_)),
+            "holder",
+            &subject,
+            "holder",
+        );
+        let f = self.expect_kind(
+            fund,
+            |n| matches!(n, NodeRef::Holder(_)),
+            "leveraged ETF",
+            &subject,
+            "asset",
+        );
+        if !(shares.is_finite() && shares >= 0.0) {
+            self.problems.push(problem(
+                subject,
+                "shares",
+                format!("shares must be a finite number ≥ 0, got {shares}"),
+            ));
+            return;
+        }
+        if let (Some(NodeRef::Holder(h)), Some(NodeRef::Holder(f))) = (h, f) {
+            self.etf_holdings.push((h, f, shares));
+        }
+    }
+
     /// `lender` lends to `borrower` on `terms`. For cohorts and account books leave
     /// `terms.loan` at 0: the loan is derived from the LTV buckets or the book's rows.
     pub fn lends(&mut self, lender: &str, borrower: &str, terms: MarginTerms) {
@@ -260,6 +323,8 @@ impl NetworkBuilder {
     }
 
     /// Check every invariant and build the network, or list every problem found.
+    // The build's steps in order, most of them one call each: reads best in one place.
+    #[allow(clippy::too_many_lines)]
     pub fn build(mut self) -> Result<Network, BuildError> {
         for a in &self.assets {
             check_asset(a, &mut self.problems);
@@ -275,8 +340,16 @@ impl NetworkBuilder {
         let n_assets = self.assets.len();
         let mut baskets = vec![Vec::new(); self.holders.len()];
         let mut lines = vec![Vec::new(); self.holders.len()];
+        // Book rows may hold ETF shares: indices past the assets, one per fund with
+        // shares outstanding, in holder order.
+        let etf_classes = classes(&self.holders, &self.outstanding);
         for (i, h) in self.holders.iter().enumerate() {
-            let r = check_holder(h, &self.ids, n_assets, &mut self.problems);
+            let r = check_holder(
+                h,
+                &self.ids,
+                n_assets + etf_classes.len(),
+                &mut self.problems,
+            );
             baskets[i] = r.basket;
             lines[i] = r.lines;
             let synthetic = synthetic_holdings(&h.kind);
@@ -292,15 +365,19 @@ impl NetworkBuilder {
             }
         }
 
-        let values: Vec<f64> = (0..self.holders.len())
-            .map(|h| {
-                (holding_ptr[h]..holding_ptr[h + 1])
-                    .map(|k| {
-                        holding_shares[k] * prices.get(holding_assets[k].get()).unwrap_or(&0.0)
-                    })
-                    .sum()
-            })
-            .collect();
+        let (etf_outstanding, etf_holdings, etf_held) = etf_shares(
+            &self.holders,
+            (&self.outstanding, &etf_classes, n_assets),
+            &mut self.etf_holdings,
+            &mut self.problems,
+        );
+        let values = holder_values(
+            &self.holders,
+            &prices,
+            (&holding_ptr, &holding_assets, &holding_shares),
+            &etf_outstanding,
+            &etf_holdings,
+        );
         let margin = resolve_loans(
             &self.loans,
             &self.holders,
@@ -351,6 +428,10 @@ impl NetworkBuilder {
             lines,
             margin,
             claims: self.claims,
+            etf_outstanding,
+            etf_holdings,
+            etf_classes,
+            etf_held,
         };
 
         // Starting equity is checked on the assembled network so that it counts every
@@ -367,6 +448,227 @@ impl NetworkBuilder {
             })
         }
     }
+}
+
+/// Leveraged ETFs given shares outstanding, in holder order.
+fn classes(holders: &[Holder], given: &[(HolderIx, f64)]) -> Vec<HolderIx> {
+    let mut c: Vec<HolderIx> = given
+        .iter()
+        .map(|&(f, _)| f)
+        .filter(|f| matches!(holders[f.get()].kind, HolderKind::LeveragedEtf { .. }))
+        .collect();
+    c.sort_unstable();
+    c.dedup();
+    c
+}
+
+/// Account books' rows holding ETF shares (asset indices `n_assets + k`): an inverse
+/// fund's shares are refused; shares held in all (with the explicit holdings) may not
+/// exceed a fund's shares outstanding. Whether any row holds ETF shares.
+fn book_etf_shares(
+    holders: &[Holder],
+    classes: &[HolderIx],
+    outstanding: &[Option<f64>],
+    explicit: &[Vec<(HolderIx, f64)>],
+    n_assets: usize,
+    out: &mut Vec<Problem>,
+) -> bool {
+    let mut held = vec![0.0; classes.len()];
+    let mut any = false;
+    for h in holders {
+        let HolderKind::AccountBook { book, .. } = &h.kind else {
+            continue;
+        };
+        let mut inverse = None;
+        for (a, s) in book.assets.iter().zip(&book.shares) {
+            let Some(k) = a.get().checked_sub(n_assets) else {
+                continue;
+            };
+            let Some(&f) = classes.get(k) else {
+                continue;
+            };
+            any = true;
+            held[k] += s;
+            if let HolderKind::LeveragedEtf { multiple, .. } = holders[f.get()].kind
+                && multiple < 0.0
+            {
+                inverse = Some(f);
+            }
+        }
+        if let Some(f) = inverse {
+            out.push(hinted(
+                Subject::Holder(h.id.clone()),
+                "holdings_csv",
+                format!("`{}` is an inverse fund: its shares cannot be held", holders[f.get()].id),
+                "a margin holder of an inverse fund gains as prices fall, so its forced sales would rise with prices and break the monotone fixed point the engine relies on",
+            ));
+        }
+    }
+    if any {
+        for (k, &f) in classes.iter().enumerate() {
+            let total = held[k]
+                + explicit
+                    .iter()
+                    .flatten()
+                    .filter(|(g, _)| *g == f)
+                    .map(|(_, s)| s)
+                    .sum::<f64>();
+            if let Some(so) = outstanding[f.get()]
+                && total > so
+            {
+                out.push(hinted(
+                    Subject::Holder(holders[f.get()].id.clone()),
+                    "shares_outstanding",
+                    format!(
+                        "holders hold {} shares of `{}` in all, more than its {} shares outstanding",
+                        sig(total),
+                        holders[f.get()].id,
+                        sig(so)
+                    ),
+                    "lower the holdings or raise `shares_outstanding`",
+                ));
+            }
+        }
+    }
+    any
+}
+
+/// Shares outstanding per holder, each holder's ETF share holdings, and whether any
+/// holder or book row holds ETF shares.
+type EtfShareParts = (Vec<Option<f64>>, Vec<Vec<(HolderIx, f64)>>, bool);
+
+/// Each holder's holdings value at pre-shock prices (ETF shares at NAV per share), for
+/// the loans derived from it.
+fn holder_values(
+    holders: &[Holder],
+    prices: &[f64],
+    (ptr, assets, shares): (&[usize], &[AssetIx], &[f64]),
+    outstanding: &[Option<f64>],
+    etf_holdings: &[Vec<(HolderIx, f64)>],
+) -> Vec<f64> {
+    (0..holders.len())
+        .map(|h| {
+            let v: f64 = (ptr[h]..ptr[h + 1])
+                .map(|k| shares[k] * prices.get(assets[k].get()).unwrap_or(&0.0))
+                .sum();
+            if etf_holdings[h].is_empty() {
+                return v;
+            }
+            v + etf_holdings[h]
+                .iter()
+                .map(|&(f, s)| s * nav_per_share(holders, outstanding, f))
+                .sum::<f64>()
+        })
+        .collect()
+}
+
+/// NAV per share of fund `f` at the reference close (0 when it has none).
+fn nav_per_share(holders: &[Holder], outstanding: &[Option<f64>], f: HolderIx) -> f64 {
+    match (&holders[f.get()].kind, outstanding[f.get()]) {
+        (HolderKind::LeveragedEtf { nav, .. }, Some(so)) => nav / so,
+        _ => 0.0,
+    }
+}
+
+/// Shares outstanding per holder and each holder's ETF share holdings (sorted by fund,
+/// repeated holdings added up), with the checks: only leveraged ETFs have shares
+/// outstanding; only margin accounts and cohorts hold them; the fund gives its shares
+/// outstanding, is a bull fund (an inverse fund's holders would sell as prices rise,
+/// breaking the monotone fixed point), and not more shares are held than outstanding.
+fn etf_shares(
+    holders: &[Holder],
+    (given, classes, n_assets): (&[(HolderIx, f64)], &[HolderIx], usize),
+    holdings: &mut [(HolderIx, HolderIx, f64)],
+    out: &mut Vec<Problem>,
+) -> EtfShareParts {
+    let mut outstanding = vec![None; holders.len()];
+    for &(f, so) in given {
+        if matches!(holders[f.get()].kind, HolderKind::LeveragedEtf { .. }) {
+            outstanding[f.get()] = Some(so);
+        } else {
+            out.push(problem(
+                Subject::Holder(holders[f.get()].id.clone()),
+                "shares_outstanding",
+                "only a leveraged ETF has shares outstanding".into(),
+            ));
+        }
+    }
+    holdings.sort_by_key(|&(h, f, _)| (h, f));
+    let mut per = vec![Vec::<(HolderIx, f64)>::new(); holders.len()];
+    let mut held = vec![0.0; holders.len()];
+    for &(h, f, s) in holdings.iter() {
+        let (holder, fund) = (&holders[h.get()], &holders[f.get()]);
+        let subject = Subject::Holding {
+            holder: holder.id.clone(),
+            asset: fund.id.clone(),
+        };
+        let HolderKind::LeveragedEtf { multiple, .. } = fund.kind else {
+            out.push(problem(
+                subject,
+                "asset",
+                format!(
+                    "`{}` is not a leveraged ETF: only an ETF's shares may be held",
+                    fund.id
+                ),
+            ));
+            continue;
+        };
+        if !matches!(
+            holder.kind,
+            HolderKind::MarginAccount { .. } | HolderKind::MarginCohort { .. }
+        ) {
+            out.push(hinted(
+                subject,
+                "asset",
+                format!("a {} cannot hold ETF shares", holder.kind.tag().name()),
+                "only margin accounts, margin cohorts and account books hold leveraged ETF shares",
+            ));
+            continue;
+        }
+        if outstanding[f.get()].is_none() {
+            out.push(hinted(
+                subject,
+                "asset",
+                format!("leveraged ETF `{}` has no `shares_outstanding`", fund.id),
+                "give the fund's `shares_outstanding`: its shares are priced at NAV per share",
+            ));
+            continue;
+        }
+        if multiple < 0.0 {
+            out.push(hinted(
+                subject,
+                "asset",
+                format!("`{}` is an inverse fund (multiple {multiple}): its shares cannot be held", fund.id),
+                "a margin holder of an inverse fund gains as prices fall, so its forced sales would rise with prices and break the monotone fixed point the engine relies on",
+            ));
+            continue;
+        }
+        held[f.get()] += s;
+        match per[h.get()].last_mut() {
+            Some((last, x)) if *last == f => *x += s,
+            _ => per[h.get()].push((f, s)),
+        }
+    }
+    for (i, so) in outstanding.iter().enumerate() {
+        if let Some(so) = so
+            && held[i] > *so
+        {
+            out.push(hinted(
+                Subject::Holder(holders[i].id.clone()),
+                "shares_outstanding",
+                format!(
+                    "holders hold {} shares of `{}` in all, more than its {} shares outstanding",
+                    sig(held[i]),
+                    holders[i].id,
+                    sig(*so)
+                ),
+                "lower the holdings or raise `shares_outstanding`",
+            ));
+        }
+    }
+    let held = per.iter().any(|v| !v.is_empty())
+        | book_etf_shares(holders, classes, &outstanding, &per, n_assets, out);
+    (outstanding, per, held)
 }
 
 /// Holdings in CSR form, sorted by (holder, asset) so iteration order never depends on the
@@ -563,7 +865,8 @@ fn derived_loan(h: &Holder, holdings_value: f64) -> Option<f64> {
 }
 
 fn check_solvency(net: &Network, out: &mut Vec<Problem>) {
-    let prices = net.prices();
+    // Book rows may hold ETF shares, at NAV per share.
+    let prices = net.extended_prices();
     for (i, h) in net.holders.iter().enumerate() {
         let hx = HolderIx(i as u32);
         if h.starts_insolvent {

@@ -57,6 +57,16 @@ pub struct Network {
     pub(crate) lines: Vec<Vec<AssetIx>>,
     pub(crate) margin: Vec<Option<MarginLink>>,
     pub(crate) claims: Vec<Claim>,
+    /// Shares outstanding of each leveraged ETF whose shares others hold (per holder;
+    /// `None` for every other holder).
+    pub(crate) etf_outstanding: Vec<Option<f64>>,
+    /// Each holder's holdings of ETF shares, `(fund, shares)`, sorted by fund.
+    pub(crate) etf_holdings: Vec<Vec<(HolderIx, f64)>>,
+    /// Leveraged ETFs with shares outstanding, in holder order: the `k`-th one's shares are
+    /// the pseudo-asset `n_assets + k` in account books' rows.
+    pub(crate) etf_classes: Vec<HolderIx>,
+    /// Whether some holder (or book row) holds ETF shares.
+    pub(crate) etf_held: bool,
 }
 
 impl Network {
@@ -156,6 +166,43 @@ impl Network {
             .filter(move |(_, m)| m.is_some_and(|m| m.lender == l))
             .map(|(i, _)| HolderIx(i as u32))
     }
+    /// A leveraged ETF's shares outstanding, if the scenario gives them.
+    pub fn shares_outstanding(&self, h: HolderIx) -> Option<f64> {
+        self.etf_outstanding.get(h.get()).copied().flatten()
+    }
+    /// A leveraged ETF's NAV per share at the reference close (`nav / shares_outstanding`),
+    /// if it has shares outstanding.
+    pub fn nav_per_share(&self, h: HolderIx) -> Option<f64> {
+        let so = self.shares_outstanding(h)?;
+        match self.holders[h.get()].kind {
+            HolderKind::LeveragedEtf { nav, .. } => Some(nav / so),
+            _ => None,
+        }
+    }
+    /// A holder's holdings of leveraged ETF shares, `(fund, shares)`, sorted by fund.
+    pub fn etf_holdings(&self, h: HolderIx) -> &[(HolderIx, f64)] {
+        self.etf_holdings.get(h.get()).map_or(&[], Vec::as_slice)
+    }
+    /// Whether any holder (or account book row) holds ETF shares.
+    pub fn has_etf_holdings(&self) -> bool {
+        self.etf_held
+    }
+    /// Leveraged ETFs with shares outstanding, in holder order. An account book's row
+    /// holding asset index `n_assets + k` holds shares of the `k`-th.
+    pub fn etf_classes(&self) -> &[HolderIx] {
+        &self.etf_classes
+    }
+    /// Pre-shock prices, one per asset, then each fund of [`Network::etf_classes`]'s NAV
+    /// per share: the prices of every index a book row may hold.
+    pub fn extended_prices(&self) -> Vec<f64> {
+        let mut p = self.prices();
+        p.extend(
+            self.etf_classes
+                .iter()
+                .map(|&f| self.nav_per_share(f).unwrap_or(0.0)),
+        );
+        p
+    }
     /// All interbank claims, in the order they were added.
     pub fn claims(&self) -> &[Claim] {
         &self.claims
@@ -163,19 +210,37 @@ impl Network {
 
     /// Market value of a holder's tradable holdings at `prices` (one per asset).
     ///
-    /// For an account book this is the whole book; for a leveraged ETF it is the gross
+    /// For an account book this is the whole book; shares of leveraged ETFs count at their
+    /// NAV per share at the reference close; for a leveraged ETF it is the gross
     /// exposure `|L|·NAV` at the reference close (prices are ignored: the fund's exposure is
     /// synthetic).
     pub fn holdings_value(&self, h: HolderIx, prices: &[f64]) -> f64 {
         match &self.holders[h.get()].kind {
-            HolderKind::AccountBook { book, .. } => book
-                .assets
-                .iter()
-                .zip(&book.shares)
-                .map(|(a, s)| s * prices[a.get()])
-                .sum(),
+            HolderKind::AccountBook { book, .. } => {
+                // Rows may hold ETF shares (indices past the assets), at NAV per share.
+                let ext = (book.assets.iter().any(|a| a.get() >= prices.len()))
+                    .then(|| self.extended_prices());
+                let p = ext.as_deref().unwrap_or(prices);
+                book.assets
+                    .iter()
+                    .zip(&book.shares)
+                    .map(|(a, s)| s * p.get(a.get()).copied().unwrap_or(0.0))
+                    .sum()
+            }
             HolderKind::LeveragedEtf { multiple, nav, .. } => multiple.abs() * nav,
-            _ => self.holdings(h).map(|(a, s)| s * prices[a.get()]).sum(),
+            _ => {
+                let assets: f64 = self.holdings(h).map(|(a, s)| s * prices[a.get()]).sum();
+                if self.etf_holdings(h).is_empty() {
+                    return assets;
+                }
+                // ETF shares at NAV per share at the reference close.
+                assets
+                    + self
+                        .etf_holdings(h)
+                        .iter()
+                        .map(|&(f, s)| s * self.nav_per_share(f).unwrap_or(0.0))
+                        .sum::<f64>()
+            }
         }
     }
 

@@ -147,7 +147,10 @@ impl Network {
                 }
                 HolderKind::AccountBook { book, .. } => {
                     for (a, s) in book.assets.iter().zip(&book.shares) {
-                        add(a.get(), s * prices[a.get()]);
+                        // ETF shares (indices past the assets) are the funds' exposure.
+                        if let Some(p) = prices.get(a.get()) {
+                            add(a.get(), s * p);
+                        }
                     }
                 }
                 _ => {

@@ -125,6 +125,25 @@ pub struct ExplainRoundReport {
     pub defaults: u64,
     /// Whether its margin lender had tightened margin.
     pub lender_tightened: bool,
+    /// Its leveraged ETF share positions; absent without.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub etf_positions: Vec<EtfPositionReport>,
+}
+
+/// A position in a leveraged ETF's shares in one round (JSON `rounds[].etf_positions[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct EtfPositionReport {
+    /// The fund's id.
+    pub fund: String,
+    /// Shares held before the cascade.
+    pub shares: f64,
+    /// Cumulative shares sold (redeemed by the fund).
+    pub sold_shares: f64,
+    /// NAV per share at the round's prices, USD.
+    pub nav_per_share: f64,
+    /// Maintenance requirement on the position, `min(1, m·|L|)` (FINRA Rule 4210,
+    /// Regulatory Notice 09-53).
+    pub maintenance: f64,
 }
 
 /// The end of the run for this holder (JSON `result`).
@@ -744,6 +763,17 @@ impl ExplainReport {
                     calls: r.calls,
                     defaults: r.defaults,
                     lender_tightened: r.lender_tightened,
+                    etf_positions: r
+                        .etf_positions
+                        .iter()
+                        .map(|e| EtfPositionReport {
+                            fund: net.holder(e.fund).id.clone(),
+                            shares: e.shares,
+                            sold_shares: e.sold,
+                            nav_per_share: e.nav_per_share,
+                            maintenance: e.maintenance,
+                        })
+                        .collect(),
                 })
                 .collect(),
             termination: outcome.termination.name(),
@@ -811,6 +841,18 @@ impl ExplainReport {
             }
             shown += 1;
             let _ = writeln!(out, "round {}:", round.round);
+            for e in &round.etf_positions {
+                let _ = writeln!(
+                    out,
+                    "  ETF shares of {}: {} shares at NAV per share {} = {}; maintenance {} (the account's m \u{00d7} the fund's |L|, at most 100%: FINRA 4210, RN 09-53); {} shares sold so far, redeemed by the fund",
+                    e.fund,
+                    fmt_shares(e.shares),
+                    usd(e.nav_per_share),
+                    usd(e.shares * e.nav_per_share),
+                    pc(e.maintenance),
+                    fmt_shares(e.sold_shares),
+                );
+            }
             for t in &round.tests {
                 let _ = writeln!(out, "  {}", t.text);
             }
@@ -911,6 +953,15 @@ impl ExplainReport {
             t.row(row);
         }
         t.render()
+    }
+}
+
+/// A share count: whole shares, or four decimals below 100.
+fn fmt_shares(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.4}")
     }
 }
 

@@ -180,8 +180,29 @@ pub struct RunReport {
     /// found from the shocked prices.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub non_monotone: Vec<String>,
+    /// Leveraged ETFs with shares outstanding: their shares before and after, and the
+    /// shares their holders sold (redeemed); absent when no fund gives its shares.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub etf_shares: Vec<EtfSharesReport>,
     #[serde(skip)]
     meta: RunMeta,
+}
+
+/// One leveraged ETF's shares (JSON `etf_shares[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct EtfSharesReport {
+    /// The fund's id.
+    pub id: String,
+    /// Shares outstanding at the reference close.
+    pub shares_outstanding_before: f64,
+    /// Shares its holders sold, redeemed by authorised participants.
+    pub shares_redeemed_by_holders: f64,
+    /// Shares outstanding after the cascade.
+    pub shares_outstanding_after: f64,
+    /// NAV per share before the shock, USD.
+    pub nav_per_share_before: f64,
+    /// NAV per share at the final prices, USD.
+    pub nav_per_share_after: f64,
 }
 
 impl RunReport {
@@ -274,6 +295,18 @@ impl RunReport {
             }),
             days: crate::days::days(net, o),
             non_monotone: o.non_monotone.clone(),
+            etf_shares: o
+                .etf_shares
+                .iter()
+                .map(|e| EtfSharesReport {
+                    id: net.holder(e.holder).id.clone(),
+                    shares_outstanding_before: e.outstanding_before,
+                    shares_redeemed_by_holders: e.redeemed_by_holders,
+                    shares_outstanding_after: e.outstanding_after,
+                    nav_per_share_before: e.nav_per_share_before,
+                    nav_per_share_after: e.nav_per_share_after,
+                })
+                .collect(),
             meta: meta.clone(),
         }
     }

@@ -315,6 +315,24 @@ pub struct ExplainRound {
     pub shares_sold: Vec<(AssetIx, f64)>,
     /// Whether its margin lender had tightened by this round.
     pub lender_tightened: bool,
+    /// Its positions in leveraged ETF shares (empty without).
+    pub etf_positions: Vec<EtfPosition>,
+}
+
+/// A position in a leveraged ETF's shares, as one round saw it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EtfPosition {
+    /// The fund.
+    pub fund: HolderIx,
+    /// Shares held before the cascade.
+    pub shares: f64,
+    /// Cumulative shares sold (redeemed by the fund).
+    pub sold: f64,
+    /// NAV per share at the round's prices, USD.
+    pub nav_per_share: f64,
+    /// Maintenance requirement on the position: `min(1, m·|L|)` (FINRA Rule 4210,
+    /// Regulatory Notice 09-53).
+    pub maintenance: f64,
 }
 
 /// Why one holder sold: its rule and its balance sheet, round by round.
@@ -448,6 +466,8 @@ impl<'a> Replay<'a> {
     ) -> Result<(), EngineError> {
         let nh = self.c.units.len();
         self.each_round(outcome, &mut |c, _s, round, p, ev| {
+            // Holders of ETF shares value them at NAV per share (the round's extended prices).
+            let px: Vec<f64> = p.iter().chain(&ev.nav_ps).copied().collect();
             let holders = c
                 .units
                 .iter()
@@ -458,7 +478,7 @@ impl<'a> Replay<'a> {
                         holder: HolderIx(i as u32),
                         status: d.status,
                         sale_usd: d.sale_usd,
-                        value_usd: rules::value(u, p),
+                        value_usd: rules::value(u, &px),
                         equity_usd: ev.equity[i],
                         calls: d.calls,
                         defaults: d.defaults,
@@ -778,6 +798,9 @@ fn price_index(c: &Compiled<'_>, p: &[f64]) -> f64 {
     let (mut now, mut before) = (0.0, 0.0);
     for u in &c.units {
         for (&a, s) in u.assets.iter().zip(&u.shares) {
+            if c.is_etf_share(a) {
+                continue;
+            }
             now += s.abs() * p[a as usize];
             before += s.abs() * c.p0[a as usize];
         }
@@ -797,7 +820,15 @@ fn explain_round(
 ) -> ExplainRound {
     let u = &c.units[i];
     let extra = extra_margin(c, s, &ev.tightened);
+    // Holders of ETF shares see them at NAV per share (the round's pseudo-asset prices).
+    let px: Vec<f64> = p.iter().chain(&ev.nav_ps).copied().collect();
+    let p_round = p;
+    let p: &[f64] = &px;
     let sh = sheet(c, i, p, ev);
+    let terms = |link: &Margin, extra: &[f64]| {
+        let (m, mr) = terms(link, extra);
+        margin::rates(u, p, sh.value, m, mr)
+    };
     let mut tests = Vec::new();
     match &u.rule {
         Rule::Account { cure } => {
@@ -838,7 +869,8 @@ fn explain_round(
         }
         Rule::Book { cure, book, .. } => {
             let d = &ev.decisions[i];
-            let (m, mr) = u.margin.map_or((0.0, 0.0), |l| terms(&l, &extra));
+            // The book's own terms: each row scales them by its ETF shares (its positions).
+            let (m, mr) = u.margin.map_or((0.0, 0.0), |l| Compiled::terms(&l, &extra));
             tests.push(Test::Book {
                 accounts: book.len() as u64,
                 maintenance: m,
@@ -862,7 +894,7 @@ fn explain_round(
             *multiple,
             *nav0,
             weights,
-            s.redemption[i],
+            s.redemption[i] + holders_redemption(c, ev, i),
         )),
         Rule::BalanceSheet { rule } => balance_sheet_tests(u, *rule, &sh, &extra, &mut tests),
         Rule::Fund { beta } => {
@@ -875,7 +907,7 @@ fn explain_round(
     let d = &ev.decisions[i];
     ExplainRound {
         round,
-        price_index: price_index(c, p),
+        price_index: price_index(c, p_round),
         sheet: sh,
         tests,
         sale_usd: d.sale_usd,
@@ -883,14 +915,58 @@ fn explain_round(
         status: d.status,
         calls: d.calls,
         defaults: d.defaults,
-        shares_sold: u
-            .assets
-            .iter()
-            .zip(&ev.sold[i])
-            .map(|(&a, &x)| (AssetIx(a), x))
-            .collect(),
+        shares_sold: shares_sold(c, u, &ev.sold[i]),
         lender_tightened: u.margin.is_some_and(|m| ev.tightened[m.lender]),
+        etf_positions: etf_positions(c, u, &ev.sold[i], p, &extra),
     }
+}
+
+/// The fraction of fund `i` its holders' forced sales redeem.
+fn holders_redemption(c: &Compiled<'_>, ev: &Eval, i: usize) -> f64 {
+    c.classes
+        .iter()
+        .zip(&ev.redeemed)
+        .filter(|(k, _)| k.unit == i)
+        .map(|(k, x)| x / k.outstanding)
+        .sum()
+}
+
+/// Cumulative shares sold per asset position (ETF shares are in `etf_positions`).
+fn shares_sold(c: &Compiled<'_>, u: &Unit<'_>, sold: &[f64]) -> Vec<(AssetIx, f64)> {
+    u.assets
+        .iter()
+        .zip(sold)
+        .filter(|(a, _)| !c.is_etf_share(**a))
+        .map(|(&a, &x)| (AssetIx(a), x))
+        .collect()
+}
+
+/// A unit's leveraged ETF share positions at extended prices `p`.
+fn etf_positions(
+    c: &Compiled<'_>,
+    u: &Unit<'_>,
+    sold: &[f64],
+    p: &[f64],
+    extra: &[f64],
+) -> Vec<EtfPosition> {
+    let Some(mult) = &u.etf_mult else {
+        return Vec::new();
+    };
+    let m = u.margin.map_or(0.0, |l| Compiled::terms(&l, extra).0);
+    u.assets
+        .iter()
+        .zip(&u.shares)
+        .zip(sold)
+        .zip(mult)
+        .filter(|(((a, _), _), _)| c.is_etf_share(**a))
+        .map(|(((&a, &shares), &x), &k)| EtfPosition {
+            fund: HolderIx(c.classes[a as usize - c.n_assets].unit as u32),
+            shares,
+            sold: x,
+            nav_per_share: p[a as usize],
+            maintenance: (m * k).min(1.0),
+        })
+        .collect()
 }
 
 #[cfg(test)]

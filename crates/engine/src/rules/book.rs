@@ -69,6 +69,10 @@ pub(crate) struct Terms<'r> {
     pub order: SaleOrder,
     /// Asset ranks in most-liquid-first order.
     pub rank: &'r [u32],
+    /// Books holding leveraged ETF shares: the maintenance multiple per price index (1
+    /// for assets, the fund's `|L|`: FINRA 4210, RN 09-53). `None`: every position at the
+    /// book's own maintenance (the plain loop).
+    pub mult: Option<&'r [f64]>,
     /// Timeline: today, and the days a call waits before it acts (0: at once).
     pub today: u32,
     pub cure_days: u32,
@@ -190,7 +194,10 @@ fn chunk(
             st.surplus += e.max(0.0);
             st.shortfall += (-e).max(0.0);
             act[k] = (r as u32, v, e);
-            k += usize::from(!(e > 0.0 && e >= m * v));
+            // With ETF shares the requirement is per position, found for the acting
+            // candidates in pass 2 (a row within `m·V` may still need more: see below).
+            let req = if t.mult.is_some() { v } else { m * v };
+            k += usize::from(!(e > 0.0 && e >= req));
         }
         // Pass 2: only the rows that act, in row order (so sums keep their order).
         for &(r, v, e) in &act[..k] {
@@ -201,7 +208,15 @@ fn chunk(
             let loan = loans[r];
             let w = book.weights.map_or(1, |w| w[lo + r]);
             let since = book.calls.map_or(NO_CALL, |c| c[lo + r]);
-            let (sale, cure) = match self::act(v, e, since, t) {
+            let row_terms;
+            let t_row = match t.mult {
+                Some(mult) if v > 0.0 => {
+                    row_terms = with_mult(t, mult, assets, shares, p, v);
+                    &row_terms
+                }
+                _ => t,
+            };
+            let (sale, cure) = match self::act(v, e, since, t_row) {
                 Act::Nothing => continue,
                 Act::Defaults => {
                     st.calls += w;
@@ -235,7 +250,7 @@ fn chunk(
                     assets
                         .iter()
                         .enumerate()
-                        .map(|(k, x)| (t.rank[x.0 as usize], k)),
+                        .map(|(k, x)| (t.rank.get(x.0 as usize).copied().unwrap_or(u32::MAX), k)),
                 );
                 order.sort_unstable();
                 let mut left = sale;
@@ -259,6 +274,31 @@ fn chunk(
         }
     });
     st
+}
+
+/// A row's terms with ETF shares: maintenance `R/V` and reset `R_r/V`, where
+/// `R = Σ min(1, m·k_j)·V_j` (as `margin::rates`).
+fn with_mult<'r>(
+    t: &Terms<'r>,
+    mult: &[f64],
+    assets: &[delever_graph::AssetIx],
+    shares: &[f64],
+    p: &[f64],
+    v: f64,
+) -> Terms<'r> {
+    let (mut req, mut req_r) = (0.0, 0.0);
+    for (x, s) in assets.iter().zip(shares) {
+        let a = x.0 as usize;
+        let k = mult.get(a).copied().unwrap_or(1.0);
+        let val = s * p[a];
+        req += (t.maintenance * k).min(1.0) * val;
+        req_r += (t.reset * k).min(1.0) * val;
+    }
+    Terms {
+        maintenance: req / v,
+        reset: (req_r / v).max(req / v),
+        ..*t
+    }
 }
 
 /// A plain pass over the same arrays: the value of every row at `p`, summed. The bound a

@@ -83,6 +83,36 @@ pub(crate) fn rebalance(
     (d, nav)
 }
 
+/// The fund's NAV at `p`, exactly as [`rebalance`] computes it (redemptions do not change
+/// it: it is the NAV of the starting shares). NAV per share is this over the shares
+/// outstanding, the price holders' ETF shares are marked at.
+pub(crate) fn nav_at(
+    u: &Unit<'_>,
+    c: &Compiled<'_>,
+    p: &[f64],
+    multiple: f64,
+    nav0: f64,
+    weights: &[f64],
+    carried: bool,
+) -> f64 {
+    if carried {
+        let pnl: f64 = u
+            .assets
+            .iter()
+            .zip(&u.shares)
+            .map(|(&a, e)| e * (p[a as usize] - c.p_ref[a as usize]))
+            .sum();
+        return (nav0 + pnl).max(0.0);
+    }
+    let r_raw: f64 = u
+        .assets
+        .iter()
+        .zip(weights)
+        .map(|(&a, w)| w * (p[a as usize] / c.p_ref[a as usize] - 1.0))
+        .sum();
+    (nav0 * (1.0 + multiple * r_raw)).max(0.0)
+}
+
 /// A timeline's later days: the exposure `e` (shares, signed, per basket position) is what
 /// the fund held after the last close, which need not sit at its target weights. NAV at
 /// `p` is `N0 + Σ e_k·(p_k − p_ref_k)`; after a redemption of `f·N0` every position is

@@ -55,6 +55,29 @@ pub(crate) fn call(v: f64, e: f64, m: f64, m_reset: f64, cure: f64) -> Call {
     }
 }
 
+/// The account's requirement rates on holdings worth `v` at `p` under maintenance `m` and
+/// reset `mr`: `(m, mr)` unchanged without ETF shares; with them `(R/V, R_r/V)`, where
+/// `R = Σ min(1, m·k_j)·V_j` over positions (`k_j`: the fund's `|L|` for leveraged ETF
+/// shares, 1 for assets). FINRA Rule 4210 as read in Regulatory Notice 09-53 (2009): a
+/// leveraged ETF's maintenance is the ordinary requirement times its multiple, at most
+/// 100%. A call's sale `V − E/(R_r/V)` is the pro-rata sale that brings equity back to
+/// `R_r` of what is left.
+pub(crate) fn rates(u: &Unit<'_>, p: &[f64], v: f64, m: f64, mr: f64) -> (f64, f64) {
+    let Some(mult) = &u.etf_mult else {
+        return (m, mr);
+    };
+    if v <= 0.0 {
+        return (m, mr);
+    }
+    let (mut req, mut req_r) = (0.0, 0.0);
+    for ((&a, s), &k) in u.assets.iter().zip(&u.shares).zip(mult) {
+        let val = s * p[a as usize];
+        req += (m * k).min(1.0) * val;
+        req_r += (mr * k).min(1.0) * val;
+    }
+    (req / v, (req_r / v).max(req / v))
+}
+
 /// A holder its lender is closing out, or waiting to (timeline), if it is one: its
 /// decision today. `e` is its equity at `p`: a borrower closed out with equity left is
 /// `liquidated`, one whose equity is gone `defaulted`.
@@ -125,6 +148,7 @@ pub(crate) fn account(
         return d;
     }
     let (m, mr) = Compiled::terms(link, env.extra);
+    let (m, mr) = rates(u, p, v, m, mr);
     let due = u.day.due();
     match call(v, e, m, mr, cure) {
         Call::None => Decision::NONE,
@@ -186,6 +210,8 @@ pub(crate) fn cohort(
         return Decision::NONE;
     };
     let (m, mr) = Compiled::terms(link, env.extra);
+    // Every bucket holds the same mix, so the rates are the cohort's.
+    let (m, mr) = rates(u, p, env.value, m, mr);
     let due = u.day.due();
     let mut d = Decision::NONE;
     for b in buckets {
@@ -262,6 +288,50 @@ mod tests {
                 other => panic!("expected a call, got {other:?}"),
             }
         }
+    }
+
+    // FINRA 4210 / RN 09-53: a 3× fund's shares at 25% base carry 75%, a 2× fund's 50%, a
+    // 5× fund's would be capped at 100%; a mix weighs each by its value.
+    #[test]
+    fn etf_shares_carry_the_multiple_times_maintenance() {
+        use crate::compile::{DayTerms, Rule, Unit};
+        use delever_graph::{CashUse, KindTag, SaleOrder};
+        let unit = |mult: Vec<f64>, shares: Vec<f64>| Unit {
+            kind: KindTag::MarginAccount,
+            rule: Rule::Account { cure: 0.0 },
+            assets: (0..shares.len() as u32).collect(),
+            shares,
+            liquidity: None,
+            cash: 0.0,
+            other_assets: 0.0,
+            other_liabilities: 0.0,
+            margin: None,
+            sale_order: SaleOrder::ProRata,
+            cash_use: CashUse::First,
+            owed: 0.0,
+            etf_mult: Some(mult),
+            default_below: None,
+            day: DayTerms::instant(),
+        };
+        let p = [10.0, 20.0];
+        for (k, want) in [(3.0, 0.75), (2.0, 0.5), (5.0, 1.0)] {
+            let u = unit(vec![k], vec![1.0]);
+            let (m, mr) = rates(&u, &p, 10.0, 0.25, 0.3);
+            assert!((m - want).abs() < 1e-15, "{k}: {m}");
+            assert!((mr - (0.3 * k).min(1.0)).abs() < 1e-15, "{k}: {mr}");
+        }
+        // $10 of stock at 25%, $20 of a 3× fund at 75%: R = 2.5 + 15 = 17.5 on V = 30.
+        let u = unit(vec![1.0, 3.0], vec![1.0, 1.0]);
+        let (m, _) = rates(&u, &p, 30.0, 0.25, 0.25);
+        assert!((m - 17.5 / 30.0).abs() < 1e-15);
+        // 20% loan-to-value on the 3× fund alone: called once V < D/(1 − 0.75) = 4·D.
+        let u = unit(vec![3.0], vec![1.0]);
+        let at = |v: f64| {
+            let (m, mr) = rates(&u, &[v], v, 0.25, 0.25);
+            call(v, v - 2.0, m, mr, 0.0)
+        };
+        assert_eq!(at(8.0 + 1e-6), Call::None);
+        assert!(matches!(at(8.0 - 1e-6), Call::Met { .. }));
     }
 
     #[test]

@@ -75,6 +75,7 @@ impl Seq<'_, '_> {
                 cash_cure_usd: st.cure,
             });
             ledgers.push(ledger(
+                usize::MAX,
                 u0,
                 HolderIx(i as u32),
                 &st.sold,
@@ -121,6 +122,7 @@ impl Seq<'_, '_> {
                 least: None,
                 days: Vec::new(),
                 non_monotone: Vec::new(),
+                etf_shares: Vec::new(),
             },
             Ledger { holders: ledgers },
         )

@@ -199,6 +199,7 @@ fn terms<'r>(c: &'r Compiled<'_>, u: &Unit<'_>, extra: &[f64], cure: f64) -> Opt
         cure,
         order: u.sale_order,
         rank: &c.rank,
+        mult: None,
         today: 0,
         cure_days: 0,
     })

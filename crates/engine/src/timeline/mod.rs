@@ -396,6 +396,7 @@ pub(crate) fn run(
             least,
             days: day_outs,
             non_monotone,
+            etf_shares: Vec::new(),
         },
         ledger,
     ))
@@ -566,6 +567,7 @@ impl Finish<'_, '_> {
                 cash_cure_usd: st.cure,
             });
             ledgers.push(ledger(
+                usize::MAX,
                 u,
                 HolderIx(i as u32),
                 &st.sold,

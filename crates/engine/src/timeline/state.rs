@@ -681,6 +681,7 @@ fn settle_rows<'a>(
         rank: &base.rank,
         today: day,
         cure_days: t.cure_days,
+        mult: None,
     };
     let settled = match (&u0.rule, rows.own.take()) {
         (_, Some((row_ptr, assets))) => {

@@ -7,7 +7,9 @@ use crate::error::clip;
 use crate::index::{join_index, join_key};
 use crate::kinds;
 use crate::limits;
-use crate::spec::{HolderSpec, HoldingSpec, OweSpec};
+use std::collections::BTreeMap;
+
+use crate::spec::{HolderSpec, HoldingSpec, KindName, OweSpec, ScenarioSpec};
 
 pub(crate) fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSpec, i: usize) {
     let base = join_index("holders", i);
@@ -15,6 +17,10 @@ pub(crate) fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSp
     if let (Some(holdings), true) = (&h.holdings, allows("holdings")) {
         for (j, hd) in holdings.iter().enumerate() {
             let p = join_index(&join_key(&base, "holdings"), j);
+            if let Some(fund) = etf_named(cx.spec, &hd.asset) {
+                etf_holding(cx, b, h, hd, fund, &p);
+                continue;
+            }
             let asset = cx.resolve(join_key(&p, "asset"), &hd.asset, Want::Asset);
             let shares = holding_shares(cx, hd, &p);
             if let (Some(IdKind::Asset), Some(s)) = (asset, shares) {
@@ -62,7 +68,190 @@ pub(crate) fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSp
             cx.suppress.insert((h.id.clone(), "margin".into()));
         }
     }
+    if h.kind == KindName::LeveragedEtf
+        && let Some(so) = num(h.shares_outstanding)
+        && so.is_finite()
+        && so > 0.0
+    {
+        b.shares_outstanding(&h.id, so);
+    }
     owes(cx, b, &h.id, h.owes.as_deref(), &base);
+}
+
+/// The leveraged ETF holder a holding's `asset` names, with its index, if it names one.
+pub(crate) fn etf_named<'s>(spec: &'s ScenarioSpec, id: &str) -> Option<(usize, &'s HolderSpec)> {
+    spec.holders
+        .iter()
+        .enumerate()
+        .find(|(_, x)| x.id == id && x.kind == KindName::LeveragedEtf)
+}
+
+/// Why an inverse fund's shares cannot be held (docs/scenario-format.md).
+pub(crate) const INVERSE_HINT: &str = "a margin holder of an inverse fund gains as prices fall, so its forced sales would rise with prices and break the monotone fixed point the engine relies on; hold a bull fund (multiple > 0)";
+
+/// NAV per share of `fund` at the reference close, if it gives its `shares_outstanding`.
+pub(crate) fn nav_per_share(fund: &HolderSpec) -> Option<f64> {
+    let (nav, so) = (num(fund.nav)?, num(fund.shares_outstanding)?);
+    (nav > 0.0 && so > 0.0).then_some(nav / so)
+}
+
+/// What is wrong with holding shares of leveraged ETF `fund` (`fk`: its index) for a
+/// holder of kind `kind`, as a message and hint, if anything.
+pub(crate) fn etf_share_problem(
+    kind: KindName,
+    fund: &HolderSpec,
+    fk: usize,
+) -> Option<(String, String)> {
+    if !matches!(
+        kind,
+        KindName::MarginAccount | KindName::MarginCohort | KindName::AccountBook
+    ) {
+        return Some((
+            format!("a {kind} cannot hold shares of leveraged ETF `{}`", clip(&fund.id)),
+            "leveraged ETF shares are held by margin accounts, margin cohorts and account books; give this holder the fund's basket assets instead".into(),
+        ));
+    }
+    if num(fund.multiple).is_some_and(|m| m < 0.0) {
+        return Some((
+            format!(
+                "`{}` is an inverse fund (`holders[{fk}].multiple` < 0): its shares cannot be held",
+                clip(&fund.id)
+            ),
+            INVERSE_HINT.into(),
+        ));
+    }
+    if fund.shares_outstanding.is_none() {
+        return Some((
+            format!(
+                "leveraged ETF `{}` (`holders[{fk}]`) has no `shares_outstanding`",
+                clip(&fund.id)
+            ),
+            format!(
+                "add `shares_outstanding` to `holders[{fk}]`: its shares are priced at NAV per share, `nav / shares_outstanding`"
+            ),
+        ));
+    }
+    None
+}
+
+/// A holding of leveraged ETF shares: checked, converted (a `usd` amount at NAV per
+/// share) and added.
+fn etf_holding(
+    cx: &mut Cx<'_>,
+    b: &mut NetworkBuilder,
+    h: &HolderSpec,
+    hd: &HoldingSpec,
+    (fk, fund): (usize, &HolderSpec),
+    p: &str,
+) {
+    if let Some((msg, hint)) = etf_share_problem(h.kind, fund, fk) {
+        cx.err(join_key(p, "asset"), msg, Some(hint));
+        return;
+    }
+    let shares = match (num(hd.shares), num(hd.usd)) {
+        (None, Some(u)) if u >= 0.0 => {
+            if !cx.limit(join_key(p, "usd"), u, &limits::USD) {
+                return;
+            }
+            let Some(nps) = nav_per_share(fund) else {
+                // The fund's own keys are reported where they are.
+                return;
+            };
+            Some(u / nps)
+        }
+        _ => holding_shares(cx, hd, p),
+    };
+    if let Some(s) = shares {
+        b.holds_etf(&h.id, &fund.id, s);
+    }
+}
+
+/// Leveraged ETFs with a valid `shares_outstanding`, in holder order, with their index:
+/// the funds whose shares account books' rows may hold (the graph's classes).
+pub(crate) fn share_classes(spec: &ScenarioSpec) -> Vec<(usize, &HolderSpec)> {
+    spec.holders
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| {
+            h.kind == KindName::LeveragedEtf
+                && num(h.shares_outstanding).is_some_and(|s| s.is_finite() && s > 0.0)
+        })
+        .collect()
+}
+
+/// Shares of each fund held in account books (by fund id); a book holding an inverse
+/// fund's shares is reported at its `holdings_csv`.
+pub(crate) fn book_etf_shares(
+    cx: &mut Cx<'_>,
+    funds: &[(usize, &HolderSpec)],
+    n_assets: usize,
+) -> BTreeMap<String, f64> {
+    let mut held = BTreeMap::new();
+    let mut inverse = Vec::new();
+    for (id, meta) in &cx.holder_meta {
+        let Some(book) = &meta.book else {
+            continue;
+        };
+        for (a, s) in book.assets.iter().zip(&book.shares) {
+            let Some(&(fk, f)) = a.get().checked_sub(n_assets).and_then(|k| funds.get(k)) else {
+                continue;
+            };
+            *held.entry(f.id.clone()).or_insert(0.0) += s;
+            if num(f.multiple).is_some_and(|m| m < 0.0) {
+                inverse.push(((*id).to_owned(), meta.index, fk, f.id.clone()));
+            }
+        }
+    }
+    inverse.dedup();
+    for (id, i, fk, fund) in inverse {
+        cx.suppress.insert((id, "holdings_csv".into()));
+        cx.err(
+            join_key(&join_index("holders", i), "holdings_csv"),
+            format!(
+                "its rows hold shares of `{}`, an inverse fund (`holders[{fk}].multiple` < 0)",
+                clip(&fund)
+            ),
+            Some(INVERSE_HINT.into()),
+        );
+    }
+    held
+}
+
+/// More shares of a leveraged ETF held (by margin accounts, cohorts and book rows) than it
+/// has outstanding: reported at its `shares_outstanding`. `books` are the shares held in
+/// account books, per fund id.
+pub(crate) fn etf_totals(cx: &mut Cx<'_>, books: &BTreeMap<String, f64>) {
+    let spec = cx.spec;
+    for (fk, fund) in spec.holders.iter().enumerate() {
+        if fund.kind != KindName::LeveragedEtf {
+            continue;
+        }
+        let (Some(so), Some(nps)) = (num(fund.shares_outstanding), nav_per_share(fund)) else {
+            continue;
+        };
+        let mut held = books.get(&fund.id).copied().unwrap_or(0.0);
+        for h in &spec.holders {
+            for hd in h.holdings.as_deref().unwrap_or_default() {
+                if hd.asset == fund.id {
+                    held += num(hd.shares).unwrap_or_else(|| num(hd.usd).map_or(0.0, |u| u / nps));
+                }
+            }
+        }
+        if held > so {
+            cx.suppress
+                .insert((fund.id.clone(), "shares_outstanding".into()));
+            cx.err(
+                join_key(&join_index("holders", fk), "shares_outstanding"),
+                format!(
+                    "holders hold {} shares of `{}` in all, more than its {} shares outstanding",
+                    limits::show(held),
+                    clip(&fund.id),
+                    limits::show(so)
+                ),
+                Some("shares held by margin accounts, cohorts and account books cannot exceed the fund's shares outstanding: lower the holdings or raise `shares_outstanding`".into()),
+            );
+        }
+    }
 }
 
 /// The shares of holding `hd` at path `p`: as written, or converted from `usd`; `None`

@@ -24,7 +24,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use delever_engine::{EngineConfig, Shock};
-use delever_graph::{HolderKind, ImpactDecay, ImpactLaw, Network, NetworkBuilder};
+use delever_graph::{AssetIx, HolderKind, ImpactDecay, ImpactLaw, Network, NetworkBuilder};
 
 use crate::Source;
 use crate::book::AssetLookup;
@@ -223,7 +223,22 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
             cx.lenders.insert(&l.id, ix);
         }
     }
-    let lookup = AssetLookup::new(cx.assets.iter().map(|(k, v)| (*k, *v)));
+    // A book's `asset` column may name a leveraged ETF with shares outstanding: its
+    // shares are the index `n_assets + k` (the k-th such fund in holder order, as the
+    // graph numbers them), priced at NAV per share.
+    let funds = edges::share_classes(spec);
+    let n_assets = cx.assets.len() as u32;
+    for (_, f) in &funds {
+        cx.prices.push(edges::nav_per_share(f).unwrap_or(0.0));
+    }
+    let lookup = AssetLookup::new(
+        cx.assets.iter().map(|(k, v)| (*k, *v)).chain(
+            funds
+                .iter()
+                .enumerate()
+                .map(|(k, (_, f))| (f.id.as_str(), AssetIx(n_assets + k as u32))),
+        ),
+    );
     for (i, h) in spec.holders.iter().enumerate() {
         let (holder, accounts_file) = holder(&mut cx, h, i, origin, &lookup);
         if !cx.skipped.contains(&(IdKind::Holder, i)) {
@@ -248,6 +263,8 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
             holder_edges(&mut cx, &mut b, h, i);
         }
     }
+    let book_held = edges::book_etf_shares(&mut cx, &funds, n_assets as usize);
+    edges::etf_totals(&mut cx, &book_held);
     for (i, l) in spec.lenders.iter().enumerate() {
         if !cx.skipped.contains(&(IdKind::Lender, i)) {
             owes(
@@ -285,6 +302,22 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
         None => engine_base(),
     };
     let engine = engine_done(&mut cx, raw_engine.clone(), "engine");
+    if engine.mode != delever_engine::Mode::Equilibrium
+        && network.as_ref().is_some_and(Network::has_etf_holdings)
+    {
+        cx.err(
+            if spec.engine.as_ref().is_some_and(|e| e.mode.is_some()) {
+                "engine.mode"
+            } else {
+                "engine"
+            },
+            format!(
+                "holdings of leveraged ETF shares are supported in the equilibrium mode only, not `{}`",
+                engine.mode.name()
+            ),
+            Some("use `engine.mode: equilibrium` (the default), or hold the fund's basket assets instead of its shares".into()),
+        );
+    }
     shock_days(&mut cx, &spec.shocks, "shocks", &engine, "engine");
     let expect = spec
         .expect

@@ -14,7 +14,12 @@ const THIS: &[KindName] = &[KindName::LeveragedEtf];
 
 pub(super) const KIND: Kind = Kind {
     kinds: THIS,
-    keys: &[("multiple", THIS), ("nav", THIS), ("basket", THIS)],
+    keys: &[
+        ("multiple", THIS),
+        ("nav", THIS),
+        ("basket", THIS),
+        ("shares_outstanding", THIS),
+    ],
     required: &[
         (
             "multiple",
@@ -35,6 +40,12 @@ pub(super) const KIND: Kind = Kind {
 fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
     cx.limit_key(make.base, "multiple", h.multiple, &limits::MULTIPLE);
     cx.limit_key(make.base, "nav", h.nav, &limits::USD);
+    cx.limit_key(
+        make.base,
+        "shares_outstanding",
+        h.shares_outstanding,
+        &limits::SHARES_OUTSTANDING,
+    );
     HolderKind::LeveragedEtf {
         multiple: num(h.multiple).unwrap_or(1.0),
         nav: num(h.nav).unwrap_or(1.0),

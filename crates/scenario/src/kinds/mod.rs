@@ -235,6 +235,7 @@ mod tests {
                 "multiple",
                 "nav",
                 "basket",
+                "shares_outstanding",
                 "rule",
                 "default_below_ratio",
                 "redemption_beta",

@@ -132,6 +132,9 @@ pub(crate) struct HolderSpec {
     pub nav: Option<Num>,
     /// `leveraged_etf` (required): asset id → weight; weights sum to 1.
     pub basket: Option<BTreeMap<String, Num>>,
+    /// `leveraged_etf`: its shares outstanding at the reference close (needed for margin
+    /// accounts and cohorts to hold its shares; NAV per share is `nav / shares_outstanding`).
+    pub shares_outstanding: Option<Num>,
     /// bank, `leveraged_fund` (required): deleveraging rule.
     pub rule: Option<RuleSpec>,
     /// fund: outflow per unit of relative NAV loss (default 0).
@@ -183,6 +186,7 @@ impl HolderSpec {
             "multiple" => self.multiple.is_some(),
             "nav" => self.nav.is_some(),
             "basket" => self.basket.is_some(),
+            "shares_outstanding" => self.shares_outstanding.is_some(),
             "rule" => self.rule.is_some(),
             "default_below_ratio" => self.default_below_ratio.is_some(),
             "redemption_beta" => self.redemption_beta.is_some(),
