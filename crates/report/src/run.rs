@@ -295,18 +295,7 @@ impl RunReport {
             }),
             days: crate::days::days(net, o),
             non_monotone: o.non_monotone.clone(),
-            etf_shares: o
-                .etf_shares
-                .iter()
-                .map(|e| EtfSharesReport {
-                    id: net.holder(e.holder).id.clone(),
-                    shares_outstanding_before: e.outstanding_before,
-                    shares_redeemed_by_holders: e.redeemed_by_holders,
-                    shares_outstanding_after: e.outstanding_after,
-                    nav_per_share_before: e.nav_per_share_before,
-                    nav_per_share_after: e.nav_per_share_after,
-                })
-                .collect(),
+            etf_shares: etf_shares(net, o),
             meta: meta.clone(),
         }
     }
@@ -719,6 +708,21 @@ const TRACE_KEPT: u32 = delever_engine::TRACE_ROUNDS;
 
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
+}
+
+/// The report's view of the funds' shares (empty when no fund gives its shares).
+fn etf_shares(net: &Network, o: &Outcome) -> Vec<EtfSharesReport> {
+    o.etf_shares
+        .iter()
+        .map(|e| EtfSharesReport {
+            id: net.holder(e.holder).id.clone(),
+            shares_outstanding_before: e.outstanding_before,
+            shares_redeemed_by_holders: e.redeemed_by_holders,
+            shares_outstanding_after: e.outstanding_after,
+            nav_per_share_before: e.nav_per_share_before,
+            nav_per_share_after: e.nav_per_share_after,
+        })
+        .collect()
 }
 
 #[cfg(test)]
