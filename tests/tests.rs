@@ -3,6 +3,7 @@
 
 mod batch;
 mod check;
+mod convexity_calibration;
 mod convexity_format;
 mod cli;
 mod eba;
