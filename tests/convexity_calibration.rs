@@ -29,7 +29,12 @@ fn holder_sales(holders: &Value) -> HashMap<String, f64> {
         .as_array()
         .expect("holders")
         .iter()
-        .map(|h| (h["id"].as_str().expect("id").to_owned(), num(&h["sales_usd"])))
+        .map(|h| {
+            (
+                h["id"].as_str().expect("id").to_owned(),
+                num(&h["sales_usd"]),
+            )
+        })
         .collect()
 }
 
@@ -128,7 +133,11 @@ fn the_default_run_sells_through_every_new_channel_as_worked_by_hand() {
         assert!(p1 / p0 < 1.0 / 1.08 && p1 / p0 > 1.0 / 1.5, "{a} {p0} {p1}");
         cta += 2.0 / 3.0 * max_usd / p0 * p1;
     }
-    assert!(close(sales["ctas"], cta, 1e-9), "{} vs {cta}", sales["ctas"]);
+    assert!(
+        close(sales["ctas"], cta, 1e-9),
+        "{} vs {cta}",
+        sales["ctas"]
+    );
 
     // ETF dealers, first-order form: GEX·(S0 − S)/(0.01·S0²) shares, at the final price.
     let mut etf = 0.0;
@@ -149,7 +158,10 @@ fn the_default_run_sells_through_every_new_channel_as_worked_by_hand() {
     let (p0, p1) = px["NVDA"];
     let shares = sales["nvda-dealers"] / p1;
     let linear = 1.06e9 * (1.0 - p1 / p0) * 100.0 / p0;
-    assert!(shares > 52.0e6 && shares < linear, "{shares} shares (linear {linear})");
+    assert!(
+        shares > 52.0e6 && shares < linear,
+        "{shares} shares (linear {linear})"
+    );
 
     // Vol-target funds: the EWMA worked at the final prices.
     let semis = [
@@ -251,7 +263,11 @@ fn the_yen_carry_flows_lie_in_the_published_bands() {
             .expect("JP-LARGE");
         #[allow(clippy::cast_precision_loss)] // a day number
         let level = 100.0 * 1.1659f64.powf(-(252.0 - d as f64) / 252.0);
-        assert!(num(&jp["close"]) > level, "day {d}: {} <= {level}", jp["close"]);
+        assert!(
+            num(&jp["close"]) > level,
+            "day {d}: {} <= {level}",
+            jp["close"]
+        );
         assert_eq!(cta[d], 0.0, "day {d}");
     }
     let cta_total: f64 = cta.iter().sum();
@@ -278,9 +294,8 @@ fn without_the_new_kinds_the_default_run_is_unchanged() {
     retain(&mut doc, "holders", |h| {
         new_kinds.iter().any(|k| h["kind"].as_str() == Some(k))
     });
-    let proxy = |v: &serde_yaml::Value, field: &str| {
-        matches!(v[field].as_str(), Some("EQ-REST" | "BONDS"))
-    };
+    let proxy =
+        |v: &serde_yaml::Value, field: &str| matches!(v[field].as_str(), Some("EQ-REST" | "BONDS"));
     retain(&mut doc, "assets", |a| proxy(a, "id"));
     retain(&mut doc, "shocks", |s| proxy(s, "asset"));
     let map = doc.as_mapping_mut().expect("a mapping");

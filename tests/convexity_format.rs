@@ -49,7 +49,12 @@ fn the_fixture_validates_and_runs_in_every_mode() {
         let text = fixture_text().replacen("name: convexity", &format!("name: {name}"), 1);
         let path = dir.join(format!("{name}.yaml"));
         std::fs::write(&path, format!("{text}\nengine: {engine}\n")).expect("write");
-        let r = delever(["run", "--format", "json", path.to_str().expect("UTF-8 path")]);
+        let r = delever([
+            "run",
+            "--format",
+            "json",
+            path.to_str().expect("UTF-8 path"),
+        ]);
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);
         let report: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
         assert_eq!(report["termination"], "converged", "{name}");
@@ -87,12 +92,25 @@ fn a_copy_broken_in_one_field_is_refused_at_that_field() {
         assert_eq!(r.code, 2, "case {i} ({to:?}): {}", r.stderr);
         assert!(r.stdout.is_empty(), "case {i}: {}", r.stdout);
         let at = format!("{}:{at}", path.display());
-        assert!(r.stderr.contains(&at), "case {i}: no `{at}` in\n{}", r.stderr);
+        assert!(
+            r.stderr.contains(&at),
+            "case {i}: no `{at}` in\n{}",
+            r.stderr
+        );
         for part in *parts {
-            assert!(r.stderr.contains(part), "case {i}: no `{part}` in\n{}", r.stderr);
+            assert!(
+                r.stderr.contains(part),
+                "case {i}: no `{part}` in\n{}",
+                r.stderr
+            );
         }
         // One problem, one diagnostic: the builder does not report it again.
-        assert_eq!(r.stderr.matches("hint:").count(), 1, "case {i}: {}", r.stderr);
+        assert_eq!(
+            r.stderr.matches("hint:").count(),
+            1,
+            "case {i}: {}",
+            r.stderr
+        );
     }
 }
 
@@ -109,7 +127,10 @@ fn sweep_paths_reach_each_kinds_keys() {
     let HolderKind::OptionsDealer { options, .. } = kind(&s, "dealers") else {
         panic!("a dealer");
     };
-    assert_eq!((options[0].implied_vol, options[1].implied_vol), (0.3, 0.55));
+    assert_eq!(
+        (options[0].implied_vol, options[1].implied_vol),
+        (0.3, 0.55)
+    );
     let s = vary(&t, "holders[cta].lag_days", 2.0);
     let HolderKind::TrendFollower { lag_days, .. } = kind(&s, "cta") else {
         panic!("a trend follower");
@@ -150,7 +171,11 @@ fn a_sweep_of_target_vol_changes_the_vol_target_funds_sales() {
         .position(|c| c == "loss_vol_target_usd")
         .expect("a loss column per kind");
     let loss = |row: &str| -> f64 {
-        row.split(',').nth(col).expect("column").parse().expect("number")
+        row.split(',')
+            .nth(col)
+            .expect("column")
+            .parse()
+            .expect("number")
     };
     assert_eq!(rows.len(), 3, "{}", r.stdout);
     assert!(loss(rows[1]) > loss(rows[2]), "{}", r.stdout);

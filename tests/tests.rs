@@ -3,9 +3,9 @@
 
 mod batch;
 mod check;
+mod cli;
 mod convexity_calibration;
 mod convexity_format;
-mod cli;
 mod eba;
 mod errors;
 mod fuzz;

@@ -68,7 +68,10 @@ pub(super) fn kinds_table(out: &mut String, ctx: &Ctx<'_>) {
             esc(&money(rows.iter().map(|h| h.equity_before).sum())),
             esc(&money(rows.iter().map(|h| h.equity_after).sum())),
             esc(&money(rows.iter().map(|h| h.sales_usd).sum())),
-            esc(&crate::text::share(rows.iter().map(|h| h.sales_usd).sum(), total_sales)),
+            esc(&crate::text::share(
+                rows.iter().map(|h| h.sales_usd).sum(),
+                total_sales
+            )),
             rows.iter().map(|h| h.margin_calls).sum::<u64>(),
             rows.iter().map(|h| h.defaults).sum::<u64>()
         );

@@ -281,14 +281,22 @@ fn each_kind_shows_its_share_of_forced_sales() {
         .iter()
         .map(|l| {
             let open = l.find('(').expect("a share in brackets");
-            l[open + 1..l.len() - 2].parse::<f64>().expect("a percentage")
+            l[open + 1..l.len() - 2]
+                .parse::<f64>()
+                .expect("a percentage")
         })
         .collect();
     assert!(shares.iter().all(|s| *s > 0.0), "{legend:?}");
-    assert!((shares.iter().sum::<f64>() - 100.0).abs() < 0.11, "{legend:?}");
+    assert!(
+        (shares.iter().sum::<f64>() - 100.0).abs() < 0.11,
+        "{legend:?}"
+    );
     for l in &legend {
         let open = l.find('(').expect("a share");
-        assert!(table.contains(&l[open + 1..l.len() - 1]), "{l} not in {table}");
+        assert!(
+            table.contains(&l[open + 1..l.len() - 1]),
+            "{l} not in {table}"
+        );
     }
 }
 
