@@ -4,7 +4,7 @@
 //! published desk estimates; and without the new holders the default scenario gives the
 //! figures it gave before they were added, bit for bit.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
@@ -24,7 +24,7 @@ fn num(v: &Value) -> f64 {
 }
 
 /// Each holder's sales, by id.
-fn holder_sales(holders: &Value) -> HashMap<String, f64> {
+fn holder_sales(holders: &Value) -> BTreeMap<String, f64> {
     holders
         .as_array()
         .expect("holders")
@@ -39,8 +39,8 @@ fn holder_sales(holders: &Value) -> HashMap<String, f64> {
 }
 
 /// Each kind's sales, summed over its holders.
-fn kind_sales(holders: &Value) -> HashMap<String, f64> {
-    let mut out = HashMap::new();
+fn kind_sales(holders: &Value) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
     for h in holders.as_array().expect("holders") {
         *out.entry(h["kind"].as_str().expect("kind").to_owned())
             .or_insert(0.0) += num(&h["sales_usd"]);
@@ -49,7 +49,7 @@ fn kind_sales(holders: &Value) -> HashMap<String, f64> {
 }
 
 /// Each asset's (reference, final) price.
-fn prices(r: &Value) -> HashMap<String, (f64, f64)> {
+fn prices(r: &Value) -> BTreeMap<String, (f64, f64)> {
     r["assets"]
         .as_array()
         .expect("assets")
@@ -86,7 +86,7 @@ const NAMES: [(&str, f64, f64); 9] = [
 /// not bind here), NAV from holdings, cash and liabilities; it keeps
 /// `(w/w₀)·(NAV/NAV₀)` of every position and sells the rest, valued at final prices.
 fn vol_target_sales(
-    px: &HashMap<String, (f64, f64)>,
+    px: &BTreeMap<String, (f64, f64)>,
     holdings: &[(&str, f64)],
     sigma0: f64,
     cash_less_liabilities: f64,
@@ -230,7 +230,7 @@ fn the_yen_carry_flows_lie_in_the_published_bands() {
     assert_eq!(r["termination"], "converged");
     let days = r["days"].as_array().expect("days");
     assert_eq!(days.len(), 4);
-    let per_day: Vec<HashMap<String, f64>> =
+    let per_day: Vec<BTreeMap<String, f64>> =
         days.iter().map(|d| holder_sales(&d["holders"])).collect();
     let vt: Vec<f64> = per_day.iter().map(|d| d["systematic-vol-target"]).collect();
     let cta: Vec<f64> = per_day.iter().map(|d| d["jp-ctas"]).collect();
