@@ -1,7 +1,7 @@
 //! The timeline mode against the rest of the engine: one day of it is the equilibrium.
 
 use delever_engine::{EngineConfig, Mode, Outcome};
-use delever_graph::{Liquidation, Network, Timing};
+use delever_graph::{HolderKind, Liquidation, Network, Timing};
 use delever_scenario::{FieldPath, OverrideValue, Scenario, Template};
 
 use crate::util::{delever, shipped_files};
@@ -90,8 +90,18 @@ fn one_day_is_the_equilibrium_bit_for_bit() {
 
 /// No deadline, cap, close-out delay or transient impact anywhere.
 fn without_timing(net: &Network) -> bool {
+    // A vol-target fund or a CTA trading a day or more after the close it reacts to has
+    // timing of its own: in a one-day timeline it has not traded yet.
+    let lagged = |h: &delever_graph::Holder| match &h.kind {
+        HolderKind::VolTarget { rule } => rule.lag_days > 0,
+        HolderKind::TrendFollower { lag_days, .. } => *lag_days > 0,
+        _ => false,
+    };
     net.assets().iter().all(|a| a.decay.is_permanent())
-        && net.holders().iter().all(|h| h.timing == Timing::default())
+        && net
+            .holders()
+            .iter()
+            .all(|h| h.timing == Timing::default() && !lagged(h))
         && net
             .lenders()
             .iter()

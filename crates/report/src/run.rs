@@ -7,7 +7,7 @@ use delever_graph::{KindTag, Network};
 use serde::Serialize;
 
 use crate::days::{DayReport, day_csv, day_table};
-use crate::text::{Table, csv_field, num, pct, usd};
+use crate::text::{Table, csv_field, num, pct, share, usd};
 
 /// What the report says about the scenario itself.
 #[derive(Debug, Clone, Default)]
@@ -464,11 +464,14 @@ impl RunReport {
             "equity before",
             "equity after",
             "sales",
+            "share of sales",
             "calls",
             "defaults",
             "lender loss",
         ])
         .titled("Holders by kind");
+        // Each kind's share of the forced sales: the channels side by side (issue 13).
+        let total_sales: f64 = self.holders.iter().map(|h| h.sales_usd).sum();
         for k in KindTag::ALL {
             let rows: Vec<&HolderReport> =
                 self.holders.iter().filter(|h| h.kind == k.name()).collect();
@@ -481,6 +484,7 @@ impl RunReport {
                 usd(rows.iter().map(|h| h.equity_before).sum()),
                 usd(rows.iter().map(|h| h.equity_after).sum()),
                 usd(rows.iter().map(|h| h.sales_usd).sum()),
+                share(rows.iter().map(|h| h.sales_usd).sum(), total_sales),
                 rows.iter().map(|h| h.margin_calls).sum::<u64>().to_string(),
                 rows.iter().map(|h| h.defaults).sum::<u64>().to_string(),
                 usd(rows.iter().map(|h| h.lender_loss_usd).sum()),
@@ -731,6 +735,24 @@ mod tests {
     use delever_graph::AssetIx;
 
     use super::{RunMeta, RunReport};
+
+    #[test]
+    fn the_kinds_table_gives_each_kind_its_share_of_forced_sales() {
+        let net = delever_engine::synth::textbook_margin(0.25).expect("valid network");
+        let shocks = [Shock::AssetReturn {
+            asset: AssetIx(0),
+            ret: -0.40,
+        }];
+        let o = run(&net, &shocks, &EngineConfig::default()).expect("runs");
+        let text = RunReport::new(&RunMeta::default(), &net, &o).to_table();
+        assert!(text.contains("share of sales"), "{text}");
+        // One kind sells everything: its share is the whole.
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("margin_account"))
+            .expect("a margin_account row");
+        assert!(row.contains("100.0%"), "{row}");
+    }
 
     #[test]
     fn the_trace_table_marks_rounds_a_timeline_left_out() {

@@ -30,6 +30,17 @@ pub fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
+/// `part`'s share of `whole` as a percentage with one decimal, or `—` when `whole` is not
+/// a positive finite amount (no net sales: a share of nothing means nothing).
+#[must_use]
+pub fn share(part: f64, whole: f64) -> String {
+    if whole.is_finite() && whole > 0.0 && part.is_finite() {
+        pct(part / whole)
+    } else {
+        "—".to_owned()
+    }
+}
+
 /// Column alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Align {
@@ -243,6 +254,16 @@ mod tests {
             positive_zeros(&text),
             r#"{"a":0.0,"b":[0.0,1.5,-0.05,0.0],"s":"-0.0"}"#
         );
+    }
+
+    #[test]
+    fn a_share_is_a_percentage_of_a_positive_whole() {
+        assert_eq!(share(1.5e9, 6.0e9), "25.0%");
+        assert_eq!(share(-3.0e8, 6.0e9), "-5.0%");
+        // No net sales: no share to speak of.
+        assert_eq!(share(1.0, 0.0), "—");
+        assert_eq!(share(1.0, -2.0), "—");
+        assert_eq!(share(1.0, f64::NAN), "—");
     }
 
     #[test]

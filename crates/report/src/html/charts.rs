@@ -807,12 +807,15 @@ pub(crate) fn kind_legend(kinds: &[KindTag], figures: &[String]) -> String {
     out
 }
 
-/// Each kind's cumulative sales after the last round.
+/// Each kind's cumulative sales after the last round, with its share of them all.
 pub(crate) fn final_sales(ctx: &Ctx<'_>) -> Vec<String> {
     let rows = sales_table(ctx);
     let last = rows
         .last()
         .cloned()
         .unwrap_or_else(|| vec![0.0; ctx.kinds.len()]);
-    last.iter().map(|v| money(*v)).collect()
+    let total: f64 = last.iter().sum();
+    last.iter()
+        .map(|v| format!("{} ({})", money(*v), crate::text::share(*v, total)))
+        .collect()
 }

@@ -122,11 +122,16 @@ pub(super) fn day_sales(ctx: &Ctx<'_>) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Each kind's sales over all days, for the legend.
+/// Each kind's sales over all days, with its share of them all, for the legend.
 pub(crate) fn total_sales(ctx: &Ctx<'_>) -> Vec<String> {
     let rows = day_sales(ctx);
-    (0..ctx.kinds.len())
-        .map(|j| money(rows.iter().map(|r| r[j]).sum()))
+    let per_kind: Vec<f64> = (0..ctx.kinds.len())
+        .map(|j| rows.iter().map(|r| r[j]).sum())
+        .collect();
+    let total: f64 = per_kind.iter().sum();
+    per_kind
+        .iter()
+        .map(|v| format!("{} ({})", money(*v), crate::text::share(*v, total)))
         .collect()
 }
 

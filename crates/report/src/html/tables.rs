@@ -49,8 +49,9 @@ pub(super) fn kinds_table(out: &mut String, ctx: &Ctx<'_>) {
     out.push_str(
         "<div><table class=\"num\"><caption>Holders by kind</caption><thead><tr><th scope=\"col\">holder kind</th>\
          <th scope=\"col\">holders</th><th scope=\"col\">equity before</th><th scope=\"col\">equity after</th>\
-         <th scope=\"col\">sales</th><th scope=\"col\">calls</th><th scope=\"col\">defaults</th></tr></thead><tbody>",
+         <th scope=\"col\">sales</th><th scope=\"col\">share of sales</th><th scope=\"col\">calls</th><th scope=\"col\">defaults</th></tr></thead><tbody>",
     );
+    let total_sales: f64 = ctx.outcome.holders.iter().map(|h| h.sales_usd).sum();
     for k in &ctx.kinds {
         let rows: Vec<_> = ctx
             .outcome
@@ -60,13 +61,17 @@ pub(super) fn kinds_table(out: &mut String, ctx: &Ctx<'_>) {
             .collect();
         let _ = write!(
             out,
-            "<tr><th scope=\"row\"><span class=\"swatch\" style=\"background:{}\"></span>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><th scope=\"row\"><span class=\"swatch\" style=\"background:{}\"></span>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             kind_colour(*k),
             esc(kind_label(*k)),
             rows.len(),
             esc(&money(rows.iter().map(|h| h.equity_before).sum())),
             esc(&money(rows.iter().map(|h| h.equity_after).sum())),
             esc(&money(rows.iter().map(|h| h.sales_usd).sum())),
+            esc(&crate::text::share(
+                rows.iter().map(|h| h.sales_usd).sum(),
+                total_sales
+            )),
             rows.iter().map(|h| h.margin_calls).sum::<u64>(),
             rows.iter().map(|h| h.defaults).sum::<u64>()
         );

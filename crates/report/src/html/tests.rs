@@ -248,6 +248,58 @@ fn losses_by_kind_add_up_to_the_totals() {
     assert!((total - t.total_loss_usd).abs() <= 1e-9 * t.total_loss_usd.abs());
 }
 
+/// The kinds table and the stacked chart's legend give each kind's share of the forced
+/// sales, and the shares add up to the whole.
+#[test]
+fn each_kind_shows_its_share_of_forced_sales() {
+    let net = network();
+    let shocks = [Shock::AssetReturn {
+        asset: AssetIx(0),
+        ret: -0.35,
+    }];
+    let (outcome, ledger) =
+        run_detailed(&net, &shocks, &EngineConfig::default(), &mut Silent).expect("runs");
+    let player = Player::new(&net, &ledger);
+    let ctx = super::Ctx {
+        net: &net,
+        outcome: &outcome,
+        ledger: &ledger,
+        player: &player,
+        kinds: vec![
+            delever_graph::KindTag::MarginAccount,
+            delever_graph::KindTag::LeveragedEtf,
+        ],
+        n: outcome.trace.len(),
+        steps: Vec::new(),
+    };
+    let mut table = String::new();
+    super::tables::kinds_table(&mut table, &ctx);
+    assert!(table.contains("share of sales"), "{table}");
+    let legend = super::charts::final_sales(&ctx);
+    assert_eq!(legend.len(), 2);
+    let shares: Vec<f64> = legend
+        .iter()
+        .map(|l| {
+            let open = l.find('(').expect("a share in brackets");
+            l[open + 1..l.len() - 2]
+                .parse::<f64>()
+                .expect("a percentage")
+        })
+        .collect();
+    assert!(shares.iter().all(|s| *s > 0.0), "{legend:?}");
+    assert!(
+        (shares.iter().sum::<f64>() - 100.0).abs() < 0.11,
+        "{legend:?}"
+    );
+    for l in &legend {
+        let open = l.find('(').expect("a share");
+        assert!(
+            table.contains(&l[open + 1..l.len() - 1]),
+            "{l} not in {table}"
+        );
+    }
+}
+
 /// The hostile network over three days, with half of `AAA`'s impact transient and news on
 /// day 1 too; a timeline page (no replay: its player reads the run's days).
 fn timeline_report() -> (String, delever_engine::Outcome, Player) {

@@ -223,7 +223,7 @@ fn an_instance_is_the_hand_edited_file() {
         .expect("valid");
     let text = std::fs::read_to_string(default_path()).expect("read");
     let edited = text
-        .replacen("return: -0.06, tag: semis", "return: -0.08, tag: semis", 1)
+        .replacen("return: -0.06, source", "return: -0.08, source", 1)
         .replacen(
             "margin: { lender: retail-brokers, maintenance: 0.40, reset: 0.45 }",
             "margin: { lender: retail-brokers, maintenance: 0.45, reset: 0.5 }",
