@@ -70,7 +70,14 @@ if [ "$#" -eq 0 ]; then
   "$delever" --quiet sweep --vary 'shocks[0].return=-0.02:-0.40:12' \
     --vary 'defaults.impact.y=0.5,1.0' --vary 'engine.mode=equilibrium,sequential' \
     --html "$OUT/sweep-semis.html" >/dev/null
-  "$delever" --quiet mc --draws 3000 --seed 1 --html "$OUT/mc-semis.html" >/dev/null
+  # 3: some draws did not converge (a rise makes the vol-target funds' rule non-monotone
+  # and a few draws cycle); the page is still written, and says so.
+  code=0
+  "$delever" --quiet mc --draws 3000 --seed 1 --html "$OUT/mc-semis.html" >/dev/null 2>&1 || code=$?
+  if [ "$code" -ne 0 ] && [ "$code" -ne 3 ]; then
+    echo "error: delever mc --html exited $code" >&2
+    exit 1
+  fi
   reports+=("$OUT/sweep-semis.html" "$OUT/mc-semis.html")
   # A timeline's day player: a week of a small market.
   "$delever" --quiet run tests/fixtures/timeline/week.yaml --html "$OUT/timeline-week.html" >/dev/null
