@@ -150,9 +150,31 @@ impl NetworkBuilder {
 
     /// `holder` owns `shares` of `asset`. Several holdings of one asset by one holder add up.
     pub fn holds(&mut self, holder: &str, asset: &str, shares: f64) {
+        let ends = self.holding(
+            holder,
+            asset,
+            shares,
+            |n| matches!(n, NodeRef::Asset(_)),
+            "asset",
+        );
+        if let Some((h, NodeRef::Asset(a))) = ends {
+            self.holdings.push((h, a, shares));
+        }
+    }
+
+    /// The two ends of a holding of `shares` of `what` (`target`, which must satisfy
+    /// `want`) by `holder`, or `None` with the problems recorded.
+    fn holding(
+        &mut self,
+        holder: &str,
+        target: &str,
+        shares: f64,
+        want: fn(NodeRef) -> bool,
+        what: &str,
+    ) -> Option<(HolderIx, NodeRef)> {
         let subject = Subject::Holding {
             holder: holder.into(),
-            asset: asset.into(),
+            asset: target.into(),
         };
         let h = self.expect_kind(
             holder,
@@ -161,23 +183,18 @@ impl NetworkBuilder {
             &subject,
             "holder",
         );
-        let a = self.expect_kind(
-            asset,
-            |n| matches!(n, NodeRef::Asset(_)),
-            "asset",
-            &subject,
-            "asset",
-        );
+        let t = self.expect_kind(target, want, what, &subject, "asset");
         if !(shares.is_finite() && shares >= 0.0) {
             self.problems.push(problem(
                 subject,
                 "shares",
                 format!("shares must be a finite number ≥ 0, got {shares}"),
             ));
-            return;
+            return None;
         }
-        if let (Some(NodeRef::Holder(h)), Some(NodeRef::Asset(a))) = (h, a) {
-            self.holdings.push((h, a, shares));
+        match (h, t) {
+            (Some(NodeRef::Holder(h)), Some(t)) => Some((h, t)),
+            _ => None,
         }
     }
 
@@ -209,33 +226,10 @@ impl NetworkBuilder {
     /// the fund must give its shares outstanding and be a bull fund). Several holdings of
     /// one fund add up.
     pub fn holds_etf(&mut self, holder: &str, fund: &str, shares: f64) {
-        let subject = Subject::Holding {
-            holder: holder.into(),
-            asset: fund.into(),
-        };
-        let h = self.expect_kind(
-            holder,
-            |n| matches!(n, NodeRef::Holder(_)),
-            "holder",
-            &subject,
-            "holder",
-        );
-        let f = self.expect_kind(
-            fund,
-            |n| matches!(n, NodeRef::Holder(_)),
-            "leveraged ETF",
-            &subject,
-            "asset",
-        );
-        if !(shares.is_finite() && shares >= 0.0) {
-            self.problems.push(problem(
-                subject,
-                "shares",
-                format!("shares must be a finite number ≥ 0, got {shares}"),
-            ));
-            return;
-        }
-        if let (Some(NodeRef::Holder(h)), Some(NodeRef::Holder(f))) = (h, f) {
+        let want = |n| matches!(n, NodeRef::Holder(_));
+        if let Some((h, NodeRef::Holder(f))) =
+            self.holding(holder, fund, shares, want, "leveraged ETF")
+        {
             self.etf_holdings.push((h, f, shares));
         }
     }

@@ -22,7 +22,6 @@ use delever_graph::{AssetIx, GammaLine, OptionRight};
 
 use super::Decision;
 use crate::compile::{Compiled, Rule, Unit};
-use crate::outcome::Status;
 
 /// One option line of a dealer's book on one asset.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -273,18 +272,7 @@ pub(crate) fn rehedge(
         out[k] += x;
         sale += x * spot;
     }
-    if sale == 0.0 {
-        return Decision::NONE;
-    }
-    Decision {
-        status: if sale > 0.0 {
-            Status::Sold
-        } else {
-            Status::Bought
-        },
-        sale_usd: sale,
-        ..Decision::NONE
-    }
+    Decision::trade(sale)
 }
 
 /// The option book's value change from the starting prices to `p`, USD: Black–Scholes

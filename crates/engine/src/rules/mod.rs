@@ -54,6 +54,22 @@ pub(crate) struct Decision {
 }
 
 impl Decision {
+    /// A plain trade of `sale` dollars (negative: a purchase): sold, bought, or nothing.
+    pub(crate) fn trade(sale: f64) -> Decision {
+        if sale == 0.0 {
+            return Decision::NONE;
+        }
+        Decision {
+            status: if sale > 0.0 {
+                Status::Sold
+            } else {
+                Status::Bought
+            },
+            sale_usd: sale,
+            ..Decision::NONE
+        }
+    }
+
     pub const NONE: Decision = Decision {
         status: Status::Unaffected,
         calls: 0,

@@ -16,7 +16,6 @@ use delever_graph::{AssetIx, TrendMarket};
 
 use super::Decision;
 use crate::compile::{Rule, Unit};
-use crate::outcome::Status;
 
 /// One lookback: its length in trading days, the return over it up to the start of the
 /// run, and its weight in the signal.
@@ -185,18 +184,7 @@ pub(crate) fn rebalance(
         out[k] += x;
         sale += x * spot;
     }
-    if sale == 0.0 {
-        return Decision::NONE;
-    }
-    Decision {
-        status: if sale > 0.0 {
-            Status::Sold
-        } else {
-            Status::Bought
-        },
-        sale_usd: sale,
-        ..Decision::NONE
-    }
+    Decision::trade(sale)
 }
 
 #[cfg(test)]

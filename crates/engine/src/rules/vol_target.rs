@@ -37,7 +37,6 @@ use delever_graph::VolTargetRule;
 
 use super::Decision;
 use crate::compile::{Compiled, Rule, Unit};
-use crate::outcome::Status;
 
 /// Trading days in a year, for annualising daily variance.
 pub(crate) const YEAR: f64 = 252.0;
@@ -126,18 +125,7 @@ pub(crate) fn rebalance(
         out[j] += x;
         sale += x * p[a as usize];
     }
-    if sale == 0.0 {
-        return Decision::NONE;
-    }
-    Decision {
-        status: if sale > 0.0 {
-            Status::Sold
-        } else {
-            Status::Bought
-        },
-        sale_usd: sale,
-        ..Decision::NONE
-    }
+    Decision::trade(sale)
 }
 
 /// Exposure as a multiple of NAV for annual volatility estimate `vol`: `min(L_max, σ*/σ̂)`.
