@@ -276,3 +276,33 @@ pub(crate) fn check_trend(
     check_lag(lag_days, s, out);
     assets
 }
+
+/// A trend follower's starting position in each market, USD at the reference prices
+/// (signed: negative is short): `max_usd` times the weighted mean of the signs of its past
+/// returns (the engine's rule at the reference close).
+pub(crate) fn trend_start_usd(lookbacks: &[Lookback], markets: &[TrendMarket]) -> Vec<f64> {
+    let total: f64 = lookbacks.iter().map(|l| l.weight).sum();
+    markets
+        .iter()
+        .map(|m| {
+            if total <= 0.0 {
+                return 0.0;
+            }
+            let signal: f64 = lookbacks
+                .iter()
+                .zip(&m.past_returns)
+                .map(|(l, r)| {
+                    l.weight
+                        * if *r > 0.0 {
+                            1.0
+                        } else if *r < 0.0 {
+                            -1.0
+                        } else {
+                            0.0
+                        }
+                })
+                .sum();
+            m.max_usd * signal / total
+        })
+        .collect()
+}

@@ -93,6 +93,23 @@ fn kind_slot(k: KindTag) -> usize {
 }
 
 impl Network {
+    /// A holder's gross exposure at `prices`: its holdings' value, or a trend follower's
+    /// futures at their notional (a dealer's hedge is the engine's to compute from its
+    /// option book, and is left out). `+ 0.0`: an empty sum is −0.0, which would print as
+    /// "-0.00x".
+    fn gross_exposure(&self, hx: HolderIx, prices: &[f64]) -> f64 {
+        let gross = match &self.holders[hx.get()].kind {
+            HolderKind::TrendFollower {
+                lookbacks, markets, ..
+            } => crate::convexity::trend_start_usd(lookbacks, markets)
+                .iter()
+                .map(|x| x.abs())
+                .sum(),
+            _ => self.holdings_value(hx, prices),
+        };
+        gross + 0.0
+    }
+
     /// Summarise the network at pre-shock prices.
     pub fn summary(&self) -> Summary {
         let prices = self.prices();
@@ -110,7 +127,7 @@ impl Network {
             .collect();
         for (i, h) in self.holders.iter().enumerate() {
             let hx = HolderIx(i as u32);
-            let gross = self.holdings_value(hx, &prices);
+            let gross = self.gross_exposure(hx, &prices);
             let equity = self.equity(hx, &prices);
             let loan = self.margin(hx).map_or(0.0, |m| m.terms.loan);
             let accounts = match &h.kind {
@@ -143,6 +160,14 @@ impl Network {
                 HolderKind::LeveragedEtf { multiple, nav, .. } => {
                     for &(a, w) in self.basket(hx) {
                         add(a.get(), multiple.abs() * nav * w);
+                    }
+                }
+                HolderKind::TrendFollower {
+                    lookbacks, markets, ..
+                } => {
+                    let usd = crate::convexity::trend_start_usd(lookbacks, markets);
+                    for (&a, x) in self.lines(hx).iter().zip(usd) {
+                        add(a.get(), x.abs());
                     }
                 }
                 HolderKind::AccountBook { book, .. } => {

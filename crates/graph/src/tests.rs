@@ -649,3 +649,55 @@ fn a_trend_followers_checks() {
     b.holds("cta", "AMD", 10.0);
     check(b, "holdings", "follow from its signals");
 }
+
+/// A trend follower's futures count in `describe` at their notional: up over a year and
+/// a month, down over three months (weights 1, 1, 2), its signal is 0 — flat — on one
+/// market and +1 on the other; a dealer shows no exposure (its hedge is the engine's),
+/// and no leverage prints as −0.
+#[test]
+fn summary_counts_a_trend_follower_s_futures() {
+    use crate::{Lookback, TrendMarket};
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("X", 100.0));
+    b.add_asset(asset("Y", 50.0));
+    let mut cta = Holder::new(
+        "cta",
+        HolderKind::TrendFollower {
+            lookbacks: vec![
+                Lookback {
+                    days: 21,
+                    weight: 1.0,
+                },
+                Lookback {
+                    days: 63,
+                    weight: 2.0,
+                },
+                Lookback {
+                    days: 252,
+                    weight: 1.0,
+                },
+            ],
+            markets: vec![
+                TrendMarket {
+                    asset: "X".into(),
+                    max_usd: 1e9,
+                    past_returns: vec![0.05, -0.02, 0.10],
+                },
+                TrendMarket {
+                    asset: "Y".into(),
+                    max_usd: 4e8,
+                    past_returns: vec![0.01, 0.02, 0.30],
+                },
+            ],
+            lag_days: 0,
+        },
+    );
+    cta.cash = 2e8;
+    b.add_holder(cta);
+    let net = b.build().expect("valid");
+    let s = net.summary();
+    assert_eq!(s.holders[0].gross_exposure_usd, 4e8);
+    assert_eq!(s.holders[0].leverage, 2.0);
+    assert_eq!(s.assets[0].leveraged_exposure_usd, 0.0);
+    assert_eq!(s.assets[1].leveraged_exposure_usd, 4e8);
+}
