@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use delever_graph::{AssetIx, KindTag};
 
-use super::svg::{esc, f1, money, money_tick, nice_ticks, pct_tick, signed_pct, spread, text};
+use super::svg::{esc, f1, money, money_tick, nice_ticks, pct_tick, signed_pct, text};
 use super::{Ctx, kind_colour, kind_label};
 
 /// Most asset lines in the price chart (all of them when there are at most this many + 2).
@@ -312,31 +312,7 @@ fn price_lines(
         f1(last_x + 4.0),
         f1(f.height)
     );
-    let placed = spread(
-        &ends.iter().map(|e| e.2).collect::<Vec<_>>(),
-        12.0,
-        f.top + 4.0,
-        f.bottom,
-    );
-    out.push_str("<g class=\"end-labels\">");
-    for ((label, colour, y0), y) in ends.iter().zip(&placed) {
-        let _ = write!(
-            out,
-            "<line class=\"leader\" x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"{colour}\"/>",
-            f1(f.right + 2.0),
-            f1(f.right + 8.0),
-            f1(*y0),
-            f1(*y)
-        );
-        text(
-            out,
-            f.right + 11.0,
-            y + 4.0,
-            &format!("fill=\"{colour}\""),
-            label,
-        );
-    }
-    out.push_str("</g>");
+    super::day_charts::end_labels(out, f, &ends);
 }
 
 /// Price path per asset across rounds, relative to the pre-shock price.

@@ -247,7 +247,7 @@ fn day_lines(
 }
 
 /// Labels at the right end of the lines (label, colour, wanted y), spread apart.
-fn end_labels(out: &mut String, f: &Frame, ends: &[(String, &str, f64)]) {
+pub(crate) fn end_labels(out: &mut String, f: &Frame, ends: &[(String, &str, f64)]) {
     let placed = spread(
         &ends.iter().map(|e| e.2).collect::<Vec<_>>(),
         12.0,
