@@ -249,3 +249,58 @@ fn the_schema_lists_the_new_kinds_and_their_keys() {
     assert!(defs["SideName"].to_string().contains("short"));
     assert!(defs["RightName"].to_string().contains("put"));
 }
+
+/// `describe` counts an options dealer's delta hedge as its exposure and lists each
+/// underlying's hedge and dollar gamma. Hand-worked: short 1e6 shares of an at-the-money
+/// call (S = K = $100, one year = 252 trading days, σ = 20%) gives d1 = σ√T/2 = 0.1, a
+/// hedge of +N(0.1)·1e6 = 539,827.84 shares ($53.98M) and gamma per 1% of
+/// 0.01·S²·(−1e6)·φ(0.1)/(S·σ·√T) = −$1,984,762.74; a linear line on Y is its own
+/// `usd_per_pct` with no hedge at the reference price.
+#[test]
+fn describe_shows_a_dealers_hedge_and_gamma() {
+    let text = r"name: dealer-describe
+description: one dealer, hand-worked
+as_of: 2026-05-29
+assets:
+  - { id: X, price: 100.0, shares_outstanding: 1.0e10, adv_usd: 1.0e10, daily_vol: 0.02 }
+  - { id: Y, price: 50.0, shares_outstanding: 1.0e10, adv_usd: 1.0e10, daily_vol: 0.02 }
+lenders:
+  - { id: broker, capital: 1.0e10 }
+holders:
+  - id: d
+    kind: options_dealer
+    cash: 1.0e8
+    options:
+      - { asset: X, type: call, strike: 100, expiry_days: 252, implied_vol: 0.2, shares: 1.0e6, side: short }
+    gamma:
+      - { asset: Y, usd_per_pct: -2.0e7 }
+shocks:
+  - { type: asset, asset: X, return: -0.05 }
+";
+    let dir = scratch("convexity_format-describe");
+    let path = dir.join("dealer-describe.yaml");
+    std::fs::write(&path, text).expect("write");
+    let path = path.to_str().expect("utf-8");
+    let out = delever(["describe", path, "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let d = v["dealers"].as_array().expect("dealers");
+    assert_eq!(d.len(), 2);
+    let close = |x: &serde_json::Value, want: f64| {
+        let x = x.as_f64().expect("number");
+        assert!((x - want).abs() <= 1e-9 * want.abs(), "{x} vs {want}");
+    };
+    assert_eq!((d[0]["id"].as_str(), d[0]["asset"].as_str()), (Some("d"), Some("X")));
+    close(&d[0]["hedge_shares"], 539_827.837_277_029);
+    close(&d[0]["hedge_usd"], 53_982_783.727_702_9);
+    close(&d[0]["gamma_usd_per_pct"], -1_984_762.737_385_059);
+    assert_eq!(d[1]["asset"], "Y");
+    assert_eq!(d[1]["hedge_shares"], 0.0);
+    close(&d[1]["gamma_usd_per_pct"], -2.0e7);
+    let kind = &v["kinds"][0];
+    assert_eq!(kind["kind"], "options_dealer");
+    close(&kind["gross_exposure_usd"], 53_982_783.727_702_9);
+    let table = delever(["describe", path]);
+    assert!(table.stdout.contains("Options dealers"), "{}", table.stdout);
+    assert!(table.stdout.contains("sells"), "{}", table.stdout);
+}

@@ -315,13 +315,17 @@ fn bad_holder_input_is_located() {
                 ],
             ),
             (
-                "timeline",
+                "sequential",
                 bad_body(
                     &format!("{}\n{}", bad_etf(SO), bad_acct("10")),
-                    "engine: { mode: timeline, days: 2 }\n",
+                    "engine: { mode: sequential }\n",
                 ),
                 ":",
-                &["engine.mode", "equilibrium mode only", "hint:"],
+                &[
+                    "engine.mode",
+                    "equilibrium and timeline modes, not `sequential`",
+                    "hint:",
+                ],
             ),
         ],
     );
@@ -428,4 +432,125 @@ fn shares_outstanding_alone_changes_nothing() {
     let (_, b) = run(&without);
     assert!(a.etf_shares.is_empty());
     assert_eq!(a, b);
+}
+
+/// The hand-worked account of `three_times_fund_is_called_after_a_twenty_percent_fall`
+/// over days: X falls 7%, so NAV per share is 10·(1 − 3·0.07) = $7.90; the account
+/// (1e5 shares, $200k loan) has V = $790k, E = $590k < 75%·V = $592.5k and is called on
+/// day 0. Its deadline is 2 days (the margin account default): it sells on day 2, back to
+/// 75%: V' = E/0.75 = $786,666.67, a sale of $3,333.33 (421.94 shares at $7.90). The fund
+/// redeems those shares and sheds 3 × $3,333.33 = $10,000 of exposure that day; the
+/// redeemed shares are paid at the close's NAV per share, which the redemption leaves
+/// unchanged.
+#[test]
+fn a_timeline_call_waits_its_deadline_then_the_fund_redeems() {
+    let text = format!(
+        "{}engine: {{ mode: timeline, days: 4 }}\n",
+        scenario(3.0, &account(2.0e5), -0.07)
+    );
+    let (s, o) = run(&text);
+    let acct = s.network.find_holder("acct").expect("exists").get();
+    let etf = s.network.find_holder("etf").expect("exists").get();
+    let day = |d: usize, h: usize| &o.days[d].holders[h];
+    assert!(day(0, acct).new_calls == 1 && day(0, acct).sales_usd == 0.0);
+    assert_eq!(day(1, acct).sales_usd, 0.0);
+    let sale = day(2, acct).sales_usd;
+    assert!((sale - 3_333.333_333).abs() < 1e-3, "{sale}");
+    assert_eq!(day(3, acct).sales_usd, 0.0);
+    let e = &o.etf_shares[0];
+    assert!((e.redeemed_by_holders - 3_333.333_333 / 7.9).abs() < 1e-4);
+    assert_eq!(
+        e.outstanding_after,
+        e.outstanding_before - e.redeemed_by_holders
+    );
+    assert!((e.nav_per_share_after - 7.9).abs() < 1e-6);
+    // The fund's day-2 trade is the redemption's 3× (prices barely move after day 0).
+    let fund = day(2, etf).sales_usd;
+    assert!((fund - 10_000.0).abs() < 1.0, "{fund}");
+    // NAV after the redemption is NAV per share times the shares left.
+    let nav = o.days[3].holders[etf].equity;
+    assert!(
+        (nav - 7.9 * e.outstanding_after).abs() < 1e-6 * nav,
+        "{nav} vs {}",
+        7.9 * e.outstanding_after
+    );
+}
+
+/// A one-day timeline without deadlines is the equilibrium bit for bit with ETF shares
+/// too (holders priced at NAV per share, their sales redeemed, `etf_shares` reported).
+#[test]
+fn one_day_timeline_with_etf_shares_is_the_equilibrium() {
+    let holders = format!(
+        "{}\n  - {{ id: b, kind: margin_cohort, accounts: 1000, holdings: [ {{ asset: etf, shares: 5.0e6 }}, {{ asset: X, usd: 1.0e7 }} ], ltv_buckets: [ {{ ltv: 0.1, share: 0.5 }}, {{ ltv: 0.45, share: 0.5 }} ], margin: {{ lender: broker, maintenance: 0.25 }} }}",
+        account(2.0e5)
+    );
+    let base = scenario(3.0, &holders, -0.08)
+        .replace("\nassets:", "\ndefaults: { cure_days: 0 }\nassets:");
+    let (_, eq) = run(&base);
+    let (_, tl) = run(&format!("{base}engine: {{ mode: timeline, days: 1 }}\n"));
+    assert!(eq.etf_shares[0].redeemed_by_holders > 0.0);
+    if let Err(diff) = crate::timeline::same_but_days(&eq, &tl) {
+        panic!("{diff}");
+    }
+}
+
+/// The fixture over five days: the holders' calls fall due on day 2 and their shares are
+/// redeemed then; shares are conserved and the run is the same at any thread count.
+#[test]
+fn fixture_over_days_conserves_shares_at_any_thread_count() {
+    let dir = scratch("etf-timeline");
+    let src = crate::util::root().join("tests/fixtures/etf_shares");
+    std::fs::create_dir_all(dir.join("books")).expect("mkdir");
+    for f in ["books/accounts.csv", "books/holdings.csv"] {
+        std::fs::copy(src.join(f), dir.join(f)).expect("copy");
+    }
+    let text = std::fs::read_to_string(src.join("retail-soxl.yaml")).expect("read");
+    let file = dir.join("retail-soxl.yaml");
+    std::fs::write(
+        &file,
+        text.replace("\nshocks:", "\nengine: { mode: timeline, days: 5 }\nshocks:"),
+    )
+    .expect("write");
+    let path = file.to_str().expect("utf-8");
+    let one = delever(["--threads", "1", "run", path, "--format", "json"]);
+    let four = delever(["--threads", "4", "run", path, "--format", "json"]);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    assert_eq!(one.stdout, four.stdout);
+    let v: serde_json::Value = serde_json::from_str(&one.stdout).expect("json");
+    let e = &v["etf_shares"][0];
+    let redeemed = e["shares_redeemed_by_holders"].as_f64().expect("number");
+    assert!(redeemed > 0.0);
+    assert_eq!(
+        e["shares_outstanding_after"].as_f64().expect("number"),
+        4.0e8 - redeemed
+    );
+    let days = v["days"].as_array().expect("days");
+    let sold = |d: usize, id: &str| {
+        days[d]["holders"]
+            .as_array()
+            .expect("holders")
+            .iter()
+            .find(|h| h["id"] == id)
+            .and_then(|h| h["sales_usd"].as_f64())
+            .expect("holder's sales")
+    };
+    assert_eq!(sold(0, "retail"), 0.0);
+    assert!(sold(2, "retail") > 0.0);
+    assert!(sold(2, "trader") > 0.0);
+}
+
+/// A redemption shock on a fund whose shares are held retires that fraction of its
+/// shares too (investors outside the model redeem them), in both modes.
+#[test]
+fn a_redemption_shock_retires_shares() {
+    let text = scenario(3.0, &account(1.0e5), 0.0).replace(
+        "shocks:\n",
+        "shocks:\n  - { type: redemption, holder: etf, fraction: 0.1 }\n",
+    );
+    for mode in ["", "engine: { mode: timeline, days: 2 }\n"] {
+        let (_, o) = run(&format!("{text}{mode}"));
+        let e = &o.etf_shares[0];
+        assert_eq!(e.redeemed_by_holders, 0.0, "{mode}");
+        assert!((e.outstanding_after - 9.0e7).abs() < 1e-6, "{mode}: {e:?}");
+    }
 }

@@ -7,7 +7,7 @@ use delever_scenario::{FieldPath, OverrideValue, Scenario, Template};
 use crate::util::{delever, shipped_files};
 
 /// Every field of two outcomes but the mode and the days, compared exactly.
-fn same_but_days(a: &Outcome, b: &Outcome) -> Result<(), String> {
+pub(crate) fn same_but_days(a: &Outcome, b: &Outcome) -> Result<(), String> {
     let strip = |o: &Outcome| Outcome {
         mode: Mode::Equilibrium,
         days: Vec::new(),

@@ -99,8 +99,14 @@ pub(crate) fn price_at(c: &Compiled<'_>, p: &[f64], nav_ps: &[f64], a: u32) -> f
 }
 
 /// Each leveraged ETF with shares outstanding: shares before, redeemed by its holders'
-/// sales at the end state, and NAV per share before and after.
-pub(crate) fn etf_shares(c: &Compiled<'_>, before: &Eval, end: &Eval) -> Vec<EtfShares> {
+/// sales at the end state, and NAV per share before and after. A `redemption` shock's
+/// fraction `f` (investors outside the model) retires `f` of the shares too.
+pub(crate) fn etf_shares(
+    c: &Compiled<'_>,
+    s: &Shocked,
+    before: &Eval,
+    end: &Eval,
+) -> Vec<EtfShares> {
     c.classes
         .iter()
         .enumerate()
@@ -110,7 +116,9 @@ pub(crate) fn etf_shares(c: &Compiled<'_>, before: &Eval, end: &Eval) -> Vec<Etf
                 holder: HolderIx(class.unit as u32),
                 outstanding_before: class.outstanding,
                 redeemed_by_holders: redeemed,
-                outstanding_after: class.outstanding - redeemed,
+                outstanding_after: (class.outstanding * (1.0 - s.redemption[class.unit])
+                    - redeemed)
+                    .max(0.0),
                 nav_per_share_before: before.nav_ps.get(k).copied().unwrap_or(0.0),
                 nav_per_share_after: end.nav_ps.get(k).copied().unwrap_or(0.0),
             }
@@ -239,7 +247,7 @@ pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
             least,
             days: Vec::new(),
             non_monotone: Vec::new(),
-            etf_shares: etf_shares(c, before, end),
+            etf_shares: etf_shares(c, s, before, end),
         },
         Ledger { holders: ledgers },
     )

@@ -572,6 +572,23 @@ impl<'a> Compiled<'a> {
         why
     }
 
+    /// The maintenance multiple per price index: 1 for each asset, then `|L|` per fund
+    /// whose shares are held (FINRA's multiple-times-maintenance rule, for book rows).
+    pub(crate) fn mult_by_index(&self) -> Vec<f64> {
+        let mut m = vec![1.0; self.n_assets];
+        m.extend(self.classes.iter().map(|k| match self.units[k.unit].rule {
+            Rule::Etf { multiple, .. } => multiple.abs(),
+            _ => 1.0,
+        }));
+        m
+    }
+
+    /// The width of the extended price vector: the assets, then one pseudo-asset per fund
+    /// whose shares are held.
+    pub(crate) fn width(&self) -> usize {
+        self.n_assets + self.classes.len()
+    }
+
     /// Whether asset index `a` is a leveraged ETF's shares (a pseudo-asset).
     #[inline]
     pub fn is_etf_share(&self, a: u32) -> bool {

@@ -62,6 +62,7 @@ pub use outcome::{
     LenderOutcome, Outcome, RoundTrace, Status, TRACE_ROUNDS, Termination, Totals,
 };
 pub use rules::book::{CHUNK_ROWS, plain_value};
+pub use rules::dealer::{DealerHedge, dealer_hedges};
 pub use shocks::{MAX_DAYS, PRICE_FLOOR};
 pub use spec::{EngineConfig, Mode, Shock};
 
@@ -104,10 +105,10 @@ pub fn run_detailed(
     observer: &mut dyn Observer,
 ) -> Result<(Outcome, Ledger), EngineError> {
     shocks::check_config(cfg)?;
-    if cfg.mode != Mode::Equilibrium && net.has_etf_holdings() {
+    if cfg.mode == Mode::Sequential && net.has_etf_holdings() {
         return Err(EngineError::InvalidConfig {
             field: "mode",
-            message: "holdings of leveraged ETF shares are supported in the equilibrium mode only"
+            message: "holdings of leveraged ETF shares are supported in the equilibrium and timeline modes, not the sequential mode"
                 .into(),
         });
     }

@@ -95,8 +95,8 @@ fn kind_slot(k: KindTag) -> usize {
 impl Network {
     /// A holder's gross exposure at `prices`: its holdings' value, or a trend follower's
     /// futures at their notional (a dealer's hedge is the engine's to compute from its
-    /// option book, and is left out). `+ 0.0`: an empty sum is −0.0, which would print as
-    /// "-0.00x".
+    /// option book: [`Network::summary_with`] adds it). `+ 0.0`: an empty sum is −0.0,
+    /// which would print as "-0.00x".
     fn gross_exposure(&self, hx: HolderIx, prices: &[f64]) -> f64 {
         let gross = match &self.holders[hx.get()].kind {
             HolderKind::TrendFollower {
@@ -112,6 +112,13 @@ impl Network {
 
     /// Summarise the network at pre-shock prices.
     pub fn summary(&self) -> Summary {
+        self.summary_with(&[])
+    }
+
+    /// [`Network::summary`], with positions the network does not hold but a holder's
+    /// rule does (an options dealer's delta hedge, which the engine computes from its
+    /// option book): `(holder, asset, USD signed)`, counted at their absolute value.
+    pub fn summary_with(&self, synthetic: &[(HolderIx, crate::model::AssetIx, f64)]) -> Summary {
         let prices = self.prices();
         let mut holders = Vec::with_capacity(self.holders.len());
         let mut assets: Vec<AssetSummary> = self
@@ -127,7 +134,8 @@ impl Network {
             .collect();
         for (i, h) in self.holders.iter().enumerate() {
             let hx = HolderIx(i as u32);
-            let gross = self.gross_exposure(hx, &prices);
+            let extra = || synthetic.iter().filter(move |(h, _, _)| *h == hx);
+            let gross = self.gross_exposure(hx, &prices) + extra().map(|x| x.2.abs()).sum::<f64>();
             let equity = self.equity(hx, &prices);
             let loan = self.margin(hx).map_or(0.0, |m| m.terms.loan);
             let accounts = match &h.kind {
@@ -183,6 +191,9 @@ impl Network {
                         add(a.get(), s * prices[a.get()]);
                     }
                 }
+            }
+            for &(_, a, usd) in extra() {
+                add(a.get(), usd.abs());
             }
             holders.push(row);
         }

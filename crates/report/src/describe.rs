@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use delever_engine::DealerHedge;
 use delever_graph::{KindTag, Summary};
 use serde_json::{Value, json};
 
@@ -12,12 +13,33 @@ use crate::text::{Table, csv_field, num, usd};
 pub struct SummaryReport<'a> {
     name: &'a str,
     summary: &'a Summary,
+    dealers: &'a [DealerHedge],
 }
 
 impl<'a> SummaryReport<'a> {
     /// Wrap a summary of the scenario `name`.
     pub fn new(name: &'a str, summary: &'a Summary) -> Self {
-        SummaryReport { name, summary }
+        SummaryReport {
+            name,
+            summary,
+            dealers: &[],
+        }
+    }
+
+    /// With the options dealers' hedges and gamma (`delever_engine::dealer_hedges`; the
+    /// summary should count the hedges: `Network::summary_with`).
+    #[must_use]
+    pub fn with_dealers(mut self, dealers: &'a [DealerHedge]) -> Self {
+        self.dealers = dealers;
+        self
+    }
+
+    fn dealer_ids(&self, d: &DealerHedge) -> (&str, &str) {
+        let s = self.summary;
+        (
+            s.holders.get(d.holder.get()).map_or("", |h| h.id.as_str()),
+            s.assets.get(d.asset.get()).map_or("", |a| a.id.as_str()),
+        )
     }
 
     /// Totals, then a table by kind and a table by asset (largest leveraged exposure first).
@@ -85,6 +107,36 @@ impl<'a> SummaryReport<'a> {
             assets.row(row);
         }
         out.push_str(&assets.render());
+        if !self.dealers.is_empty() {
+            let mut t = Table::new([
+                "dealer",
+                "asset",
+                "hedge (shares)",
+                "hedge",
+                "gamma per 1% move",
+                "in a fall",
+            ])
+            .titled("Options dealers (delta hedge and dollar gamma at the reference prices)");
+            for d in self.dealers {
+                let (dealer, asset) = self.dealer_ids(d);
+                t.row([
+                    dealer.to_owned(),
+                    asset.to_owned(),
+                    format!("{:.0}", d.hedge_shares),
+                    usd(d.hedge_usd),
+                    usd(d.gamma_usd_per_pct),
+                    if d.gamma_usd_per_pct < 0.0 {
+                        "sells".to_owned()
+                    } else if d.gamma_usd_per_pct > 0.0 {
+                        "buys".to_owned()
+                    } else {
+                        "-".to_owned()
+                    },
+                ]);
+            }
+            out.push('\n');
+            out.push_str(&t.render());
+        }
         out
     }
 
@@ -124,6 +176,16 @@ impl<'a> SummaryReport<'a> {
                 "leverage": if h.leverage.is_finite() { json!(h.leverage) } else { Value::Null },
                 "loan_usd": h.loan_usd,
             })).collect::<Vec<_>>(),
+            "dealers": self.dealers.iter().map(|d| {
+                let (dealer, asset) = self.dealer_ids(d);
+                json!({
+                    "id": dealer,
+                    "asset": asset,
+                    "hedge_shares": d.hedge_shares,
+                    "hedge_usd": d.hedge_usd,
+                    "gamma_usd_per_pct": d.gamma_usd_per_pct,
+                })
+            }).collect::<Vec<_>>(),
         });
         let mut out = serde_json::to_string_pretty(&v).unwrap_or_default();
         out.push('\n');
@@ -182,6 +244,13 @@ impl<'a> SummaryReport<'a> {
                     );
                 }
             }
+        }
+        for d in self.dealers {
+            let (dealer, asset) = self.dealer_ids(d);
+            let id = format!("{dealer}/{asset}");
+            put("dealer", &id, "hedge_shares", num(d.hedge_shares));
+            put("dealer", &id, "hedge_usd", num(d.hedge_usd));
+            put("dealer", &id, "gamma_usd_per_pct", num(d.gamma_usd_per_pct));
         }
         out
     }

@@ -130,6 +130,8 @@ struct Who {
     /// A book or cohort: counts of accounts rather than one account's call.
     many: bool,
     etf: bool,
+    /// Holds leveraged ETF shares: their maintenance is the fund's multiple of the base.
+    etf_shares: bool,
     /// Margin maintenance and reset, if on margin.
     margin: Option<(f64, f64)>,
 }
@@ -144,10 +146,15 @@ fn sale_words(who: &Who, h: &HolderDay) -> Option<String> {
         } else if h.status == Status::MarginCall
             && let Some((m, r)) = who.margin
         {
-            if (m - r).abs() < 1e-12 {
-                format!(" to restore {} maintenance", share(m))
+            let on_etf = if who.etf_shares {
+                " (the fund's multiple of it on ETF shares)"
             } else {
-                format!(" to restore margin to its {} reset level", share(r))
+                ""
+            };
+            if (m - r).abs() < 1e-12 {
+                format!(" to restore {} maintenance{on_etf}", share(m))
+            } else {
+                format!(" to restore margin to its {} reset level{on_etf}", share(r))
             }
         } else if h.paid_out_usd > 0.0 {
             " to pay redemptions".to_owned()
@@ -272,6 +279,9 @@ impl HolderDaysReport {
                 HolderKind::MarginCohort { .. } | HolderKind::AccountBook { .. }
             ),
             etf: h.kind.tag() == KindTag::LeveragedEtf,
+            etf_shares: !net.etf_holdings(holder).is_empty()
+                || matches!(&h.kind, HolderKind::AccountBook { book, .. }
+                    if book.assets.iter().any(|a| a.get() >= net.assets().len())),
             margin: link.map(|m| (m.terms.maintenance, m.terms.reset)),
         };
         let fin = outcome.holders.get(i);

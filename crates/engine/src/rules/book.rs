@@ -961,6 +961,15 @@ fn day_settle_chunk(
         let e = v + cash[r] - loan[r];
         let since = calls[r];
         let was_called = flags[r] & EVER_CALLED != 0;
+        // A row holding ETF shares: its own requirement, as the day's pass found it.
+        let row_terms;
+        let t = match t.mult {
+            Some(mult) if v > 0.0 => {
+                row_terms = with_mult(t, mult, held_assets, held, p, v);
+                &row_terms
+            }
+            _ => t,
+        };
         let (sale, deposit, default) = match act(v, e, since, t) {
             Act::Nothing => {
                 calls[r] = NO_CALL;

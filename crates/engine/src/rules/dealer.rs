@@ -215,6 +215,62 @@ pub(crate) fn compile(
     }
 }
 
+/// One dealer's book on one asset at the reference prices, as `describe` shows it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DealerHedge {
+    /// The dealer.
+    pub holder: delever_graph::HolderIx,
+    /// The underlying.
+    pub asset: AssetIx,
+    /// Its delta hedge at the reference price, shares (`−Σ q·Δ(S0)`; the linear form
+    /// holds none at the reference price).
+    pub hedge_shares: f64,
+    /// The hedge at the reference price, USD.
+    pub hedge_usd: f64,
+    /// Its dollar gamma per 1% move at the reference price, signed as the dealer's
+    /// (negative: short gamma, sells into a fall): `0.01·S0²·Σ q·Γ(S0)` plus the linear
+    /// lines' `usd_per_pct`.
+    pub gamma_usd_per_pct: f64,
+}
+
+/// Every options dealer's hedge and gamma per underlying at the reference prices, in
+/// holder then asset order.
+pub fn dealer_hedges(net: &delever_graph::Network) -> Vec<DealerHedge> {
+    let p0 = net.prices();
+    let mut out = Vec::new();
+    for (i, h) in net.holders().iter().enumerate() {
+        let delever_graph::HolderKind::OptionsDealer { options, gamma: lines } = &h.kind else {
+            continue;
+        };
+        let hx = delever_graph::HolderIx(i as u32);
+        let c = compile(net.lines(hx), options, lines, &p0);
+        let Rule::Dealer { options, gamma: lin } = &c.rule else {
+            continue;
+        };
+        for (k, (&a, &shares)) in c.assets.iter().zip(&c.hedge).enumerate() {
+            let s0 = p0[a as usize];
+            let opt: f64 = options
+                .iter()
+                .filter(|(j, _)| *j as usize == k)
+                .map(|(_, l)| l.shares * gamma(l, s0, l.expiry_years))
+                .sum();
+            let lin: f64 = lin
+                .iter()
+                .filter(|(j, _)| *j as usize == k)
+                .map(|(_, g)| g)
+                .sum();
+            out.push(DealerHedge {
+                holder: hx,
+                asset: AssetIx(a),
+                hedge_shares: shares,
+                hedge_usd: shares * s0,
+                gamma_usd_per_pct: 0.01 * s0 * s0 * (opt + lin),
+            });
+        }
+    }
+    out
+}
+
 /// Whether the book on position `k` has positive net gamma anywhere from the price floor
 /// to twice the reference price (where a fall makes the dealer buy): 400 log-spaced
 /// points, so a long strike between two points is not missed for any realistic

@@ -77,13 +77,21 @@ pub(crate) fn run(
     let mut gross = vec![0.0; n];
     for u in &base.units {
         for (&a, s) in u.assets.iter().zip(&u.shares) {
-            gross[a as usize] += s.abs();
+            // ETF shares (pseudo-assets) are not traded in the market.
+            if let Some(g) = gross.get_mut(a as usize) {
+                *g += s.abs();
+            }
         }
     }
     let value0: f64 = gross.iter().zip(&base.p0).map(|(g, p)| g * p).sum();
 
     let mut market = Market::new(net);
     let mut states: Vec<Carried<'_>> = base.units.iter().map(Carried::new).collect();
+    for k in &base.classes {
+        states[k.unit].shares_out = k.outstanding;
+    }
+    let mult = base.mult_by_index();
+    let mut redeemed_by_holders = vec![-0.0; base.classes.len()];
     let mut tight = no_tight.clone();
     let mut close = base.p0.clone();
     let mut tighten_cum = vec![0.0; base.lenders.len()];
@@ -219,6 +227,9 @@ pub(crate) fn run(
             let due: Vec<bool> = c.units.iter().map(|u| u.day.due()).collect();
             let closing: Vec<Closing> = c.units.iter().map(|u| u.day.closing).collect();
             let now_lender_defaults = lender_defaults(&c, &end);
+            // Holders' ETF shares settle at NAV per share, with the day's system.
+            let decided_at = crate::round::extended(&c, &main.decided_at).0.into_owned();
+            let close_ext = crate::round::extended(&c, &main.prices).0.into_owned();
             Solved {
                 main,
                 end,
@@ -230,6 +241,8 @@ pub(crate) fn run(
                 closing,
                 p_ref: c.p_ref.clone(),
                 lender_defaults: now_lender_defaults,
+                decided_at,
+                close_ext,
             }
         };
         let dense: Vec<bool> = states.iter().map(|st| st.rows.is_some()).collect();
@@ -244,6 +257,8 @@ pub(crate) fn run(
             closing,
             p_ref,
             lender_defaults: now_lender_defaults,
+            decided_at,
+            close_ext,
         } = solved;
 
         // Settle at the close.
@@ -257,8 +272,14 @@ pub(crate) fn run(
             due: &due,
             dense: &dense,
             recv: &end.cleared.recv,
+            decided_at: &decided_at,
+            redeemed: &main.last.redeemed,
+            mult: &mult,
         };
-        let settled = settle(&base, &mut states, &timing, day, &sol, &p);
+        let settled = settle(&base, &mut states, &timing, day, &sol, &close_ext);
+        for (r, x) in redeemed_by_holders.iter_mut().zip(&main.last.redeemed) {
+            *r += x;
+        }
 
         // The day's figures.
         let q: Vec<f64> = (0..n)
@@ -298,7 +319,7 @@ pub(crate) fn run(
                     i,
                     timing[i].wait(),
                     closing[i],
-                    &p,
+                    &close_ext,
                 )
             })
             .collect();
@@ -381,6 +402,19 @@ pub(crate) fn run(
         cure_before_last: &cure_before_last,
         paid_before_last: &paid_before_last,
     };
+    let etf_shares = base
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(k, class)| crate::outcome::EtfShares {
+            holder: HolderIx(class.unit as u32),
+            outstanding_before: class.outstanding,
+            redeemed_by_holders: redeemed_by_holders[k],
+            outstanding_after: states[class.unit].shares_out,
+            nav_per_share_before: before.nav_ps.get(k).copied().unwrap_or(0.0),
+            nav_per_share_after: f.end.nav_ps.get(k).copied().unwrap_or(0.0),
+        })
+        .collect();
     let (totals, assets, holders, lenders, least, ledger) = f.assemble();
     Ok((
         Outcome {
@@ -396,7 +430,7 @@ pub(crate) fn run(
             least,
             days: day_outs,
             non_monotone,
-            etf_shares: Vec::new(),
+            etf_shares,
         },
         ledger,
     ))
@@ -417,6 +451,10 @@ struct Solved {
     closing: Vec<Closing>,
     p_ref: Vec<f64>,
     lender_defaults: u64,
+    /// The last round's decision prices and the close, each extended by the held funds'
+    /// NAV per share.
+    decided_at: Vec<f64>,
+    close_ext: Vec<f64>,
 }
 
 /// One holder's day, after its settlement.
@@ -567,7 +605,7 @@ impl Finish<'_, '_> {
                 cash_cure_usd: st.cure,
             });
             ledgers.push(ledger(
-                usize::MAX,
+                c.n_assets,
                 u,
                 HolderIx(i as u32),
                 &st.sold,

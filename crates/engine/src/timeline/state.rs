@@ -93,6 +93,8 @@ pub(crate) struct Carried<'a> {
     pub rows: Option<DayRows>,
     /// ETFs: NAV at the last close.
     pub nav: f64,
+    /// ETFs whose shares others hold: shares outstanding at the last close.
+    pub shares_out: f64,
     /// Funds and ETFs: redemptions paid out so far, USD.
     pub paid_out: f64,
     /// Day its open margin call was issued ([`NO_CALL`]: none).
@@ -132,6 +134,7 @@ impl<'a> Carried<'a> {
             unit: u.clone(),
             rows: None,
             nav,
+            shares_out: 0.0,
             paid_out: 0.0,
             call_since: NO_CALL,
             closing_from: None,
@@ -165,6 +168,10 @@ pub(crate) fn build_day<'v>(
     let mut c = base.clone();
     if day > 0 {
         c.p_ref = p_prev.to_vec();
+        // Holders see a fund's shares at its NAV over the shares still outstanding.
+        for k in &mut c.classes {
+            k.outstanding = states[k.unit].shares_out;
+        }
     }
     for (i, (u, st)) in c.units.iter_mut().zip(states).enumerate() {
         let t = timing[i];
@@ -182,7 +189,12 @@ pub(crate) fn build_day<'v>(
             .map(|part| {
                 u.assets
                     .iter()
-                    .map(|&a| part * adv[a as usize] / p_prev[a as usize])
+                    // ETF shares are redeemed through authorised participants, not
+                    // sold into the stock's volume: no cap.
+                    .map(|&a| {
+                        adv.get(a as usize)
+                            .map_or(f64::INFINITY, |v| part * v / p_prev[a as usize])
+                    })
                     .collect()
             });
         let lagged_return = match u.rule {
@@ -311,12 +323,16 @@ fn carried_unit<'v>(base: &Compiled<'v>, u0: &Unit<'v>, st: &'v Carried<'v>) -> 
                 cash_total: rows.cash.iter().sum(),
                 loan_total: rows.loan.iter().sum(),
             };
-            let mut dense = vec![0.0; base.n_assets];
+            // Dense over the extended prices: a cohort's ETF shares are positions too.
+            let mut dense = vec![0.0; base.width()];
             for (&a, s) in u0.assets.iter().zip(&st.unit.shares) {
                 dense[a as usize] += s;
             }
-            u.assets = (0..base.n_assets as u32).collect();
+            u.assets = (0..base.width() as u32).collect();
             u.shares = dense;
+            if u0.etf_mult.is_some() {
+                u.etf_mult = Some(base.mult_by_index());
+            }
             u.liquidity = None;
             u.cash = 0.0;
         }
@@ -355,6 +371,13 @@ pub(crate) struct DaySolution<'x> {
     pub dense: &'x [bool],
     /// What each holder receives on its interbank claims at the close.
     pub recv: &'x [f64],
+    /// The prices the day's last round decided at, extended by each held fund's NAV per
+    /// share (the books' rows are settled at them).
+    pub decided_at: &'x [f64],
+    /// Per held fund ([`Compiled::classes`]): shares its holders sold today.
+    pub redeemed: &'x [f64],
+    /// The maintenance multiple per extended price index (book rows with ETF shares).
+    pub mult: &'x [f64],
 }
 
 /// What settling one holder's day did.
@@ -373,7 +396,8 @@ pub(crate) struct Settled {
     pub book: Option<DaySettled>,
 }
 
-/// Settle every holder's day at the close `close` (in parallel; books in chunks).
+/// Settle every holder's day at the close `close` (in parallel; books in chunks), extended
+/// by each held fund's NAV per share at the close.
 pub(crate) fn settle<'a>(
     base: &Compiled<'a>,
     states: &mut [Carried<'a>],
@@ -441,7 +465,11 @@ fn settle_one<'a>(
         Rule::Book { .. } | Rule::Cohort { .. } => {
             settle_rows(base, st, u0, t, i, day, sol, close, &mut out);
         }
-        Rule::Etf { .. } => settle_etf(st, i, sol, close, &mut out),
+        Rule::Etf { .. } => {
+            let held = base.classes.iter().position(|k| k.unit == i);
+            let by_holders = held.map_or(0.0, |k| sol.redeemed[k]);
+            settle_etf(st, i, sol, close, by_holders, &mut out);
+        }
         _ => settle_single(st, u0, t, i, day, sol, close, &mut out),
     }
     if let Some((rule, _, w0, var)) = vol_update {
@@ -479,11 +507,17 @@ fn settle_one<'a>(
 /// A leveraged ETF's close: the exposure held through the day is marked from the
 /// reference prices to the close, the redemption is paid, the day's trades (made at the
 /// close) change the exposure and not the NAV.
+///
+/// Redemptions: a `redemption` shock's fraction `f` of the NAV the day started from is
+/// paid as such and retires `f` of the shares outstanding; the `x` shares the fund's
+/// holders sold are paid at the close's NAV per share (what the holders were credited)
+/// and retire `x` shares.
 fn settle_etf(
     st: &mut Carried<'_>,
     i: usize,
     sol: &DaySolution<'_>,
     close: &[f64],
+    by_holders: f64,
     out: &mut Settled,
 ) {
     let d = sol.run.last.decisions[i];
@@ -496,8 +530,19 @@ fn settle_etf(
         .zip(&u.shares)
         .map(|(&a, e)| e * (close[a as usize] - sol.p_ref[a as usize]))
         .sum();
-    // The day's redemption, as a fraction of the NAV the day started from.
-    let redeemed = (sol.s.redemption[i] * st.nav).min((st.nav + pnl).max(0.0));
+    // The day's redemption, as a fraction of the NAV the day started from, and the
+    // holders' shares at the close's NAV per share.
+    let q = st.shares_out;
+    let nav_close = (st.nav + pnl).max(0.0);
+    let holders_usd = if q > 0.0 {
+        by_holders * nav_close / q
+    } else {
+        0.0
+    };
+    let redeemed = (sol.s.redemption[i] * st.nav + holders_usd).min(nav_close);
+    if q > 0.0 {
+        st.shares_out = (q * (1.0 - sol.s.redemption[i]) - by_holders).max(0.0);
+    }
     st.nav = (st.nav + pnl - redeemed).max(0.0);
     st.paid_out += redeemed;
     out.paid_out = redeemed;
@@ -603,7 +648,9 @@ fn meets_at_close(
     let u = &st.unit;
     let v = rules::value(u, close);
     let e = v + u.cash + u.other_assets + sol.recv[i] - now.loan - u.other_liabilities - u.owed;
-    let (m, _) = Compiled::terms(&link, sol.extra);
+    let (m, mr) = Compiled::terms(&link, sol.extra);
+    // ETF shares carry the multiple-times-maintenance requirement.
+    let (m, _) = crate::rules::margin::rates(u, close, v, m, mr);
     e > 0.0 && crate::rules::margin::meets(e, v, m)
 }
 
@@ -681,7 +728,8 @@ fn settle_rows<'a>(
         rank: &base.rank,
         today: day,
         cure_days: t.cure_days,
-        mult: None,
+        // Rows holding ETF shares: the multiple per extended price index.
+        mult: u0.etf_mult.is_some().then_some(sol.mult),
     };
     let settled = match (&u0.rule, rows.own.take()) {
         (_, Some((row_ptr, assets))) => {
@@ -689,7 +737,7 @@ fn settle_rows<'a>(
                 &row_ptr,
                 &assets,
                 &mut rows,
-                &sol.run.decided_at,
+                sol.decided_at,
                 close,
                 &terms,
             );
@@ -700,7 +748,7 @@ fn settle_rows<'a>(
             book.row_ptr,
             book.assets,
             &mut rows,
-            &sol.run.decided_at,
+            sol.decided_at,
             close,
             &terms,
         ),
