@@ -290,7 +290,10 @@ shocks:
         let x = x.as_f64().expect("number");
         assert!((x - want).abs() <= 1e-9 * want.abs(), "{x} vs {want}");
     };
-    assert_eq!((d[0]["id"].as_str(), d[0]["asset"].as_str()), (Some("d"), Some("X")));
+    assert_eq!(
+        (d[0]["id"].as_str(), d[0]["asset"].as_str()),
+        (Some("d"), Some("X"))
+    );
     close(&d[0]["hedge_shares"], 539_827.837_277_029);
     close(&d[0]["hedge_usd"], 53_982_783.727_702_9);
     close(&d[0]["gamma_usd_per_pct"], -1_984_762.737_385_059);

@@ -314,19 +314,6 @@ fn bad_holder_input_is_located() {
                     "hint:",
                 ],
             ),
-            (
-                "sequential",
-                bad_body(
-                    &format!("{}\n{}", bad_etf(SO), bad_acct("10")),
-                    "engine: { mode: sequential }\n",
-                ),
-                ":",
-                &[
-                    "engine.mode",
-                    "equilibrium and timeline modes, not `sequential`",
-                    "hint:",
-                ],
-            ),
         ],
     );
 }
@@ -508,7 +495,10 @@ fn fixture_over_days_conserves_shares_at_any_thread_count() {
     let file = dir.join("retail-soxl.yaml");
     std::fs::write(
         &file,
-        text.replace("\nshocks:", "\nengine: { mode: timeline, days: 5 }\nshocks:"),
+        text.replace(
+            "\nshocks:",
+            "\nengine: { mode: timeline, days: 5 }\nshocks:",
+        ),
     )
     .expect("write");
     let path = file.to_str().expect("utf-8");
@@ -547,10 +537,81 @@ fn a_redemption_shock_retires_shares() {
         "shocks:\n",
         "shocks:\n  - { type: redemption, holder: etf, fraction: 0.1 }\n",
     );
-    for mode in ["", "engine: { mode: timeline, days: 2 }\n"] {
+    for mode in [
+        "",
+        "engine: { mode: timeline, days: 2 }\n",
+        "engine: { mode: sequential }\n",
+    ] {
         let (_, o) = run(&format!("{text}{mode}"));
         let e = &o.etf_shares[0];
         assert_eq!(e.redeemed_by_holders, 0.0, "{mode}");
         assert!((e.outstanding_after - 9.0e7).abs() < 1e-6, "{mode}: {e:?}");
     }
+}
+
+/// The sequential mode's rounds: the account of
+/// `a_timeline_call_waits_its_deadline_then_the_fund_redeems` is called in round 1 at the
+/// shocked NAV per share ($7.90) and sells $3,333.33 of the fund's shares back to 75%;
+/// the fund redeems them at that NAV per share, so its shares outstanding fall by
+/// 421.94 and NAV per share is unchanged by the redemption. Shares are conserved and the
+/// run is the same at any thread count; `--compare-modes` runs.
+#[test]
+fn sequential_rounds_redeem_at_nav_per_share() {
+    let text = format!(
+        "{}engine: {{ mode: sequential }}\n",
+        scenario(3.0, &account(2.0e5), -0.07)
+    );
+    let (s, o) = run(&text);
+    let a = holder(&s, &o, "acct");
+    assert_eq!(a.status, Status::MarginCall);
+    assert!(
+        (a.sales_usd - 3_333.333_333).abs() < 1e-3,
+        "{}",
+        a.sales_usd
+    );
+    let e = &o.etf_shares[0];
+    assert!((e.redeemed_by_holders - 3_333.333_333 / 7.9).abs() < 1e-4);
+    assert_eq!(
+        e.outstanding_after,
+        e.outstanding_before - e.redeemed_by_holders
+    );
+    assert!((e.nav_per_share_after - 7.9).abs() < 1e-6, "{e:?}");
+    // The market's losses leave the ETF shares out: as without the holder, up to the
+    // redemption's own (tiny) impact.
+    let (_, alone) = run(&format!(
+        "{}engine: {{ mode: sequential }}\n",
+        scenario(3.0, "", -0.07)
+    ));
+    let gap = o.totals.total_loss_usd - alone.totals.total_loss_usd;
+    assert!(gap.abs() < 1.0, "{gap}");
+
+    let dir = scratch("etf-sequential");
+    let src = crate::util::root().join("tests/fixtures/etf_shares");
+    std::fs::create_dir_all(dir.join("books")).expect("mkdir");
+    for f in ["books/accounts.csv", "books/holdings.csv"] {
+        std::fs::copy(src.join(f), dir.join(f)).expect("copy");
+    }
+    let fixture = std::fs::read_to_string(src.join("retail-soxl.yaml")).expect("read");
+    let file = dir.join("retail-soxl.yaml");
+    std::fs::write(
+        &file,
+        fixture.replace("\nshocks:", "\nengine: { mode: sequential }\nshocks:"),
+    )
+    .expect("write");
+    let path = file.to_str().expect("utf-8");
+    let one = delever(["--threads", "1", "run", path, "--format", "json"]);
+    let four = delever(["--threads", "4", "run", path, "--format", "json"]);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    assert_eq!(one.stdout, four.stdout);
+    let v: serde_json::Value = serde_json::from_str(&one.stdout).expect("json");
+    let e = &v["etf_shares"][0];
+    let redeemed = e["shares_redeemed_by_holders"].as_f64().expect("number");
+    assert!(redeemed > 0.0);
+    assert_eq!(
+        e["shares_outstanding_after"].as_f64().expect("number"),
+        4.0e8 - redeemed
+    );
+    let cmp = delever(["run", FIXTURE, "--compare-modes"]);
+    assert_eq!(cmp.code, 0, "{}", cmp.stderr);
+    assert!(cmp.stdout.contains("sequential"), "{}", cmp.stdout);
 }

@@ -105,13 +105,6 @@ pub fn run_detailed(
     observer: &mut dyn Observer,
 ) -> Result<(Outcome, Ledger), EngineError> {
     shocks::check_config(cfg)?;
-    if cfg.mode == Mode::Sequential && net.has_etf_holdings() {
-        return Err(EngineError::InvalidConfig {
-            field: "mode",
-            message: "holdings of leveraged ETF shares are supported in the equilibrium and timeline modes, not the sequential mode"
-                .into(),
-        });
-    }
     if cfg.mode == Mode::Timeline {
         let (o, l) = timeline::run(net, shocks, cfg, observer)?;
         finite::check(net, &o)?;

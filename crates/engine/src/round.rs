@@ -215,7 +215,10 @@ fn equities(
 
 /// The price vector holders see: the assets' prices, then each leveraged ETF's NAV per
 /// share at them (pseudo-assets `n_assets + k`). Borrowed unchanged without such funds.
-pub(crate) fn extended<'p>(c: &Compiled<'_>, p: &'p [f64]) -> (std::borrow::Cow<'p, [f64]>, Vec<f64>) {
+pub(crate) fn extended<'p>(
+    c: &Compiled<'_>,
+    p: &'p [f64],
+) -> (std::borrow::Cow<'p, [f64]>, Vec<f64>) {
     if c.classes.is_empty() {
         return (std::borrow::Cow::Borrowed(p), Vec::new());
     }

@@ -197,25 +197,7 @@ impl Network {
             }
             holders.push(row);
         }
-        let kinds = KindTag::ALL
-            .iter()
-            .filter_map(|&k| {
-                let rows: Vec<&HolderSummary> = holders.iter().filter(|r| r.kind == k).collect();
-                (!rows.is_empty()).then(|| KindSummary {
-                    kind: k,
-                    holders: rows.len(),
-                    accounts: rows.iter().map(|r| r.accounts).sum(),
-                    gross_exposure_usd: rows.iter().map(|r| r.gross_exposure_usd).sum(),
-                    equity_usd: rows.iter().map(|r| r.equity_usd).sum(),
-                    loan_usd: rows.iter().map(|r| r.loan_usd).sum(),
-                    leveraged_exposure_usd: rows
-                        .iter()
-                        .filter(|r| r.is_leveraged())
-                        .map(|r| r.gross_exposure_usd)
-                        .sum(),
-                })
-            })
-            .collect::<Vec<_>>();
+        let kinds = kind_rows(&holders);
         Summary {
             leveraged_exposure_usd: kinds.iter().map(|k| k.leveraged_exposure_usd).sum(),
             loans_usd: kinds.iter().map(|k| k.loan_usd).sum(),
@@ -225,4 +207,27 @@ impl Network {
             assets,
         }
     }
+}
+
+/// Totals by kind, for the kinds present, in [`KindTag::ALL`] order.
+fn kind_rows(holders: &[HolderSummary]) -> Vec<KindSummary> {
+    KindTag::ALL
+        .iter()
+        .filter_map(|&k| {
+            let rows: Vec<&HolderSummary> = holders.iter().filter(|r| r.kind == k).collect();
+            (!rows.is_empty()).then(|| KindSummary {
+                kind: k,
+                holders: rows.len(),
+                accounts: rows.iter().map(|r| r.accounts).sum(),
+                gross_exposure_usd: rows.iter().map(|r| r.gross_exposure_usd).sum(),
+                equity_usd: rows.iter().map(|r| r.equity_usd).sum(),
+                loan_usd: rows.iter().map(|r| r.loan_usd).sum(),
+                leveraged_exposure_usd: rows
+                    .iter()
+                    .filter(|r| r.is_leveraged())
+                    .map(|r| r.gross_exposure_usd)
+                    .sum(),
+            })
+        })
+        .collect()
 }

@@ -594,6 +594,14 @@ fn decide_chunk(
         st.shortfall += (-e).max(0.0);
         *slot &= !PENDING;
         let flags = *slot;
+        let row_terms;
+        let t = match t.mult {
+            Some(mult) if v > 0.0 => {
+                row_terms = with_mult(t, mult, assets, shares, p, v);
+                &row_terms
+            }
+            _ => t,
+        };
         let action = row_action(v, e, flags, t, min_order);
         if action != RowAction::None {
             *slot |= PENDING;
@@ -715,6 +723,15 @@ fn settle_chunk(
             v += s * p[x.0 as usize];
         }
         let e = v + cash[r] - loan[r];
+        // ETF shares: the row's own requirement, as the decide pass found it.
+        let row_terms;
+        let t = match t.mult {
+            Some(mult) if v > 0.0 => {
+                row_terms = with_mult(t, mult, assets, held, p, v);
+                &row_terms
+            }
+            _ => t,
+        };
         let (sale, deposit, default) = match row_action(v, e, flags[r], t, min_order) {
             RowAction::None => continue,
             RowAction::Call { sale, cure } => (sale, cure, false),

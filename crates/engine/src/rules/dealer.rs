@@ -239,12 +239,20 @@ pub fn dealer_hedges(net: &delever_graph::Network) -> Vec<DealerHedge> {
     let p0 = net.prices();
     let mut out = Vec::new();
     for (i, h) in net.holders().iter().enumerate() {
-        let delever_graph::HolderKind::OptionsDealer { options, gamma: lines } = &h.kind else {
+        let delever_graph::HolderKind::OptionsDealer {
+            options,
+            gamma: lines,
+        } = &h.kind
+        else {
             continue;
         };
         let hx = delever_graph::HolderIx(i as u32);
         let c = compile(net.lines(hx), options, lines, &p0);
-        let Rule::Dealer { options, gamma: lin } = &c.rule else {
+        let Rule::Dealer {
+            options,
+            gamma: lin,
+        } = &c.rule
+        else {
             continue;
         };
         for (k, (&a, &shares)) in c.assets.iter().zip(&c.hedge).enumerate() {

@@ -14,6 +14,8 @@ use crate::spec::Mode;
 /// What the outcome is built from.
 /// What the outcome is built from.
 pub(super) struct Finish<'x, 'a> {
+    /// Per held fund: shares its holders sold over the rounds.
+    pub(super) redeemed_by_holders: &'x [f64],
     pub(super) states: &'x [State<'a>],
     pub(super) before: &'x Eval,
     pub(super) equity_shocked: &'x [f64],
@@ -53,13 +55,28 @@ impl Seq<'_, '_> {
             let (calls, defaults) = ever(st);
             calls_total += calls;
             defaults_total += defaults;
+            // The market's losses: ETF shares are claims on the funds, whose exposure
+            // counts already (their sales' proceeds are left out with them).
+            let market = |a: &u32| !c.is_etf_share(*a);
             let start: f64 = u0
                 .assets
                 .iter()
                 .zip(&u0.shares)
+                .filter(|(a, _)| market(a))
                 .map(|(&a, h)| h * c.p0[a as usize])
                 .sum();
-            total_loss += start - value(&st.unit, p) - st.proceeds;
+            let now: f64 = if st.unit.etf_mult.is_some() {
+                st.unit
+                    .assets
+                    .iter()
+                    .zip(&st.unit.shares)
+                    .filter(|(a, _)| market(a))
+                    .map(|(&a, h)| h * p[a as usize])
+                    .sum()
+            } else {
+                value(&st.unit, p)
+            };
+            total_loss += start - now - (st.proceeds - st.etf_proceeds);
             let unpaid = (u0.owed - f.end.cleared.paid[i]).max(0.0);
             holders.push(HolderOutcome {
                 holder: HolderIx(i as u32),
@@ -75,7 +92,7 @@ impl Seq<'_, '_> {
                 cash_cure_usd: st.cure,
             });
             ledgers.push(ledger(
-                usize::MAX,
+                c.n_assets,
                 u0,
                 HolderIx(i as u32),
                 &st.sold,
@@ -122,7 +139,26 @@ impl Seq<'_, '_> {
                 least: None,
                 days: Vec::new(),
                 non_monotone: Vec::new(),
-                etf_shares: Vec::new(),
+                etf_shares: c
+                    .classes
+                    .iter()
+                    .enumerate()
+                    .map(|(k, class)| {
+                        let st = &f.states[class.unit];
+                        crate::outcome::EtfShares {
+                            holder: HolderIx(class.unit as u32),
+                            outstanding_before: class.outstanding,
+                            redeemed_by_holders: f.redeemed_by_holders[k],
+                            outstanding_after: st.shares_out,
+                            nav_per_share_before: f.before.nav_ps.get(k).copied().unwrap_or(0.0),
+                            nav_per_share_after: if st.shares_out > 0.0 {
+                                st.nav.max(0.0) / st.shares_out
+                            } else {
+                                0.0
+                            },
+                        }
+                    })
+                    .collect(),
             },
             Ledger { holders: ledgers },
         )

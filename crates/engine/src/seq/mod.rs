@@ -59,6 +59,11 @@ struct State<'a> {
     flags: u8,
     /// ETFs: NAV at the last prices (may go below 0: the fund is then wiped out).
     nav: f64,
+    /// ETFs whose shares others hold: shares outstanding now.
+    shares_out: f64,
+    /// Holders of ETF shares: proceeds of the shares sold (redeemed at NAV per share),
+    /// USD — part of `proceeds`, but not of the market's losses.
+    etf_proceeds: f64,
     /// Funds and ETFs: paid out to redeeming investors so far, USD.
     paid_out: f64,
     /// Shares sold so far, per position (books: per asset).
@@ -82,6 +87,10 @@ struct Extra {
     outflow: f64,
     /// ETFs: redemption paid out this round, USD.
     redeemed: f64,
+    /// ETFs whose shares others hold: shares retired this round (its holders' sales and
+    /// a redemption shock's fraction), and those its holders sold.
+    retired: f64,
+    retired_by_holders: f64,
 }
 
 /// One holder's order in a round.
@@ -112,6 +121,20 @@ struct Round {
     total: Vec<f64>,
 }
 
+impl Order {
+    /// No order (a held fund's, until its holders have decided).
+    fn none() -> Self {
+        Order {
+            sold: Vec::new(),
+            d: Decision::NONE,
+            extra: Extra::default(),
+            buckets: Vec::new(),
+            new_calls: 0,
+            new_defaults: 0,
+        }
+    }
+}
+
 impl Round {
     fn quiet(&self) -> bool {
         self.orders.iter().all(|o| o.sold.iter().all(|&x| x == 0.0))
@@ -136,6 +159,8 @@ fn new_state<'a>(c: &Compiled<'a>, u: &Unit<'a>, s: &Shocked) -> State<'a> {
         rows: None,
         flags: 0,
         nav: 0.0,
+        shares_out: 0.0,
+        etf_proceeds: 0.0,
         paid_out: 0.0,
         sold: vec![0.0; u.shares.len()],
         proceeds: 0.0,
@@ -190,7 +215,7 @@ fn extra_margin(c: &Compiled<'_>, s: &Shocked, tight: &[bool]) -> Vec<f64> {
         .collect()
 }
 
-fn terms<'r>(c: &'r Compiled<'_>, u: &Unit<'_>, extra: &[f64], cure: f64) -> Option<Terms<'r>> {
+fn terms<'r>(c: &'r Compiled<'_>, u: &'r Unit<'_>, extra: &[f64], cure: f64) -> Option<Terms<'r>> {
     let link = u.margin.as_ref()?;
     let (maintenance, reset) = Compiled::terms(link, extra);
     Some(Terms {
@@ -199,10 +224,26 @@ fn terms<'r>(c: &'r Compiled<'_>, u: &Unit<'_>, extra: &[f64], cure: f64) -> Opt
         cure,
         order: u.sale_order,
         rank: &c.rank,
-        mult: None,
+        // A book holding ETF shares: the maintenance multiple per price index.
+        mult: u.etf_mult.as_deref(),
         today: 0,
         cure_days: 0,
     })
+}
+
+/// The price vector holders see: the assets' prices, then each held fund's NAV per share
+/// (its NAV at the last prices over its shares outstanding).
+fn extended(c: &Compiled<'_>, states: &[State<'_>], p: &[f64]) -> Vec<f64> {
+    let mut px = p.to_vec();
+    px.extend(c.classes.iter().map(|k| {
+        let st = &states[k.unit];
+        if st.shares_out > 0.0 {
+            st.nav.max(0.0) / st.shares_out
+        } else {
+            0.0
+        }
+    }));
+    px
 }
 
 /// Value of the positions at `p` (ETFs: the exposure).
@@ -226,6 +267,10 @@ impl<'a> Seq<'_, 'a> {
         let c = self.c;
         let n = c.n_assets;
         let mut states: Vec<State<'a>> = c.units.iter().map(|u| new_state(c, u, self.s)).collect();
+        for k in &c.classes {
+            states[k.unit].shares_out = k.outstanding;
+        }
+        let mut redeemed_by_holders = vec![0.0; c.classes.len()];
         let mut scratch = Vec::new();
         let mut p = self.s.price.clone();
         let mut tight = vec![false; c.lenders.len()];
@@ -255,6 +300,13 @@ impl<'a> Seq<'_, 'a> {
                 self.clear_prices(&cum)
             };
             let mid: Vec<f64> = p.iter().zip(&next).map(|(a, b)| 0.5 * (a + b)).collect();
+            // ETF shares are redeemed at the NAV per share the round decided at.
+            let p_ext = extended(c, &states, &p);
+            let mut mid_ext = mid.clone();
+            mid_ext.extend_from_slice(&p_ext[n..]);
+            for (k, class) in c.classes.iter().enumerate() {
+                redeemed_by_holders[k] += round.orders[class.unit].extra.retired_by_holders;
+            }
             for k in 0..n {
                 sales_at_mid[k] += round.total[k] * mid[k];
             }
@@ -266,7 +318,7 @@ impl<'a> Seq<'_, 'a> {
                 .zip(&next)
                 .map(|(a, b)| (b - a).abs() / a)
                 .fold(0.0, f64::max);
-            self.settle(&mut states, &round, &p, &next, &mid);
+            self.settle(&mut states, &round, &p_ext, &next, &mid_ext);
             rounds = t;
             let now_lender_defaults = lender_default_count(c, &round.cleared);
             let new_defaults = round.orders.iter().map(|o| o.new_defaults).sum::<u64>()
@@ -286,6 +338,7 @@ impl<'a> Seq<'_, 'a> {
         // The balance sheets at the final prices.
         let end = self.decide(&mut states, rounds + 1, &p, &tight, &mut scratch);
         self.assemble(&Finish {
+            redeemed_by_holders: &redeemed_by_holders,
             states: &states,
             before,
             equity_shocked: &equity_shocked,
@@ -363,6 +416,9 @@ impl<'a> Seq<'_, 'a> {
         let nu = states.len();
         let min_order = self.cfg.tolerance;
         let mut extra = extra_margin(c, self.s, prev_tight);
+        // Holders see ETF shares at NAV per share; the funds decide after them (5).
+        let p_ext = extended(c, states, p);
+        let p: &[f64] = &p_ext;
         // 1. Books under the tightening carried in.
         let mut book_orders: Vec<Option<(Vec<f64>, SeqStats)>> = vec![None; nu];
         self.books(
@@ -412,12 +468,16 @@ impl<'a> Seq<'_, 'a> {
             extra = new_extra;
         }
         // 4. Everyone else, in parallel; each writes only its own order.
-        let orders: Vec<Order> = states
+        let held_fund = |i: usize| c.classes.iter().any(|k| k.unit == i);
+        let mut orders: Vec<Order> = states
             .par_iter()
             .enumerate()
             .map(|(i, st)| {
                 if let Some((sold, stats)) = &book_orders[i] {
                     return book_order(sold, stats);
+                }
+                if held_fund(i) {
+                    return Order::none();
                 }
                 let env = Env {
                     value: values[i],
@@ -435,6 +495,9 @@ impl<'a> Seq<'_, 'a> {
                 self.decide_unit(st, p, &env, min_order)
             })
             .collect();
+        // 5. Holders' ETF shares sold are redeemed by their funds.
+        let env = (values.as_slice(), cleared.recv.as_slice(), extra.as_slice());
+        self.redeem(states, &mut orders, p, env, round, min_order);
         let equity = states
             .iter()
             .enumerate()
@@ -443,12 +506,7 @@ impl<'a> Seq<'_, 'a> {
                 equity(st, p, values[i], cleared.recv[i], stats)
             })
             .collect();
-        let mut total = vec![0.0; c.n_assets];
-        for (st, o) in states.iter().zip(&orders) {
-            for (&a, x) in st.unit.assets.iter().zip(&o.sold) {
-                total[a as usize] += x;
-            }
-        }
+        let total = net_total(c, states, &orders);
         Round {
             orders,
             equity,
@@ -456,6 +514,63 @@ impl<'a> Seq<'_, 'a> {
             tightened,
             extra_margin: extra,
             total,
+        }
+    }
+
+    /// Each held fund's order, after its holders': the shares they sold are redeemed,
+    /// paid at NAV per share on top of any redemption shock (a fraction of the starting
+    /// NAV, in round 1). `(values, recv, extra)` are the round's.
+    fn redeem(
+        &self,
+        states: &[State<'a>],
+        orders: &mut [Order],
+        p: &[f64],
+        (values, recv, extra): (&[f64], &[f64], &[f64]),
+        round: u32,
+        min_order: f64,
+    ) {
+        let c = self.c;
+        for (k, class) in c.classes.iter().enumerate() {
+            let i = class.unit;
+            let a = (c.n_assets + k) as u32;
+            let x: f64 = states
+                .iter()
+                .zip(orders.iter())
+                .map(|(st, o)| {
+                    st.unit
+                        .assets
+                        .iter()
+                        .zip(&o.sold)
+                        .filter(|(b, _)| **b == a)
+                        .map(|(_, x)| x)
+                        .sum::<f64>()
+                })
+                .sum();
+            let st = &states[i];
+            let shock = if round == 1 {
+                self.s.redemption[i]
+            } else {
+                0.0
+            };
+            let nav0 = match st.unit.rule {
+                Rule::Etf { nav0, .. } => nav0,
+                _ => 0.0,
+            };
+            let env = Env {
+                value: values[i],
+                recv: recv[i],
+                extra,
+                redemption: if nav0 > 0.0 {
+                    shock + x * p[a as usize] / nav0
+                } else {
+                    shock
+                },
+                equity0: self.equity0[i],
+            };
+            let mut o = self.decide_unit(st, p, &env, min_order);
+            o.extra.retired = shock * st.shares_out + x;
+            o.extra.retired_by_holders = x;
+            orders[i] = o;
         }
     }
 
@@ -700,6 +815,17 @@ impl<'a> Seq<'_, 'a> {
         }
         let proceeds = value_at(&st.unit, &o.sold, mid);
         st.proceeds += proceeds;
+        if st.unit.etf_mult.is_some() {
+            let n = self.c.n_assets;
+            st.etf_proceeds += st
+                .unit
+                .assets
+                .iter()
+                .zip(&o.sold)
+                .filter(|(a, _)| **a as usize >= n)
+                .map(|(&a, x)| x * mid[a as usize])
+                .sum::<f64>();
+        }
         for (s, x) in st.sold.iter_mut().zip(&o.sold) {
             *s += x;
         }
@@ -756,6 +882,7 @@ impl<'a> Seq<'_, 'a> {
                     .sum();
                 st.nav += held + traded - o.extra.redeemed;
                 st.paid_out += o.extra.redeemed;
+                st.shares_out = (st.shares_out - o.extra.retired).max(0.0);
                 // Synthetic exposure: signed, never floored.
                 for (s, x) in u.shares.iter_mut().zip(&o.sold) {
                     *s -= x;
@@ -778,6 +905,19 @@ impl<'a> Seq<'_, 'a> {
             }
         }
     }
+}
+
+/// Net shares ordered per asset (ETF shares are redeemed, not sold in the market).
+fn net_total(c: &Compiled<'_>, states: &[State<'_>], orders: &[Order]) -> Vec<f64> {
+    let mut total = vec![0.0; c.n_assets];
+    for (st, o) in states.iter().zip(orders) {
+        for (&a, x) in st.unit.assets.iter().zip(&o.sold) {
+            if let Some(t) = total.get_mut(a as usize) {
+                *t += x;
+            }
+        }
+    }
+    total
 }
 
 /// Value of `sold` (aligned with the positions) at prices `p` (the midpoints).
@@ -848,7 +988,7 @@ fn fund(st: &State<'_>, p: &[f64], env: &Env<'_>, beta: f64, out: &mut [f64]) ->
         d,
         Extra {
             outflow,
-            redeemed: 0.0,
+            ..Extra::default()
         },
     )
 }

@@ -733,14 +733,7 @@ fn settle_rows<'a>(
     };
     let settled = match (&u0.rule, rows.own.take()) {
         (_, Some((row_ptr, assets))) => {
-            let s = book::day_settle(
-                &row_ptr,
-                &assets,
-                &mut rows,
-                sol.decided_at,
-                close,
-                &terms,
-            );
+            let s = book::day_settle(&row_ptr, &assets, &mut rows, sol.decided_at, close, &terms);
             rows.own = Some((row_ptr, assets));
             s
         }

@@ -302,22 +302,6 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
         None => engine_base(),
     };
     let engine = engine_done(&mut cx, raw_engine.clone(), "engine");
-    if engine.mode == delever_engine::Mode::Sequential
-        && network.as_ref().is_some_and(Network::has_etf_holdings)
-    {
-        cx.err(
-            if spec.engine.as_ref().is_some_and(|e| e.mode.is_some()) {
-                "engine.mode"
-            } else {
-                "engine"
-            },
-            format!(
-                "holdings of leveraged ETF shares are supported in the equilibrium and timeline modes, not `{}`",
-                engine.mode.name()
-            ),
-            Some("use `engine.mode: equilibrium` (the default) or `timeline`, or hold the fund's basket assets instead of its shares".into()),
-        );
-    }
     shock_days(&mut cx, &spec.shocks, "shocks", &engine, "engine");
     let expect = spec
         .expect
