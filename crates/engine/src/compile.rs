@@ -268,6 +268,12 @@ pub(crate) struct Compiled<'a> {
     pub long_gamma: Vec<usize>,
     /// Leveraged ETFs with shares outstanding, in holder order (pseudo-assets).
     pub classes: Vec<EtfClass>,
+    /// GLT's exact accounting ([`crate::EngineConfig::glt_exact`]): leverage targets sell
+    /// by starting weights and never default.
+    pub glt_exact: bool,
+    /// Holders whose forced selling is switched off (a marginal contribution's
+    /// counterfactual): they keep their positions whatever their rule says.
+    pub muted: Vec<bool>,
 }
 
 fn node(net: &Network, n: NodeRef) -> usize {
@@ -539,6 +545,8 @@ impl<'a> Compiled<'a> {
             can_buy,
             long_gamma,
             classes,
+            glt_exact: false,
+            muted: Vec::new(),
         }
     }
 

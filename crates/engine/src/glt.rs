@@ -13,9 +13,10 @@
 //! - systemicness `S_n = (a_n b_n r_n)·[Σ_k m_nk ℓ_k Σ_i a_i m_ik] / E`, with `Σ S_n = AV`;
 //! - indirect vulnerability `IV_n = a_n·(M·L·φ)_n / e_n`.
 //!
-//! This is GLT's first-order linearisation. The engine reproduces it (with leverage
-//! targeting, linear impact and one round) up to terms of second order in `F`; the
-//! difference is explained in `docs/model.md`.
+//! This is GLT's first-order linearisation. The engine's own accounting reproduces it
+//! (with leverage targeting, linear impact and one round) up to terms of second order in
+//! `F`; with [`crate::EngineConfig::glt_exact`] it follows GLT's linear accounting and
+//! reproduces it exactly. The difference is explained in `docs/model.md`.
 
 use ndarray::{Array1, Array2};
 
@@ -80,6 +81,59 @@ pub enum GltError {
     /// A value that must be finite is not.
     #[error("{0} must be finite")]
     NotFinite(&'static str),
+}
+
+/// Why `net` is not a GLT system, one reason per line (empty: it is one). Exact GLT
+/// accounting ([`crate::EngineConfig::glt_exact`]) needs GLT's model and nothing else:
+/// banks or leveraged funds targeting their leverage, spreading sales over cash pro rata
+/// (cash is GLT's zero-impact asset), with no margin links, no interbank claims, no
+/// default threshold, and linear permanent impact on every asset.
+pub fn exact_refusals(net: &delever_graph::Network) -> Vec<String> {
+    use delever_graph::{BalanceSheetRule, CashUse, HolderKind, ImpactLaw};
+    let mut why = Vec::new();
+    for (i, h) in net.holders().iter().enumerate() {
+        let rule = match &h.kind {
+            HolderKind::Bank { rule } | HolderKind::LeveragedFund { rule } => Some(rule),
+            _ => None,
+        };
+        if !matches!(rule, Some(BalanceSheetRule::LeverageTarget { .. })) {
+            why.push(format!(
+                "holder `{}` is not a bank or leveraged fund with `rule: leverage_target` (GLT's system has only leverage-targeting banks)",
+                h.id
+            ));
+            continue;
+        }
+        if h.cash_use != CashUse::ProRata {
+            why.push(format!(
+                "holder `{}` does not use its cash pro rata (GLT treat cash as one more asset: `cash_use: pro_rata`)",
+                h.id
+            ));
+        }
+        if net.margin(delever_graph::HolderIx(i as u32)).is_some() {
+            why.push(format!(
+                "holder `{}` borrows on margin (GLT has no margin calls)",
+                h.id
+            ));
+        }
+        if h.default_below_ratio.is_some() {
+            why.push(format!(
+                "holder `{}` has a default threshold (GLT's banks do not default)",
+                h.id
+            ));
+        }
+    }
+    if !net.claims().is_empty() {
+        why.push("the scenario has interbank claims (GLT has none)".into());
+    }
+    for a in net.assets() {
+        if !matches!(a.impact, ImpactLaw::Linear { .. }) || !a.decay.is_permanent() {
+            why.push(format!(
+                "asset `{}` has no linear permanent impact (GLT's impact is linear in dollars: `impact: {{ law: linear }}`)",
+                a.id
+            ));
+        }
+    }
+    why
 }
 
 /// Compute the closed form.

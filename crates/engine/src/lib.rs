@@ -52,6 +52,7 @@ mod seq;
 mod shocks;
 mod spec;
 pub mod synth;
+pub mod systemic;
 mod timeline;
 
 pub use error::EngineError;
@@ -104,21 +105,50 @@ pub fn run_detailed(
     cfg: &EngineConfig,
     observer: &mut dyn Observer,
 ) -> Result<(Outcome, Ledger), EngineError> {
+    run_inner(net, shocks, cfg, observer, &[])
+}
+
+/// [`run`] with the forced selling of the holders marked in `muted` (by holder index)
+/// switched off: they keep their positions whatever their rules say (their calls and
+/// defaults stand). The counterfactual of a holder's marginal contribution
+/// ([`systemic::contributions`]).
+pub fn run_muted(
+    net: &Network,
+    shocks: &[Shock],
+    cfg: &EngineConfig,
+    muted: &[bool],
+) -> Result<Outcome, EngineError> {
+    run_inner(net, shocks, cfg, &mut Silent, muted).map(|(o, _)| o)
+}
+
+fn run_inner(
+    net: &Network,
+    shocks: &[Shock],
+    cfg: &EngineConfig,
+    observer: &mut dyn Observer,
+    muted: &[bool],
+) -> Result<(Outcome, Ledger), EngineError> {
     shocks::check_config(cfg)?;
+    check_glt(net, cfg)?;
     if cfg.mode == Mode::Timeline {
-        let (o, l) = timeline::run(net, shocks, cfg, observer)?;
+        let (o, l) = timeline::run(net, shocks, cfg, observer, muted)?;
         finite::check(net, &o)?;
         return Ok((o, l));
     }
     shocks::check_days(shocks, 1, cfg.mode)?;
-    let shocked = shocks::apply(net, shocks)?;
+    let mut shocked = shocks::apply(net, shocks)?;
+    if cfg.glt_exact {
+        shocked.additive = Some(net.prices());
+    }
     let span = tracing::info_span!(
         "engine",
         holders = net.holders().len(),
         assets = net.assets().len()
     );
     let _enter = span.enter();
-    let c = Compiled::new(net);
+    let mut c = Compiled::new(net);
+    c.glt_exact = cfg.glt_exact;
+    c.muted = muted.to_vec();
     let mut ws = Workspace::default();
     let no_tightening = vec![false; c.lenders.len()];
     let zeros = vec![0.0; c.units.len()];
@@ -172,7 +202,8 @@ pub fn run_detailed(
         true,
         &mut ws,
     );
-    let least = cfg.least_fixed_point.then(|| {
+    // GLT's one round has no second fixed point to look for.
+    let least = (cfg.least_fixed_point && !cfg.glt_exact).then(|| {
         let run = it.run(it.floor(), Direction::Least, &mut ws, observer);
         let gap = main
             .prices
@@ -194,6 +225,17 @@ pub fn run_detailed(
     o.non_monotone = c.non_monotone(net, &shocked.price);
     finite::check(net, &o)?;
     Ok((o, l))
+}
+
+/// Exact GLT accounting needs a GLT system ([`glt::exact_refusals`]).
+fn check_glt(net: &Network, cfg: &EngineConfig) -> Result<(), EngineError> {
+    match glt::exact_refusals(net).into_iter().next() {
+        Some(why) if cfg.glt_exact => Err(EngineError::InvalidConfig {
+            field: "glt",
+            message: format!("exact GLT accounting needs a GLT system: {why}"),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The map `p ↦ S(p)`: net forced shares sold per asset by every holder at a price

@@ -281,6 +281,25 @@ fn redeem(
     redeemed
 }
 
+/// Holders whose forced selling is switched off ([`Compiled::muted`]) keep their
+/// positions: their sales (and what the sales would have paid) are dropped, their calls
+/// and defaults stand.
+pub(crate) fn mute(c: &Compiled<'_>, sold: &mut [Vec<f64>], decisions: &mut [Decision]) {
+    for ((&m, row), d) in c
+        .muted
+        .iter()
+        .zip(sold.iter_mut())
+        .zip(decisions.iter_mut())
+    {
+        if m {
+            row.fill(0.0);
+            d.sale_usd = 0.0;
+            d.repaid_usd = 0.0;
+            d.paid_out_usd = 0.0;
+        }
+    }
+}
+
 /// Evaluate at `p`. `prev` is the tightening carried in; with `ratchet`, a lender that
 /// tightened stays tightened (the main, decreasing iteration), otherwise tightening is
 /// recomputed from the losses at `p` alone (the least-fixed-point iteration).
@@ -380,8 +399,10 @@ pub(crate) fn evaluate(
         .collect();
 
     // 5. Holders' ETF shares sold are redeemed by the funds.
+    mute(c, &mut sold, &mut decisions);
     let units = (equity0, value.as_slice(), cleared.recv.as_slice());
     let redeemed = redeem(c, s, &extra, units, p_ext, &mut sold, &mut decisions);
+    mute(c, &mut sold, &mut decisions);
 
     let equity = equities(c, p, &value, &etf_nav, &cleared);
     let mut total = vec![0.0; c.n_assets];

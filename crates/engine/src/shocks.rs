@@ -23,6 +23,9 @@ pub(crate) struct Shocked {
     pub redemption: Vec<f64>,
     /// Timeline days after the first: what earlier days left in the price map.
     pub carry: Option<Carry>,
+    /// GLT's exact accounting: the pre-shock prices, and returns add
+    /// (`p = p0·(1 + F) + p0·(g(q) − 1)`) instead of multiplying.
+    pub additive: Option<Vec<f64>>,
 }
 
 /// What earlier days of a timeline leave in an asset's price map: with `E` the day's
@@ -43,6 +46,9 @@ impl Shocked {
     /// (before the floor).
     #[inline]
     pub(crate) fn price_at(&self, law: crate::impact::Law, k: usize, q: f64) -> f64 {
+        if let Some(p0) = &self.additive {
+            return self.price[k] + p0[k] * (law.factor(q) - 1.0);
+        }
         match &self.carry {
             None => self.price[k] * law.factor(q),
             Some(c) => self.price[k] * law.factor(c.q_prev[k] + q) + self.price[k] * c.recovered[k],
@@ -98,6 +104,12 @@ pub(crate) fn check_config(cfg: &EngineConfig) -> Result<(), EngineError> {
         return Err(EngineError::InvalidConfig {
             field: "damping",
             message: format!("must be in (0, 1], got {}", cfg.damping),
+        });
+    }
+    if cfg.glt_exact && (cfg.mode != Mode::Equilibrium || cfg.max_rounds != 1) {
+        return Err(EngineError::InvalidConfig {
+            field: "glt",
+            message: "exact GLT accounting is one round of the equilibrium mode: it needs `mode: equilibrium` and `max_rounds: 1`".into(),
         });
     }
     Ok(())
@@ -163,6 +175,7 @@ impl DayShocks {
             tighten: self.tighten,
             redemption: self.redemption,
             carry: None,
+            additive: None,
         }
     }
 }

@@ -136,6 +136,13 @@ pub struct EngineConfig {
     /// ignore it). `max_rounds`, `tolerance`, `damping` and `least_fixed_point` apply to
     /// each day's fixed point.
     pub days: u32,
+    /// Greenwood–Landier–Thesmar's linear accounting for a one-round run of a GLT system
+    /// ([`crate::glt::exact_refusals`] lists what else is refused): returns add
+    /// (`p = p0·(1 + F − ℓ·Q)`), each bank's sale is spread by its starting portfolio
+    /// weights, and a bank the shock makes insolvent keeps trading as the linear algebra
+    /// says. Needs `max_rounds = 1` in the equilibrium mode; the least fixed point is not
+    /// sought.
+    pub glt_exact: bool,
 }
 
 impl Default for EngineConfig {
@@ -147,6 +154,7 @@ impl Default for EngineConfig {
             least_fixed_point: true,
             mode: Mode::Equilibrium,
             days: 1,
+            glt_exact: false,
         }
     }
 }

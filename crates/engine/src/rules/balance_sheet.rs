@@ -165,6 +165,51 @@ pub(crate) fn balance_sheet(
     d
 }
 
+/// A leverage-targeting bank under GLT's exact accounting: it cuts total assets by
+/// `R = A − λ*·E` (`= −b·a·r` when the target is its starting leverage) and spreads the
+/// cut by its *starting* portfolio weights, `x_k = R·h_k/A0` shares of position `k`
+/// (`R·c0/A0` from cash, GLT's zero-impact asset). GLT's linear algebra has no default: a
+/// bank the shock makes insolvent keeps trading as the formula says, even past what it
+/// holds (reported in the run's systemic block, not acted on).
+pub(crate) fn glt_exact(
+    u: &Unit<'_>,
+    c: &Compiled<'_>,
+    p: &[f64],
+    env: &Env<'_>,
+    target: f64,
+    out: &mut [f64],
+) -> Decision {
+    let s = sheet(u, env);
+    let r = s.a - target * s.e;
+    let a0: f64 = u
+        .assets
+        .iter()
+        .zip(&u.shares)
+        .map(|(&a, h)| h * c.p0[a as usize])
+        .sum::<f64>()
+        + u.cash
+        + u.other_assets;
+    if r == 0.0 || a0 <= 0.0 {
+        return Decision::NONE;
+    }
+    let mut sale = 0.0;
+    for ((x, &h), &a) in out.iter_mut().zip(&u.shares).zip(&u.assets) {
+        *x += r * h / a0;
+        sale += r * h / a0 * p[a as usize];
+    }
+    Decision {
+        status: if r > 0.0 {
+            Status::Sold
+        } else {
+            Status::Bought
+        },
+        sale_usd: sale,
+        repaid_usd: sale,
+        cash_used: r * u.cash / a0,
+        ..Decision::NONE
+    }
+}
+
 /// An insolvent holder: it liquidates at once, unless it is on margin with a lender that
 /// waits `delay_days` after a default and its call is not yet due (timeline): then it sells
 /// nothing today and the lender closes it out later.

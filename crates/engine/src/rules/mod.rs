@@ -23,7 +23,7 @@ pub(crate) mod margin;
 pub(crate) mod trend;
 pub(crate) mod vol_target;
 
-use delever_graph::CashUse;
+use delever_graph::{BalanceSheetRule, CashUse};
 
 use crate::compile::{Compiled, Rule, Unit};
 use crate::outcome::Status;
@@ -223,6 +223,9 @@ pub(crate) fn evaluate(
             )
             .0
         }
+        Rule::BalanceSheet {
+            rule: BalanceSheetRule::LeverageTarget { target, .. },
+        } if c.glt_exact => balance_sheet::glt_exact(u, c, p, env, *target, out),
         Rule::BalanceSheet { rule } => balance_sheet::balance_sheet(u, p, env, *rule, out),
         Rule::Fund { beta } => balance_sheet::fund(u, p, env, *beta, out),
         // Books are evaluated by `book::pass`, in parallel over their rows.

@@ -497,7 +497,9 @@ impl<'a> Seq<'_, 'a> {
             .collect();
         // 5. Holders' ETF shares sold are redeemed by their funds.
         let env = (values.as_slice(), cleared.recv.as_slice(), extra.as_slice());
+        mute(c, &mut orders);
         self.redeem(states, &mut orders, p, env, round, min_order);
+        mute(c, &mut orders);
         let equity = states
             .iter()
             .enumerate()
@@ -787,14 +789,16 @@ impl<'a> Seq<'_, 'a> {
         mid: &[f64],
     ) {
         states.par_iter_mut().enumerate().for_each(|(i, st)| {
-            self.settle_one(st, &round.orders[i], &round.extra_margin, p, next, mid);
+            self.settle_one(st, i, &round.orders[i], &round.extra_margin, p, next, mid);
         });
     }
 
     /// One holder's settlement.
+    #[allow(clippy::too_many_arguments)]
     fn settle_one(
         &self,
         st: &mut State<'a>,
+        i: usize,
         o: &Order,
         extra_margin: &[f64],
         p: &[f64],
@@ -816,15 +820,7 @@ impl<'a> Seq<'_, 'a> {
         let proceeds = value_at(&st.unit, &o.sold, mid);
         st.proceeds += proceeds;
         if st.unit.etf_mult.is_some() {
-            let n = self.c.n_assets;
-            st.etf_proceeds += st
-                .unit
-                .assets
-                .iter()
-                .zip(&o.sold)
-                .filter(|(a, _)| **a as usize >= n)
-                .map(|(&a, x)| x * mid[a as usize])
-                .sum::<f64>();
+            st.etf_proceeds += etf_share_proceeds(self.c, &st.unit, &o.sold, mid);
         }
         for (s, x) in st.sold.iter_mut().zip(&o.sold) {
             *s += x;
@@ -833,7 +829,9 @@ impl<'a> Seq<'_, 'a> {
         match &st.unit.rule {
             Rule::Book { cure, book, .. } => {
                 let min_order = self.cfg.tolerance;
-                if let (Some(tm), Some(rows)) = (
+                let muted = self.c.muted.get(i).copied().unwrap_or(false);
+                if let (false, Some(tm), Some(rows)) = (
+                    muted,
                     terms(self.c, &st.unit, extra_margin, *cure),
                     st.rows.as_mut(),
                 ) {
@@ -907,6 +905,22 @@ impl<'a> Seq<'_, 'a> {
     }
 }
 
+/// Holders whose forced selling is switched off place no order (their calls and
+/// defaults stand).
+fn mute(c: &Compiled<'_>, orders: &mut [Order]) {
+    for (&m, o) in c.muted.iter().zip(orders.iter_mut()) {
+        if m {
+            o.sold.fill(0.0);
+            for (b, _) in &mut o.buckets {
+                b.fill(0.0);
+            }
+            o.d.sale_usd = 0.0;
+            o.d.repaid_usd = 0.0;
+            o.d.paid_out_usd = 0.0;
+        }
+    }
+}
+
 /// Net shares ordered per asset (ETF shares are redeemed, not sold in the market).
 fn net_total(c: &Compiled<'_>, states: &[State<'_>], orders: &[Order]) -> Vec<f64> {
     let mut total = vec![0.0; c.n_assets];
@@ -918,6 +932,16 @@ fn net_total(c: &Compiled<'_>, states: &[State<'_>], orders: &[Order]) -> Vec<f6
         }
     }
     total
+}
+
+/// Proceeds of the ETF shares in `sold` (pseudo-assets) at prices `p`.
+fn etf_share_proceeds(c: &Compiled<'_>, u: &Unit<'_>, sold: &[f64], p: &[f64]) -> f64 {
+    u.assets
+        .iter()
+        .zip(sold)
+        .filter(|(a, _)| c.is_etf_share(**a))
+        .map(|(&a, x)| x * p[a as usize])
+        .sum()
 }
 
 /// Value of `sold` (aligned with the positions) at prices `p` (the midpoints).

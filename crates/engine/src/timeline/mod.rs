@@ -49,12 +49,14 @@ pub(crate) fn run(
     shocks: &[Shock],
     cfg: &EngineConfig,
     observer: &mut dyn Observer,
+    muted: &[bool],
 ) -> Result<(Outcome, Ledger), EngineError> {
     shocks::check_days(shocks, cfg.days, Mode::Timeline)?;
     let days: Vec<DayShocks> = (0..cfg.days)
         .map(|d| shocks::resolve(net, shocks, d))
         .collect::<Result<_, _>>()?;
-    let base = Compiled::new(net);
+    let mut base = Compiled::new(net);
+    base.muted = muted.to_vec();
     let timing = UnitTiming::all(net);
     let n = base.n_assets;
     let nh = base.units.len();

@@ -731,7 +731,10 @@ fn settle_rows<'a>(
         // Rows holding ETF shares: the multiple per extended price index.
         mult: u0.etf_mult.is_some().then_some(sol.mult),
     };
-    let settled = match (&u0.rule, rows.own.take()) {
+    let muted = base.muted.get(i).copied().unwrap_or(false);
+    let settled = match (&u0.rule, if muted { None } else { rows.own.take() }) {
+        // Forced selling switched off: the accounts keep their positions.
+        _ if muted => DaySettled::default(),
         (_, Some((row_ptr, assets))) => {
             let s = book::day_settle(&row_ptr, &assets, &mut rows, sol.decided_at, close, &terms);
             rows.own = Some((row_ptr, assets));
