@@ -19,6 +19,7 @@ mod report_cli;
 mod scenario_props;
 mod schema;
 mod shipped;
+mod systemic;
 mod timeline;
 mod timeline_reports;
 mod util;

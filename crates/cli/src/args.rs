@@ -300,6 +300,27 @@ Example:
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
     },
+    /// Rank the holders by who makes the cascade bad: marginal contribution, GLT
+    /// systemicness and vulnerability, DebtRank.
+    #[command(after_help = "\
+contribution: the cascade loss (total − initial) with the holder's forced selling switched
+off, against the full run — one more run per holder that sold, in parallel (the figures are
+the same at any --threads). systemicness S and indirect vulnerability IV: Greenwood, Landier
+& Thesmar (2015), for the holders that target their leverage (S sums to the aggregate
+vulnerability AV). DebtRank: Battiston et al. (2012) in Bardoscia et al.'s (2015) linear
+form, on interbank claims and margin loans, if the holder alone defaulted. What each does
+and does not say: docs/model.md, 'Systemic metrics'.
+
+Example:  delever rank eba-2018-leverage")]
+    Rank {
+        /// Scenario file or shipped scenario name (default: the embedded default).
+        scenario: Option<String>,
+        /// Rank the scenario's variant NAME (from its `variants:` block).
+        #[arg(long, value_name = "NAME")]
+        variant: Option<String>,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
     /// Summarise a scenario's network: where the leveraged exposure sits, by kind and asset.
     Describe {
         /// Scenario file or shipped scenario name (default: the embedded default).

@@ -24,6 +24,7 @@ mod explain;
 mod explain_days;
 pub mod html;
 mod run;
+mod systemic;
 mod text;
 
 pub use describe::SummaryReport;
@@ -31,7 +32,8 @@ pub use explain::ExplainReport;
 pub use explain_days::{EQUITY_IDENTITY, HolderDaysReport};
 pub use html::{ScenarioNotes, SourceNote};
 pub use run::{RunMeta, RunReport};
-pub use text::{Table, csv_cell, csv_field, usd};
+pub use systemic::{RankRow, SystemicReport, rank_table};
+pub use text::{Table, csv_cell, csv_field, num as csv_num, usd};
 
 /// Output formats shared by every command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -184,6 +184,10 @@ pub struct RunReport {
     /// shares their holders sold (redeemed); absent when no fund gives its shares.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub etf_shares: Vec<EtfSharesReport>,
+    /// Who makes the cascade bad: GLT vulnerability, marginal contributions, DebtRank
+    /// (present in every `delever run` report; absent where it was not computed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub systemic: Option<crate::SystemicReport>,
     #[serde(skip)]
     meta: RunMeta,
 }
@@ -296,8 +300,16 @@ impl RunReport {
             days: crate::days::days(net, o),
             non_monotone: o.non_monotone.clone(),
             etf_shares: etf_shares(net, o),
+            systemic: None,
             meta: meta.clone(),
         }
+    }
+
+    /// With the run's systemic metrics.
+    #[must_use]
+    pub fn with_systemic(mut self, s: crate::SystemicReport) -> Self {
+        self.systemic = Some(s);
+        self
     }
 
     /// The JSON document, pretty-printed, ending in a newline.
@@ -391,6 +403,13 @@ impl RunReport {
         out.push('\n');
         out.push_str(&self.kinds_table());
         out.push_str(&self.lenders_table());
+        if let Some(s) = &self.systemic {
+            let t = s.to_table(10);
+            if !t.is_empty() {
+                out.push('\n');
+                out.push_str(&t);
+            }
+        }
         out
     }
 
@@ -703,6 +722,9 @@ impl RunReport {
             put("round", &id, "residual", num(r.residual));
         }
         day_csv(&self.days, &mut put);
+        if let Some(s) = &self.systemic {
+            s.csv_rows(&mut out);
+        }
         out
     }
 }

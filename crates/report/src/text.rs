@@ -192,7 +192,7 @@ pub fn csv_cell(s: &str) -> String {
 }
 
 /// A float as CSV/JSON-friendly text: shortest round-trip representation.
-pub(crate) fn num(x: f64) -> String {
+pub fn num(x: f64) -> String {
     if x == 0.0 {
         // Covers −0.0, which a float `sum()` of nothing returns.
         "0".to_owned()

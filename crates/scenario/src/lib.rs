@@ -593,7 +593,10 @@ fn field_help(key: &str) -> Option<&'static str> {
         "tolerance" => "a small positive number, e.g. `tolerance: 1e-10`",
         "damping" => "a weight in (0, 1], e.g. `damping: 1.0`",
         "least_fixed_point" | "symmetric" | "starts_insolvent" => "`true` or `false`",
-        "mode" => "`equilibrium` (the fixed point, default) or `sequential` (rounds)",
+        "mode" => {
+            "`equilibrium` (the fixed point, default), `sequential` (rounds) or `timeline` (days)"
+        }
+        "glt" => "`exact` (Greenwood–Landier–Thesmar's linear accounting) or `cascade` (default)",
         "default_below_ratio" => {
             "an equity/assets ratio as a fraction, e.g. `default_below_ratio: 0.03` (insolvent below a 3% leverage ratio)"
         }

@@ -10,6 +10,7 @@ mod export;
 pub mod generate;
 mod html;
 mod list;
+mod rank;
 mod run;
 mod validate;
 
@@ -67,6 +68,11 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
         Some(Command::Validate { files }) => validate::validate(files),
         Some(Command::Check { paths, out, all }) => check::check(paths, out, *all),
         Some(Command::Describe { scenario, out }) => describe::describe(scenario.as_deref(), out),
+        Some(Command::Rank {
+            scenario,
+            variant,
+            out,
+        }) => rank::rank(cli, scenario.as_deref(), variant.as_deref(), out),
         Some(Command::Export {
             what:
                 ExportCommand::Dot {
@@ -205,6 +211,48 @@ pub fn meta(s: &Scenario) -> RunMeta {
 /// Run the engine with a progress display on a terminal.
 pub fn simulate(cli: &Cli, scenario: &Scenario, config: &EngineConfig) -> Result<Outcome, Failure> {
     simulate_detailed(cli, scenario, config).map(|(o, _)| o)
+}
+
+/// Holders above which `run` leaves marginal contributions to `delever rank` (each is one
+/// more run of the scenario).
+pub const RUN_CONTRIBUTIONS_MAX_HOLDERS: usize = 100;
+
+/// The systemic metrics of a run (`outcome`, `ledger` with `config`): GLT vulnerability,
+/// DebtRank, and marginal contributions when `all` or the scenario has at most
+/// [`RUN_CONTRIBUTIONS_MAX_HOLDERS`] holders.
+pub fn systemic(
+    scenario: &Scenario,
+    config: &EngineConfig,
+    outcome: &Outcome,
+    ledger: &Ledger,
+    all: bool,
+) -> Result<delever_report::SystemicReport, Failure> {
+    use delever_engine::systemic as sys;
+    let net = &scenario.network;
+    let _span = tracing::info_span!("systemic", scenario = %scenario.name).entered();
+    let v = sys::vulnerability(net, &scenario.shocks, config, outcome, ledger);
+    let d = sys::debtrank(net, outcome);
+    let n = net.holders().len();
+    let contributions = if all || n <= RUN_CONTRIBUTIONS_MAX_HOLDERS {
+        let c = sys::contributions(net, &scenario.shocks, config, outcome).map_err(|e| {
+            Failure::input(format!(
+                "error: {}: a counterfactual run failed: {e}",
+                scenario.name
+            ))
+        })?;
+        Ok(c)
+    } else {
+        Err(format!(
+            "not computed in `run` for {n} holders (more than {RUN_CONTRIBUTIONS_MAX_HOLDERS}: one more run each); `delever rank` computes them"
+        ))
+    };
+    Ok(delever_report::SystemicReport::new(
+        net,
+        outcome,
+        v.as_ref(),
+        contributions.as_deref().map_err(Clone::clone),
+        d.as_ref(),
+    ))
 }
 
 /// [`simulate`], also returning the run's [`Ledger`].

@@ -69,7 +69,9 @@ pub fn run(
     if let Some(slot) = html_slot {
         outputs.put(slot, html::report(&scenario, &outcome, &ledger));
     }
-    let report = RunReport::new(&meta(&scenario), &scenario.network, &outcome);
+    let systemic = super::systemic(&scenario, &config, &outcome, &ledger, false)?;
+    let report =
+        RunReport::new(&meta(&scenario), &scenario.network, &outcome).with_systemic(systemic);
     let text = match Format::from(out.format) {
         Format::Table => {
             let mut t = report.to_table();
@@ -119,7 +121,7 @@ pub fn warn_not_converged(name: &str, outcome: &Outcome) {
 }
 
 /// The scenario itself, or its variant `name` (exit 2 with the known names otherwise).
-fn pick_variant(scenario: Scenario, name: Option<&str>) -> Result<Scenario, Failure> {
+pub(super) fn pick_variant(scenario: Scenario, name: Option<&str>) -> Result<Scenario, Failure> {
     let Some(name) = name else {
         return Ok(scenario);
     };

@@ -5,7 +5,7 @@ use delever_engine::{EngineConfig, Mode};
 use super::cx::{Cx, num};
 use crate::index::join_key;
 use crate::limits;
-use crate::spec::{EngineSpec, ModeName};
+use crate::spec::{EngineSpec, GltName, ModeName};
 
 /// Engine settings before the file's keys: the engine's defaults, with `days` unset (0)
 /// so that `mode: timeline` without `days` is caught after every override.
@@ -28,6 +28,17 @@ pub(crate) fn engine_done(cx: &mut Cx<'_>, mut cfg: EngineConfig, base: &str) ->
             );
         }
         cfg.days = 1;
+    }
+    if cfg.glt_exact && (cfg.mode != Mode::Equilibrium || cfg.max_rounds != 1) {
+        cx.err(
+            join_key(base, "glt"),
+            format!(
+                "exact GLT accounting is one round of the equilibrium mode, not {} with `max_rounds: {}`",
+                cfg.mode.name(),
+                cfg.max_rounds
+            ),
+            Some("add `max_rounds: 1` (and no `mode`, or `mode: equilibrium`), or drop `glt: exact`".into()),
+        );
     }
     cfg
 }
@@ -115,6 +126,9 @@ pub(crate) fn engine(
     }
     if let Some(l) = e.least_fixed_point {
         cfg.least_fixed_point = l;
+    }
+    if let Some(g) = e.glt {
+        cfg.glt_exact = g == GltName::Exact;
     }
     cfg
 }

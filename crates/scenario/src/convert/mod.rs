@@ -302,6 +302,17 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
         None => engine_base(),
     };
     let engine = engine_done(&mut cx, raw_engine.clone(), "engine");
+    if engine.glt_exact
+        && let Some(net) = network.as_ref()
+    {
+        for why in delever_engine::glt::exact_refusals(net) {
+            cx.err(
+                "engine.glt",
+                format!("exact GLT accounting needs a GLT system: {why}"),
+                Some("GLT's model is leverage-targeting banks with linear impact; drop `glt: exact` to run this scenario with the engine's own accounting".into()),
+            );
+        }
+    }
     shock_days(&mut cx, &spec.shocks, "shocks", &engine, "engine");
     let expect = spec
         .expect

@@ -20,6 +20,18 @@ pub(crate) enum ModeName {
     Timeline,
 }
 
+/// Whose accounting a one-round run follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum GltName {
+    /// The engine's own: multiplicative prices, sales pro rata to current values, defaults
+    /// (equals Greenwood–Landier–Thesmar to second order in the shock).
+    Cascade,
+    /// Greenwood–Landier–Thesmar's linear accounting, to the last digit: additive returns,
+    /// sales by starting weights, no default (a GLT system, one round).
+    Exact,
+}
+
 /// Engine settings.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -36,4 +48,7 @@ pub(crate) struct EngineSpec {
     pub damping: Option<Num>,
     /// Also compute the least fixed point (default true).
     pub least_fixed_point: Option<bool>,
+    /// `exact`: Greenwood–Landier–Thesmar's linear accounting for a one-round run of a GLT
+    /// system (needs `max_rounds: 1`); `cascade` (default): the engine's own.
+    pub glt: Option<GltName>,
 }
