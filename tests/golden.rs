@@ -4,20 +4,31 @@
 
 use std::path::Path;
 
-use delever_report::{RunMeta, RunReport};
+use delever_report::{RunMeta, RunReport, SystemicReport};
 use delever_scenario::Scenario;
 
 /// The JSON report of a scenario file, exactly as `delever run FILE --format json` writes it.
 pub fn report_json(path: &Path) -> String {
     let s = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
-    let out = delever_engine::run(&s.network, &s.shocks, &s.engine)
-        .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+    let (out, ledger) = delever_engine::run_detailed(
+        &s.network,
+        &s.shocks,
+        &s.engine,
+        &mut delever_engine::Silent,
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", s.name));
     let meta = RunMeta {
         name: s.name.clone(),
         description: s.description.clone(),
         as_of: s.as_of.clone(),
     };
-    RunReport::new(&meta, &s.network, &out).to_json()
+    // Every shipped scenario has at most 100 holders: `run` computes its contributions.
+    let systemic =
+        SystemicReport::compute(&s.network, &s.shocks, &s.engine, (&out, &ledger), Ok(()))
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+    RunReport::new(&meta, &s.network, &out)
+        .with_systemic(systemic)
+        .to_json()
 }
 
 #[test]

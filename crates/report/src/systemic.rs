@@ -189,6 +189,32 @@ impl SystemicReport {
         }
     }
 
+    /// Compute the block for a run of `net` under `shocks` and `cfg` (its `outcome` and
+    /// `ledger`): GLT vulnerability and DebtRank always, marginal contributions when
+    /// `contributions` (one more run per holder that sold; else `note` says why not).
+    pub fn compute(
+        net: &Network,
+        shocks: &[delever_engine::Shock],
+        cfg: &delever_engine::EngineConfig,
+        (outcome, ledger): (&Outcome, &delever_engine::Ledger),
+        contributions: Result<(), String>,
+    ) -> Result<Self, delever_engine::EngineError> {
+        use delever_engine::systemic as sys;
+        let v = sys::vulnerability(net, shocks, cfg, outcome, ledger);
+        let d = sys::debtrank(net, outcome);
+        let c = match contributions {
+            Ok(()) => Ok(sys::contributions(net, shocks, cfg, outcome)?),
+            Err(why) => Err(why),
+        };
+        Ok(Self::new(
+            net,
+            outcome,
+            v.as_ref(),
+            c.as_deref().map_err(Clone::clone),
+            d.as_ref(),
+        ))
+    }
+
     /// The ranking: every holder with a contribution, a systemicness or a DebtRank, by
     /// contribution (largest first; ties by holder order).
     pub fn ranking(&self) -> Vec<RankRow> {

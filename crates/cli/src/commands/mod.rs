@@ -227,32 +227,29 @@ pub fn systemic(
     ledger: &Ledger,
     all: bool,
 ) -> Result<delever_report::SystemicReport, Failure> {
-    use delever_engine::systemic as sys;
     let net = &scenario.network;
     let _span = tracing::info_span!("systemic", scenario = %scenario.name).entered();
-    let v = sys::vulnerability(net, &scenario.shocks, config, outcome, ledger);
-    let d = sys::debtrank(net, outcome);
     let n = net.holders().len();
     let contributions = if all || n <= RUN_CONTRIBUTIONS_MAX_HOLDERS {
-        let c = sys::contributions(net, &scenario.shocks, config, outcome).map_err(|e| {
-            Failure::input(format!(
-                "error: {}: a counterfactual run failed: {e}",
-                scenario.name
-            ))
-        })?;
-        Ok(c)
+        Ok(())
     } else {
         Err(format!(
             "not computed in `run` for {n} holders (more than {RUN_CONTRIBUTIONS_MAX_HOLDERS}: one more run each); `delever rank` computes them"
         ))
     };
-    Ok(delever_report::SystemicReport::new(
+    delever_report::SystemicReport::compute(
         net,
-        outcome,
-        v.as_ref(),
-        contributions.as_deref().map_err(Clone::clone),
-        d.as_ref(),
-    ))
+        &scenario.shocks,
+        config,
+        (outcome, ledger),
+        contributions,
+    )
+    .map_err(|e| {
+        Failure::input(format!(
+            "error: {}: a counterfactual run failed: {e}",
+            scenario.name
+        ))
+    })
 }
 
 /// [`simulate`], also returning the run's [`Ledger`].
