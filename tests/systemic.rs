@@ -195,3 +195,20 @@ fn run_leaves_large_rankings_to_rank() {
         .expect("a note");
     assert!(note.contains("delever rank"), "{note}");
 }
+
+/// The HTML report carries the ranking table, and the CSV its rows.
+#[test]
+fn html_and_csv_carry_the_ranking() {
+    let dir = scratch("systemic-html");
+    let page = dir.join("report.html");
+    let out = delever(["run", "--html", page.to_str().expect("utf-8")]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let html = std::fs::read_to_string(&page).expect("written");
+    assert!(html.contains("id=\"systemic-table\""));
+    assert!(html.contains("Aggregate vulnerability (GLT)"));
+    let csv = delever(["run", "--format", "csv"]);
+    assert!(csv.stdout.contains("systemic,SOXL,contribution_usd,"), "{}", csv.stdout);
+    let rank = delever(["rank", "--format", "csv"]);
+    assert!(rank.stdout.starts_with("rank,holder,kind,contribution_usd"));
+    assert_eq!(rank.stdout.lines().count(), 1 + 19);
+}

@@ -687,6 +687,7 @@ fn the_timeline_page_is_byte_identical_at_any_thread_count() {
                         outcome: &out,
                         ledger: &ledger,
                         player: &Player::new(&net, &ledger),
+                        systemic: None,
                     })
                 })
         })
@@ -782,6 +783,7 @@ fn a_book_reads_in_accounts_and_a_broad_market_stays_readable() {
         outcome: &out,
         ledger: &ledger,
         player: &delever_report::html::Player::new(&net, &ledger),
+        systemic: None,
     });
     assert_eq!(page.matches("class=\"fline\"").count(), 4);
     assert_eq!(page.matches("<g class=\"candle\"").count(), 4 * 4);

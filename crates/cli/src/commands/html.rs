@@ -26,8 +26,14 @@ pub fn notes(s: &Scenario) -> ScenarioNotes {
     }
 }
 
-/// Render the HTML report of `outcome` (a run of `scenario`).
-pub fn report(scenario: &Scenario, outcome: &Outcome, ledger: &Ledger) -> String {
+/// Render the HTML report of `outcome` (a run of `scenario`), with its systemic metrics
+/// when computed.
+pub fn report(
+    scenario: &Scenario,
+    outcome: &Outcome,
+    ledger: &Ledger,
+    systemic: Option<&delever_report::SystemicReport>,
+) -> String {
     let _span = tracing::info_span!("html").entered();
     let mut player = Player::new(&scenario.network, ledger);
     if outcome.mode == Mode::Sequential {
@@ -51,5 +57,6 @@ pub fn report(scenario: &Scenario, outcome: &Outcome, ledger: &Ledger) -> String
         outcome,
         ledger,
         player: &player,
+        systemic,
     })
 }

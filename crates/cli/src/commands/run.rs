@@ -66,10 +66,13 @@ pub fn run(
         return Ok(code);
     }
     let (outcome, ledger) = simulate_detailed(cli, &scenario, &config)?;
-    if let Some(slot) = html_slot {
-        outputs.put(slot, html::report(&scenario, &outcome, &ledger));
-    }
     let systemic = super::systemic(&scenario, &config, &outcome, &ledger, false)?;
+    if let Some(slot) = html_slot {
+        outputs.put(
+            slot,
+            html::report(&scenario, &outcome, &ledger, Some(&systemic)),
+        );
+    }
     let report =
         RunReport::new(&meta(&scenario), &scenario.network, &outcome).with_systemic(systemic);
     let text = match Format::from(out.format) {

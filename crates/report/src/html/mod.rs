@@ -98,6 +98,8 @@ pub struct HtmlInput<'a> {
     pub ledger: &'a Ledger,
     /// Every round's holder and lender states, from a replay of the run.
     pub player: &'a Player,
+    /// Who makes the cascade bad (the run report's `systemic` block), when computed.
+    pub systemic: Option<&'a crate::SystemicReport>,
 }
 
 /// What the charts share.
@@ -256,6 +258,9 @@ pub fn render(input: &HtmlInput<'_>) -> String {
     kinds_table(&mut out, &ctx);
     lenders_table(&mut out, &ctx);
     holders_table(&mut out, &ctx);
+    if let Some(s) = input.systemic {
+        tables::systemic_table(&mut out, s);
+    }
     trace_table(&mut out, &ctx);
     out.push_str("</div>\n");
     scenario_section(&mut out, meta, input.notes);

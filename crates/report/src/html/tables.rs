@@ -210,3 +210,71 @@ pub(super) fn trace_table(out: &mut String, ctx: &Ctx<'_>) {
     }
     out.push_str("</tbody></table></div>\n");
 }
+
+/// Who makes it bad: the ranking's top rows (marginal contribution, GLT systemicness and
+/// vulnerability, DebtRank) and the aggregate figures under it.
+pub(super) fn systemic_table(out: &mut String, s: &crate::SystemicReport) {
+    let rows: Vec<crate::RankRow> = s
+        .ranking()
+        .into_iter()
+        .filter(|r| {
+            r.contribution_usd.is_some_and(|c| c != 0.0)
+                || r.systemicness.is_some_and(|x| x != 0.0)
+                || r.debtrank.is_some_and(|d| d > 0.0)
+        })
+        .take(super::MAX_ROWS)
+        .collect();
+    if rows.is_empty() && s.vulnerability.is_none() && s.debtrank.is_none() {
+        return;
+    }
+    out.push_str(
+        "<div class=\"wide\"><table class=\"num\" id=\"systemic-table\"><caption>Who makes it bad: \
+         the cascade loss each holder's forced selling adds (against the run with it switched off), \
+         GLT systemicness S and indirect vulnerability IV, DebtRank if it alone defaulted</caption>\
+         <thead><tr><th scope=\"col\">holder</th><th scope=\"col\">kind</th><th scope=\"col\">contribution</th>\
+         <th scope=\"col\">share of cascade</th><th scope=\"col\">S</th><th scope=\"col\">IV</th>\
+         <th scope=\"col\">DebtRank</th></tr></thead><tbody>",
+    );
+    let pct =
+        |x: Option<f64>| x.map_or_else(|| "\u{2013}".to_owned(), |v| format!("{:.2}%", 100.0 * v));
+    for r in &rows {
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.id),
+            esc(r.kind),
+            esc(&r
+                .contribution_usd
+                .map_or_else(|| "\u{2013}".to_owned(), money)),
+            esc(&pct(r.share_of_cascade)),
+            esc(&pct(r.systemicness)),
+            esc(&pct(r.indirect_vulnerability)),
+            esc(&r
+                .debtrank
+                .map_or_else(|| "\u{2013}".to_owned(), |d| format!("{d:.4}"))),
+        );
+    }
+    out.push_str("</tbody></table>");
+    let mut notes = Vec::new();
+    if let Some(v) = &s.vulnerability {
+        notes.push(format!(
+            "Aggregate vulnerability (GLT): the fire sale costs the leverage-targeting holders {:.2}% of their equity ({}).",
+            100.0 * v.aggregate_vulnerability,
+            money(v.equity_usd)
+        ));
+    }
+    if let Some(n) = &s.contributions_note {
+        notes.push(format!("Contributions: {n}."));
+    }
+    if let Some(d) = &s.debtrank {
+        notes.push(format!(
+            "DebtRank ({}): the shock spreads a further {:.2}% of equity through the claims.",
+            d.layers.join(", "),
+            100.0 * d.shock
+        ));
+    }
+    for n in notes {
+        let _ = write!(out, "<p class=\"muted\">{}</p>", esc(&n));
+    }
+    out.push_str("</div>\n");
+}

@@ -101,6 +101,7 @@ fn report() -> (String, usize) {
         outcome: &outcome,
         ledger: &ledger,
         player: &player,
+        systemic: None,
     });
     (html, outcome.trace.len())
 }
@@ -359,6 +360,7 @@ fn timeline_report() -> (String, delever_engine::Outcome, Player) {
         outcome: &outcome,
         ledger: &ledger,
         player: &player,
+        systemic: None,
     });
     (html, outcome, player)
 }
