@@ -23,9 +23,14 @@ pub fn report_json(path: &Path) -> String {
         as_of: s.as_of.clone(),
     };
     // Every shipped scenario has at most 100 holders: `run` computes its contributions.
-    let systemic =
-        SystemicReport::compute(&s.network, &s.shocks, &s.engine, (&out, &ledger), Ok(()))
-            .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+    let systemic = SystemicReport::compute(
+        &s.network,
+        &s.shocks,
+        &s.engine,
+        (&out, &ledger),
+        Ok(&|| {}),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", s.name));
     RunReport::new(&meta, &s.network, &out)
         .with_systemic(systemic)
         .to_json()

@@ -207,7 +207,11 @@ fn html_and_csv_carry_the_ranking() {
     assert!(html.contains("id=\"systemic-table\""));
     assert!(html.contains("Aggregate vulnerability (GLT)"));
     let csv = delever(["run", "--format", "csv"]);
-    assert!(csv.stdout.contains("systemic,SOXL,contribution_usd,"), "{}", csv.stdout);
+    assert!(
+        csv.stdout.contains("systemic,SOXL,contribution_usd,"),
+        "{}",
+        csv.stdout
+    );
     let rank = delever(["rank", "--format", "csv"]);
     assert!(rank.stdout.starts_with("rank,holder,kind,contribution_usd"));
     assert_eq!(rank.stdout.lines().count(), 1 + 19);

@@ -211,6 +211,18 @@ pub fn contributions(
     cfg: &EngineConfig,
     full: &Outcome,
 ) -> Result<Vec<Contribution>, EngineError> {
+    contributions_with(net, shocks, cfg, full, &|| {})
+}
+
+/// [`contributions`], calling `done` after each holder (from worker threads: a progress
+/// display).
+pub fn contributions_with(
+    net: &Network,
+    shocks: &[Shock],
+    cfg: &EngineConfig,
+    full: &Outcome,
+    done: &(dyn Fn() + Sync),
+) -> Result<Vec<Contribution>, EngineError> {
     let cascade = |o: &Outcome| o.totals.total_loss_usd - o.totals.initial_loss_usd;
     let base = cascade(full);
     let nh = net.holders().len();
@@ -229,6 +241,7 @@ pub fn contributions(
             let mut muted = vec![false; nh];
             muted[i] = true;
             let o = crate::run_muted(net, shocks, cfg, &muted)?;
+            done();
             let without = cascade(&o);
             Ok(Contribution {
                 holder: HolderIx(i as u32),

@@ -191,19 +191,20 @@ impl SystemicReport {
 
     /// Compute the block for a run of `net` under `shocks` and `cfg` (its `outcome` and
     /// `ledger`): GLT vulnerability and DebtRank always, marginal contributions when
-    /// `contributions` (one more run per holder that sold; else `note` says why not).
+    /// `contributions` is `Ok` (one more run per holder that sold, calling the function
+    /// after each; else the error says why not).
     pub fn compute(
         net: &Network,
         shocks: &[delever_engine::Shock],
         cfg: &delever_engine::EngineConfig,
         (outcome, ledger): (&Outcome, &delever_engine::Ledger),
-        contributions: Result<(), String>,
+        contributions: Result<&(dyn Fn() + Sync), String>,
     ) -> Result<Self, delever_engine::EngineError> {
         use delever_engine::systemic as sys;
         let v = sys::vulnerability(net, shocks, cfg, outcome, ledger);
         let d = sys::debtrank(net, outcome);
         let c = match contributions {
-            Ok(()) => Ok(sys::contributions(net, shocks, cfg, outcome)?),
+            Ok(done) => Ok(sys::contributions_with(net, shocks, cfg, outcome, done)?),
             Err(why) => Err(why),
         };
         Ok(Self::new(

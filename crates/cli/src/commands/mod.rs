@@ -226,25 +226,45 @@ pub fn systemic(
     outcome: &Outcome,
     ledger: &Ledger,
     all: bool,
+    quiet: bool,
 ) -> Result<delever_report::SystemicReport, Failure> {
     let net = &scenario.network;
     let _span = tracing::info_span!("systemic", scenario = %scenario.name).entered();
     let n = net.holders().len();
+    // One counterfactual run per holder: a bar when that is long work on a terminal.
+    let bar = (!quiet && std::io::stderr().is_terminal() && n > 50).then(|| {
+        let pb = indicatif::ProgressBar::new(n as u64);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} counterfactual runs [{elapsed}, about {eta} left]",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        pb
+    });
+    let tick = || {
+        if let Some(pb) = &bar {
+            pb.inc(1);
+        }
+    };
     let contributions = if all || n <= RUN_CONTRIBUTIONS_MAX_HOLDERS {
-        Ok(())
+        Ok(&tick as &(dyn Fn() + Sync))
     } else {
         Err(format!(
             "not computed in `run` for {n} holders (more than {RUN_CONTRIBUTIONS_MAX_HOLDERS}: one more run each); `delever rank` computes them"
         ))
     };
-    delever_report::SystemicReport::compute(
+    let s = delever_report::SystemicReport::compute(
         net,
         &scenario.shocks,
         config,
         (outcome, ledger),
         contributions,
-    )
-    .map_err(|e| {
+    );
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+    s.map_err(|e| {
         Failure::input(format!(
             "error: {}: a counterfactual run failed: {e}",
             scenario.name

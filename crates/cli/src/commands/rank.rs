@@ -21,7 +21,7 @@ pub fn rank(
     let scenario = super::run::pick_variant(load(arg)?, variant)?;
     let config = scenario.engine.clone();
     let (outcome, ledger) = simulate_detailed(cli, &scenario, &config)?;
-    let s = systemic(&scenario, &config, &outcome, &ledger, true)?;
+    let s = systemic(&scenario, &config, &outcome, &ledger, true, cli.quiet)?;
     let cascade = outcome.totals.total_loss_usd - outcome.totals.initial_loss_usd;
     let text = match Format::from(out.format) {
         Format::Table => table(&scenario.name, cascade, &s),

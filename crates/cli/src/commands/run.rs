@@ -66,7 +66,7 @@ pub fn run(
         return Ok(code);
     }
     let (outcome, ledger) = simulate_detailed(cli, &scenario, &config)?;
-    let systemic = super::systemic(&scenario, &config, &outcome, &ledger, false)?;
+    let systemic = super::systemic(&scenario, &config, &outcome, &ledger, false, cli.quiet)?;
     if let Some(slot) = html_slot {
         outputs.put(
             slot,
