@@ -485,35 +485,7 @@ fn one_day_timeline_with_etf_shares_is_the_equilibrium() {
 /// redeemed then; shares are conserved and the run is the same at any thread count.
 #[test]
 fn fixture_over_days_conserves_shares_at_any_thread_count() {
-    let dir = scratch("etf-timeline");
-    let src = crate::util::root().join("tests/fixtures/etf_shares");
-    std::fs::create_dir_all(dir.join("books")).expect("mkdir");
-    for f in ["books/accounts.csv", "books/holdings.csv"] {
-        std::fs::copy(src.join(f), dir.join(f)).expect("copy");
-    }
-    let text = std::fs::read_to_string(src.join("retail-soxl.yaml")).expect("read");
-    let file = dir.join("retail-soxl.yaml");
-    std::fs::write(
-        &file,
-        text.replace(
-            "\nshocks:",
-            "\nengine: { mode: timeline, days: 5 }\nshocks:",
-        ),
-    )
-    .expect("write");
-    let path = file.to_str().expect("utf-8");
-    let one = delever(["--threads", "1", "run", path, "--format", "json"]);
-    let four = delever(["--threads", "4", "run", path, "--format", "json"]);
-    assert_eq!(one.code, 0, "{}", one.stderr);
-    assert_eq!(one.stdout, four.stdout);
-    let v: serde_json::Value = serde_json::from_str(&one.stdout).expect("json");
-    let e = &v["etf_shares"][0];
-    let redeemed = e["shares_redeemed_by_holders"].as_f64().expect("number");
-    assert!(redeemed > 0.0);
-    assert_eq!(
-        e["shares_outstanding_after"].as_f64().expect("number"),
-        4.0e8 - redeemed
-    );
+    let v = fixture_in_mode("etf-timeline", "{ mode: timeline, days: 5 }");
     let days = v["days"].as_array().expect("days");
     let sold = |d: usize, id: &str| {
         days[d]["holders"]
@@ -585,17 +557,27 @@ fn sequential_rounds_redeem_at_nav_per_share() {
     let gap = o.totals.total_loss_usd - alone.totals.total_loss_usd;
     assert!(gap.abs() < 1.0, "{gap}");
 
-    let dir = scratch("etf-sequential");
+    fixture_in_mode("etf-sequential", "{ mode: sequential }");
+    let cmp = delever(["run", FIXTURE, "--compare-modes"]);
+    assert_eq!(cmp.code, 0, "{}", cmp.stderr);
+    assert!(cmp.stdout.contains("sequential"), "{}", cmp.stdout);
+}
+
+/// The fixture (with its books) copied into a fresh directory named for `case` with
+/// `engine: <engine>`, run at 1 and 4 threads: the reports are identical, and the shares
+/// the holders sold are exactly the fall in the fund's shares outstanding. The report.
+fn fixture_in_mode(case: &str, engine: &str) -> serde_json::Value {
+    let dir = scratch(case);
     let src = crate::util::root().join("tests/fixtures/etf_shares");
     std::fs::create_dir_all(dir.join("books")).expect("mkdir");
     for f in ["books/accounts.csv", "books/holdings.csv"] {
         std::fs::copy(src.join(f), dir.join(f)).expect("copy");
     }
-    let fixture = std::fs::read_to_string(src.join("retail-soxl.yaml")).expect("read");
+    let text = std::fs::read_to_string(src.join("retail-soxl.yaml")).expect("read");
     let file = dir.join("retail-soxl.yaml");
     std::fs::write(
         &file,
-        fixture.replace("\nshocks:", "\nengine: { mode: sequential }\nshocks:"),
+        text.replace("\nshocks:", &format!("\nengine: {engine}\nshocks:")),
     )
     .expect("write");
     let path = file.to_str().expect("utf-8");
@@ -611,7 +593,5 @@ fn sequential_rounds_redeem_at_nav_per_share() {
         e["shares_outstanding_after"].as_f64().expect("number"),
         4.0e8 - redeemed
     );
-    let cmp = delever(["run", FIXTURE, "--compare-modes"]);
-    assert_eq!(cmp.code, 0, "{}", cmp.stderr);
-    assert!(cmp.stdout.contains("sequential"), "{}", cmp.stdout);
+    v
 }

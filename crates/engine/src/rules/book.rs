@@ -208,14 +208,7 @@ fn chunk(
             let loan = loans[r];
             let w = book.weights.map_or(1, |w| w[lo + r]);
             let since = book.calls.map_or(NO_CALL, |c| c[lo + r]);
-            let row_terms;
-            let t_row = match t.mult {
-                Some(mult) if v > 0.0 => {
-                    row_terms = with_mult(t, mult, assets, shares, p, v);
-                    &row_terms
-                }
-                _ => t,
-            };
+            let t_row = &row_terms(t, assets, shares, p, v);
             let (sale, cure) = match self::act(v, e, since, t_row) {
                 Act::Nothing => continue,
                 Act::Defaults => {
@@ -274,6 +267,21 @@ fn chunk(
         }
     });
     st
+}
+
+/// A row's terms: the pass's, or with ETF shares (`t.mult`) the row's own
+/// ([`with_mult`]).
+fn row_terms<'r>(
+    t: &Terms<'r>,
+    assets: &[delever_graph::AssetIx],
+    shares: &[f64],
+    p: &[f64],
+    v: f64,
+) -> Terms<'r> {
+    match t.mult {
+        Some(mult) if v > 0.0 => with_mult(t, mult, assets, shares, p, v),
+        _ => *t,
+    }
 }
 
 /// A row's terms with ETF shares: maintenance `R/V` and reset `R_r/V`, where
@@ -594,14 +602,7 @@ fn decide_chunk(
         st.shortfall += (-e).max(0.0);
         *slot &= !PENDING;
         let flags = *slot;
-        let row_terms;
-        let t = match t.mult {
-            Some(mult) if v > 0.0 => {
-                row_terms = with_mult(t, mult, assets, shares, p, v);
-                &row_terms
-            }
-            _ => t,
-        };
+        let t = &row_terms(t, assets, shares, p, v);
         let action = row_action(v, e, flags, t, min_order);
         if action != RowAction::None {
             *slot |= PENDING;
@@ -724,14 +725,7 @@ fn settle_chunk(
         }
         let e = v + cash[r] - loan[r];
         // ETF shares: the row's own requirement, as the decide pass found it.
-        let row_terms;
-        let t = match t.mult {
-            Some(mult) if v > 0.0 => {
-                row_terms = with_mult(t, mult, assets, held, p, v);
-                &row_terms
-            }
-            _ => t,
-        };
+        let t = &row_terms(t, assets, held, p, v);
         let (sale, deposit, default) = match row_action(v, e, flags[r], t, min_order) {
             RowAction::None => continue,
             RowAction::Call { sale, cure } => (sale, cure, false),
@@ -979,14 +973,7 @@ fn day_settle_chunk(
         let since = calls[r];
         let was_called = flags[r] & EVER_CALLED != 0;
         // A row holding ETF shares: its own requirement, as the day's pass found it.
-        let row_terms;
-        let t = match t.mult {
-            Some(mult) if v > 0.0 => {
-                row_terms = with_mult(t, mult, held_assets, held, p, v);
-                &row_terms
-            }
-            _ => t,
-        };
+        let t = &row_terms(t, held_assets, held, p, v);
         let (sale, deposit, default) = match act(v, e, since, t) {
             Act::Nothing => {
                 calls[r] = NO_CALL;
