@@ -16,6 +16,7 @@ mod hardening_batch;
 mod hardening_inputs;
 mod hardening_outputs;
 mod report_cli;
+mod report_figures;
 mod scenario_props;
 mod schema;
 mod shipped;

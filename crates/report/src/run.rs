@@ -27,8 +27,13 @@ pub struct TotalsReport {
     pub initial_loss_usd: f64,
     /// Loss at the fixed point, USD.
     pub total_loss_usd: f64,
-    /// `total_loss_usd / initial_loss_usd`.
+    /// What the cascade adds to the shock: `total_loss_usd − initial_loss_usd`, USD.
+    pub cascade_loss_usd: f64,
+    /// `total_loss_usd / initial_loss_usd` (1 when the initial loss is 0).
     pub amplification: f64,
+    /// Whether the ratio means something: the shock alone cost more than 1% of the total
+    /// loss (`false`: read `cascade_loss_usd` instead; tables print no ratio).
+    pub amplification_meaningful: bool,
     /// Forced sales valued at sale prices, USD.
     pub forced_sales_usd: f64,
     /// Exogenous sales at sale prices, USD.
@@ -41,6 +46,30 @@ pub struct TotalsReport {
     pub lender_losses_usd: f64,
     /// Cash deposited to meet calls, USD.
     pub cash_cures_usd: f64,
+}
+
+/// The headline totals of an outcome.
+fn totals(t: &delever_engine::Totals) -> TotalsReport {
+    TotalsReport {
+        initial_loss_usd: t.initial_loss_usd,
+        total_loss_usd: t.total_loss_usd,
+        cascade_loss_usd: t.total_loss_usd - t.initial_loss_usd,
+        amplification: t.amplification,
+        amplification_meaningful: amplification_meaningful(t.initial_loss_usd, t.total_loss_usd),
+        forced_sales_usd: t.forced_sales_usd,
+        exogenous_sales_usd: t.exogenous_sales_usd,
+        defaults: t.defaults,
+        margin_calls: t.margin_calls,
+        lender_losses_usd: t.lender_losses_usd,
+        cash_cures_usd: t.cash_cures_usd,
+    }
+}
+
+/// Whether an amplification `total / initial` means something: the shock alone cost more
+/// than 1% of the total loss. Below that (a Caccioli system whose first loss is one bank's
+/// failure, a tiny shock) the ratio is large or undefined and says nothing.
+pub fn amplification_meaningful(initial: f64, total: f64) -> bool {
+    initial > 0.0 && initial >= 0.01 * total.abs()
 }
 
 /// One asset (JSON `assets[]`).
@@ -137,8 +166,11 @@ pub struct LeastReport {
     pub termination: &'static str,
     /// Loss at that fixed point, USD.
     pub total_loss_usd: f64,
-    /// Whether it differs from the greatest fixed point.
+    /// Whether it differs from the greatest fixed point: some price differs by more than
+    /// the equilibrium tolerance (`max(1e4·tolerance, 1e-9)`, relative).
     pub multiple_equilibria: bool,
+    /// The largest relative price gap between the two fixed points.
+    pub max_price_gap: f64,
 }
 
 /// The JSON report of a run. Field order is the key order of the JSON document.
@@ -219,17 +251,7 @@ impl RunReport {
             termination: o.termination.name(),
             rounds: o.rounds,
             residual: o.residual,
-            totals: TotalsReport {
-                initial_loss_usd: t.initial_loss_usd,
-                total_loss_usd: t.total_loss_usd,
-                amplification: t.amplification,
-                forced_sales_usd: t.forced_sales_usd,
-                exogenous_sales_usd: t.exogenous_sales_usd,
-                defaults: t.defaults,
-                margin_calls: t.margin_calls,
-                lender_losses_usd: t.lender_losses_usd,
-                cash_cures_usd: t.cash_cures_usd,
-            },
+            totals: totals(t),
             assets: o
                 .assets
                 .iter()
@@ -296,6 +318,12 @@ impl RunReport {
                 termination: l.termination.name(),
                 total_loss_usd: l.total_loss_usd,
                 multiple_equilibria: l.differs,
+                max_price_gap: o
+                    .assets
+                    .iter()
+                    .zip(&l.prices)
+                    .map(|(a, q)| (a.price_after - q).abs() / a.price_after.max(*q))
+                    .fold(0.0, f64::max),
             }),
             days: crate::days::days(net, o),
             non_monotone: o.non_monotone.clone(),
@@ -357,11 +385,11 @@ impl RunReport {
         if let Some(l) = &self.least_fixed_point
             && l.multiple_equilibria
         {
+            let (least, greatest) = crate::text::usd_pair(l.total_loss_usd, t.total_loss_usd);
             let _ = writeln!(
                 out,
-                "warning   several equilibria: the least fixed point loses {} (greatest: {})",
-                usd(l.total_loss_usd),
-                usd(t.total_loss_usd)
+                "warning   several equilibria: the least fixed point loses {least} (greatest: {greatest}); prices differ by up to {:.3}%",
+                100.0 * l.max_price_gap
             );
         }
         for why in &self.non_monotone {
@@ -381,7 +409,18 @@ impl RunReport {
             "total loss (fixed point)"
         };
         head.row([total.into(), usd(t.total_loss_usd)]);
-        head.row(["amplification".into(), format!("{:.3}x", t.amplification)]);
+        head.row([
+            "cascade loss (total − initial)".into(),
+            usd(t.cascade_loss_usd),
+        ]);
+        head.row([
+            "amplification".into(),
+            if t.amplification_meaningful {
+                format!("{:.3}x", t.amplification)
+            } else {
+                "n/a (initial loss too small)".to_owned()
+            },
+        ]);
         head.row(["forced sales".into(), usd(t.forced_sales_usd)]);
         if t.exogenous_sales_usd != 0.0 {
             head.row(["exogenous sales".into(), usd(t.exogenous_sales_usd)]);
@@ -653,7 +692,12 @@ impl RunReport {
         for (k, v) in [
             ("initial_loss_usd", num(t.initial_loss_usd)),
             ("total_loss_usd", num(t.total_loss_usd)),
+            ("cascade_loss_usd", num(t.cascade_loss_usd)),
             ("amplification", num(t.amplification)),
+            (
+                "amplification_meaningful",
+                t.amplification_meaningful.to_string(),
+            ),
             ("forced_sales_usd", num(t.forced_sales_usd)),
             ("exogenous_sales_usd", num(t.exogenous_sales_usd)),
             ("defaults", t.defaults.to_string()),

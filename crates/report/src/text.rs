@@ -25,6 +25,37 @@ pub fn usd(x: f64) -> String {
     }
 }
 
+/// Two amounts in [`usd`]'s units with as many decimals as it takes (up to 6) for them to
+/// read differently when they differ: `$9.2634B` and `$9.2598B`, not `$9.26B` twice.
+pub fn usd_pair(a: f64, b: f64) -> (String, String) {
+    let scale = |x: f64| {
+        let m = x.abs();
+        if m >= 1e12 {
+            (1e12, "T")
+        } else if m >= 1e9 {
+            (1e9, "B")
+        } else if m >= 1e6 {
+            (1e6, "M")
+        } else if m >= 1e3 {
+            (1e3, "K")
+        } else {
+            (1.0, "")
+        }
+    };
+    let (d, unit) = scale(a.abs().max(b.abs()));
+    let fmt = |x: f64, p: usize| {
+        let sign = if x < 0.0 { "-" } else { "" };
+        format!("{sign}${:.p$}{unit}", x.abs() / d)
+    };
+    for p in 2..=6 {
+        let (x, y) = (fmt(a, p), fmt(b, p));
+        if x != y || p == 6 {
+            return (x, y);
+        }
+    }
+    (usd(a), usd(b))
+}
+
 /// A percentage with one decimal: `-12.3%`.
 pub fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
@@ -242,6 +273,22 @@ pub(crate) fn positive_zeros(json: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two losses that round alike at two decimals print with the decimals that tell them
+    /// apart (issue: "$9.26B (greatest: $9.26B)" for a 1M-account book).
+    #[test]
+    fn a_pair_prints_the_digits_that_differ() {
+        assert_eq!(
+            usd_pair(9.2634e9, 9.2598e9),
+            ("$9.263B".to_owned(), "$9.260B".to_owned())
+        );
+        assert_eq!(
+            usd_pair(651.32e9, 260.53e9),
+            ("$651.32B".to_owned(), "$260.53B".to_owned())
+        );
+        assert_eq!(usd_pair(1.0e9, 1.0e9).0, "$1.000000B");
+        assert_eq!(usd_pair(-2.5e6, 1.0e3).0, "-$2.50M");
+    }
 
     #[test]
     fn negative_zero_never_reaches_output() {

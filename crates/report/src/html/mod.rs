@@ -299,8 +299,13 @@ pub(crate) fn end_label(o: &Outcome) -> &'static str {
 fn amplification_note(ctx: &Ctx<'_>) -> String {
     let o = ctx.outcome;
     let t = &o.totals;
-    if t.initial_loss_usd == 0.0 {
-        return "<p class=\"muted\">The shock alone cost holders nothing.</p>".to_owned();
+    if !crate::run::amplification_meaningful(t.initial_loss_usd, t.total_loss_usd) {
+        return format!(
+            "<p>The shock alone: {}; the cascade added {}. The shock alone cost too little for \
+             a ratio to it to mean anything: read the cascade loss.</p>",
+            esc(&money(t.initial_loss_usd)),
+            esc(&money(t.total_loss_usd - t.initial_loss_usd))
+        );
     }
     let mut s = format!(
         "<p>The shock alone: {}; with the cascade: {}. Amplification <strong>{:.3}\u{00d7}</strong> \
@@ -507,12 +512,21 @@ fn cards(out: &mut String, o: &Outcome) {
             },
             true,
         ),
-        (
-            "Amplification",
-            format!("{:.3}\u{00d7}", t.amplification),
-            "total / initial",
-            true,
-        ),
+        if crate::run::amplification_meaningful(t.initial_loss_usd, t.total_loss_usd) {
+            (
+                "Amplification",
+                format!("{:.3}\u{00d7}", t.amplification),
+                "total / initial",
+                true,
+            )
+        } else {
+            (
+                "Cascade loss",
+                money(t.total_loss_usd - t.initial_loss_usd),
+                "total \u{2212} initial (the shock alone cost too little for a ratio to mean anything)",
+                true,
+            )
+        },
         (
             "Forced sales",
             money(t.forced_sales_usd),
