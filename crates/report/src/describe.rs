@@ -125,9 +125,7 @@ impl<'a> SummaryReport<'a> {
                 "loan_usd": h.loan_usd,
             })).collect::<Vec<_>>(),
         });
-        let mut out = serde_json::to_string_pretty(&v).unwrap_or_default();
-        out.push('\n');
-        out
+        crate::batch::versioned_json(&v)
     }
 
     /// Tidy CSV: `scope,id,metric,value`.
