@@ -1,5 +1,5 @@
 //! CI conventions of `check` and `validate`: `--bless` and `--strict`, numeric deltas in
-//! JSON, JUnit XML, `validate` on directories and names with `--format json`; the version
+//! JSON, `JUnit` XML, `validate` on directories and names with `--format json`; the version
 //! keys of every JSON output; fixed `sweep`/`mc` column sets.
 
 use std::path::{Path, PathBuf};

@@ -700,11 +700,12 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],
-            "index,shocks[0].return,engine.mode,termination,rounds,initial_loss_usd,total_loss_usd,amplification,forced_sales_usd,defaults,margin_calls,lender_losses_usd,lender_defaults,multiple_equilibria,loss_fund_usd,loss_bank_usd"
+            "index,shocks[0].return,engine.mode,termination,rounds,initial_loss_usd,total_loss_usd,amplification,forced_sales_usd,defaults,margin_calls,lender_losses_usd,lender_defaults,multiple_equilibria,loss_margin_account_usd,loss_margin_cohort_usd,loss_account_book_usd,loss_leveraged_etf_usd,loss_leveraged_fund_usd,loss_bank_usd,loss_fund_usd,loss_options_dealer_usd,loss_vol_target_usd,loss_trend_follower_usd"
         );
+        // Every kind, in the fixed order; the scenario's own (fund, bank) in their places.
         assert_eq!(
             lines[1],
-            "0,-0.1,\"a,b\",converged,3,1000000000,1500000000,1.5,250000000,0,7,0,0,false,0.1,0.2"
+            "0,-0.1,\"a,b\",converged,3,1000000000,1500000000,1.5,250000000,0,7,0,0,false,0,0,0,0,0,0.2,0.1,0,0,0"
         );
         assert!(!csv.contains("-0,"));
     }

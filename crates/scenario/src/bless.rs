@@ -41,7 +41,7 @@ pub enum BlessError {
 }
 
 /// A number as YAML reads it back exactly: the shortest text that round-trips, written
-/// the way YAML 1.1 readers (PyYAML) also see a float: a `.` in the mantissa and a sign on
+/// the way YAML 1.1 readers (`PyYAML`) also see a float: a `.` in the mantissa and a sign on
 /// the exponent (`40000000000.0`, `1.0e-300`, `1.5e+20`).
 fn yaml_num(x: f64) -> String {
     // `Debug` gives the shortest round-trip text, in exponent form for very small or large
@@ -266,27 +266,23 @@ fn block_lines(text: &str) -> Result<Option<(usize, usize)>, BlessError> {
 /// top-level key.
 pub fn replace_expect_block(text: &str, block: &str) -> Result<String, BlessError> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    match block_lines(text)? {
-        Some((start, end)) => {
-            let mut out: String = lines[..start].concat();
-            out.push_str(block);
-            // The block's last line ends in a newline; the old one might not have (the end
-            // of the file), in which case nothing follows.
-            out.push_str(&lines[end..].concat());
-            Ok(out)
-        }
-        None => {
-            let mut out = text.to_owned();
-            if !out.is_empty() && !out.ends_with('\n') {
-                out.push('\n');
-            }
-            if !out.is_empty() {
-                out.push('\n');
-            }
-            out.push_str(block);
-            Ok(out)
-        }
+    if let Some((start, end)) = block_lines(text)? {
+        let mut out: String = lines[..start].concat();
+        out.push_str(block);
+        // The block's last line ends in a newline; the old one might not have (the end of
+        // the file), in which case nothing follows.
+        out.push_str(&lines[end..].concat());
+        return Ok(out);
     }
+    let mut out = text.to_owned();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(block);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -298,7 +294,7 @@ mod tests {
     #[test]
     fn replaces_only_the_block() {
         let text = "# top\nname: x\nexpect:\n  # old\n  totals: { defaults: { equals: 1 } }\n\n# the shocks\nshocks: []  # none\n";
-        let got = replace_expect_block(text, NEW).unwrap();
+        let got = replace_expect_block(text, NEW).expect("blessable");
         assert_eq!(
             got,
             "# top\nname: x\nexpect:\n  termination: converged\n\n# the shocks\nshocks: []  # none\n"
@@ -309,12 +305,12 @@ mod tests {
     fn last_key_and_flow_value() {
         let text = "name: x\nexpect: { termination: max_rounds }\n# trailing\n";
         assert_eq!(
-            replace_expect_block(text, NEW).unwrap(),
+            replace_expect_block(text, NEW).expect("blessable"),
             "name: x\nexpect:\n  termination: converged\n# trailing\n"
         );
         let no_newline = "name: x\nexpect:\n  termination: max_rounds";
         assert_eq!(
-            replace_expect_block(no_newline, NEW).unwrap(),
+            replace_expect_block(no_newline, NEW).expect("blessable"),
             "name: x\nexpect:\n  termination: converged\n"
         );
     }
@@ -323,7 +319,7 @@ mod tests {
     fn appends_when_absent_and_ignores_nested_expect_keys() {
         let text = "name: x\nvariants:\n  - name: v\n    expect: { termination: converged }";
         assert_eq!(
-            replace_expect_block(text, NEW).unwrap(),
+            replace_expect_block(text, NEW).expect("blessable"),
             format!("{text}\n\n{NEW}")
         );
     }

@@ -395,7 +395,7 @@ fn xml(s: &str) -> String {
     out
 }
 
-/// JUnit XML as GitLab, Jenkins and GitHub's test reporters read it: `<testsuites>` of
+/// `JUnit` XML as GitLab, Jenkins and GitHub test reporters read it: `<testsuites>` of
 /// one `<testsuite>` per scenario (and variant), one `<testcase>` per expectation, a
 /// `<failure message=…>` on each failed one. A scenario without expectations has one
 /// `expect` test case, skipped (a failure under `--strict`).
