@@ -227,7 +227,13 @@ Examples (CI):
         #[arg(long)]
         bless: bool,
         /// With --bless: the relative tolerance of the written approx bounds.
-        #[arg(long, value_name = "X", requires = "bless", value_parser = rel_tol)]
+        #[arg(
+            long,
+            value_name = "X",
+            requires = "bless",
+            value_parser = rel_tol,
+            allow_negative_numbers = true
+        )]
         rel_tol: Option<f64>,
     },
     /// Run a scenario over a grid of parameter values: where is the cliff?

@@ -486,3 +486,39 @@ fn csv_report(verdicts: &[Verdict]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escapes_markup_and_drops_what_xml_cannot_carry() {
+        assert_eq!(
+            xml("a<b & \"c\" 'd'>\u{1}\u{FFFE}\n"),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;\u{FFFD}\u{FFFD}\n"
+        );
+    }
+
+    #[test]
+    fn junit_names_and_messages_are_escaped() {
+        let v = Verdict {
+            name: "s<&>".into(),
+            results: Ok(vec![CheckResult {
+                what: "holders.a&b.status".into(),
+                expected: "sold".into(),
+                actual: "<bought>".into(),
+                passed: false,
+                bound: None,
+                actual_value: None,
+            }]),
+        };
+        let x = junit_report(&[v], false);
+        assert!(x.contains("<testsuite name=\"s&lt;&amp;&gt;\""), "{x}");
+        assert!(x.contains("name=\"holders.a&amp;b.status\""), "{x}");
+        assert!(
+            x.contains("message=\"expected sold, got &lt;bought&gt;\""),
+            "{x}"
+        );
+        assert!(x.contains("tests=\"1\" failures=\"1\""), "{x}");
+    }
+}
