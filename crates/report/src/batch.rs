@@ -339,7 +339,7 @@ fn json_line<T: Serialize>(out: &mut String, v: &T) {
 
 impl SweepDoc {
     /// Tidy CSV: a header, then one row per variant (`index`, one column per parameter,
-    /// the figures, then `loss_<kind>_usd` per kind).
+    /// the figures, then `loss_<kind>_usd` for every kind of [`all_kinds`]).
     pub fn to_csv(&self) -> String {
         let mut out = String::from("index");
         for p in &self.parameters {
@@ -359,7 +359,7 @@ impl SweepDoc {
     }
 
     /// JSON lines: one object per variant, `params` keyed by field path and
-    /// `loss_by_kind` by kind.
+    /// `loss_by_kind` by kind (every kind of [`all_kinds`]).
     pub fn to_jsonl(&self) -> String {
         let mut out = String::new();
         for r in &self.rows {
@@ -461,7 +461,8 @@ impl SweepDoc {
     }
 }
 
-/// Per-draw rows as CSV: `index`, `market_return`, the figures, `loss_<kind>_usd`.
+/// Per-draw rows as CSV: `index`, `market_return`, the figures, `loss_<kind>_usd` for
+/// every kind of [`all_kinds`].
 pub fn draws_csv(kinds: &[String], draws: &[McDraw]) -> String {
     let mut out = String::from("index,market_return,");
     figures_header(&mut out);
