@@ -265,6 +265,14 @@ fn block_lines(text: &str) -> Result<Option<(usize, usize)>, BlessError> {
 /// [`BlessError`] when the text is not YAML or its `expect` key is not a block-style
 /// top-level key.
 pub fn replace_expect_block(text: &str, block: &str) -> Result<String, BlessError> {
+    // A file written with CRLF line endings keeps them in the new block too.
+    let crlf;
+    let block = if text.contains("\r\n") {
+        crlf = block.replace("\r\n", "\n").replace('\n', "\r\n");
+        crlf.as_str()
+    } else {
+        block
+    };
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     if let Some((start, end)) = block_lines(text)? {
         let mut out: String = lines[..start].concat();
@@ -275,11 +283,12 @@ pub fn replace_expect_block(text: &str, block: &str) -> Result<String, BlessErro
         return Ok(out);
     }
     let mut out = text.to_owned();
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
+        out.push_str(eol);
     }
     if !out.is_empty() {
-        out.push('\n');
+        out.push_str(eol);
     }
     out.push_str(block);
     Ok(out)
@@ -321,6 +330,19 @@ mod tests {
         assert_eq!(
             replace_expect_block(text, NEW).expect("blessable"),
             format!("{text}\n\n{NEW}")
+        );
+    }
+
+    #[test]
+    fn keeps_crlf_line_endings() {
+        let text = "name: x\r\nexpect:\r\n  termination: max_rounds\r\nshocks: []\r\n";
+        assert_eq!(
+            replace_expect_block(text, NEW).expect("blessable"),
+            "name: x\r\nexpect:\r\n  termination: converged\r\nshocks: []\r\n"
+        );
+        assert_eq!(
+            replace_expect_block("name: x\r\n", NEW).expect("blessable"),
+            "name: x\r\n\r\nexpect:\r\n  termination: converged\r\n"
         );
     }
 
