@@ -200,9 +200,14 @@ fn a_fifo_for_a_scenario_or_a_book_is_refused_without_blocking() {
 #[test]
 fn a_directory_or_device_for_a_scenario_is_refused() {
     let dir = scratch("hardening-special");
-    let r = delever_within(&["validate", &arg(&dir)], Duration::from_secs(10));
+    // `validate` takes a directory for its *.yaml files (none here); a command that
+    // loads one scenario refuses it.
+    let r = delever_within(&["run", &arg(&dir)], Duration::from_secs(10));
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("this is a directory"), "{}", r.stderr);
+    let r = delever_within(&["validate", &arg(&dir)], Duration::from_secs(10));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("holds no scenario"), "{}", r.stderr);
     #[cfg(unix)]
     {
         // /dev/zero never ends: it must be refused, not read up to the size limit.

@@ -3,6 +3,7 @@
 
 mod batch;
 mod check;
+mod check_conventions;
 mod cli;
 mod convexity_calibration;
 mod convexity_format;

@@ -211,7 +211,9 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
 }
 
 /// A timeline report's keys, in order.
-const REPORT_KEYS: [&str; 12] = [
+const REPORT_KEYS: [&str; 14] = [
+    "delever_version",
+    "format_version",
     "scenario",
     "mode",
     "termination",

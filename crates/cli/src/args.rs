@@ -173,29 +173,68 @@ Example:  delever explain semis-sentiment-reversal --holder SOXL")]
         output: Option<PathBuf>,
     },
     /// Check scenario files and report every problem with file:line:column and a hint.
+    #[command(after_help = "\
+Each argument is a scenario file, a directory (its *.yaml files) or a shipped scenario's
+name. Exit code 2 when any is invalid. --format json prints one object per scenario
+(name, path, ok, and its errors with file, line, column, field, message and hint) and
+still exits 2 when any is invalid; the document goes to stdout, nothing to stderr.")]
     Validate {
-        /// Scenario files.
-        #[arg(required = true, value_name = "FILE")]
+        /// Scenario files, directories or shipped scenario names.
+        #[arg(required = true, value_name = "FILE|DIR|NAME")]
         files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+        format: ValidateFormat,
     },
     /// Run scenarios and compare them with their `expect:` blocks (regression tests).
     #[command(after_help = "\
 With no argument, checks every shipped scenario; a directory means its *.yaml files.
 Scenarios run in parallel; the output order is fixed. Exit code 1 when any expectation
-fails (the failing figures are shown side by side) or a scenario did not converge without
-its expect: block saying `termination: max_rounds`; 2 when a scenario cannot be loaded
-(then no report is written).
+fails (the failing figures are shown side by side, with their difference) or a scenario
+did not converge without its expect: block saying `termination: max_rounds` (or, with
+--strict, has no expect: block); 2 when a scenario cannot be loaded (then no report is
+written).
 
-Example (CI):  delever check scenarios/")]
+--bless rewrites each file's top-level expect: block from the current run (termination,
+every total, each asset's price_after and drawdown, each holder's status and
+equity_after; approx bounds at --rel-tol, default 1e-6, exact for counts and zeros).
+Only the block's lines change; comments and layout elsewhere stay. Files are replaced
+atomically, all or none; symbolic links, devices and shipped scenarios are refused.
+Variants' own expect: blocks are left alone.
+
+Examples (CI):
+  delever check scenarios/ --strict --format junit -o check.xml
+  delever check my.yaml --bless && git diff my.yaml")]
     Check {
-        /// Scenario files or directories (default: the shipped scenarios).
-        #[arg(value_name = "DIR|FILE")]
+        /// Scenario files, directories or shipped scenario names (default: every shipped
+        /// scenario).
+        #[arg(value_name = "DIR|FILE|NAME")]
         paths: Vec<PathBuf>,
-        #[command(flatten)]
-        out: OutputArgs,
+        /// Output format (junit: JUnit XML for CI test reports).
+        #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+        format: CheckFormat,
+        /// Write to FILE instead of stdout (written whole or not at all).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
         /// Show every expectation, not only the failed ones.
         #[arg(long)]
         all: bool,
+        /// Fail scenarios (and variants) that have no expect: block.
+        #[arg(long)]
+        strict: bool,
+        /// Write (or replace) each scenario file's top-level expect: block from this run,
+        /// in place, keeping the rest of the file as it is; then check.
+        #[arg(long)]
+        bless: bool,
+        /// With --bless: the relative tolerance of the written approx bounds.
+        #[arg(
+            long,
+            value_name = "X",
+            requires = "bless",
+            value_parser = rel_tol,
+            allow_negative_numbers = true
+        )]
+        rel_tol: Option<f64>,
     },
     /// Run a scenario over a grid of parameter values: where is the cliff?
     #[command(after_help = "\
@@ -364,6 +403,30 @@ drawn by: cargo run --release -p delever-generate --example caccioli_window")]
     Generate(crate::commands::generate::GenerateArgs),
 }
 
+/// Output format of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum CheckFormat {
+    /// Aligned tables for people.
+    #[default]
+    Table,
+    /// One JSON document: numeric actual, expected, delta and rel_delta per check.
+    Json,
+    /// CSV: one row per expectation.
+    Csv,
+    /// JUnit XML: one testsuite per scenario, one testcase per expectation.
+    Junit,
+}
+
+/// Output format of `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ValidateFormat {
+    /// One line per valid file; errors on stderr.
+    #[default]
+    Text,
+    /// One JSON document on stdout, one object per scenario.
+    Json,
+}
+
 /// Output format of `sweep`, `mc` and `merge`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum BatchFormat {
@@ -439,6 +502,15 @@ pub fn rounds(s: &str) -> Result<u32, String> {
         return Err("must be at least 1 (1 gives the one-round answer)".to_owned());
     }
     u32::try_from(n).map_err(|e| e.to_string())
+}
+
+/// `--rel-tol`: a finite number ≥ 0.
+fn rel_tol(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        Ok(_) => Err("must be a finite number ≥ 0 (e.g. 1e-6)".to_owned()),
+        Err(_) => Err("expected a number ≥ 0 (e.g. 1e-6)".to_owned()),
+    }
 }
 
 /// [`whole`] for a `usize` flag.

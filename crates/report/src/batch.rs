@@ -163,6 +163,63 @@ use serde::ser::{SerializeMap as _, Serializer};
 
 use crate::text::{Table, csv_field as field, usd};
 
+/// Every holder kind's name, in report order: the fixed `loss_by_kind` columns and keys of
+/// the CSV and JSON outputs of `sweep` and `mc`, whichever kinds a scenario has (a kind it
+/// does not have reads 0), so that two scenarios' outputs share one header.
+pub fn all_kinds() -> Vec<String> {
+    delever_graph::KindTag::ALL
+        .iter()
+        .map(|k| k.name().to_owned())
+        .collect()
+}
+
+/// The loss of kind `kind` in `values` (ordered as `kinds`, the scenario's own), 0 when the
+/// scenario has none of that kind.
+fn kind_loss(kinds: &[String], values: &[f64], kind: &str) -> f64 {
+    kinds
+        .iter()
+        .position(|k| k == kind)
+        .and_then(|i| values.get(i).copied())
+        .unwrap_or(0.0)
+}
+
+/// Per-kind losses over every kind ([`all_kinds`]), as one JSON object.
+struct Widened<'a> {
+    kinds: &'a [String],
+    values: &'a [f64],
+}
+
+impl Serialize for Widened<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(delever_graph::KindTag::ALL.len()))?;
+        for k in delever_graph::KindTag::ALL {
+            m.serialize_entry(k.name(), &kind_loss(self.kinds, self.values, k.name()))?;
+        }
+        m.end()
+    }
+}
+
+/// A JSON document with the version keys first (`delever_version`, `format_version`).
+#[derive(Serialize)]
+struct Versioned<'a, T: Serialize> {
+    delever_version: &'static str,
+    format_version: u32,
+    #[serde(flatten)]
+    doc: &'a T,
+}
+
+/// `doc` as pretty JSON, the version keys first, ending in a newline.
+pub(crate) fn versioned_json<T: Serialize>(doc: &T) -> String {
+    let mut s = serde_json::to_string_pretty(&Versioned {
+        delever_version: crate::DELEVER_VERSION,
+        format_version: crate::JSON_FORMAT_VERSION,
+        doc,
+    })
+    .unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 /// A number for CSV: shortest text that reads back to the same `f64`.
 fn num(x: f64) -> String {
     format!("{}", x + 0.0)
@@ -207,7 +264,7 @@ struct RowJson<'a> {
     lender_losses_usd: f64,
     lender_defaults: u64,
     multiple_equilibria: bool,
-    loss_by_kind: Pairs<'a, f64>,
+    loss_by_kind: Widened<'a>,
 }
 
 impl<'a> RowJson<'a> {
@@ -233,21 +290,24 @@ impl<'a> RowJson<'a> {
             lender_losses_usd: f.lender_losses_usd,
             lender_defaults: f.lender_defaults,
             multiple_equilibria: f.multiple_equilibria,
-            loss_by_kind: Pairs(kinds, &f.loss_by_kind),
+            loss_by_kind: Widened {
+                kinds,
+                values: &f.loss_by_kind,
+            },
         }
     }
 }
 
 /// CSV columns of the figures, after the leading ones.
-fn figures_header(out: &mut String, kinds: &[String]) {
+fn figures_header(out: &mut String) {
     out.push_str("termination,rounds,initial_loss_usd,total_loss_usd,amplification,forced_sales_usd,defaults,margin_calls,lender_losses_usd,lender_defaults,multiple_equilibria");
-    for k in kinds {
-        let _ = write!(out, ",{}", field(&format!("loss_{k}_usd")));
+    for k in delever_graph::KindTag::ALL {
+        let _ = write!(out, ",{}", field(&format!("loss_{}_usd", k.name())));
     }
     out.push('\n');
 }
 
-fn figures_cells(out: &mut String, f: &RunFigures) {
+fn figures_cells(out: &mut String, f: &RunFigures, kinds: &[String]) {
     let _ = write!(
         out,
         "{},{},{},{},{},{},{},{},{},{},{}",
@@ -263,8 +323,8 @@ fn figures_cells(out: &mut String, f: &RunFigures) {
         f.lender_defaults,
         f.multiple_equilibria
     );
-    for x in &f.loss_by_kind {
-        let _ = write!(out, ",{}", num(*x));
+    for k in delever_graph::KindTag::ALL {
+        let _ = write!(out, ",{}", num(kind_loss(kinds, &f.loss_by_kind, k.name())));
     }
     out.push('\n');
 }
@@ -279,27 +339,27 @@ fn json_line<T: Serialize>(out: &mut String, v: &T) {
 
 impl SweepDoc {
     /// Tidy CSV: a header, then one row per variant (`index`, one column per parameter,
-    /// the figures, then `loss_<kind>_usd` per kind).
+    /// the figures, then `loss_<kind>_usd` for every kind of [`all_kinds`]).
     pub fn to_csv(&self) -> String {
         let mut out = String::from("index");
         for p in &self.parameters {
             let _ = write!(out, ",{}", field(p));
         }
         out.push(',');
-        figures_header(&mut out, &self.kinds);
+        figures_header(&mut out);
         for r in &self.rows {
             let _ = write!(out, "{}", r.index);
             for v in &r.values {
                 let _ = write!(out, ",{}", param_cell(v));
             }
             out.push(',');
-            figures_cells(&mut out, &r.figures);
+            figures_cells(&mut out, &r.figures, &self.kinds);
         }
         out
     }
 
     /// JSON lines: one object per variant, `params` keyed by field path and
-    /// `loss_by_kind` by kind.
+    /// `loss_by_kind` by kind (every kind of [`all_kinds`]).
     pub fn to_jsonl(&self) -> String {
         let mut out = String::new();
         for r in &self.rows {
@@ -308,27 +368,28 @@ impl SweepDoc {
         out
     }
 
-    /// One JSON document: `scenario`, `parameters`, `kinds`, `variants` and `rows` (the
+    /// One JSON document: the version keys, `scenario`, `parameters`, `kinds` (every
+    /// kind, [`all_kinds`]), `kinds_present` (the scenario's), `variants` and `rows` (the
     /// objects of [`SweepDoc::to_jsonl`]).
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
         struct Doc<'a> {
             scenario: &'a str,
             parameters: &'a [String],
-            kinds: &'a [String],
+            kinds: Vec<String>,
+            kinds_present: &'a [String],
             variants: u64,
             rows: Vec<RowJson<'a>>,
         }
         let doc = Doc {
             scenario: &self.scenario,
             parameters: &self.parameters,
-            kinds: &self.kinds,
+            kinds: all_kinds(),
+            kinds_present: &self.kinds,
             variants: self.variants,
             rows: self.rows.iter().map(|r| self.row_json(r)).collect(),
         };
-        let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-        s.push('\n');
-        s
+        versioned_json(&doc)
     }
 
     fn row_json<'a>(&'a self, r: &'a SweepRow) -> RowJson<'a> {
@@ -400,13 +461,14 @@ impl SweepDoc {
     }
 }
 
-/// Per-draw rows as CSV: `index`, `market_return`, the figures, `loss_<kind>_usd`.
+/// Per-draw rows as CSV: `index`, `market_return`, the figures, `loss_<kind>_usd` for
+/// every kind of [`all_kinds`].
 pub fn draws_csv(kinds: &[String], draws: &[McDraw]) -> String {
     let mut out = String::from("index,market_return,");
-    figures_header(&mut out, kinds);
+    figures_header(&mut out);
     for d in draws {
         let _ = write!(out, "{},{},", d.index, num(d.market_return));
-        figures_cells(&mut out, &d.figures);
+        figures_cells(&mut out, &d.figures, kinds);
     }
     out
 }
@@ -435,10 +497,66 @@ fn level(p: f64) -> String {
 }
 
 impl McSummary {
-    /// One JSON document with stable keys (the fields of [`McSummary`]; quantiles, VaR and
-    /// ES as `[level, value]` pairs).
+    /// The summary over every holder kind ([`all_kinds`]): `kinds` lists them all and a
+    /// kind the scenario does not have gets a `loss_by_kind.<kind>` metric of zeros, so
+    /// that every scenario's CSV and JSON have the same rows and keys.
+    #[must_use]
+    pub fn widened(&self) -> McSummary {
+        let prefix = "loss_by_kind.";
+        let zero = |metric: String| {
+            let like = self.metrics.first();
+            let zeros = |v: Option<&Vec<(f64, f64)>>| {
+                v.map(|v| v.iter().map(|(p, _)| (*p, 0.0)).collect())
+                    .unwrap_or_default()
+            };
+            Distribution {
+                metric,
+                mean: 0.0,
+                std: 0.0,
+                min: 0.0,
+                max: 0.0,
+                quantiles: zeros(like.map(|d| &d.quantiles)),
+                var: zeros(like.map(|d| &d.var)),
+                es: zeros(like.map(|d| &d.es)),
+            }
+        };
+        let mut metrics: Vec<Distribution> = self
+            .metrics
+            .iter()
+            .filter(|d| !d.metric.starts_with(prefix))
+            .cloned()
+            .collect();
+        for k in all_kinds() {
+            let name = format!("{prefix}{k}");
+            metrics.push(
+                self.metrics
+                    .iter()
+                    .find(|d| d.metric == name)
+                    .cloned()
+                    .unwrap_or_else(|| zero(name)),
+            );
+        }
+        McSummary {
+            kinds: all_kinds(),
+            metrics,
+            ..self.clone()
+        }
+    }
+
+    /// One JSON document with stable keys: the version keys, then the fields of
+    /// [`McSummary::widened`] (quantiles, VaR and ES as `[level, value]` pairs).
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        versioned_json(&self.widened())
+    }
+
+    /// [`McSummary::to_json`] on one line (the `jsonl` format).
+    pub fn to_json_line(&self) -> String {
+        let mut s = serde_json::to_string(&Versioned {
+            delever_version: crate::DELEVER_VERSION,
+            format_version: crate::JSON_FORMAT_VERSION,
+            doc: &self.widened(),
+        })
+        .unwrap_or_default();
         s.push('\n');
         s
     }
@@ -446,6 +564,7 @@ impl McSummary {
     /// Tidy CSV: `metric,statistic,level,value`, one fact per row (the probabilities as
     /// metric `probability`).
     pub fn to_csv(&self) -> String {
+        let this = self.widened();
         let mut out = String::from("metric,statistic,level,value\n");
         for (name, p) in [
             ("lender_default", self.p_lender_default),
@@ -454,7 +573,7 @@ impl McSummary {
         ] {
             let _ = writeln!(out, "probability,{name},,{}", num(p));
         }
-        for d in &self.metrics {
+        for d in &this.metrics {
             let m = field(&d.metric);
             for (stat, x) in [
                 ("mean", d.mean),
@@ -582,11 +701,12 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],
-            "index,shocks[0].return,engine.mode,termination,rounds,initial_loss_usd,total_loss_usd,amplification,forced_sales_usd,defaults,margin_calls,lender_losses_usd,lender_defaults,multiple_equilibria,loss_fund_usd,loss_bank_usd"
+            "index,shocks[0].return,engine.mode,termination,rounds,initial_loss_usd,total_loss_usd,amplification,forced_sales_usd,defaults,margin_calls,lender_losses_usd,lender_defaults,multiple_equilibria,loss_margin_account_usd,loss_margin_cohort_usd,loss_account_book_usd,loss_leveraged_etf_usd,loss_leveraged_fund_usd,loss_bank_usd,loss_fund_usd,loss_options_dealer_usd,loss_vol_target_usd,loss_trend_follower_usd"
         );
+        // Every kind, in the fixed order; the scenario's own (fund, bank) in their places.
         assert_eq!(
             lines[1],
-            "0,-0.1,\"a,b\",converged,3,1000000000,1500000000,1.5,250000000,0,7,0,0,false,0.1,0.2"
+            "0,-0.1,\"a,b\",converged,3,1000000000,1500000000,1.5,250000000,0,7,0,0,false,0,0,0,0,0,0.2,0.1,0,0,0"
         );
         assert!(!csv.contains("-0,"));
     }

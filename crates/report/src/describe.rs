@@ -187,9 +187,7 @@ impl<'a> SummaryReport<'a> {
                 })
             }).collect::<Vec<_>>(),
         });
-        let mut out = serde_json::to_string_pretty(&v).unwrap_or_default();
-        out.push('\n');
-        out
+        crate::batch::versioned_json(&v)
     }
 
     /// Tidy CSV: `scope,id,metric,value`.

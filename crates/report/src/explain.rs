@@ -782,10 +782,7 @@ impl ExplainReport {
 
     /// The JSON document, pretty-printed, ending in a newline.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self)
-            .unwrap_or_else(|e| format!("{{\"error\": \"report serialisation failed: {e}\"}}"));
-        s.push('\n');
-        s
+        crate::batch::versioned_json(self)
     }
 
     /// The holder, its rule and result; its balance sheet round by round; then the tests

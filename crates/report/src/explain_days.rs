@@ -344,11 +344,7 @@ impl HolderDaysReport {
 
     /// The JSON document, pretty-printed, ending in a newline.
     pub fn to_json(&self) -> String {
-        let s = serde_json::to_string_pretty(self)
-            .unwrap_or_else(|e| format!("{{\"error\": \"report serialisation failed: {e}\"}}"));
-        let mut s = crate::text::positive_zeros(&s);
-        s.push('\n');
-        s
+        crate::text::positive_zeros(&crate::batch::versioned_json(self))
     }
 
     /// The holder, its rule, timing and result; its balance sheet at each close (a row

@@ -35,6 +35,22 @@ pub use run::{RunMeta, RunReport};
 pub use systemic::{RankRow, SystemicReport, rank_table};
 pub use text::{Table, csv_cell, csv_field, num as csv_num, usd};
 
+/// The version of every JSON document delever writes (the top-level `format_version`):
+/// raised when a key is renamed or removed or its meaning changes; new keys do not raise
+/// it (docs/reliability.md, "Regression checks and JSON versions").
+pub const JSON_FORMAT_VERSION: u32 = 1;
+
+/// The delever release that writes a document (the top-level `delever_version`).
+pub const DELEVER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The two version keys every JSON document starts with, as a JSON object to extend.
+pub fn json_versions() -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("delever_version".into(), DELEVER_VERSION.into());
+    m.insert("format_version".into(), JSON_FORMAT_VERSION.into());
+    m
+}
+
 /// Output formats shared by every command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {

@@ -176,6 +176,10 @@ pub struct LeastReport {
 /// The JSON report of a run. Field order is the key order of the JSON document.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// The delever release that wrote the report ([`crate::DELEVER_VERSION`]).
+    pub delever_version: &'static str,
+    /// The JSON format's version ([`crate::JSON_FORMAT_VERSION`]).
+    pub format_version: u32,
     /// Scenario name.
     pub scenario: String,
     /// `equilibrium` (the fixed point), `sequential` (rounds) or `timeline` (days).
@@ -246,6 +250,8 @@ impl RunReport {
     pub fn new(meta: &RunMeta, net: &Network, o: &Outcome) -> Self {
         let t = &o.totals;
         RunReport {
+            delever_version: crate::DELEVER_VERSION,
+            format_version: crate::JSON_FORMAT_VERSION,
             scenario: meta.name.clone(),
             mode: o.mode.name(),
             termination: o.termination.name(),

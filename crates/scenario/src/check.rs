@@ -16,6 +16,48 @@ pub struct CheckResult {
     pub actual: String,
     /// Whether it passed.
     pub passed: bool,
+    /// The bound of a numeric expectation (`None` for statuses and the termination).
+    pub bound: Option<Bound>,
+    /// The number the run found (`None` for statuses, the termination, or a figure
+    /// missing from the report).
+    pub actual_value: Option<f64>,
+}
+
+impl CheckResult {
+    /// The number `actual_value` is compared with: an `approx` or `equals` value; for a
+    /// range, the edge the value lies beyond (`None` inside the range or for a one-sided
+    /// range it satisfies).
+    pub fn expected_value(&self) -> Option<f64> {
+        match self.bound? {
+            Bound::Approx { value, .. } | Bound::Equals(value) => Some(value),
+            Bound::Range { min, max } => {
+                let x = self.actual_value?;
+                match (min, max) {
+                    (Some(lo), _) if x < lo => Some(lo),
+                    (_, Some(hi)) if x > hi => Some(hi),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// `actual − expected`, when both are numbers (0 inside a range).
+    pub fn delta(&self) -> Option<f64> {
+        let x = self.actual_value?;
+        match (self.expected_value(), self.bound?) {
+            (Some(e), _) => Some(x - e),
+            (None, Bound::Range { .. }) if self.passed => Some(0.0),
+            _ => None,
+        }
+    }
+
+    /// `delta / |expected|`, when the expected number is not 0.
+    pub fn rel_delta(&self) -> Option<f64> {
+        let e = self.expected_value()?;
+        (e != 0.0)
+            .then(|| self.delta().map(|d| d / e.abs()))
+            .flatten()
+    }
 }
 
 fn total(t: &Totals, key: &str) -> Option<f64> {
@@ -127,6 +169,8 @@ fn statuses(what: String, accepted: &[Status], actual: Option<Status>) -> CheckR
             .join(" | "),
         actual: actual.map_or("(missing)", |s| s.name()).into(),
         passed: actual.is_some_and(|s| accepted.contains(&s)),
+        bound: None,
+        actual_value: None,
     }
 }
 
@@ -137,6 +181,8 @@ fn bounded(what: String, bound: &Bound, value: Option<f64>) -> CheckResult {
             expected: bound.to_string(),
             actual: show(x),
             passed: bound.contains(x),
+            bound: Some(*bound),
+            actual_value: Some(x),
         },
         // The scenario crate validates keys when it loads the block, so this is only
         // reachable if the two lists drift apart; fail loudly rather than pass silently.
@@ -145,6 +191,8 @@ fn bounded(what: String, bound: &Bound, value: Option<f64>) -> CheckResult {
             expected: bound.to_string(),
             actual: "(no such figure in the report)".into(),
             passed: false,
+            bound: Some(*bound),
+            actual_value: None,
         },
     }
 }
@@ -160,6 +208,8 @@ impl Expectations {
                 expected: t.name().into(),
                 actual: outcome.termination.name().into(),
                 passed: t == outcome.termination,
+                bound: None,
+                actual_value: None,
             });
         }
         for e in &self.totals {
@@ -289,6 +339,18 @@ expect:
         assert!(!amp.passed);
         assert_eq!(amp.expected, "≤ 0.5");
         assert_eq!(amp.actual, "1");
+        assert_eq!(amp.actual_value, Some(1.0));
+        assert_eq!(amp.expected_value(), Some(0.5));
+        assert_eq!(amp.delta(), Some(0.5));
+        assert_eq!(amp.rel_delta(), Some(1.0));
+        let calls = by("totals.margin_calls");
+        assert_eq!((calls.expected_value(), calls.delta()), (None, Some(0.0)));
+        let init = by("totals.initial_loss_usd");
+        assert_eq!(
+            (init.expected_value(), init.delta()),
+            (Some(4000.0), Some(0.0))
+        );
+        assert_eq!(by("termination").delta(), None);
         assert!(by("assets.X.drawdown").passed);
         // V = 6000, D = 5000: E = 1000 < 0.25 × 6000 → called, sells.
         assert!(by("holders.acct.status").passed);

@@ -28,6 +28,7 @@
 //! [`delever_graph::NetworkBuilder`]. The builder's problems are mapped back to the YAML
 //! paths and, through the index, to lines and columns. Nothing here panics on input.
 
+mod bless;
 mod book;
 mod check;
 mod convert;
@@ -47,6 +48,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub use bless::{BlessError, MAX_BLESSED_ROWS, expect_block, replace_expect_block};
 pub use check::CheckResult;
 pub use error::{Diagnostic, ScenarioError};
 pub use expect::{

@@ -361,12 +361,7 @@ fn write_mc(
     let text = match format {
         BatchFormat::Table => summary.to_table(),
         BatchFormat::Json => summary.to_json(),
-        BatchFormat::Jsonl => {
-            let mut s = serde_json::to_string(&summary)
-                .map_err(|e| Failure::input(format!("error: rendering the summary: {e}")))?;
-            s.push('\n');
-            s
-        }
+        BatchFormat::Jsonl => summary.to_json_line(),
         BatchFormat::Csv => summary.to_csv(),
     };
     if let Some((slot, jsonl)) = slots.draws_out {

@@ -12,6 +12,7 @@ mod html;
 mod list;
 mod rank;
 mod run;
+mod targets;
 mod validate;
 
 use std::fmt::Write as _;
@@ -65,8 +66,25 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             format,
             output,
         }) => explain::explain(cli, scenario.as_deref(), holder, *format, output.as_deref()),
-        Some(Command::Validate { files }) => validate::validate(files),
-        Some(Command::Check { paths, out, all }) => check::check(paths, out, *all),
+        Some(Command::Validate { files, format }) => validate::validate(files, *format),
+        Some(Command::Check {
+            paths,
+            format,
+            output,
+            all,
+            strict,
+            bless,
+            rel_tol,
+        }) => check::check(
+            paths,
+            &check::CheckArgs {
+                format: *format,
+                output: output.as_deref(),
+                all: *all,
+                strict: *strict,
+                bless: bless.then(|| rel_tol.unwrap_or(delever_scenario::DEFAULT_REL_TOL)),
+            },
+        ),
         Some(Command::Describe { scenario, out }) => describe::describe(scenario.as_deref(), out),
         Some(Command::Rank {
             scenario,
