@@ -4,6 +4,7 @@
 mod batch;
 mod check;
 mod cli;
+mod cli_conventions;
 mod convexity_calibration;
 mod convexity_format;
 mod eba;

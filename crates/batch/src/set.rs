@@ -17,14 +17,16 @@ pub fn overrides(
     specs.iter().map(|s| one(template, s)).collect()
 }
 
+/// How to write a `--set`.
+const HOW: &str =
+    "write PATH=VALUE, e.g. --set shocks[0].return=-0.3 or --set engine.mode=sequential";
+
 fn one(template: &Template, spec: &str) -> Result<(FieldPath, OverrideValue), BatchError> {
     let set = |message: String, hint: Option<&str>| BatchError::Set {
         spec: spec.to_owned(),
         message,
         hint: hint.map(str::to_owned),
     };
-    const HOW: &str =
-        "write PATH=VALUE, e.g. --set shocks[0].return=-0.3 or --set engine.mode=sequential";
     if !spec.contains('=') {
         return Err(set("expected PATH=VALUE".into(), Some(HOW)));
     }
