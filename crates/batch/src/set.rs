@@ -42,7 +42,7 @@ fn one(template: &Template, spec: &str) -> Result<(FieldPath, OverrideValue), Ba
     };
     let path = checked_path(template, &vary.path).map_err(|e| match e {
         PathProblem::Syntax(message) => set(message, Some(PATH_HINT)),
-        PathProblem::Missing(source) => set(format!("\n{source}"), None),
+        PathProblem::Missing(source) => set(format!("not in this scenario:\n{source}"), None),
     })?;
     Ok((path, override_value(value)))
 }
