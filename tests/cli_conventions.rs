@@ -161,7 +161,16 @@ fn logs_into_a_file_carry_no_colour_escapes_unless_asked() {
         always.contains('\u{1b}'),
         "--color always gave none: {always:?}"
     );
-    // ...which is what a file must not get by default.
+    // clap's own help and errors follow --color too.
+    assert!(
+        delever(["--color", "always", "--help"])
+            .stdout
+            .contains('\u{1b}')
+    );
+    assert!(!delever(["--help"]).stdout.contains('\u{1b}'));
+    let r = delever(["--color=always", "run", "--bogus"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains('\u{1b}'), "{}", r.stderr);
     let r = delever(["--color", "sometimes"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--color"), "{}", r.stderr);
