@@ -5,6 +5,7 @@ mod batch;
 mod check;
 mod check_conventions;
 mod cli;
+mod cli_conventions;
 mod convexity_calibration;
 mod convexity_format;
 mod eba;

@@ -7,6 +7,7 @@
 //! - [`mc`]: shocks drawn from the scenario's `monte_carlo:` distribution (multivariate
 //!   normal or Student-t log-returns), one [`delever_report::batch::McDraw`] each;
 //! - [`stats`]: quantiles, value at risk and expected shortfall of the draws;
+//! - [`set`]: `run --set PATH=VALUE`, one field and one value in the sweep's grammar;
 //! - [`shard`]: `--shard K/N` slices and the shard file format `delever merge` reads.
 //!
 //! Everything is deterministic: variant `i` and draw `i` depend only on the inputs and
@@ -17,6 +18,7 @@
 pub mod figures;
 pub mod grid;
 pub mod mc;
+pub mod set;
 pub mod shard;
 pub mod stats;
 pub mod sweep;
@@ -37,6 +39,17 @@ pub enum BatchError {
         message: String,
         /// How to write it.
         hint: String,
+    },
+    /// A `run --set` that does not parse, names nothing in the scenario, or whose value
+    /// the scenario format refuses.
+    #[error("--set {spec}: {message}")]
+    Set {
+        /// The spec as given.
+        spec: String,
+        /// What is wrong (located diagnostics, when the scenario refused it).
+        message: String,
+        /// How to write it, when that is the problem.
+        hint: Option<String>,
     },
     /// A usage problem (shard spec, grid size, missing `monte_carlo:` block, …).
     #[error("{message}")]
@@ -93,6 +106,7 @@ impl BatchError {
             BatchError::Vary { hint, .. }
             | BatchError::Usage { hint, .. }
             | BatchError::Merge { hint, .. } => Some(hint),
+            BatchError::Set { hint, .. } => hint.as_deref(),
             BatchError::Path { .. } | BatchError::Variant { .. } | BatchError::Engine { .. } => {
                 None
             }

@@ -31,17 +31,17 @@ impl<'a> Sweep<'a> {
     ) -> Result<Sweep<'a>, BatchError> {
         let mut paths = Vec::with_capacity(grid.params.len());
         for p in &grid.params {
-            let path = FieldPath::parse(&p.path).map_err(|e| BatchError::Vary {
-                spec: p.path.clone(),
-                message: e.to_string(),
-                hint: "a field path is keys and [index], [id] or [*] selectors, e.g. holders[hf-1].margin.maintenance; see docs/scenario-format.md, 'Field paths'".into(),
-            })?;
-            template
-                .check_path(&path)
-                .map_err(|source| BatchError::Path {
+            let path = checked_path(template, &p.path).map_err(|e| match e {
+                PathProblem::Syntax(message) => BatchError::Vary {
+                    spec: p.path.clone(),
+                    message,
+                    hint: PATH_HINT.into(),
+                },
+                PathProblem::Missing(source) => BatchError::Path {
                     spec: p.path.clone(),
                     source,
-                })?;
+                },
+            })?;
             paths.push(path);
         }
         Ok(Sweep {
@@ -94,10 +94,7 @@ impl<'a> Sweep<'a> {
             .paths
             .iter()
             .cloned()
-            .zip(values.iter().map(|v| match v {
-                ParamValue::Number(x) => OverrideValue::Number(*x),
-                ParamValue::Text(s) => OverrideValue::Text(s.clone()),
-            }))
+            .zip(values.iter().map(override_value))
             .collect();
         let scenario =
             self.template
@@ -124,5 +121,31 @@ impl<'a> Sweep<'a> {
             values,
             figures: figures(&out, &self.kinds),
         })
+    }
+}
+
+/// How to write a field path, for the hint of a path that does not parse.
+pub(crate) const PATH_HINT: &str = "a field path is keys and [index], [id] or [*] selectors, e.g. holders[hf-1].margin.maintenance; see docs/scenario-format.md, 'Field paths'";
+
+/// Why a field path was refused: it does not parse (the message), or it names nothing in
+/// the scenario (located diagnostics with suggestions).
+pub(crate) enum PathProblem {
+    Syntax(String),
+    Missing(delever_scenario::ScenarioError),
+}
+
+/// Parse `path` and check that it names something in `template` (shared by `sweep
+/// --vary` and `run --set`, so both give the same diagnostics).
+pub(crate) fn checked_path(template: &Template, path: &str) -> Result<FieldPath, PathProblem> {
+    let parsed = FieldPath::parse(path).map_err(|e| PathProblem::Syntax(e.to_string()))?;
+    template.check_path(&parsed).map_err(PathProblem::Missing)?;
+    Ok(parsed)
+}
+
+/// A grid value as the template's override value.
+pub(crate) fn override_value(v: &ParamValue) -> OverrideValue {
+    match v {
+        ParamValue::Number(x) => OverrideValue::Number(*x),
+        ParamValue::Text(s) => OverrideValue::Text(s.clone()),
     }
 }

@@ -22,7 +22,8 @@ lender losses and how much the cascade amplified the first shock.
 With no command, delever runs the embedded default scenario (semis-sentiment-reversal).
 
 Scenarios are YAML files (see docs/scenario-format.md, or `delever schema`). Wherever a
-command takes a SCENARIO, give a file path or the name of a shipped scenario (`delever list`).";
+command takes a SCENARIO, give a file path, the name of a shipped scenario (`delever list`),
+or - to read it from standard input (`cat my.yaml | delever run -`).";
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -43,11 +44,15 @@ replaced, /dev/null and FIFOs are written through, /dev/stdout is stdout.
 Logs go to stderr: -v info, -vv debug, -vvv trace; RUST_LOG overrides (e.g.
 RUST_LOG=delever_engine=debug).";
 
+/// `--version`: the crate version, and the commit and its date when built from a git
+/// checkout (build.rs; plain version from a tarball).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("DELEVER_GIT_SUFFIX"));
+
 /// The `delever` command line.
 #[derive(Debug, Parser)]
 #[command(
     name = "delever",
-    version,
+    version = VERSION,
     about = ABOUT,
     long_about = LONG_ABOUT,
     after_help = AFTER_HELP,
@@ -70,9 +75,25 @@ pub struct Cli {
         allow_negative_numbers = true
     )]
     pub threads: Option<usize>,
+    /// When to colour output: auto (only on a terminal, and not when NO_COLOR is set),
+    /// always, never. Decided per stream: logs on stderr, tables on stdout.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// What to do (default: `run` on the embedded default scenario).
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// Colour a stream only when it is a terminal and NO_COLOR is unset or empty.
+    #[default]
+    Auto,
+    /// Always colour (even into files and pipes).
+    Always,
+    /// Never colour.
+    Never,
 }
 
 /// Output format.
@@ -128,7 +149,7 @@ margin calls, defaults, lender losses), then assets and holder kinds. --format j
 the full report with stable keys (see ARCHITECTURE.md, 'JSON report'). Exit code 3 means
 the iteration hit its round limit: the report is still written and says so.")]
     Run {
-        /// Scenario file or shipped scenario name (default: the embedded default).
+        /// Scenario file, shipped scenario name, or - for stdin (default: the embedded default).
         scenario: Option<String>,
         #[command(flatten)]
         out: OutputArgs,
@@ -145,6 +166,11 @@ the iteration hit its round limit: the report is still written and says so.")]
         /// Run the scenario's variant NAME (from its `variants:` block) instead of the base.
         #[arg(long, value_name = "NAME")]
         variant: Option<String>,
+        /// Set one field before running: PATH=VALUE, with sweep's field paths
+        /// (shocks[0].return=-0.3, holders[*].margin.maintenance=0.3); repeatable, applied
+        /// in order.
+        #[arg(long = "set", value_name = "PATH=VALUE", conflicts_with = "variant")]
+        set: Vec<String>,
         /// Run the equilibrium (fixed point) and the sequential (rounds) mode and print them
         /// side by side: headline totals, per-asset drawdowns and the gap between them.
         #[arg(long, conflicts_with = "html")]
@@ -160,7 +186,7 @@ An unknown holder id is exit code 2 with the closest ids suggested.
 
 Example:  delever explain semis-sentiment-reversal --holder SOXL")]
     Explain {
-        /// Scenario file or shipped scenario name (default: the embedded default).
+        /// Scenario file, shipped scenario name, or - for stdin (default: the embedded default).
         scenario: Option<String>,
         /// The holder to explain (its id in the scenario).
         #[arg(long, value_name = "ID")]
@@ -262,7 +288,7 @@ Examples:
   delever sweep my.yaml --vary shocks[0].return=-0.1:-0.5:41 --vary defaults.impact.y=0.5,1,1.5 --format csv -o grid.csv
   delever sweep my.yaml --vary engine.mode=equilibrium,sequential --vary shocks[0].return=-0.2,-0.3")]
     Sweep {
-        /// Scenario file or shipped scenario name (default: the embedded default).
+        /// Scenario file, shipped scenario name, or - for stdin (default: the embedded default).
         scenario: Option<String>,
         /// A field and its values: PATH=START:STOP:STEPS or PATH=v1,v2,... (repeatable).
         #[arg(long = "vary", value_name = "PATH=VALUES", required = true)]
@@ -294,7 +320,7 @@ Examples:
   delever mc my.yaml --draws 20000 --format json -o mc.json --draws-out draws.csv --html mc.html
   delever mc my.yaml --draws 1000000 --seed 7 --shard 3/16 -o shard-3.jsonl")]
     Mc {
-        /// Scenario file or shipped scenario name (default: the embedded default).
+        /// Scenario file, shipped scenario name, or - for stdin (default: the embedded default).
         scenario: Option<String>,
         /// Number of draws.
         #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = whole_u64, allow_negative_numbers = true)]
@@ -362,7 +388,7 @@ Example:  delever rank eba-2018-leverage")]
     },
     /// Summarise a scenario's network: where the leveraged exposure sits, by kind and asset.
     Describe {
-        /// Scenario file or shipped scenario name (default: the embedded default).
+        /// Scenario file, shipped scenario name, or - for stdin (default: the embedded default).
         scenario: Option<String>,
         #[command(flatten)]
         out: OutputArgs,
@@ -401,6 +427,31 @@ Examples:
 The probability of contagion over many seeds (the paper's window of diversification) is
 drawn by: cargo run --release -p delever-generate --example caccioli_window")]
     Generate(crate::commands::generate::GenerateArgs),
+    /// Print a shell completion script to stdout (or -o FILE).
+    #[command(after_help = "\
+Examples:
+  delever completions bash > ~/.local/share/bash-completion/completions/delever
+  delever completions zsh > ~/.zfunc/_delever      (with fpath+=~/.zfunc before compinit)
+  delever completions fish > ~/.config/fish/completions/delever.fish
+  delever completions powershell >> $PROFILE")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+        /// Write to FILE instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print the man page (roff) to stdout, or write one page per command into -o DIR.
+    #[command(after_help = "\
+Examples:
+  delever man | man -l -
+  delever man -o /usr/local/share/man/man1     writes delever.1, delever-run.1, ...")]
+    Man {
+        /// Write delever.1 and one page per subcommand (delever-run.1, ...) into DIR.
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// Output format of `check`.
@@ -460,7 +511,7 @@ pub struct BatchOutputArgs {
 pub enum ExportCommand {
     /// The network as graphviz DOT: `delever export dot S.yaml | dot -Tsvg > net.svg`.
     Dot {
-        /// Scenario file or shipped scenario name (default: the embedded default).
+        /// Scenario file, shipped scenario name, or - for stdin (default: the embedded default).
         scenario: Option<String>,
         /// Run the scenario first and colour nodes by final status.
         #[arg(long)]

@@ -9,9 +9,65 @@ mod commands;
 mod embedded;
 mod output;
 
-use clap::Parser as _;
+use std::io::IsTerminal as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use args::Cli;
+use clap::{CommandFactory as _, FromArgMatches as _};
+
+pub use args::{Cli, ColorChoice};
+
+/// `-q`: notes, warnings and "wrote FILE" confirmations are not printed.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Whether `-q` was given (set once, at start-up).
+pub(crate) fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Print a note or warning on stderr, unless `-q`.
+pub(crate) fn notice(text: &str) {
+    if !quiet() {
+        eprintln!("{}", text.trim_end());
+    }
+}
+
+/// Whether to colour a stream: `always` and `never` say so; `auto` colours a terminal,
+/// unless `NO_COLOR` is set to anything but the empty string (no-color.org).
+pub fn use_color(
+    choice: ColorChoice,
+    is_terminal: bool,
+    no_color: Option<&std::ffi::OsStr>,
+) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_terminal && no_color.is_none_or(std::ffi::OsStr::is_empty),
+    }
+}
+
+/// The `--color` given on the command line, read before clap parses it so that clap's
+/// own help and errors follow it too. The last one wins, as clap decides.
+fn color_arg(args: &[std::ffi::OsString]) -> Option<ColorChoice> {
+    let mut found = None;
+    let mut it = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        let value = if a == "--color" {
+            it.next()
+        } else {
+            a.strip_prefix("--color=")
+        };
+        found = match value {
+            Some("always") => Some(ColorChoice::Always),
+            Some("never") => Some(ColorChoice::Never),
+            Some("auto") => Some(ColorChoice::Auto),
+            _ => found,
+        };
+    }
+    found
+}
 
 /// Exit codes (a contract: scripts and CI depend on them).
 pub mod exit {
@@ -52,7 +108,21 @@ impl From<anyhow::Error> for Failure {
 
 /// Run the command line and return the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let clap_color = match color_arg(&args).unwrap_or_default() {
+        ColorChoice::Auto if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) => {
+            clap::ColorChoice::Never
+        }
+        // clap decides per stream whether it is a terminal.
+        ColorChoice::Auto => clap::ColorChoice::Auto,
+        ColorChoice::Always => clap::ColorChoice::Always,
+        ColorChoice::Never => clap::ColorChoice::Never,
+    };
+    let parsed = Cli::command()
+        .color(clap_color)
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
@@ -64,7 +134,13 @@ pub fn main() -> i32 {
             };
         }
     };
-    init_logging(cli.verbose, cli.quiet);
+    QUIET.store(cli.quiet, Ordering::Relaxed);
+    let ansi = use_color(
+        cli.color,
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    init_logging(cli.verbose, cli.quiet, ansi);
     if let Err(f) = check_threads(cli.threads, std::env::var("RAYON_NUM_THREADS").ok()) {
         eprintln!("{}", f.message.trim_end());
         return f.code;
@@ -123,7 +199,8 @@ fn check_threads(flag: Option<usize>, env: Option<String>) -> Result<(), Failure
     Ok(())
 }
 
-fn init_logging(verbose: u8, quiet: bool) {
+/// Logs go to stderr, coloured only when `ansi` (see [`use_color`]).
+fn init_logging(verbose: u8, quiet: bool, ansi: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match (quiet, verbose) {
         (true, _) => "error",
@@ -137,6 +214,7 @@ fn init_logging(verbose: u8, quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(verbose >= 2)
         .try_init();
 }

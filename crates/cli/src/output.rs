@@ -247,6 +247,10 @@ struct Entry {
     shown: Option<PathBuf>,
     dest: Dest,
     content: Content,
+    /// Bytes written to a file (for the "wrote" line).
+    size: u64,
+    /// The file was renamed into place.
+    written: bool,
 }
 
 impl Entry {
@@ -264,12 +268,23 @@ impl Entry {
 #[derive(Default)]
 pub struct Outputs {
     entries: Vec<Entry>,
+    /// Do not say "wrote FILE (N bytes)" (the command says what it wrote itself).
+    silent: bool,
 }
 
 impl Outputs {
-    /// No outputs yet.
+    /// No outputs yet. Once committed, each file written is confirmed on stderr
+    /// ("wrote FILE (N bytes)") unless `-q`.
     pub fn new() -> Self {
         Outputs::default()
+    }
+
+    /// [`Outputs::new`] for a command that reports its files itself.
+    pub fn silent() -> Self {
+        Outputs {
+            entries: Vec::new(),
+            silent: true,
+        }
     }
 
     /// Check the destination `path` (stdout when `None`) of the output named by `flag`:
@@ -317,6 +332,8 @@ impl Outputs {
             shown,
             dest,
             content: Content::Empty,
+            size: 0,
+            written: false,
         });
         Ok(Slot(self.entries.len() - 1))
     }
@@ -344,6 +361,7 @@ impl Outputs {
             fill(&mut buf).map_err(|err| write_failure(e, &err))?;
             let len = buf.len() as u64;
             e.content = Content::Bytes(buf);
+            e.size = len;
             return Ok(len);
         };
         let (tmp, file) = create_temp(target).map_err(|err| write_failure(e, &err))?;
@@ -355,7 +373,9 @@ impl Outputs {
             .and_then(|()| w.into_inner().map_err(io::IntoInnerError::into_error))
             .and_then(|f| f.sync_all().and_then(|()| f.metadata()))
             .map(|m| m.len());
-        written.map_err(|err| write_failure(e, &err))
+        let len = written.map_err(|err| write_failure(e, &err))?;
+        e.size = len;
+        Ok(len)
     }
 
     /// Write everything: stage the files still in memory, rename every staged file into
@@ -372,6 +392,7 @@ impl Outputs {
             let Content::Bytes(bytes) = std::mem::replace(&mut e.content, Content::Empty) else {
                 continue;
             };
+            e.size = bytes.len() as u64;
             let (tmp, mut file) = create_temp(target).map_err(|err| write_failure(e, &err))?;
             // Recorded before writing so that a failure removes the file (drop).
             e.content = Content::Staged(tmp);
@@ -408,6 +429,15 @@ impl Outputs {
                 Ok(()) => {}
             }
         }
+        if !self.silent && !crate::quiet() {
+            // Said only once everything is in place: nothing reported here is taken back.
+            // Streams and devices (stdout, /dev/null, a FIFO) are not files: not reported.
+            for e in &self.entries {
+                if let (true, Some(shown)) = (e.written, &e.shown) {
+                    eprintln!("wrote {} ({} bytes)", shown.display(), e.size);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -433,6 +463,7 @@ impl Outputs {
             match fs::rename(&tmp, &target) {
                 Ok(()) => {
                     e.content = Content::Empty;
+                    e.written = true;
                     done.push((target, backup));
                 }
                 Err(err) => {

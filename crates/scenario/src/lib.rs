@@ -63,6 +63,51 @@ pub use variant::Variant;
 use convert::{Origin, Pending, Place};
 use index::Index;
 
+/// The path that means standard input: `Scenario::load(Path::new("-"))` reads the
+/// scenario from stdin (once per process; later loads get the same text).
+pub const STDIN_PATH: &str = "-";
+
+/// How diagnostics name standard input.
+pub const STDIN_ORIGIN: &str = "<stdin>";
+
+/// Where a scenario's text comes from: its name in diagnostics, the directory its CSV
+/// books are resolved against, the stem its name should equal, and its path.
+struct TextSource {
+    origin: String,
+    base: PathBuf,
+    stem: Option<String>,
+    path: Option<PathBuf>,
+}
+
+impl TextSource {
+    fn of(path: &Path) -> TextSource {
+        if is_stdin(path) {
+            // Piped text has no file: CSV books are relative to the current directory and
+            // there is no stem for the name to match.
+            return TextSource {
+                origin: STDIN_ORIGIN.to_owned(),
+                base: PathBuf::from("."),
+                stem: None,
+                path: None,
+            };
+        }
+        TextSource {
+            origin: path.display().to_string(),
+            base: match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+            stem: path.file_stem().map(|s| s.to_string_lossy().into_owned()),
+            path: Some(path.to_path_buf()),
+        }
+    }
+}
+
+/// Whether `path` is [`STDIN_PATH`].
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN_PATH
+}
+
 /// Largest scenario file accepted, in bytes (64 MiB). Account books in CSV are exempt:
 /// they are streamed.
 pub const MAX_YAML_BYTES: u64 = 64 * 1024 * 1024;
@@ -113,19 +158,28 @@ pub struct Scenario {
 
 impl Scenario {
     /// Load a scenario file; CSV books are resolved relative to its directory and may not
-    /// leave it. The scenario's `name` must equal the file's stem.
+    /// leave it. The scenario's `name` must equal the file's stem. The path `-` reads
+    /// standard input ([`STDIN_PATH`]; no stem, CSV books relative to the current
+    /// directory, diagnostics say `<stdin>`).
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let origin = path.display().to_string();
-        let _span = tracing::info_span!("load_scenario", file = %origin).entered();
+        let src = TextSource::of(path);
+        let _span = tracing::info_span!("load_scenario", file = %src.origin).entered();
         let text = read_text(path)?;
-        let base = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-        let mut scenario = parse_text(&text, &origin, Some(&base), stem.as_deref())?;
-        scenario.path = Some(path.to_path_buf());
+        let mut scenario = parse_text(&text, &src.origin, Some(&src.base), src.stem.as_deref())?;
+        scenario.path = src.path;
         Ok(scenario)
+    }
+
+    /// [`Scenario::load`] without the rule that the name equals the file's stem: a name
+    /// that differs comes back as a warning (located at `name:`) for the caller to show.
+    pub fn load_lenient(path: &Path) -> Result<(Scenario, Option<Diagnostic>), ScenarioError> {
+        let src = TextSource::of(path);
+        let _span = tracing::info_span!("load_scenario", file = %src.origin).entered();
+        let text = read_text(path)?;
+        let mut scenario = parse_text(&text, &src.origin, Some(&src.base), None)?;
+        scenario.path = src.path;
+        let warning = stem_warning(&text, &src.origin, src.stem.as_deref(), &scenario.name);
+        Ok((scenario, warning))
     }
 
     /// Parse a scenario from text. `origin` names it in diagnostics (a file name, or
@@ -146,14 +200,76 @@ impl Scenario {
     }
 }
 
+/// The warning for a scenario whose `name` differs from its file's stem, located at the
+/// `name:` key.
+fn stem_warning(text: &str, origin: &str, stem: Option<&str>, name: &str) -> Option<Diagnostic> {
+    let stem = stem?;
+    if name == stem {
+        return None;
+    }
+    let loc = index_text(text.strip_prefix('\u{feff}').unwrap_or(text), origin)
+        .ok()
+        .and_then(|i| i.value_or_ancestor("name"));
+    Some(Diagnostic {
+        line: loc.map(|l| l.line),
+        column: loc.map(|l| l.column),
+        path: "name".to_owned(),
+        ..diag(
+            origin,
+            format!("the name `{name}` differs from the file's stem `{stem}`"),
+            Some(&format!(
+                "`delever check` refuses this: set `name: {stem}`, or rename the file to `{name}.yaml`"
+            )),
+        )
+    })
+}
+
 /// Read a scenario file's text as [`Scenario::load`] does, for callers that want the text
 /// too (a fingerprint): a regular file only (a FIFO, a device or a socket is refused
 /// rather than read, so the call never blocks or reads forever), at most
 /// [`MAX_YAML_BYTES`], UTF-8 without NUL bytes. Errors name the file.
+///
+/// The path `-` ([`STDIN_PATH`]) reads standard input instead, to its end, with the same
+/// limits; it is read once and kept, so every later call returns the same text. A
+/// terminal on stdin is refused (a scenario is piped in, not typed).
 pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    if is_stdin(path) {
+        static STDIN: std::sync::OnceLock<Result<String, ScenarioError>> =
+            std::sync::OnceLock::new();
+        return STDIN.get_or_init(read_stdin).clone();
+    }
     let origin = path.display().to_string();
     let bytes = read_limited(path, &origin)?;
     decode(bytes, &origin)
+}
+
+/// Standard input's text, with the limits of a file.
+fn read_stdin() -> Result<String, ScenarioError> {
+    use std::io::IsTerminal as _;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(ScenarioError::one(diag(
+            STDIN_ORIGIN,
+            "standard input is a terminal; `-` reads a scenario piped in",
+            Some("pipe the scenario in (`cat my.yaml | delever run -`) or give its path"),
+        )));
+    }
+    let mut bytes = Vec::new();
+    stdin
+        .lock()
+        .take(MAX_YAML_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            ScenarioError::one(diag(
+                STDIN_ORIGIN,
+                format!("cannot read standard input: {e}"),
+                None,
+            ))
+        })?;
+    if bytes.len() as u64 > MAX_YAML_BYTES {
+        return Err(too_large(STDIN_ORIGIN, bytes.len() as u64));
+    }
+    decode(bytes, STDIN_ORIGIN)
 }
 
 /// The JSON Schema of the scenario format (draft 2020-12), as written by `delever schema`.

@@ -305,17 +305,24 @@ const DROPPED: &[(&str, &str)] = &[
 
 impl Template {
     /// Load a scenario file as a template; it is validated like [`Scenario::load`].
+    /// The path `-` reads standard input, as [`Scenario::load`] does.
     pub fn load(path: &Path) -> Result<Template, ScenarioError> {
-        let origin = path.display().to_string();
+        let src = crate::TextSource::of(path);
         let text = crate::read_text(path)?;
-        let base_dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-        let mut t = Template::build(&text, origin, Some(base_dir), stem)?;
-        t.base.path = Some(path.to_path_buf());
+        let mut t = Template::build(&text, src.origin, Some(src.base), src.stem)?;
+        t.base.path = src.path;
         Ok(t)
+    }
+
+    /// [`Template::load`] without the rule that the name equals the file's stem, as
+    /// [`Scenario::load_lenient`]: a name that differs comes back as a warning.
+    pub fn load_lenient(path: &Path) -> Result<(Template, Option<Diagnostic>), ScenarioError> {
+        let src = crate::TextSource::of(path);
+        let text = crate::read_text(path)?;
+        let mut t = Template::build(&text, src.origin.clone(), Some(src.base), None)?;
+        t.base.path = src.path;
+        let warning = crate::stem_warning(&text, &src.origin, src.stem.as_deref(), &t.base.name);
+        Ok((t, warning))
     }
 
     /// A template from text, like [`Scenario::from_yaml`]: `origin` names it in

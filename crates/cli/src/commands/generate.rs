@@ -236,7 +236,8 @@ fn write_all(g: &Generated, common: &Common, quiet: bool) -> Result<(), Failure>
             dir.display()
         ))
     })?;
-    let mut outputs = Outputs::new();
+    // The `wrote` lines below say more (what each file holds).
+    let mut outputs = Outputs::silent();
     let slots = files
         .iter()
         .map(|f| outputs.plan("--out-dir", Some(&dir.join(&f.name))))

@@ -5,6 +5,7 @@
 mod batch;
 mod check;
 mod describe;
+mod docs;
 mod explain;
 mod export;
 pub mod generate;
@@ -22,7 +23,7 @@ use std::time::Duration;
 
 use delever_engine::{EngineConfig, Ledger, Outcome};
 use delever_report::RunMeta;
-use delever_scenario::Scenario;
+use delever_scenario::{Scenario, Template};
 
 use crate::args::{Cli, Command, ExportCommand, OutputArgs};
 use crate::output::emit;
@@ -48,6 +49,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             html,
             variant,
             compare_modes,
+            set,
         }) => run::run(
             cli,
             scenario.as_deref(),
@@ -57,6 +59,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
                 max_rounds: *max_rounds,
                 variant: variant.as_deref(),
                 compare_modes: *compare_modes,
+                set,
             },
             html.as_deref(),
         ),
@@ -154,6 +157,10 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             html.as_deref(),
         ),
         Some(Command::Generate(args)) => generate::generate(args, cli.quiet),
+        Some(Command::Completions { shell, output }) => {
+            docs::completions(*shell, output.as_deref())
+        }
+        Some(Command::Man { output }) => docs::man(output.as_deref()),
     }
 }
 
@@ -169,6 +176,10 @@ pub enum Resolved {
 pub fn resolve(arg: Option<&str>) -> Result<Resolved, Failure> {
     let name = arg.unwrap_or(embedded::DEFAULT);
     let path = Path::new(name);
+    // `-` is standard input: the scenario crate reads it (once) wherever a path is read.
+    if arg.is_some() && delever_scenario::is_stdin(path) {
+        return Ok(Resolved::File(path.to_path_buf()));
+    }
     if arg.is_some() && (path.exists() || looks_like_path(name)) {
         return Ok(Resolved::File(path.to_path_buf()));
     }
@@ -195,12 +206,38 @@ pub fn load_resolved(r: &Resolved) -> Result<Scenario, Failure> {
     match r {
         Resolved::File(path) => {
             tracing::info!(path = %path.display(), "loading scenario file");
-            Scenario::load(path).map_err(|e| Failure::input(e.to_string()))
+            // The name must equal the file's stem only under `check`; elsewhere (ad-hoc
+            // copies, pipes) a different name is a warning.
+            let (scenario, warning) =
+                Scenario::load_lenient(path).map_err(|e| Failure::input(e.to_string()))?;
+            if let Some(w) = warning {
+                crate::notice(&format!("warning: {w}"));
+            }
+            Ok(scenario)
         }
         Resolved::Embedded(name, text) => {
             tracing::info!(name, "loading shipped scenario");
             let origin = format!("scenarios/{name}.yaml");
             Scenario::from_yaml(text, &origin, None).map_err(|e| Failure::input(e.to_string()))
+        }
+    }
+}
+
+/// A resolved scenario as a [`Template`] (for `run --set`), with the stem rule a warning
+/// as in [`load_resolved`].
+pub fn load_template(r: &Resolved) -> Result<Template, Failure> {
+    match r {
+        Resolved::File(path) => {
+            let (t, warning) =
+                Template::load_lenient(path).map_err(|e| Failure::input(e.to_string()))?;
+            if let Some(w) = warning {
+                crate::notice(&format!("warning: {w}"));
+            }
+            Ok(t)
+        }
+        Resolved::Embedded(name, text) => {
+            Template::from_yaml(text, &format!("scenarios/{name}.yaml"), None)
+                .map_err(|e| Failure::input(e.to_string()))
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct RunArgs<'a> {
     pub variant: Option<&'a str>,
     /// Run both modes and print them side by side.
     pub compare_modes: bool,
+    /// `--set PATH=VALUE` overrides, in order.
+    pub set: &'a [String],
 }
 
 pub fn run(
@@ -41,7 +43,11 @@ pub fn run(
         .map(|p| outputs.plan("--html", Some(p)))
         .transpose()?;
     let out_slot = outputs.plan("-o", out.output.as_deref())?;
-    let scenario = pick_variant(load(arg)?, args.variant)?;
+    let scenario = if args.set.is_empty() {
+        pick_variant(load(arg)?, args.variant)?
+    } else {
+        with_overrides(arg, args.set)?
+    };
     let mut config = scenario.engine.clone();
     if let Some(n) = args.max_rounds {
         if n == 0 {
@@ -96,14 +102,31 @@ pub fn run(
     Ok(code)
 }
 
+/// The scenario with `--set` overrides applied: the sweep's path grammar and checks, and
+/// the instance validated like a file (exit 2 with located diagnostics otherwise).
+fn with_overrides(arg: Option<&str>, specs: &[String]) -> Result<Scenario, Failure> {
+    let template = super::load_template(&super::resolve(arg)?)?;
+    let fail = |e: delever_batch::BatchError| {
+        let mut msg = format!("error: {e}");
+        if let Some(h) = e.hint() {
+            msg.push_str("\n  hint: ");
+            msg.push_str(h);
+        }
+        Failure::input(msg)
+    };
+    let overrides = delever_batch::set::overrides(&template, specs).map_err(fail)?;
+    delever_batch::set::apply(&template, &overrides, specs).map_err(fail)
+}
+
 /// Say on stderr that `outcome` stopped at its round limit, and what to try.
 pub fn warn_not_converged(name: &str, outcome: &Outcome) {
     if outcome.rounds == 1 && outcome.mode == Mode::Equilibrium {
         // A deliberate one-round run (GLT's setting) is not a failure to converge, but the
         // exit code still says the fixed point was not reached.
-        eprintln!(
+        // A note, not a warning: silenced by -q (the exit code still says it).
+        crate::notice(&format!(
             "note: {name} stopped after one round, as configured (the one-round answer); exit code 3 marks that the cascade's fixed point was not computed\n  hint: raise `engine.max_rounds` (or drop --max-rounds 1) for the full cascade"
-        );
+        ));
         return;
     }
     let hint = match outcome.mode {

@@ -514,3 +514,34 @@ fn variant_problems_have_precise_paths() {
         "did you mean `shocks`?",
     );
 }
+
+#[test]
+fn a_name_that_differs_from_the_stem_is_an_error_strictly_and_a_warning_leniently() {
+    let dir = std::env::temp_dir().join(format!("delever-stem-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create the directory");
+    let file = dir.join("other.yaml");
+    std::fs::write(&file, BASE).expect("write");
+    let strict = Scenario::load(&file).expect_err("the stem rule");
+    assert!(
+        strict
+            .to_string()
+            .contains("differs from the file's stem `other`"),
+        "{strict}"
+    );
+    let (s, warning) = Scenario::load_lenient(&file).expect("lenient");
+    assert_eq!(s.name, "unit");
+    let w = warning.expect("a warning");
+    assert_eq!(
+        (w.path.as_str(), w.line, w.column),
+        ("name", Some(1), Some(7))
+    );
+    assert!(w.message.contains("the name `unit` differs"), "{w}");
+    let (t, warning) = crate::Template::load_lenient(&file).expect("lenient template");
+    assert_eq!(t.base().name, "unit");
+    assert!(warning.is_some());
+    // A matching name: no warning.
+    let same = dir.join("unit.yaml");
+    std::fs::write(&same, BASE).expect("write");
+    assert!(Scenario::load_lenient(&same).expect("loads").1.is_none());
+    let _ = std::fs::remove_dir_all(dir);
+}
