@@ -111,6 +111,8 @@ fn rank_is_identical_at_any_thread_count() {
     assert_eq!(outs[0], outs[2]);
     let run = json(&["--threads", "3", "run", "--format", "json"]);
     let rank: serde_json::Value = serde_json::from_str(&outs[0]).expect("json");
+    assert_eq!(rank["format_version"], run["format_version"]);
+    assert!(rank["delever_version"].is_string());
     assert_eq!(run["systemic"], rank["systemic"]);
     let table = delever(["run"]);
     assert!(

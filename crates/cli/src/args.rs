@@ -365,8 +365,7 @@ Example:
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
     },
-    /// Rank the holders by who makes the cascade bad: marginal contribution, GLT
-    /// systemicness and vulnerability, DebtRank.
+    /// Rank the holders by who makes the cascade bad (contribution, GLT S and IV, DebtRank)
     #[command(after_help = "\
 contribution: the cascade loss (total − initial) with the holder's forced selling switched
 off, against the full run — one more run per holder that sold, in parallel (the figures are

@@ -26,14 +26,18 @@ pub fn rank(
     let text = match Format::from(out.format) {
         Format::Table => table(&scenario.name, cascade, &s),
         Format::Json => {
-            let v = json!({
-                "scenario": scenario.name,
-                "mode": outcome.mode.name(),
-                "termination": outcome.termination.name(),
-                "cascade_loss_usd": cascade,
-                "ranking": s.ranking(),
-                "systemic": s,
-            });
+            let mut m = delever_report::json_versions();
+            for (k, v) in [
+                ("scenario", json!(scenario.name)),
+                ("mode", json!(outcome.mode.name())),
+                ("termination", json!(outcome.termination.name())),
+                ("cascade_loss_usd", json!(cascade)),
+                ("ranking", json!(s.ranking())),
+                ("systemic", json!(s)),
+            ] {
+                m.insert(k.into(), v);
+            }
+            let v = serde_json::Value::Object(m);
             let mut t = serde_json::to_string_pretty(&v).unwrap_or_default();
             t.push('\n');
             t
