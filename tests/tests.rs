@@ -15,6 +15,7 @@ mod golden;
 mod hardening_batch;
 mod hardening_inputs;
 mod hardening_outputs;
+mod inet_timing;
 mod report_cli;
 mod scenario_props;
 mod schema;

@@ -113,6 +113,30 @@ impl Mode {
     }
 }
 
+/// When the sequential mode's sellers use their sale proceeds (docs/model.md section 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Settlement {
+    /// Proceeds repay debt as the sale settles, in the round it was ordered: the margin
+    /// loan, then other liabilities; the rest is cash (the default).
+    #[default]
+    AtSettlement,
+    /// INET Oxford's `firesale_stresstest` timing (Farmer et al. 2020): a bank's or
+    /// leveraged fund's proceeds are held as cash, counting in its total assets, until its
+    /// next decision, where they repay debt first only if its rule then asks for a cut
+    /// (it is below its buffer or target). A margin loan is still repaid at settlement.
+    AtNextDecision,
+}
+
+impl Settlement {
+    /// The name used in scenarios (`at_settlement`, `at_next_decision`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Settlement::AtSettlement => "at_settlement",
+            Settlement::AtNextDecision => "at_next_decision",
+        }
+    }
+}
+
 /// Engine settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineConfig {
@@ -136,6 +160,9 @@ pub struct EngineConfig {
     /// ignore it). `max_rounds`, `tolerance`, `damping` and `least_fixed_point` apply to
     /// each day's fixed point.
     pub days: u32,
+    /// Sequential mode: when sale proceeds repay debt ([`Settlement`]). The other modes
+    /// settle every sale at once and accept only the default.
+    pub settlement: Settlement,
 }
 
 impl Default for EngineConfig {
@@ -147,6 +174,7 @@ impl Default for EngineConfig {
             least_fixed_point: true,
             mode: Mode::Equilibrium,
             days: 1,
+            settlement: Settlement::AtSettlement,
         }
     }
 }

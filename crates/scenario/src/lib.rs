@@ -594,6 +594,9 @@ fn field_help(key: &str) -> Option<&'static str> {
         "damping" => "a weight in (0, 1], e.g. `damping: 1.0`",
         "least_fixed_point" | "symmetric" | "starts_insolvent" => "`true` or `false`",
         "mode" => "`equilibrium` (the fixed point, default) or `sequential` (rounds)",
+        "settlement" => {
+            "`at_settlement` (default) or `at_next_decision` (INET's timing), with `mode: sequential`"
+        }
         "default_below_ratio" => {
             "an equity/assets ratio as a fraction, e.g. `default_below_ratio: 0.03` (insolvent below a 3% leverage ratio)"
         }

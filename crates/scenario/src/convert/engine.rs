@@ -1,11 +1,11 @@
 //! Engine settings: the mode, the horizon of a timeline and the iteration's limits.
 
-use delever_engine::{EngineConfig, Mode};
+use delever_engine::{EngineConfig, Mode, Settlement};
 
 use super::cx::{Cx, num};
 use crate::index::join_key;
 use crate::limits;
-use crate::spec::{EngineSpec, ModeName};
+use crate::spec::{EngineSpec, ModeName, SettlementName};
 
 /// Engine settings before the file's keys: the engine's defaults, with `days` unset (0)
 /// so that `mode: timeline` without `days` is caught after every override.
@@ -28,6 +28,20 @@ pub(crate) fn engine_done(cx: &mut Cx<'_>, mut cfg: EngineConfig, base: &str) ->
             );
         }
         cfg.days = 1;
+    }
+    if cfg.settlement != Settlement::AtSettlement && cfg.mode != Mode::Sequential {
+        cx.err(
+            join_key(base, "settlement"),
+            format!(
+                "`settlement: {}` needs `mode: sequential`, but the mode is `{}`",
+                cfg.settlement.name(),
+                cfg.mode.name()
+            ),
+            Some(
+                "only the sequential rounds settle a sale apart from the next decision; add `mode: sequential` or drop `settlement`"
+                    .into(),
+            ),
+        );
     }
     cfg
 }
@@ -115,6 +129,12 @@ pub(crate) fn engine(
     }
     if let Some(l) = e.least_fixed_point {
         cfg.least_fixed_point = l;
+    }
+    if let Some(s) = e.settlement {
+        cfg.settlement = match s {
+            SettlementName::AtSettlement => Settlement::AtSettlement,
+            SettlementName::AtNextDecision => Settlement::AtNextDecision,
+        };
     }
     cfg
 }
