@@ -4,6 +4,9 @@
 //! Hand-worked two-bank cases where the timings differ, zero and growing shocks, thread
 //! counts, and the located refusals of the scenario format.
 
+// The hand-worked numbers in the comments use the papers' notation.
+#![allow(clippy::doc_markdown)]
+
 use delever_engine::{Outcome, Settlement, Status, Termination};
 use delever_scenario::Scenario;
 
@@ -347,4 +350,18 @@ fn sequential_and_the_greatest_fixed_point_for_a_bull_etf_on_an_uneven_basket() 
     assert_eq!(s.holders[0].status, Status::Sold);
     assert!(close(e.assets[1].price_after, 99.146_3, 1e-5));
     assert!(close(s.assets[1].price_after, 98.989_1, 1e-5));
+}
+
+/// An inverse fund never buys back more than its short. A −3× fund, NAV 1e8, half in A and
+/// half in B (short 1.5e6 of each); A rises 60%, so r = 0.3 < 1/3: not wiped out. It buys
+/// (L² − L)·r·N0 = 3.6e8, by weight 1.8e8 each: 1.8e8/160 = 1.125e6 A, but 1.8e8/100 =
+/// 1.8e6 B would turn it long B; it covers the 1.5e6 short and stops (before the cap the
+/// fund bought 1.8e6). The wiped-out fund's trade, covering everything, stays the largest.
+#[test]
+fn an_inverse_etf_never_buys_back_more_than_its_short() {
+    let text = uneven_etf(1e-18, 0.5, 0.6, "equilibrium").replace("multiple: 3", "multiple: -3");
+    let (_, o) = run(&text);
+    assert_eq!(o.holders[0].status, Status::Bought);
+    assert!(close(o.assets[0].forced_sales_shares, -1.125e6, 1e-9));
+    assert!(close(o.assets[1].forced_sales_shares, -1.5e6, 1e-9));
 }

@@ -194,7 +194,7 @@ fn engine(cfg: &EngineConfig) -> String {
     // The default timing is left out, so files written before the key read the same.
     let settlement = match cfg.settlement {
         Settlement::AtSettlement => String::new(),
-        s => format!(", settlement: {}", s.name()),
+        s @ Settlement::AtNextDecision => format!(", settlement: {}", s.name()),
     };
     format!(
         "{{ mode: {mode}, max_rounds: {}, tolerance: {}, damping: {}, least_fixed_point: {}{settlement} }}",

@@ -634,7 +634,6 @@ impl<'a> Seq<'_, 'a> {
                             let env_b = Env {
                                 value: value(b, p),
                                 recv: 0.0,
-                                held: 0.0,
                                 ..*env
                             };
                             let bd = margin::account(b, p, &env_b, cure, &mut out);
@@ -798,7 +797,8 @@ impl<'a> Seq<'_, 'a> {
         });
     }
 
-    /// One holder's settlement.
+    /// One holder's settlement (one arm per kind of balance sheet: long, not deep).
+    #[allow(clippy::too_many_lines)]
     fn settle_one(
         &self,
         st: &mut State<'a>,
