@@ -365,3 +365,33 @@ fn an_inverse_etf_never_buys_back_more_than_its_short() {
     assert!(close(o.assets[0].forced_sales_shares, -1.125e6, 1e-9));
     assert!(close(o.assets[1].forced_sales_shares, -1.5e6, 1e-9));
 }
+
+/// A margin loan is repaid at settlement in both timings (a broker nets a sale against the
+/// debit balance): a leveraged fund financed only by its prime broker (100 X on a loan of
+/// 80, leverage target 5.5, X −5%: A/E = 95/15 = 6.33, it sells 12.5 and more as X falls)
+/// runs exactly the same rounds either way.
+#[test]
+fn a_margin_loan_is_repaid_at_settlement_in_both_timings() {
+    let text = |timing: &str| {
+        format!(
+            r"name: inet-margin
+description: a hand-worked case
+as_of: 2026-05-29
+assets:
+  - {{ id: X, price: 1.0, shares_outstanding: 1.0e4, impact: {{ law: linear, per_usd: 1.0e-3 }} }}
+lenders:
+  - {{ id: pb, capital: 1.0e3 }}
+holders:
+  - {{ id: F, kind: leveraged_fund, holdings: [{{ asset: X, shares: 100.0 }}], margin: {{ lender: pb, loan: 80.0, maintenance: 0.1, reset: 0.1 }}, rule: {{ type: leverage_target, target: 5.5 }} }}
+shocks:
+  - {{ type: asset, asset: X, return: -0.05 }}
+engine: {{ mode: sequential, settlement: {timing} }}
+"
+        )
+    };
+    let (_, now) = run(&text("at_settlement"));
+    let (_, inet) = run(&text("at_next_decision"));
+    assert!(now.totals.forced_sales_usd > 12.0, "{:?}", now.totals);
+    assert!(now.rounds > 2);
+    assert_eq!(format!("{now:?}"), format!("{inet:?}"));
+}
