@@ -313,12 +313,13 @@ fn balance_sheets_match_the_table() {
 }
 
 /// Every variant's JSON report, pinned (the base scenario's is in `golden.rs` with the
-/// other shipped scenarios). The 16 variants: government bonds −5/−10/−20/−30%, impact
-/// 1% or 5% per 5% of a class sold, equilibrium or sequential.
+/// other shipped scenarios). The 25 variants: government bonds −5/−10/−20/−30%, impact
+/// 1% or 5% per 5% of a class sold, equilibrium, sequential, or sequential in INET's
+/// timing (`settlement: at_next_decision`), and that last cut at 5 rounds.
 #[test]
 fn variant_reports() {
     let s = Scenario::load(&root().join(YAML)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(s.variants.len(), 16);
+    assert_eq!(s.variants.len(), 25);
     for v in s.expand().unwrap_or_else(|e| panic!("{e}")) {
         let out = delever_engine::run(&v.network, &v.shocks, &v.engine)
             .unwrap_or_else(|e| panic!("{}: {e}", v.name));
@@ -452,7 +453,7 @@ fn check_runs_every_variant() {
     let r = crate::util::delever(["check".as_ref(), yaml.as_os_str()]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stdout.contains("17 of 17 scenarios passed"),
+        r.stdout.contains("26 of 26 scenarios passed"),
         "{}",
         r.stdout
     );

@@ -17,6 +17,7 @@ mod golden;
 mod hardening_batch;
 mod hardening_inputs;
 mod hardening_outputs;
+mod inet_timing;
 mod report_cli;
 mod report_figures;
 mod scenario_props;

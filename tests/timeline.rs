@@ -68,8 +68,10 @@ fn one_day_is_the_equilibrium_bit_for_bit() {
             if !without_timing(&s.network) || s.engine.glt_exact {
                 continue;
             }
+            // The sequential rounds' settlement timing does not exist at a fixed point.
             let eq_cfg = EngineConfig {
                 mode: Mode::Equilibrium,
+                settlement: delever_engine::Settlement::AtSettlement,
                 ..s.engine.clone()
             };
             let eq = delever_engine::run(&s.network, &s.shocks, &eq_cfg).expect("runs");

@@ -122,3 +122,54 @@ pub(crate) fn settle_sheet(
         0.0
     }
 }
+
+/// A bank's or leveraged fund's settlement when proceeds wait for its next decision (the
+/// sequential mode's `at_next_decision`, INET Oxford's timing): the held proceeds and the
+/// cash its rule chose to spend at this round's decision pay its debts; the new proceeds
+/// repay a margin loan at once (a broker nets a sale against the debit balance: no
+/// decision is involved), and the rest is held until the next decision. A defaulting
+/// holder pays all it has, held proceeds included, towards its debts. Returns the debt
+/// repaid out of proceeds (new or held).
+pub(crate) fn settle_sheet_held(
+    u: &mut Unit<'_>,
+    held: &mut f64,
+    sold: &[f64],
+    proceeds: f64,
+    d: &Decision,
+    default: bool,
+) -> f64 {
+    take(&mut u.shares, sold);
+    if default {
+        let from_proceeds = proceeds.max(0.0) + *held;
+        let pay = from_proceeds + u.cash;
+        *held = 0.0;
+        let paid = pay_down(u, pay);
+        u.cash = pay - paid;
+        return paid.min(from_proceeds);
+    }
+    let from_held = d.held_used.min(*held).max(0.0);
+    let paid_held = pay_down(u, from_held);
+    *held -= paid_held;
+    let from_cash = d.cash_used.min(u.cash).max(0.0);
+    let paid_cash = pay_down(u, from_cash);
+    u.cash -= paid_cash;
+    if proceeds >= 0.0 {
+        let to_margin = match u.margin.as_mut() {
+            Some(m) => {
+                let x = proceeds.min(m.loan);
+                m.loan -= x;
+                x
+            }
+            None => 0.0,
+        };
+        *held += proceeds - to_margin;
+        paid_held + to_margin
+    } else {
+        // Bought: financed by borrowing, as when settling at once.
+        match u.margin.as_mut() {
+            Some(m) => m.loan -= proceeds,
+            None => u.other_liabilities -= proceeds,
+        }
+        paid_held
+    }
+}

@@ -65,7 +65,7 @@ pub use outcome::{
 pub use rules::book::{CHUNK_ROWS, plain_value};
 pub use rules::dealer::{DealerHedge, dealer_hedges};
 pub use shocks::{MAX_DAYS, PRICE_FLOOR};
-pub use spec::{EngineConfig, Mode, Shock};
+pub use spec::{EngineConfig, Mode, Settlement, Shock};
 
 use delever_graph::Network;
 

@@ -272,6 +272,7 @@ fn redeem(
             redemption: s.redemption[i] + redeemed[k] / class.outstanding,
             equity0: equity0[i],
             extra,
+            held: 0.0,
         };
         let u = &c.units[i];
         let mut d = rules::evaluate(c, u, p_ext, &env, &mut sold[i]);
@@ -379,6 +380,7 @@ pub(crate) fn evaluate(
                     repaid_usd: st.repaid_usd,
                     paid_out_usd: 0.0,
                     cash_used: 0.0,
+                    held_used: 0.0,
                     capped: false,
                 };
             }
@@ -391,6 +393,7 @@ pub(crate) fn evaluate(
                 extra: &extra,
                 redemption: s.redemption[i],
                 equity0: equity0[i],
+                held: 0.0,
             };
             let mut d = rules::evaluate(c, &c.units[i], p_ext, &env, out);
             rules::cap(&c.units[i], p_ext, out, &mut d);

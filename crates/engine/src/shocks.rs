@@ -3,7 +3,7 @@
 use delever_graph::{HolderKind, Network};
 
 use crate::EngineError;
-use crate::spec::{EngineConfig, Mode, Shock};
+use crate::spec::{EngineConfig, Mode, Settlement, Shock};
 
 /// Smallest price, as a fraction of the pre-shock price. A total return of −100% (or an
 /// impact law that reaches zero) stops here, so every price stays positive and every
@@ -110,6 +110,18 @@ pub(crate) fn check_config(cfg: &EngineConfig) -> Result<(), EngineError> {
         return Err(EngineError::InvalidConfig {
             field: "glt",
             message: "exact GLT accounting is one round of the equilibrium mode: it needs `mode: equilibrium` and `max_rounds: 1`".into(),
+        });
+    }
+    // Only the rounds settle sales apart from the decisions; a fixed point has no "next
+    // decision" to hold proceeds until.
+    if cfg.settlement != Settlement::AtSettlement && cfg.mode != Mode::Sequential {
+        return Err(EngineError::InvalidConfig {
+            field: "settlement",
+            message: format!(
+                "`{}` needs the sequential mode, got mode `{}`",
+                cfg.settlement.name(),
+                cfg.mode.name()
+            ),
         });
     }
     Ok(())

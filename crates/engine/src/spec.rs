@@ -113,6 +113,30 @@ impl Mode {
     }
 }
 
+/// When the sequential mode's sellers use their sale proceeds (docs/model.md section 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Settlement {
+    /// Proceeds repay debt as the sale settles, in the round it was ordered: the margin
+    /// loan, then other liabilities; the rest is cash (the default).
+    #[default]
+    AtSettlement,
+    /// INET Oxford's `firesale_stresstest` timing (Farmer et al. 2020): a bank's or
+    /// leveraged fund's proceeds are held as cash, counting in its total assets, until its
+    /// next decision, where they repay debt first only if its rule then asks for a cut
+    /// (it is below its buffer or target). A margin loan is still repaid at settlement.
+    AtNextDecision,
+}
+
+impl Settlement {
+    /// The name used in scenarios (`at_settlement`, `at_next_decision`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Settlement::AtSettlement => "at_settlement",
+            Settlement::AtNextDecision => "at_next_decision",
+        }
+    }
+}
+
 /// Engine settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineConfig {
@@ -143,6 +167,9 @@ pub struct EngineConfig {
     /// says. Needs `max_rounds = 1` in the equilibrium mode; the least fixed point is not
     /// sought.
     pub glt_exact: bool,
+    /// Sequential mode: when sale proceeds repay debt ([`Settlement`]). The other modes
+    /// settle every sale at once and accept only the default.
+    pub settlement: Settlement,
 }
 
 impl Default for EngineConfig {
@@ -155,6 +182,7 @@ impl Default for EngineConfig {
             mode: Mode::Equilibrium,
             days: 1,
             glt_exact: false,
+            settlement: Settlement::AtSettlement,
         }
     }
 }

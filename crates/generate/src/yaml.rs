@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use delever_engine::{EngineConfig, Mode, Shock};
+use delever_engine::{EngineConfig, Mode, Settlement, Shock};
 use delever_graph::{
     BalanceSheetRule, CashUse, HolderIx, HolderKind, ImpactDecay, ImpactLaw, Liquidation, Network,
     NodeRef, SaleOrder, Timing,
@@ -191,8 +191,13 @@ fn engine(cfg: &EngineConfig) -> String {
         Mode::Timeline => format!("timeline, days: {}", cfg.days),
         m => m.name().to_owned(),
     };
+    // The default timing is left out, so files written before the key read the same.
+    let settlement = match cfg.settlement {
+        Settlement::AtSettlement => String::new(),
+        s @ Settlement::AtNextDecision => format!(", settlement: {}", s.name()),
+    };
     format!(
-        "{{ mode: {mode}, max_rounds: {}, tolerance: {}, damping: {}, least_fixed_point: {} }}",
+        "{{ mode: {mode}, max_rounds: {}, tolerance: {}, damping: {}, least_fixed_point: {}{settlement} }}",
         cfg.max_rounds,
         number(cfg.tolerance),
         number(cfg.damping),

@@ -715,6 +715,9 @@ fn field_help(key: &str) -> Option<&'static str> {
             "`equilibrium` (the fixed point, default), `sequential` (rounds) or `timeline` (days)"
         }
         "glt" => "`exact` (Greenwood–Landier–Thesmar's linear accounting) or `cascade` (default)",
+        "settlement" => {
+            "`at_settlement` (default) or `at_next_decision` (INET's timing), with `mode: sequential`"
+        }
         "default_below_ratio" => {
             "an equity/assets ratio as a fraction, e.g. `default_below_ratio: 0.03` (insolvent below a 3% leverage ratio)"
         }

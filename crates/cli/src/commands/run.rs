@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use delever_engine::{EngineConfig, Mode, Outcome};
+use delever_engine::{EngineConfig, Mode, Outcome, Settlement};
 use delever_report::{Format, RunReport, Table, csv_field, usd};
 use delever_scenario::Scenario;
 use serde_json::json;
@@ -188,8 +188,15 @@ fn compare(
     trace: bool,
 ) -> Result<Compared, Failure> {
     let run_in = |mode: Mode| -> Result<(Outcome, RunReport), Failure> {
+        // The rounds keep the scenario's settlement timing; the fixed point has only one.
+        let settlement = if mode == Mode::Sequential {
+            config.settlement
+        } else {
+            Settlement::AtSettlement
+        };
         let cfg = EngineConfig {
             mode,
+            settlement,
             ..config.clone()
         };
         let (o, _) = simulate_detailed(cli, scenario, &cfg)?;

@@ -732,7 +732,16 @@ fn etf_test(
         bounded_return: rb,
         redemption: f,
         nav: (nav0 * (1.0 + l * r)).max(0.0),
-        trade: l * ((l - 1.0) * rb - f) * nav0,
+        // Wiped out: the whole synthetic position goes, asset by asset (rules/etf.rs).
+        trade: if wiped {
+            -u.assets
+                .iter()
+                .zip(&u.shares)
+                .map(|(&a, e)| e * p[a as usize])
+                .sum::<f64>()
+        } else {
+            l * ((l - 1.0) * rb - f) * nav0
+        },
         wiped,
     }
 }

@@ -33,7 +33,9 @@ impl Sheet {
 
 pub(crate) fn sheet(u: &Unit<'_>, env: &Env<'_>) -> Sheet {
     let v = env.value;
-    let a = v + u.cash + u.other_assets + env.recv;
+    // `held` is 0 outside the sequential mode's next-decision settlement (adding it then
+    // changes nothing, bit for bit).
+    let a = v + u.cash + u.other_assets + env.recv + env.held;
     let loan = u.margin.map_or(0.0, |m| m.loan);
     Sheet {
         v,
@@ -152,6 +154,10 @@ pub(crate) fn balance_sheet(
             }
         }
     };
+    // Proceeds held since the last decision pay the cut first (INET's banks spend their
+    // cash on liabilities before selling); the cash policy applies to the rest.
+    let from_held = if cut > 0.0 { cut.min(env.held) } else { 0.0 };
+    let cut = cut - from_held;
     let y = tradable(cut, s.v, u.cash, u.cash_use);
     if matches!(rule, BalanceSheetRule::CapitalRatio { .. }) && y > s.v {
         // Cifuentes–Shin–Ferrucci: even a full sale cannot restore the ratio; the bank is
@@ -162,6 +168,7 @@ pub(crate) fn balance_sheet(
     }
     let mut d = finish(u, p, env, &s, y, 0.0, out);
     d.cash_used = cash_spent(cut, s.v, u.cash, u.cash_use);
+    d.held_used = from_held;
     d
 }
 

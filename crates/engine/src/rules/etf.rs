@@ -6,10 +6,13 @@
 //! redemption of a fraction `f` of `N0` lowers NAV to `N0·(1 + L·r − f)` and the target
 //! exposure with it, adding `−L·f·N0`. NAV cannot go below zero: `r` is bounded at
 //! `(f − 1)/L` (a floor for bull funds, a cap for inverse ones), where the fund is wiped out
-//! and trades away its whole remaining exposure. The dollar trade is spread over the basket
-//! by weight, `shares_k = trade·w_k/p_k`; a bull fund never sells more than its
-//! synthetic position `L·N0·w_k/p0_k`, and an inverse fund never shorts more than
-//! `(L² − L)·N0·w_k/p0_k` in a day.
+//! and trades away its whole synthetic position `L·N0·w_k/p0_k` in every asset: a fund at
+//! zero NAV holds nothing. Otherwise the dollar trade is spread over the basket by weight,
+//! `shares_k = trade·w_k/p_k`; a bull fund never sells more than its synthetic position,
+//! an inverse fund never buys back more than its short, and never shorts more than
+//! `(L² − L)·N0·w_k/p0_k` in a day. These caps keep every asset's trade below the
+//! wiped-out one, so the rule stays monotone; it jumps at the wipe-out threshold
+//! (docs/model.md 4.4).
 
 use crate::compile::{Compiled, Unit};
 use crate::outcome::Status;
@@ -43,13 +46,30 @@ pub(crate) fn rebalance(
         .map(|(&a, w)| w * (p[a as usize] / c.p_ref[a as usize] - 1.0))
         .sum();
     let bound = (redemption - 1.0) / l;
-    let (r, wiped) = if l > 0.0 {
-        (r_raw.max(bound), r_raw <= bound)
+    let wiped = if l > 0.0 {
+        r_raw <= bound
     } else {
-        (r_raw.min(bound), r_raw >= bound)
+        r_raw >= bound
     };
     let nav = (nav0 * (1.0 + l * r_raw)).max(0.0);
-    let trade = l * ((l - 1.0) * r - redemption) * nav0;
+    if wiped {
+        // At zero NAV the fund holds nothing: its whole synthetic position goes, asset by
+        // asset (with an uneven basket the dollar trade at the bound would keep some
+        // exposure to the assets that fell least).
+        let mut sale = 0.0;
+        for (k, &a) in u.assets.iter().enumerate() {
+            out[k] += u.shares[k];
+            sale += u.shares[k] * p[a as usize];
+        }
+        let d = Decision {
+            status: Status::Defaulted,
+            defaults: 1,
+            sale_usd: sale,
+            ..Decision::NONE
+        };
+        return (d, nav);
+    }
+    let trade = l * ((l - 1.0) * r_raw - redemption) * nav0;
     let sale = -trade;
     if sale == 0.0 {
         return (Decision::NONE, nav);
@@ -64,23 +84,14 @@ pub(crate) fn rebalance(
             // the largest trade a day can ask for, (L² − L)·N0 at r = −1, in shares at the
             // reference price: it binds only past a 50% fall and keeps the rule monotone.
             s = s.min((l * l - l) * nav0 * w / c.p_ref[a as usize]);
+        } else if l < 0.0 {
+            // Never buy back more than the short (`u.shares` is negative): the wiped-out
+            // fund's trade, covering it all, is then the largest, and the rule monotone.
+            s = s.max(u.shares[k].min(0.0));
         }
         out[k] += s;
     }
-    let status = if wiped {
-        Status::Defaulted
-    } else if sale > 0.0 {
-        Status::Sold
-    } else {
-        Status::Bought
-    };
-    let d = Decision {
-        status,
-        defaults: u64::from(wiped),
-        sale_usd: sale,
-        ..Decision::NONE
-    };
-    (d, nav)
+    (Decision::trade(sale), nav)
 }
 
 /// The fund's NAV at `p`, exactly as [`rebalance`] computes it (redemptions do not change

@@ -49,6 +49,10 @@ pub(crate) struct Decision {
     /// Only the sequential mode acts on it; in the equilibrium mode equity does not depend
     /// on it.
     pub cash_used: f64,
+    /// Sequential mode settling at the next decision: the part of the cut `R` paid from
+    /// the sale proceeds held since the last decision ([`Env::held`]), before any cash or
+    /// sale. Always 0 in the other modes.
+    pub held_used: f64,
     /// Timeline: a participation cap cut today's sales (the rest waits for tomorrow).
     pub capped: bool,
 }
@@ -79,6 +83,7 @@ impl Decision {
         repaid_usd: 0.0,
         paid_out_usd: 0.0,
         cash_used: 0.0,
+        held_used: 0.0,
         capped: false,
     };
 }
@@ -96,6 +101,10 @@ pub(crate) struct Env<'e> {
     pub redemption: f64,
     /// Equity at pre-shock prices (a fund's starting NAV).
     pub equity0: f64,
+    /// Sequential mode settling at the next decision: sale proceeds a bank or leveraged
+    /// fund holds as cash since its last decision, USD. They count in its total assets and
+    /// are spent first on a cut its rule asks for. 0 everywhere else.
+    pub held: f64,
 }
 
 /// Value of a unit's positions at `p`.

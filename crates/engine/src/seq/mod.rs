@@ -25,7 +25,7 @@ mod assemble;
 
 use rayon::prelude::*;
 
-use crate::carry::{settle_fund, settle_margin, settle_sheet, take};
+use crate::carry::{settle_fund, settle_margin, settle_sheet, settle_sheet_held, take};
 use assemble::Finish;
 
 use crate::clearing::{Cleared, HolderNode, clear};
@@ -39,7 +39,7 @@ use crate::rules::balance_sheet::{self, finish, liquidate, sheet};
 use crate::rules::book::{self, BookRows, CALLED, DEFAULTED, SeqStats, Terms};
 use crate::rules::{self, Decision, Env, cash_spent, margin, tradable};
 use crate::shocks::{PRICE_FLOOR, Shocked};
-use crate::spec::EngineConfig;
+use crate::spec::{EngineConfig, Settlement};
 
 /// One holder as the sequential mode carries it from round to round.
 #[derive(Debug, Clone)]
@@ -76,6 +76,9 @@ struct State<'a> {
     repaid: f64,
     /// Fresh cash deposited against calls, USD.
     cure: f64,
+    /// Settlement at the next decision: sale proceeds held as cash until the holder's next
+    /// decision (banks and leveraged funds), USD; always 0 when settling at settlement.
+    held: f64,
     /// The worst status of any round.
     status: Status,
 }
@@ -167,6 +170,7 @@ fn new_state<'a>(c: &Compiled<'a>, u: &Unit<'a>, s: &Shocked) -> State<'a> {
         planned: 0.0,
         repaid: 0.0,
         cure: 0.0,
+        held: 0.0,
         status: Status::Unaffected,
     };
     match &u.rule {
@@ -491,6 +495,7 @@ impl<'a> Seq<'_, 'a> {
                         0.0
                     },
                     equity0: self.equity0[i],
+                    held: st.held,
                 };
                 self.decide_unit(st, p, &env, min_order)
             })
@@ -568,6 +573,7 @@ impl<'a> Seq<'_, 'a> {
                     shock
                 },
                 equity0: self.equity0[i],
+                held: 0.0,
             };
             let mut o = self.decide_unit(st, p, &env, min_order);
             o.extra.retired = shock * st.shares_out + x;
@@ -793,8 +799,8 @@ impl<'a> Seq<'_, 'a> {
         });
     }
 
-    /// One holder's settlement.
-    #[allow(clippy::too_many_arguments)]
+    /// One holder's settlement (one arm per kind of balance sheet: long, not deep).
+    #[allow(clippy::too_many_arguments, clippy::too_many_lines)]
     fn settle_one(
         &self,
         st: &mut State<'a>,
@@ -886,6 +892,10 @@ impl<'a> Seq<'_, 'a> {
                     *s -= x;
                 }
             }
+            Rule::BalanceSheet { .. } if self.cfg.settlement == Settlement::AtNextDecision => {
+                st.repaid +=
+                    settle_sheet_held(&mut st.unit, &mut st.held, &o.sold, proceeds, &o.d, default);
+            }
             Rule::BalanceSheet { .. } | Rule::VolTarget { .. } => {
                 st.repaid += settle_sheet(&mut st.unit, &o.sold, proceeds, &o.d, default);
             }
@@ -966,7 +976,7 @@ fn filtered(d: Decision, sold: &mut [f64], p: &[f64], u: &Unit<'_>, min_order: f
         .map(|(&a, x)| (x * p[a as usize]).abs())
         .sum();
     let size = traded + d.cure_usd;
-    if size == 0.0 && d.cash_used > 0.0 {
+    if size == 0.0 && (d.cash_used > 0.0 || d.held_used > 0.0) {
         // Deleveraging with cash only: no order, but the balance sheet changes.
         return d;
     }
@@ -974,6 +984,7 @@ fn filtered(d: Decision, sold: &mut [f64], p: &[f64], u: &Unit<'_>, min_order: f
         sold.fill(0.0);
         return Decision {
             cash_used: d.cash_used,
+            held_used: d.held_used,
             ..Decision::NONE
         };
     }
@@ -1068,7 +1079,8 @@ fn equity(st: &State<'_>, p: &[f64], value: f64, recv: f64, stats: Option<&SeqSt
                 .sum::<f64>()
                 + common
         }
-        _ => value + u.cash - u.margin.map_or(0.0, |m| m.loan) + common,
+        // `held` is 0 unless proceeds wait for the next decision (bit for bit the same).
+        _ => value + u.cash + st.held - u.margin.map_or(0.0, |m| m.loan) + common,
     }
 }
 
@@ -1108,7 +1120,7 @@ fn node(st: &State<'_>, p: &[f64], value: f64, stats: Option<&SeqStats>) -> Hold
             other_liabilities: 0.0,
         },
         _ => HolderNode {
-            base: value + u.cash + u.other_assets,
+            base: value + u.cash + st.held + u.other_assets,
             secured: u.margin.map_or(0.0, |m| m.loan),
             fixed_shortfall: 0.0,
             lender,

@@ -1,11 +1,11 @@
 //! Engine settings: the mode, the horizon of a timeline and the iteration's limits.
 
-use delever_engine::{EngineConfig, Mode};
+use delever_engine::{EngineConfig, Mode, Settlement};
 
 use super::cx::{Cx, num};
 use crate::index::join_key;
 use crate::limits;
-use crate::spec::{EngineSpec, GltName, ModeName};
+use crate::spec::{EngineSpec, GltName, ModeName, SettlementName};
 
 /// Engine settings before the file's keys: the engine's defaults, with `days` unset (0)
 /// so that `mode: timeline` without `days` is caught after every override.
@@ -38,6 +38,20 @@ pub(crate) fn engine_done(cx: &mut Cx<'_>, mut cfg: EngineConfig, base: &str) ->
                 cfg.max_rounds
             ),
             Some("add `max_rounds: 1` (and no `mode`, or `mode: equilibrium`), or drop `glt: exact`".into()),
+        );
+    }
+    if cfg.settlement != Settlement::AtSettlement && cfg.mode != Mode::Sequential {
+        cx.err(
+            join_key(base, "settlement"),
+            format!(
+                "`settlement: {}` needs `mode: sequential`, but the mode is `{}`",
+                cfg.settlement.name(),
+                cfg.mode.name()
+            ),
+            Some(
+                "only the sequential rounds settle a sale apart from the next decision; add `mode: sequential` or drop `settlement`"
+                    .into(),
+            ),
         );
     }
     cfg
@@ -129,6 +143,12 @@ pub(crate) fn engine(
     }
     if let Some(g) = e.glt {
         cfg.glt_exact = g == GltName::Exact;
+    }
+    if let Some(s) = e.settlement {
+        cfg.settlement = match s {
+            SettlementName::AtSettlement => Settlement::AtSettlement,
+            SettlementName::AtNextDecision => Settlement::AtNextDecision,
+        };
     }
     cfg
 }

@@ -32,6 +32,18 @@ pub(crate) enum GltName {
     Exact,
 }
 
+/// Sequential mode: when sale proceeds repay debt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SettlementName {
+    /// Proceeds repay debt as the sale settles (the default).
+    AtSettlement,
+    /// INET Oxford's timing: banks and leveraged funds hold proceeds as cash, counted in
+    /// total assets, until their next decision, and repay debt from them only when their
+    /// rule then asks for a cut; a margin loan is still repaid at settlement.
+    AtNextDecision,
+}
+
 /// Engine settings.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -51,4 +63,6 @@ pub(crate) struct EngineSpec {
     /// `exact`: Greenwood–Landier–Thesmar's linear accounting for a one-round run of a GLT
     /// system (needs `max_rounds: 1`); `cascade` (default): the engine's own.
     pub glt: Option<GltName>,
+    /// Sequential mode only: `at_settlement` (default) or `at_next_decision`.
+    pub settlement: Option<SettlementName>,
 }

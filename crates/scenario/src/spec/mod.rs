@@ -24,7 +24,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub(crate) use assets::{AssetSpec, ImpactSpec, LawName};
-pub(crate) use engine::{EngineSpec, GltName, ModeName};
+pub(crate) use engine::{EngineSpec, GltName, ModeName, SettlementName};
 pub(crate) use expect::{
     BoundSpec, DayExpectSpec, ExpectSpec, StatusName, Statuses, TerminationName,
 };
