@@ -285,6 +285,33 @@ fn a_name_that_differs_from_the_file_stem_warns_except_under_check() {
     let r = delever(["-q", "describe", &f]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.is_empty(), "{}", r.stderr);
+    // `sweep` takes the copy too, with the same warning; and `-q` silences its notes.
+    let r = delever([
+        "sweep",
+        &f,
+        "--vary",
+        "shocks[0].return=-0.05,-0.10",
+        "--max-rounds",
+        "1",
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("differs from the file's stem"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("did not converge"), "{}", r.stderr);
+    let r = delever([
+        "-q",
+        "sweep",
+        &f,
+        "--vary",
+        "shocks[0].return=-0.05,-0.10",
+        "--max-rounds",
+        "1",
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
     // `check` keeps the rule: a regression suite's files are named for their scenarios.
     let r = delever(["check", &f]);
     assert_eq!(r.code, 2, "{}", r.stdout);

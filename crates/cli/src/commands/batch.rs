@@ -11,7 +11,7 @@ use delever_batch::shard::{self, Shard, ShardHeader};
 use delever_batch::sweep::Sweep;
 use delever_report::batch::{McDraw, RunFigures, SweepDoc, SweepRow, draws_csv, draws_jsonl};
 use delever_report::{RunMeta, ScenarioNotes};
-use delever_scenario::{Scenario, Template};
+use delever_scenario::Scenario;
 
 use crate::args::{BatchFormat, BatchOutputArgs, Cli};
 use crate::output::{Outputs, Slot};
@@ -97,9 +97,9 @@ fn converged(f: &RunFigures) -> bool {
 
 fn finish(failed: u64, what: &str) -> i32 {
     if failed > 0 {
-        eprintln!(
+        crate::notice(&format!(
             "note: {failed} {what} did not converge within the round limit; their rows say so (try --max-rounds)"
-        );
+        ));
         exit::NOT_CONVERGED
     } else {
         exit::OK
@@ -131,13 +131,8 @@ pub fn sweep(
     let slots = BatchSlots::plan(&mut outputs, out.output.as_deref(), None, html)?;
     let resolved = resolve(scenario)?;
     let text = source_text(&resolved)?;
-    let template = match &resolved {
-        Resolved::File(p) => Template::load(p),
-        Resolved::Embedded(name, text) => {
-            Template::from_yaml(text, &format!("scenarios/{name}.yaml"), None)
-        }
-    }
-    .map_err(|e| Failure::input(e.to_string()))?;
+    // The name-must-equal-the-file-stem rule is a warning here, as in `run`.
+    let template = super::load_template(&resolved)?;
     let sweep = Sweep::new(&template, &grid, max_rounds).map_err(|e| batch_failure(&e))?;
     let range = shard.unwrap_or(Shard::WHOLE).range(grid.len());
     tracing::info!(
