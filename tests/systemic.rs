@@ -112,6 +112,14 @@ fn rank_is_identical_at_any_thread_count() {
     let run = json(&["--threads", "3", "run", "--format", "json"]);
     let rank: serde_json::Value = serde_json::from_str(&outs[0]).expect("json");
     assert_eq!(rank["format_version"], run["format_version"]);
+    // DebtRank's definition keeps every relative loss in [0, 1], so every node's DebtRank
+    // (an equity-weighted sum of them) and the shock's too.
+    let d = &rank["systemic"]["debtrank"];
+    let in_unit = |x: f64| (0.0..=1.0).contains(&x);
+    assert!(in_unit(d["shock"].as_f64().expect("number")));
+    for n in d["nodes"].as_array().expect("nodes") {
+        assert!(in_unit(n["debtrank"].as_f64().expect("number")), "{n}");
+    }
     assert!(rank["delever_version"].is_string());
     assert_eq!(run["systemic"], rank["systemic"]);
     let table = delever(["run"]);
