@@ -248,3 +248,25 @@ fn a_range_of_33_million_steps_is_refused_at_once() {
         sweep.stderr
     );
 }
+
+/// The fuzzer's `scenario_yaml` finding
+/// (`fuzz/regressions/scenario_yaml/number-as-a-string-field`): a source titled with a plain number, `title: 9`, loaded as
+/// a scenario but its sweep instance refused it ("expected a string, found the number 9"),
+/// because an instance was deserialised from a YAML value tree rather than from text. A
+/// number where a string is expected now reads the same in both, as the string "9".
+#[test]
+fn a_plain_number_where_a_string_is_expected_reads_the_same_in_a_sweep() {
+    let text = WITH_LOAN
+        .replace("LOAN", "1000")
+        .replace("ROUNDS", "100")
+        .replace(
+            "as_of: 2026-05-29\n",
+            "as_of: 2026-05-29\nsources: [ { id: s, title: 9 } ]\n",
+        );
+    let s = Scenario::from_yaml(&text, "loan.yaml", None).expect("a scenario");
+    assert_eq!(s.sources[0].title, "9");
+    let t = Template::from_yaml(&text, "loan.yaml", None).expect("a template");
+    let i = t.instantiate(&[]).expect("its plain instance");
+    assert_eq!(i.sources[0].title, "9");
+    assert_eq!(outcome(&i), outcome(&s));
+}

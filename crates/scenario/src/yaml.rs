@@ -257,9 +257,17 @@ impl Tree {
         self.set(at, &Scalar::Plain("null".to_owned()))
     }
 
-    /// Deserialise the tree as a scenario, tracking the field path of any error.
+    /// Deserialise the tree as a scenario, tracking the field path of any error. From its
+    /// YAML text, as a file is read: a plain scalar such as `title: 9` then reads as a
+    /// string where one is expected, exactly as the file loader reads it (deserialising
+    /// the tree itself would refuse it, so a sweep refused what `run` accepted).
     pub fn spec(&self) -> Result<ScenarioSpec, SerdeFailure> {
-        serde_path_to_error::deserialize(&self.0).map_err(|e| {
+        let text = serde_yaml::to_string(&self.0).map_err(|e| SerdeFailure {
+            message: clean_message(&e.to_string()),
+            path: String::new(),
+            location: None,
+        })?;
+        serde_path_to_error::deserialize(serde_yaml::Deserializer::from_str(&text)).map_err(|e| {
             let path = render_path(e.path());
             let inner = e.into_inner();
             SerdeFailure {
