@@ -156,3 +156,78 @@ fn help_teaches_the_generators() {
         assert!(r.stdout.contains(needle), "{needle}: {}", r.stdout);
     }
 }
+
+/// `generate caccioli-window`: the CSV is the library's estimate at every point, the SVG
+/// draws one curve per leverage, the files are the same at 1 and 2 threads, and a second
+/// run refuses to overwrite them (before the long work).
+#[test]
+fn caccioli_window_writes_the_library_s_grid_as_svg_and_csv() {
+    use delever_generate::caccioli::{self, Params};
+    let args = [
+        "caccioli-window",
+        "--banks",
+        "60",
+        "--leverage",
+        "4,20",
+        "--mu",
+        "1,3,30",
+        "--trials",
+        "12",
+        "--seed",
+        "5",
+    ];
+    let one = scratch("window-1");
+    let run = gen_in(&one, &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("caccioli-window.svg"), "{}", run.stderr);
+    let csv = String::from_utf8(read(&one, "caccioli-window.csv")).expect("UTF-8");
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 6, "{csv}");
+    let p = Params {
+        banks: 60,
+        assets: 60,
+        mu: 3.0,
+        leverage: 20.0,
+        seed: 5,
+        ..Params::default()
+    };
+    let c = caccioli::contagion_probability(&p, 12).expect("valid parameters");
+    assert_eq!(
+        rows[4],
+        format!("20,3,12,{},{},{}", c.contagions, c.probability, c.extent)
+    );
+    let svg = String::from_utf8(read(&one, "caccioli-window.svg")).expect("UTF-8");
+    assert!(
+        svg.starts_with("<svg") || svg.starts_with("<?xml"),
+        "{}",
+        &svg[..80]
+    );
+    assert!(svg.contains("λ = 4") && svg.contains("λ = 20"));
+
+    let two = scratch("window-2");
+    let mut threaded = vec!["--threads", "2", "generate"];
+    threaded.extend_from_slice(&args);
+    let d = two.display().to_string();
+    threaded.extend_from_slice(&["--out-dir", &d]);
+    let run = delever(threaded);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        read(&one, "caccioli-window.csv"),
+        read(&two, "caccioli-window.csv")
+    );
+    assert_eq!(
+        read(&one, "caccioli-window.svg"),
+        read(&two, "caccioli-window.svg")
+    );
+
+    let again = gen_in(&one, &args);
+    assert_eq!(again.code, 2);
+    assert!(
+        again.stderr.contains("refusing to overwrite"),
+        "{}",
+        again.stderr
+    );
+    let bad = gen_in(&scratch("window-3"), &["caccioli-window", "--trials", "0"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("--trials"), "{}", bad.stderr);
+}

@@ -11,6 +11,7 @@ mod convexity_format;
 mod eba;
 mod errors;
 mod etf_shares;
+mod exercises;
 mod fuzz;
 mod generate;
 mod golden;

@@ -409,7 +409,7 @@ Example:  delever rank eba-2018-leverage")]
         #[command(flatten)]
         out: OutputArgs,
     },
-    /// Write a seeded synthetic scenario: Caccioli banks, GLT banks or a retail margin book.
+    /// Write a seeded synthetic scenario (Caccioli, GLT, retail book) or the Caccioli window.
     #[command(after_help = "\
 Each generator draws a random system from its seed and writes DIR/NAME.yaml (and, for
 retail-book, DIR/NAME-retail-accounts.csv and DIR/NAME-retail-holdings.csv). The same
@@ -423,8 +423,9 @@ Examples:
   delever generate retail-book --accounts 1000000 --out-dir gen/
   delever run gen/caccioli-seed7.yaml
 
-The probability of contagion over many seeds (the paper's window of diversification) is
-drawn by: cargo run --release -p delever-generate --example caccioli_window")]
+The probability of contagion over many seeds (the paper's window of diversification),
+as SVG and CSV with a progress bar:
+  delever generate caccioli-window --out-dir window/")]
     Generate(crate::commands::generate::GenerateArgs),
     /// Print a shell completion script to stdout (or -o FILE).
     #[command(after_help = "\

@@ -30,6 +30,7 @@ mod error;
 pub mod figure;
 pub mod glt;
 pub mod retail;
+pub mod window;
 pub mod yaml;
 
 use std::io::Write;
