@@ -8,6 +8,7 @@ mod cli;
 mod cli_conventions;
 mod convexity_calibration;
 mod convexity_format;
+mod docs_links;
 mod eba;
 mod errors;
 mod etf_shares;
