@@ -2,6 +2,7 @@
 //! so the workspace links it once.
 
 mod batch;
+mod books_columnar;
 mod check;
 mod check_conventions;
 mod cli;

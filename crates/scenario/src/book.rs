@@ -866,5 +866,38 @@ pub(crate) fn load(
     })
 }
 
+mod columnar;
+pub use columnar::{
+    BookFormat, BookProblem, Column, ROW_GROUP_ROWS, TableColumns, WriteError, csv_tables,
+    write_table,
+};
+
+/// Load a book whose tables are in `format`: CSV through [`load`], Parquet and Arrow IPC
+/// column-wise.
+pub(crate) fn load_as(
+    files: &BookFiles<'_>,
+    assets: &AssetLookup,
+    format: BookFormat,
+) -> Result<AccountBook, Vec<CsvProblem>> {
+    if format == BookFormat::Csv {
+        return load(files, assets);
+    }
+    let mut out = Vec::new();
+    let Some((ids, cash, loan)) = columnar::read_accounts(files.accounts, format, &mut out) else {
+        return Err(out);
+    };
+    let Some(holdings) = columnar::read_holdings(files.holdings, format, &ids, assets, &mut out)
+    else {
+        return Err(out);
+    };
+    Ok(AccountBook {
+        cash,
+        loan,
+        row_ptr: holdings.row_ptr,
+        assets: holdings.assets,
+        shares: holdings.shares,
+    })
+}
+
 #[cfg(test)]
 mod tests;

@@ -49,6 +49,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use bless::{BlessError, MAX_BLESSED_ROWS, expect_block, replace_expect_block};
+pub use book::{
+    BookFormat, BookProblem, Column, ROW_GROUP_ROWS, TableColumns, WriteError, csv_tables,
+    write_table,
+};
 pub use check::CheckResult;
 pub use error::{Diagnostic, ScenarioError};
 pub use expect::{

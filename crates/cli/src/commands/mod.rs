@@ -4,6 +4,7 @@
 
 mod batch;
 mod check;
+mod convert;
 mod describe;
 mod docs;
 mod explain;
@@ -157,6 +158,20 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             html.as_deref(),
         ),
         Some(Command::Generate(args)) => generate::generate(args, cli.quiet),
+        Some(Command::Convert {
+            accounts,
+            holdings,
+            to,
+            out_dir,
+            force,
+        }) => convert::convert(
+            accounts,
+            holdings,
+            *to,
+            out_dir.as_deref(),
+            *force,
+            cli.quiet,
+        ),
         Some(Command::Completions { shell, output }) => {
             docs::completions(*shell, output.as_deref())
         }

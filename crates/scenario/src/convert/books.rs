@@ -8,7 +8,7 @@ use delever_graph::AccountBook;
 
 use super::cx::{Cx, pending};
 use super::{Origin, Place};
-use crate::book::{self, AssetLookup, BookFiles};
+use crate::book::{self, AssetLookup, BookFiles, BookFormat};
 use crate::index::join_key;
 
 /// Account books loaded once and reused by the instances of a sweep template, keyed by
@@ -23,6 +23,7 @@ pub(crate) struct BookCache {
 struct CachedBook {
     accounts_csv: String,
     holdings_csv: String,
+    format: BookFormat,
     lookup: AssetLookup,
     accounts_file: AccountsFile,
     book: Arc<AccountBook>,
@@ -34,12 +35,23 @@ struct CachedBook {
 pub(crate) struct AccountsFile {
     pub(crate) name: String,
     pub(crate) path: PathBuf,
+    /// Its format: CSV rows are told by line, binary tables by row only.
+    pub(crate) format: BookFormat,
 }
 
 impl BookCache {
-    fn get(&self, accounts: &str, holdings: &str, lookup: &AssetLookup) -> Option<&CachedBook> {
+    fn get(
+        &self,
+        accounts: &str,
+        holdings: &str,
+        format: BookFormat,
+        lookup: &AssetLookup,
+    ) -> Option<&CachedBook> {
         self.entries.iter().find(|c| {
-            c.accounts_csv == accounts && c.holdings_csv == holdings && &c.lookup == lookup
+            c.accounts_csv == accounts
+                && c.holdings_csv == holdings
+                && c.format == format
+                && &c.lookup == lookup
         })
     }
 
@@ -142,16 +154,20 @@ pub(crate) fn load_book(
     cx: &mut Cx<'_>,
     base: &str,
     origin: &Origin<'_>,
-    accounts: &str,
-    holdings: &str,
+    (accounts, holdings): (&str, &str),
     lookup: &AssetLookup,
+    format: BookFormat,
 ) -> (Option<Arc<AccountBook>>, Option<AccountsFile>) {
-    if let Some(hit) = origin.books.and_then(|c| c.get(accounts, holdings, lookup)) {
+    if let Some(hit) = origin
+        .books
+        .and_then(|c| c.get(accounts, holdings, format, lookup))
+    {
         // Books are shared: an instance points at the book loaded once, no copy.
         return (Some(Arc::clone(&hit.book)), Some(hit.accounts_file.clone()));
     }
     let mut resolved = Vec::new();
-    for (key, rel) in [("accounts_csv", accounts), ("holdings_csv", holdings)] {
+    let (accounts_key, holdings_key) = format.keys();
+    for (key, rel) in [(accounts_key, accounts), (holdings_key, holdings)] {
         match resolve_include(origin.base_dir, rel) {
             Ok(r) => resolved.push(r),
             Err((msg, hint)) => cx.err(join_key(base, key), msg, Some(hint)),
@@ -165,13 +181,15 @@ pub(crate) fn load_book(
     let accounts_file = AccountsFile {
         name: acc_name.clone(),
         path: acc_path.clone(),
+        format,
     };
-    match book::load(
+    match book::load_as(
         &BookFiles {
             accounts: &acc_path,
             holdings: &hold_path,
         },
         lookup,
+        format,
     ) {
         Ok(book) => {
             tracing::debug!(
@@ -184,6 +202,7 @@ pub(crate) fn load_book(
                 record.borrow_mut().entries.push(CachedBook {
                     accounts_csv: accounts.to_owned(),
                     holdings_csv: holdings.to_owned(),
+                    format,
                     lookup: lookup.clone(),
                     accounts_file: accounts_file.clone(),
                     book: Arc::clone(&book),
@@ -193,7 +212,7 @@ pub(crate) fn load_book(
         }
         Err(problems) => {
             for p in problems {
-                let file = if p.key == "accounts_csv" {
+                let file = if p.key == accounts_key {
                     acc_name.clone()
                 } else {
                     hold_name.clone()

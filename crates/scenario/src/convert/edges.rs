@@ -180,7 +180,7 @@ pub(crate) fn share_classes(spec: &ScenarioSpec) -> Vec<(usize, &HolderSpec)> {
 }
 
 /// Shares of each fund held in account books (by fund id); a book holding an inverse
-/// fund's shares is reported at its `holdings_csv`.
+/// fund's shares is reported at its holdings table's key.
 pub(crate) fn book_etf_shares(
     cx: &mut Cx<'_>,
     funds: &[(usize, &HolderSpec)],
@@ -198,15 +198,19 @@ pub(crate) fn book_etf_shares(
             };
             *held.entry(f.id.clone()).or_insert(0.0) += s;
             if num(f.multiple).is_some_and(|m| m < 0.0) {
-                inverse.push(((*id).to_owned(), meta.index, fk, f.id.clone()));
+                let key = meta
+                    .accounts_file
+                    .as_ref()
+                    .map_or("holdings_csv", |file| file.format.keys().1);
+                inverse.push(((*id).to_owned(), meta.index, fk, f.id.clone(), key));
             }
         }
     }
     inverse.dedup();
-    for (id, i, fk, fund) in inverse {
-        cx.suppress.insert((id, "holdings_csv".into()));
+    for (id, i, fk, fund, key) in inverse {
+        cx.suppress.insert((id, key.into()));
         cx.err(
-            join_key(&join_index("holders", i), "holdings_csv"),
+            join_key(&join_index("holders", i), key),
             format!(
                 "its rows hold shares of `{}`, an inverse fund (`holders[{fk}].multiple` < 0)",
                 clip(&fund)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use delever_graph::{AccountBook, AssetIx, HolderKind, Problem, Subject};
 
 use super::{Kind, Make, cure_rate};
-use crate::book;
+use crate::book::{self, BookFormat};
 use crate::convert::{Cx, Pending, Place, is_solvency, load_book, pending};
 use crate::index::join_key;
 use crate::spec::{HolderSpec, KindName};
@@ -19,24 +19,19 @@ pub(super) const KIND: Kind = Kind {
         ("cure_rate", THIS),
         ("accounts_csv", THIS),
         ("holdings_csv", THIS),
+        ("accounts_parquet", THIS),
+        ("holdings_parquet", THIS),
+        ("accounts_arrow", THIS),
+        ("holdings_arrow", THIS),
         ("cure_days", THIS),
         ("margin", THIS),
     ],
-    required: &[
-        (
-            "accounts_csv",
-            "a CSV with header `account,cash,loan`, relative to the scenario",
-        ),
-        (
-            "holdings_csv",
-            "a CSV with header `account,asset,shares`, relative to the scenario",
-        ),
-        (
-            "margin",
-            "add `margin: { lender: <id>, maintenance: 0.30 }` (the loan is derived)",
-        ),
-    ],
-    derived_loan: Some("the loan is the sum of the `loan` column of `accounts_csv`"),
+    // The two tables are required in one of three formats: checked in `convert`.
+    required: &[(
+        "margin",
+        "add `margin: { lender: <id>, maintenance: 0.30 }` (the loan is derived)",
+    )],
+    derived_loan: Some("the loan is the sum of the `loan` column of the accounts table"),
     redeemable: false,
     convert,
     problem: Some(problem),
@@ -44,13 +39,13 @@ pub(super) const KIND: Kind = Kind {
 
 fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
     let cure_rate = cure_rate(cx, h);
-    let book = match (&h.accounts_csv, &h.holdings_csv) {
-        (Some(a), Some(hc)) => {
-            let (book, file) = load_book(cx, make.base, make.origin, a, hc, make.lookup);
+    let book = match tables(cx, h, make.base) {
+        Some((format, a, hc)) => {
+            let (book, file) = load_book(cx, make.base, make.origin, (a, hc), make.lookup, format);
             make.accounts_file = file;
             book
         }
-        _ => None,
+        None => None,
     };
     HolderKind::AccountBook {
         book: book.unwrap_or_else(|| {
@@ -61,6 +56,94 @@ fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
         }),
         cure_rate,
     }
+}
+
+/// The book's two tables: one accounts and one holdings table, in the same format. Each
+/// other case is a located problem here.
+fn tables<'h>(
+    cx: &mut Cx<'_>,
+    h: &'h HolderSpec,
+    base: &str,
+) -> Option<(BookFormat, &'h str, &'h str)> {
+    let formats = [BookFormat::Csv, BookFormat::Parquet, BookFormat::Arrow];
+    let given = |accounts: bool| -> Vec<(BookFormat, &'h str)> {
+        formats
+            .iter()
+            .filter_map(|&f| {
+                let v = match (f, accounts) {
+                    (BookFormat::Csv, true) => &h.accounts_csv,
+                    (BookFormat::Csv, false) => &h.holdings_csv,
+                    (BookFormat::Parquet, true) => &h.accounts_parquet,
+                    (BookFormat::Parquet, false) => &h.holdings_parquet,
+                    (BookFormat::Arrow, true) => &h.accounts_arrow,
+                    (BookFormat::Arrow, false) => &h.holdings_arrow,
+                };
+                v.as_deref().map(|p| (f, p))
+            })
+            .collect()
+    };
+    let (acc, hold) = (given(true), given(false));
+    let mut ok = true;
+    for (list, which, columns, pick) in [
+        (&acc, "accounts", "account,cash,loan", 0usize),
+        (&hold, "holdings", "account,asset,shares", 1),
+    ] {
+        let key = |f: BookFormat| if pick == 0 { f.keys().0 } else { f.keys().1 };
+        match list.as_slice() {
+            [] => {
+                cx.missing(
+                    join_key(base, key(BookFormat::Csv)),
+                    "an account_book",
+                    &format!(
+                        "give the {which} table (columns `{columns}`) as `{}` (CSV), `{}` or `{}`, relative to the scenario",
+                        key(BookFormat::Csv),
+                        key(BookFormat::Parquet),
+                        key(BookFormat::Arrow)
+                    ),
+                );
+                cx.suppress
+                    .insert((h.id.clone(), key(BookFormat::Csv).to_owned()));
+                ok = false;
+            }
+            [_] => {}
+            [(f1, _), (f2, _), ..] => {
+                cx.err_key(
+                    join_key(base, key(*f2)),
+                    format!(
+                        "the {which} table is given twice: `{}` and `{}`",
+                        key(*f1),
+                        key(*f2)
+                    ),
+                    Some(format!("keep one of them; a book has one {which} table")),
+                );
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let ([(fa, a)], [(fh, hc)]) = (acc.as_slice(), hold.as_slice()) else {
+        return None;
+    };
+    if fa != fh {
+        cx.err_key(
+            join_key(base, fh.keys().1),
+            format!(
+                "the holdings table is {} but the accounts table is {} (`{}`)",
+                fh.name(),
+                fa.name(),
+                fa.keys().0
+            ),
+            Some(format!(
+                "give both tables in one format: `{}` and `{}`, or convert them with `delever convert`",
+                fa.keys().0,
+                fa.keys().1
+            )),
+        );
+        return None;
+    }
+    Some((*fa, a, hc))
 }
 
 /// Builder problems with the book's accounts (`accounts[r].cash`, or the book as a whole)
@@ -82,25 +165,21 @@ fn problem(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
         .strip_prefix("accounts[")
         .and_then(|r| r.split(']').next())
         .and_then(|r| r.parse::<usize>().ok());
-    if let (Some(r), Some(file)) = (
-        row,
-        cx.holder_meta
-            .get(id.as_str())
-            .and_then(|m| m.accounts_file.clone()),
-    ) {
+    let file = cx
+        .holder_meta
+        .get(id.as_str())
+        .and_then(|m| m.accounts_file.clone());
+    let key = file.as_ref().map_or("accounts_csv", |f| f.format.keys().0);
+    if let (Some(r), Some(file)) = (row, file) {
         place = Place::File {
             file: file.name,
-            line: Some(r + 2),
+            // Binary tables have rows, not lines: the row is in the message.
+            line: file.format.has_lines().then_some(r + 2),
             column: None,
         };
         message = format!("row {}: {message}", r + 1);
     }
-    Some(pending(
-        join_key(base, "accounts_csv"),
-        place,
-        message,
-        p.hint.clone(),
-    ))
+    Some(pending(join_key(base, key), place, message, p.hint.clone()))
 }
 
 /// The builder's "accounts start with equity ≤ 0" for an account book, told again in
@@ -130,7 +209,11 @@ fn solvency(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
     if rows.is_empty() {
         return None;
     }
-    let lines = book::row_lines(&file.path, &rows);
+    let lines = if file.format.has_lines() {
+        book::row_lines(&file.path, &rows)
+    } else {
+        vec![None; rows.len()]
+    };
     let which = if count > LISTED {
         format!("the first {LISTED}: ")
     } else {
@@ -143,11 +226,11 @@ fn solvency(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
         book::rows_and_lines(&rows, &lines)
     );
     Some(pending(
-        join_key(base, "accounts_csv"),
+        join_key(base, file.format.keys().0),
         Place::File {
             file: file.name.clone(),
             line: lines.first().copied().flatten(),
-            column: Some(1),
+            column: file.format.has_lines().then_some(1),
         },
         message,
         p.hint.clone(),

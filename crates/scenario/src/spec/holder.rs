@@ -126,6 +126,15 @@ pub(crate) struct HolderSpec {
     /// `account_book` (required): CSV `account,asset,shares`, grouped by account in
     /// `accounts_csv` order.
     pub holdings_csv: Option<String>,
+    /// `account_book`: the accounts table as Parquet (`account`, `cash`, `loan` columns),
+    /// instead of `accounts_csv`.
+    pub accounts_parquet: Option<String>,
+    /// `account_book`: the holdings table as Parquet (`account`, `asset`, `shares`).
+    pub holdings_parquet: Option<String>,
+    /// `account_book`: the accounts table as an Arrow IPC file, instead of `accounts_csv`.
+    pub accounts_arrow: Option<String>,
+    /// `account_book`: the holdings table as an Arrow IPC file.
+    pub holdings_arrow: Option<String>,
     /// `leveraged_etf` (required): leverage multiple (3, 2, -1, -3, …).
     pub multiple: Option<Num>,
     /// `leveraged_etf` (required): net asset value at the reference close, USD.
@@ -183,6 +192,10 @@ impl HolderSpec {
             "ltv_buckets" => self.ltv_buckets.is_some(),
             "accounts_csv" => self.accounts_csv.is_some(),
             "holdings_csv" => self.holdings_csv.is_some(),
+            "accounts_parquet" => self.accounts_parquet.is_some(),
+            "holdings_parquet" => self.holdings_parquet.is_some(),
+            "accounts_arrow" => self.accounts_arrow.is_some(),
+            "holdings_arrow" => self.holdings_arrow.is_some(),
             "multiple" => self.multiple.is_some(),
             "nav" => self.nav.is_some(),
             "basket" => self.basket.is_some(),
