@@ -36,6 +36,7 @@ use crate::spec::ScenarioSpec;
 use crate::variant::Variant;
 
 use assets::{asset, decay, impact};
+pub(crate) use assets::LAW_KEYS;
 pub(crate) use books::{AccountsFile, BookCache, load_book};
 pub(crate) use cx::{Cx, num, owns, pending};
 use cx::{HolderMeta, IdKind};
@@ -46,6 +47,7 @@ use holders::holder;
 use lenders::lender;
 use monte_carlo::monte_carlo;
 pub(crate) use problems::is_solvency;
+pub(crate) use shocks::SHOCK_KEYS;
 use problems::{map_problem, subject_id};
 use shocks::{shock_days, shocks};
 use variants::variants;
