@@ -3,7 +3,7 @@
 //! describe is flagged, and the ones it cannot are listed below with the reason (the test
 //! fails if a listed one is flagged, so the list stays honest). Numbers in the shipped
 //! scenarios, the docs' YAML and `delever generate`'s output are written so that YAML 1.1
-//! readers (PyYAML) read them as numbers too.
+//! readers (`PyYAML`) read them as numbers too.
 
 use std::path::{Path, PathBuf};
 
@@ -108,7 +108,10 @@ fn the_schema_flags_every_malformed_input_it_can_express() {
     let mut wrong = Vec::new();
     for f in &files {
         let name = file_name(f);
-        let reason = INEXPRESSIBLE.iter().find(|(n, _)| *n == name).map(|(_, r)| r);
+        let reason = INEXPRESSIBLE
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, r)| r);
         let doc = as_json(&std::fs::read(f).expect("read"));
         let flagged = doc.as_ref().is_ok_and(|d| !v.is_valid(d));
         match (reason, flagged) {
@@ -131,6 +134,18 @@ fn the_schema_flags_every_malformed_input_it_can_express() {
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
+/// The first holder of `kind` in `doc`.
+fn holder(doc: &Value, kind: &str) -> Value {
+    let hs = doc["holders"].as_array().expect("holders");
+    hs.iter()
+        .find(|h| h["kind"] == kind)
+        .cloned()
+        .unwrap_or_else(|| panic!("the fixture has a {kind}"))
+}
+
+/// A change to a valid scenario's value.
+type Edit = Box<dyn Fn(&mut Value)>;
+
 #[test]
 fn the_schema_flags_what_the_issue_named() {
     let v = validator_of(&schema());
@@ -138,46 +153,67 @@ fn the_schema_flags_what_the_issue_named() {
         .expect("read the fixture");
     let doc = as_json(base.as_bytes()).expect("YAML");
     assert!(v.is_valid(&doc), "{:#?}", errors(&v, &doc));
-    let holder = |doc: &mut Value, kind: &str| -> Value {
-        let hs = doc["holders"].as_array().expect("holders");
-        hs.iter()
-            .find(|h| h["kind"] == kind)
-            .cloned()
-            .unwrap_or_else(|| panic!("the fixture has a {kind}"))
-    };
     // Each edit makes the fixture malformed in one way; the schema must say so.
-    let edits: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-        ("maintenance: 1.3", Box::new(|d: &mut Value| {
-            let mut h = holder(d, "margin_account");
-            h["margin"]["maintenance"] = json!(1.3);
-            d["holders"] = json!([h]);
-        })),
-        ("return: -8", Box::new(|d: &mut Value| {
-            d["shocks"] = json!([{ "type": "market", "return": -8 }]);
-        })),
-        ("a bank without its rule", Box::new(|d: &mut Value| {
-            d["holders"] = json!([{ "id": "b", "kind": "bank" }]);
-        })),
-        ("a bank with `rule: null`", Box::new(|d: &mut Value| {
-            d["holders"] = json!([{ "id": "b", "kind": "bank", "rule": null }]);
-        })),
-        ("a loan on a cohort", Box::new(|d: &mut Value| {
-            let mut h = holder(d, "margin_cohort");
-            h["margin"]["loan"] = json!(1000);
-            d["holders"] = json!([h]);
-        })),
-        ("a required key as null", Box::new(|d: &mut Value| {
-            d["assets"][0]["price"] = Value::Null;
-        })),
-        ("a rule key of another rule type", Box::new(|d: &mut Value| {
-            d["holders"] = json!([{ "id": "b", "kind": "bank", "rule": { "type": "passive", "max": 3 } }]);
-        })),
-        ("a bound of two forms", Box::new(|d: &mut Value| {
-            d["expect"] = json!({ "totals": { "defaults": { "min": 0, "equals": 1 } } });
-        })),
-        ("a student_t without dof", Box::new(|d: &mut Value| {
-            d["monte_carlo"] = json!({ "distribution": { "type": "student_t" } });
-        })),
+    let edits: Vec<(&str, Edit)> = vec![
+        (
+            "maintenance: 1.3",
+            Box::new(|d: &mut Value| {
+                let mut h = holder(d, "margin_account");
+                h["margin"]["maintenance"] = json!(1.3);
+                d["holders"] = json!([h]);
+            }),
+        ),
+        (
+            "return: -8",
+            Box::new(|d: &mut Value| {
+                d["shocks"] = json!([{ "type": "market", "return": -8 }]);
+            }),
+        ),
+        (
+            "a bank without its rule",
+            Box::new(|d: &mut Value| {
+                d["holders"] = json!([{ "id": "b", "kind": "bank" }]);
+            }),
+        ),
+        (
+            "a bank with `rule: null`",
+            Box::new(|d: &mut Value| {
+                d["holders"] = json!([{ "id": "b", "kind": "bank", "rule": null }]);
+            }),
+        ),
+        (
+            "a loan on a cohort",
+            Box::new(|d: &mut Value| {
+                let mut h = holder(d, "margin_cohort");
+                h["margin"]["loan"] = json!(1000);
+                d["holders"] = json!([h]);
+            }),
+        ),
+        (
+            "a required key as null",
+            Box::new(|d: &mut Value| {
+                d["assets"][0]["price"] = Value::Null;
+            }),
+        ),
+        (
+            "a rule key of another rule type",
+            Box::new(|d: &mut Value| {
+                d["holders"] =
+                    json!([{ "id": "b", "kind": "bank", "rule": { "type": "passive", "max": 3 } }]);
+            }),
+        ),
+        (
+            "a bound of two forms",
+            Box::new(|d: &mut Value| {
+                d["expect"] = json!({ "totals": { "defaults": { "min": 0, "equals": 1 } } });
+            }),
+        ),
+        (
+            "a student_t without dof",
+            Box::new(|d: &mut Value| {
+                d["monte_carlo"] = json!({ "distribution": { "type": "student_t" } });
+            }),
+        ),
     ];
     for (what, edit) in edits {
         let mut d = doc.clone();
@@ -238,7 +274,8 @@ fn fragments(text: &str, schema: &Value) -> Vec<(Value, Value)> {
         props[key] = defs[def]["properties"][key].clone();
     }
     let top = json!({ "$defs": defs, "type": "object", "properties": props, "additionalProperties": false });
-    let holders = json!({ "$defs": defs, "type": "array", "items": { "$ref": "#/$defs/HolderSpec" } });
+    let holders =
+        json!({ "$defs": defs, "type": "array", "items": { "$ref": "#/$defs/HolderSpec" } });
     let whole = |v: Value| -> (Value, Value) {
         if v.is_array() {
             (v, holders.clone())
@@ -310,7 +347,9 @@ fn yaml11_strings(line: &str) -> Vec<String> {
     let mut start = 0;
     let b = body.as_bytes();
     for (i, c) in body.char_indices().chain([(body.len(), ',')]) {
-        if matches!(c, ',' | '[' | ']' | '{' | '}') || (c == ':' && b.get(i + 1).is_none_or(|x| *x == b' ')) {
+        if matches!(c, ',' | '[' | ']' | '{' | '}')
+            || (c == ':' && b.get(i + 1).is_none_or(|x| *x == b' '))
+        {
             let piece = body[start..i].trim();
             let piece = piece.strip_prefix("- ").unwrap_or(piece).trim();
             if yaml12_exponent(piece) && !yaml11_float(piece) {
@@ -331,10 +370,14 @@ fn yaml12_exponent(s: &str) -> bool {
     let e = e.strip_prefix(['-', '+']).unwrap_or(e);
     let (int, frac) = m.split_once('.').unwrap_or((m, ""));
     let digits = |x: &str| x.bytes().all(|c| c.is_ascii_digit());
-    !e.is_empty() && digits(e) && digits(int) && digits(frac) && !(int.is_empty() && frac.is_empty())
+    !e.is_empty()
+        && digits(e)
+        && digits(int)
+        && digits(frac)
+        && !(int.is_empty() && frac.is_empty())
 }
 
-/// A YAML 1.1 float as PyYAML resolves it: a dot, and a signed exponent if any.
+/// A YAML 1.1 float as `PyYAML` resolves it: a dot, and a signed exponent if any.
 fn yaml11_float(s: &str) -> bool {
     let s = s.strip_prefix(['-', '+']).unwrap_or(s);
     match s.split_once(['e', 'E']) {
@@ -357,7 +400,9 @@ fn unsafe_numbers(name: &str, text: &str, first_line: usize) -> Vec<String> {
 
 #[test]
 fn the_yaml_1_1_scan_tells_numbers_from_strings() {
-    let found = yaml11_strings("  - { id: A, price: 1e9, adv_usd: 4.0e10, x: 4.0e+10, y: -2.5E-3, z: 7e+08 }  # 1e5");
+    let found = yaml11_strings(
+        "  - { id: A, price: 1e9, adv_usd: 4.0e10, x: 4.0e+10, y: -2.5E-3, z: 7e+08 }  # 1e5",
+    );
     assert_eq!(found, ["1e9", "4.0e10", "7e+08"]);
     assert!(yaml11_strings("description: cash 1.2e10, shares").is_empty());
     assert_eq!(yaml11_strings("tolerance: 1e-10"), ["1e-10"]);
@@ -387,9 +432,15 @@ fn shipped_scenarios_and_docs_write_numbers_yaml_1_1_reads() {
 #[test]
 fn generated_scenarios_write_numbers_yaml_1_1_reads() {
     for (label, args) in [
-        ("caccioli", &["caccioli", "--banks", "20", "--assets", "10"][..]),
+        (
+            "caccioli",
+            &["caccioli", "--banks", "20", "--assets", "10"][..],
+        ),
         ("glt", &["glt", "--banks", "5", "--assets", "3"][..]),
-        ("retail", &["retail-book", "--accounts", "3000", "--assets", "60"][..]),
+        (
+            "retail",
+            &["retail-book", "--accounts", "3000", "--assets", "60"][..],
+        ),
     ] {
         let dir = scratch(&format!("schema-yaml11-{label}"));
         let mut all = vec!["generate"];
@@ -405,4 +456,122 @@ fn generated_scenarios_write_numbers_yaml_1_1_reads() {
         let doc = as_json(text.as_bytes()).expect("YAML");
         assert!(v.is_valid(&doc), "{label}: {:#?}", errors(&v, &doc));
     }
+}
+
+/// Byte ranges of the plain scalars in `line` that are numbers (YAML 1.2), in value
+/// position as [`yaml11_strings`] reads them.
+fn number_spans(line: &str) -> Vec<std::ops::Range<usize>> {
+    let body = line.find(" #").map_or(line, |i| &line[..i]);
+    if body.trim_start().starts_with('#') {
+        return Vec::new();
+    }
+    let b = body.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in body.char_indices().chain([(body.len(), ',')]) {
+        if matches!(c, ',' | '[' | ']' | '{' | '}')
+            || (c == ':' && b.get(i + 1).is_none_or(|x| *x == b' '))
+        {
+            let raw = &body[start..i];
+            let lead = raw.len() - raw.trim_start().len();
+            let mut piece = raw.trim();
+            let mut from = start + lead;
+            if let Some(p) = piece.strip_prefix("- ") {
+                from += piece.len() - p.trim_start().len();
+                piece = p.trim_start();
+            }
+            if !piece.is_empty() && piece.parse::<f64>().is_ok() {
+                out.push(from..from + piece.len());
+            }
+            start = i + c.len_utf8();
+        }
+    }
+    out
+}
+
+/// Values at and around every bound the schema and the loader set.
+const PROBES: &[&str] = &[
+    "~",
+    "-1.0e+16",
+    "-100",
+    "-10",
+    "-1.000001",
+    "-1",
+    "0",
+    "1.0e-7",
+    "1.0e-6",
+    "0.5",
+    "1",
+    "1.000001",
+    "2",
+    "10",
+    "10.5",
+    "1000",
+    "2520",
+    "2521",
+    "10000",
+    "1000001",
+    "1.0e+9",
+    "1.0e+15",
+    "1.1e+15",
+    "2.0e+18",
+];
+
+#[test]
+fn whatever_the_loader_accepts_the_schema_accepts() {
+    // Every number of these files, set to every probe in turn: when the loader accepts the
+    // result, the schema must too (the schema is never stricter than the loader).
+    use rayon::prelude::*;
+    let v = validator_of(&schema());
+    let mut loaded = 0;
+    let mut wrong = Vec::new();
+    for rel in [
+        "tests/fixtures/full-example.yaml",
+        "tests/fixtures/convexity.yaml",
+        "tests/fixtures/timeline/week.yaml",
+        "tests/fixtures/etf_shares/retail-soxl.yaml",
+    ] {
+        let path = root().join(rel);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        let edits: Vec<(usize, String)> = lines
+            .iter()
+            .enumerate()
+            .flat_map(|(n, line)| {
+                number_spans(line).into_iter().flat_map(move |span| {
+                    PROBES.iter().map(move |probe| {
+                        (
+                            n,
+                            format!("{}{probe}{}", &line[..span.start], &line[span.end..]),
+                        )
+                    })
+                })
+            })
+            .collect();
+        let results: Vec<(bool, Option<String>)> = edits
+            .par_iter()
+            .map(|(n, new)| {
+                let mut edited = lines.clone();
+                edited[*n] = new;
+                let doc = edited.join("\n");
+                if delever_scenario::Scenario::from_yaml(&doc, rel, path.parent()).is_err() {
+                    return (false, None);
+                }
+                let value = as_json(doc.as_bytes()).expect("YAML");
+                let errs = errors(&v, &value);
+                let bad = (!errs.is_empty())
+                    .then(|| format!("{rel}:{}: `{new}` loads, but {errs:?}", n + 1));
+                (true, bad)
+            })
+            .collect();
+        loaded += results.iter().filter(|r| r.0).count();
+        wrong.extend(results.into_iter().filter_map(|r| r.1));
+    }
+    assert!(loaded > 1000, "only {loaded} variants loaded");
+    assert!(
+        wrong.is_empty(),
+        "{} disagreements:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }

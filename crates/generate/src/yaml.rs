@@ -17,7 +17,7 @@ use crate::{BookFiles, Generated};
 /// `x` as a YAML float that parses back to exactly `x`.
 ///
 /// Rust's `{:?}` is the shortest representation that round-trips; YAML 1.1 readers
-/// (PyYAML) read an exponent number as a string unless its mantissa has a dot and its
+/// (`PyYAML`) read an exponent number as a string unless its mantissa has a dot and its
 /// exponent a sign, so `1e20` becomes `1.0e+20`.
 pub fn number(x: f64) -> String {
     let s = format!("{x:?}");

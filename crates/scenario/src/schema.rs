@@ -134,13 +134,11 @@ impl Refiner<'_> {
         } else {
             self.root.get_mut("$defs").and_then(|d| d.get_mut(def))
         };
-        match v.and_then(Value::as_object_mut) {
-            Some(m) => Some(m),
-            None => {
-                self.missing.push(def.to_owned());
-                None
-            }
+        let found = v.and_then(Value::as_object_mut);
+        if found.is_none() {
+            self.missing.push(def.to_owned());
         }
+        found
     }
 
     /// Merges `extra` into property `key` of `def`.
@@ -172,6 +170,7 @@ impl Refiner<'_> {
 
     /// Appends `rules` to `def`'s `allOf`.
     fn all_of(&mut self, def: &str, rules: Vec<Value>) {
+        let rules = Value::Array(rules);
         if let Some(m) = self.def(def) {
             merge(m, json!({ "allOf": rules }));
         }
@@ -339,7 +338,11 @@ fn holders(r: &mut Refiner<'_>) {
     r.prop(h, "target_vol", open_closed(0.0, delever_graph::MAX_VOL));
     r.prop(h, "realised_vol", open_closed(0.0, delever_graph::MAX_VOL));
     r.prop(h, "half_life_days", open_closed(0.0, MAX_HALF_LIFE));
-    r.prop(h, "max_leverage", open_closed(0.0, delever_graph::MAX_LEVERAGE));
+    r.prop(
+        h,
+        "max_leverage",
+        open_closed(0.0, delever_graph::MAX_LEVERAGE),
+    );
     r.prop(h, "band", closed_open(0.0, 1.0));
     for key in ["lag_days", "cure_days", "redemption_lag_days"] {
         r.prop(h, key, closed(0.0, limits::MAX_DAYS));
@@ -348,7 +351,11 @@ fn holders(r: &mut Refiner<'_>) {
     r.prop(h, "lookbacks", json!({ "minItems": 1 }));
     // A path from the root is refused on every platform (`Path::has_root`).
     for key in ["accounts_csv", "holdings_csv"] {
-        r.prop(h, key, json!({ "not": { "type": "string", "pattern": "^/" } }));
+        r.prop(
+            h,
+            key,
+            json!({ "not": { "type": "string", "pattern": "^/" } }),
+        );
     }
     r.all_of(h, kind_rules());
 
@@ -439,7 +446,11 @@ fn kind_rules() -> Vec<Value> {
 
 fn lenders(r: &mut Refiner<'_>) {
     r.prop("LenderSpec", "capital", open_closed(0.0, limits::MAX_USD));
-    r.prop("LenderSpec", "other_liabilities", closed(0.0, limits::MAX_USD));
+    r.prop(
+        "LenderSpec",
+        "other_liabilities",
+        closed(0.0, limits::MAX_USD),
+    );
     r.prop("TightenSpec", "trigger", closed(0.0, 1000.0));
     r.prop("TightenSpec", "by", closed(0.0, 1.0));
     r.prop(
@@ -502,11 +513,7 @@ fn engine_and_expect(r: &mut Refiner<'_>) {
             }),
         ],
     );
-    r.prop(
-        "DayExpectSpec",
-        "day",
-        closed(0.0, f64::from(LAST_DAY)),
-    );
+    r.prop("DayExpectSpec", "day", closed(0.0, f64::from(LAST_DAY)));
 }
 
 fn monte_carlo(r: &mut Refiner<'_>) {
@@ -553,7 +560,10 @@ mod tests {
         let s = json_schema();
         let holder = &s["$defs"]["HolderSpec"];
         assert_eq!(holder["required"], json!(["id", "kind"]));
-        assert_eq!(s["$defs"]["MarginSpec"]["properties"]["maintenance"]["type"], "number");
+        assert_eq!(
+            s["$defs"]["MarginSpec"]["properties"]["maintenance"]["type"],
+            "number"
+        );
         let rules = holder["allOf"].as_array().map_or(0, Vec::len);
         assert_eq!(rules, kinds::all().count());
     }

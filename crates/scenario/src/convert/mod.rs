@@ -35,8 +35,8 @@ use crate::montecarlo::MonteCarlo;
 use crate::spec::ScenarioSpec;
 use crate::variant::Variant;
 
-use assets::{asset, decay, impact};
 pub(crate) use assets::LAW_KEYS;
+use assets::{asset, decay, impact};
 pub(crate) use books::{AccountsFile, BookCache, load_book};
 pub(crate) use cx::{Cx, num, owns, pending};
 use cx::{HolderMeta, IdKind};
@@ -47,8 +47,8 @@ use holders::holder;
 use lenders::lender;
 use monte_carlo::monte_carlo;
 pub(crate) use problems::is_solvency;
-pub(crate) use shocks::SHOCK_KEYS;
 use problems::{map_problem, subject_id};
+pub(crate) use shocks::SHOCK_KEYS;
 use shocks::{shock_days, shocks};
 use variants::variants;
 
