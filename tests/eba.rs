@@ -147,6 +147,18 @@ fn rows() -> Vec<Row> {
     rows
 }
 
+/// `x` in exponent form as YAML 1.1 readers (`PyYAML`) read a number too: a dot in the
+/// mantissa and a signed exponent (`2.0e+10`, not `2e10`).
+fn yaml_e(x: f64) -> String {
+    let s = format!("{x:e}");
+    let Some((m, e)) = s.split_once('e') else {
+        return s;
+    };
+    let dot = if m.contains('.') { "" } else { ".0" };
+    let sign = if e.starts_with('-') { "" } else { "+" };
+    format!("{m}{dot}e{sign}{e}")
+}
+
 /// The generated part of the scenario: the two tradable classes (price 1, one unit per
 /// euro, so `shares_outstanding` is the class's total holdings across the banks and the
 /// exponential law's `x` is the fraction of that total sold) and the 48 banks.
@@ -163,7 +175,8 @@ fn generated_block(rows: &[Row]) -> String {
     ] {
         let _ = writeln!(
             out,
-            "  - {{ id: {id}, price: 1.0, shares_outstanding: {total:e}, tags: [bonds], source: inet-firesale }}   # {what}: all 48 banks' holdings, EUR"
+            "  - {{ id: {id}, price: 1.0, shares_outstanding: {}, tags: [bonds], source: inet-firesale }}   # {what}: all 48 banks' holdings, EUR",
+            yaml_e(total)
         );
     }
     out.push_str("holders:\n");
@@ -171,16 +184,16 @@ fn generated_block(rows: &[Row]) -> String {
         let mut holdings = Vec::new();
         for (asset, usd) in [("GOV", s.gov), ("CORP", s.corp)] {
             if usd > 0.0 {
-                holdings.push(format!("{{ asset: {asset}, usd: {usd:e} }}"));
+                holdings.push(format!("{{ asset: {asset}, usd: {} }}", yaml_e(usd)));
             }
         }
         let _ = writeln!(
             out,
-            "  - {{ id: {}, kind: bank, cash: {:e}, other_assets: {:e}, other_liabilities: {:e}, holdings: [{}], default_below_ratio: 0.03, rule: {{ type: threshold, max: 25, target: 20 }}, source: inet-firesale }}",
+            "  - {{ id: {}, kind: bank, cash: {}, other_assets: {}, other_liabilities: {}, holdings: [{}], default_below_ratio: 0.03, rule: {{ type: threshold, max: 25, target: 20 }}, source: inet-firesale }}",
             r.id,
-            s.cash,
-            s.other,
-            s.liabilities,
+            yaml_e(s.cash),
+            yaml_e(s.other),
+            yaml_e(s.liabilities),
             holdings.join(", ")
         );
     }

@@ -25,6 +25,7 @@ mod report_cli;
 mod report_figures;
 mod scenario_props;
 mod schema;
+mod schema_corpus;
 mod shipped;
 mod systemic;
 mod timeline;

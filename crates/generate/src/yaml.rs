@@ -16,14 +16,17 @@ use crate::{BookFiles, Generated};
 
 /// `x` as a YAML float that parses back to exactly `x`.
 ///
-/// Rust's `{:?}` is the shortest representation that round-trips; YAML 1.1 readers want a
-/// dot in the mantissa (`1e20` may read as a string), so `1e20` becomes `1.0e20`.
+/// Rust's `{:?}` is the shortest representation that round-trips; YAML 1.1 readers
+/// (`PyYAML`) read an exponent number as a string unless its mantissa has a dot and its
+/// exponent a sign, so `1e20` becomes `1.0e+20`.
 pub fn number(x: f64) -> String {
     let s = format!("{x:?}");
-    match s.find('e') {
-        Some(i) if !s[..i].contains('.') => format!("{}.0{}", &s[..i], &s[i..]),
-        _ => s,
-    }
+    let Some((mantissa, exp)) = s.split_once('e') else {
+        return s;
+    };
+    let dot = if mantissa.contains('.') { "" } else { ".0" };
+    let sign = if exp.starts_with('-') { "" } else { "+" };
+    format!("{mantissa}{dot}e{sign}{exp}")
 }
 
 /// `s` as a YAML scalar: plain when that is unambiguous (an id like `bank-1`), otherwise
@@ -509,7 +512,8 @@ mod tests {
     fn numbers_round_trip_and_carry_a_dot() {
         for (x, s) in [
             (1.0, "1.0"),
-            (1e20, "1.0e20"),
+            (1e20, "1.0e+20"),
+            (2.5e20, "2.5e+20"),
             (1.5e-7, "1.5e-7"),
             (-0.25, "-0.25"),
             (1.0536, "1.0536"),

@@ -27,7 +27,7 @@ mod network;
 mod summary;
 
 pub use builder::NetworkBuilder;
-pub use checks::WEIGHT_TOLERANCE;
+pub use checks::{MAX_DAYS, WEIGHT_TOLERANCE};
 pub use convexity::{MAX_LEVERAGE, MAX_LOOKBACK_DAYS, MAX_VOL};
 pub use error::{BuildError, Problem, Subject};
 pub use model::{

@@ -11,7 +11,7 @@ use crate::spec::{AssetSpec, ImpactSpec, LawName};
 /// outstanding cuts the price by 10% (Caccioli et al.).
 const DEFAULT_ALPHA: f64 = 1.053_605_156_578_263;
 
-const LAW_KEYS: &[(&str, &[LawName])] = &[
+pub(crate) const LAW_KEYS: &[(&str, &[LawName])] = &[
     ("per_usd", &[LawName::Linear]),
     ("alpha", &[LawName::Exponential]),
     ("y", &[LawName::SquareRoot]),

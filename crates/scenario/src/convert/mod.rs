@@ -35,6 +35,7 @@ use crate::montecarlo::MonteCarlo;
 use crate::spec::ScenarioSpec;
 use crate::variant::Variant;
 
+pub(crate) use assets::LAW_KEYS;
 use assets::{asset, decay, impact};
 pub(crate) use books::{AccountsFile, BookCache, load_book};
 pub(crate) use cx::{Cx, num, owns, pending};
@@ -47,6 +48,7 @@ use lenders::lender;
 use monte_carlo::monte_carlo;
 pub(crate) use problems::is_solvency;
 use problems::{map_problem, subject_id};
+pub(crate) use shocks::SHOCK_KEYS;
 use shocks::{shock_days, shocks};
 use variants::variants;
 

@@ -11,7 +11,7 @@ use crate::limits;
 use crate::spec::{ShockName, ShockSpec};
 use crate::suggest;
 
-const SHOCK_KEYS: &[(&str, &[ShockName])] = &[
+pub(crate) const SHOCK_KEYS: &[(&str, &[ShockName])] = &[
     ("asset", &[ShockName::Asset, ShockName::ExogenousSale]),
     (
         "tag",

@@ -95,7 +95,7 @@ fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
 }
 
 /// Keys of a rule that belong to some rule types only.
-const RULE_KEYS: &[(&str, &[RuleName])] = &[
+pub(crate) const RULE_KEYS: &[(&str, &[RuleName])] = &[
     ("target", &[RuleName::LeverageTarget, RuleName::Threshold]),
     ("symmetric", &[RuleName::LeverageTarget]),
     ("max", &[RuleName::Threshold]),

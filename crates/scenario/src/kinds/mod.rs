@@ -32,7 +32,7 @@ use crate::index::join_key;
 use crate::spec::{HolderSpec, KindName};
 use crate::suggest;
 
-pub(crate) use balance_sheet::RuleSpec;
+pub(crate) use balance_sheet::{RULE_KEYS, RuleName, RuleSpec};
 pub(crate) use margin_cohort::BucketSpec;
 pub(crate) use options_dealer::{GammaSpec, OptionSpec};
 pub(crate) use trend_follower::{LookbackSpec, MarketSpec};
@@ -104,6 +104,11 @@ pub(crate) fn of(kind: KindName) -> &'static Kind {
         KindName::VolTarget => &vol_target::KIND,
         KindName::TrendFollower => &trend_follower::KIND,
     }
+}
+
+/// Every kind, in the order messages list them.
+pub(crate) fn all() -> impl Iterator<Item = KindName> {
+    KINDS.iter().flat_map(|k| k.kinds.iter().copied())
 }
 
 /// Keys that belong to some holder kinds only, each with its kinds: every kind's own keys
