@@ -357,3 +357,58 @@ fn csv_numbers_have_no_float_noise() {
         assert!(numbers > 10, "{scenario}");
     }
 }
+
+/// A broker whose whale fails cannot pay what it owes a bank: a lender's unpaid debt is an
+/// interbank loss too. The totals reconcile with the lenders table by hand: shortfalls are
+/// the lenders' borrower losses, interbank losses their interbank write-downs, and the
+/// losses borne by lenders the two together; the kinds table says where the interbank
+/// losses no holder kind carries came from.
+const LENDER_CHAIN: &str = "\
+name: lender-chain
+description: A broker whose whale fails owes a bank more than it has left.
+as_of: 2026-01-01
+assets:
+  - { id: THIN, price: 100.0, shares_outstanding: 1.0e9, impact: { law: linear, per_usd: 1.0e-9 } }
+lenders:
+  - { id: broker, capital: 5.0e8, owes: [ { creditor: bank, amount: 1.0e9 } ] }
+  - { id: bank, capital: 1.0e10 }
+holders:
+  - id: whale
+    kind: margin_account
+    holdings: [ { asset: THIN, usd: 2.0e9 } ]
+    margin: { lender: broker, loan: 1.5e9, maintenance: 0.25 }
+shocks:
+  - { type: asset, asset: THIN, return: -0.10 }
+";
+
+#[test]
+fn a_lenders_unpaid_debt_is_an_interbank_loss_and_the_totals_reconcile() {
+    let dir = scratch("report-figures2-chain");
+    let file = dir.join("lender-chain.yaml");
+    std::fs::write(&file, LENDER_CHAIN).expect("write");
+    let path = file.to_str().expect("utf-8");
+    let v = json(&["run", path]);
+    let t = &v["totals"];
+    let lenders = v["lenders"].as_array().expect("lenders");
+    let sum = |k: &str| lenders.iter().map(|l| f(l, k)).sum::<f64>();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    let shortfalls = f(t, "borrower_shortfalls_usd");
+    let interbank = f(t, "interbank_losses_usd");
+    assert!(shortfalls > 1.4e9 && interbank > 0.9e9, "{t}");
+    assert!(close(shortfalls, sum("borrower_losses_usd")), "{t}");
+    // Every creditor here is a lender: their write-downs are all the interbank losses.
+    assert!(close(interbank, sum("interbank_losses_usd")), "{t}");
+    assert!(
+        close(f(t, "lender_losses_usd"), shortfalls + interbank),
+        "{t}"
+    );
+    let r = delever(["run", path]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("= holders' unpaid $0.00 + lenders' unpaid"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(headline(&r.stdout, "losses borne by lenders"), "$2.50B");
+}
