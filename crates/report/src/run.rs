@@ -883,7 +883,7 @@ impl RunReport {
     }
 }
 
-/// The headline's and the kinds table's name for what margin borrowers could not repay.
+/// The headline's name for what margin borrowers could not repay their lenders.
 const BORROWER_SHORTFALLS: &str = "borrower shortfalls (lenders' loss)";
 /// The headline's name for interbank claims left unpaid.
 const INTERBANK_LOSSES: &str = "interbank losses (claims unpaid)";

@@ -535,10 +535,16 @@ fn cards(out: &mut String, o: &Outcome) {
         (
             "Forced sales, at the prices sold",
             money(t.forced_sales_at_sale_prices_usd),
-            if t.forced_sales_at_sale_prices_usd < 0.0 {
-                "net, each round's sales at that round's price (negative: bought)"
-            } else {
-                "net, each round's sales at that round's price"
+            match (
+                o.mode == Mode::Sequential,
+                t.forced_sales_at_sale_prices_usd < 0.0,
+            ) {
+                (false, false) => "net, each round's sales at the price they moved it to",
+                (false, true) => {
+                    "net, each round's sales at the price they moved it to (negative: bought)"
+                }
+                (true, false) => "net, each round's sales at its mid price",
+                (true, true) => "net, each round's sales at its mid price (negative: bought)",
             },
             false,
         ),
