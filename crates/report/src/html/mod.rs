@@ -535,17 +535,7 @@ fn cards(out: &mut String, o: &Outcome) {
         (
             "Forced sales, at the prices sold",
             money(t.forced_sales_at_sale_prices_usd),
-            match (
-                o.mode == Mode::Sequential,
-                t.forced_sales_at_sale_prices_usd < 0.0,
-            ) {
-                (false, false) => "net, each round's sales at the price they moved it to",
-                (false, true) => {
-                    "net, each round's sales at the price they moved it to (negative: bought)"
-                }
-                (true, false) => "net, each round's sales at its mid price",
-                (true, true) => "net, each round's sales at its mid price (negative: bought)",
-            },
+            sale_price_note(o.mode, t.forced_sales_at_sale_prices_usd < 0.0),
             false,
         ),
         (
@@ -584,6 +574,16 @@ fn cards(out: &mut String, o: &Outcome) {
         ),
     ];
     card_list(out, &items);
+}
+
+/// What the at-the-prices-sold card's figure is, in each mode.
+fn sale_price_note(mode: Mode, bought: bool) -> &'static str {
+    match (mode == Mode::Sequential, bought) {
+        (false, false) => "net, each round's sales at the price they moved it to",
+        (false, true) => "net, each round's sales at the price they moved it to (negative: bought)",
+        (true, false) => "net, each round's sales at its mid price",
+        (true, true) => "net, each round's sales at its mid price (negative: bought)",
+    }
 }
 
 /// Headline figures as cards: (label, value, note, key figure?), all plain text.
