@@ -23,6 +23,7 @@ mod hardening_outputs;
 mod inet_timing;
 mod report_cli;
 mod report_figures;
+mod report_figures2;
 mod scenario_props;
 mod schema;
 mod schema_corpus;

@@ -9,7 +9,7 @@ use delever_graph::{
     Asset, AssetIx, BalanceSheetRule, Holder, HolderIx, HolderKind, ImpactDecay, ImpactLaw, Lender,
     MarginTerms, Network, NetworkBuilder, Timing, TransientImpact,
 };
-use delever_report::{HolderDaysReport, RunMeta, RunReport};
+use delever_report::{HolderDaysReport, RunMeta, RunReport, csv_num, price};
 use serde_json::Value;
 
 fn asset(id: &str, price: f64, impact: ImpactLaw) -> Asset {
@@ -436,10 +436,7 @@ fn the_table_has_a_day_table_and_the_trace_a_day_column() {
         assert!(line.starts_with(&format!("{d} ")), "{line}");
         let e = &out.days[d];
         assert!(line.contains(&format!("{:.4}", e.price_index)), "{line}");
-        assert!(
-            line.contains(&format!("{:.2}", e.assets[0].close)),
-            "{line}"
-        );
+        assert!(line.contains(&price(e.assets[0].close)), "{line}");
     }
     // Day 1: the fund's lender starts selling.
     assert!(
@@ -507,18 +504,19 @@ fn csv_has_day_scopes_and_stays_tidy() {
             .to_owned()
     };
     let d1 = &out.days[1];
-    assert_eq!(value("day", "1", "sales_usd"), d1.sales_usd.to_string());
+    // CSV numbers are rounded to 12 significant digits (`csv_num`), on purpose.
+    assert_eq!(value("day", "1", "sales_usd"), csv_num(d1.sales_usd));
     assert_eq!(
         value("day", "1", "liquidations"),
         d1.liquidations.to_string()
     );
     assert_eq!(
         value("day_asset", "1/NVDA", "close"),
-        d1.assets[0].close.to_string()
+        csv_num(d1.assets[0].close)
     );
     assert_eq!(
         value("day_holder", "1/fund", "sales_usd"),
-        d1.holders[1].sales_usd.to_string()
+        csv_num(d1.holders[1].sales_usd)
     );
     assert_eq!(value("day_holder", "1/fund", "closing_out"), "true");
     assert!(!csv.contains("day_holder,0/fund,closing_out"));
@@ -528,12 +526,12 @@ fn csv_has_day_scopes_and_stays_tidy() {
         d1.sales_by_kind
             .iter()
             .find(|(k, _)| k.name() == "leveraged_fund")
-            .map(|(_, v)| v.to_string())
+            .map(|(_, v)| csv_num(*v))
             .expect("a fund sold")
     );
     assert_eq!(
         value("day_lender", "1/prime", "losses_usd"),
-        d1.lender_losses_usd[0].to_string()
+        csv_num(d1.lender_losses_usd[0])
     );
     assert_eq!(
         value("round", "1/1", "new_calls"),

@@ -48,6 +48,16 @@ pub(crate) fn lender_outcomes(
         .collect()
 }
 
+/// The two losses creditors bear at a clearing, USD: what margin borrowers could not
+/// repay their lenders (every holder's shortfall), and interbank claims left unpaid
+/// (every creditor's write-down, holders' and lenders' alike).
+pub(crate) fn creditor_losses(cleared: &crate::clearing::Cleared) -> (f64, f64) {
+    (
+        cleared.shortfall.iter().sum(),
+        cleared.interbank_losses.iter().sum(),
+    )
+}
+
 /// A holder's ledger: its starting positions (`u`'s), the shares `sold` of each, and where
 /// the money went.
 pub(crate) struct Money {
@@ -160,6 +170,7 @@ pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
             drawdown: p[k] / c.p0[k] - 1.0,
             forced_sales_shares: dec.total[k],
             forced_sales_usd: dec.total[k] * p[k],
+            forced_sales_at_sale_prices_usd: main.sold_at_round_prices[k],
         })
         .collect::<Vec<_>>();
 
@@ -184,6 +195,8 @@ pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
             sales_usd: proceeds,
             status: d.status,
             lender_loss_usd: end.cleared.shortfall[i] + unpaid,
+            borrower_shortfall_usd: end.cleared.shortfall[i],
+            interbank_unpaid_usd: unpaid,
             margin_calls: d.calls,
             defaults: d.defaults,
             cash_cure_usd: d.cure_usd,
@@ -207,6 +220,7 @@ pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
 
     let initial = loss_at(c, &s.price);
     let total_loss = loss_at(c, p);
+    let (borrower_shortfalls_usd, interbank_losses_usd) = creditor_losses(&end.cleared);
     let totals = Totals {
         initial_loss_usd: initial,
         total_loss_usd: total_loss,
@@ -216,6 +230,10 @@ pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
             total_loss / initial
         },
         forced_sales_usd: assets.iter().map(|a| a.forced_sales_usd).sum(),
+        forced_sales_at_sale_prices_usd: assets
+            .iter()
+            .map(|a| a.forced_sales_at_sale_prices_usd)
+            .sum(),
         exogenous_sales_usd: s.exo_shares.iter().zip(p).map(|(x, p)| x * p).sum(),
         defaults: dec.holder_defaults() + lender_defaults(c, end),
         margin_calls: dec.calls(),
@@ -223,6 +241,8 @@ pub(crate) fn assemble(x: Parts<'_>) -> (Outcome, Ledger) {
             .iter()
             .map(|l| l.borrower_losses_usd + l.interbank_losses_usd)
             .sum(),
+        borrower_shortfalls_usd,
+        interbank_losses_usd,
         cash_cures_usd: dec.decisions.iter().map(|d| d.cure_usd).sum(),
     };
 

@@ -13,6 +13,9 @@ use crate::EngineError;
 use crate::outcome::Outcome;
 
 /// The first non-finite figure of `o`, as an error naming where it is.
+// One list of every figure, in the order the outcome declares them: splitting it would
+// only scatter the list.
+#[allow(clippy::too_many_lines)]
 pub(crate) fn check(net: &Network, o: &Outcome) -> Result<(), EngineError> {
     let bad = |place: String, field: &'static str, value: f64| EngineError::NonFiniteResult {
         place,
@@ -25,6 +28,12 @@ pub(crate) fn check(net: &Network, o: &Outcome) -> Result<(), EngineError> {
         ("total_loss_usd", t.total_loss_usd),
         ("amplification", t.amplification),
         ("forced_sales_usd", t.forced_sales_usd),
+        (
+            "forced_sales_at_sale_prices_usd",
+            t.forced_sales_at_sale_prices_usd,
+        ),
+        ("borrower_shortfalls_usd", t.borrower_shortfalls_usd),
+        ("interbank_losses_usd", t.interbank_losses_usd),
         ("exogenous_sales_usd", t.exogenous_sales_usd),
         ("lender_losses_usd", t.lender_losses_usd),
         ("cash_cures_usd", t.cash_cures_usd),
@@ -42,6 +51,10 @@ pub(crate) fn check(net: &Network, o: &Outcome) -> Result<(), EngineError> {
             ("drawdown", a.drawdown),
             ("forced_sales_shares", a.forced_sales_shares),
             ("forced_sales_usd", a.forced_sales_usd),
+            (
+                "forced_sales_at_sale_prices_usd",
+                a.forced_sales_at_sale_prices_usd,
+            ),
         ] {
             if !v.is_finite() {
                 return Err(bad(id(), field, v));
@@ -56,6 +69,8 @@ pub(crate) fn check(net: &Network, o: &Outcome) -> Result<(), EngineError> {
             ("equity_after", h.equity_after),
             ("sales_usd", h.sales_usd),
             ("lender_loss_usd", h.lender_loss_usd),
+            ("borrower_shortfall_usd", h.borrower_shortfall_usd),
+            ("interbank_unpaid_usd", h.interbank_unpaid_usd),
             ("cash_cure_usd", h.cash_cure_usd),
         ] {
             if !v.is_finite() {

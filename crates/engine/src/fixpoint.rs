@@ -29,6 +29,11 @@ pub(crate) struct Run {
     pub residual: f64,
     pub termination: Termination,
     pub trace: Vec<RoundTrace>,
+    /// Per asset: each round's additional net sales valued at the price that round's
+    /// selling produced (`next`), summed over the rounds, USD. The rounds' increments add
+    /// up to `last.total`, so this is `last.total` valued along the way down rather than
+    /// at the end.
+    pub sold_at_round_prices: Vec<f64>,
 }
 
 /// Which iteration is running.
@@ -121,6 +126,8 @@ impl Iterator<'_, '_> {
         let mut termination = Termination::MaxRounds;
         let mut rounds = 0;
         let value0: f64 = self.gross.iter().zip(&c.p0).map(|(g, p)| g * p).sum();
+        let mut sold_before = vec![0.0; c.n_assets];
+        let mut sold_at_round_prices = vec![0.0; c.n_assets];
         for k in 1..=self.cfg.max_rounds {
             let span = tracing::debug_span!("round", round = k, least = dir == Direction::Least);
             let _enter = span.enter();
@@ -134,6 +141,14 @@ impl Iterator<'_, '_> {
                 ws,
             );
             let (next, undamped) = self.step(&ev.total, &p);
+            for ((acc, before), (&now, &at)) in sold_at_round_prices
+                .iter_mut()
+                .zip(sold_before.iter_mut())
+                .zip(ev.total.iter().zip(&next))
+            {
+                *acc += (now - *before) * at;
+                *before = now;
+            }
             residual = undamped;
             rounds = k;
             let now_calls = ev.calls();
@@ -193,6 +208,7 @@ impl Iterator<'_, '_> {
             residual,
             termination,
             trace,
+            sold_at_round_prices,
         }
     }
 }

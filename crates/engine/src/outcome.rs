@@ -67,16 +67,37 @@ pub struct Totals {
     pub total_loss_usd: f64,
     /// `total_loss_usd / initial_loss_usd` (1 when there is no initial loss).
     pub amplification: f64,
-    /// Forced sales valued at the prices they were made at, USD (net of forced buying).
+    /// Net forced sales, USD (net of forced buying), as each mode has always valued them:
+    /// equilibrium at the final prices (the fixed point's clearing prices), sequential at
+    /// each round's mid price, timeline at each day's close. See the two figures below for
+    /// the same sales on one basis in every mode.
     pub forced_sales_usd: f64,
+    /// Net forced sales valued at the prices they were made at, USD: each round's
+    /// additional sales at that round's execution price — in equilibrium mode and in each
+    /// timeline day, the price the round's selling moved the market to (the fixed point's
+    /// convention: sales are made at the price they produce); in sequential mode, the
+    /// round's mid price (as its proceeds are settled). Unlike the final-price figure this
+    /// does not vanish when the cascade drives a price to its floor.
+    pub forced_sales_at_sale_prices_usd: f64,
     /// Exogenous sales (offerings, capital calls) at the prices they were made at, USD.
     pub exogenous_sales_usd: f64,
     /// Defaulted accounts and holders (a cohort counts its accounts), plus defaulted lenders.
     pub defaults: u64,
     /// Margin calls, counted in accounts (a cohort counts its called accounts).
     pub margin_calls: u64,
-    /// Losses borne by lenders (borrower shortfalls and interbank write-downs), USD.
+    /// Losses borne by the scenario's lenders (the `lenders:` block): their borrower
+    /// shortfalls plus write-downs of the interbank claims *they* hold, USD. Interbank
+    /// losses borne by holders (banks owing banks) are not in it: see
+    /// `interbank_losses_usd`.
     pub lender_losses_usd: f64,
+    /// What margin borrowers could not repay their lenders, USD: the sum of every holder's
+    /// `borrower_shortfall_usd` (equal to the lenders' `borrower_losses_usd` summed).
+    pub borrower_shortfalls_usd: f64,
+    /// Interbank claims left unpaid at clearing, whoever holds them (holders or lenders),
+    /// USD: the sum of every debtor's unpaid interbank obligations (holders'
+    /// `interbank_unpaid_usd` plus lenders' own unpaid debts), equal to every creditor's
+    /// write-down summed.
+    pub interbank_losses_usd: f64,
     /// Cash deposited by accounts that met calls with fresh cash (the cure rate), USD.
     pub cash_cures_usd: f64,
 }
@@ -96,8 +117,11 @@ pub struct AssetOutcome {
     pub drawdown: f64,
     /// Net shares sold by forced sellers (negative: net bought).
     pub forced_sales_shares: f64,
-    /// Net forced sales at the prices made, USD.
+    /// Net forced sales, USD, valued as [`Totals::forced_sales_usd`] is.
     pub forced_sales_usd: f64,
+    /// Net forced sales at the prices they were made at, USD, as
+    /// [`Totals::forced_sales_at_sale_prices_usd`] is.
+    pub forced_sales_at_sale_prices_usd: f64,
 }
 
 /// One holder at the end of the run.
@@ -117,8 +141,13 @@ pub struct HolderOutcome {
     pub sales_usd: f64,
     /// Final status (for cohorts and books: the worst status of any account).
     pub status: Status,
-    /// Loss this holder passed to its lender or creditors, USD.
+    /// Loss this holder passed to its lender or creditors, USD:
+    /// `borrower_shortfall_usd + interbank_unpaid_usd`.
     pub lender_loss_usd: f64,
+    /// What it could not repay its margin lender, USD (populations: their accounts').
+    pub borrower_shortfall_usd: f64,
+    /// What it left unpaid of its interbank obligations, USD (its creditors' write-down).
+    pub interbank_unpaid_usd: f64,
     /// Accounts called (1 or 0 for single holders).
     pub margin_calls: u64,
     /// Accounts defaulted (1 or 0 for single holders).

@@ -220,9 +220,14 @@ pub(crate) fn versioned_json<T: Serialize>(doc: &T) -> String {
     s
 }
 
-/// A number for CSV: shortest text that reads back to the same `f64`.
+/// A number for CSV: finite numbers as every CSV writes them ([`crate::text::num`]: 12
+/// significant digits, no binary noise); others as words (`NaN`, `inf`).
 fn num(x: f64) -> String {
-    format!("{}", x + 0.0)
+    if x.is_finite() {
+        crate::text::num(x)
+    } else {
+        format!("{x}")
+    }
 }
 
 fn param_cell(v: &ParamValue) -> String {

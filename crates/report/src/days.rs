@@ -257,7 +257,7 @@ pub(crate) fn day_table(days: &[DayReport], main_assets: &[&str]) -> String {
                 d.assets
                     .iter()
                     .find(|a| a.id == *id)
-                    .map_or_else(String::new, |a| format!("{:.2}", a.close)),
+                    .map_or_else(String::new, |a| crate::text::price(a.close)),
             );
         }
         let transient = d

@@ -157,8 +157,24 @@ pub struct ExplainResult {
     pub equity_before_usd: f64,
     /// Equity at the fixed point, USD.
     pub equity_after_usd: f64,
-    /// Loss passed to lenders or creditors, USD.
+    /// Loss passed to its lender and creditors, USD:
+    /// `borrower_shortfall_usd + interbank_unpaid_usd`.
     pub lender_loss_usd: f64,
+    /// What it could not repay its margin lender, USD.
+    pub borrower_shortfall_usd: f64,
+    /// What it left unpaid of its interbank debts, USD.
+    pub interbank_unpaid_usd: f64,
+}
+
+impl ExplainResult {
+    /// The losses it passed on, in words, named as the run report names them.
+    pub(crate) fn losses_text(&self) -> String {
+        format!(
+            "borrower shortfall {}, interbank unpaid {}",
+            usd(self.borrower_shortfall_usd),
+            usd(self.interbank_unpaid_usd)
+        )
+    }
 }
 
 /// Why one holder sold (`delever explain`). Field order is the JSON key order.
@@ -744,6 +760,8 @@ impl ExplainReport {
                 equity_before_usd: x.equity_before,
                 equity_after_usd: fin.map_or(0.0, |h| h.equity_after),
                 lender_loss_usd: fin.map_or(0.0, |h| h.lender_loss_usd),
+                borrower_shortfall_usd: fin.map_or(0.0, |h| h.borrower_shortfall_usd),
+                interbank_unpaid_usd: fin.map_or(0.0, |h| h.interbank_unpaid_usd),
             },
             rounds: x
                 .rounds
@@ -803,12 +821,12 @@ impl ExplainReport {
         let r = &self.result;
         let _ = writeln!(
             out,
-            "result    final status {}; net sales {} at final prices; equity {} before the shock, {} at the end; loss to lenders {}",
+            "result    final status {}; net sales {} at final prices; equity {} before the shock, {} at the end; {}",
             r.status,
             usd(r.sales_usd),
             usd(r.equity_before_usd),
             usd(r.equity_after_usd),
-            usd(r.lender_loss_usd)
+            r.losses_text()
         );
         out.push('\n');
         out.push_str(&self.sheet_table());
@@ -892,32 +910,25 @@ impl ExplainReport {
         } else {
             ("E/V", "m")
         };
-        let mut head = vec![
-            "round",
-            "price index",
-            if etf { "exposure" } else { "holdings V" },
-            if etf { "" } else { "cash" },
-            if etf { "" } else { "loan" },
-            if etf { "" } else { "other liab." },
-            if etf { "NAV" } else { "equity E" },
-            ratio_head,
-        ];
+        let cols = SheetColumns::of(self, etf);
+        let mut head = vec!["round", "price index"];
+        let identity = cols.head(&mut head);
+        head.push(ratio_head);
         if !limit_head.is_empty() {
             head.push(limit_head);
         }
         head.extend(["status", "sale"]);
-        let head: Vec<&str> = head.into_iter().filter(|h| !h.is_empty()).collect();
         let status_col = head.len() - 2;
         let mut t = Table::new(head.iter().copied())
             .titled(if n > MAX_TABLE_ROUNDS {
                 format!(
-                    "Balance sheet at the prices each round decided at (rounds {}-{} left out; \
-                     --format json has every round)",
+                    "Balance sheet at the prices each round decided at ({identity}; rounds {}-{} \
+                     left out; --format json has every round)",
                     HEAD_ROUNDS + 1,
                     n - TAIL_ROUNDS
                 )
             } else {
-                "Balance sheet at the prices each round decided at".to_owned()
+                format!("Balance sheet at the prices each round decided at ({identity})")
             })
             .left(status_col);
         for (k, r) in self.rounds.iter().enumerate() {
@@ -930,17 +941,8 @@ impl ExplainReport {
             }
             let s = &r.sheet;
             let (ratio, limit) = ratio_and_limit(r, etf, bs, fund);
-            let mut row = vec![
-                r.round.to_string(),
-                format!("{:.4}", r.price_index),
-                usd(s.holdings_usd),
-            ];
-            if !etf {
-                row.push(usd(s.cash_usd));
-                row.push(usd(s.margin_loan_usd));
-                row.push(usd(s.other_liabilities_usd + s.interbank_owed_usd));
-            }
-            row.push(usd(s.equity_usd));
+            let mut row = vec![r.round.to_string(), format!("{:.4}", r.price_index)];
+            cols.cells(s, &mut row);
             row.push(ratio);
             if !limit_head.is_empty() {
                 row.push(limit);
@@ -950,6 +952,82 @@ impl ExplainReport {
             t.row(row);
         }
         t.render()
+    }
+}
+
+/// The balance-sheet columns of `explain`'s table: every item of the sheet has one, so that
+/// each row adds up by hand; items zero in every round are left out (the identity in the
+/// title names the columns shown).
+#[allow(clippy::struct_excessive_bools)]
+struct SheetColumns {
+    etf: bool,
+    other_assets: bool,
+    received: bool,
+    owed: bool,
+}
+
+impl SheetColumns {
+    fn of(r: &ExplainReport, etf: bool) -> Self {
+        let any = |f: fn(&SheetReport) -> f64| r.rounds.iter().any(|x| f(&x.sheet) != 0.0);
+        SheetColumns {
+            etf,
+            other_assets: !etf && any(|s| s.other_assets_usd),
+            received: !etf && any(|s| s.interbank_received_usd),
+            owed: !etf && any(|s| s.interbank_owed_usd),
+        }
+    }
+
+    /// Push the headers; the identity the columns satisfy, in words.
+    fn head(&self, head: &mut Vec<&'static str>) -> String {
+        if self.etf {
+            head.extend(["exposure", "financing", "NAV"]);
+            return "NAV = exposure \u{2212} financing".to_owned();
+        }
+        let mut plus = vec!["V", "cash"];
+        let mut minus = vec!["loan", "other liab."];
+        head.extend(["holdings V", "cash"]);
+        if self.other_assets {
+            head.push("other assets");
+            plus.push("other assets");
+        }
+        if self.received {
+            head.push("interbank recv.");
+            plus.push("interbank recv.");
+        }
+        head.extend(["loan", "other liab."]);
+        if self.owed {
+            head.push("interbank owed");
+            minus.push("interbank owed");
+        }
+        head.push("equity E");
+        format!(
+            "E = {} \u{2212} {}",
+            plus.join(" + "),
+            minus.join(" \u{2212} ")
+        )
+    }
+
+    /// Push one round's cells, in [`SheetColumns::head`]'s order.
+    fn cells(&self, s: &SheetReport, row: &mut Vec<String>) {
+        row.push(usd(s.holdings_usd));
+        if self.etf {
+            // The swaps' financing: what makes exposure and NAV differ.
+            row.push(usd(s.holdings_usd - s.equity_usd));
+        } else {
+            row.push(usd(s.cash_usd));
+            if self.other_assets {
+                row.push(usd(s.other_assets_usd));
+            }
+            if self.received {
+                row.push(usd(s.interbank_received_usd));
+            }
+            row.push(usd(s.margin_loan_usd));
+            row.push(usd(s.other_liabilities_usd));
+            if self.owed {
+                row.push(usd(s.interbank_owed_usd));
+            }
+        }
+        row.push(usd(s.equity_usd));
     }
 }
 

@@ -335,6 +335,8 @@ impl HolderDaysReport {
                 equity_before_usd: fin.map_or(0.0, |x| x.equity_before),
                 equity_after_usd: fin.map_or(0.0, |x| x.equity_after),
                 lender_loss_usd: fin.map_or(0.0, |x| x.lender_loss_usd),
+                borrower_shortfall_usd: fin.map_or(0.0, |x| x.borrower_shortfall_usd),
+                interbank_unpaid_usd: fin.map_or(0.0, |x| x.interbank_unpaid_usd),
             },
             identity: EQUITY_IDENTITY,
             days,
@@ -373,12 +375,12 @@ impl HolderDaysReport {
         let r = &self.result;
         let _ = writeln!(
             out,
-            "result    final status {}; net sales {} over the days; equity {} before the shock, {} at the last close; loss to lenders {}",
+            "result    final status {}; net sales {} over the days; equity {} before the shock, {} at the last close; {}",
             r.status,
             usd(r.sales_usd),
             usd(r.equity_before_usd),
             usd(r.equity_after_usd),
-            usd(r.lender_loss_usd)
+            r.losses_text()
         );
         out.push('\n');
         out.push_str(&self.day_table());

@@ -33,7 +33,7 @@ pub use explain_days::{EQUITY_IDENTITY, HolderDaysReport};
 pub use html::{ScenarioNotes, SourceNote};
 pub use run::{RunMeta, RunReport};
 pub use systemic::{RankRow, SystemicReport, rank_table};
-pub use text::{Table, csv_cell, csv_field, num as csv_num, usd};
+pub use text::{Table, csv_cell, csv_field, num as csv_num, price, usd};
 
 /// The version of every JSON document delever writes (the top-level `format_version`):
 /// raised when a key is renamed or removed or its meaning changes; new keys do not raise

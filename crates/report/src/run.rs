@@ -7,7 +7,7 @@ use delever_graph::{KindTag, Network};
 use serde::Serialize;
 
 use crate::days::{DayReport, day_csv, day_table};
-use crate::text::{Table, csv_field, num, pct, share, usd};
+use crate::text::{Table, csv_field, num, pct, price, share, usd};
 
 /// What the report says about the scenario itself.
 #[derive(Debug, Clone, Default)]
@@ -34,22 +34,72 @@ pub struct TotalsReport {
     /// Whether the ratio means something: the shock alone cost more than 1% of the total
     /// loss (`false`: read `cascade_loss_usd` instead; tables print no ratio).
     pub amplification_meaningful: bool,
-    /// Forced sales valued at sale prices, USD.
+    /// Net forced sales, USD, as each mode values them: equilibrium at the final prices,
+    /// sequential at each round's mid price, timeline at each day's close (the days
+    /// table's sum). The two keys below value the same sales on one basis in every mode.
     pub forced_sales_usd: f64,
+    /// Net forced sales at the prices they were made at, USD: each round's additional
+    /// sales at that round's execution price (equilibrium and each timeline day: the price
+    /// the round's selling moved the market to; sequential: the round's mid price).
+    pub forced_sales_at_sale_prices_usd: f64,
+    /// Net forced sales at the final prices, USD: net shares sold times `price_after`,
+    /// summed over the assets (near zero when the cascade drove a price to its floor).
+    pub forced_sales_at_final_prices_usd: f64,
     /// Exogenous sales at sale prices, USD.
     pub exogenous_sales_usd: f64,
     /// Defaulted accounts, holders and lenders.
     pub defaults: u64,
     /// Margin calls, in accounts.
     pub margin_calls: u64,
-    /// Losses borne by lenders, USD.
+    /// Losses borne by the scenario's lenders (the `lenders:` block): their borrower
+    /// losses plus write-downs of the interbank claims they hold, USD (the lenders table's
+    /// two loss columns summed). Interbank losses of holders are not in it.
     pub lender_losses_usd: f64,
+    /// What margin borrowers could not repay their lenders, USD: holders'
+    /// `borrower_shortfall_usd` summed (= lenders' `borrower_losses_usd` summed).
+    pub borrower_shortfalls_usd: f64,
+    /// Interbank claims left unpaid, whoever holds them, USD: holders'
+    /// `interbank_unpaid_usd` summed plus lenders' own unpaid debts.
+    pub interbank_losses_usd: f64,
     /// Cash deposited to meet calls, USD.
     pub cash_cures_usd: f64,
 }
 
+impl TotalsReport {
+    /// The totals as CSV `(metric, value)` pairs, in JSON key order.
+    fn csv_rows(&self) -> Vec<(&'static str, String)> {
+        let t = self;
+        vec![
+            ("initial_loss_usd", num(t.initial_loss_usd)),
+            ("total_loss_usd", num(t.total_loss_usd)),
+            ("cascade_loss_usd", num(t.cascade_loss_usd)),
+            ("amplification", num(t.amplification)),
+            (
+                "amplification_meaningful",
+                t.amplification_meaningful.to_string(),
+            ),
+            ("forced_sales_usd", num(t.forced_sales_usd)),
+            (
+                "forced_sales_at_sale_prices_usd",
+                num(t.forced_sales_at_sale_prices_usd),
+            ),
+            (
+                "forced_sales_at_final_prices_usd",
+                num(t.forced_sales_at_final_prices_usd),
+            ),
+            ("exogenous_sales_usd", num(t.exogenous_sales_usd)),
+            ("defaults", t.defaults.to_string()),
+            ("margin_calls", t.margin_calls.to_string()),
+            ("lender_losses_usd", num(t.lender_losses_usd)),
+            ("borrower_shortfalls_usd", num(t.borrower_shortfalls_usd)),
+            ("interbank_losses_usd", num(t.interbank_losses_usd)),
+            ("cash_cures_usd", num(t.cash_cures_usd)),
+        ]
+    }
+}
+
 /// The headline totals of an outcome.
-fn totals(t: &delever_engine::Totals) -> TotalsReport {
+fn totals(t: &delever_engine::Totals, o: &Outcome) -> TotalsReport {
     TotalsReport {
         initial_loss_usd: t.initial_loss_usd,
         total_loss_usd: t.total_loss_usd,
@@ -57,12 +107,21 @@ fn totals(t: &delever_engine::Totals) -> TotalsReport {
         amplification: t.amplification,
         amplification_meaningful: amplification_meaningful(t.initial_loss_usd, t.total_loss_usd),
         forced_sales_usd: t.forced_sales_usd,
+        forced_sales_at_sale_prices_usd: t.forced_sales_at_sale_prices_usd,
+        forced_sales_at_final_prices_usd: o.assets.iter().map(at_final_prices).sum(),
         exogenous_sales_usd: t.exogenous_sales_usd,
         defaults: t.defaults,
         margin_calls: t.margin_calls,
         lender_losses_usd: t.lender_losses_usd,
+        borrower_shortfalls_usd: t.borrower_shortfalls_usd,
+        interbank_losses_usd: t.interbank_losses_usd,
         cash_cures_usd: t.cash_cures_usd,
     }
+}
+
+/// An asset's net forced sales at its final price, USD.
+fn at_final_prices(a: &delever_engine::AssetOutcome) -> f64 {
+    a.forced_sales_shares * a.price_after
 }
 
 /// Whether an amplification `total / initial` means something: the shock alone cost more
@@ -87,8 +146,12 @@ pub struct AssetReport {
     pub drawdown: f64,
     /// Net shares sold by forced sellers.
     pub forced_sales_shares: f64,
-    /// Net forced sales, USD.
+    /// Net forced sales, USD, valued as `totals.forced_sales_usd` is.
     pub forced_sales_usd: f64,
+    /// Net forced sales at the prices they were made at, USD (as the totals' key).
+    pub forced_sales_at_sale_prices_usd: f64,
+    /// `forced_sales_shares × price_after`, USD.
+    pub forced_sales_at_final_prices_usd: f64,
 }
 
 /// One holder (JSON `holders[]`).
@@ -108,8 +171,13 @@ pub struct HolderReport {
     pub sales_usd: f64,
     /// Final status.
     pub status: &'static str,
-    /// Loss passed to lenders or creditors, USD.
+    /// Loss passed to its lender and creditors, USD:
+    /// `borrower_shortfall_usd + interbank_unpaid_usd`.
     pub lender_loss_usd: f64,
+    /// What it could not repay its margin lender, USD.
+    pub borrower_shortfall_usd: f64,
+    /// What it left unpaid of its interbank debts, USD (its creditors' write-down).
+    pub interbank_unpaid_usd: f64,
     /// Accounts called.
     pub margin_calls: u64,
     /// Accounts defaulted.
@@ -257,7 +325,7 @@ impl RunReport {
             termination: o.termination.name(),
             rounds: o.rounds,
             residual: o.residual,
-            totals: totals(t),
+            totals: totals(t, o),
             assets: o
                 .assets
                 .iter()
@@ -269,6 +337,8 @@ impl RunReport {
                     drawdown: a.drawdown,
                     forced_sales_shares: a.forced_sales_shares,
                     forced_sales_usd: a.forced_sales_usd,
+                    forced_sales_at_sale_prices_usd: a.forced_sales_at_sale_prices_usd,
+                    forced_sales_at_final_prices_usd: at_final_prices(a),
                 })
                 .collect(),
             holders: o
@@ -283,6 +353,8 @@ impl RunReport {
                     sales_usd: h.sales_usd,
                     status: h.status.name(),
                     lender_loss_usd: h.lender_loss_usd,
+                    borrower_shortfall_usd: h.borrower_shortfall_usd,
+                    interbank_unpaid_usd: h.interbank_unpaid_usd,
                     margin_calls: h.margin_calls,
                     defaults: h.defaults,
                 })
@@ -405,6 +477,30 @@ impl RunReport {
             );
         }
         out.push('\n');
+        out.push_str(&self.headline_table(sequential, timeline));
+        out.push('\n');
+        if timeline {
+            out.push_str(&day_table(&self.days, &self.main_assets()));
+            out.push('\n');
+        }
+
+        out.push_str(&self.assets_table());
+        out.push('\n');
+        out.push_str(&self.kinds_table());
+        out.push_str(&self.lenders_table());
+        if let Some(s) = &self.systemic {
+            let t = s.to_table(10);
+            if !t.is_empty() {
+                out.push('\n');
+                out.push_str(&t);
+            }
+        }
+        out
+    }
+
+    /// The headline figures, each named once.
+    fn headline_table(&self, sequential: bool, timeline: bool) -> String {
+        let t = &self.totals;
         let mut head = Table::new(["headline", "value"]);
         head.row(["initial loss (shock alone)".into(), usd(t.initial_loss_usd)]);
         let total = if sequential {
@@ -427,35 +523,31 @@ impl RunReport {
                 "n/a (initial loss too small)".to_owned()
             },
         ]);
-        head.row(["forced sales".into(), usd(t.forced_sales_usd)]);
+        // Both valuations, named: at the prices sold does not vanish when the cascade
+        // drives a price to its floor; at final prices is what the sold shares are worth now.
+        head.row([
+            "forced sales, at the prices sold".into(),
+            usd(t.forced_sales_at_sale_prices_usd),
+        ]);
+        head.row([
+            "forced sales, at final prices".into(),
+            usd(t.forced_sales_at_final_prices_usd),
+        ]);
         if t.exogenous_sales_usd != 0.0 {
             head.row(["exogenous sales".into(), usd(t.exogenous_sales_usd)]);
         }
         head.row(["margin calls (accounts)".into(), t.margin_calls.to_string()]);
         head.row(["defaults".into(), t.defaults.to_string()]);
-        head.row(["lender losses".into(), usd(t.lender_losses_usd)]);
+        // Each loss once, under the name the tables below use.
+        head.row([BORROWER_SHORTFALLS.into(), usd(t.borrower_shortfalls_usd)]);
+        head.row([INTERBANK_LOSSES.into(), usd(t.interbank_losses_usd)]);
+        if !self.lenders.is_empty() {
+            head.row(["losses borne by lenders".into(), usd(t.lender_losses_usd)]);
+        }
         if t.cash_cures_usd != 0.0 {
             head.row(["calls met with cash".into(), usd(t.cash_cures_usd)]);
         }
-        out.push_str(&head.render());
-        out.push('\n');
-        if timeline {
-            out.push_str(&day_table(&self.days, &self.main_assets()));
-            out.push('\n');
-        }
-
-        out.push_str(&self.assets_table());
-        out.push('\n');
-        out.push_str(&self.kinds_table());
-        out.push_str(&self.lenders_table());
-        if let Some(s) = &self.systemic {
-            let t = s.to_table(10);
-            if !t.is_empty() {
-                out.push('\n');
-                out.push_str(&t);
-            }
-        }
-        out
+        head.render()
     }
 
     /// A timeline's rounds the trace left out between the kept round `last` and the next
@@ -501,7 +593,8 @@ impl RunReport {
             "shocked",
             "after",
             "drawdown",
-            "forced sales",
+            "forced sales, at prices sold",
+            "at final prices",
         ])
         .titled("Assets");
         let mut order: Vec<&AssetReport> = self.assets.iter().collect();
@@ -510,11 +603,12 @@ impl RunReport {
         for a in order {
             assets.row([
                 a.id.clone(),
-                format!("{:.2}", a.price_before),
-                format!("{:.2}", a.price_shocked),
-                format!("{:.2}", a.price_after),
+                price(a.price_before),
+                price(a.price_shocked),
+                price(a.price_after),
                 pct(a.drawdown),
-                usd(a.forced_sales_usd),
+                usd(a.forced_sales_at_sale_prices_usd),
+                usd(a.forced_sales_at_final_prices_usd),
             ]);
         }
         assets.render()
@@ -531,7 +625,8 @@ impl RunReport {
             "share of sales",
             "calls",
             "defaults",
-            "lender loss",
+            "borrower shortfalls",
+            "interbank unpaid",
         ])
         .titled("Holders by kind");
         // Each kind's share of the forced sales: the channels side by side (issue 13).
@@ -551,10 +646,25 @@ impl RunReport {
                 share(rows.iter().map(|h| h.sales_usd).sum(), total_sales),
                 rows.iter().map(|h| h.margin_calls).sum::<u64>().to_string(),
                 rows.iter().map(|h| h.defaults).sum::<u64>().to_string(),
-                usd(rows.iter().map(|h| h.lender_loss_usd).sum()),
+                usd(rows.iter().map(|h| h.borrower_shortfall_usd).sum()),
+                usd(rows.iter().map(|h| h.interbank_unpaid_usd).sum()),
             ]);
         }
-        kinds.render()
+        let mut out = kinds.render();
+        // Lenders can owe interbank too: their unpaid debts are interbank losses that no
+        // holder kind carries.
+        let holders_unpaid: f64 = self.holders.iter().map(|h| h.interbank_unpaid_usd).sum();
+        let lenders_unpaid = self.totals.interbank_losses_usd - holders_unpaid;
+        if lenders_unpaid > 1e-9 * self.totals.interbank_losses_usd.abs().max(1.0) {
+            let _ = writeln!(
+                out,
+                "(interbank losses {} = holders' unpaid {} + lenders' unpaid {})",
+                usd(self.totals.interbank_losses_usd),
+                usd(holders_unpaid),
+                usd(lenders_unpaid)
+            );
+        }
+        out
     }
 
     /// Lenders, with a leading blank line (empty when there are none).
@@ -694,23 +804,7 @@ impl RunReport {
         put("run", &self.scenario, "mode", self.mode.into());
         put("run", &self.scenario, "rounds", self.rounds.to_string());
         put("run", &self.scenario, "residual", num(self.residual));
-        let t = &self.totals;
-        for (k, v) in [
-            ("initial_loss_usd", num(t.initial_loss_usd)),
-            ("total_loss_usd", num(t.total_loss_usd)),
-            ("cascade_loss_usd", num(t.cascade_loss_usd)),
-            ("amplification", num(t.amplification)),
-            (
-                "amplification_meaningful",
-                t.amplification_meaningful.to_string(),
-            ),
-            ("forced_sales_usd", num(t.forced_sales_usd)),
-            ("exogenous_sales_usd", num(t.exogenous_sales_usd)),
-            ("defaults", t.defaults.to_string()),
-            ("margin_calls", t.margin_calls.to_string()),
-            ("lender_losses_usd", num(t.lender_losses_usd)),
-            ("cash_cures_usd", num(t.cash_cures_usd)),
-        ] {
+        for (k, v) in self.totals.csv_rows() {
             put("totals", &self.scenario, k, v);
         }
         for a in &self.assets {
@@ -721,6 +815,14 @@ impl RunReport {
                 ("drawdown", a.drawdown),
                 ("forced_sales_shares", a.forced_sales_shares),
                 ("forced_sales_usd", a.forced_sales_usd),
+                (
+                    "forced_sales_at_sale_prices_usd",
+                    a.forced_sales_at_sale_prices_usd,
+                ),
+                (
+                    "forced_sales_at_final_prices_usd",
+                    a.forced_sales_at_final_prices_usd,
+                ),
             ] {
                 put("asset", &a.id, k, num(v));
             }
@@ -734,6 +836,8 @@ impl RunReport {
                 ("equity_after", h.equity_after),
                 ("sales_usd", h.sales_usd),
                 ("lender_loss_usd", h.lender_loss_usd),
+                ("borrower_shortfall_usd", h.borrower_shortfall_usd),
+                ("interbank_unpaid_usd", h.interbank_unpaid_usd),
             ] {
                 put("holder", &h.id, k, num(v));
             }
@@ -778,6 +882,11 @@ impl RunReport {
         out
     }
 }
+
+/// The headline's name for what margin borrowers could not repay their lenders.
+const BORROWER_SHORTFALLS: &str = "borrower shortfalls (lenders' loss)";
+/// The headline's name for interbank claims left unpaid.
+const INTERBANK_LOSSES: &str = "interbank losses (claims unpaid)";
 
 /// Rounds the engine's trace keeps in full (then only the last).
 const TRACE_KEPT: u32 = delever_engine::TRACE_ROUNDS;

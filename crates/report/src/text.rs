@@ -222,15 +222,54 @@ pub fn csv_cell(s: &str) -> String {
     if number { s.to_owned() } else { csv_field(s) }
 }
 
-/// A float as CSV/JSON-friendly text: shortest round-trip representation.
+/// Significant digits a CSV number keeps ([`num`]).
+pub const CSV_SIGNIFICANT: usize = 12;
+
+/// A float as CSV text: the value rounded to [`CSV_SIGNIFICANT`] (12) significant digits,
+/// then written in the shortest form that reads back to that rounded value (Rust's `{}`),
+/// so that `154.07999999999998` is written `154.08` and `0.1 + 0.2` is written `0.3`.
+/// Twelve digits keep a cent on a $10B figure while dropping the last few bits of binary
+/// noise; JSON keeps every bit. Non-finite values are written as an empty cell.
 pub fn num(x: f64) -> String {
     if x == 0.0 {
         // Covers −0.0, which a float `sum()` of nothing returns.
         "0".to_owned()
     } else if x.is_finite() {
-        format!("{x}")
+        // `{:.11e}` rounds to 12 significant digits (correctly, in decimal); reading it
+        // back gives the nearest `f64`, whose shortest form is the rounded decimal.
+        let rounded: f64 = format!("{x:.prec$e}", prec = CSV_SIGNIFICANT - 1)
+            .parse()
+            .unwrap_or(x);
+        format!("{}", rounded + 0.0)
     } else {
         String::new()
+    }
+}
+
+/// Significant digits a price keeps in tables ([`price`]).
+pub const PRICE_SIGNIFICANT: i32 = 5;
+
+/// A price for tables and pages, with [`PRICE_SIGNIFICANT`] (5) significant digits rather
+/// than a fixed number of decimals, so that a fall from 1 to 0.98924 reads `0.98924`, not
+/// `0.99`: `100.00`, `0.99100`, `17090`; at 100,000 and above, whole units (`123457`);
+/// below 0.0001 (a price at its floor), scientific (`1.0000e-7`).
+pub fn price(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x == 0.0 {
+        return "0".to_owned();
+    }
+    let a = x.abs();
+    if a >= 1e5 {
+        format!("{x:.0}")
+    } else if a < 1e-4 {
+        format!("{x:.prec$e}", prec = (PRICE_SIGNIFICANT - 1) as usize)
+    } else {
+        // Digits before the point: floor(log10 a) + 1 (≤ 5 here), the rest after it.
+        let whole = a.log10().floor() as i32 + 1;
+        let decimals = (PRICE_SIGNIFICANT - whole).max(0) as usize;
+        format!("{x:.decimals$}")
     }
 }
 
@@ -288,6 +327,43 @@ mod tests {
         );
         assert_eq!(usd_pair(1.0e9, 1.0e9).0, "$1.000000B");
         assert_eq!(usd_pair(-2.5e6, 1.0e3).0, "-$2.50M");
+    }
+
+    /// Prices keep five significant digits: a cascade from 1 to 0.98924 is visible
+    /// (issue: "0.99 → 0.99 hides a cascade").
+    #[test]
+    fn prices_print_significant_digits() {
+        for (x, want) in [
+            (1.0, "1.0000"),
+            (0.991, "0.99100"),
+            (0.989_243_1, "0.98924"),
+            (100.0, "100.00"),
+            (154.079_999_999_999_98, "154.08"),
+            (17_090.0, "17090"),
+            (123_456.7, "123457"),
+            (1.0e-7, "1.0000e-7"),
+            (0.0, "0"),
+            (-2.5, "-2.5000"),
+        ] {
+            assert_eq!(price(x), want, "{x}");
+        }
+    }
+
+    /// CSV numbers carry no binary noise: 12 significant digits, shortest form.
+    #[test]
+    fn csv_numbers_are_rounded_to_twelve_significant_digits() {
+        for (x, want) in [
+            (154.079_999_999_999_98, "154.08"),
+            (0.1 + 0.2, "0.3"),
+            (445_499_999_999.999_94, "445500000000"),
+            (1_999_999_998.0, "1999999998"),
+            (-0.05, "-0.05"),
+            (0.991, "0.991"),
+            (1.0e-7, "0.0000001"),
+            (f64::NAN, ""),
+        ] {
+            assert_eq!(num(x), want, "{x}");
+        }
     }
 
     #[test]

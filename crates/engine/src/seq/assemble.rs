@@ -3,7 +3,7 @@
 use delever_graph::HolderIx;
 
 use super::{Round, Seq, State, lender_default_count, value};
-use crate::assemble::{Money, ledger, lender_outcomes, loss_at};
+use crate::assemble::{Money, creditor_losses, ledger, lender_outcomes, loss_at};
 use crate::compile::Rule;
 use crate::ledger::Ledger;
 use crate::outcome::{AssetOutcome, HolderOutcome, Outcome, RoundTrace, Termination, Totals};
@@ -45,6 +45,8 @@ impl Seq<'_, '_> {
                 drawdown: p[k] / c.p0[k] - 1.0,
                 forced_sales_shares: f.cum[k],
                 forced_sales_usd: f.sales_at_mid[k],
+                // A sequential round's sales are settled at its mid price already.
+                forced_sales_at_sale_prices_usd: f.sales_at_mid[k],
             })
             .collect();
         let mut holders = Vec::with_capacity(nh);
@@ -87,6 +89,8 @@ impl Seq<'_, '_> {
                 sales_usd: st.proceeds,
                 status: st.status,
                 lender_loss_usd: f.end.cleared.shortfall[i] + unpaid,
+                borrower_shortfall_usd: f.end.cleared.shortfall[i],
+                interbank_unpaid_usd: unpaid,
                 margin_calls: calls,
                 defaults,
                 cash_cure_usd: st.cure,
@@ -107,6 +111,7 @@ impl Seq<'_, '_> {
         }
         let lenders = lender_outcomes(c, &f.end.cleared, &f.end.tightened);
         let initial = loss_at(c, &self.s.price);
+        let (borrower_shortfalls_usd, interbank_losses_usd) = creditor_losses(&f.end.cleared);
         let totals = Totals {
             initial_loss_usd: initial,
             total_loss_usd: total_loss,
@@ -116,6 +121,7 @@ impl Seq<'_, '_> {
                 total_loss / initial
             },
             forced_sales_usd: f.sales_at_mid.iter().sum(),
+            forced_sales_at_sale_prices_usd: f.sales_at_mid.iter().sum(),
             exogenous_sales_usd: f.exo_usd,
             defaults: defaults_total + lender_default_count(c, &f.end.cleared),
             margin_calls: calls_total,
@@ -123,6 +129,8 @@ impl Seq<'_, '_> {
                 .iter()
                 .map(|l| l.borrower_losses_usd + l.interbank_losses_usd)
                 .sum(),
+            borrower_shortfalls_usd,
+            interbank_losses_usd,
             cash_cures_usd: f.states.iter().map(|s| s.cure).sum(),
         };
         (

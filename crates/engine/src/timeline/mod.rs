@@ -103,6 +103,8 @@ pub(crate) fn run(
     // Sums over days start at −0.0, the exact identity of `+` (see `Carried::new`).
     let mut sold_shares = vec![-0.0; n];
     let mut sold_usd = vec![-0.0; n];
+    // Each day's rounds' sales at the prices those rounds reached.
+    let mut sold_at_sale_prices = vec![-0.0; n];
     // Per day and asset: shares sold and the close, for the realised part of the loss.
     let mut path: Vec<(Vec<f64>, Vec<f64>)> = Vec::with_capacity(days.len());
     let mut exo_usd = -0.0;
@@ -306,6 +308,7 @@ pub(crate) fn run(
         for k in 0..n {
             sold_shares[k] += main.last.total[k];
             sold_usd[k] += main.last.total[k] * p[k];
+            sold_at_sale_prices[k] += main.sold_at_round_prices[k];
         }
         let day_exo: f64 = s.exo_shares.iter().zip(&p).map(|(x, p)| x * p).sum();
         exo_usd += day_exo;
@@ -399,6 +402,7 @@ pub(crate) fn run(
         e_final: &e_final,
         sold_shares: &sold_shares,
         sold_usd: &sold_usd,
+        sold_at_sale_prices: &sold_at_sale_prices,
         path: &path,
         exo_usd,
         cure_before_last: &cure_before_last,
@@ -529,6 +533,7 @@ struct Finish<'x, 'a> {
     e_final: &'x [f64],
     sold_shares: &'x [f64],
     sold_usd: &'x [f64],
+    sold_at_sale_prices: &'x [f64],
     path: &'x [(Vec<f64>, Vec<f64>)],
     exo_usd: f64,
     cure_before_last: &'x [f64],
@@ -577,6 +582,7 @@ impl Finish<'_, '_> {
                 drawdown: p[k] / c.p0[k] - 1.0,
                 forced_sales_shares: self.sold_shares[k],
                 forced_sales_usd: self.sold_usd[k],
+                forced_sales_at_sale_prices_usd: self.sold_at_sale_prices[k],
             })
             .collect();
         let mut holders = Vec::with_capacity(nh);
@@ -602,6 +608,8 @@ impl Finish<'_, '_> {
                 sales_usd: st.proceeds,
                 status: st.status,
                 lender_loss_usd: self.end.cleared.shortfall[i] + unpaid,
+                borrower_shortfall_usd: self.end.cleared.shortfall[i],
+                interbank_unpaid_usd: unpaid,
                 margin_calls: st.ever_called,
                 defaults: st.ever_defaulted,
                 cash_cure_usd: st.cure,
@@ -623,6 +631,8 @@ impl Finish<'_, '_> {
         let lenders = lender_outcomes(c, &self.end.cleared, &self.end.tightened);
         let initial = loss_at(c, self.e_final);
         let total_loss = self.loss(p);
+        let (borrower_shortfalls_usd, interbank_losses_usd) =
+            crate::assemble::creditor_losses(&self.end.cleared);
         let totals = Totals {
             initial_loss_usd: initial,
             total_loss_usd: total_loss,
@@ -632,6 +642,10 @@ impl Finish<'_, '_> {
                 total_loss / initial
             },
             forced_sales_usd: assets.iter().map(|a| a.forced_sales_usd).sum(),
+            forced_sales_at_sale_prices_usd: assets
+                .iter()
+                .map(|a| a.forced_sales_at_sale_prices_usd)
+                .sum(),
             exogenous_sales_usd: self.exo_usd,
             defaults: holders.iter().map(|h| h.defaults).sum::<u64>()
                 + lender_defaults(c, self.end),
@@ -640,6 +654,8 @@ impl Finish<'_, '_> {
                 .iter()
                 .map(|l| l.borrower_losses_usd + l.interbank_losses_usd)
                 .sum(),
+            borrower_shortfalls_usd,
+            interbank_losses_usd,
             cash_cures_usd: holders.iter().map(|h| h.cash_cure_usd).sum(),
         };
         let least = self.least.as_ref().map(|(run, differs)| LeastFixedPoint {

@@ -615,8 +615,8 @@ pub(crate) fn player_data(
             .iter()
             .map(|&i| {
                 format!(
-                    "{:.2} ({})",
-                    p[i],
+                    "{} ({})",
+                    crate::text::price(p[i]),
                     signed_pct(rel(p[i], o.assets[i].price_before))
                 )
             })

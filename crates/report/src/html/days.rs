@@ -210,8 +210,8 @@ pub(crate) fn days_table(out: &mut String, ctx: &Ctx<'_>) {
             let a = &d.assets[k];
             let _ = write!(
                 out,
-                "<td>{:.2} ({})</td>",
-                a.close,
+                "<td>{} ({})</td>",
+                crate::text::price(a.close),
                 esc(&signed_pct(rel(a.close, o.assets[k].price_before)))
             );
         }

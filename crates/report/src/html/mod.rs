@@ -481,6 +481,11 @@ fn header(out: &mut String, meta: &RunMeta, o: &Outcome) {
 
 fn cards(out: &mut String, o: &Outcome) {
     let t = &o.totals;
+    let final_sales: f64 = o
+        .assets
+        .iter()
+        .map(|a| a.forced_sales_shares * a.price_after)
+        .sum();
     let end = if o.mode == Mode::Timeline {
         "at the last close"
     } else {
@@ -491,7 +496,7 @@ fn cards(out: &mut String, o: &Outcome) {
     } else {
         "at the fixed point (negative: a gain)"
     };
-    let items: [(&str, String, &str, bool); 7] = [
+    let items: [(&str, String, &str, bool); 9] = [
         (
             "Initial loss",
             money(t.initial_loss_usd),
@@ -528,13 +533,18 @@ fn cards(out: &mut String, o: &Outcome) {
             )
         },
         (
-            "Forced sales",
-            money(t.forced_sales_usd),
-            match (o.mode == Mode::Timeline, t.forced_sales_usd < 0.0) {
-                (false, false) => "net, at final prices",
-                (false, true) => "net, at final prices (negative: bought)",
-                (true, false) => "net, at each day's close",
-                (true, true) => "net, at each day's close (negative: bought)",
+            "Forced sales, at the prices sold",
+            money(t.forced_sales_at_sale_prices_usd),
+            sale_price_note(o.mode, t.forced_sales_at_sale_prices_usd < 0.0),
+            false,
+        ),
+        (
+            "Forced sales, at final prices",
+            money(final_sales),
+            if final_sales < 0.0 {
+                "net shares sold \u{00d7} final price (negative: bought)"
+            } else {
+                "net shares sold \u{00d7} final price"
             },
             false,
         ),
@@ -551,13 +561,29 @@ fn cards(out: &mut String, o: &Outcome) {
             false,
         ),
         (
-            "Lender losses",
-            money(t.lender_losses_usd),
-            "borrower shortfalls",
+            "Borrower shortfalls",
+            money(t.borrower_shortfalls_usd),
+            "what margin borrowers could not repay their lenders",
+            false,
+        ),
+        (
+            "Interbank losses",
+            money(t.interbank_losses_usd),
+            "interbank claims left unpaid",
             false,
         ),
     ];
     card_list(out, &items);
+}
+
+/// What the at-the-prices-sold card's figure is, in each mode.
+fn sale_price_note(mode: Mode, bought: bool) -> &'static str {
+    match (mode == Mode::Sequential, bought) {
+        (false, false) => "net, each round's sales at the price they moved it to",
+        (false, true) => "net, each round's sales at the price they moved it to (negative: bought)",
+        (true, false) => "net, each round's sales at its mid price",
+        (true, true) => "net, each round's sales at its mid price (negative: bought)",
+    }
 }
 
 /// Headline figures as cards: (label, value, note, key figure?), all plain text.
@@ -662,7 +688,7 @@ fn asset_rows(ctx: &Ctx<'_>) -> Vec<usize> {
 
 /// A price and its change since before the shock, for the table's "now" column.
 fn price_now(p: f64, p0: f64) -> String {
-    format!("{:.2} ({})", p, signed_pct(p / p0 - 1.0))
+    format!("{} ({})", crate::text::price(p), signed_pct(p / p0 - 1.0))
 }
 
 /// The player's data: one entry per step (0 = after the shock, k = after round k).

@@ -19,7 +19,7 @@ pub(super) fn assets_table(out: &mut String, ctx: &Ctx<'_>, rows: &[usize]) {
         "<div class=\"wide\"><table class=\"num\" id=\"assets-table\"><caption>Assets, largest forced sales first{}</caption>\
          <thead><tr><th scope=\"col\">asset</th><th scope=\"col\">before</th><th scope=\"col\">{shocked}</th>\
          <th scope=\"col\" id=\"now-head\">{now}</th><th scope=\"col\">final</th><th scope=\"col\">drawdown</th>\
-         <th scope=\"col\">forced sales</th></tr></thead><tbody>",
+         <th scope=\"col\">forced sales, at the prices sold</th></tr></thead><tbody>",
         if more > 0 {
             format!(" ({more} smaller not listed)")
         } else {
@@ -32,14 +32,14 @@ pub(super) fn assets_table(out: &mut String, ctx: &Ctx<'_>, rows: &[usize]) {
         let now = o.trace.last().map_or(a.price_after, |t| t.prices[i]);
         let _ = write!(
             out,
-            "<tr><th scope=\"row\">{}</th><td>{:.2}</td><td>{}</td><td class=\"now\">{}</td><td>{:.2}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"now\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&ctx.net.asset(delever_graph::AssetIx(i as u32)).id),
-            a.price_before,
+            crate::text::price(a.price_before),
             esc(&price_now(a.price_shocked, a.price_before)),
             esc(&price_now(now, a.price_before)),
-            a.price_after,
+            crate::text::price(a.price_after),
             esc(&signed_pct(a.drawdown)),
-            esc(&money(a.forced_sales_usd))
+            esc(&money(a.forced_sales_at_sale_prices_usd))
         );
     }
     out.push_str("</tbody></table></div>\n");
