@@ -145,7 +145,8 @@ pub enum Command {
     /// Run a scenario's cascade to its fixed point and report it.
     #[command(after_help = "\
 The table shows headline totals (initial loss, total loss, amplification, forced sales,
-margin calls, defaults, lender losses), then assets and holder kinds. --format json gives
+margin calls, defaults, lender losses), then assets, holder kinds, the holders that lost
+most (--holders N|all) and each lender's losses by borrower. --format json gives
 the full report with stable keys (see ARCHITECTURE.md, 'JSON report'). Exit code 3 means
 the iteration hit its round limit: the report is still written and says so.")]
     Run {
@@ -175,6 +176,11 @@ the iteration hit its round limit: the report is still written and says so.")]
         /// side by side: headline totals, per-asset drawdowns and the gap between them.
         #[arg(long, conflicts_with = "html")]
         compare_modes: bool,
+        /// Rows of the 'Holders by loss' table and of each lender's losses by borrower:
+        /// a number (0 leaves the tables out) or `all` (default 10). JSON and CSV always
+        /// list every holder and borrower.
+        #[arg(long, value_name = "N|all", value_parser = holders_count)]
+        holders: Option<usize>,
     },
     /// Why a holder sold: its balance sheet each round, the rule that fired and its numbers.
     #[command(after_help = "\
@@ -552,6 +558,14 @@ pub fn rounds(s: &str) -> Result<u32, String> {
         return Err("must be at least 1 (1 gives the one-round answer)".to_owned());
     }
     u32::try_from(n).map_err(|e| e.to_string())
+}
+
+/// `--holders`: a whole number, or `all` (every row).
+fn holders_count(s: &str) -> Result<usize, String> {
+    if s.trim().eq_ignore_ascii_case("all") {
+        return Ok(usize::MAX);
+    }
+    whole_usize(s).map_err(|e| format!("{e}, or `all`"))
 }
 
 /// `--rel-tol`: a finite number ≥ 0.

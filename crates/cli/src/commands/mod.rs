@@ -50,6 +50,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             variant,
             compare_modes,
             set,
+            holders,
         }) => run::run(
             cli,
             scenario.as_deref(),
@@ -60,6 +61,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
                 variant: variant.as_deref(),
                 compare_modes: *compare_modes,
                 set,
+                holders: *holders,
             },
             html.as_deref(),
         ),

@@ -28,6 +28,8 @@ pub struct RunArgs<'a> {
     pub compare_modes: bool,
     /// `--set PATH=VALUE` overrides, in order.
     pub set: &'a [String],
+    /// `--holders N|all`: rows of the holder and per-lender tables (default 10).
+    pub holders: Option<usize>,
 }
 
 pub fn run(
@@ -79,8 +81,9 @@ pub fn run(
             html::report(&scenario, &outcome, &ledger, Some(&systemic)),
         );
     }
-    let report =
-        RunReport::new(&meta(&scenario), &scenario.network, &outcome).with_systemic(systemic);
+    let report = RunReport::new(&meta(&scenario), &scenario.network, &outcome)
+        .with_systemic(systemic)
+        .with_top_holders(args.holders.unwrap_or(delever_report::DEFAULT_TOP));
     let text = match Format::from(out.format) {
         Format::Table => {
             let mut t = report.to_table();
