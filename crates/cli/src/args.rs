@@ -313,8 +313,8 @@ Examples:
 The scenario's monte_carlo: block names the distribution: multivariate normal or Student-t
 log-returns over a horizon, per-asset vols and a correlation (docs/scenario-format.md). Each
 draw shocks the assets, runs the cascade to its fixed point and records its totals. The
-summary gives, for total loss, initial loss, forced sales, amplification, lender losses and
-the loss of each holder kind: mean, quantiles, value at risk (the α-quantile) and expected
+summary gives, for total loss, initial loss, forced sales, amplification, lender losses,
+the loss of each holder kind and the loss of each named lender: mean, quantiles, value at risk (the α-quantile) and expected
 shortfall (the mean of the worst ⌈(1−α)n⌉ draws) at 95%, 99% and 99.9%; and the
 probabilities of a lender default, a holder default and a margin call.
 
@@ -336,7 +336,8 @@ Examples:
         seed: u64,
         #[command(flatten)]
         out: BatchOutputArgs,
-        /// Also write every draw's figures to FILE (CSV, or JSON lines if FILE ends in .jsonl).
+        /// Also write every draw's figures to FILE (CSV, or JSON lines if FILE ends in .jsonl):
+        /// its totals, each kind's and each lender's loss, and each drawn asset's return.
         #[arg(long, value_name = "FILE")]
         draws_out: Option<PathBuf>,
         /// Also write a self-contained HTML page (loss histogram, VaR/ES, shock vs loss).
