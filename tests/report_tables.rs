@@ -231,3 +231,153 @@ fn monte_carlo_draws_carry_asset_returns_and_lender_losses() {
     assert!(row["asset_returns"]["NVDA"].is_f64(), "{row}");
     assert!(row["loss_by_lender"]["prime-brokers"].is_number(), "{row}");
 }
+
+/// The markdown report of every shipped scenario's `run`, as a reviewed snapshot.
+#[test]
+fn shipped_scenario_markdown() {
+    insta::glob!("../scenarios", "*.yaml", |path| {
+        let r = delever([
+            "run",
+            path.to_str().expect("utf-8 path"),
+            "--format",
+            "markdown",
+        ]);
+        assert!(r.code == 0 || r.code == 3, "{}", r.stderr);
+        insta::with_settings!({
+            snapshot_path => "snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(r.stdout);
+        });
+    });
+}
+
+/// A markdown document: its heading, pipe tables with their alignment rows, no plain
+/// table rule left.
+fn assert_markdown(text: &str, heading: &str) {
+    assert!(text.starts_with(&format!("## {heading}\n\n")), "{text}");
+    assert!(text.contains("\n| "), "{text}");
+    assert!(text.contains("| :"), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("----")), "{text}");
+}
+
+/// `--format markdown` on every command that prints tables.
+#[test]
+fn every_reporting_command_writes_markdown() {
+    let dir = scratch("tables-markdown");
+    let md = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--format", "markdown"]);
+        let r = delever(&all);
+        assert!(r.code == 0 || r.code == 3, "{args:?}: {}", r.stderr);
+        r.stdout
+    };
+    assert_markdown(&md(&["run"]), "delever run semis-sentiment-reversal");
+    assert_markdown(
+        &md(&["run", "--compare-modes"]),
+        "delever run semis-sentiment-reversal --compare-modes",
+    );
+    assert_markdown(
+        &md(&["describe"]),
+        "delever describe semis-sentiment-reversal",
+    );
+    assert_markdown(
+        &md(&["explain", "--holder", "SOXL"]),
+        "delever explain semis-sentiment-reversal --holder SOXL",
+    );
+    assert_markdown(
+        &md(&[
+            "explain",
+            "archegos-2021-03",
+            "--holder",
+            "archegos-at-nomura",
+        ]),
+        "delever explain archegos-2021-03 --holder archegos-at-nomura",
+    );
+    assert_markdown(&md(&["check", "archegos-2021-03"]), "delever check");
+    assert_markdown(
+        &md(&["sweep", "--vary", "shocks[0].return=-0.1,-0.2"]),
+        "delever sweep semis-sentiment-reversal",
+    );
+    assert_markdown(
+        &md(&["mc", "--draws", "20"]),
+        "delever mc semis-sentiment-reversal",
+    );
+    assert_markdown(
+        &md(&["rank", "cifuentes-shin-ferrucci"]),
+        "delever rank cifuentes-shin-ferrucci",
+    );
+    assert_markdown(&md(&["list"]), "delever list");
+    // merge renders as the run it combines.
+    for k in ["0", "1"] {
+        let o = dir.join(format!("s{k}.jsonl"));
+        let r = delever([
+            "mc",
+            "--draws",
+            "20",
+            "--shard",
+            &format!("{k}/2"),
+            "-o",
+            o.to_str().expect("utf-8 path"),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let s = |k: &str| {
+        dir.join(format!("s{k}.jsonl"))
+            .to_str()
+            .expect("utf-8")
+            .to_owned()
+    };
+    assert_eq!(
+        md(&["merge", &s("0"), &s("1")]),
+        md(&["mc", "--draws", "20"])
+    );
+    // Markdown escapes what it would otherwise read as syntax: a dollar amount is not math.
+    let run = md(&["run"]);
+    assert!(run.contains("\\$23.24B"), "{run}");
+}
+
+/// `--width 80` fits every table within 80 columns (headers wrap, the rightmost columns
+/// are left out with a note naming them); without it, a pipe gets the full width whatever
+/// COLUMNS says, so scripts and goldens never depend on a window.
+#[test]
+fn tables_fit_the_width_with_a_note_and_pipes_keep_the_full_width() {
+    let fitted = delever(["--width", "80", "run", "--holders", "all"]);
+    assert_eq!(fitted.code, 0, "{}", fitted.stderr);
+    let rules: Vec<&str> = fitted
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("---"))
+        .collect();
+    assert!(rules.len() >= 5, "{}", fitted.stdout);
+    assert!(
+        rules.iter().all(|l| l.chars().count() <= 80),
+        "{}",
+        fitted.stdout
+    );
+    assert!(
+        fitted.stdout.contains(
+            "(4 columns left out to fit 80 columns: loss %, sales, passed to creditors, calls; --wide shows every column)"
+        ),
+        "{}",
+        fitted.stdout
+    );
+    let plain = delever(["run"]);
+    let piped = std::process::Command::new(env!("CARGO_BIN_EXE_delever"))
+        .arg("run")
+        .current_dir(root())
+        .env("COLUMNS", "80")
+        .output()
+        .expect("the binary runs");
+    assert_eq!(String::from_utf8_lossy(&piped.stdout), plain.stdout);
+    assert!(
+        plain
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("---") && l.chars().count() > 80)
+    );
+    assert_eq!(delever(["--wide", "run"]).stdout, plain.stdout);
+    let both = delever(["--wide", "--width", "80", "run"]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+}

@@ -79,6 +79,15 @@ pub struct Cli {
     /// always, never. Decided per stream: logs on stderr, tables on stdout.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Tables at full width even on a narrow terminal (by default, tables printed to a
+    /// terminal fit its width: headers wrap, then the rightmost columns are left out with
+    /// a note). Files and pipes always get the full width.
+    #[arg(long, global = true, conflicts_with = "width")]
+    pub wide: bool,
+    /// Fit tables to N columns (at least 40), also into files and pipes (default: the
+    /// terminal's width, from COLUMNS or the terminal, when stdout is one).
+    #[arg(long, global = true, value_name = "N", value_parser = whole_usize)]
+    pub width: Option<usize>,
     /// What to do (default: `run` on the embedded default scenario).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -106,6 +115,8 @@ pub enum FormatArg {
     Json,
     /// Tidy CSV: scope,id,metric,value.
     Csv,
+    /// GitHub-flavoured markdown: the tables under headings, the other lines as lists.
+    Markdown,
 }
 
 impl From<FormatArg> for delever_report::Format {
@@ -114,6 +125,7 @@ impl From<FormatArg> for delever_report::Format {
             FormatArg::Table => delever_report::Format::Table,
             FormatArg::Json => delever_report::Format::Json,
             FormatArg::Csv => delever_report::Format::Csv,
+            FormatArg::Markdown => delever_report::Format::Markdown,
         }
     }
 }
@@ -126,6 +138,8 @@ pub enum ExplainFormat {
     Table,
     /// One JSON document.
     Json,
+    /// GitHub-flavoured markdown: the tables under headings, the other lines as lists.
+    Markdown,
 }
 
 /// Where output goes.
@@ -472,6 +486,8 @@ pub enum CheckFormat {
     Csv,
     /// JUnit XML: one testsuite per scenario, one testcase per expectation.
     Junit,
+    /// GitHub-flavoured markdown: the tables under headings, the other lines as lists.
+    Markdown,
 }
 
 /// Output format of `validate`.
@@ -496,6 +512,8 @@ pub enum BatchFormat {
     Jsonl,
     /// CSV: one row per variant (mc: metric,statistic,level,value).
     Csv,
+    /// GitHub-flavoured markdown: the tables under headings, the other lines as lists.
+    Markdown,
 }
 
 /// Where `sweep` and `mc` output goes, and which slice they run.

@@ -264,6 +264,11 @@ fn write_sweep(
         BatchFormat::Json => doc.to_json(),
         BatchFormat::Jsonl => doc.to_jsonl(),
         BatchFormat::Csv => doc.to_csv(),
+        BatchFormat::Markdown => {
+            super::markdown(&format!("delever sweep {}", doc.scenario), || {
+                doc.to_table()
+            })
+        }
     };
     if let Some(h) = slots.html {
         outputs.put(h, delever_report::html::sweep_page(doc, meta, notes));
@@ -371,6 +376,11 @@ fn write_mc(
         BatchFormat::Json => summary.to_json(),
         BatchFormat::Jsonl => summary.to_json_line(),
         BatchFormat::Csv => summary.to_csv(),
+        BatchFormat::Markdown => {
+            super::markdown(&format!("delever mc {}", summary.scenario), || {
+                summary.to_table()
+            })
+        }
     };
     if let Some((slot, jsonl)) = slots.draws_out {
         let cols = DrawColumns {

@@ -95,6 +95,14 @@ pub fn run(
         }
         Format::Json => report.to_json(),
         Format::Csv => report.to_csv(),
+        Format::Markdown => super::markdown(&format!("delever run {}", scenario.name), || {
+            let mut t = report.to_table();
+            if args.trace {
+                t.push('\n');
+                t.push_str(&report.trace_table());
+            }
+            t
+        }),
     };
     outputs.put(out_slot, text);
     outputs.commit()?;
@@ -220,6 +228,18 @@ fn compare(
         }
         Format::Json => compare_json(&eq, &sq),
         Format::Csv => compare_csv(&eq, &sq),
+        Format::Markdown => super::markdown(
+            &format!("delever run {} --compare-modes", scenario.name),
+            || {
+                let mut t = compare_table(scenario, &eq, &sq);
+                if trace {
+                    for r in [&eq, &sq] {
+                        let _ = write!(t, "\n{} mode\n{}", r.mode, r.trace_table());
+                    }
+                }
+                t
+            },
+        ),
     };
     Ok(Compared {
         text,
