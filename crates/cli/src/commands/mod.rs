@@ -31,15 +31,14 @@ use crate::{Failure, embedded, exit};
 
 /// Run the parsed command line, its tables fitted to the terminal when they go to one.
 pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
-    let to_stdout = output_of(cli.command.as_ref()).is_none();
+    let terminal = output_of(cli.command.as_ref()).is_none() && std::io::stdout().is_terminal();
     let columns = std::env::var("COLUMNS").ok();
-    let measured = terminal_size::terminal_size().map(|(w, _)| usize::from(w.0));
-    let style = table_style(
-        cli,
-        to_stdout && std::io::stdout().is_terminal(),
-        columns.as_deref(),
-        measured,
-    );
+    // Asked of the terminal only when there is one.
+    let measured = terminal
+        .then(terminal_size::terminal_size)
+        .flatten()
+        .map(|(w, _)| usize::from(w.0));
+    let style = table_style(cli, terminal, columns.as_deref(), measured);
     delever_report::render_with(style, || dispatch_command(cli))
 }
 
