@@ -158,6 +158,8 @@ fn shard_file(shard: u64, shards: u64, total: u64) -> String {
         kinds: Vec::new(),
         seed: None,
         distribution: None,
+        assets: Vec::new(),
+        lenders: Vec::new(),
     };
     shard::write::<SweepRow>(&header, &[]).expect("a shard file")
 }

@@ -24,6 +24,7 @@ mod inet_timing;
 mod report_cli;
 mod report_figures;
 mod report_figures2;
+mod report_tables;
 mod scenario_props;
 mod schema;
 mod schema_corpus;

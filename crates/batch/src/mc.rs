@@ -188,6 +188,19 @@ impl<'a> Study<'a> {
         self.kinds.iter().map(|k| k.name().to_owned()).collect()
     }
 
+    /// Ids of the drawn assets, the order of a draw's `asset_returns`.
+    pub fn asset_names(&self) -> Vec<String> {
+        self.assets
+            .iter()
+            .map(|a| self.net.asset(*a).id.clone())
+            .collect()
+    }
+
+    /// Ids of the scenario's lenders, the order of a draw's `loss_by_lender`.
+    pub fn lender_names(&self) -> Vec<String> {
+        self.net.lenders().iter().map(|l| l.id.clone()).collect()
+    }
+
     /// Run draws `range` under `seed` in parallel; `tick` is called after each. Rows come
     /// back in index order.
     pub fn run(
@@ -222,6 +235,13 @@ impl<'a> Study<'a> {
             index,
             market_return: market,
             figures: figures(&out, &self.kinds),
+            // `+ 0.0`: no output shows `-0`.
+            asset_returns: buf.iter().map(|r| r.exp_m1() + 0.0).collect(),
+            loss_by_lender: out
+                .lenders
+                .iter()
+                .map(|l| l.borrower_losses_usd + l.interbank_losses_usd + 0.0)
+                .collect(),
         })
     }
 }
@@ -273,6 +293,8 @@ pub struct SummaryMeta<'a> {
     pub distribution: &'a str,
     /// Holder kinds, the order of `loss_by_kind`.
     pub kinds: &'a [String],
+    /// Lender ids, the order of a draw's `loss_by_lender`.
+    pub lenders: &'a [String],
 }
 
 /// The loss distribution of `draws` (all of a study's draws, in index order).
@@ -321,6 +343,14 @@ pub fn summary(meta: &SummaryMeta<'_>, draws: &[McDraw]) -> McSummary {
         push(
             format!("loss_by_kind.{name}"),
             col(&|d| d.figures.loss_by_kind.get(k).copied().unwrap_or(0.0)),
+        );
+    }
+    // Each named lender's losses: VaR and ES per lender, as a risk team sizes each
+    // counterparty's capital.
+    for (l, name) in meta.lenders.iter().enumerate() {
+        push(
+            format!("loss_by_lender.{name}"),
+            col(&|d| d.loss_by_lender.get(l).copied().unwrap_or(0.0)),
         );
     }
     McSummary {

@@ -128,6 +128,12 @@ pub struct ShardHeader {
     /// The shock distribution in words (Monte Carlo).
     #[serde(default)]
     pub distribution: Option<String>,
+    /// The drawn assets, the order of a draw's `asset_returns` (Monte Carlo).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<String>,
+    /// The lenders, the order of a draw's `loss_by_lender` (Monte Carlo).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lenders: Vec<String>,
 }
 
 /// The last line of a shard file: it says the file is whole.
@@ -646,6 +652,8 @@ mod tests {
             kinds: vec![],
             seed: None,
             distribution: None,
+            assets: vec![],
+            lenders: vec![],
         }
     }
 

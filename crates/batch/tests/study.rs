@@ -90,6 +90,7 @@ fn a_draw_is_the_run_of_its_own_returns() {
             seed: 9,
             distribution: study.describe(),
             kinds: &kinds,
+            lenders: &study.lender_names(),
         },
         &draws,
     );

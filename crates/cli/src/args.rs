@@ -79,6 +79,15 @@ pub struct Cli {
     /// always, never. Decided per stream: logs on stderr, tables on stdout.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Tables at full width even on a narrow terminal (by default, tables printed to a
+    /// terminal fit its width: headers wrap, then the rightmost columns are left out with
+    /// a note). Files and pipes always get the full width.
+    #[arg(long, global = true, conflicts_with = "width")]
+    pub wide: bool,
+    /// Fit tables to N columns (at least 40), also into files and pipes (default: the
+    /// terminal's width, from COLUMNS or the terminal, when stdout is one).
+    #[arg(long, global = true, value_name = "N", value_parser = whole_usize)]
+    pub width: Option<usize>,
     /// What to do (default: `run` on the embedded default scenario).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -106,6 +115,8 @@ pub enum FormatArg {
     Json,
     /// Tidy CSV: scope,id,metric,value.
     Csv,
+    /// GitHub-flavoured markdown: the tables under headings, the other lines as lists.
+    Markdown,
 }
 
 impl From<FormatArg> for delever_report::Format {
@@ -114,6 +125,7 @@ impl From<FormatArg> for delever_report::Format {
             FormatArg::Table => delever_report::Format::Table,
             FormatArg::Json => delever_report::Format::Json,
             FormatArg::Csv => delever_report::Format::Csv,
+            FormatArg::Markdown => delever_report::Format::Markdown,
         }
     }
 }
@@ -126,6 +138,8 @@ pub enum ExplainFormat {
     Table,
     /// One JSON document.
     Json,
+    /// GitHub-flavoured markdown: the tables under headings, the other lines as lists.
+    Markdown,
 }
 
 /// Where output goes.
@@ -145,7 +159,8 @@ pub enum Command {
     /// Run a scenario's cascade to its fixed point and report it.
     #[command(after_help = "\
 The table shows headline totals (initial loss, total loss, amplification, forced sales,
-margin calls, defaults, lender losses), then assets and holder kinds. --format json gives
+margin calls, defaults, lender losses), then assets, holder kinds, the holders that lost
+most (--holders N|all) and each lender's losses by borrower. --format json gives
 the full report with stable keys (see ARCHITECTURE.md, 'JSON report'). Exit code 3 means
 the iteration hit its round limit: the report is still written and says so.")]
     Run {
@@ -175,6 +190,11 @@ the iteration hit its round limit: the report is still written and says so.")]
         /// side by side: headline totals, per-asset drawdowns and the gap between them.
         #[arg(long, conflicts_with = "html")]
         compare_modes: bool,
+        /// Rows of the 'Holders by loss' table and of each lender's losses by borrower:
+        /// a number (0 leaves the tables out) or `all` (default 10). JSON and CSV always
+        /// list every holder and borrower.
+        #[arg(long, value_name = "N|all", value_parser = holders_count)]
+        holders: Option<usize>,
     },
     /// Why a holder sold: its balance sheet each round, the rule that fired and its numbers.
     #[command(after_help = "\
@@ -307,8 +327,8 @@ Examples:
 The scenario's monte_carlo: block names the distribution: multivariate normal or Student-t
 log-returns over a horizon, per-asset vols and a correlation (docs/scenario-format.md). Each
 draw shocks the assets, runs the cascade to its fixed point and records its totals. The
-summary gives, for total loss, initial loss, forced sales, amplification, lender losses and
-the loss of each holder kind: mean, quantiles, value at risk (the α-quantile) and expected
+summary gives, for total loss, initial loss, forced sales, amplification, lender losses,
+the loss of each holder kind and the loss of each named lender: mean, quantiles, value at risk (the α-quantile) and expected
 shortfall (the mean of the worst ⌈(1−α)n⌉ draws) at 95%, 99% and 99.9%; and the
 probabilities of a lender default, a holder default and a margin call.
 
@@ -330,7 +350,8 @@ Examples:
         seed: u64,
         #[command(flatten)]
         out: BatchOutputArgs,
-        /// Also write every draw's figures to FILE (CSV, or JSON lines if FILE ends in .jsonl).
+        /// Also write every draw's figures to FILE (CSV, or JSON lines if FILE ends in .jsonl):
+        /// its totals, each kind's and each lender's loss, and each drawn asset's return.
         #[arg(long, value_name = "FILE")]
         draws_out: Option<PathBuf>,
         /// Also write a self-contained HTML page (loss histogram, VaR/ES, shock vs loss).
@@ -495,6 +516,8 @@ pub enum CheckFormat {
     Csv,
     /// JUnit XML: one testsuite per scenario, one testcase per expectation.
     Junit,
+    /// GitHub-flavoured markdown: the tables under headings, the other lines as lists.
+    Markdown,
 }
 
 /// Output format of `validate`.
@@ -519,6 +542,8 @@ pub enum BatchFormat {
     Jsonl,
     /// CSV: one row per variant (mc: metric,statistic,level,value).
     Csv,
+    /// GitHub-flavoured markdown: the tables under headings, the other lines as lists.
+    Markdown,
 }
 
 /// Where `sweep` and `mc` output goes, and which slice they run.
@@ -582,6 +607,14 @@ pub fn rounds(s: &str) -> Result<u32, String> {
         return Err("must be at least 1 (1 gives the one-round answer)".to_owned());
     }
     u32::try_from(n).map_err(|e| e.to_string())
+}
+
+/// `--holders`: a whole number, or `all` (every row).
+fn holders_count(s: &str) -> Result<usize, String> {
+    if s.trim().eq_ignore_ascii_case("all") {
+        return Ok(usize::MAX);
+    }
+    whole_usize(s).map_err(|e| format!("{e}, or `all`"))
 }
 
 /// `--rel-tol`: a finite number ≥ 0.

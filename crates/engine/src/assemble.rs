@@ -1,12 +1,13 @@
 //! Turn the iterations' end states into an [`Outcome`] (and a [`Ledger`]).
 
-use delever_graph::{AssetIx, HolderIx, LenderIx};
+use delever_graph::{AssetIx, HolderIx, LenderIx, NodeRef};
 
 use crate::compile::Compiled;
 use crate::fixpoint::{Run, lender_defaults};
 use crate::ledger::{HolderLedger, Ledger, PositionLedger};
 use crate::outcome::{
-    AssetOutcome, EtfShares, HolderOutcome, LeastFixedPoint, LenderOutcome, Outcome, Totals,
+    AssetOutcome, DebtorLoss, EtfShares, HolderOutcome, LeastFixedPoint, LenderOutcome, Outcome,
+    Totals,
 };
 use crate::round::Eval;
 use crate::shocks::Shocked;
@@ -30,6 +31,7 @@ pub(crate) fn lender_outcomes(
     tightened: &[bool],
 ) -> Vec<LenderOutcome> {
     let nh = c.units.len();
+    let mut by_debtor = debtor_losses(c, cleared);
     c.lenders
         .iter()
         .enumerate()
@@ -37,6 +39,7 @@ pub(crate) fn lender_outcomes(
             let b = cleared.borrower_losses[l];
             let ib = cleared.interbank_losses[nh + l];
             LenderOutcome {
+                by_debtor: std::mem::take(&mut by_debtor[l]),
                 lender: LenderIx(l as u32),
                 capital: x.capital,
                 borrower_losses_usd: b,
@@ -56,6 +59,79 @@ pub(crate) fn creditor_losses(cleared: &crate::clearing::Cleared) -> (f64, f64) 
         cleared.shortfall.iter().sum(),
         cleared.interbank_losses.iter().sum(),
     )
+}
+
+/// Per lender, each debtor's part of its losses: borrowers' shortfalls on their margin
+/// loans (clearing's `shortfall`, the terms of `borrower_losses`) and what interbank
+/// debtors left unpaid (a claim's face times the share its debtor did not pay, the terms
+/// of `interbank_losses`). One pass over holders and claims, whatever the lender count.
+fn debtor_losses(c: &Compiled<'_>, cleared: &crate::clearing::Cleared) -> Vec<Vec<DebtorLoss>> {
+    let nh = c.units.len();
+    let node = |i: usize| {
+        if i < nh {
+            NodeRef::Holder(HolderIx(i as u32))
+        } else {
+            NodeRef::Lender(LenderIx((i - nh) as u32))
+        }
+    };
+    // (debtor node, borrower part, interbank part) per lender, merged per debtor below.
+    let mut parts: Vec<Vec<(usize, f64, f64)>> = vec![Vec::new(); c.lenders.len()];
+    for (i, u) in c.units.iter().enumerate() {
+        let short = cleared.shortfall.get(i).copied().unwrap_or(0.0);
+        if let Some(m) = u.margin
+            && short > 0.0
+            && let Some(v) = parts.get_mut(m.lender)
+        {
+            v.push((i, short, 0.0));
+        }
+    }
+    // Each node's interbank obligations at face, as clearing divided its payment by.
+    let owed = |d: usize| {
+        if d < nh {
+            c.units.get(d).map_or(0.0, |u| u.owed)
+        } else {
+            c.lenders.get(d - nh).map_or(0.0, |l| l.owed)
+        }
+    };
+    for x in &c.claims {
+        let Some(l) = x.creditor.checked_sub(nh) else {
+            continue;
+        };
+        let d = x.debtor;
+        let total = owed(d);
+        let paid = cleared.paid.get(d).copied().unwrap_or(0.0);
+        let lost = if total > 0.0 {
+            x.amount * (1.0 - paid / total).max(0.0)
+        } else {
+            0.0
+        };
+        if lost > 0.0
+            && let Some(v) = parts.get_mut(l)
+        {
+            v.push((d, 0.0, lost));
+        }
+    }
+    parts
+        .into_iter()
+        .map(|mut v| {
+            v.sort_by_key(|p| p.0);
+            let mut out: Vec<DebtorLoss> = Vec::with_capacity(v.len());
+            for (d, b, ib) in v {
+                match out.last_mut() {
+                    Some(last) if last.debtor == node(d) => {
+                        last.borrower_usd += b;
+                        last.interbank_usd += ib;
+                    }
+                    _ => out.push(DebtorLoss {
+                        debtor: node(d),
+                        borrower_usd: b,
+                        interbank_usd: ib,
+                    }),
+                }
+            }
+            out
+        })
+        .collect()
 }
 
 /// A holder's ledger: its starting positions (`u`'s), the shares `sold` of each, and where

@@ -59,8 +59,8 @@ pub use error::EngineError;
 pub use ledger::{HolderLedger, Ledger, PositionLedger};
 pub use observer::{Observer, Silent};
 pub use outcome::{
-    AssetDay, AssetOutcome, DayOutcome, EtfShares, HolderDay, HolderOutcome, LeastFixedPoint,
-    LenderOutcome, Outcome, RoundTrace, Status, TRACE_ROUNDS, Termination, Totals,
+    AssetDay, AssetOutcome, DayOutcome, DebtorLoss, EtfShares, HolderDay, HolderOutcome,
+    LeastFixedPoint, LenderOutcome, Outcome, RoundTrace, Status, TRACE_ROUNDS, Termination, Totals,
 };
 pub use rules::book::{CHUNK_ROWS, plain_value};
 pub use rules::dealer::{DealerHedge, dealer_hedges};

@@ -2,7 +2,7 @@
 //!
 //! These are plain data; the report crate turns them into tables, JSON and CSV.
 
-use delever_graph::{AssetIx, HolderIx, KindTag, LenderIx};
+use delever_graph::{AssetIx, HolderIx, KindTag, LenderIx, NodeRef};
 
 use crate::spec::Mode;
 
@@ -171,6 +171,21 @@ pub struct LenderOutcome {
     pub tightened: bool,
     /// Whether losses exceeded capital.
     pub defaulted: bool,
+    /// Who caused the losses: one entry per debtor (a borrower, or the debtor of an
+    /// interbank claim) that passed this lender a loss, holders first in holder order,
+    /// then lenders. The parts sum to `borrower_losses_usd` and `interbank_losses_usd`.
+    pub by_debtor: Vec<DebtorLoss>,
+}
+
+/// One debtor's part of a lender's losses ([`LenderOutcome::by_debtor`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DebtorLoss {
+    /// The borrower or interbank debtor (a holder or a lender).
+    pub debtor: NodeRef,
+    /// Its margin-loan shortfall borne by the lender, USD.
+    pub borrower_usd: f64,
+    /// What it left unpaid of its interbank debt to the lender, USD.
+    pub interbank_usd: f64,
 }
 
 /// One round of the iteration (the round-by-round trace).

@@ -101,6 +101,26 @@ pub struct McDraw {
     /// What the run gave.
     #[serde(flatten)]
     pub figures: RunFigures,
+    /// Each drawn asset's arithmetic return (a fraction), in the order of the study's
+    /// assets ([`DrawColumns::assets`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asset_returns: Vec<f64>,
+    /// Each lender's losses (borrowers' shortfalls and unpaid interbank claims), USD, in
+    /// the order of the scenario's lenders ([`DrawColumns::lenders`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loss_by_lender: Vec<f64>,
+}
+
+/// The names of a study's per-draw columns: holder kinds (the order of `loss_by_kind`),
+/// drawn assets (of `asset_returns`) and lenders (of `loss_by_lender`).
+#[derive(Debug, Clone, Copy)]
+pub struct DrawColumns<'a> {
+    /// Holder kinds present in the scenario.
+    pub kinds: &'a [String],
+    /// The drawn assets' ids.
+    pub assets: &'a [String],
+    /// The lenders' ids.
+    pub lenders: &'a [String],
 }
 
 /// Distribution summary of one figure across draws.
@@ -149,7 +169,8 @@ pub struct McSummary {
     pub multiple_equilibria: u64,
     /// One entry per figure: total loss, initial loss, cascade loss (total − initial),
     /// forced sales, amplification (draws with an initial loss), lender losses, then the
-    /// loss of each kind (`loss_by_kind.<kind>`).
+    /// loss of each kind (`loss_by_kind.<kind>`), then the losses of each named lender
+    /// (`loss_by_lender.<id>`).
     pub metrics: Vec<Distribution>,
 }
 
@@ -270,6 +291,10 @@ struct RowJson<'a> {
     lender_defaults: u64,
     multiple_equilibria: bool,
     loss_by_kind: Widened<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    asset_returns: Option<Pairs<'a, f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    loss_by_lender: Option<Pairs<'a, f64>>,
 }
 
 impl<'a> RowJson<'a> {
@@ -299,6 +324,8 @@ impl<'a> RowJson<'a> {
                 kinds,
                 values: &f.loss_by_kind,
             },
+            asset_returns: None,
+            loss_by_lender: None,
         }
     }
 }
@@ -467,25 +494,45 @@ impl SweepDoc {
 }
 
 /// Per-draw rows as CSV: `index`, `market_return`, the figures, `loss_<kind>_usd` for
-/// every kind of [`all_kinds`].
-pub fn draws_csv(kinds: &[String], draws: &[McDraw]) -> String {
+/// every kind of [`all_kinds`], then `return_<asset>` for each drawn asset (its
+/// arithmetic return, a fraction) and `loss_lender_<id>_usd` for each lender.
+pub fn draws_csv(cols: &DrawColumns<'_>, draws: &[McDraw]) -> String {
     let mut out = String::from("index,market_return,");
     figures_header(&mut out);
+    out.pop();
+    for a in cols.assets {
+        let _ = write!(out, ",{}", field(&format!("return_{a}")));
+    }
+    for l in cols.lenders {
+        let _ = write!(out, ",{}", field(&format!("loss_lender_{l}_usd")));
+    }
+    out.push('\n');
+    // A value the draw does not have (a shard from before it was recorded) is blank.
+    let cell = |v: &[f64], i: usize| v.get(i).map_or_else(String::new, |x| num(*x));
     for d in draws {
         let _ = write!(out, "{},{},", d.index, num(d.market_return));
-        figures_cells(&mut out, &d.figures, kinds);
+        figures_cells(&mut out, &d.figures, cols.kinds);
+        out.pop();
+        for i in 0..cols.assets.len() {
+            let _ = write!(out, ",{}", cell(&d.asset_returns, i));
+        }
+        for i in 0..cols.lenders.len() {
+            let _ = write!(out, ",{}", cell(&d.loss_by_lender, i));
+        }
+        out.push('\n');
     }
     out
 }
 
-/// Per-draw rows as JSON lines (`loss_by_kind` keyed by kind).
-pub fn draws_jsonl(kinds: &[String], draws: &[McDraw]) -> String {
+/// Per-draw rows as JSON lines (`loss_by_kind` keyed by kind, `asset_returns` by asset,
+/// `loss_by_lender` by lender).
+pub fn draws_jsonl(cols: &DrawColumns<'_>, draws: &[McDraw]) -> String {
     let mut out = String::new();
     for d in draws {
-        json_line(
-            &mut out,
-            &RowJson::new(d.index, None, Some(d.market_return), &d.figures, kinds),
-        );
+        let mut row = RowJson::new(d.index, None, Some(d.market_return), &d.figures, cols.kinds);
+        row.asset_returns = Some(Pairs(cols.assets, &d.asset_returns));
+        row.loss_by_lender = Some(Pairs(cols.lenders, &d.loss_by_lender));
+        json_line(&mut out, &row);
     }
     out
 }
@@ -525,10 +572,12 @@ impl McSummary {
                 es: zeros(like.map(|d| &d.es)),
             }
         };
+        // Per-lender metrics come after the kinds, as `summary` puts them.
+        let lender = |d: &&Distribution| d.metric.starts_with("loss_by_lender.");
         let mut metrics: Vec<Distribution> = self
             .metrics
             .iter()
-            .filter(|d| !d.metric.starts_with(prefix))
+            .filter(|d| !d.metric.starts_with(prefix) && !lender(d))
             .cloned()
             .collect();
         for k in all_kinds() {
@@ -541,6 +590,7 @@ impl McSummary {
                     .unwrap_or_else(|| zero(name)),
             );
         }
+        metrics.extend(self.metrics.iter().filter(lender).cloned());
         McSummary {
             kinds: all_kinds(),
             metrics,
@@ -729,12 +779,30 @@ mod tests {
         );
         assert!(row.contains(",-2.5,"), "{row}");
         let draws = draws_csv(
-            &["fund".into(), "bank".into()],
+            &DrawColumns {
+                kinds: &["fund".into(), "bank".into()],
+                assets: &["NVDA".into(), "=X".into()],
+                lenders: &["ib".into()],
+            },
             &[McDraw {
                 index: 0,
                 market_return: -0.25,
                 figures: figs("converged", 1.5),
+                asset_returns: vec![-0.25, 0.125],
+                loss_by_lender: vec![-0.0],
             }],
+        );
+        assert!(
+            draws
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with(",loss_trend_follower_usd,return_NVDA,return_=X,loss_lender_ib_usd"),
+            "{draws}"
+        );
+        assert!(
+            draws.lines().nth(1).unwrap().ends_with(",0,-0.25,0.125,0"),
+            "{draws}"
         );
         assert!(
             draws

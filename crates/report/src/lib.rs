@@ -22,15 +22,21 @@ mod describe;
 pub mod dot;
 mod explain;
 mod explain_days;
+mod holders;
 pub mod html;
+pub mod layout;
+pub mod markdown;
 mod run;
 mod systemic;
 mod text;
+mod width;
 
 pub use describe::SummaryReport;
 pub use explain::ExplainReport;
 pub use explain_days::{EQUITY_IDENTITY, HolderDaysReport};
+pub use holders::{BorrowerLossReport, DEFAULT_TOP};
 pub use html::{ScenarioNotes, SourceNote};
+pub use layout::{Style, render_with};
 pub use run::{RunMeta, RunReport};
 pub use systemic::{RankRow, SystemicReport, rank_table};
 pub use text::{Table, csv_cell, csv_field, num as csv_num, price, usd};
@@ -61,4 +67,6 @@ pub enum Format {
     Json,
     /// Tidy CSV: one fact per row.
     Csv,
+    /// GitHub-flavoured markdown: the tables' content as pipe tables under headings.
+    Markdown,
 }

@@ -199,6 +199,8 @@ pub struct LenderReport {
     pub tightened: bool,
     /// Whether it defaulted.
     pub defaulted: bool,
+    /// Its losses by borrower (and interbank debtor), largest first.
+    pub by_borrower: Vec<crate::holders::BorrowerLossReport>,
 }
 
 /// One round (JSON `trace[]`).
@@ -294,6 +296,9 @@ pub struct RunReport {
     pub systemic: Option<crate::SystemicReport>,
     #[serde(skip)]
     meta: RunMeta,
+    /// Rows of the holder and per-lender tables ([`RunReport::with_top_holders`]).
+    #[serde(skip)]
+    pub(crate) top_holders: usize,
 }
 
 /// One leveraged ETF's shares (JSON `etf_shares[]`).
@@ -369,6 +374,7 @@ impl RunReport {
                     interbank_losses_usd: l.interbank_losses_usd,
                     tightened: l.tightened,
                     defaulted: l.defaulted,
+                    by_borrower: crate::holders::by_borrower(net, l),
                 })
                 .collect(),
             trace: o
@@ -408,6 +414,7 @@ impl RunReport {
             etf_shares: etf_shares(net, o),
             systemic: None,
             meta: meta.clone(),
+            top_holders: crate::holders::DEFAULT_TOP,
         }
     }
 
@@ -487,7 +494,9 @@ impl RunReport {
         out.push_str(&self.assets_table());
         out.push('\n');
         out.push_str(&self.kinds_table());
+        out.push_str(&self.top_holders_table());
         out.push_str(&self.lenders_table());
+        out.push_str(&self.lender_borrower_tables());
         if let Some(s) = &self.systemic {
             let t = s.to_table(10);
             if !t.is_empty() {
@@ -861,6 +870,7 @@ impl RunReport {
             put("lender", &l.id, "tightened", l.tightened.to_string());
             put("lender", &l.id, "defaulted", l.defaulted.to_string());
         }
+        self.lender_borrower_csv(&mut put);
         let timeline = self.is_timeline();
         for r in &self.trace {
             let id = if timeline {

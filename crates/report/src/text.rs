@@ -83,10 +83,10 @@ enum Align {
 /// [`Table::left`]) is left-aligned, the others right-aligned (they hold numbers).
 #[derive(Debug, Clone, Default)]
 pub struct Table {
-    title: Option<String>,
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-    left: Vec<usize>,
+    pub(crate) title: Option<String>,
+    pub(crate) header: Vec<String>,
+    pub(crate) rows: Vec<Vec<String>>,
+    pub(crate) left: Vec<usize>,
 }
 
 impl Table {
@@ -132,8 +132,14 @@ impl Table {
         self.rows.is_empty()
     }
 
-    /// Render with two spaces between columns and a rule under the header.
+    /// Render with two spaces between columns and a rule under the header (or as
+    /// [`crate::layout::render_with`] asks: markdown, or fitted to a width).
     pub fn render(&self) -> String {
+        crate::layout::styled(self).unwrap_or_else(|| self.render_plain())
+    }
+
+    /// [`Table::render`] at full width, whatever the style.
+    pub(crate) fn render_plain(&self) -> String {
         let cols = self
             .rows
             .iter()

@@ -9,7 +9,9 @@ use delever_batch::grid::{Grid, Vary};
 use delever_batch::mc::{self, Study, SummaryMeta};
 use delever_batch::shard::{self, Shard, ShardHeader};
 use delever_batch::sweep::Sweep;
-use delever_report::batch::{McDraw, RunFigures, SweepDoc, SweepRow, draws_csv, draws_jsonl};
+use delever_report::batch::{
+    DrawColumns, McDraw, RunFigures, SweepDoc, SweepRow, draws_csv, draws_jsonl,
+};
 use delever_report::{RunMeta, ScenarioNotes};
 use delever_scenario::Scenario;
 
@@ -209,6 +211,8 @@ fn header(
         kinds,
         seed: None,
         distribution: None,
+        assets: Vec::new(),
+        lenders: Vec::new(),
     }
 }
 
@@ -260,6 +264,11 @@ fn write_sweep(
         BatchFormat::Json => doc.to_json(),
         BatchFormat::Jsonl => doc.to_jsonl(),
         BatchFormat::Csv => doc.to_csv(),
+        BatchFormat::Markdown => {
+            super::markdown(&format!("delever sweep {}", doc.scenario), || {
+                doc.to_table()
+            })
+        }
     };
     if let Some(h) = slots.html {
         outputs.put(h, delever_report::html::sweep_page(doc, meta, notes));
@@ -310,6 +319,7 @@ pub fn mc(
     let rows = rows.map_err(|e| batch_failure(&e))?;
     let failed = not_converged(rows.iter().map(|r| converged(&r.figures)));
     let kinds = study.kind_names();
+    let (assets, lenders) = (study.asset_names(), study.lender_names());
     if let Some(shard) = shard {
         let parts = vec![
             b"mc".to_vec(),
@@ -319,6 +329,8 @@ pub fn mc(
         let mut header = header("mc", &parts, shard, draws, &scenario, kinds);
         header.seed = Some(seed);
         header.distribution = Some(study.describe().to_owned());
+        header.assets = assets;
+        header.lenders = lenders;
         let text = shard::write(&header, &rows)
             .map_err(|e| Failure::input(format!("error: writing the shard: {e}")))?;
         outputs.put(slots.output, text);
@@ -330,11 +342,13 @@ pub fn mc(
         seed,
         distribution: study.describe(),
         kinds: &kinds,
+        lenders: &lenders,
     };
     write_mc(
         &super::meta(&scenario),
         &super::html::notes(&scenario),
         &meta,
+        &assets,
         &rows,
         out.format.unwrap_or_default(),
         outputs,
@@ -343,10 +357,14 @@ pub fn mc(
     Ok(finish(failed, "draw(s)"))
 }
 
+// One call site per way in (a run, a merge): a struct for the arguments would only
+// rename them.
+#[allow(clippy::too_many_arguments)]
 fn write_mc(
     run: &RunMeta,
     notes: &ScenarioNotes,
     meta: &SummaryMeta<'_>,
+    assets: &[String],
     draws: &[McDraw],
     format: BatchFormat,
     mut outputs: Outputs,
@@ -358,12 +376,22 @@ fn write_mc(
         BatchFormat::Json => summary.to_json(),
         BatchFormat::Jsonl => summary.to_json_line(),
         BatchFormat::Csv => summary.to_csv(),
+        BatchFormat::Markdown => {
+            super::markdown(&format!("delever mc {}", summary.scenario), || {
+                summary.to_table()
+            })
+        }
     };
     if let Some((slot, jsonl)) = slots.draws_out {
+        let cols = DrawColumns {
+            kinds: meta.kinds,
+            assets,
+            lenders: meta.lenders,
+        };
         let rows = if jsonl {
-            draws_jsonl(meta.kinds, draws)
+            draws_jsonl(&cols, draws)
         } else {
-            draws_csv(meta.kinds, draws)
+            draws_csv(&cols, draws)
         };
         outputs.put(slot, rows);
     }
@@ -464,11 +492,13 @@ pub fn merge(
                 seed: m.header.seed.unwrap_or_default(),
                 distribution: &distribution,
                 kinds: &m.header.kinds,
+                lenders: &m.header.lenders,
             };
             write_mc(
                 &header_meta(&m.header),
                 &header_notes(&m.header),
                 &meta,
+                &m.header.assets,
                 &m.rows,
                 format,
                 outputs,

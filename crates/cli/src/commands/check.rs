@@ -235,6 +235,9 @@ pub fn check(paths: &[PathBuf], args: &CheckArgs<'_>) -> Result<i32, Failure> {
         CheckFormat::Json => json_report(&verdicts, strict),
         CheckFormat::Csv => csv_report(&verdicts),
         CheckFormat::Junit => junit_report(&verdicts, strict),
+        CheckFormat::Markdown => {
+            super::markdown("delever check", || table(&verdicts, args.all, strict))
+        }
     };
     let errors: Vec<&str> = verdicts
         .iter()

@@ -23,6 +23,9 @@ pub fn describe(arg: Option<&str>, out: &OutputArgs) -> Result<i32, Failure> {
         Format::Table => report.to_table(),
         Format::Json => report.to_json(),
         Format::Csv => report.to_csv(),
+        Format::Markdown => super::markdown(&format!("delever describe {}", scenario.name), || {
+            report.to_table()
+        }),
     };
     outputs.put(slot, text);
     outputs.commit()?;

@@ -38,6 +38,7 @@ pub fn explain(
         )));
     }
     let outcome = simulate(cli, &scenario, &scenario.engine)?;
+    let heading = format!("delever explain {} --holder {holder}", scenario.name);
     if outcome.mode == Mode::Timeline {
         // A timeline carries balance sheets from day to day: its days are the run's own
         // figures, not a replay.
@@ -45,6 +46,7 @@ pub fn explain(
         let text = match format {
             ExplainFormat::Table => report.to_table(),
             ExplainFormat::Json => report.to_json(),
+            ExplainFormat::Markdown => super::markdown(&heading, || report.to_table()),
         };
         outputs.put(slot, text);
         outputs.commit()?;
@@ -57,6 +59,7 @@ pub fn explain(
     let text = match format {
         ExplainFormat::Table => report.to_table(),
         ExplainFormat::Json => report.to_json(),
+        ExplainFormat::Markdown => super::markdown(&heading, || report.to_table()),
     };
     outputs.put(slot, text);
     outputs.commit()?;

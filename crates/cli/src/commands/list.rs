@@ -53,16 +53,18 @@ pub fn list(out: &OutputArgs) -> Result<i32, Failure> {
         };
         rows.push((*name, as_of, summary));
     }
-    let text = match Format::from(out.format) {
-        Format::Table => {
-            let mut t = Table::new(["scenario", "as of", "description"])
-                .left(1)
-                .left(2);
-            for (n, d, s) in &rows {
-                t.row([n.to_string(), d.clone(), truncate(s, DESCRIPTION_WIDTH)]);
-            }
-            t.render()
+    let table = || {
+        let mut t = Table::new(["scenario", "as of", "description"])
+            .left(1)
+            .left(2);
+        for (n, d, s) in &rows {
+            t.row([n.to_string(), d.clone(), truncate(s, DESCRIPTION_WIDTH)]);
         }
+        t.render()
+    };
+    let text = match Format::from(out.format) {
+        Format::Table => table(),
+        Format::Markdown => super::markdown("delever list", table),
         Format::Json => {
             let v: Vec<_> = rows
                 .iter()

@@ -30,10 +30,67 @@ use crate::args::{Cli, Command, ExportCommand, OutputArgs};
 use crate::output::emit;
 use crate::{Failure, embedded, exit};
 
-/// Run the parsed command line.
+/// Run the parsed command line, its tables fitted to the terminal when they go to one.
+pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
+    let terminal = output_of(cli.command.as_ref()).is_none() && std::io::stdout().is_terminal();
+    let columns = std::env::var("COLUMNS").ok();
+    // Asked of the terminal only when there is one.
+    let measured = terminal
+        .then(terminal_size::terminal_size)
+        .flatten()
+        .map(|(w, _)| usize::from(w.0));
+    let style = table_style(cli, terminal, columns.as_deref(), measured);
+    delever_report::render_with(style, || dispatch_command(cli))
+}
+
+/// How tables render: `--width N` fits them to N columns anywhere; otherwise only on a
+/// terminal (`is_terminal`: stdout is one and no `-o` file), to COLUMNS when it is a
+/// number, else the `measured` width, else 80; `--wide` never fits. Files and pipes keep
+/// the full width so that their bytes never depend on a window.
+pub(crate) fn table_style(
+    cli: &Cli,
+    is_terminal: bool,
+    columns: Option<&str>,
+    measured: Option<usize>,
+) -> delever_report::Style {
+    use delever_report::Style;
+    if let Some(width) = cli.width {
+        return Style::Fit { width };
+    }
+    if cli.wide || !is_terminal {
+        return Style::Plain;
+    }
+    let width = columns
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|w| *w > 0)
+        .or(measured)
+        .unwrap_or(80);
+    Style::Fit { width }
+}
+
+/// The `-o FILE` of a command that prints tables.
+fn output_of(command: Option<&Command>) -> Option<&Path> {
+    match command? {
+        Command::Run { out, .. }
+        | Command::Describe { out, .. }
+        | Command::Rank { out, .. }
+        | Command::List { out } => out.output.as_deref(),
+        Command::Sweep { out, .. } | Command::Mc { out, .. } => out.output.as_deref(),
+        Command::Explain { output, .. }
+        | Command::Check { output, .. }
+        | Command::Merge { output, .. } => output.as_deref(),
+        _ => None,
+    }
+}
+
+/// `f`'s tables as a markdown document under `heading` (`--format markdown`).
+pub(crate) fn markdown(heading: &str, f: impl FnOnce() -> String) -> String {
+    delever_report::markdown::document(heading, f)
+}
+
 // One arm per subcommand, each only unpacking its arguments: flat reads best.
 #[allow(clippy::too_many_lines)]
-pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
+fn dispatch_command(cli: &Cli) -> Result<i32, Failure> {
     match &cli.command {
         None => run::run(
             cli,
@@ -51,6 +108,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             variant,
             compare_modes,
             set,
+            holders,
         }) => run::run(
             cli,
             scenario.as_deref(),
@@ -61,6 +119,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
                 variant: variant.as_deref(),
                 compare_modes: *compare_modes,
                 set,
+                holders: *holders,
             },
             html.as_deref(),
         ),
@@ -392,4 +451,46 @@ pub fn simulate_detailed(
                 .map_or_else(|| scenario.name.clone(), |p| p.display().to_string())
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+    use delever_report::Style;
+
+    use super::table_style;
+    use crate::args::Cli;
+
+    /// A terminal's tables fit COLUMNS, else the measured width, else 80; pipes and files
+    /// keep the full width; `--wide` and `--width N` override.
+    #[test]
+    fn tables_fit_a_terminal_only() {
+        let cli =
+            |args: &[&str]| Cli::parse_from(std::iter::once("delever").chain(args.iter().copied()));
+        let plain = cli(&[]);
+        assert_eq!(
+            table_style(&plain, true, Some("100"), Some(120)),
+            Style::Fit { width: 100 }
+        );
+        assert_eq!(
+            table_style(&plain, true, Some("wide"), Some(120)),
+            Style::Fit { width: 120 }
+        );
+        assert_eq!(
+            table_style(&plain, true, None, None),
+            Style::Fit { width: 80 }
+        );
+        assert_eq!(
+            table_style(&plain, false, Some("80"), Some(80)),
+            Style::Plain
+        );
+        assert_eq!(
+            table_style(&cli(&["--wide"]), true, Some("80"), None),
+            Style::Plain
+        );
+        assert_eq!(
+            table_style(&cli(&["--width", "60"]), false, None, None),
+            Style::Fit { width: 60 }
+        );
+    }
 }

@@ -43,6 +43,9 @@ pub fn rank(
             t
         }
         Format::Csv => csv(&s),
+        Format::Markdown => super::markdown(&format!("delever rank {}", scenario.name), || {
+            table(&scenario.name, cascade, &s)
+        }),
     };
     outputs.put(slot, text);
     outputs.commit()?;

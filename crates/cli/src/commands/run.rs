@@ -28,6 +28,8 @@ pub struct RunArgs<'a> {
     pub compare_modes: bool,
     /// `--set PATH=VALUE` overrides, in order.
     pub set: &'a [String],
+    /// `--holders N|all`: rows of the holder and per-lender tables (default 10).
+    pub holders: Option<usize>,
 }
 
 pub fn run(
@@ -79,8 +81,9 @@ pub fn run(
             html::report(&scenario, &outcome, &ledger, Some(&systemic)),
         );
     }
-    let report =
-        RunReport::new(&meta(&scenario), &scenario.network, &outcome).with_systemic(systemic);
+    let report = RunReport::new(&meta(&scenario), &scenario.network, &outcome)
+        .with_systemic(systemic)
+        .with_top_holders(args.holders.unwrap_or(delever_report::DEFAULT_TOP));
     let text = match Format::from(out.format) {
         Format::Table => {
             let mut t = report.to_table();
@@ -92,6 +95,14 @@ pub fn run(
         }
         Format::Json => report.to_json(),
         Format::Csv => report.to_csv(),
+        Format::Markdown => super::markdown(&format!("delever run {}", scenario.name), || {
+            let mut t = report.to_table();
+            if args.trace {
+                t.push('\n');
+                t.push_str(&report.trace_table());
+            }
+            t
+        }),
     };
     outputs.put(out_slot, text);
     outputs.commit()?;
@@ -217,6 +228,18 @@ fn compare(
         }
         Format::Json => compare_json(&eq, &sq),
         Format::Csv => compare_csv(&eq, &sq),
+        Format::Markdown => super::markdown(
+            &format!("delever run {} --compare-modes", scenario.name),
+            || {
+                let mut t = compare_table(scenario, &eq, &sq);
+                if trace {
+                    for r in [&eq, &sq] {
+                        let _ = write!(t, "\n{} mode\n{}", r.mode, r.trace_table());
+                    }
+                }
+                t
+            },
+        ),
     };
     Ok(Compared {
         text,

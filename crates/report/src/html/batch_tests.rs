@@ -329,6 +329,8 @@ fn study(n: usize) -> (McSummary, Vec<McDraw>) {
                 index: i as u64,
                 market_return: -u * 0.4,
                 figures: f,
+                asset_returns: Vec::new(),
+                loss_by_lender: Vec::new(),
             }
         })
         .collect();
