@@ -20,6 +20,7 @@ mod hardening_outputs;
 mod inet_timing;
 mod report_cli;
 mod report_figures;
+mod report_html;
 mod scenario_props;
 mod schema;
 mod shipped;

@@ -23,6 +23,7 @@ pub mod dot;
 mod explain;
 mod explain_days;
 pub mod html;
+pub mod regime;
 mod run;
 mod systemic;
 mod text;

@@ -1,8 +1,8 @@
 //! The sweep and Monte Carlo pages: every input renders (no panic), self-contained,
-//! escaped, deterministic and well-formed; the cliff finder and the scatter's sampling.
+//! escaped, deterministic and well-formed; regime changes on the page and the scatter's
+//! sampling.
 
 use super::mc::{MAX_SCATTER, scatter_sample};
-use super::sweep::{Cliff, cliff};
 use super::{ScenarioNotes, SourceNote, mc_page, sweep_page};
 use crate::batch::{Distribution, McDraw, McSummary, ParamValue, RunFigures, SweepDoc, SweepRow};
 use crate::run::RunMeta;
@@ -172,61 +172,42 @@ fn sweep_html(doc: &SweepDoc) -> String {
 }
 
 #[test]
-fn cliff_found_at_the_largest_jump() {
-    let curve = [(0.0, 1.0), (0.1, 1.1), (0.2, 1.3), (0.3, 4.1), (0.4, 4.3)];
-    assert_eq!(
-        cliff(&curve),
-        Some(Cliff {
-            from: (0.2, 1.3),
-            to: (0.3, 4.1)
-        })
-    );
-    // Non-finite points are skipped; a flat curve has no cliff; a fall is one.
-    let gappy = [
-        (0.0, 1.0),
-        (0.1, f64::NAN),
-        (0.2, 3.0),
-        (0.3, f64::INFINITY),
-    ];
-    assert_eq!(
-        cliff(&gappy),
-        Some(Cliff {
-            from: (0.0, 1.0),
-            to: (0.2, 3.0)
-        })
-    );
-    assert_eq!(cliff(&[(0.0, 2.0), (1.0, 2.0)]), None);
-    assert_eq!(
-        cliff(&[(-0.3, 9.0), (-0.2, 2.0), (-0.1, 1.0)]),
-        Some(Cliff {
-            from: (-0.3, 9.0),
-            to: (-0.2, 2.0)
-        })
-    );
-    assert_eq!(cliff(&[]), None);
-    // Ties: the first.
-    assert_eq!(
-        cliff(&[(0.0, 0.0), (1.0, 1.0), (2.0, 2.0)]).map(|c| c.from.0),
-        Some(0.0)
-    );
-}
-
-#[test]
-fn sweep_with_one_parameter_draws_one_curve_and_its_cliff() {
+fn sweep_with_one_parameter_draws_one_curve_and_labels_its_regime_changes() {
     let html = sweep_html(&sweep(&[shocks()]));
     assert!(html.contains("id=\"sw-amplification-0\""));
     assert_eq!(
         html.matches("class=\"curve\"").count(),
-        5,
+        6,
         "one curve per metric"
     );
-    // The jump to 4× happens between 0.25 and 0.3.
+    // Defaults and margin calls are separate charts.
+    assert!(html.contains("id=\"sw-defaults-0\"") && html.contains("id=\"sw-margin-calls-0\""));
+    // The tip between 0.25 and 0.3: the first lender loss and default, and the jump, named
+    // in words on the chart and in the table; the x axis in words and percent.
+    for label in [
+        "first lender loss",
+        "first lender default",
+        "amplification jump",
+    ] {
+        assert!(
+            html.contains(&format!(
+                "class=\"regime-label\" text-anchor=\"middle\">{label}</text>"
+            )),
+            "{label}"
+        );
+    }
     assert!(
         html.contains(
-            "between shocks[0].return = 0.25 and 0.3: 1.450\u{00d7} \u{2192} 4.000\u{00d7}"
+            "<td class=\"text\">amplification jump</td><td class=\"text\">25% to 30%</td>"
         ),
         "{html}"
     );
+    assert!(
+        html.contains(">Shock 1 return</text>"),
+        "x axis title in words"
+    );
+    assert!(html.contains(">30%</text>"), "x ticks in percent");
+    assert!(!html.contains("cliff"));
     assert!(html.contains("Every run converged"));
 }
 
@@ -234,12 +215,12 @@ fn sweep_with_one_parameter_draws_one_curve_and_its_cliff() {
 fn sweep_with_two_and_three_parameters() {
     let two = sweep_html(&sweep(&[shocks(), nums(&[0.0, 0.1])]));
     assert!(two.contains("lenders[0].maintenance = 0.1"));
-    assert_eq!(two.matches("<svg id=\"sw-").count(), 5);
+    assert_eq!(two.matches("<svg id=\"sw-").count(), 6);
     let three = sweep_html(&sweep(&[shocks(), nums(&[0.0, 0.1]), nums(&[10.0, 100.0])]));
     assert!(three.contains("<h4>engine.max_rounds = 100</h4>"));
     assert_eq!(
         three.matches("<svg id=\"sw-").count(),
-        10,
+        12,
         "two panels per metric"
     );
 }
