@@ -105,3 +105,55 @@ fn a_sweep_names_its_first_call_default_and_lender_loss_where_they_happen() {
         "listed in the table"
     );
 }
+
+#[test]
+fn dot_after_a_run_shows_final_prices_lender_losses_and_an_edge_legend() {
+    let r = delever(["export", "dot", "--after-run"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dot = r.stdout;
+    // Every asset node shows its price before and after, and the move.
+    let assets: Vec<&str> = dot
+        .lines()
+        .filter(|l| l.trim_start().starts_with("\"A:"))
+        .filter(|l| l.contains("shape=box"))
+        .collect();
+    assert!(!assets.is_empty());
+    for a in &assets {
+        assert!(a.contains(" \u{2192} $") && a.contains('%'), "{a}");
+    }
+    // Lenders are filled by loss and say it; the legend names the bands.
+    let lenders: Vec<&str> = dot
+        .lines()
+        .filter(|l| l.trim_start().starts_with("\"L:") && l.contains("shape=octagon"))
+        .collect();
+    assert!(!lenders.is_empty());
+    for l in &lenders {
+        assert!(l.contains("no loss") || l.contains("loss $"), "{l}");
+    }
+    assert!(dot.contains("cluster_lender_legend") && dot.contains("loss over 25% of capital"));
+    // A legend for the edge styles the drawing uses.
+    assert!(dot.contains("cluster_edge_legend"), "{dot}");
+    assert!(dot.contains("holds (USD at start prices; wider = more)"));
+    assert!(dot.contains("margin loan, lender \u{2192} borrower"));
+    // Readable: the default scenario's ~90 holdings carry their amounts as tooltips, not
+    // labels that would pile up; nodes at 11 pt.
+    let holdings = dot
+        .lines()
+        .filter(|l| l.contains("-> \"A:") && l.contains("tooltip="))
+        .count();
+    assert!(
+        holdings > delever_report::dot::MAX_EDGE_LABELS,
+        "{holdings}"
+    );
+    assert!(
+        !dot.lines()
+            .any(|l| l.contains("tooltip=") && l.contains(" label=")),
+        "holdings labelled"
+    );
+    assert!(dot.contains("node [fontname=\"Helvetica\", fontsize=11]"));
+    // Before a run: the start price, no statuses, still the edge legend.
+    let before = delever(["export", "dot"]);
+    assert_eq!(before.code, 0, "{}", before.stderr);
+    assert!(before.stdout.contains("cluster_edge_legend"));
+    assert!(!before.stdout.contains("final status"));
+}

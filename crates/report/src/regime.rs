@@ -81,11 +81,15 @@ pub struct CurveRegimes {
     pub regimes: Vec<Regime>,
 }
 
+/// A "first" to look for: its kind, the figure that shows it, the figure in words.
+type First = (RegimeKind, fn(&RunFigures) -> f64, &'static str);
+
 /// The regime changes of a curve given as (x, grid index, figures), in any order. Points
 /// with a non-finite x are left out. The direction of severity is the one in which total
 /// loss grows between the curve's two ends (x falling for a swept negative shock); each
 /// "first" is the first step, walking that way, from a point without the thing to one
 /// with it. `x_name` names the first parameter in the sentences.
+#[allow(clippy::too_many_lines)]
 pub fn curve_regimes(points: &[(f64, u64, &RunFigures)], x_name: &str) -> Vec<Regime> {
     let mut pts: Vec<(f64, u64, &RunFigures)> =
         points.iter().copied().filter(|p| p.0.is_finite()).collect();
@@ -110,7 +114,7 @@ pub fn curve_regimes(points: &[(f64, u64, &RunFigures)], x_name: &str) -> Vec<Re
         )
     };
     let mut out = Vec::new();
-    let firsts: [(RegimeKind, fn(&RunFigures) -> f64, &str); 4] = [
+    let firsts: [First; 4] = [
         (
             RegimeKind::FirstMarginCall,
             |f| f.margin_calls as f64,

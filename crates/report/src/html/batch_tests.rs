@@ -329,7 +329,7 @@ fn study(n: usize) -> (McSummary, Vec<McDraw>) {
         not_converged: 1,
         multiple_equilibria: 1,
         metrics: vec![
-            dist("total_loss_usd", 1e10),
+            dist("total_loss_usd", 4e9),
             dist("initial_loss_usd", 5e9),
             dist("amplification", 1.5),
             dist("loss_by_kind.margin_account", 2e9),
@@ -358,7 +358,11 @@ fn mc_page_has_its_figures() {
     assert_eq!(html.matches("class=\"risk var\"").count(), 2);
     assert_eq!(html.matches("class=\"risk es\"").count(), 2);
     assert!(html.contains("class=\"diag\""));
-    assert!(html.contains("<th scope=\"col\">q 97.5%</th>") || html.contains("q 99%"));
+    // Two tables that fit: the spread (a quantile at a VaR level is left to the tail
+    // table, where it is the VaR), and the tail.
+    assert!(html.contains("<th scope=\"col\">q 75%</th>") && !html.contains("q 99%"));
+    assert!(html.contains("id=\"tails\"") && html.contains("<th scope=\"col\">VaR 99%</th>"));
+    assert!(!html.contains("class=\"wide scroll\"><table class=\"num fit\""));
     assert!(html.contains("leveraged ETFs") && html.contains("martian"));
     assert!(!html.contains("deterministic sample"));
 }
@@ -413,4 +417,68 @@ fn mc_page_survives_odd_values() {
         x.figures.total_loss_usd = f64::NAN;
     }
     assert!(mc_html(&s, &d).contains("No finite values"));
+}
+
+#[test]
+fn the_histogram_axis_shows_the_bulk_and_summarises_a_long_tail() {
+    use super::mc::bulk_range;
+    // 1,000 draws from 0 to 999 and one at 1e6: the axis stops at the 99.5% quantile.
+    let mut v: Vec<f64> = (0..1000).map(f64::from).collect();
+    v.push(1e6);
+    let (lo, hi) = bulk_range(&v).expect("a range");
+    assert_eq!(lo, 0.0, "no long tail below: the full range");
+    assert!(hi < 1000.0, "{hi}");
+    // Without a long tail, the whole range.
+    let even: Vec<f64> = (0..1000).map(f64::from).collect();
+    assert_eq!(bulk_range(&even), Some((0.0, 999.0)));
+    assert_eq!(bulk_range(&[]), None);
+    assert_eq!(bulk_range(&[3.0]), Some((3.0, 3.0)));
+    // On the page: the note counts the draw left off and names the markers beyond.
+    let (mut s, mut d) = study(2_000);
+    d[7].figures.total_loss_usd = 1e15;
+    if let Some(m) = s.metrics.iter_mut().find(|m| m.metric == "total_loss_usd") {
+        m.es.push((0.999, 5e14));
+    }
+    let html = mc_html(&s, &d);
+    assert!(html.contains("id=\"hist-tails\""), "tail note");
+    assert!(
+        html.contains("(up to $1,000.00T)") || html.contains("(up to "),
+        "{html}"
+    );
+    assert!(
+        html.contains("beyond it: ES 99.9%"),
+        "marker off the axis named"
+    );
+}
+
+#[test]
+fn marker_labels_never_overlap() {
+    use super::mc::label_rows;
+    // Five labels of 8 characters at nearly the same place, one far away, one at the edge.
+    let items = [
+        (500.0, 8),
+        (501.0, 8),
+        (502.0, 8),
+        (503.0, 9),
+        (504.0, 8),
+        (900.0, 8),
+        (999.0, 8),
+    ];
+    let (placed, rows) = label_rows(&items, 0.0, 1000.0);
+    assert_eq!(rows, 5);
+    for (i, a) in placed.iter().enumerate() {
+        let wa = 6.4 * items[i].1 as f64;
+        assert!(
+            a.0 - wa / 2.0 >= 0.0 && a.0 + wa / 2.0 <= 1000.0,
+            "inside: {a:?}"
+        );
+        for (j, b) in placed.iter().enumerate().skip(i + 1) {
+            let wb = 6.4 * items[j].1 as f64;
+            let apart = (a.0 - b.0).abs() >= f64::midpoint(wa, wb);
+            assert!(
+                a.1 != b.1 || apart,
+                "labels {i} and {j} overlap: {placed:?}"
+            );
+        }
+    }
 }

@@ -155,16 +155,13 @@ fn place_labels(marks: &[(f64, &'static str, String)], f: &Frame) -> Placed {
     for (sx, label, tip) in merged {
         let w = CHAR_W * label.chars().count() as f64;
         let cx = sx.clamp(f.left + w / 2.0, f.width - 2.0 - w / 2.0);
-        match ends.iter().position(|&e| cx - w / 2.0 >= e + 4.0) {
-            Some(row) => {
-                ends[row] = cx + w / 2.0;
-                placed.push((sx, cx, row, label, tip));
-            }
-            None => {
-                dropped += 1;
-                // Still drawn as a line, with its tooltip, but unlabelled.
-                placed.push((sx, f64::NAN, 0, label, tip));
-            }
+        if let Some(row) = ends.iter().position(|&e| cx - w / 2.0 >= e + 4.0) {
+            ends[row] = cx + w / 2.0;
+            placed.push((sx, cx, row, label, tip));
+        } else {
+            dropped += 1;
+            // Still drawn as a line, with its tooltip, but unlabelled.
+            placed.push((sx, f64::NAN, 0, label, tip));
         }
     }
     (placed, dropped)
@@ -326,6 +323,7 @@ fn draw_curve(
 
 /// One panel of one metric: a curve per series, regime changes as labelled lines, points
 /// by status.
+#[allow(clippy::too_many_lines)]
 fn panel_svg(doc: &SweepDoc, grid: &Grid, p: usize, m: &Metric, x: &XAxis) -> String {
     let (label, curves) = &grid.panels[p];
     let shown = curves.len().min(MAX_CURVES);
