@@ -25,6 +25,7 @@ mod report_cli;
 mod report_figures;
 mod report_figures2;
 mod report_tables;
+mod report_html;
 mod scenario_props;
 mod schema;
 mod schema_corpus;

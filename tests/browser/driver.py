@@ -9,6 +9,10 @@ button shows round 0, "next" moves the round label, the price cursor and the sal
 A timeline's page (its data says `mode: timeline`) has one sales bar a day, a days table,
 and day buttons that jump from one day's close to the next; its player steps through every
 round of every day.
+Every page is also checked for layout at 1400x900 and on A4 in print emulation
+(LAYOUT_JS: nothing wider than its card, tables inside their containers, no overlapping
+SVG text labels, no sideways scrolling); a run's page (timelines too) prints on at most
+MAX_PRINT_PAGES A4 pages, and `?round=N` opens it at round N.
 It saves screenshots (laptop screen, full page, print layout, a round-1 view) to OUT_DIR.
 
 usage: driver.py CHROMIUM OUT_DIR REPORT.html...
@@ -26,6 +30,112 @@ import time
 
 TIMEOUT = 30.0
 LAPTOP = (1366, 768)
+# The issue's review size: a 1400x900 window; and A4 at 96 dpi for print emulation.
+DESKTOP = (1400, 900)
+A4 = (794, 1123)
+# Most A4 pages a run's report may print to (issue 17).
+MAX_PRINT_PAGES = 4
+
+# Layout checks run in the page: every element inside its card (a figure, a headline
+# card, a table's box), SVG text labels that do not overlap one another, and no table
+# wider than its container unless it sits in a scrolling data panel (.scroll, the sweep's
+# full data table). Returns a list of problems, each naming the element.
+LAYOUT_JS = r"""(() => {
+  const out = [];
+  const visible = (e) => {
+    for (let n = e; n && n.nodeType === 1; n = n.parentElement) {
+      const cs = getComputedStyle(n);
+      if (cs.display === 'none' || cs.visibility === 'hidden' || parseFloat(cs.opacity) === 0) return false;
+      if (n.tagName === 'DETAILS' && !n.open && e !== n && !e.closest('summary')) return false;
+    }
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  const name = (e) => {
+    const id = e.id ? '#' + e.id : '';
+    const card = e.closest('figure[id], table[id], section[id]');
+    const where = card && card !== e ? ' in #' + card.id : '';
+    const txt = (e.textContent || '').trim().slice(0, 40);
+    return e.tagName.toLowerCase() + id + (e.getAttribute('class') ? '.' + e.getAttribute('class').split(' ')[0] : '') + where + (txt ? ' "' + txt + '"' : '');
+  };
+  const scrolls = (e) => !!e.closest('.scroll');
+  // 1. Nothing wider than its card.
+  for (const card of document.querySelectorAll('figure, .card')) {
+    if (!visible(card)) continue;
+    const c = card.getBoundingClientRect();
+    for (const e of card.querySelectorAll('*')) {
+      if (scrolls(e) || !visible(e) || e.closest('title, desc')) continue;
+      const r = e.getBoundingClientRect();
+      if (r.left < c.left - 1 || r.right > c.right + 1) {
+        out.push('wider than its card: ' + name(e) + ' spans ' + Math.round(r.left) + '..' + Math.round(r.right) + ', card ' + Math.round(c.left) + '..' + Math.round(c.right));
+        break;
+      }
+    }
+  }
+  // 2. Tables inside their container, without scrolling.
+  for (const t of document.querySelectorAll('table')) {
+    if (scrolls(t) || !visible(t)) continue;
+    const box = t.parentElement.getBoundingClientRect();
+    const r = t.getBoundingClientRect();
+    if (r.right > box.right + 1 || r.left < box.left - 1 || t.scrollWidth > t.clientWidth + 1) {
+      out.push('table wider than its container: ' + name(t) + ' ' + Math.round(r.width) + 'px in ' + Math.round(box.width) + 'px');
+    }
+    const m = document.querySelector('main').getBoundingClientRect();
+    if (r.right > m.right + 1) out.push('table past the page: ' + name(t));
+  }
+  // 3. SVG text labels that overlap (by more than 1 px each way).
+  for (const svg of document.querySelectorAll('svg')) {
+    if (!visible(svg)) continue;
+    const boxes = [];
+    for (const t of svg.querySelectorAll('text')) {
+      if (!visible(t) || !(t.textContent || '').trim()) continue;
+      boxes.push([t, t.getBoundingClientRect()]);
+    }
+    let found = 0;
+    for (let i = 0; i < boxes.length && found < 3; i++) {
+      for (let j = i + 1; j < boxes.length && found < 3; j++) {
+        const a = boxes[i][1], b = boxes[j][1];
+        const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (w > 1 && h > 1) {
+          found++;
+          out.push('overlapping labels in svg#' + (svg.id || '?') + ': "' + boxes[i][0].textContent.trim().slice(0, 30) + '" and "' + boxes[j][0].textContent.trim().slice(0, 30) + '"');
+        }
+      }
+    }
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+    out.push('the page scrolls sideways: ' + document.documentElement.scrollWidth + 'px in ' + window.innerWidth + 'px');
+  }
+  return out;
+})()"""
+
+
+def layout(page, name, label):
+    """The layout checks at the current size and media; fails with every problem found."""
+    found = page.eval(LAYOUT_JS)
+    assert not found, f"{name} ({label}): " + "; ".join(found)
+
+
+def layout_both(page, name):
+    """The layout checks at 1400x900 on screen, then on A4 in print emulation."""
+    page.viewport(*DESKTOP)
+    layout(page, name, "1400x900")
+    page.call("Emulation.setEmulatedMedia", {"media": "print"})
+    page.viewport(*A4)
+    layout(page, name, "A4 print")
+    page.call("Emulation.setEmulatedMedia", {"media": ""})
+    page.viewport(*LAPTOP)
+
+
+def print_pages(page):
+    """Pages of the document printed on A4 (Chromium's print to PDF, counting its pages)."""
+    data = page.call(
+        "Page.printToPDF",
+        {"paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": True, "printBackground": True},
+    )["data"]
+    pdf = base64.b64decode(data)
+    return pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
 
 
 class Chrome:
@@ -281,6 +391,10 @@ def check(page, path, out_dir):
     assert counts["label"] == f"Round {n} of {n}", counts
     assert counts["remote"] == 0, counts
 
+    layout_both(page, name)
+    pages = print_pages(page)
+    assert 1 <= pages <= MAX_PRINT_PAGES, f"{name}: prints on {pages} A4 pages, more than {MAX_PRINT_PAGES}"
+
     page.screenshot(os.path.join(out_dir, f"{name}-laptop.png"))
     page.screenshot(os.path.join(out_dir, f"{name}-full.png"), full=True)
     for fig in ("fig-prices", "fig-sales", "fig-network", "fig-waterfall"):
@@ -341,6 +455,19 @@ def check(page, path, out_dir):
     page.call("Emulation.setEmulatedMedia", {"media": ""})
     errors = page.problems(url)
     assert not errors, f"{name}: {errors}"
+
+    # `?round=0` opens at round 0 (for teaching), `?round=1` at round 1; too large a round
+    # opens at the end.
+    for query, want in (("0", f"After the shock (0 of {n})"), ("1", f"Round 1 of {n}"), ("99999", f"Round {n} of {n}")):
+        page.viewport(*LAPTOP)
+        page.open(url + "?round=" + query)
+        got = page.eval("document.getElementById('round-label').textContent")
+        slider = page.eval("document.getElementById('round-slider').value")
+        assert got == want, f"{name}: ?round={query} opened at {got!r}, not {want!r}"
+        assert slider == str(min(int(query), n)), (name, query, slider)
+        errors = page.problems(url + "?round=" + query)
+        assert not errors, f"{name}: {errors}"
+    layout_both(page, name + " at round 1")
     return n
 
 
@@ -379,6 +506,10 @@ def check_timeline(page, name, url, data, out_dir):
     assert counts["player"] != "none", counts
     assert counts["label"] == steps[n]["label"], counts
     assert counts["remote"] == 0, counts
+
+    layout_both(page, name)
+    pages = print_pages(page)
+    assert 1 <= pages <= MAX_PRINT_PAGES, f"{name}: prints on {pages} A4 pages, more than {MAX_PRINT_PAGES}"
 
     page.screenshot(os.path.join(out_dir, f"{name}-laptop.png"))
     page.screenshot(os.path.join(out_dir, f"{name}-full.png"), full=True)
@@ -481,7 +612,17 @@ def check_batch(page, path, out_dir):
     assert counts["svgs"] >= 1, counts
     assert counts["titles"] >= counts["svgs"], f"every chart has a title: {counts}"
     assert counts["paths"] > 10, f"charts are drawn: {counts}"
+    layout_both(page, name)
+    page.viewport(*DESKTOP)
     page.screenshot(os.path.join(out_dir, f"{name}.png"), full=True)
+    for fig in page.eval("Array.from(document.querySelectorAll('figure[id]')).map(f => f.id)"):
+        page.element_shot("#" + fig, os.path.join(out_dir, f"{name}-{fig}.png"))
+    page.call("Emulation.setEmulatedMedia", {"media": "print"})
+    page.viewport(*A4)
+    page.screenshot_pages(os.path.join(out_dir, f"{name}-print"), A4[1], 3)
+    page.call("Emulation.setEmulatedMedia", {"media": ""})
+    errors = page.problems(url)
+    assert not errors, f"{name}: {errors}"
     return counts["svgs"]
 
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Open delever's HTML reports in a real browser (headless Chromium) and check them: no
 # console errors, no network requests, the charts' SVG present, the round-by-round player
-# stepping (and a timeline's day player). Screenshots go to $OUT (under the target directory, which git ignores).
+# stepping (and a timeline's day player), `?round=N` opening at round N, and the layout at
+# 1400x900 and on A4 in print: nothing wider than its card, no SVG text labels
+# overlapping, a run's report on at most 4 A4 pages. The browser step is bounded: each
+# DevTools call times out after 30 s, and the whole driver after 170 s. Screenshots go to $OUT (under the target directory, which git ignores).
 #
 # Installs Debian's chromium when it is missing (CI runs as root). Needs python3 (standard
 # library only) and a release build of delever (built here if missing).
@@ -82,8 +85,21 @@ if [ "$#" -eq 0 ]; then
   # A timeline's day player: a week of a small market.
   "$delever" --quiet run tests/fixtures/timeline/week.yaml --html "$OUT/timeline-week.html" >/dev/null
   reports+=("$OUT/timeline-week.html")
+  # A network of 1,000 holders: drawn as one node per kind and lender, it must stay
+  # readable (the layout checks below), and its page print on A4 like any other.
+  rm -rf "$OUT/caccioli-1000"
+  "$delever" --quiet generate caccioli --banks 1000 --out-dir "$OUT/caccioli-1000" >/dev/null
+  gen="$(ls "$OUT"/caccioli-1000/*.yaml | head -n 1)"
+  code=0
+  "$delever" --quiet run "$gen" --html "$OUT/holders-1000.html" >/dev/null || code=$?
+  if [ "$code" -ne 0 ] && [ "$code" -ne 3 ]; then
+    echo "error: delever run $gen --html exited $code" >&2
+    exit 1
+  fi
+  rm -rf "$OUT/caccioli-1000"
+  reports+=("$OUT/holders-1000.html")
 fi
 
-python3 tests/browser/driver.py "$chromium" "$OUT" "${reports[@]}"
+timeout -k 5 170 python3 tests/browser/driver.py "$chromium" "$OUT" "${reports[@]}"
 end=$(date +%s)
 echo "browser tests: $((end - start)) s (chromium install $((installed - start)) s)"

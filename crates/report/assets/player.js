@@ -168,5 +168,8 @@
   var before = n;
   window.addEventListener("beforeprint", function () { before = current; stop(); show(n); });
   window.addEventListener("afterprint", function () { show(before); });
-  show(n);
+  // `?round=N` (or `#round=N`) in the address opens at step N, for teaching from the
+  // shock onwards; anything else opens at the end.
+  var asked = /[?&#]round=(\d+)(?:&|$)/.exec(location.search + location.hash);
+  show(asked ? Math.min(n, parseInt(asked[1], 10)) : n);
 }());

@@ -401,8 +401,9 @@ impl SweepDoc {
     }
 
     /// One JSON document: the version keys, `scenario`, `parameters`, `kinds` (every
-    /// kind, [`all_kinds`]), `kinds_present` (the scenario's), `variants` and `rows` (the
-    /// objects of [`SweepDoc::to_jsonl`]).
+    /// kind, [`all_kinds`]), `kinds_present` (the scenario's), `variants`, `rows` (the
+    /// objects of [`SweepDoc::to_jsonl`]) and `regimes` (each curve's regime changes,
+    /// [`crate::regime::sweep_regimes`]).
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
         struct Doc<'a> {
@@ -412,6 +413,7 @@ impl SweepDoc {
             kinds_present: &'a [String],
             variants: u64,
             rows: Vec<RowJson<'a>>,
+            regimes: Vec<crate::regime::CurveRegimes>,
         }
         let doc = Doc {
             scenario: &self.scenario,
@@ -420,6 +422,7 @@ impl SweepDoc {
             kinds_present: &self.kinds,
             variants: self.variants,
             rows: self.rows.iter().map(|r| self.row_json(r)).collect(),
+            regimes: crate::regime::sweep_regimes(self),
         };
         versioned_json(&doc)
     }
@@ -483,6 +486,7 @@ impl SweepDoc {
             t.row(cells);
         }
         let mut out = t.render();
+        crate::regime::regimes_text(&mut out, self);
         if flagged > 0 {
             let _ = writeln!(
                 out,

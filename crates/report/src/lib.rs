@@ -26,6 +26,7 @@ mod holders;
 pub mod html;
 pub mod layout;
 pub mod markdown;
+pub mod regime;
 mod run;
 mod systemic;
 mod text;

@@ -1,8 +1,8 @@
 //! The sweep and Monte Carlo pages: every input renders (no panic), self-contained,
-//! escaped, deterministic and well-formed; the cliff finder and the scatter's sampling.
+//! escaped, deterministic and well-formed; regime changes on the page and the scatter's
+//! sampling.
 
 use super::mc::{MAX_SCATTER, scatter_sample};
-use super::sweep::{Cliff, cliff};
 use super::{ScenarioNotes, SourceNote, mc_page, sweep_page};
 use crate::batch::{Distribution, McDraw, McSummary, ParamValue, RunFigures, SweepDoc, SweepRow};
 use crate::run::RunMeta;
@@ -172,61 +172,42 @@ fn sweep_html(doc: &SweepDoc) -> String {
 }
 
 #[test]
-fn cliff_found_at_the_largest_jump() {
-    let curve = [(0.0, 1.0), (0.1, 1.1), (0.2, 1.3), (0.3, 4.1), (0.4, 4.3)];
-    assert_eq!(
-        cliff(&curve),
-        Some(Cliff {
-            from: (0.2, 1.3),
-            to: (0.3, 4.1)
-        })
-    );
-    // Non-finite points are skipped; a flat curve has no cliff; a fall is one.
-    let gappy = [
-        (0.0, 1.0),
-        (0.1, f64::NAN),
-        (0.2, 3.0),
-        (0.3, f64::INFINITY),
-    ];
-    assert_eq!(
-        cliff(&gappy),
-        Some(Cliff {
-            from: (0.0, 1.0),
-            to: (0.2, 3.0)
-        })
-    );
-    assert_eq!(cliff(&[(0.0, 2.0), (1.0, 2.0)]), None);
-    assert_eq!(
-        cliff(&[(-0.3, 9.0), (-0.2, 2.0), (-0.1, 1.0)]),
-        Some(Cliff {
-            from: (-0.3, 9.0),
-            to: (-0.2, 2.0)
-        })
-    );
-    assert_eq!(cliff(&[]), None);
-    // Ties: the first.
-    assert_eq!(
-        cliff(&[(0.0, 0.0), (1.0, 1.0), (2.0, 2.0)]).map(|c| c.from.0),
-        Some(0.0)
-    );
-}
-
-#[test]
-fn sweep_with_one_parameter_draws_one_curve_and_its_cliff() {
+fn sweep_with_one_parameter_draws_one_curve_and_labels_its_regime_changes() {
     let html = sweep_html(&sweep(&[shocks()]));
     assert!(html.contains("id=\"sw-amplification-0\""));
     assert_eq!(
         html.matches("class=\"curve\"").count(),
-        5,
+        6,
         "one curve per metric"
     );
-    // The jump to 4× happens between 0.25 and 0.3.
+    // Defaults and margin calls are separate charts.
+    assert!(html.contains("id=\"sw-defaults-0\"") && html.contains("id=\"sw-margin-calls-0\""));
+    // The tip between 0.25 and 0.3: the first lender loss and default, and the jump, named
+    // in words on the chart and in the table; the x axis in words and percent.
+    for label in [
+        "first lender loss",
+        "first lender default",
+        "amplification jump",
+    ] {
+        assert!(
+            html.contains(&format!(
+                "class=\"regime-label\" text-anchor=\"middle\">{label}</text>"
+            )),
+            "{label}"
+        );
+    }
     assert!(
         html.contains(
-            "between shocks[0].return = 0.25 and 0.3: 1.450\u{00d7} \u{2192} 4.000\u{00d7}"
+            "<td class=\"text\">amplification jump</td><td class=\"text\">25% to 30%</td>"
         ),
         "{html}"
     );
+    assert!(
+        html.contains(">Shock 1 return</text>"),
+        "x axis title in words"
+    );
+    assert!(html.contains(">30%</text>"), "x ticks in percent");
+    assert!(!html.contains("cliff"));
     assert!(html.contains("Every run converged"));
 }
 
@@ -234,12 +215,12 @@ fn sweep_with_one_parameter_draws_one_curve_and_its_cliff() {
 fn sweep_with_two_and_three_parameters() {
     let two = sweep_html(&sweep(&[shocks(), nums(&[0.0, 0.1])]));
     assert!(two.contains("lenders[0].maintenance = 0.1"));
-    assert_eq!(two.matches("<svg id=\"sw-").count(), 5);
+    assert_eq!(two.matches("<svg id=\"sw-").count(), 6);
     let three = sweep_html(&sweep(&[shocks(), nums(&[0.0, 0.1]), nums(&[10.0, 100.0])]));
     assert!(three.contains("<h4>engine.max_rounds = 100</h4>"));
     assert_eq!(
         three.matches("<svg id=\"sw-").count(),
-        10,
+        12,
         "two panels per metric"
     );
 }
@@ -350,7 +331,7 @@ fn study(n: usize) -> (McSummary, Vec<McDraw>) {
         not_converged: 1,
         multiple_equilibria: 1,
         metrics: vec![
-            dist("total_loss_usd", 1e10),
+            dist("total_loss_usd", 4e9),
             dist("initial_loss_usd", 5e9),
             dist("amplification", 1.5),
             dist("loss_by_kind.margin_account", 2e9),
@@ -379,7 +360,11 @@ fn mc_page_has_its_figures() {
     assert_eq!(html.matches("class=\"risk var\"").count(), 2);
     assert_eq!(html.matches("class=\"risk es\"").count(), 2);
     assert!(html.contains("class=\"diag\""));
-    assert!(html.contains("<th scope=\"col\">q 97.5%</th>") || html.contains("q 99%"));
+    // Two tables that fit: the spread (a quantile at a VaR level is left to the tail
+    // table, where it is the VaR), and the tail.
+    assert!(html.contains("<th scope=\"col\">q 75%</th>") && !html.contains("q 99%"));
+    assert!(html.contains("id=\"tails\"") && html.contains("<th scope=\"col\">VaR 99%</th>"));
+    assert!(!html.contains("class=\"wide scroll\"><table class=\"num fit\""));
     assert!(html.contains("leveraged ETFs") && html.contains("martian"));
     assert!(!html.contains("deterministic sample"));
 }
@@ -434,4 +419,68 @@ fn mc_page_survives_odd_values() {
         x.figures.total_loss_usd = f64::NAN;
     }
     assert!(mc_html(&s, &d).contains("No finite values"));
+}
+
+#[test]
+fn the_histogram_axis_shows_the_bulk_and_summarises_a_long_tail() {
+    use super::mc::bulk_range;
+    // 1,000 draws from 0 to 999 and one at 1e6: the axis stops at the 99.5% quantile.
+    let mut v: Vec<f64> = (0..1000).map(f64::from).collect();
+    v.push(1e6);
+    let (lo, hi) = bulk_range(&v).expect("a range");
+    assert_eq!(lo, 0.0, "no long tail below: the full range");
+    assert!(hi < 1000.0, "{hi}");
+    // Without a long tail, the whole range.
+    let even: Vec<f64> = (0..1000).map(f64::from).collect();
+    assert_eq!(bulk_range(&even), Some((0.0, 999.0)));
+    assert_eq!(bulk_range(&[]), None);
+    assert_eq!(bulk_range(&[3.0]), Some((3.0, 3.0)));
+    // On the page: the note counts the draw left off and names the markers beyond.
+    let (mut s, mut d) = study(2_000);
+    d[7].figures.total_loss_usd = 1e15;
+    if let Some(m) = s.metrics.iter_mut().find(|m| m.metric == "total_loss_usd") {
+        m.es.push((0.999, 5e14));
+    }
+    let html = mc_html(&s, &d);
+    assert!(html.contains("id=\"hist-tails\""), "tail note");
+    assert!(
+        html.contains("(up to $1,000.00T)") || html.contains("(up to "),
+        "{html}"
+    );
+    assert!(
+        html.contains("beyond it: ES 99.9%"),
+        "marker off the axis named"
+    );
+}
+
+#[test]
+fn marker_labels_never_overlap() {
+    use super::mc::label_rows;
+    // Five labels of 8 characters at nearly the same place, one far away, one at the edge.
+    let items = [
+        (500.0, 8),
+        (501.0, 8),
+        (502.0, 8),
+        (503.0, 9),
+        (504.0, 8),
+        (900.0, 8),
+        (999.0, 8),
+    ];
+    let (placed, rows) = label_rows(&items, 0.0, 1000.0);
+    assert_eq!(rows, 5);
+    for (i, a) in placed.iter().enumerate() {
+        let wa = 6.4 * items[i].1 as f64;
+        assert!(
+            a.0 - wa / 2.0 >= 0.0 && a.0 + wa / 2.0 <= 1000.0,
+            "inside: {a:?}"
+        );
+        for (j, b) in placed.iter().enumerate().skip(i + 1) {
+            let wb = 6.4 * items[j].1 as f64;
+            let apart = (a.0 - b.0).abs() >= f64::midpoint(wa, wb);
+            assert!(
+                a.1 != b.1 || apart,
+                "labels {i} and {j} overlap: {placed:?}"
+            );
+        }
+    }
 }

@@ -133,7 +133,7 @@ fn x_axis(
         } else {
             k.to_string()
         };
-        text(out, x, f.bottom + 15.0, "text-anchor=\"middle\"", &name);
+        text(out, x, f.bottom + 18.0, "text-anchor=\"middle\"", &name);
     }
     text(
         out,

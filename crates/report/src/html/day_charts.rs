@@ -119,7 +119,7 @@ fn day_axis(out: &mut String, sc: &DayScale<'_>) {
     text(
         out,
         sc.x_slot(0),
-        f.bottom + 15.0,
+        f.bottom + 18.0,
         "text-anchor=\"middle\"",
         "before",
     );
@@ -128,7 +128,7 @@ fn day_axis(out: &mut String, sc: &DayScale<'_>) {
             text(
                 out,
                 sc.x_day(d),
-                f.bottom + 15.0,
+                f.bottom + 18.0,
                 "text-anchor=\"middle\"",
                 &d.to_string(),
             );
@@ -552,7 +552,7 @@ fn bar_axis(out: &mut String, f: &Frame, days: usize, centre: &dyn Fn(usize) -> 
         text(
             out,
             centre(d),
-            f.bottom + 15.0,
+            f.bottom + 18.0,
             "text-anchor=\"middle\"",
             &d.to_string(),
         );

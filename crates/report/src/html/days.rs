@@ -311,12 +311,12 @@ pub(super) fn states(ctx: &Ctx<'_>, steps: &[Step], k: usize) -> (Vec<usize>, Ve
     let day = &o.days[steps[k - 1].day];
     let last = k == steps.len();
     let holders = pl
-        .holders
+        .members
         .iter()
-        .map(|h: &HolderIx| {
-            day.holders
-                .get(h.get())
-                .map_or(0, |x| status_code(x.status))
+        .map(|g| {
+            status_code(super::player::worst(g.iter().filter_map(|h: &HolderIx| {
+                day.holders.get(h.get()).map(|x| x.status)
+            })))
         })
         .collect();
     let lenders = pl

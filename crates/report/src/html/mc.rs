@@ -20,6 +20,16 @@ pub(crate) const MAX_SCATTER: usize = 5_000;
 const MAX_TAIL: usize = 1_000;
 /// Relative tolerance when matching quantile levels across metrics.
 const LEVEL_EPS: f64 = 1e-9;
+/// The histogram's axis covers the draws between these quantiles when the tail beyond
+/// would take more than [`TAIL_SHARE`] of the axis; the draws outside are summarised in
+/// a note, so that a few extreme draws do not squeeze the bulk into a couple of bars.
+const BULK: (f64, f64) = (0.005, 0.995);
+/// See [`BULK`].
+const TAIL_SHARE: f64 = 0.25;
+/// A generous width of one character of an 11 px label, px.
+const CHAR_W: f64 = 6.4;
+/// Height of a row of marker labels, px.
+const LABEL_ROW: f64 = 13.0;
 
 /// How a metric's values read, from its name.
 fn unit_of(metric: &str) -> Unit {
@@ -57,6 +67,86 @@ fn levels<'a>(lists: impl Iterator<Item = &'a [(f64, f64)]>) -> Vec<f64> {
     all.sort_by(f64::total_cmp);
     all.dedup_by(|a, b| (*a - *b).abs() <= LEVEL_EPS);
     all
+}
+
+/// A metric's name in words (`loss_by_kind.bank` → `loss: banks`).
+fn metric_label(name: &str) -> String {
+    match name {
+        "total_loss_usd" => "total loss".to_owned(),
+        "initial_loss_usd" => "initial loss (the shock)".to_owned(),
+        "cascade_loss_usd" => "cascade loss (total \u{2212} initial)".to_owned(),
+        "forced_sales_usd" => "forced sales".to_owned(),
+        "amplification" => "amplification".to_owned(),
+        "lender_losses_usd" => "lender losses".to_owned(),
+        _ => match name.strip_prefix("loss_by_kind.") {
+            Some(k) => format!("loss: {}", kind_style(k).0),
+            None => name.trim_end_matches("_usd").replace(['_', '.'], " "),
+        },
+    }
+}
+
+/// The p-quantile of sorted finite values (type 7, as the summary's).
+fn quantile_sorted(v: &[f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let h = (v.len() - 1) as f64 * p.clamp(0.0, 1.0);
+    let (i, frac) = (h.floor() as usize, h - h.floor());
+    let next = v.get(i + 1).copied().unwrap_or(v[i]);
+    v[i] + frac * (next - v[i])
+}
+
+/// The histogram's range: the draws' full range, or the bulk between the [`BULK`]
+/// quantiles on a side whose tail would take more than [`TAIL_SHARE`] of the axis.
+pub(crate) fn bulk_range(sorted: &[f64]) -> Option<(f64, f64)> {
+    let (min, max) = (*sorted.first()?, *sorted.last()?);
+    let (qlo, qhi) = (
+        quantile_sorted(sorted, BULK.0),
+        quantile_sorted(sorted, BULK.1),
+    );
+    let span = qhi - qlo;
+    if span <= 0.0 {
+        return Some((min, max));
+    }
+    let lo = if qlo - min > TAIL_SHARE * span {
+        qlo
+    } else {
+        min
+    };
+    let hi = if max - qhi > TAIL_SHARE * span {
+        qhi
+    } else {
+        max
+    };
+    Some((lo, hi))
+}
+
+/// Places labels centred at screen x's in rows, left to right, each in the first row
+/// where it clears the previous label by 4 px, keeping inside [left, right]. Returns each
+/// label's centre and row, and the rows used.
+pub(crate) fn label_rows(
+    items: &[(f64, usize)],
+    left: f64,
+    right: f64,
+) -> (Vec<(f64, usize)>, usize) {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| items[a].0.total_cmp(&items[b].0));
+    let mut ends: Vec<f64> = Vec::new();
+    let mut placed = vec![(0.0, 0); items.len()];
+    for i in order {
+        let (x, chars) = items[i];
+        let w = CHAR_W * chars as f64;
+        let cx = x.clamp(left + w / 2.0, (right - w / 2.0).max(left + w / 2.0));
+        let row = if let Some(r) = ends.iter().position(|&e| cx - w / 2.0 >= e + 4.0) {
+            r
+        } else {
+            ends.push(f64::NEG_INFINITY);
+            ends.len() - 1
+        };
+        ends[row] = cx + w / 2.0;
+        placed[i] = (cx, row);
+    }
+    (placed, ends.len())
 }
 
 fn metric<'s>(s: &'s McSummary, name: &str) -> Option<&'s Distribution> {
@@ -107,30 +197,37 @@ fn tail_positions(draws: &[McDraw]) -> BTreeSet<usize> {
 }
 
 /// Histogram of total loss across draws, with markers at each value at risk and expected
-/// shortfall.
-fn histogram(draws: &[McDraw], dist: Option<&Distribution>) -> String {
-    let values: Vec<f64> = draws
+/// shortfall. The axis covers the bulk of the draws ([`bulk_range`]); the draws and
+/// markers beyond it are summarised in the note returned with the chart.
+#[allow(clippy::too_many_lines)]
+fn histogram(draws: &[McDraw], dist: Option<&Distribution>) -> (String, String) {
+    let mut values: Vec<f64> = draws
         .iter()
         .map(|d| d.figures.total_loss_usd)
         .filter(|v| v.is_finite())
         .collect();
-    let risk: Vec<(&str, f64, f64)> = dist
+    values.sort_by(f64::total_cmp);
+    let mut risk: Vec<(&str, f64, f64)> = dist
         .map(|d| {
             let var = d.var.iter().map(|(a, v)| ("VaR", *a, *v));
             let es = d.es.iter().map(|(a, v)| ("ES", *a, *v));
             var.chain(es).filter(|t| t.2.is_finite()).collect()
         })
         .unwrap_or_default();
-    // In value order, so that alternating label rows keeps neighbours apart.
-    let mut risk = risk;
     risk.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.1.total_cmp(&b.1)));
-    let Some((lo, hi)) = finite_range(values.iter().copied()) else {
-        return no_values("total loss across draws");
+    let Some((lo, hi)) = bulk_range(&values) else {
+        return (no_values("total loss across draws"), String::new());
     };
-    let bins = if values.len() >= 1600 {
+    let (min, max) = (values[0], values[values.len() - 1]);
+    let inside: Vec<f64> = values
+        .iter()
+        .copied()
+        .filter(|v| *v >= lo && *v <= hi)
+        .collect();
+    let bins = if inside.len() >= 1600 {
         40
     } else {
-        (values.len() as f64).sqrt().ceil().clamp(5.0, 40.0) as usize
+        (inside.len() as f64).sqrt().ceil().clamp(5.0, 40.0) as usize
     };
     // One value, or all equal: a single bar of some width around it.
     let (lo, hi) = if hi > lo {
@@ -141,25 +238,46 @@ fn histogram(draws: &[McDraw], dist: Option<&Distribution>) -> String {
     };
     let width = (hi - lo) / bins as f64;
     let mut counts = vec![0u64; bins];
-    for v in &values {
+    for v in &inside {
         let b = (((v - lo) / width).floor().max(0.0) as usize).min(bins - 1);
         counts[b] += 1;
     }
     let top = counts.iter().copied().max().unwrap_or(1) as f64;
-    let xr = finite_range([lo, hi].into_iter().chain(risk.iter().map(|t| t.2))).unwrap_or((lo, hi));
-    let f = Frame {
+    let mut f = Frame {
         width: 1000.0,
-        height: 300.0,
+        height: 290.0,
         left: 56.0,
         right: 968.0,
-        top: 30.0,
-        bottom: 258.0,
+        top: 8.0,
+        bottom: 248.0,
     };
-    let (plot, xt, yt) = Plot::new(f, xr, (0.0, top), true);
+    // The x scale does not depend on the frame's top: place the labels first.
+    let (probe, _, _) = Plot::new(Frame { ..f }, (lo, hi), (0.0, top), true);
+    // Markers inside the axis (its nice ticks reach a little past the bulk) are drawn;
+    // the rest are named in the note.
+    let (shown, off): (Vec<_>, Vec<_>) = risk
+        .iter()
+        .copied()
+        .partition(|t| t.2 >= probe.x.0 && t.2 <= probe.x.1);
+    let names: Vec<String> = shown
+        .iter()
+        .map(|(name, a, _)| format!("{name} {}", level(*a)))
+        .collect();
+    let items: Vec<(f64, usize)> = shown
+        .iter()
+        .zip(&names)
+        .map(|(t, n)| (probe.sx(t.2), n.chars().count()))
+        .collect();
+    let (placed, rows) = label_rows(&items, 2.0, f.width - 2.0);
+    let extra = LABEL_ROW * rows as f64;
+    f.top += extra;
+    f.bottom += extra;
+    f.height += extra;
+    let (plot, xt, yt) = Plot::new(f, (lo, hi), (0.0, top), true);
     let mut out = String::new();
     let desc = format!(
         "{} draws in {bins} bins from {} to {}. {}",
-        values.len(),
+        inside.len(),
         Unit::Usd.fmt(lo),
         Unit::Usd.fmt(hi),
         risk.iter()
@@ -202,33 +320,68 @@ fn histogram(draws: &[McDraw], dist: Option<&Distribution>) -> String {
             ))
         );
     }
-    risk_markers(&mut out, &plot, &risk);
-    out.push_str("</svg>");
-    out
-}
-
-/// Vertical markers at each (name, level, value) of the loss, labelled above the plot.
-fn risk_markers(out: &mut String, plot: &Plot, risk: &[(&str, f64, f64)]) {
-    for (i, (name, a, v)) in risk.iter().enumerate() {
+    for (((name, a, v), label), (cx, row)) in shown.iter().zip(&names).zip(&placed) {
         let x = plot.sx(*v);
+        let ly = LABEL_ROW * (*row as f64 + 1.0) - 2.0;
         let _ = write!(
             out,
-            "<line class=\"risk {}\" x1=\"{x}\" x2=\"{x}\" y1=\"{}\" y2=\"{}\"><title>{}</title></line>",
-            if *name == "VaR" { "var" } else { "es" },
-            f1(plot.f.top - 4.0),
-            f1(plot.f.bottom),
+            "<g><title>{}</title><line class=\"risk {}\" x1=\"{x}\" x2=\"{x}\" y1=\"{}\" y2=\"{}\"/>",
             esc(&format!("{name} at {}: {}", level(*a), Unit::Usd.fmt(*v))),
+            if *name == "VaR" { "var" } else { "es" },
+            f1(ly + 3.0),
+            f1(plot.f.bottom),
             x = f1(x)
         );
-        // Labels alternate between two rows so neighbouring markers stay legible.
         text(
-            out,
-            x,
-            if i % 2 == 0 { 10.0 } else { 22.0 },
-            "class=\"note\" text-anchor=\"middle\"",
-            &format!("{name} {}", level(*a)),
+            &mut out,
+            *cx,
+            ly,
+            "class=\"risk-label\" text-anchor=\"middle\"",
+            label,
         );
+        out.push_str("</g>");
     }
+    out.push_str("</svg>");
+    let mut note = Vec::new();
+    let below = values.iter().filter(|v| **v < lo).count();
+    let above = values.iter().filter(|v| **v > hi).count();
+    if above > 0 {
+        note.push(format!(
+            "{above} draw{} above {} (up to {}) {} left off the axis",
+            if above == 1 { "" } else { "s" },
+            Unit::Usd.fmt(hi),
+            Unit::Usd.fmt(max),
+            if above == 1 { "is" } else { "are" }
+        ));
+    }
+    if below > 0 {
+        note.push(format!(
+            "{below} draw{} below {} (down to {}) {} left off the axis",
+            if below == 1 { "" } else { "s" },
+            Unit::Usd.fmt(lo),
+            Unit::Usd.fmt(min),
+            if below == 1 { "is" } else { "are" }
+        ));
+    }
+    if !off.is_empty() {
+        note.push(format!(
+            "beyond it: {}",
+            off.iter()
+                .map(|(name, a, v)| format!("{name} {} {}", level(*a), Unit::Usd.fmt(*v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let note = if note.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p class=\"muted tails\" id=\"hist-tails\">The axis shows the bulk of the draws: {}. \
+             Every figure on this page counts every draw.</p>",
+            esc(&note.join("; "))
+        )
+    };
+    (out, note)
 }
 
 /// Initial loss against total loss per draw, with the 45° line (no amplification).
@@ -552,24 +705,55 @@ fn box_row(
     out.push_str("</g>");
 }
 
-/// Every metric's mean, spread, quantiles, value at risk and expected shortfall.
+/// Every metric's mean, spread and quantiles, then its tail (value at risk and expected
+/// shortfall) in a second table, so that each fits a laptop screen and an A4 page
+/// without scrolling. A quantile at a level the value at risk is also given at is left
+/// to the tail table: VaR at α is the α-quantile.
 fn quantile_table(out: &mut String, s: &McSummary) {
     if s.metrics.is_empty() {
         out.push_str("<p class=\"muted\">The summary holds no metrics.</p>\n");
         return;
     }
-    let qs = levels(s.metrics.iter().map(|m| m.quantiles.as_slice()));
     let vs = levels(s.metrics.iter().map(|m| m.var.as_slice()));
     let es = levels(s.metrics.iter().map(|m| m.es.as_slice()));
+    let qs: Vec<f64> = levels(s.metrics.iter().map(|m| m.quantiles.as_slice()))
+        .into_iter()
+        .filter(|p| !vs.iter().any(|a| (a - p).abs() <= LEVEL_EPS))
+        .collect();
     out.push_str(
-        "<div class=\"wide scroll\"><table class=\"num\" id=\"quantiles\"><caption>Every metric across draws</caption>\
+        "<div class=\"wide\"><table class=\"num fit\" id=\"quantiles\"><caption>Every metric across draws</caption>\
          <thead><tr><th scope=\"col\">metric</th><th scope=\"col\">mean</th><th scope=\"col\">std</th>\
          <th scope=\"col\">min</th>",
     );
     for p in &qs {
         let _ = write!(out, "<th scope=\"col\">q {}</th>", level(*p));
     }
-    out.push_str("<th scope=\"col\">max</th>");
+    out.push_str("<th scope=\"col\">max</th></tr></thead><tbody>");
+    for m in &s.metrics {
+        let u = unit_of(&m.metric);
+        let cell = |v: Option<f64>| esc(&v.map_or_else(|| "\u{2014}".to_owned(), |v| u.fmt(v)));
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\" title=\"{}\">{}</th><td>{}</td><td>{}</td><td>{}</td>",
+            esc(&m.metric),
+            esc(&metric_label(&m.metric)),
+            cell(Some(m.mean)),
+            cell(Some(m.std)),
+            cell(Some(m.min))
+        );
+        for p in &qs {
+            let _ = write!(out, "<td>{}</td>", cell(at(&m.quantiles, *p)));
+        }
+        let _ = write!(out, "<td>{}</td></tr>", cell(Some(m.max)));
+    }
+    out.push_str("</tbody></table></div>\n");
+    if vs.is_empty() && es.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<div class=\"wide\"><table class=\"num fit\" id=\"tails\"><caption>The tail: value at risk (the \
+         \u{3b1}-quantile) and expected shortfall (the mean beyond it)</caption><thead><tr><th scope=\"col\">metric</th>",
+    );
     for a in &vs {
         let _ = write!(out, "<th scope=\"col\">VaR {}</th>", level(*a));
     }
@@ -582,16 +766,10 @@ fn quantile_table(out: &mut String, s: &McSummary) {
         let cell = |v: Option<f64>| esc(&v.map_or_else(|| "\u{2014}".to_owned(), |v| u.fmt(v)));
         let _ = write!(
             out,
-            "<tr><th scope=\"row\"><code>{}</code></th><td>{}</td><td>{}</td><td>{}</td>",
+            "<tr><th scope=\"row\" title=\"{}\">{}</th>",
             esc(&m.metric),
-            cell(Some(m.mean)),
-            cell(Some(m.std)),
-            cell(Some(m.min))
+            esc(&metric_label(&m.metric))
         );
-        for p in &qs {
-            let _ = write!(out, "<td>{}</td>", cell(at(&m.quantiles, *p)));
-        }
-        let _ = write!(out, "<td>{}</td>", cell(Some(m.max)));
         for a in &vs {
             let _ = write!(out, "<td>{}</td>", cell(at(&m.var, *a)));
         }
@@ -718,14 +896,14 @@ pub fn mc_page(
     mc_cards(&mut out, summary);
     let loss = metric(summary, "total_loss_usd");
     out.push_str("<div class=\"grid\">\n");
+    let (hist, tails) = histogram(draws, loss);
     let _ = writeln!(
         out,
-        "<figure id=\"fig-hist\" class=\"wide\"><h3>Total loss across draws</h3>{}\
+        "<figure id=\"fig-hist\" class=\"wide\"><h3>Total loss across draws</h3>{hist}{tails}\
          <ul class=\"legend\"><li><span class=\"lsw\" style=\"border-color:#d55e00\"></span>value at risk (VaR)</li>\
          <li><span class=\"lsw d1\" style=\"border-color:#000\"></span>expected shortfall (ES)</li></ul>\
          <figcaption>How often each total loss came up. VaR at level \u{3b1} is the \u{3b1}-quantile of \
          the loss; ES is the mean of the worst (1 \u{2212} \u{3b1}) share of draws.{}</figcaption></figure>",
-        histogram(draws, loss),
         if loss.is_none() {
             " The summary has no <code>total_loss_usd</code> metric, so no markers."
         } else {

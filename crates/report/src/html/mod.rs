@@ -348,10 +348,20 @@ fn figures(out: &mut String, ctx: &Ctx<'_>, prices: &str, network: &str) {
         "<figure id=\"fig-network\" class=\"wide\"><h3>The network</h3>{}{}<figcaption>Lenders lend on \
          margin (blue) to holders, who hold assets (grey; dashed: short). Sizes are exposures at \
          pre-shock prices. Holders and lenders take the colour and the label of their status in the \
-         {} on show. Hover a node or an edge for its figures.{}</figcaption></figure>",
+         {} on show. Hover a node or an edge for its figures.{}{}</figcaption></figure>",
         network,
         status_legend(),
         if ctx.steps.is_empty() { "round" } else { "day" },
+        if ctx.player.aggregated {
+            format!(
+                " With {} holders, each node stands for the holders of one kind that borrow from \
+                 one lender (or from none), labelled with their count, sized by their exposure and \
+                 coloured by the most severe status among them.",
+                ctx.net.holders().len()
+            )
+        } else {
+            String::new()
+        },
         if !ctx.steps.is_empty() {
             " A timeline carries balance sheets from day to day and is not replayed round by \
              round: every round of a day shows each holder's status on that day (what its rule \
@@ -761,9 +771,14 @@ fn step_states(ctx: &Ctx<'_>, k: usize) -> (Vec<usize>, Vec<u8>) {
         (0, _) => vec![0; pl.holders.len()],
         (_, Some(r)) => r.holders.iter().map(|s| status_code(*s)).collect(),
         (_, None) => pl
-            .holders
+            .members
             .iter()
-            .map(|h| o.holders.get(h.get()).map_or(0, |x| status_code(x.status)))
+            .map(|g| {
+                status_code(player::worst(
+                    g.iter()
+                        .filter_map(|h| o.holders.get(h.get()).map(|x| x.status)),
+                ))
+            })
             .collect(),
     };
     let lenders = pl
@@ -855,7 +870,21 @@ pub(crate) fn scenario_section(out: &mut String, meta: &RunMeta, notes: &Scenari
     {
         let _ = writeln!(out, "<p class=\"lede\">{}</p>", esc(para.trim()));
     }
-    out.push_str("<h3>Assumptions</h3>\n");
+    // On paper the lists give way to a line, so that a run's report fits four A4 pages.
+    let _ = writeln!(
+        out,
+        "<p class=\"print-only muted\">The scenario's full description, its {} assumption{} and {} \
+         source{} are in the on-screen report and in the scenario file.</p>",
+        notes.assumptions.len(),
+        if notes.assumptions.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        notes.sources.len(),
+        if notes.sources.len() == 1 { "" } else { "s" }
+    );
+    out.push_str("<div class=\"notes\"><h3>Assumptions</h3>\n");
     if notes.assumptions.is_empty() {
         out.push_str("<p class=\"muted\">The scenario states none.</p>\n");
     } else {
@@ -883,7 +912,7 @@ pub(crate) fn scenario_section(out: &mut String, meta: &RunMeta, notes: &Scenari
         }
         out.push_str("</ol>\n");
     }
-    out.push_str("</section>\n");
+    out.push_str("</div></section>\n");
 }
 
 /// The description's first paragraph under a page's title, with a link to the scenario

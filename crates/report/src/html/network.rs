@@ -70,20 +70,29 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
     } else {
         (X_HOLDERS, X_ASSETS)
     };
-    let max = pl
-        .holders
+    // Each drawn node's gross exposure: its members' (one holder unless aggregated).
+    let node_exp: Vec<f64> = pl
+        .members
         .iter()
-        .map(|h| pl.holder_exposure[h.get()])
+        .map(|g| g.iter().map(|h| pl.holder_exposure[h.get()]).sum())
+        .collect();
+    let mut node_of: Vec<Option<usize>> = vec![None; net.holders().len()];
+    for (k, g) in pl.members.iter().enumerate() {
+        for h in g {
+            if let Some(slot) = node_of.get_mut(h.get()) {
+                *slot = Some(k);
+            }
+        }
+    }
+    let max = node_exp
+        .iter()
+        .copied()
         .chain(pl.assets.iter().map(|a| pl.asset_exposure[a.get()]))
         .chain(pl.lenders.iter().map(|&l| pl.lender_loans[l]))
         .fold(0.0_f64, f64::max);
 
     // Holders grouped by kind, a header before each group.
-    let h_r: Vec<f64> = pl
-        .holders
-        .iter()
-        .map(|h| radius(pl.holder_exposure[h.get()], max))
-        .collect();
+    let h_r: Vec<f64> = node_exp.iter().map(|e| radius(*e, max)).collect();
     let mut h_extra = vec![0.0; pl.holders.len()];
     let mut groups: Vec<(usize, KindTag)> = Vec::new();
     for (i, h) in pl.holders.iter().enumerate() {
@@ -110,14 +119,15 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
     let height = bottom + 16.0;
     // Centre the shorter columns.
     let shift = |col_bottom: f64| (bottom - col_bottom) / 2.0;
-    let mut holder_spot = vec![None; net.holders().len()];
-    for ((h, y), r) in pl.holders.iter().zip(&h_y).zip(&h_r) {
-        holder_spot[h.get()] = Some(Spot {
+    let node_spot: Vec<Spot> = h_y
+        .iter()
+        .zip(&h_r)
+        .map(|(y, r)| Spot {
             x: xh,
             y: y + shift(h_bottom),
             r: *r,
-        });
-    }
+        })
+        .collect();
     let mut asset_spot = vec![None; net.assets().len()];
     for ((a, y), r) in pl.assets.iter().zip(&a_y).zip(&a_r) {
         asset_spot[a.get()] = Some(Spot {
@@ -137,9 +147,14 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
 
     let mut out = String::new();
     let shown = format!(
-        "{} of {} holders, {} of {} assets, {} of {} lenders",
-        pl.holders.len(),
+        "{} of {} holders{}, {} of {} assets, {} of {} lenders",
+        pl.members.iter().map(Vec::len).sum::<usize>(),
         net.holders().len(),
+        if pl.aggregated {
+            format!(" as {} nodes, one per kind and lender", pl.members.len())
+        } else {
+            String::new()
+        },
         pl.assets.len(),
         net.assets().len(),
         pl.lenders.len(),
@@ -185,23 +200,36 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
     // Edges first, under the nodes.
     out.push_str("<g class=\"edges\">");
     let p0 = net.prices();
-    let mut holds = Vec::new();
+    // Edges between drawn nodes, summed over the holders a node stands for.
+    let mut holds: std::collections::BTreeMap<(usize, usize), f64> =
+        std::collections::BTreeMap::new();
     for hl in &ctx.ledger.holders {
-        let Some(hs) = holder_spot.get(hl.holder.get()).copied().flatten() else {
+        let Some(k) = node_of.get(hl.holder.get()).copied().flatten() else {
             continue;
         };
         for pos in &hl.positions {
-            let Some(asp) = asset_spot.get(pos.asset.get()).copied().flatten() else {
+            if asset_spot.get(pos.asset.get()).copied().flatten().is_none() {
                 continue;
-            };
-            let usd = pos.initial_shares * p0.get(pos.asset.get()).copied().unwrap_or(0.0);
-            if usd != 0.0 {
-                holds.push((hl.holder, pos.asset, hs, asp, usd));
             }
+            let usd = pos.initial_shares * p0.get(pos.asset.get()).copied().unwrap_or(0.0);
+            *holds.entry((k, pos.asset.get())).or_default() += usd;
         }
     }
-    let max_hold = holds.iter().map(|h| h.4.abs()).fold(0.0_f64, f64::max);
-    for (h, a, hs, asp, usd) in &holds {
+    let node_name = |k: usize| -> String {
+        if pl.aggregated {
+            group_name(ctx, k)
+        } else {
+            net.holder(pl.holders[k]).id.clone()
+        }
+    };
+    let max_hold = holds.values().map(|u| u.abs()).fold(0.0_f64, f64::max);
+    for (&(k, a), usd) in &holds {
+        let (hs, Some(asp)) = (node_spot[k], asset_spot[a]) else {
+            continue;
+        };
+        if *usd == 0.0 {
+            continue;
+        }
         let w = 0.6 + 5.0 * (usd.abs() / max_hold).sqrt();
         let mx = f64::midpoint(hs.x, asp.x);
         let _ = write!(
@@ -217,24 +245,23 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
             f1(asp.x),
             f1(asp.y),
             f1(w),
-            esc(&net.holder(*h).id),
-            if *usd < 0.0 { "is short" } else { "holds" },
+            esc(&node_name(k)),
+            if *usd < 0.0 { "short" } else { "hold" },
             esc(&money(usd.abs())),
-            esc(&net.asset(*a).id)
+            esc(&net.assets()[a].id)
         );
     }
-    let loans: Vec<(usize, HolderIx, f64)> = (0..net.holders().len())
-        .filter_map(|i| {
-            let h = HolderIx(i as u32);
-            net.margin(h).map(|m| (m.lender.get(), h, m.terms.loan))
-        })
-        .collect();
-    let max_loan = loans.iter().map(|l| l.2).fold(0.0_f64, f64::max);
-    for (l, h, loan) in &loans {
-        let (Some(ls), Some(hs)) = (
-            lender_spot.get(*l).copied().flatten(),
-            holder_spot.get(h.get()).copied().flatten(),
-        ) else {
+    let mut loans: std::collections::BTreeMap<(usize, usize), f64> =
+        std::collections::BTreeMap::new();
+    for (i, k) in node_of.iter().enumerate() {
+        let h = HolderIx(i as u32);
+        if let (Some(m), Some(k)) = (net.margin(h), *k) {
+            *loans.entry((m.lender.get(), k)).or_default() += m.terms.loan;
+        }
+    }
+    let max_loan = loans.values().copied().fold(0.0_f64, f64::max);
+    for (&(l, k), loan) in &loans {
+        let (Some(ls), hs) = (lender_spot.get(l).copied().flatten(), node_spot[k]) else {
             continue;
         };
         let w = if max_loan > 0.0 {
@@ -255,18 +282,42 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
             f1(hs.x),
             f1(hs.y),
             f1(w),
-            esc(&net.lender(net_lender(*l)).id),
+            esc(&net.lender(net_lender(l)).id),
             esc(&money(*loan)),
-            esc(&net.holder(*h).id)
+            esc(&node_name(k))
         );
     }
+    let mut claims: std::collections::BTreeMap<(End, End), f64> = std::collections::BTreeMap::new();
+    let key = |n: NodeRef| match n {
+        NodeRef::Holder(h) => node_of.get(h.get()).copied().flatten().map(|k| (0u8, k)),
+        NodeRef::Lender(l) => lender_spot
+            .get(l.get())
+            .copied()
+            .flatten()
+            .map(|_| (1u8, l.get())),
+        NodeRef::Asset(_) => None,
+    };
     for c in net.claims() {
-        let spot = |n: NodeRef| match n {
-            NodeRef::Holder(h) => holder_spot.get(h.get()).copied().flatten(),
-            NodeRef::Lender(l) => lender_spot.get(l.get()).copied().flatten(),
-            NodeRef::Asset(_) => None,
-        };
-        let (Some(d), Some(cr)) = (spot(c.debtor), spot(c.creditor)) else {
+        if let (Some(d), Some(cr)) = (key(c.debtor), key(c.creditor)) {
+            *claims.entry((d, cr)).or_default() += c.amount;
+        }
+    }
+    let spot_of = |(side, i): (u8, usize)| {
+        if side == 0 {
+            Some(node_spot[i])
+        } else {
+            lender_spot.get(i).copied().flatten()
+        }
+    };
+    let name_of = |(side, i): (u8, usize)| {
+        if side == 0 {
+            node_name(i)
+        } else {
+            net.lender(net_lender(i)).id.clone()
+        }
+    };
+    for (&(dk, ck), amount) in &claims {
+        let (Some(d), Some(cr)) = (spot_of(dk), spot_of(ck)) else {
             continue;
         };
         let bend = 60.0 + (d.y - cr.y).abs() * 0.15;
@@ -281,9 +332,9 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
             f1(cr.y),
             f1(cr.x),
             f1(cr.y),
-            esc(net.node_id(c.debtor)),
-            esc(net.node_id(c.creditor)),
-            esc(&money(c.amount))
+            esc(&name_of(dk)),
+            esc(&name_of(ck)),
+            esc(&money(*amount))
         );
     }
     out.push_str("</g>");
@@ -319,7 +370,7 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
             "<text class=\"label\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}<tspan class=\"status\" data-l=\"{k}\">{}</tspan></text></g>",
             f1(s.x - s.r - 6.0),
             f1(s.y + 4.0),
-            esc(&lender.id),
+            esc(&short(&lender.id)),
             esc(lender_label(state))
         );
     }
@@ -328,15 +379,18 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
     // Holders.
     out.push_str("<g class=\"nodes holders\">");
     for (k, h) in pl.holders.iter().enumerate() {
-        let Some(s) = holder_spot[h.get()] else {
-            continue;
-        };
-        let status = ctx
-            .outcome
-            .holders
-            .get(h.get())
-            .map_or(Status::Unaffected, |o| o.status);
+        let s = node_spot[k];
+        let status = super::player::worst(pl.members[k].iter().map(|m| {
+            ctx.outcome
+                .holders
+                .get(m.get())
+                .map_or(Status::Unaffected, |o| o.status)
+        }));
         let holder = net.holder(*h);
+        if pl.aggregated {
+            group_node(&mut out, ctx, k, s, status, node_exp[k]);
+            continue;
+        }
         let _ = write!(
             out,
             "<g class=\"node\"><circle class=\"hn {}\" data-h=\"{k}\" cx=\"{}\" cy=\"{}\" r=\"{}\">\
@@ -347,14 +401,14 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
             f1(s.r),
             esc(&holder.id),
             esc(kind_label(holder.kind.tag())),
-            esc(&money(pl.holder_exposure[h.get()]))
+            esc(&money(node_exp[k]))
         );
         let _ = write!(
             out,
             "<text class=\"label\" x=\"{}\" y=\"{}\">{}<tspan class=\"status\" data-h=\"{k}\">{}</tspan></text></g>",
             f1(s.x + s.r + 5.0),
             f1(s.y + 4.0),
-            esc(&holder.id),
+            esc(&short(&holder.id)),
             esc(&format!(" \u{00b7} {}", status_label(status)))
         );
     }
@@ -382,12 +436,82 @@ pub(crate) fn draw(ctx: &Ctx<'_>) -> NetworkDrawing {
             "<text class=\"label\" x=\"{}\" y=\"{}\">{} <tspan class=\"move\" data-a=\"{k}\">{}</tspan></text></g>",
             f1(s.x + s.r + 5.0),
             f1(s.y + 4.0),
-            esc(&asset.id),
+            esc(&short(&asset.id)),
             esc(&signed_pct(dd))
         );
     }
     out.push_str("</g></svg>");
     NetworkDrawing { svg: out }
+}
+
+/// One end of an interbank claim in the drawing: (0, holder node) or (1, lender).
+type End = (u8, usize);
+
+/// Most characters of an id in a node's label (the tooltip has it in full): a longer
+/// label would run past the drawing's edge or into the next column.
+const MAX_LABEL_CHARS: usize = 18;
+
+/// An id cut to [`MAX_LABEL_CHARS`], with an ellipsis when cut.
+fn short(id: &str) -> String {
+    if id.chars().count() <= MAX_LABEL_CHARS {
+        id.to_owned()
+    } else {
+        let mut s: String = id.chars().take(MAX_LABEL_CHARS - 1).collect();
+        s.push('\u{2026}');
+        s
+    }
+}
+
+/// An aggregated node's name: `banks borrowing from broker (12)`.
+fn group_name(ctx: &Ctx<'_>, k: usize) -> String {
+    let pl = ctx.player;
+    let kind = kind_label(ctx.net.holder(pl.holders[k]).kind.tag());
+    let n = pl.members[k].len();
+    match pl.group_lender[k] {
+        Some(l) => format!(
+            "{n} {kind} borrowing from {}",
+            ctx.net.lender(net_lender(l)).id
+        ),
+        None => format!("{n} {kind} without a margin loan"),
+    }
+}
+
+/// A node standing for every holder of a kind that borrows from one lender (or none):
+/// sized by their exposure, coloured by the most severe status among them.
+fn group_node(out: &mut String, ctx: &Ctx<'_>, k: usize, s: Spot, status: Status, exposure: f64) {
+    let pl = ctx.player;
+    let net = ctx.net;
+    let n = pl.members[k].len();
+    let largest: Vec<&str> = pl.members[k]
+        .iter()
+        .take(3)
+        .map(|h| net.holder(*h).id.as_str())
+        .collect();
+    let _ = write!(
+        out,
+        "<g class=\"node group-node\"><circle class=\"hn {}\" data-h=\"{k}\" cx=\"{}\" cy=\"{}\" r=\"{}\">\
+         <title>{}: gross exposure {}; largest: {}{}</title></circle>",
+        status_class(status),
+        f1(s.x),
+        f1(s.y),
+        f1(s.r),
+        esc(&group_name(ctx, k)),
+        esc(&money(exposure)),
+        esc(&largest.join(", ")),
+        if n > largest.len() { ", \u{2026}" } else { "" }
+    );
+    let lender = pl.group_lender[k].map_or_else(
+        || "no margin loan".to_owned(),
+        |l| format!("via {}", short(&net.lender(net_lender(l)).id)),
+    );
+    let _ = write!(
+        out,
+        "<text class=\"label\" x=\"{}\" y=\"{}\">{} ({n})<tspan class=\"status\" data-h=\"{k}\">{}</tspan></text></g>",
+        f1(s.x + s.r + 5.0),
+        f1(s.y + 4.0),
+        esc(&lender),
+        esc(&format!(" \u{00b7} {}", status_label(status)))
+    );
 }
 
 fn net_lender(l: usize) -> delever_graph::LenderIx {

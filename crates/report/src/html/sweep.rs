@@ -1,8 +1,10 @@
-//! The sweep page (`delever sweep --html`): threshold curves that make the cliff visible —
-//! how big a shock tips the cascade. x is the first swept parameter, one curve per value of
-//! the second (and any after the third), one small-multiple panel per value of the third.
-//! Each curve's cliff (the largest jump between neighbouring grid points) is marked and
-//! listed. Runs that did not converge or have several equilibria are marked and listed.
+//! The sweep page (`delever sweep --html`): threshold curves that show how big a shock tips
+//! the cascade. x is the first swept parameter (named in words, in percent when it is a
+//! fraction), one curve per value of the second (and any after the third), one
+//! small-multiple panel per value of the third. Each curve's regime changes (first margin
+//! call, first default, first lender loss or default, a jump in amplification beyond the
+//! local slope: [`crate::regime`]) are drawn as labelled lines and listed. Runs that did
+//! not converge or have several equilibria are marked and listed.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,6 +14,7 @@ use super::svg::{esc, f1};
 use super::xy::{Mark, Plot, Unit, finite_range, mark_legend, marker, no_values, series_style};
 use super::{ScenarioNotes, card_list, page_open, scenario_section};
 use crate::batch::{ParamValue, RunFigures, SweepDoc, SweepRow};
+use crate::regime::{Regime, curve_regimes, param_is_fraction, param_label, param_value_text};
 use crate::run::RunMeta;
 
 /// Most panels (values of the third parameter) drawn; the rest are in the table.
@@ -22,6 +25,13 @@ const MAX_CURVES: usize = 14;
 const MAX_TABLE_ROWS: usize = 10_000;
 /// Most rows in the list of runs to read with care.
 const MAX_CARE_ROWS: usize = 200;
+/// Most rows of regime labels above a panel; labels that do not fit are in the table.
+const MAX_LABEL_ROWS: usize = 3;
+/// Height of a row of regime labels, px.
+const LABEL_ROW: f64 = 13.0;
+/// A generous width of one character of an 11 px label, px (labels are placed so that
+/// their boxes at this width never overlap).
+const CHAR_W: f64 = 6.4;
 
 /// A figure drawn for every curve.
 struct Metric {
@@ -33,7 +43,7 @@ struct Metric {
     get: fn(&RunFigures) -> f64,
 }
 
-const METRICS: [Metric; 5] = [
+const METRICS: [Metric; 6] = [
     Metric {
         id: "amplification",
         title: "Amplification (total loss \u{f7} initial loss)",
@@ -56,11 +66,18 @@ const METRICS: [Metric; 5] = [
         get: |f| f.forced_sales_usd,
     },
     Metric {
-        id: "calls-defaults",
-        title: "Defaults and margin calls",
-        axis: "defaults + margin calls",
+        id: "defaults",
+        title: "Holder defaults",
+        axis: "holders defaulted",
         unit: Unit::Count,
-        get: |f| (f.defaults + f.margin_calls) as f64,
+        get: |f| f.defaults as f64,
+    },
+    Metric {
+        id: "margin-calls",
+        title: "Margin calls",
+        axis: "accounts called",
+        unit: Unit::Count,
+        get: |f| f.margin_calls as f64,
     },
     Metric {
         id: "lender-losses",
@@ -71,39 +88,83 @@ const METRICS: [Metric; 5] = [
     },
 ];
 
-/// The largest jump of a curve between neighbouring grid points.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Cliff {
-    /// (x, y) just before the jump.
-    pub from: (f64, f64),
-    /// (x, y) just after it.
-    pub to: (f64, f64),
+/// The first parameter's name in words and how its values read.
+struct XAxis<'a> {
+    /// The field path (`shocks[0].return`).
+    path: &'a str,
+    /// Its name in words (`Shock 1 return`).
+    label: String,
+    /// Whether it is a fraction (percent ticks and values).
+    fraction: bool,
 }
 
-/// The cliff of a curve given as (x, y) in x order: the neighbouring finite points with the
-/// largest change in y, up or down (the first such pair on ties); `None` for a flat curve.
-/// Either direction, because a swept shock is often negative: a bigger shock is a smaller
-/// x, and its cliff is a fall in y as x rises.
-pub(crate) fn cliff(points: &[(f64, f64)]) -> Option<Cliff> {
-    let finite: Vec<(f64, f64)> = points
-        .iter()
-        .copied()
-        .filter(|(x, y)| x.is_finite() && y.is_finite())
-        .collect();
-    let mut best: Option<(f64, Cliff)> = None;
-    for w in finite.windows(2) {
-        let jump = (w[1].1 - w[0].1).abs();
-        if jump > 0.0 && best.is_none_or(|(b, _)| jump > b) {
-            best = Some((
-                jump,
-                Cliff {
-                    from: w[0],
-                    to: w[1],
-                },
-            ));
+impl<'a> XAxis<'a> {
+    fn of(doc: &'a SweepDoc) -> Self {
+        let path = doc.parameters.first().map_or("x", String::as_str);
+        XAxis {
+            path,
+            label: param_label(path),
+            fraction: param_is_fraction(path),
         }
     }
-    best.map(|(_, c)| c)
+    fn unit(&self) -> Unit {
+        if self.fraction {
+            Unit::Share
+        } else {
+            Unit::Plain
+        }
+    }
+    fn value(&self, x: f64) -> String {
+        param_value_text(x, self.fraction)
+    }
+}
+
+/// The regime changes of one drawn curve (points as (x, y, row)).
+fn regimes_of(doc: &SweepDoc, s: &[(f64, f64, usize)], x: &XAxis) -> Vec<Regime> {
+    let pts: Vec<(f64, u64, &RunFigures)> = s
+        .iter()
+        .map(|&(xv, _, r)| (xv, doc.rows[r].index, &doc.rows[r].figures))
+        .collect();
+    curve_regimes(&pts, x.path)
+}
+
+/// Regime labels placed above a panel: (screen x of the line, label centre, row, label,
+/// tooltip); and how many labels did not fit.
+type Placed = (Vec<(f64, f64, usize, &'static str, String)>, usize);
+
+/// Places one label per distinct (change, position) in rows above the plot, left to right,
+/// each in the first row where its box clears the previous label's by 4 px.
+fn place_labels(marks: &[(f64, &'static str, String)], f: &Frame) -> Placed {
+    let mut merged: Vec<(f64, &'static str, String)> = Vec::new();
+    for (sx, label, tip) in marks {
+        match merged
+            .iter_mut()
+            .find(|m| m.1 == *label && (m.0 - sx).abs() < 0.5)
+        {
+            Some(m) => {
+                m.2.push('\n');
+                m.2.push_str(tip);
+            }
+            None => merged.push((*sx, label, tip.clone())),
+        }
+    }
+    merged.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
+    let mut ends = [f64::NEG_INFINITY; MAX_LABEL_ROWS];
+    let mut placed = Vec::new();
+    let mut dropped = 0;
+    for (sx, label, tip) in merged {
+        let w = CHAR_W * label.chars().count() as f64;
+        let cx = sx.clamp(f.left + w / 2.0, f.width - 2.0 - w / 2.0);
+        if let Some(row) = ends.iter().position(|&e| cx - w / 2.0 >= e + 4.0) {
+            ends[row] = cx + w / 2.0;
+            placed.push((sx, cx, row, label, tip));
+        } else {
+            dropped += 1;
+            // Still drawn as a line, with its tooltip, but unlabelled.
+            placed.push((sx, f64::NAN, 0, label, tip));
+        }
+    }
+    (placed, dropped)
 }
 
 /// The value of parameter `i` of a row, as text (`n/a` when the row lacks it).
@@ -205,14 +266,14 @@ fn row_params(doc: &SweepDoc, row: &SweepRow) -> String {
         .join(", ")
 }
 
-/// One curve: its line (broken at non-finite points), its cliff, its points by status.
+/// One curve: its line (broken at non-finite points) and its points by status.
 fn draw_curve(
     out: &mut String,
     plot: &Plot,
     doc: &SweepDoc,
     s: &[(f64, f64, usize)],
     i: usize,
-    (m, x_name): (&Metric, &str),
+    m: &Metric,
 ) {
     let (colour, dash) = series_style(i);
     // Non-finite points break the line rather than being drawn at a made-up place.
@@ -240,23 +301,6 @@ fn draw_curve(
         }
     }
     flush(&mut seg, out);
-    if let Some(c) = cliff(&s.iter().map(|t| (t.0, t.1)).collect::<Vec<_>>()) {
-        let _ = write!(
-            out,
-            "<line class=\"cliff\" stroke=\"{colour}\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"><title>{}</title></line>",
-            f1(plot.sx(c.from.0)),
-            f1(plot.sy(c.from.1)),
-            f1(plot.sx(c.to.0)),
-            f1(plot.sy(c.to.1)),
-            esc(&format!(
-                "Cliff between {x_name} = {} and {}: {} \u{2192} {}",
-                Unit::Plain.fmt(c.from.0),
-                Unit::Plain.fmt(c.to.0),
-                m.unit.fmt(c.from.1),
-                m.unit.fmt(c.to.1)
-            ))
-        );
-    }
     for &(x, y, r) in s {
         if !(x.is_finite() && y.is_finite()) {
             continue;
@@ -277,15 +321,17 @@ fn draw_curve(
     }
 }
 
-/// One panel of one metric: a curve per series, cliffs marked, points by status.
-fn panel_svg(doc: &SweepDoc, grid: &Grid, p: usize, m: &Metric, x_name: &str) -> String {
+/// One panel of one metric: a curve per series, regime changes as labelled lines, points
+/// by status.
+#[allow(clippy::too_many_lines)]
+fn panel_svg(doc: &SweepDoc, grid: &Grid, p: usize, m: &Metric, x: &XAxis) -> String {
     let (label, curves) = &grid.panels[p];
     let shown = curves.len().min(MAX_CURVES);
     let pts = |rows: &[usize]| -> Vec<(f64, f64, usize)> {
         rows.iter()
             .filter_map(|&r| {
                 let row = &doc.rows[r];
-                x_of(row).map(|x| (x, (m.get)(&row.figures), r))
+                x_of(row).map(|xv| (xv, (m.get)(&row.figures), r))
             })
             .collect()
     };
@@ -300,9 +346,10 @@ fn panel_svg(doc: &SweepDoc, grid: &Grid, p: usize, m: &Metric, x_name: &str) ->
         finite_range(all().map(|t| t.0)),
         finite_range(all().map(|t| t.1)),
     ) else {
-        return no_values(&format!("{} for {x_name}", m.title.to_lowercase()));
+        return no_values(&format!("{} for {}", m.title.to_lowercase(), x.label));
     };
-    let f = Frame {
+    let regimes: Vec<Vec<Regime>> = series.iter().map(|s| regimes_of(doc, s, x)).collect();
+    let mut f = Frame {
         width: 600.0,
         height: 300.0,
         left: 66.0,
@@ -310,38 +357,108 @@ fn panel_svg(doc: &SweepDoc, grid: &Grid, p: usize, m: &Metric, x_name: &str) ->
         top: 12.0,
         bottom: 258.0,
     };
+    // Where each change falls on screen: halfway between its two grid points (the grid
+    // cannot say where in between). The x scale does not depend on the frame's top.
+    let (probe, _, _) = Plot::new(
+        Frame {
+            width: f.width,
+            height: f.height,
+            left: f.left,
+            right: f.right,
+            top: f.top,
+            bottom: f.bottom,
+        },
+        xr,
+        yr,
+        m.unit != Unit::Times,
+    );
+    let probe = &probe;
+    let marks: Vec<(f64, &'static str, String)> = regimes
+        .iter()
+        .zip(&grid.curves)
+        .flat_map(|(rs, name)| {
+            rs.iter().map(move |r| {
+                let tip = if name.is_empty() {
+                    r.text.clone()
+                } else {
+                    format!("{name}: {}", r.text)
+                };
+                (
+                    f64::midpoint(probe.sx(r.x_before), probe.sx(r.x_after)),
+                    r.label,
+                    tip,
+                )
+            })
+        })
+        .collect();
+    let (placed, dropped) = place_labels(&marks, &f);
+    let rows = placed
+        .iter()
+        .filter(|p| p.1.is_finite())
+        .map(|p| p.2 + 1)
+        .max()
+        .unwrap_or(0);
+    f.top += LABEL_ROW * rows as f64;
+    f.height += LABEL_ROW * rows as f64;
+    f.bottom += LABEL_ROW * rows as f64;
     let (plot, xt, yt) = Plot::new(f, xr, yr, m.unit != Unit::Times);
     let mut out = String::new();
     let id = format!("sw-{}-{p}", m.id);
     let title = match label {
-        Some(l) => format!("{} against {x_name}, {l}", m.title),
-        None => format!("{} against {x_name}", m.title),
+        Some(l) => format!("{} against {}, {l}", m.title, x.label),
+        None => format!("{} against {}", m.title, x.label),
     };
-    let desc = series
+    let desc = regimes
         .iter()
         .zip(&grid.curves)
-        .map(|(s, name)| {
-            let c = cliff(&s.iter().map(|t| (t.0, t.1)).collect::<Vec<_>>());
+        .map(|(rs, name)| {
             let name = if name.is_empty() { "the curve" } else { name };
-            match c {
-                Some(c) => format!(
-                    "{name}: steepest rise between {x_name} = {} and {} ({} to {})",
-                    Unit::Plain.fmt(c.from.0),
-                    Unit::Plain.fmt(c.to.0),
-                    m.unit.fmt(c.from.1),
-                    m.unit.fmt(c.to.1)
-                ),
-                None => format!("{name}: flat"),
+            if rs.is_empty() {
+                format!("{name}: no regime change inside the grid")
+            } else {
+                format!(
+                    "{name}: {}",
+                    rs.iter()
+                        .map(|r| r.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
             }
         })
         .collect::<Vec<_>>()
-        .join("; ");
+        .join(". ");
     open_svg(&mut out, &id, &plot.f, &title, &format!("{desc}."));
-    plot.axes(&mut out, xt, yt, (x_name, Unit::Plain), (m.axis, m.unit));
+    plot.axes(&mut out, xt, yt, (&x.label, x.unit()), (m.axis, m.unit));
+    for (sx, cx, row, text, tip) in &placed {
+        let sx = *sx;
+        let _ = write!(
+            out,
+            "<g class=\"regime\"><title>{}</title><line x1=\"{x}\" x2=\"{x}\" y1=\"{}\" y2=\"{}\"/>",
+            esc(tip),
+            f1(if cx.is_finite() {
+                LABEL_ROW * (*row as f64 + 1.0) + 2.0
+            } else {
+                plot.f.top
+            }),
+            f1(plot.f.bottom),
+            x = f1(sx)
+        );
+        if cx.is_finite() {
+            text_el(&mut out, *cx, LABEL_ROW * (*row as f64 + 1.0) - 1.0, text);
+        }
+        out.push_str("</g>");
+    }
     for (i, s) in series.iter().enumerate() {
-        draw_curve(&mut out, &plot, doc, s, i, (m, x_name));
+        draw_curve(&mut out, &plot, doc, s, i, m);
     }
     out.push_str("</svg>");
+    if dropped > 0 {
+        let _ = write!(
+            out,
+            "<p class=\"muted\">{dropped} regime change{} drawn without a label (no room); the table lists every one.</p>",
+            if dropped == 1 { "" } else { "s" }
+        );
+    }
     if curves.len() > shown {
         let _ = write!(
             out,
@@ -350,6 +467,17 @@ fn panel_svg(doc: &SweepDoc, grid: &Grid, p: usize, m: &Metric, x_name: &str) ->
         );
     }
     out
+}
+
+/// A regime's label at (x, y), centred.
+fn text_el(out: &mut String, x: f64, y: f64, label: &str) {
+    super::svg::text(
+        out,
+        x,
+        y,
+        "class=\"regime-label\" text-anchor=\"middle\"",
+        label,
+    );
 }
 
 /// The legend of curves (HTML), with each curve's line style.
@@ -373,7 +501,7 @@ fn curve_legend(grid: &Grid) -> String {
 
 /// One figure: every panel of one metric.
 fn metric_figure(out: &mut String, doc: &SweepDoc, grid: &Grid, m: &Metric, wide: bool) {
-    let x_name = doc.parameters.first().map_or("x", String::as_str);
+    let x = XAxis::of(doc);
     let _ = write!(
         out,
         "<figure id=\"fig-{}\"{}><h3>{}</h3><div class=\"panels\">",
@@ -386,7 +514,7 @@ fn metric_figure(out: &mut String, doc: &SweepDoc, grid: &Grid, m: &Metric, wide
         if let Some(l) = &grid.panels[p].0 {
             let _ = write!(out, "<h4>{}</h4>", esc(l));
         }
-        out.push_str(&panel_svg(doc, grid, p, m, x_name));
+        out.push_str(&panel_svg(doc, grid, p, m, &x));
         out.push_str("</div>");
     }
     out.push_str("</div>");
@@ -403,59 +531,70 @@ fn metric_figure(out: &mut String, doc: &SweepDoc, grid: &Grid, m: &Metric, wide
     }
     let _ = writeln!(
         out,
-        "<figcaption>{} against <code>{}</code>, one curve per value of the other parameters. \
-         The thick translucent segment is each curve's cliff: the neighbouring grid points with \
-         the largest change.</figcaption></figure>",
+        "<figcaption>{} against {} (<code>{}</code>{}), one curve per value of the other parameters. \
+         The grey lines mark regime changes, labelled in words: where the first margin call, default \
+         or lender loss appears, or amplification jumps well beyond its slope either side; each falls \
+         between two grid points.</figcaption></figure>",
         esc(m.title),
-        esc(x_name)
+        esc(&x.label),
+        esc(x.path),
+        if x.fraction { ", in percent" } else { "" }
     );
 }
 
-/// The cliffs of every curve, in amplification and in total loss.
-fn cliff_table(out: &mut String, doc: &SweepDoc, grid: &Grid) {
-    let x_name = doc.parameters.first().map_or("x", String::as_str);
+/// The regime changes of every curve, in words.
+fn regime_table(out: &mut String, doc: &SweepDoc, grid: &Grid) {
+    let x = XAxis::of(doc);
     let mut rows = String::new();
+    let mut count = 0;
     for (label, curves) in &grid.panels {
         for (ci, rs) in curves.iter().enumerate() {
             if rs.is_empty() {
                 continue;
             }
-            let pts = |get: fn(&RunFigures) -> f64| -> Vec<(f64, f64)> {
-                rs.iter()
-                    .filter_map(|&r| x_of(&doc.rows[r]).map(|x| (x, get(&doc.rows[r].figures))))
-                    .collect()
-            };
-            let describe = |c: Option<Cliff>, unit: Unit| match c {
-                Some(c) => format!(
-                    "between {x_name} = {} and {}: {} \u{2192} {}",
-                    Unit::Plain.fmt(c.from.0),
-                    Unit::Plain.fmt(c.to.0),
-                    unit.fmt(c.from.1),
-                    unit.fmt(c.to.1)
-                ),
-                None => "flat".to_owned(),
-            };
+            let pts: Vec<(f64, f64, usize)> = rs
+                .iter()
+                .filter_map(|&r| x_of(&doc.rows[r]).map(|xv| (xv, 0.0, r)))
+                .collect();
             let name = [label.clone().unwrap_or_default(), grid.curves[ci].clone()]
                 .into_iter()
                 .filter(|s| !s.is_empty())
                 .collect::<Vec<_>>()
-                .join("; ");
-            let _ = write!(
-                rows,
-                "<tr><th scope=\"row\">{}</th><td class=\"text\">{}</td><td class=\"text\">{}</td></tr>",
-                esc(if name.is_empty() { "all runs" } else { &name }),
-                esc(&describe(cliff(&pts(|f| f.amplification)), Unit::Times)),
-                esc(&describe(cliff(&pts(|f| f.total_loss_usd)), Unit::Usd))
-            );
+                .join(", ");
+            let name = if name.is_empty() {
+                "all runs".to_owned()
+            } else {
+                name
+            };
+            let regimes = regimes_of(doc, &pts, &x);
+            if regimes.is_empty() {
+                let _ = write!(
+                    rows,
+                    "<tr><th scope=\"row\" class=\"text\">{}</th><td class=\"text\" colspan=\"3\">none inside the grid</td></tr>",
+                    esc(&name)
+                );
+            }
+            for r in &regimes {
+                count += 1;
+                let _ = write!(
+                    rows,
+                    "<tr><th scope=\"row\" class=\"text\">{}</th><td class=\"text\">{}</td><td class=\"text\">{} to {}</td>\
+                     <td class=\"text\">{}</td></tr>",
+                    esc(&name),
+                    esc(r.label),
+                    esc(&x.value(r.x_before)),
+                    esc(&x.value(r.x_after)),
+                    esc(&r.detail)
+                );
+            }
         }
     }
     let _ = writeln!(
         out,
-        "<div class=\"wide\"><table class=\"num\" id=\"cliffs\"><caption>Cliffs: where a small step in \
-         <code>{}</code> brings the largest jump</caption><thead><tr><th scope=\"col\">curve</th>\
-         <th scope=\"col\">cliff in amplification</th><th scope=\"col\">cliff in total loss</th></tr></thead>\
-         <tbody>{rows}</tbody></table></div>",
-        esc(x_name)
+        "<div class=\"wide\"><table class=\"num\" id=\"regimes\"><caption>Regime changes as {} grows more severe \
+         ({count})</caption><thead><tr><th scope=\"col\">curve</th><th scope=\"col\">change</th>\
+         <th scope=\"col\">between</th><th scope=\"col\">what changed</th></tr></thead><tbody>{rows}</tbody></table></div>",
+        esc(&x.label)
     );
 }
 
@@ -716,7 +855,7 @@ fn sweep_header(out: &mut String, doc: &SweepDoc, meta: &RunMeta) {
         let names: Vec<String> = doc
             .parameters
             .iter()
-            .map(|p| format!("<code>{}</code>", esc(p)))
+            .map(|p| format!("{} (<code>{}</code>)", esc(&param_label(p)), esc(p)))
             .collect();
         let _ = write!(out, "swept: {}", names.join(" \u{00d7} "));
     }
@@ -772,8 +911,8 @@ pub fn sweep_page(doc: &SweepDoc, meta: &RunMeta, notes: &ScenarioNotes) -> Stri
         for (i, m) in METRICS.iter().enumerate() {
             metric_figure(&mut out, doc, &grid, m, i == 0);
         }
-        out.push_str("</div>\n<h2>Cliffs</h2>\n<div class=\"tables\">\n");
-        cliff_table(&mut out, doc, &grid);
+        out.push_str("</div>\n<h2>Regime changes</h2>\n<div class=\"tables\">\n");
+        regime_table(&mut out, doc, &grid);
         out.push_str("</div>\n");
     } else {
         out.push_str("<h2>Figures by parameter</h2>\n<div class=\"tables\">\n");

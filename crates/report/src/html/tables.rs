@@ -47,7 +47,7 @@ pub(super) fn assets_table(out: &mut String, ctx: &Ctx<'_>, rows: &[usize]) {
 
 pub(super) fn kinds_table(out: &mut String, ctx: &Ctx<'_>) {
     out.push_str(
-        "<div><table class=\"num\"><caption>Holders by kind</caption><thead><tr><th scope=\"col\">holder kind</th>\
+        "<div class=\"kinds\"><table class=\"num\" id=\"kinds-table\"><caption>Holders by kind</caption><thead><tr><th scope=\"col\">holder kind</th>\
          <th scope=\"col\">holders</th><th scope=\"col\">equity before</th><th scope=\"col\">equity after</th>\
          <th scope=\"col\">sales</th><th scope=\"col\">share of sales</th><th scope=\"col\">calls</th><th scope=\"col\">defaults</th></tr></thead><tbody>",
     );
@@ -85,7 +85,7 @@ pub(super) fn lenders_table(out: &mut String, ctx: &Ctx<'_>) {
         return;
     }
     out.push_str(
-        "<div><table class=\"num\"><caption>Lenders</caption><thead><tr><th scope=\"col\">lender</th>\
+        "<div class=\"lenders\"><table class=\"num\" id=\"lenders-table\"><caption>Lenders</caption><thead><tr><th scope=\"col\">lender</th>\
          <th scope=\"col\">capital</th><th scope=\"col\">borrower losses</th><th scope=\"col\">interbank losses</th>\
          <th scope=\"col\">status</th></tr></thead><tbody>",
     );
@@ -122,7 +122,7 @@ pub(super) fn holders_table(out: &mut String, ctx: &Ctx<'_>) {
     let more = hs.len().saturating_sub(idx.len());
     let _ = write!(
         out,
-        "<div class=\"wide\"><table class=\"num\"><caption>Holders, largest sales first{}</caption><thead><tr>\
+        "<div class=\"wide\"><table class=\"num\" id=\"holders-table\"><caption>Holders, largest sales first{}</caption><thead><tr>\
          <th scope=\"col\">holder</th><th scope=\"col\">kind</th><th scope=\"col\">status</th>\
          <th scope=\"col\">equity before</th><th scope=\"col\">after the shock</th><th scope=\"col\">final</th>\
          <th scope=\"col\">sales</th><th scope=\"col\">calls</th><th scope=\"col\">defaults</th>\
@@ -159,7 +159,7 @@ pub(super) fn trace_table(out: &mut String, ctx: &Ctx<'_>) {
     let timeline = !ctx.steps.is_empty();
     let _ = write!(
         out,
-        "<div class=\"wide\"><table class=\"num\"><caption>{}</caption><thead><tr>{}\
+        "<div class=\"wide trace\"><table class=\"num\" id=\"trace-table\"><caption>{}</caption><thead><tr>{}\
          <th scope=\"col\">round</th><th scope=\"col\">sales so far</th><th scope=\"col\">this round</th>\
          <th scope=\"col\">price index</th><th scope=\"col\">new calls</th><th scope=\"col\">new defaults</th>\
          <th scope=\"col\">residual</th><th scope=\"col\">largest sellers</th></tr></thead><tbody>",

@@ -437,3 +437,95 @@ fn a_timeline_page_is_deterministic() {
     let (b, ..) = timeline_report();
     assert!(a == b, "two renders of the same timeline differ");
 }
+
+/// 200 margin accounts at two brokers and 5 funds without a loan: past 60 holders the
+/// network draws one node per kind and lender (three nodes), each standing for all its
+/// members, labelled with the lender and the count, coloured by the most severe status.
+#[test]
+fn a_large_network_is_drawn_one_node_per_kind_and_lender() {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("AAA", 100.0));
+    b.add_lender(Lender::new("north", 1e9));
+    b.add_lender(Lender::new("south", 1e9));
+    for i in 0..200 {
+        let id = format!("acct-{i}");
+        b.add_holder(Holder::new(
+            id.clone(),
+            HolderKind::MarginAccount { cure_rate: 0.0 },
+        ));
+        b.holds(&id, "AAA", 100.0 + f64::from(i));
+        // Every fifth account (at both brokers) is deep in debt: it defaults.
+        let loan = if i % 5 == 0 { 9_000.0 } else { 2_000.0 };
+        b.lends(
+            if i % 2 == 0 { "north" } else { "south" },
+            &id,
+            MarginTerms {
+                loan,
+                maintenance: 0.3,
+                reset: 0.3,
+            },
+        );
+    }
+    for i in 0..5 {
+        let id = format!("fund-{i}");
+        b.add_holder(Holder::new(
+            id.clone(),
+            HolderKind::Fund {
+                redemption_beta: 0.0,
+            },
+        ));
+        b.holds(&id, "AAA", 1_000.0);
+    }
+    let net = b.build().expect("a valid network");
+    let shocks = [Shock::AssetReturn {
+        asset: AssetIx(0),
+        ret: -0.3,
+    }];
+    let (outcome, ledger) =
+        run_detailed(&net, &shocks, &EngineConfig::default(), &mut Silent).expect("runs");
+    let mut player = Player::new(&net, &ledger);
+    Replay::new(&net, &shocks)
+        .and_then(|mut r| r.rounds(&outcome, &mut |round| player.round(round)))
+        .expect("replays");
+    assert!(player.aggregated);
+    assert_eq!(player.members.len(), 3);
+    assert_eq!(
+        player.members.iter().map(Vec::len).sum::<usize>(),
+        205,
+        "every holder in a node"
+    );
+    let (meta, notes) = meta();
+    let html = render(&HtmlInput {
+        meta: &meta,
+        notes: &notes,
+        net: &net,
+        outcome: &outcome,
+        ledger: &ledger,
+        player: &player,
+        systemic: None,
+    });
+    assert_eq!(
+        html.matches("<circle class=\"hn ").count(),
+        3,
+        "three holder nodes"
+    );
+    assert!(
+        html.contains(">via north (100)<"),
+        "labelled by lender and count"
+    );
+    assert!(html.contains(">via south (100)<"));
+    assert!(html.contains(">no margin loan (5)<"));
+    assert!(html.contains("205 of 205 holders as 3 nodes, one per kind and lender"));
+    // Some accounts default: their nodes show it, the funds' does not.
+    assert!(
+        outcome
+            .holders
+            .iter()
+            .any(|h| h.status == delever_engine::Status::Defaulted)
+    );
+    assert_eq!(
+        html.matches("class=\"hn st-defaulted\"").count(),
+        2,
+        "{html}"
+    );
+}

@@ -187,7 +187,7 @@ impl Plot {
             text(
                 out,
                 sx,
-                self.f.bottom + 15.0,
+                self.f.bottom + 18.0,
                 "text-anchor=\"middle\"",
                 &x.1.tick(v, step),
             );
