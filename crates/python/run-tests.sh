@@ -3,7 +3,7 @@
 # virtual environment in a temporary directory, run pytest without pandas and then with
 # pandas and pyarrow, execute the notebook with nbclient, and remove the environment.
 #
-# Bounded: 2.5-7 minutes on 2 cores after the workspace's release build, depending on the
+# Bounded: 4-7 minutes on 2 cores after the workspace's release build, depending on the
 # machine's load (50 s of CPU; the wheel reuses the compiled crates; docs/python.md,
 # 'Tests'). Writes only under a mktemp directory and cargo's target/. Starts nothing that outlives it (nbclient's kernel is
 # shut down by nbclient).
