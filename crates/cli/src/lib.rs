@@ -4,6 +4,7 @@
 //! exit code of the contract: 0 success, 1 a `check` expectation failed, 2 bad input or
 //! usage, 3 the engine did not converge (the report is still written).
 
+pub mod api;
 mod args;
 mod commands;
 mod embedded;

@@ -17,6 +17,9 @@ mod run;
 mod targets;
 mod validate;
 
+pub use html::report as html_report;
+pub use run::{pick_variant, run_report};
+
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 use std::path::Path;

@@ -73,17 +73,18 @@ pub fn run(
         }
         return Ok(code);
     }
-    let (outcome, ledger) = simulate_detailed(cli, &scenario, &config)?;
-    let systemic = super::systemic(&scenario, &config, &outcome, &ledger, false, cli.quiet)?;
+    let crate::api::Run {
+        outcome,
+        ledger,
+        report,
+    } = run_report(cli, &scenario, &config)?;
     if let Some(slot) = html_slot {
         outputs.put(
             slot,
-            html::report(&scenario, &outcome, &ledger, Some(&systemic)),
+            html::report(&scenario, &outcome, &ledger, report.systemic.as_ref()),
         );
     }
-    let report = RunReport::new(&meta(&scenario), &scenario.network, &outcome)
-        .with_systemic(systemic)
-        .with_top_holders(args.holders.unwrap_or(delever_report::DEFAULT_TOP));
+    let report = report.with_top_holders(args.holders.unwrap_or(delever_report::DEFAULT_TOP));
     let text = match Format::from(out.format) {
         Format::Table => {
             let mut t = report.to_table();
@@ -111,6 +112,24 @@ pub fn run(
         warn_not_converged(&scenario.name, &outcome);
     }
     Ok(code)
+}
+
+/// The run, its ledger and its report with systemic metrics: `delever run`'s pipeline,
+/// shared with [`crate::api::run`] so that embedders get the same report.
+pub fn run_report(
+    cli: &Cli,
+    scenario: &Scenario,
+    config: &EngineConfig,
+) -> Result<crate::api::Run, Failure> {
+    let (outcome, ledger) = simulate_detailed(cli, scenario, config)?;
+    let systemic = super::systemic(scenario, config, &outcome, &ledger, false, cli.quiet)?;
+    let report =
+        RunReport::new(&meta(scenario), &scenario.network, &outcome).with_systemic(systemic);
+    Ok(crate::api::Run {
+        outcome,
+        ledger,
+        report,
+    })
 }
 
 /// The scenario with `--set` overrides applied: the sweep's path grammar and checks, and
@@ -158,7 +177,7 @@ pub fn warn_not_converged(name: &str, outcome: &Outcome) {
 }
 
 /// The scenario itself, or its variant `name` (exit 2 with the known names otherwise).
-pub(super) fn pick_variant(scenario: Scenario, name: Option<&str>) -> Result<Scenario, Failure> {
+pub fn pick_variant(scenario: Scenario, name: Option<&str>) -> Result<Scenario, Failure> {
     let Some(name) = name else {
         return Ok(scenario);
     };
