@@ -9,12 +9,14 @@ mod docs;
 mod explain;
 mod export;
 pub mod generate;
-mod html;
+pub(crate) mod html;
 mod list;
 mod rank;
 mod run;
 mod targets;
 mod validate;
+
+pub(crate) use run::not_converged_message;
 
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
@@ -161,6 +163,11 @@ pub fn dispatch(cli: &Cli) -> Result<i32, Failure> {
             docs::completions(*shell, output.as_deref())
         }
         Some(Command::Man { output }) => docs::man(output.as_deref()),
+        Some(Command::Serve {
+            scenarios,
+            port,
+            bind,
+        }) => crate::serve::serve(scenarios, *port, *bind),
     }
 }
 
