@@ -22,6 +22,7 @@ mod report_cli;
 mod report_figures;
 mod scenario_props;
 mod schema;
+mod serve;
 mod shipped;
 mod systemic;
 mod timeline;

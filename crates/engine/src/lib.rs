@@ -210,7 +210,18 @@ fn run_inner(
         counted: (0, 0),
     };
     let main = if from_floor {
-        it.run(it.floor(), Direction::Least, &mut ws, observer)
+        let mut run = it.run(it.floor(), Direction::Least, &mut ws, observer);
+        // "Equity after the shock" is at the shocked prices, wherever the iteration began.
+        run.first = evaluate(
+            &c,
+            &shocked,
+            &equity0,
+            &shocked.price,
+            &no_tightening,
+            false,
+            &mut ws,
+        );
+        run
     } else {
         it.run(
             shocked.price.clone(),

@@ -73,7 +73,15 @@ fn entry(template: Template) -> Result<Entry, String> {
     let base = template.base();
     Ok(Entry {
         name: base.name.clone(),
-        title: base.description.lines().next().unwrap_or_default().to_owned(),
+        // The description's first paragraph, on one line.
+        title: base
+            .description
+            .split("\n\n")
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
         sliders,
         template: Arc::new(template),
     })
@@ -95,7 +103,12 @@ fn listing(entries: &[Entry]) -> String {
 }
 
 /// Answer one HTTP request: (status, content type, body).
-pub fn answer(entries: &[Entry], method: &str, url: &str, body: &[u8]) -> (u16, &'static str, String) {
+pub fn answer(
+    entries: &[Entry],
+    method: &str,
+    url: &str,
+    body: &[u8],
+) -> (u16, &'static str, String) {
     const JSON: &str = "application/json";
     let path = url.split(['?', '#']).next().unwrap_or_default();
     let refuse = |r: Refusal| (r.status, JSON, json!({ "error": r.message }).to_string());
@@ -134,7 +147,9 @@ pub fn answer(entries: &[Entry], method: &str, url: &str, body: &[u8]) -> (u16, 
         }),
         _ => refuse(Refusal {
             status: 404,
-            message: format!("nothing at {path}: the page is at /, the API at /api/scenarios and /api/solve"),
+            message: format!(
+                "nothing at {path}: the page is at /, the API at /api/scenarios and /api/solve"
+            ),
         }),
     }
 }
@@ -160,12 +175,20 @@ fn handle(entries: &[Entry], mut rq: Request) {
     let declared = rq.body_length().unwrap_or(0);
     let (status, ctype, body) = if declared > MAX_BODY_BYTES {
         let r = too_large(declared);
-        (r.status, "application/json", json!({ "error": r.message }).to_string())
+        (
+            r.status,
+            "application/json",
+            json!({ "error": r.message }).to_string(),
+        )
     } else {
         let mut buf = Vec::new();
         let limit = (MAX_BODY_BYTES + 1) as u64;
         match rq.as_reader().take(limit).read_to_end(&mut buf) {
-            Err(e) => (400, "application/json", json!({ "error": format!("reading the request: {e}") }).to_string()),
+            Err(e) => (
+                400,
+                "application/json",
+                json!({ "error": format!("reading the request: {e}") }).to_string(),
+            ),
             Ok(_) => {
                 // A panic is a bug; it must cost one answer, not the server.
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(entries, &method, &url, &buf))).unwrap_or_else(|_| {
@@ -174,7 +197,10 @@ fn handle(entries: &[Entry], mut rq: Request) {
             }
         }
     };
-    let mut resp = Response::from_string(body).with_status_code(status);
+    // Always a Content-Length (tiny_http would chunk bodies over 32 KiB): simpler clients.
+    let mut resp = Response::from_string(body)
+        .with_status_code(status)
+        .with_chunked_threshold(usize::MAX);
     for h in [
         header("Content-Type", ctype),
         header("Cache-Control", "no-store"),

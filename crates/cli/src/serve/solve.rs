@@ -27,7 +27,7 @@ pub const MAX_OVERRIDES: usize = 64;
 pub struct Entry {
     /// Its name (the shipped name, or the file's `name:`).
     pub name: String,
-    /// The first line of its description.
+    /// The first paragraph of its description.
     pub title: String,
     /// Loaded once, instantiated per request (`Template` is `Send + Sync`).
     pub template: Arc<Template>,
@@ -60,17 +60,26 @@ pub fn sliders(template: &Template) -> Result<Vec<SliderView>, String> {
     if base.teach.is_empty() {
         if let Some(v) = number(template, "shocks[0].return") {
             let min = if v < 0.0 { (3.0 * v).max(-1.0) } else { -0.5 };
-            out.push(view("shocks[0].return", "shock: return of shocks[0]", min, 0.0, 0.001, v));
+            out.push(view(
+                "shocks[0].return",
+                "shock: return of shocks[0]",
+                min,
+                0.0,
+                0.001,
+                v,
+            ));
         }
         // The first asset's own law, else the scenario's default law.
-        let strength = ["assets[0].impact", "defaults.impact"].iter().find_map(|at| {
-            ["alpha", "per_usd", "y", "c"].iter().find_map(|key| {
-                let path = format!("{at}.{key}");
-                number(template, &path)
-                    .filter(|v| *v > 0.0)
-                    .map(|v| (path, v))
-            })
-        });
+        let strength = ["assets[0].impact", "defaults.impact"]
+            .iter()
+            .find_map(|at| {
+                ["alpha", "per_usd", "y", "c"].iter().find_map(|key| {
+                    let path = format!("{at}.{key}");
+                    number(template, &path)
+                        .filter(|v| *v > 0.0)
+                        .map(|v| (path, v))
+                })
+            });
         if let Some((path, v)) = strength {
             let label = if path.starts_with("assets") {
                 "price impact of the first asset"
@@ -82,7 +91,8 @@ pub fn sliders(template: &Template) -> Result<Vec<SliderView>, String> {
         return Ok(out);
     }
     for s in &base.teach {
-        let path = FieldPath::parse(&s.path).map_err(|e| format!("teach path `{}`: {e}", s.path))?;
+        let path =
+            FieldPath::parse(&s.path).map_err(|e| format!("teach path `{}`: {e}", s.path))?;
         template
             .check_path(&path)
             .map_err(|e| format!("teach path `{}` is not in the scenario:\n{e}", s.path))?;
@@ -190,6 +200,8 @@ pub struct Solved {
     /// The HTML report of the least fixed point, played from the all-liquidated prices,
     /// when it differs from the greatest.
     pub least_html: Option<String>,
+    /// The JSON report of that least-fixed-point run (same shape as `report`).
+    pub least_report: Option<Value>,
     /// The sliders, at the values of this solve.
     pub sliders: Vec<SliderView>,
 }
@@ -219,7 +231,9 @@ pub fn solve(entries: &[Entry], req: &SolveRequest) -> Result<Solved, Refusal> {
             let Some(e) = entries.iter().find(|e| &e.name == name) else {
                 return Err(Refusal::new(
                     404,
-                    format!("no scenario named `{name}` on this server; GET /api/scenarios lists them"),
+                    format!(
+                        "no scenario named `{name}` on this server; GET /api/scenarios lists them"
+                    ),
                 ));
             };
             (Arc::clone(&e.template), e.sliders.clone())
@@ -308,9 +322,12 @@ fn run(
     let systemic = commands::systemic(scenario, &config, &outcome, &ledger, false, true)
         .map_err(|f| Refusal::new(422, f.message))?;
     let html = commands::html::report(scenario, &outcome, &ledger, Some(&systemic));
-    let least_html = match &outcome.least {
-        Some(l) if l.differs => Some(least_page(scenario, &config).map_err(engine_err)?),
-        _ => None,
+    let (least_html, least_report) = match &outcome.least {
+        Some(l) if l.differs => {
+            let (html, report) = least_page(scenario, &config).map_err(engine_err)?;
+            (Some(html), serde_json::from_str(&report.to_json()).ok())
+        }
+        _ => (None, None),
     };
     let report = RunReport::new(&commands::meta(scenario), &scenario.network, &outcome)
         .with_systemic(systemic);
@@ -330,16 +347,17 @@ fn run(
         report,
         html,
         least_html,
+        least_report,
         sliders,
     })
 }
 
-/// The least fixed point's HTML report: its own run from the floor prices, replayed round
-/// by round for the player.
+/// The least fixed point's HTML and JSON reports: its own run from the floor prices,
+/// replayed round by round for the player.
 fn least_page(
     scenario: &Scenario,
     config: &EngineConfig,
-) -> Result<String, delever_engine::EngineError> {
+) -> Result<(String, RunReport), delever_engine::EngineError> {
     let net = &scenario.network;
     let (outcome, ledger): (Outcome, Ledger) =
         delever_engine::run_least_detailed(net, &scenario.shocks, config, &mut Silent)?;
@@ -350,7 +368,7 @@ fn least_page(
     }
     let mut meta = commands::meta(scenario);
     meta.name = format!("{} (least fixed point)", meta.name);
-    Ok(render(&HtmlInput {
+    let html = render(&HtmlInput {
         meta: &meta,
         notes: &commands::html::notes(scenario),
         net,
@@ -358,7 +376,8 @@ fn least_page(
         ledger: &ledger,
         player: &player,
         systemic: None,
-    }))
+    });
+    Ok((html, RunReport::new(&meta, net, &outcome)))
 }
 
 fn summarize(r: &RunReport, o: &Outcome) -> Summary {
@@ -405,14 +424,23 @@ pub fn what_changed(prev: &Summary, now: &Summary) -> String {
             None
         }
     };
-    parts.extend(money("the total loss", prev.total_loss_usd, now.total_loss_usd));
-    parts.extend(money("forced sales", prev.forced_sales_usd, now.forced_sales_usd));
+    parts.extend(money(
+        "the total loss",
+        prev.total_loss_usd,
+        now.total_loss_usd,
+    ));
+    parts.extend(money(
+        "forced sales",
+        prev.forced_sales_usd,
+        now.forced_sales_usd,
+    ));
     parts.extend(money(
         "lender losses",
         prev.lender_losses_usd,
         now.lender_losses_usd,
     ));
-    let count = |label: &str, a: u64, b: u64| (a != b).then(|| format!("{label} went from {a} to {b}"));
+    let count =
+        |label: &str, a: u64, b: u64| (a != b).then(|| format!("{label} went from {a} to {b}"));
     parts.extend(count("defaults", prev.defaults, now.defaults));
     parts.extend(count("margin calls", prev.margin_calls, now.margin_calls));
     // The asset whose drawdown moved most.
