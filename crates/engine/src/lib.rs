@@ -210,18 +210,7 @@ fn run_inner(
         counted: (0, 0),
     };
     let main = if from_floor {
-        let mut run = it.run(it.floor(), Direction::Least, &mut ws, observer);
-        // "Equity after the shock" is at the shocked prices, wherever the iteration began.
-        run.first = evaluate(
-            &c,
-            &shocked,
-            &equity0,
-            &shocked.price,
-            &no_tightening,
-            false,
-            &mut ws,
-        );
-        run
+        from_the_floor(&it, &mut ws, observer)
     } else {
         it.run(
             shocked.price.clone(),
@@ -262,6 +251,20 @@ fn run_inner(
     o.non_monotone = c.non_monotone(net, &shocked.price);
     finite::check(net, &o)?;
     Ok((o, l))
+}
+
+/// The iteration from the floor prices up to the least fixed point, as a main run
+/// ([`run_least_detailed`]).
+fn from_the_floor(
+    it: &Iterator<'_, '_>,
+    ws: &mut Workspace,
+    observer: &mut dyn Observer,
+) -> fixpoint::Run {
+    let mut run = it.run(it.floor(), Direction::Least, ws, observer);
+    // "Equity after the shock" is at the shocked prices, wherever the iteration began.
+    let none = vec![false; it.c.lenders.len()];
+    run.first = evaluate(it.c, it.s, it.equity0, &it.s.price, &none, false, ws);
+    run
 }
 
 /// Exact GLT accounting needs a GLT system ([`glt::exact_refusals`]).
