@@ -29,6 +29,7 @@ mod report_html;
 mod scenario_props;
 mod schema;
 mod schema_corpus;
+mod serve;
 mod shipped;
 mod systemic;
 mod timeline;

@@ -103,3 +103,4 @@ fi
 timeout -k 5 170 python3 tests/browser/driver.py "$chromium" "$OUT" "${reports[@]}"
 end=$(date +%s)
 echo "browser tests: $((end - start)) s (chromium install $((installed - start)) s)"
+timeout 900 python3 tests/browser/serve.py "$chromium" "$delever" "$OUT"  # delever serve, driven like a student

@@ -502,6 +502,30 @@ Examples:
         #[arg(short, long, value_name = "DIR")]
         output: Option<PathBuf>,
     },
+    /// Serve a local web page for teaching: sliders re-solve a scenario live.
+    #[command(after_help = "\
+Serves one self-contained page (no external requests) at http://127.0.0.1:PORT/: pick a
+shipped scenario, one given here, or upload one (at most 1 MiB, validated like a file);
+move the sliders its `teach:` block declares and every move re-solves on the server, as
+`delever run --set PATH=VALUE` would, redrawing prices, sales, the network and the round
+player (both equilibria when there are two). Nothing is written to disk. The first line
+on stdout is the address. Ctrl-C stops the server.
+
+Examples:
+  delever serve                                   the shipped scenarios on port 8080
+  delever serve my.yaml --port 0                  also my.yaml, on a free port
+  delever serve --bind 0.0.0.0                    reachable from the class network (warns)")]
+    Serve {
+        /// Scenario files or shipped names to offer first (every shipped scenario is offered).
+        #[arg(value_name = "SCENARIO")]
+        scenarios: Vec<String>,
+        /// Port to listen on (0: a free port, printed on stdout).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on; anything but loopback is reachable from other machines.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+    },
 }
 
 /// Output format of `check`.

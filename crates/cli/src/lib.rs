@@ -9,6 +9,7 @@ mod args;
 mod commands;
 mod embedded;
 mod output;
+pub mod serve;
 
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicBool, Ordering};

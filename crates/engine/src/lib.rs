@@ -105,7 +105,28 @@ pub fn run_detailed(
     cfg: &EngineConfig,
     observer: &mut dyn Observer,
 ) -> Result<(Outcome, Ledger), EngineError> {
-    run_inner(net, shocks, cfg, observer, &[])
+    run_inner(net, shocks, cfg, observer, &[], false)
+}
+
+/// The least fixed point played as a run of its own: the iteration from the floor prices
+/// (everybody at their worst, the all-liquidated state) up to the least fixed point, with
+/// its per-round trace, totals and statuses, so that it can be shown round by round as the
+/// greatest one is (`delever serve`'s second equilibrium). Equilibrium mode only, and not
+/// with exact GLT accounting (one round has no second fixed point).
+/// [`explain::Replay::rounds_from_floor`] replays its rounds.
+pub fn run_least_detailed(
+    net: &Network,
+    shocks: &[Shock],
+    cfg: &EngineConfig,
+    observer: &mut dyn Observer,
+) -> Result<(Outcome, Ledger), EngineError> {
+    if cfg.mode != Mode::Equilibrium || cfg.glt_exact {
+        return Err(EngineError::InvalidConfig {
+            field: "mode",
+            message: "the least fixed point is iterated in the equilibrium mode, without exact GLT accounting".into(),
+        });
+    }
+    run_inner(net, shocks, cfg, observer, &[], true)
 }
 
 /// [`run`] with the forced selling of the holders marked in `muted` (by holder index)
@@ -118,7 +139,7 @@ pub fn run_muted(
     cfg: &EngineConfig,
     muted: &[bool],
 ) -> Result<Outcome, EngineError> {
-    run_inner(net, shocks, cfg, &mut Silent, muted).map(|(o, _)| o)
+    run_inner(net, shocks, cfg, &mut Silent, muted, false).map(|(o, _)| o)
 }
 
 fn run_inner(
@@ -127,6 +148,7 @@ fn run_inner(
     cfg: &EngineConfig,
     observer: &mut dyn Observer,
     muted: &[bool],
+    from_floor: bool,
 ) -> Result<(Outcome, Ledger), EngineError> {
     shocks::check_config(cfg)?;
     check_glt(net, cfg)?;
@@ -187,23 +209,27 @@ fn run_inner(
         day: 0,
         counted: (0, 0),
     };
-    let main = it.run(
-        shocked.price.clone(),
-        Direction::Greatest,
-        &mut ws,
-        observer,
-    );
+    let main = if from_floor {
+        from_the_floor(&it, &mut ws, observer)
+    } else {
+        it.run(
+            shocked.price.clone(),
+            Direction::Greatest,
+            &mut ws,
+            observer,
+        )
+    };
     let end = evaluate(
         &c,
         &shocked,
         &equity0,
         &main.prices,
         &main.last.tightened,
-        true,
+        !from_floor,
         &mut ws,
     );
     // GLT's one round has no second fixed point to look for.
-    let least = (cfg.least_fixed_point && !cfg.glt_exact).then(|| {
+    let least = (cfg.least_fixed_point && !cfg.glt_exact && !from_floor).then(|| {
         let run = it.run(it.floor(), Direction::Least, &mut ws, observer);
         let gap = main
             .prices
@@ -225,6 +251,20 @@ fn run_inner(
     o.non_monotone = c.non_monotone(net, &shocked.price);
     finite::check(net, &o)?;
     Ok((o, l))
+}
+
+/// The iteration from the floor prices up to the least fixed point, as a main run
+/// ([`run_least_detailed`]).
+fn from_the_floor(
+    it: &Iterator<'_, '_>,
+    ws: &mut Workspace,
+    observer: &mut dyn Observer,
+) -> fixpoint::Run {
+    let mut run = it.run(it.floor(), Direction::Least, ws, observer);
+    // "Equity after the shock" is at the shocked prices, wherever the iteration began.
+    let none = vec![false; it.c.lenders.len()];
+    run.first = evaluate(it.c, it.s, it.equity0, &it.s.price, &none, false, ws);
+    run
 }
 
 /// Exact GLT accounting needs a GLT system ([`glt::exact_refusals`]).

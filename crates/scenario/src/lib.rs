@@ -41,6 +41,7 @@ mod montecarlo;
 mod schema;
 mod spec;
 mod suggest;
+mod teach;
 mod template;
 mod variant;
 mod yaml;
@@ -62,6 +63,7 @@ pub use expect::{
 };
 pub use limits::MAX_ROUNDS;
 pub use montecarlo::{MonteCarlo, ShockDistribution};
+pub use teach::{MAX_SLIDERS, Slider};
 pub use template::{FieldPath, OverrideValue, PathError, Segment, Template};
 pub use variant::Variant;
 
@@ -157,6 +159,8 @@ pub struct Scenario {
     /// The `monte_carlo:` block, validated: the distribution `delever mc` draws asset
     /// shocks from. Variants inherit it.
     pub monte_carlo: Option<MonteCarlo>,
+    /// The `teach:` block's sliders, for `delever serve` (empty when there is none).
+    pub teach: Vec<Slider>,
     /// The file the scenario was loaded from, if it was.
     pub path: Option<PathBuf>,
 }
@@ -553,6 +557,7 @@ pub(crate) fn finish(
         expect: converted.expect,
         variants: converted.variants,
         monte_carlo: converted.monte_carlo,
+        teach: converted.teach,
         path: None,
     })
 }

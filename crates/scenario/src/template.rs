@@ -390,6 +390,13 @@ impl Template {
         &self.base
     }
 
+    /// The number written at `path` (the first place it selects), if that place holds
+    /// one: where `delever serve` starts a slider.
+    pub fn number_at(&self, path: &FieldPath) -> Option<f64> {
+        let targets = self.targets(path).ok()?;
+        targets.first().and_then(|t| self.tree.number(&t.steps))
+    }
+
     /// Check that `path` names something in this scenario. Errors name the path, the
     /// segment that failed, what is there, and suggest a key or id. Returns how many
     /// places the path selects (more than one with `[*]`).

@@ -77,6 +77,7 @@ impl Scenario {
             expect: v.expect.clone(),
             variants: Vec::new(),
             monte_carlo: self.monte_carlo.clone(),
+            teach: self.teach.clone(),
             path: self.path.clone(),
         })
     }

@@ -181,7 +181,6 @@ impl Tree {
     }
 
     /// The number at `at`, if the node there is a number.
-    #[cfg(test)]
     pub fn number(&self, at: &[Step]) -> Option<f64> {
         let mut v = &self.0;
         for s in at {

@@ -10,7 +10,7 @@ mod docs;
 mod explain;
 mod export;
 pub mod generate;
-mod html;
+pub(crate) mod html;
 mod list;
 mod rank;
 mod run;
@@ -19,6 +19,7 @@ mod validate;
 
 pub use html::report as html_report;
 pub use run::{pick_variant, run_report};
+pub(crate) use run::not_converged_message;
 
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
@@ -238,6 +239,11 @@ fn dispatch_command(cli: &Cli) -> Result<i32, Failure> {
             docs::completions(*shell, output.as_deref())
         }
         Some(Command::Man { output }) => docs::man(output.as_deref()),
+        Some(Command::Serve {
+            scenarios,
+            port,
+            bind,
+        }) => crate::serve::serve(scenarios, *port, *bind),
     }
 }
 

@@ -150,14 +150,24 @@ fn with_overrides(arg: Option<&str>, specs: &[String]) -> Result<Scenario, Failu
 
 /// Say on stderr that `outcome` stopped at its round limit, and what to try.
 pub fn warn_not_converged(name: &str, outcome: &Outcome) {
+    let text = not_converged_message(name, outcome);
+    if text.starts_with("note:") {
+        // A note, not a warning: silenced by -q (the exit code still says it).
+        crate::notice(&text);
+    } else {
+        eprintln!("{text}");
+    }
+}
+
+/// What `delever run` prints on stderr when `outcome` stopped at its round limit (exit
+/// 3): a warning with a hint, or a note for a deliberate one-round run.
+pub fn not_converged_message(name: &str, outcome: &Outcome) -> String {
     if outcome.rounds == 1 && outcome.mode == Mode::Equilibrium {
         // A deliberate one-round run (GLT's setting) is not a failure to converge, but the
         // exit code still says the fixed point was not reached.
-        // A note, not a warning: silenced by -q (the exit code still says it).
-        crate::notice(&format!(
+        return format!(
             "note: {name} stopped after one round, as configured (the one-round answer); exit code 3 marks that the cascade's fixed point was not computed\n  hint: raise `engine.max_rounds` (or drop --max-rounds 1) for the full cascade"
-        ));
-        return;
+        );
     }
     let hint = match outcome.mode {
         Mode::Equilibrium => {
@@ -168,12 +178,12 @@ pub fn warn_not_converged(name: &str, outcome: &Outcome) {
         }
         Mode::Sequential => "raise `engine.max_rounds`: holders were still placing orders",
     };
-    eprintln!(
+    format!(
         "warning: {name} ({} mode) did not converge within {} rounds (residual {:.2e}); the report above says so\n  hint: {hint}",
         outcome.mode.name(),
         outcome.rounds,
         outcome.residual
-    );
+    )
 }
 
 /// The scenario itself, or its variant `name` (exit 2 with the known names otherwise).

@@ -357,6 +357,8 @@ pub struct Replay<'a> {
     shocked: Shocked,
     equity0: Vec<f64>,
     ws: Workspace,
+    /// Replaying a least-fixed-point run (from the floor, tightening recomputed).
+    from_floor: bool,
 }
 
 impl std::fmt::Debug for Replay<'_> {
@@ -396,7 +398,22 @@ impl<'a> Replay<'a> {
             shocked,
             equity0: before.equity,
             ws,
+            from_floor: false,
         })
+    }
+
+    /// [`Replay::rounds`] for a run of [`crate::run_least_detailed`]: its rounds start at
+    /// the floor prices and recompute lenders' tightening each round, as that iteration
+    /// does.
+    pub fn rounds_from_floor(
+        &mut self,
+        outcome: &Outcome,
+        visit: &mut dyn FnMut(&RoundState),
+    ) -> Result<(), EngineError> {
+        self.from_floor = true;
+        let r = self.rounds(outcome, visit);
+        self.from_floor = false;
+        r
     }
 
     /// Check that `outcome` is an equilibrium run of this network.
@@ -438,7 +455,11 @@ impl<'a> Replay<'a> {
         visit: &mut RoundVisitor<'_>,
     ) -> Result<(), EngineError> {
         self.check(outcome)?;
-        let mut p = self.shocked.price.clone();
+        let mut p = if self.from_floor {
+            self.c.p0.iter().map(|p| p * crate::PRICE_FLOOR).collect()
+        } else {
+            self.shocked.price.clone()
+        };
         let mut tight = vec![false; self.c.lenders.len()];
         for t in &outcome.trace {
             let ev = evaluate(
@@ -447,7 +468,7 @@ impl<'a> Replay<'a> {
                 &self.equity0,
                 &p,
                 &tight,
-                true,
+                !self.from_floor,
                 &mut self.ws,
             );
             visit(&self.c, &self.shocked, t.round, &p, &ev);

@@ -109,6 +109,7 @@ pub(crate) struct Converted {
     pub expect: Option<Expectations>,
     pub variants: Vec<Variant>,
     pub monte_carlo: Option<MonteCarlo>,
+    pub teach: Vec<crate::teach::Slider>,
 }
 
 /// Whether `s` is a valid ISO calendar date `YYYY-MM-DD`.
@@ -325,6 +326,7 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
         .monte_carlo
         .as_ref()
         .and_then(|m| monte_carlo(&mut cx, m, "monte_carlo"));
+    let teach = crate::teach::teach(&mut cx, spec.teach.as_ref());
 
     match network {
         Some(network) if cx.problems.is_empty() => Ok(Converted {
@@ -335,6 +337,7 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
             expect,
             variants,
             monte_carlo,
+            teach,
         }),
         _ => Err(cx.problems),
     }

@@ -17,6 +17,7 @@ mod lenders;
 mod monte_carlo;
 mod numbers;
 mod shocks;
+mod teach;
 
 use std::collections::BTreeMap;
 
@@ -33,6 +34,7 @@ pub(crate) use lenders::LenderSpec;
 pub(crate) use monte_carlo::{CorrelationSpec, DistName, MonteCarloSpec};
 pub(crate) use numbers::{Days, Num, Whole};
 pub(crate) use shocks::{ShockName, ShockSpec};
+pub(crate) use teach::TeachSpec;
 
 /// A scenario: a network of assets, holders and lenders, the shocks that hit it, engine
 /// settings and (optionally) the results it is expected to give.
@@ -76,6 +78,8 @@ pub(crate) struct ScenarioSpec {
     pub variants: Vec<VariantSpec>,
     /// The distribution `delever mc` draws asset shocks from.
     pub monte_carlo: Option<MonteCarloSpec>,
+    /// Sliders for `delever serve` (spec/teach.rs).
+    pub teach: Option<TeachSpec>,
 }
 
 /// A variant: the base scenario with some parts replaced.
