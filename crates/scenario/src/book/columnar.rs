@@ -395,6 +395,7 @@ fn type_problem(key: &'static str, name: &str, msg: &str, what: &str) -> CsvProb
 }
 
 /// The accounts table: ids, cash, loan.
+#[allow(clippy::too_many_lines)] // one pass over the batches, a few lines per check
 pub(super) fn read_accounts(
     path: &Path,
     format: BookFormat,
