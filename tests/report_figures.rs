@@ -64,3 +64,70 @@ fn several_equilibria_say_how_far_apart_they_are() {
         .expect("number");
     assert!(gap > 0.1 && gap <= 1.0, "{gap}");
 }
+
+/// Sweeps and Monte Carlo carry the run report's loss definitions: at −1.0% CSF's sweep
+/// row says what the run says, $4.50B of interbank losses, not only the $0 borne by
+/// the (absent) lenders block. Failed before: the rows had `lender_losses_usd` only.
+#[test]
+fn sweep_and_mc_rows_name_each_loss_as_the_run_does() {
+    let run = delever([
+        "run",
+        "cifuentes-shin-ferrucci",
+        "--set",
+        "shocks[0].return=-0.010",
+        "--format",
+        "json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let interbank = r["totals"]["interbank_losses_usd"]
+        .as_f64()
+        .expect("number");
+    assert!((interbank - 4.5e9).abs() < 1e6, "{interbank}");
+    let sweep = delever([
+        "sweep",
+        "cifuentes-shin-ferrucci",
+        "--vary",
+        "shocks[0].return=-0.010",
+        "--format",
+        "json",
+    ]);
+    let s: serde_json::Value = serde_json::from_str(&sweep.stdout).expect("json");
+    let row = &s["rows"][0];
+    assert_eq!(row["interbank_losses_usd"].as_f64(), Some(interbank));
+    assert_eq!(
+        row["borrower_shortfalls_usd"].as_f64(),
+        r["totals"]["borrower_shortfalls_usd"].as_f64()
+    );
+    let table = delever([
+        "sweep",
+        "cifuentes-shin-ferrucci",
+        "--vary",
+        "shocks[0].return=-0.010",
+    ]);
+    assert!(
+        table.stdout.contains("interbank") && table.stdout.contains("$4.50B"),
+        "{}",
+        table.stdout
+    );
+    let csv = delever([
+        "sweep",
+        "cifuentes-shin-ferrucci",
+        "--vary",
+        "shocks[0].return=-0.010",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        csv.stdout.lines().next().is_some_and(
+            |h| h.contains("lender_losses_usd,borrower_shortfalls_usd,interbank_losses_usd")
+        ),
+        "{}",
+        csv.stdout
+    );
+    let mc = delever(["mc", "--draws", "20", "--seed", "3", "--format", "csv"]);
+    assert!(
+        mc.stdout.contains("interbank_losses_usd") && mc.stdout.contains("borrower_shortfalls_usd"),
+        "{}",
+        mc.stdout
+    );
+}

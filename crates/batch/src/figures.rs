@@ -37,6 +37,8 @@ pub fn figures(out: &Outcome, kinds: &[KindTag]) -> RunFigures {
         defaults: out.totals.defaults,
         margin_calls: out.totals.margin_calls,
         lender_losses_usd: out.totals.lender_losses_usd + 0.0,
+        borrower_shortfalls_usd: out.totals.borrower_shortfalls_usd + 0.0,
+        interbank_losses_usd: out.totals.interbank_losses_usd + 0.0,
         lender_defaults: out.lenders.iter().filter(|l| l.defaulted).count() as u64,
         multiple_equilibria: out.least.as_ref().is_some_and(|l| l.differs),
         loss_by_kind,

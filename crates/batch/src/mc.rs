@@ -339,6 +339,14 @@ pub fn summary(meta: &SummaryMeta<'_>, draws: &[McDraw]) -> McSummary {
         "lender_losses_usd".into(),
         col(&|d| d.figures.lender_losses_usd),
     );
+    push(
+        "borrower_shortfalls_usd".into(),
+        col(&|d| d.figures.borrower_shortfalls_usd),
+    );
+    push(
+        "interbank_losses_usd".into(),
+        col(&|d| d.figures.interbank_losses_usd),
+    );
     for (k, name) in meta.kinds.iter().enumerate() {
         push(
             format!("loss_by_kind.{name}"),

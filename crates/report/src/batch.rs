@@ -54,8 +54,14 @@ pub struct RunFigures {
     pub defaults: u64,
     /// Margin calls (accounts called).
     pub margin_calls: u64,
-    /// Losses of lenders, USD.
+    /// Losses borne by the scenario's lenders, USD (the run report's `lender_losses_usd`).
     pub lender_losses_usd: f64,
+    /// What margin borrowers could not repay their lenders, USD (the run report's
+    /// `borrower_shortfalls_usd`).
+    pub borrower_shortfalls_usd: f64,
+    /// Interbank claims left unpaid, whoever holds them, USD (the run report's
+    /// `interbank_losses_usd`).
+    pub interbank_losses_usd: f64,
     /// Lenders whose losses exceeded their capital.
     pub lender_defaults: u64,
     /// Whether the least fixed point differs from the greatest (several equilibria).
@@ -288,6 +294,8 @@ struct RowJson<'a> {
     defaults: u64,
     margin_calls: u64,
     lender_losses_usd: f64,
+    borrower_shortfalls_usd: f64,
+    interbank_losses_usd: f64,
     lender_defaults: u64,
     multiple_equilibria: bool,
     loss_by_kind: Widened<'a>,
@@ -318,6 +326,8 @@ impl<'a> RowJson<'a> {
             defaults: f.defaults,
             margin_calls: f.margin_calls,
             lender_losses_usd: f.lender_losses_usd,
+            borrower_shortfalls_usd: f.borrower_shortfalls_usd,
+            interbank_losses_usd: f.interbank_losses_usd,
             lender_defaults: f.lender_defaults,
             multiple_equilibria: f.multiple_equilibria,
             loss_by_kind: Widened {
@@ -332,7 +342,7 @@ impl<'a> RowJson<'a> {
 
 /// CSV columns of the figures, after the leading ones.
 fn figures_header(out: &mut String) {
-    out.push_str("termination,rounds,initial_loss_usd,total_loss_usd,amplification,forced_sales_usd,defaults,margin_calls,lender_losses_usd,lender_defaults,multiple_equilibria");
+    out.push_str("termination,rounds,initial_loss_usd,total_loss_usd,amplification,forced_sales_usd,defaults,margin_calls,lender_losses_usd,borrower_shortfalls_usd,interbank_losses_usd,lender_defaults,multiple_equilibria");
     for k in delever_graph::KindTag::ALL {
         let _ = write!(out, ",{}", field(&format!("loss_{}_usd", k.name())));
     }
@@ -342,7 +352,7 @@ fn figures_header(out: &mut String) {
 fn figures_cells(out: &mut String, f: &RunFigures, kinds: &[String]) {
     let _ = write!(
         out,
-        "{},{},{},{},{},{},{},{},{},{},{}",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{}",
         field(&f.termination),
         f.rounds,
         num(f.initial_loss_usd),
@@ -352,6 +362,8 @@ fn figures_cells(out: &mut String, f: &RunFigures, kinds: &[String]) {
         f.defaults,
         f.margin_calls,
         num(f.lender_losses_usd),
+        num(f.borrower_shortfalls_usd),
+        num(f.interbank_losses_usd),
         f.lender_defaults,
         f.multiple_equilibria
     );
@@ -449,7 +461,9 @@ impl SweepDoc {
                 "forced sales",
                 "calls",
                 "defaults",
-                "lender loss",
+                "borne by lenders",
+                "shortfalls",
+                "interbank",
                 "",
             ]
             .map(String::from),
@@ -481,6 +495,8 @@ impl SweepDoc {
                 f.margin_calls.to_string(),
                 f.defaults.to_string(),
                 usd(f.lender_losses_usd),
+                usd(f.borrower_shortfalls_usd),
+                usd(f.interbank_losses_usd),
                 note,
             ]);
             t.row(cells);
@@ -727,6 +743,8 @@ mod tests {
             defaults: 0,
             margin_calls: 7,
             lender_losses_usd: -0.0,
+            borrower_shortfalls_usd: 0.0,
+            interbank_losses_usd: 0.0,
             lender_defaults: 0,
             multiple_equilibria: false,
             loss_by_kind: vec![0.1, 0.2],
@@ -760,7 +778,7 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],
-            "index,shocks[0].return,engine.mode,termination,rounds,initial_loss_usd,total_loss_usd,amplification,forced_sales_usd,defaults,margin_calls,lender_losses_usd,lender_defaults,multiple_equilibria,loss_margin_account_usd,loss_margin_cohort_usd,loss_account_book_usd,loss_leveraged_etf_usd,loss_leveraged_fund_usd,loss_bank_usd,loss_fund_usd,loss_options_dealer_usd,loss_vol_target_usd,loss_trend_follower_usd"
+            "index,shocks[0].return,engine.mode,termination,rounds,initial_loss_usd,total_loss_usd,amplification,forced_sales_usd,defaults,margin_calls,lender_losses_usd,borrower_shortfalls_usd,interbank_losses_usd,lender_defaults,multiple_equilibria,loss_margin_account_usd,loss_margin_cohort_usd,loss_account_book_usd,loss_leveraged_etf_usd,loss_leveraged_fund_usd,loss_bank_usd,loss_fund_usd,loss_options_dealer_usd,loss_vol_target_usd,loss_trend_follower_usd"
         );
         // Every kind, in the fixed order; the scenario's own (fund, bank) in their places.
         assert_eq!(

@@ -415,6 +415,8 @@ mod tests {
             defaults,
             margin_calls: calls,
             lender_losses_usd: lender,
+            borrower_shortfalls_usd: 0.0,
+            interbank_losses_usd: 0.0,
             lender_defaults: 0,
             multiple_equilibria: false,
             loss_by_kind: vec![],

@@ -18,8 +18,8 @@ mod targets;
 mod validate;
 
 pub use html::report as html_report;
-pub use run::{pick_variant, run_report};
 pub(crate) use run::not_converged_message;
+pub use run::{pick_variant, run_report};
 
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;

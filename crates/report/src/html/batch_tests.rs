@@ -41,6 +41,8 @@ fn figures(shock: f64, tip: f64) -> RunFigures {
         defaults: (amp * 3.0) as u64,
         margin_calls: (amp * 10.0) as u64,
         lender_losses_usd: if amp > 2.0 { 1e8 } else { 0.0 },
+        borrower_shortfalls_usd: 0.0,
+        interbank_losses_usd: 0.0,
         lender_defaults: u64::from(amp > 2.0),
         multiple_equilibria: false,
         loss_by_kind: vec![shock * 1e9, amp * 1e9],

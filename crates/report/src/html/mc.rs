@@ -77,7 +77,9 @@ fn metric_label(name: &str) -> String {
         "cascade_loss_usd" => "cascade loss (total \u{2212} initial)".to_owned(),
         "forced_sales_usd" => "forced sales".to_owned(),
         "amplification" => "amplification".to_owned(),
-        "lender_losses_usd" => "lender losses".to_owned(),
+        "lender_losses_usd" => "losses borne by lenders".to_owned(),
+        "borrower_shortfalls_usd" => "borrower shortfalls".to_owned(),
+        "interbank_losses_usd" => "interbank losses".to_owned(),
         _ => match name.strip_prefix("loss_by_kind.") {
             Some(k) => format!("loss: {}", kind_style(k).0),
             None => name.trim_end_matches("_usd").replace(['_', '.'], " "),
