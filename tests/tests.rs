@@ -18,6 +18,7 @@ mod hardening_batch;
 mod hardening_inputs;
 mod hardening_outputs;
 mod inet_timing;
+mod loading;
 mod report_cli;
 mod report_figures;
 mod scenario_props;
