@@ -152,8 +152,12 @@ fn banks_yaml(n: usize) -> String {
         .expect("write to a string");
         for j in 0..5 {
             let shares = 1.0e8 + (rng.next() % 10_000) as f64 * 1.0e5;
-            writeln!(text, "      - {{ asset: G{}, shares: {shares:?} }}", (i + 3 * j) % 20)
-                .expect("write to a string");
+            writeln!(
+                text,
+                "      - {{ asset: G{}, shares: {shares:?} }}",
+                (i + 3 * j) % 20
+            )
+            .expect("write to a string");
         }
     }
     text.push_str("shocks:\n  - { type: asset, asset: G0, return: -0.05 }\n");
@@ -169,12 +173,16 @@ fn yaml(c: &mut Criterion) {
     group.warm_up_time(Duration::from_millis(500));
     for n in [1_000, 10_000, 100_000] {
         let text = banks_yaml(n);
-        let s = Scenario::from_yaml(&text, "many-banks.yaml", None).unwrap_or_else(|e| panic!("{e}"));
+        let s =
+            Scenario::from_yaml(&text, "many-banks.yaml", None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.network.holders().len(), n);
         drop(s);
         group.measurement_time(Duration::from_secs(if n >= 100_000 { 20 } else { 3 }));
         group.bench_function(format!("banks_{n}"), |b| {
-            b.iter(|| Scenario::from_yaml(&text, "many-banks.yaml", None).map(|s| s.network.holders().len()));
+            b.iter(|| {
+                Scenario::from_yaml(&text, "many-banks.yaml", None)
+                    .map(|s| s.network.holders().len())
+            });
         });
     }
     group.finish();

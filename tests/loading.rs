@@ -30,8 +30,12 @@ fn banks(n: usize) -> String {
         )
         .expect("write to a string");
         for j in 0..5 {
-            writeln!(text, "      - {{ asset: G{}, shares: 2.0e9 }}", (i + 3 * j) % 20)
-                .expect("write to a string");
+            writeln!(
+                text,
+                "      - {{ asset: G{}, shares: 2.0e9 }}",
+                (i + 3 * j) % 20
+            )
+            .expect("write to a string");
         }
     }
     text.push_str("shocks:\n  - { type: asset, asset: G0, return: -0.05 }\n");
@@ -96,7 +100,7 @@ fn an_excel_book_with_crlf_bom_and_quotes_loads_and_errors_point_at_the_cell() {
     let ok = delever(["validate", &yaml]);
     assert_eq!(ok.code, 0, "{}", ok.stderr);
 
-    // A bad loan on line 3, after a quoted id with a doubled quote: column 12.
+    // A bad loan on line 3, after a quoted id with a doubled quote: column 14.
     std::fs::write(
         dir.join("a.csv"),
         "\u{feff}\"account\",\"cash\",\"loan\"\r\n\"Smith, J.\",1000,\"5000\"\r\n\"O\"\"Brien\",0,-20\r\n",
@@ -105,13 +109,14 @@ fn an_excel_book_with_crlf_bom_and_quotes_loads_and_errors_point_at_the_cell() {
     let bad = delever(["validate", &yaml]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(
-        bad.stderr.contains("a.csv:3:12"),
+        bad.stderr.contains("a.csv:3:14"),
         "file, line and column: {}",
         bad.stderr
     );
     assert!(
-        bad.stderr
-            .contains("row 2 (account `O\"Brien`), column `loan`: expected a number ≥ 0, found `-20`"),
+        bad.stderr.contains(
+            "row 2 (account `O\"Brien`), column `loan`: expected a number ≥ 0, found `-20`"
+        ),
         "{}",
         bad.stderr
     );
@@ -152,4 +157,43 @@ fn the_least_fixed_point_is_opt_in_for_account_books() {
     // Without a book the least fixed point is still sought by default.
     let s = Scenario::load(&root().join("scenarios/deepseek-2025-01-27.yaml")).expect("shipped");
     assert!(s.engine.least_fixed_point);
+}
+
+#[test]
+fn a_large_scenario_is_checked_before_it_is_read() {
+    // Over 1 MiB, the index and serde run on two threads: the index's refusals still come
+    // first and serde's problems are still located.
+    let text = banks(4_000);
+    assert!(text.len() > 1 << 20, "{}", text.len());
+    let tagged = text.replacen("target: 10.0", "target: !!str 10.0", 1);
+    let e = Scenario::from_yaml(&tagged, "many-banks.yaml", None).expect_err("tag");
+    assert_eq!(e.diagnostics.len(), 1, "{e}");
+    assert!(
+        e.diagnostics[0]
+            .message
+            .contains("YAML tags are not accepted"),
+        "{e}"
+    );
+    assert_eq!(e.diagnostics[0].path, "holders[0].rule.target");
+    let unknown = text.replacen(
+        "other_liabilities: 9.0e9",
+        "other_liabilities: 9.0e9\n    colour: red",
+        1,
+    );
+    let e = Scenario::from_yaml(&unknown, "many-banks.yaml", None).expect_err("unknown key");
+    let d = &e.diagnostics[0];
+    assert!(d.message.contains("colour"), "{e}");
+    assert!(d.line.is_some(), "{e}");
+    // An alias bomb in a large file (it has anchors, so the steps stay in order): refused
+    // by the index, quickly.
+    let mut bomb = text.clone();
+    bomb.push_str("x0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        writeln!(bomb, "x{i}: &a{i} [{refs}]").expect("write to a string");
+    }
+    let t = Instant::now();
+    let e = Scenario::from_yaml(&bomb, "many-banks.yaml", None).expect_err("bomb");
+    assert!(e.to_string().contains("alias bomb"), "{e}");
+    assert!(t.elapsed().as_secs_f64() < 15.0, "{:?}", t.elapsed());
 }

@@ -19,7 +19,9 @@
 //! a field.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+#[allow(clippy::disallowed_types)] // see `AssetLookup::hashed`
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -173,7 +175,9 @@ pub(crate) struct AssetLookup {
     by_id: BTreeMap<Vec<u8>, AssetIx>,
     /// Every id, hashed: one hash and one comparison a row, however many assets (the
     /// 256-slot cache this replaces missed about a fifth of the rows of a book over 500
-    /// assets, each miss a walk down the ordered map).
+    /// assets, each miss a walk down the ordered map). Only looked up, never iterated,
+    /// so its order cannot reach any output; and its hasher is fixed, not seeded.
+    #[allow(clippy::disallowed_types)]
     hashed: HashMap<Box<[u8]>, AssetIx, BuildHasherDefault<Fnv>>,
 }
 
@@ -234,13 +238,7 @@ impl Problems {
             last: None,
         }
     }
-    fn push(
-        &mut self,
-        row: usize,
-        place: Where,
-        message: String,
-        hint: Option<String>,
-    ) {
+    fn push(&mut self, row: usize, place: Where, message: String, hint: Option<String>) {
         let listed = match self.last {
             Some((r, listed)) if r == row => listed,
             _ => {
@@ -999,12 +997,7 @@ fn read_holdings(
         let account = rec.get(0).unwrap_or(&[]);
         if let Err(earlier) = grouping.seek(ids, account, shares.len()) {
             let (message, hint) = grouping_problem(row, account, earlier);
-            problems.push(
-                row,
-                place(&rec, 0),
-                message,
-                Some(hint.into()),
-            );
+            problems.push(row, place(&rec, 0), message, Some(hint.into()));
             problems.finish(out);
             return None;
         }

@@ -11,7 +11,7 @@
 //! YAML tags (`!!str 200`, `!!binary`): the format has numbers, strings, lists and
 //! mappings, and a tag would change what a value is without changing how it looks.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
@@ -145,7 +145,7 @@ enum Frame {
         key: Option<(String, Loc)>,
         keys: BTreeSet<String>,
         /// Hashes of the keys, in place of `keys` when paths are not recorded.
-        hashes: HashSet<u64>,
+        hashes: BTreeSet<u64>,
         anchor: usize,
         start: Size,
     },
@@ -293,9 +293,7 @@ impl Builder {
         if let Role::Value(path, key) = role
             && self.record
         {
-            self.paths
-                .entry(path)
-                .or_insert(Node { key, value: loc });
+            self.paths.entry(path).or_insert(Node { key, value: loc });
         }
     }
 
@@ -425,7 +423,7 @@ impl Builder {
                 path: path.clone(),
                 key: None,
                 keys: BTreeSet::new(),
-                hashes: HashSet::new(),
+                hashes: BTreeSet::new(),
                 anchor,
                 start,
             },
@@ -635,6 +633,17 @@ mod tests {
             ix.key_or_ancestor("a.c[0].y"),
             Some(Loc { line: 5, column: 7 })
         );
+    }
+
+    #[test]
+    fn a_clean_document_builds_its_path_map_only_when_asked() {
+        let ix = build("a: [1, 2]\n").expect("valid");
+        assert!(ix.nodes.get().is_none(), "no paths for a clean load");
+        assert_eq!(
+            ix.value_or_ancestor("a[1]"),
+            Some(Loc { line: 1, column: 8 })
+        );
+        assert!(ix.nodes.get().is_some());
     }
 
     #[test]

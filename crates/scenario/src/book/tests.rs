@@ -275,10 +275,22 @@ fn crlf_files_give_the_same_lines_and_columns_as_lf() {
             &holdings.replace('\n', eol),
         )
         .expect_err("bad");
-        assert_eq!((errs[0].line, errs[0].column), (Some(3), Some(4)), "{eol:?}: {errs:?}");
-        let errs = run("crlf-h", &accounts[..27].replace('\n', eol), &holdings.replace('\n', eol))
-            .expect_err("bad");
-        assert_eq!((errs[0].line, errs[0].column), (Some(3), Some(4)), "{eol:?}: {errs:?}");
+        assert_eq!(
+            (errs[0].line, errs[0].column),
+            (Some(3), Some(4)),
+            "{eol:?}: {errs:?}"
+        );
+        let errs = run(
+            "crlf-h",
+            &accounts[..27].replace('\n', eol),
+            &holdings.replace('\n', eol),
+        )
+        .expect_err("bad");
+        assert_eq!(
+            (errs[0].line, errs[0].column),
+            (Some(3), Some(4)),
+            "{eol:?}: {errs:?}"
+        );
         // A duplicate account's lines are found again in the file, CRLF or not.
         let errs = run(
             "crlf-dup",
@@ -304,8 +316,12 @@ fn a_utf8_bom_is_skipped_even_before_a_quoted_header() {
     .expect("a BOM and a quoted header are fine");
     assert_eq!(book.cash, vec![10.0]);
     // Columns on the first line count from after the BOM, as an editor shows them.
-    let errs = run("bom-bad", "\u{feff}account,cash,lone\n", "account,asset,shares\n")
-        .expect_err("bad header");
+    let errs = run(
+        "bom-bad",
+        "\u{feff}account,cash,lone\n",
+        "account,asset,shares\n",
+    )
+    .expect_err("bad header");
     assert_eq!((errs[0].line, errs[0].column), (Some(1), Some(1)));
     assert!(errs[0].message.contains("`account,cash,lone`"), "{errs:?}");
 }
@@ -330,14 +346,22 @@ fn quoted_fields_read_as_rfc_4180_and_are_located_exactly() {
     )
     .expect_err("bad");
     assert_eq!(errs.len(), 2, "{errs:?}");
-    assert_eq!((errs[0].line, errs[0].column), (Some(3), Some(14)), "{errs:?}");
+    assert_eq!(
+        (errs[0].line, errs[0].column),
+        (Some(3), Some(14)),
+        "{errs:?}"
+    );
     assert!(
         errs[0]
             .message
             .contains("row 2 (account `say \"hi\"`), column `cash`: expected a number, found `x`"),
         "{errs:?}"
     );
-    assert_eq!((errs[1].line, errs[1].column), (Some(3), Some(18)), "{errs:?}");
+    assert_eq!(
+        (errs[1].line, errs[1].column),
+        (Some(3), Some(18)),
+        "{errs:?}"
+    );
     // A quoted field spanning lines: the next row's line counts the line inside it.
     let errs = run(
         "quoted-nl",
@@ -345,7 +369,11 @@ fn quoted_fields_read_as_rfc_4180_and_are_located_exactly() {
         "account,asset,shares\n",
     )
     .expect_err("bad");
-    assert_eq!((errs[0].line, errs[0].column), (Some(4), Some(5)), "{errs:?}");
+    assert_eq!(
+        (errs[0].line, errs[0].column),
+        (Some(4), Some(5)),
+        "{errs:?}"
+    );
     // Holdings: the unknown asset after a quoted account with a comma.
     let errs = run(
         "quoted-h",
@@ -353,7 +381,11 @@ fn quoted_fields_read_as_rfc_4180_and_are_located_exactly() {
         "account,asset,shares\r\n\"a,1\",NVDX,5\r\n",
     )
     .expect_err("bad");
-    assert_eq!((errs[0].line, errs[0].column), (Some(2), Some(7)), "{errs:?}");
+    assert_eq!(
+        (errs[0].line, errs[0].column),
+        (Some(2), Some(7)),
+        "{errs:?}"
+    );
 }
 
 #[test]

@@ -17,10 +17,7 @@ use crate::spec::{EngineSpec, GltName, KindName, ModeName, ScenarioSpec, Settlem
 pub(crate) fn engine_base(spec: &ScenarioSpec) -> EngineConfig {
     EngineConfig {
         days: 0,
-        least_fixed_point: !spec
-            .holders
-            .iter()
-            .any(|h| h.kind == KindName::AccountBook),
+        least_fixed_point: !spec.holders.iter().any(|h| h.kind == KindName::AccountBook),
         ..EngineConfig::default()
     }
 }
