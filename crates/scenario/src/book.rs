@@ -20,11 +20,8 @@
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
-#[allow(clippy::disallowed_types)] // see `AssetLookup::hashed`
-use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -140,12 +137,15 @@ pub(crate) struct CsvProblem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct At {
     byte: u64,
-    line: usize,
-    field: usize,
+    /// The reader's line (`u32`: keeps a [`CsvProblem`] small; a file past 4 billion
+    /// lines keeps the reader's count).
+    line: u32,
+    field: u32,
 }
 
 /// Where a problem is: the reader's line and column, and what [`exact_place`] needs to
 /// correct them.
+#[derive(Clone, Copy)]
 struct Where {
     line: Option<usize>,
     column: Option<usize>,
@@ -161,8 +161,8 @@ fn place(rec: &ByteRecord, i: usize) -> Where {
         at: rec.position().and_then(|p| {
             Some(At {
                 byte: p.byte(),
-                line: usize::try_from(p.line()).ok()?,
-                field: i,
+                line: u32::try_from(p.line()).ok()?,
+                field: u32::try_from(i).ok()?,
             })
         }),
     }
@@ -173,12 +173,11 @@ fn place(rec: &ByteRecord, i: usize) -> Where {
 pub(crate) struct AssetLookup {
     /// In id order, for suggestions.
     by_id: BTreeMap<Vec<u8>, AssetIx>,
-    /// Every id, hashed: one hash and one comparison a row, however many assets (the
-    /// 256-slot cache this replaces missed about a fifth of the rows of a book over 500
-    /// assets, each miss a walk down the ordered map). Only looked up, never iterated,
-    /// so its order cannot reach any output; and its hasher is fixed, not seeded.
-    #[allow(clippy::disallowed_types)]
-    hashed: HashMap<Box<[u8]>, AssetIx, BuildHasherDefault<Fnv>>,
+    /// Every id in an open-addressing table (FNV hash, linear probing) of at least
+    /// twice as many slots as ids: one hash and about one comparison a row, however many
+    /// assets. The 256-slot cache this replaces missed about a fifth of the rows of a book
+    /// over 500 assets, each miss a walk down the ordered map.
+    slots: Vec<Option<(Box<[u8]>, AssetIx)>>,
 }
 
 impl AssetLookup {
@@ -187,19 +186,37 @@ impl AssetLookup {
             .into_iter()
             .map(|(id, ix)| (id.as_bytes().to_vec(), ix))
             .collect();
-        let hashed = by_id
-            .iter()
-            .map(|(id, ix)| (id.clone().into_boxed_slice(), *ix))
-            .collect();
-        AssetLookup { by_id, hashed }
+        let mut slots = vec![None; (2 * by_id.len()).next_power_of_two().max(16)];
+        let mask = slots.len() - 1;
+        for (id, ix) in &by_id {
+            let mut k = fnv(id) as usize & mask;
+            // Ids are unique (map keys) and the table is at most half full: a free slot
+            // is always found.
+            while slots.get(k).is_some_and(Option::is_some) {
+                k = (k + 1) & mask;
+            }
+            if let Some(slot) = slots.get_mut(k) {
+                *slot = Some((id.clone().into_boxed_slice(), *ix));
+            }
+        }
+        AssetLookup { by_id, slots }
     }
     fn get(&self, id: &[u8]) -> Option<AssetIx> {
-        self.hashed.get(id).copied()
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut k = fnv(id) as usize & mask;
+        // An empty slot ends the probe: the table always has one.
+        while let Some(Some((held, ix))) = self.slots.get(k) {
+            if held.as_ref() == id {
+                return Some(*ix);
+            }
+            k = (k + 1) & mask;
+        }
+        None
     }
-    /// Ids the hashed table holds without growing: at least the number of assets.
+    /// Slots of the table: at least twice the number of assets.
     #[cfg(test)]
     fn capacity(&self) -> usize {
-        self.hashed.capacity()
+        self.slots.len()
     }
     fn ids(&self) -> impl Iterator<Item = &str> + Clone {
         self.by_id
@@ -454,7 +471,7 @@ fn exact_places(path: &Path, ats: &[Option<At>]) -> Vec<Option<(usize, usize)>> 
 /// reader saw it: perhaps after a CRLF's `\n` and blank lines). Columns count characters
 /// from 1, the quotes included; a field after a quoted line break is on a later line.
 fn exact_place(raw: &[u8], at: &At) -> Option<(usize, usize)> {
-    let mut line = at.line;
+    let mut line = at.line as usize;
     let mut i = 0;
     // Line ends the reader had not consumed when the record started.
     while let Some(&b) = raw.get(i) {
@@ -471,7 +488,7 @@ fn exact_place(raw: &[u8], at: &At) -> Option<(usize, usize)> {
     let mut quoted = false;
     // The same grammar as the reader (RFC 4180: `"` opens a field, `""` inside is a
     // quote, a quote elsewhere is text).
-    while field < at.field {
+    while field < at.field as usize {
         let b = *raw.get(i)?;
         if quoted {
             match b {
@@ -555,7 +572,7 @@ fn csv_error(e: &csv::Error, key: &'static str, header: &str) -> CsvProblem {
     let at = |p: &csv::Position| {
         Some(At {
             byte: p.byte(),
-            line: usize::try_from(p.line()).ok()?,
+            line: u32::try_from(p.line()).ok()?,
             field: 0,
         })
     };
@@ -893,29 +910,6 @@ impl Grouping {
                 Ok(())
             }
             None => Err((0..self.open.min(n)).any(|k| ids.get(k) == account)),
-        }
-    }
-}
-
-/// FNV-1a as a [`Hasher`] for the asset table: fast on short ids, and fixed, so the
-/// table's layout is the same on every run. Ids come from the scenario, not from an
-/// adversary who could pick colliding ones (and a collision costs time, not results).
-#[derive(Debug, Clone, Copy)]
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
     }
 }

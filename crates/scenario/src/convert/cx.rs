@@ -329,29 +329,25 @@ impl<'s> Cx<'s> {
             .filter(|(_, (k, _))| want.accepts(*k))
             .map(|(id, _)| *id)
             .collect();
-        match found {
-            Some((k, p)) => {
-                let msg = format!(
-                    "`{id}` is {} ({p}), expected {} {}",
-                    k.a(),
-                    article(want.what()),
-                    want.what()
-                );
-                let all = suggest::list(candidates.iter().copied(), 12);
-                let hint = if all.is_empty() {
-                    format!("no {} are defined", want.plural())
-                } else {
-                    format!("known {}: {all}", want.plural())
-                };
-                self.err(path, msg, Some(hint));
-                None
-            }
-            None => {
-                let hint = suggest::hint_for(id, candidates.iter().copied(), want.plural());
-                self.err(path, format!("unknown {} `{id}`", want.what()), Some(hint));
-                None
-            }
+        if let Some((k, p)) = found {
+            let msg = format!(
+                "`{id}` is {} ({p}), expected {} {}",
+                k.a(),
+                article(want.what()),
+                want.what()
+            );
+            let all = suggest::list(candidates.iter().copied(), 12);
+            let hint = if all.is_empty() {
+                format!("no {} are defined", want.plural())
+            } else {
+                format!("known {}: {all}", want.plural())
+            };
+            self.err(path, msg, Some(hint));
+        } else {
+            let hint = suggest::hint_for(id, candidates.iter().copied(), want.plural());
+            self.err(path, format!("unknown {} `{id}`", want.what()), Some(hint));
         }
+        None
     }
 
     pub(crate) fn register(&mut self, kind: IdKind, index: usize, id: &'s str, base: String) {
