@@ -144,17 +144,20 @@ fn banks_yaml(n: usize) -> String {
     text.push_str("holders:\n");
     let mut rng = Lcg(7);
     for i in 0..n {
-        let liabilities = 5.0e9 + (rng.next() % 1000) as f64 * 1.0e7;
+        let shares: Vec<f64> = (0..5)
+            .map(|_| 1.0e8 + (rng.next() % 10_000) as f64 * 1.0e5)
+            .collect();
+        // Liabilities at 90% of the holdings (prices are 1): every bank starts solvent.
+        let liabilities = 0.9 * shares.iter().sum::<f64>();
         writeln!(
             text,
             "  - id: bank{i}\n    kind: bank\n    other_liabilities: {liabilities:?}\n    cash_use: pro_rata\n    rule: {{ type: leverage_target, target: 12.5, symmetric: true }}\n    holdings:"
         )
         .expect("write to a string");
-        for j in 0..5 {
-            let shares = 1.0e8 + (rng.next() % 10_000) as f64 * 1.0e5;
+        for (j, s) in shares.iter().enumerate() {
             writeln!(
                 text,
-                "      - {{ asset: G{}, shares: {shares:?} }}",
+                "      - {{ asset: G{}, shares: {s:?} }}",
                 (i + 3 * j) % 20
             )
             .expect("write to a string");
