@@ -1,7 +1,10 @@
-//! Loading a large account book: `Scenario::load` on a scenario whose book has 2 million
-//! accounts and 10 million holdings rows (two CSV files, generated once in a temp dir).
+//! Loading: `Scenario::load` on a scenario whose account book has 2 million accounts and
+//! 10 million holdings rows (two CSV files, generated once in a temp dir), and
+//! `Scenario::from_yaml` on YAML scenarios of 1,000, 10,000 and 100,000 banks with five
+//! holdings each (issue 15: loading must stay linear in the holders).
 //!
-//! Run: `cargo bench --bench load -- --sample-size 10`. Figures in docs/performance.md.
+//! Run: `cargo bench --bench load` (a few minutes; `-- yaml` for the YAML group only).
+//! Figures in docs/performance.md.
 
 // `criterion_group!` defines an undocumented public function.
 #![allow(missing_docs)]
@@ -124,5 +127,69 @@ fn load(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, load);
+/// A YAML scenario of `n` leverage-targeting banks over 20 assets, five holdings each, as
+/// `delever generate glt` writes them.
+fn banks_yaml(n: usize) -> String {
+    let mut text = String::with_capacity(n * 420);
+    text.push_str(
+        "name: many-banks\ndescription: Banks for the YAML load bench.\nas_of: 2026-05-29\nassets:\n",
+    );
+    for k in 0..20 {
+        writeln!(
+            text,
+            "  - {{ id: G{k}, price: 1.0, shares_outstanding: 1.0e15, adv_usd: 1.0e12, daily_vol: 0.02, impact: {{ law: linear, per_usd: 4.0e-14 }} }}"
+        )
+        .expect("write to a string");
+    }
+    text.push_str("holders:\n");
+    let mut rng = Lcg(7);
+    for i in 0..n {
+        let shares: Vec<f64> = (0..5)
+            .map(|_| 1.0e8 + (rng.next() % 10_000) as f64 * 1.0e5)
+            .collect();
+        // Liabilities at 90% of the holdings (prices are 1): every bank starts solvent.
+        let liabilities = 0.9 * shares.iter().sum::<f64>();
+        writeln!(
+            text,
+            "  - id: bank{i}\n    kind: bank\n    other_liabilities: {liabilities:?}\n    cash_use: pro_rata\n    rule: {{ type: leverage_target, target: 12.5, symmetric: true }}\n    holdings:"
+        )
+        .expect("write to a string");
+        for (j, s) in shares.iter().enumerate() {
+            writeln!(
+                text,
+                "      - {{ asset: G{}, shares: {s:?} }}",
+                (i + 3 * j) % 20
+            )
+            .expect("write to a string");
+        }
+    }
+    text.push_str("shocks:\n  - { type: asset, asset: G0, return: -0.05 }\n");
+    text
+}
+
+fn yaml(c: &mut Criterion) {
+    let mut group = c.benchmark_group("yaml");
+    // Few flat samples and short windows: at 100,000 banks one load takes about a
+    // second, and the whole group runs in about a minute.
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_millis(500));
+    for n in [1_000, 10_000, 100_000] {
+        let text = banks_yaml(n);
+        let s =
+            Scenario::from_yaml(&text, "many-banks.yaml", None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.network.holders().len(), n);
+        drop(s);
+        group.measurement_time(Duration::from_secs(if n >= 100_000 { 20 } else { 3 }));
+        group.bench_function(format!("banks_{n}"), |b| {
+            b.iter(|| {
+                Scenario::from_yaml(&text, "many-banks.yaml", None)
+                    .map(|s| s.network.holders().len())
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, yaml, load);
 criterion_main!(benches);

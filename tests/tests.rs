@@ -21,6 +21,7 @@ mod hardening_batch;
 mod hardening_inputs;
 mod hardening_outputs;
 mod inet_timing;
+mod loading;
 mod report_cli;
 mod report_figures;
 mod report_figures2;

@@ -169,7 +169,12 @@ pub fn generate(p: &Params, name: &str) -> Result<Generated, GenerateError> {
             ret: p.market_return,
             tag: None,
         }],
-        engine: EngineConfig::default(),
+        // A book's default (docs/model.md): the least fixed point is opt-in, written out
+        // so the file says what it runs.
+        engine: EngineConfig {
+            least_fixed_point: false,
+            ..EngineConfig::default()
+        },
     })
 }
 

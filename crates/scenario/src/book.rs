@@ -5,6 +5,13 @@
 //! held per row but the book's own vectors and the account ids (one byte buffer with end
 //! offsets). Ten million holdings rows load in a few seconds.
 //!
+//! The files are RFC 4180 CSV as Excel writes it: LF or CRLF line ends, an optional
+//! UTF-8 byte order mark (skipped), and quoted fields (with
+//! commas, line breaks and doubled quotes inside). A problem names the line and column
+//! an editor shows: for the rows it lists, the place is found again in the file's raw
+//! bytes ([`exact_place`]), because the reader's own count is one line low after a CRLF
+//! and its columns do not count quotes.
+//!
 //! Memory is bounded by the book, not by the longest line: the file is read through
 //! [`Bounded`], which stops delivering bytes once one record has taken more than
 //! [`MAX_LINE_BYTES`], so a 2 GB header line costs about 1.5 MiB before it is refused.
@@ -15,7 +22,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use csv::{ByteRecord, Reader, ReaderBuilder};
@@ -41,10 +48,43 @@ const BUFFER_BYTES: usize = 1 << 18;
 /// A file under the CSV reader that refuses to deliver more once one record has taken
 /// more than [`MAX_LINE_BYTES`]: the reader then fails with [`LineTooLong`] instead of
 /// growing its record without end. The reading loop resets `since` after each record.
+///
+/// It also drops a UTF-8 byte order mark at the start of the file. The `csv` crate
+/// strips one too; doing it here fixes what the reader's byte offsets count (the bytes
+/// after the mark), which [`exact_places`] relies on when it reads the file again.
 struct Bounded<R> {
     inner: R,
     /// Bytes delivered since the reader last finished a record.
     since: Cell<u64>,
+    /// Nothing read yet: the first read looks for a byte order mark.
+    start: bool,
+}
+
+/// The UTF-8 byte order mark Excel writes at the start of "CSV UTF-8" files.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+impl<R: Read> Bounded<R> {
+    /// The first read: at least the mark's three bytes (or the whole file if shorter),
+    /// without the mark if they are it.
+    fn first_read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut n = 0;
+        while n < BOM.len() && n < buf.len() {
+            let got = self.inner.read(&mut buf[n..])?;
+            if got == 0 {
+                break;
+            }
+            n += got;
+        }
+        if buf.get(..n).is_some_and(|b| b.starts_with(BOM)) {
+            buf.copy_within(BOM.len()..n, 0);
+            n -= BOM.len();
+            if n == 0 {
+                // Only the mark so far: 0 would read as the end of the file.
+                return self.inner.read(buf);
+            }
+        }
+        Ok(n)
+    }
 }
 
 impl<R: Read> Read for Bounded<R> {
@@ -53,7 +93,12 @@ impl<R: Read> Read for Bounded<R> {
         if since > MAX_LINE_BYTES {
             return Err(io::Error::new(io::ErrorKind::InvalidData, LineTooLong));
         }
-        let n = self.inner.read(buf)?;
+        let n = if self.start {
+            self.start = false;
+            self.first_read(buf)?
+        } else {
+            self.inner.read(buf)?
+        };
         self.since.set(since.saturating_add(n as u64));
         Ok(n)
     }
@@ -82,25 +127,96 @@ pub(crate) struct CsvProblem {
     pub column: Option<usize>,
     pub message: String,
     pub hint: Option<String>,
+    /// Where the reader saw the field, for [`exact_place`] to correct `line` and
+    /// `column` from the raw bytes once reading is done.
+    at: Option<At>,
+}
+
+/// A field as the CSV reader saw it: the byte its record starts at (counted after any
+/// byte order mark), the reader's line for that record, and the field's index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct At {
+    byte: u64,
+    /// The reader's line (`u32`: keeps a [`CsvProblem`] small; a file past 4 billion
+    /// lines keeps the reader's count).
+    line: u32,
+    field: u32,
+}
+
+/// Where a problem is: the reader's line and column, and what [`exact_place`] needs to
+/// correct them.
+#[derive(Clone, Copy)]
+struct Where {
+    line: Option<usize>,
+    column: Option<usize>,
+    at: Option<At>,
+}
+
+/// The place of field `i` of `rec`, as the reader gives it (exact for unquoted fields
+/// after LF line ends; [`exact_place`] corrects the others).
+fn place(rec: &ByteRecord, i: usize) -> Where {
+    Where {
+        line: line_of(rec),
+        column: column_of(rec, i),
+        at: rec.position().and_then(|p| {
+            Some(At {
+                byte: p.byte(),
+                line: u32::try_from(p.line()).ok()?,
+                field: u32::try_from(i).ok()?,
+            })
+        }),
+    }
 }
 
 /// Asset ids → indices, for the `asset` column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AssetLookup {
+    /// In id order, for suggestions.
     by_id: BTreeMap<Vec<u8>, AssetIx>,
+    /// Every id in an open-addressing table (FNV hash, linear probing) of at least
+    /// twice as many slots as ids: one hash and about one comparison a row, however many
+    /// assets. The 256-slot cache this replaces missed about a fifth of the rows of a book
+    /// over 500 assets, each miss a walk down the ordered map.
+    slots: Vec<Option<(Box<[u8]>, AssetIx)>>,
 }
 
 impl AssetLookup {
     pub fn new<'a>(assets: impl IntoIterator<Item = (&'a str, AssetIx)>) -> Self {
-        AssetLookup {
-            by_id: assets
-                .into_iter()
-                .map(|(id, ix)| (id.as_bytes().to_vec(), ix))
-                .collect(),
+        let by_id: BTreeMap<Vec<u8>, AssetIx> = assets
+            .into_iter()
+            .map(|(id, ix)| (id.as_bytes().to_vec(), ix))
+            .collect();
+        let mut slots = vec![None; (2 * by_id.len()).next_power_of_two().max(16)];
+        let mask = slots.len() - 1;
+        for (id, ix) in &by_id {
+            let mut k = fnv(id) as usize & mask;
+            // Ids are unique (map keys) and the table is at most half full: a free slot
+            // is always found.
+            while slots.get(k).is_some_and(Option::is_some) {
+                k = (k + 1) & mask;
+            }
+            if let Some(slot) = slots.get_mut(k) {
+                *slot = Some((id.clone().into_boxed_slice(), *ix));
+            }
         }
+        AssetLookup { by_id, slots }
     }
     fn get(&self, id: &[u8]) -> Option<AssetIx> {
-        self.by_id.get(id).copied()
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut k = fnv(id) as usize & mask;
+        // An empty slot ends the probe: the table always has one.
+        while let Some(Some((held, ix))) = self.slots.get(k) {
+            if held.as_ref() == id {
+                return Some(*ix);
+            }
+            k = (k + 1) & mask;
+        }
+        None
+    }
+    /// Slots of the table: at least twice the number of assets.
+    #[cfg(test)]
+    fn capacity(&self) -> usize {
+        self.slots.len()
     }
     fn ids(&self) -> impl Iterator<Item = &str> + Clone {
         self.by_id
@@ -139,14 +255,7 @@ impl Problems {
             last: None,
         }
     }
-    fn push(
-        &mut self,
-        row: usize,
-        line: Option<usize>,
-        column: Option<usize>,
-        message: String,
-        hint: Option<String>,
-    ) {
+    fn push(&mut self, row: usize, place: Where, message: String, hint: Option<String>) {
         let listed = match self.last {
             Some((r, listed)) if r == row => listed,
             _ => {
@@ -163,10 +272,11 @@ impl Problems {
         if listed {
             self.list.push(CsvProblem {
                 key: self.key,
-                line,
-                column,
+                line: place.line,
+                column: place.column,
                 message,
                 hint,
+                at: place.at,
             });
         }
     }
@@ -187,6 +297,7 @@ impl Problems {
                 hint: Some(format!(
                     "the first {MAX_ROW_PROBLEMS} bad rows are listed; fix them and validate again"
                 )),
+                at: None,
             });
         }
         out.append(&mut self.list);
@@ -200,6 +311,7 @@ fn open(path: &Path, key: &'static str) -> Result<File, CsvProblem> {
         column: None,
         message: format!("cannot open the file: {e}"),
         hint: None,
+        at: None,
     })
 }
 
@@ -210,6 +322,7 @@ fn reader<R: Read>(src: R) -> Csv<R> {
         .from_reader(Bounded {
             inner: src,
             since: Cell::new(0),
+            start: true,
         })
 }
 
@@ -234,6 +347,7 @@ fn next<R: Read>(
         hint: Some(format!(
             "is this the right file? It must be CSV with the header `{header}`"
         )),
+        at: place(rec, 0).at,
     };
     match r {
         Ok(true) if (rec.as_slice().len() + rec.len()) as u64 > MAX_LINE_BYTES => Err(too_long()),
@@ -271,8 +385,7 @@ fn long_field_problem(
 ) {
     problems.push(
         row,
-        line_of(rec),
-        column_of(rec, i),
+        place(rec, i),
         format!(
             "row {row}, column `{}`: the field is {n} bytes long, more than {} KiB",
             names.get(i).copied().unwrap_or("?"),
@@ -294,16 +407,133 @@ pub(crate) fn row_lines(path: &Path, rows: &[usize]) -> Vec<Option<usize>> {
     };
     let mut rdr = reader(file);
     let mut rec = ByteRecord::new();
+    let mut found = vec![None; rows.len()];
     // Row 0 is the header.
     for row in 0..=last {
         if !matches!(next(&mut rdr, &mut rec, "", ""), Ok(true)) {
             break;
         }
-        for (slot, _) in lines.iter_mut().zip(rows).filter(|(_, r)| **r == row) {
+        for ((slot, at), _) in lines
+            .iter_mut()
+            .zip(&mut found)
+            .zip(rows)
+            .filter(|(_, r)| **r == row)
+        {
             *slot = line_of(&rec);
+            *at = place(&rec, 0).at;
+        }
+    }
+    for (slot, exact) in lines.iter_mut().zip(exact_places(path, &found)) {
+        if let Some((line, _)) = exact {
+            *slot = Some(line);
         }
     }
     lines
+}
+
+/// The exact line and column of each field in `ats` (`None` where it cannot be found),
+/// read from the raw bytes of the file at `path`. The reader's own count is one line low
+/// for a record after a CRLF (it has not yet read that line's `\n` when the record
+/// starts) and its column ignores quotes; this is what an editor shows. The file is
+/// opened once and read from each record's start, at most one record's length: called
+/// only for problems listed, at most a dozen a file.
+fn exact_places(path: &Path, ats: &[Option<At>]) -> Vec<Option<(usize, usize)>> {
+    let mut out = vec![None; ats.len()];
+    if ats.iter().all(Option::is_none) {
+        return out;
+    }
+    let Ok(mut file) = File::open(path) else {
+        return out;
+    };
+    let mut head = [0u8; 3];
+    let bom = match file.read_exact(&mut head) {
+        Ok(()) if head == BOM => BOM.len() as u64,
+        _ => 0,
+    };
+    for (slot, at) in out.iter_mut().zip(ats) {
+        let Some(at) = at else { continue };
+        let mut buf = Vec::new();
+        let read = file
+            .seek(SeekFrom::Start(at.byte.saturating_add(bom)))
+            .and_then(|_| {
+                file.by_ref()
+                    .take(MAX_LINE_BYTES.saturating_add(2))
+                    .read_to_end(&mut buf)
+            });
+        if read.is_ok() {
+            *slot = exact_place(&buf, at);
+        }
+    }
+    out
+}
+
+/// Line and column of field `at.field` of the record that `raw` starts with (as the
+/// reader saw it: perhaps after a CRLF's `\n` and blank lines). Columns count characters
+/// from 1, the quotes included; a field after a quoted line break is on a later line.
+fn exact_place(raw: &[u8], at: &At) -> Option<(usize, usize)> {
+    let mut line = at.line as usize;
+    let mut i = 0;
+    // Line ends the reader had not consumed when the record started.
+    while let Some(&b) = raw.get(i) {
+        match b {
+            b'\n' => line += 1,
+            b'\r' => {}
+            _ => break,
+        }
+        i += 1;
+    }
+    let mut line_start = i;
+    let mut field_start = i;
+    let mut field = 0;
+    let mut quoted = false;
+    // The same grammar as the reader (RFC 4180: `"` opens a field, `""` inside is a
+    // quote, a quote elsewhere is text).
+    while field < at.field as usize {
+        let b = *raw.get(i)?;
+        if quoted {
+            match b {
+                b'"' if raw.get(i + 1) == Some(&b'"') => i += 1,
+                b'"' => quoted = false,
+                b'\n' => {
+                    line += 1;
+                    line_start = i + 1;
+                }
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' if i == field_start => quoted = true,
+                b',' => {
+                    field += 1;
+                    field_start = i + 1;
+                }
+                b'\n' | b'\r' => return None,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    let before = raw.get(line_start..field_start)?;
+    // Characters, not bytes: a UTF-8 continuation byte starts no character.
+    let column = before.iter().filter(|&&b| b & 0xC0 != 0x80).count() + 1;
+    Some((line, column))
+}
+
+/// Correct the lines and columns of `problems` about the file at `path` from its raw
+/// bytes ([`exact_places`]).
+fn correct_places(path: &Path, key: &str, problems: &mut [CsvProblem]) {
+    let ats: Vec<Option<At>> = problems
+        .iter()
+        .map(|p| if p.key == key { p.at } else { None })
+        .collect();
+    for (p, exact) in problems.iter_mut().zip(exact_places(path, &ats)) {
+        if let Some((line, column)) = exact {
+            p.line = Some(line);
+            if p.column.is_some() {
+                p.column = Some(column);
+            }
+        }
+    }
 }
 
 /// "rows 1 and 3 (lines 2 and 4)", "rows 1, 5 and 9 (lines 2, 6 and 10)".
@@ -339,27 +569,32 @@ fn column_of(rec: &ByteRecord, i: usize) -> Option<usize> {
 }
 
 fn csv_error(e: &csv::Error, key: &'static str, header: &str) -> CsvProblem {
-    let (line, message) = match e.kind() {
+    let at = |p: &csv::Position| {
+        Some(At {
+            byte: p.byte(),
+            line: u32::try_from(p.line()).ok()?,
+            field: 0,
+        })
+    };
+    let (pos, message) = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             pos,
             expected_len,
             len,
         } => (
-            pos.as_ref().and_then(|p| usize::try_from(p.line()).ok()),
+            pos.as_ref(),
             format!("this row has {len} fields, expected {expected_len} (`{header}`)"),
         ),
         csv::ErrorKind::Io(io) => (None, format!("cannot read the file: {io}")),
-        _ => (
-            e.position().and_then(|p| usize::try_from(p.line()).ok()),
-            format!("malformed CSV: {e}"),
-        ),
+        _ => (e.position(), format!("malformed CSV: {e}")),
     };
     CsvProblem {
         key,
-        line,
+        line: pos.and_then(|p| usize::try_from(p.line()).ok()),
         column: None,
         message,
         hint: Some(format!("the file must be CSV with the header `{header}`")),
+        at: pos.and_then(at),
     }
 }
 
@@ -377,6 +612,7 @@ fn header<R: Read>(
         column: Some(1),
         message,
         hint: Some(format!("the first line must be `{want}`")),
+        at: None,
     };
     if !next(rdr, rec, key, &want)? {
         return Err(bad(format!(
@@ -490,6 +726,7 @@ struct Accounts {
 }
 
 const ACCOUNTS_KEY: &str = "accounts_csv";
+const HOLDINGS_KEY: &str = "holdings_csv";
 const ACCOUNTS_HEADER: [&str; 3] = ["account", "cash", "loan"];
 
 fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
@@ -522,8 +759,11 @@ fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
         let (r1, r2) = (first + 1, second + 1);
         problems.push(
             r2,
-            line(r2),
-            Some(1),
+            Where {
+                line: line(r2),
+                column: Some(1),
+                at: None,
+            },
             format!(
                 "account `{}` appears twice: {}",
                 show(acc.ids.get(first)),
@@ -581,8 +821,7 @@ fn read_accounts_from<R: Read>(src: R, out: &mut Vec<CsvProblem>) -> Option<(Acc
         if id.iter().all(u8::is_ascii_whitespace) {
             problems.push(
                 row,
-                line_of(&rec),
-                column_of(&rec, 0),
+                place(&rec, 0),
                 format!("row {row}, column `account`: the account id is empty"),
                 None,
             );
@@ -596,8 +835,7 @@ fn read_accounts_from<R: Read>(src: R, out: &mut Vec<CsvProblem>) -> Option<(Acc
                     v.push(0.0);
                     problems.push(
                         row,
-                        line_of(&rec),
-                        column_of(&rec, i),
+                        place(&rec, i),
                         format!(
                             "row {row} (account `{}`), column `{}`: {msg}",
                             show(id),
@@ -676,37 +914,6 @@ impl Grouping {
     }
 }
 
-/// Slots of [`AssetCache`] (a power of two).
-const CACHE_SLOTS: usize = 256;
-
-/// The asset of a holdings row: a direct-mapped cache by id hash in front of the map, so
-/// that the common case is one hash and one short comparison.
-struct AssetCache<'a> {
-    assets: &'a AssetLookup,
-    slots: Vec<Option<(Vec<u8>, AssetIx)>>,
-}
-
-impl<'a> AssetCache<'a> {
-    fn new(assets: &'a AssetLookup) -> Self {
-        AssetCache {
-            assets,
-            slots: vec![None; CACHE_SLOTS],
-        }
-    }
-
-    fn get(&mut self, id: &[u8]) -> Option<AssetIx> {
-        let slot = self.slots.get_mut(fnv(id) as usize % CACHE_SLOTS)?;
-        if let Some((cached, ix)) = slot
-            && cached.as_slice() == id
-        {
-            return Some(*ix);
-        }
-        let ix = self.assets.get(id)?;
-        *slot = Some((id.to_vec(), ix));
-        Some(ix)
-    }
-}
-
 /// Holdings in CSR form.
 struct Holdings {
     row_ptr: Vec<u64>,
@@ -741,7 +948,7 @@ fn read_holdings(
     assets: &AssetLookup,
     out: &mut Vec<CsvProblem>,
 ) -> Option<Holdings> {
-    const KEY: &str = "holdings_csv";
+    const KEY: &str = HOLDINGS_KEY;
     const HEADER: [&str; 3] = ["account", "asset", "shares"];
     let mut rdr = match open(path, KEY) {
         Ok(f) => reader(f),
@@ -762,7 +969,6 @@ fn read_holdings(
     grouping.row_ptr.push(0);
     let mut held: Vec<AssetIx> = Vec::new();
     let mut shares: Vec<f64> = Vec::new();
-    let mut cache = AssetCache::new(assets);
     let mut problems = Problems::new(KEY);
     let mut row = 0usize;
     // Once, not per row: the header is named only in messages.
@@ -785,19 +991,13 @@ fn read_holdings(
         let account = rec.get(0).unwrap_or(&[]);
         if let Err(earlier) = grouping.seek(ids, account, shares.len()) {
             let (message, hint) = grouping_problem(row, account, earlier);
-            problems.push(
-                row,
-                line_of(&rec),
-                column_of(&rec, 0),
-                message,
-                Some(hint.into()),
-            );
+            problems.push(row, place(&rec, 0), message, Some(hint.into()));
             problems.finish(out);
             return None;
         }
         let asset_field = rec.get(1).unwrap_or(&[]);
         match (
-            cache.get(asset_field),
+            assets.get(asset_field),
             amount(rec.get(2).unwrap_or(&[]), limits::MAX_SHARES),
         ) {
             (Some(a), Amount::Ok(s)) => {
@@ -808,8 +1008,7 @@ fn read_holdings(
                 let id = show(asset_field);
                 problems.push(
                     row,
-                    line_of(&rec),
-                    column_of(&rec, 1),
+                    place(&rec, 1),
                     format!(
                         "row {row} (account `{}`), column `asset`: unknown asset `{id}`",
                         show(account)
@@ -819,8 +1018,7 @@ fn read_holdings(
             }
             (Some(_), Amount::Bad(msg)) => problems.push(
                 row,
-                line_of(&rec),
-                column_of(&rec, 2),
+                place(&rec, 2),
                 format!(
                     "row {row} (account `{}`), column `shares`: {msg}",
                     show(account)
@@ -852,9 +1050,11 @@ pub(crate) fn load(
 ) -> Result<AccountBook, Vec<CsvProblem>> {
     let mut out = Vec::new();
     let Some(accounts) = read_accounts(files.accounts, &mut out) else {
+        correct_places(files.accounts, ACCOUNTS_KEY, &mut out);
         return Err(out);
     };
     let Some(holdings) = read_holdings(files.holdings, &accounts.ids, assets, &mut out) else {
+        correct_places(files.holdings, HOLDINGS_KEY, &mut out);
         return Err(out);
     };
     Ok(AccountBook {

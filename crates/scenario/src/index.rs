@@ -12,6 +12,8 @@
 //! mappings, and a tag would change what a value is without changing how it looks.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, OnceLock};
 
 use saphyr_parser::{Event, Parser, ScanError, Span, Tag};
 
@@ -59,24 +61,39 @@ pub(crate) struct IndexError {
 }
 
 /// Field path → location, for every node of the document.
+///
+/// Only the checks run when the index is built; the path map is built on the first
+/// lookup, from a copy of the text. Lookups are made only to locate a problem, so a
+/// document that loads cleanly never pays for a map of millions of paths (it was most of
+/// the load time and memory of a 100,000-bank scenario, issue 15).
 #[derive(Debug, Default)]
 pub(crate) struct Index {
-    nodes: BTreeMap<String, Node>,
+    text: Arc<str>,
+    nodes: OnceLock<BTreeMap<String, Node>>,
     empty: bool,
 }
 
 impl Index {
+    /// The path map, built on first use. The text passed the checks when the index was
+    /// built, and the same text gives the same events, so the recording run succeeds;
+    /// were it to fail, lookups would find nothing and problems go unlocated.
+    fn nodes(&self) -> &BTreeMap<String, Node> {
+        self.nodes
+            .get_or_init(|| run(&self.text, true).map(|b| b.paths).unwrap_or_default())
+    }
+
     /// The node at exactly this path.
     #[cfg(test)]
     pub fn get(&self, path: &str) -> Option<Node> {
-        self.nodes.get(path).copied()
+        self.nodes().get(path).copied()
     }
 
     /// Where the value at `path` is, or failing that where its nearest written ancestor is.
     pub fn value_or_ancestor(&self, path: &str) -> Option<Loc> {
+        let nodes = self.nodes();
         let mut p = path;
         loop {
-            if let Some(n) = self.nodes.get(p) {
+            if let Some(n) = nodes.get(p) {
                 return Some(n.value);
             }
             if p.is_empty() {
@@ -88,7 +105,7 @@ impl Index {
 
     /// Where the key of `path` is (its value when it has no key), or its nearest ancestor.
     pub fn key_or_ancestor(&self, path: &str) -> Option<Loc> {
-        match self.nodes.get(path) {
+        match self.nodes().get(path) {
             Some(n) => Some(n.key.unwrap_or(n.value)),
             None => self.value_or_ancestor(path),
         }
@@ -127,6 +144,8 @@ enum Frame {
         path: String,
         key: Option<(String, Loc)>,
         keys: BTreeSet<String>,
+        /// Hashes of the keys, in place of `keys` when paths are not recorded.
+        hashes: BTreeSet<u64>,
         anchor: usize,
         start: Size,
     },
@@ -169,7 +188,9 @@ enum Role {
 }
 
 struct Builder {
-    index: Index,
+    /// Whether to build paths and record every node (else only check).
+    record: bool,
+    paths: BTreeMap<String, Node>,
     stack: Vec<Frame>,
     duplicates: Vec<IndexError>,
     /// Node events seen.
@@ -210,22 +231,46 @@ impl Builder {
             None => Role::Value(String::new(), None),
             Some(Frame::KeyCollection { .. }) => Role::Ignored,
             Some(Frame::Seq { path, next, .. }) => {
-                let p = join_index(path, *next);
+                let p = if self.record {
+                    join_index(path, *next)
+                } else {
+                    String::new()
+                };
                 *next += 1;
                 Role::Value(p, None)
             }
             Some(Frame::Map {
-                path, key, keys, ..
+                path,
+                key,
+                keys,
+                hashes,
+                ..
             }) => {
                 if let Some((k, kloc)) = key.take() {
-                    Role::Value(join_key(path, &k), Some(kloc))
+                    let p = if self.record {
+                        join_key(path, &k)
+                    } else {
+                        String::new()
+                    };
+                    Role::Value(p, Some(kloc))
+                } else if !self.record {
+                    // Checking only: a repeated hash is reported as a duplicate, and the
+                    // caller then records to report it exactly (or find it was a collision).
+                    if let Some(text) = key_text {
+                        let mut h = DefaultHasher::new();
+                        text.hash(&mut h);
+                        if !hashes.insert(h.finish()) {
+                            self.duplicates.push(fatal(loc, "", "duplicate key", None));
+                        }
+                        *key = Some((String::new(), loc));
+                    }
+                    Role::Key
                 } else {
                     if let Some(text) = key_text {
                         if !keys.insert(text.to_owned()) {
                             let p = join_key(path, text);
                             let first = self
-                                .index
-                                .nodes
+                                .paths
                                 .get(&p)
                                 .and_then(|n| n.key)
                                 .map_or(String::new(), |l| format!(" (first at line {})", l.line));
@@ -245,11 +290,10 @@ impl Builder {
     }
 
     fn record(&mut self, role: Role, loc: Loc) {
-        if let Role::Value(path, key) = role {
-            self.index
-                .nodes
-                .entry(path)
-                .or_insert(Node { key, value: loc });
+        if let Role::Value(path, key) = role
+            && self.record
+        {
+            self.paths.entry(path).or_insert(Node { key, value: loc });
         }
     }
 
@@ -379,6 +423,7 @@ impl Builder {
                 path: path.clone(),
                 key: None,
                 keys: BTreeSet::new(),
+                hashes: BTreeSet::new(),
                 anchor,
                 start,
             },
@@ -510,8 +555,27 @@ fn syntax(e: &ScanError) -> IndexError {
 /// (fatal, one), or duplicate keys (all of them). An empty document is not an error here;
 /// [`Index::is_empty`] tells.
 pub(crate) fn build(text: &str) -> Result<Index, Vec<IndexError>> {
+    let checked = match run(text, false) {
+        Ok(b) => b,
+        // Checking found a problem: run again recording paths, to report it exactly.
+        Err(_) => run(text, true)?,
+    };
+    Ok(Index {
+        text: Arc::from(text),
+        empty: !checked.root_content,
+        nodes: if checked.record {
+            OnceLock::from(checked.paths)
+        } else {
+            OnceLock::new()
+        },
+    })
+}
+
+/// One pass over the events of `text`: checks, and with `record` every node's path.
+fn run(text: &str, record: bool) -> Result<Builder, Vec<IndexError>> {
     let mut b = Builder {
-        index: Index::default(),
+        record,
+        paths: BTreeMap::new(),
         stack: Vec::new(),
         duplicates: Vec::new(),
         nodes: 0,
@@ -528,9 +592,8 @@ pub(crate) fn build(text: &str) -> Result<Index, Vec<IndexError>> {
             Err(e) => return Err(vec![syntax(&e)]),
         }
     }
-    b.index.empty = !b.root_content;
     if b.duplicates.is_empty() {
-        Ok(b.index)
+        Ok(b)
     } else {
         Err(b.duplicates)
     }
@@ -570,6 +633,17 @@ mod tests {
             ix.key_or_ancestor("a.c[0].y"),
             Some(Loc { line: 5, column: 7 })
         );
+    }
+
+    #[test]
+    fn a_clean_document_builds_its_path_map_only_when_asked() {
+        let ix = build("a: [1, 2]\n").expect("valid");
+        assert!(ix.nodes.get().is_none(), "no paths for a clean load");
+        assert_eq!(
+            ix.value_or_ancestor("a[1]"),
+            Some(Loc { line: 1, column: 8 })
+        );
+        assert!(ix.nodes.get().is_some());
     }
 
     #[test]

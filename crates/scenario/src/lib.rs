@@ -471,10 +471,43 @@ fn parse_text(
     stem: Option<&str>,
 ) -> Result<Scenario, ScenarioError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let index = index_text(text, origin)?;
-    let spec = yaml::parse(text).map_err(|f| ScenarioError::one(describe(&f, &index, origin)))?;
+    let (index, spec) = if text.len() >= PARALLEL_PARSE_BYTES && !may_anchor(text) {
+        // The index's checks and serde's parse, on two threads: a large scenario loads in
+        // about the time of the slower one. Safe only without anchors: the index refuses
+        // alias bombs before serde would expand them, and without an anchor there is no
+        // alias to expand (serde's own depth limit covers deep nesting). The result is
+        // the sequential one: serde's is used only when the index accepts the text.
+        std::thread::scope(|sc| {
+            let parse = sc.spawn(|| yaml::parse(text));
+            let index = index_text(text, origin);
+            let spec = parse.join();
+            (index, spec)
+        })
+    } else {
+        let index = index_text(text, origin)?;
+        let spec = Ok(yaml::parse(text));
+        (Ok(index), spec)
+    };
+    let index = index?;
+    let spec = spec
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        .map_err(|f| ScenarioError::one(describe(&f, &index, origin)))?;
     finish(spec, &index, origin, &Origin::new(base_dir, stem))
 }
+
+/// Whether `text` may hold a YAML anchor: an anchor is `&` followed at once by its name,
+/// so a text whose every `&` is followed by white space (or ends it) has none. `R&D` in a
+/// description answers yes: the test may say yes wrongly, never no.
+fn may_anchor(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'&' && b.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace()))
+}
+
+/// Scenario texts at least this long are indexed and parsed on two threads (see
+/// [`parse_text`]); below it a thread costs more than it saves.
+const PARALLEL_PARSE_BYTES: usize = 1 << 20;
 
 /// Index the text (syntax, limits, locations); refuse an empty document.
 pub(crate) fn index_text(text: &str, origin: &str) -> Result<Index, ScenarioError> {

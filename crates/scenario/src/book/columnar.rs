@@ -25,7 +25,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rayon::prelude::*;
 
 use super::{
-    AssetCache, AssetLookup, CsvProblem, Grouping, Holdings, Ids, MAX_FIELD_BYTES, Problems,
+    AssetLookup, CsvProblem, Grouping, Holdings, Ids, MAX_FIELD_BYTES, Problems, Where,
     grouping_problem, show,
 };
 use crate::limits;
@@ -67,6 +67,13 @@ impl BookFormat {
     }
 }
 
+/// Binary tables have rows, not lines: a problem is placed by its message only.
+const NOWHERE: Where = Where {
+    line: None,
+    column: None,
+    at: None,
+};
+
 /// Rows decoded at a time from one Parquet row group or Arrow batch.
 const BATCH_ROWS: usize = 1 << 16;
 
@@ -77,6 +84,7 @@ fn problem(key: &'static str, message: String, hint: Option<String>) -> CsvProbl
         column: None,
         message,
         hint,
+        at: None,
     }
 }
 
@@ -427,8 +435,7 @@ pub(super) fn read_accounts(
             if id.len() > MAX_FIELD_BYTES {
                 problems.push(
                     row,
-                    None,
-                    None,
+                    NOWHERE,
                     format!(
                         "row {row}, column `account`: the id is {} bytes long, more than {} KiB",
                         id.len(),
@@ -442,8 +449,7 @@ pub(super) fn read_accounts(
             if id.iter().all(u8::is_ascii_whitespace) {
                 problems.push(
                     row,
-                    None,
-                    None,
+                    NOWHERE,
                     format!("row {row}, column `account`: the account id is empty"),
                     None,
                 );
@@ -465,8 +471,7 @@ pub(super) fn read_accounts(
                                 v.push(0.0);
                                 problems.push(
                                     row,
-                                    None,
-                                    None,
+                                    NOWHERE,
                                     format!(
                                         "row {row} (account `{}`), column `{}`: {msg}",
                                         show(ids.get(first + i)),
@@ -493,8 +498,7 @@ pub(super) fn read_accounts(
         let (r1, r2) = (a + 1, b + 1);
         problems.push(
             r2,
-            None,
-            None,
+            NOWHERE,
             format!(
                 "account `{}` appears twice: rows {r1} and {r2}",
                 show(ids.get(a))
@@ -533,7 +537,6 @@ pub(super) fn read_holdings(
     grouping.row_ptr.push(0);
     let mut held = Vec::with_capacity(n);
     let mut shares = Vec::with_capacity(n);
-    let mut cache = AssetCache::new(assets);
     let mut problems = Problems::new(key);
     let mut first = 0usize;
     for cols in &table.columns {
@@ -566,13 +569,13 @@ pub(super) fn read_holdings(
                 let (message, hint) = grouping_problem(row, account, earlier);
                 let message = message.replace("accounts_csv", format.keys().0);
                 let hint = hint.replace("accounts_csv", format.keys().0);
-                problems.push(row, None, None, message, Some(hint));
+                problems.push(row, NOWHERE, message, Some(hint));
                 stop = true;
                 return;
             }
             let asset = asset_ids.get(i).cloned().flatten().unwrap_or_default();
             match (
-                cache.get(&asset),
+                assets.get(&asset),
                 check_amount(amounts.get(i).copied().flatten(), limits::MAX_SHARES),
             ) {
                 (Some(a), Ok(s)) => {
@@ -583,8 +586,7 @@ pub(super) fn read_holdings(
                     let id = show(&asset);
                     problems.push(
                         row,
-                        None,
-                        None,
+                        NOWHERE,
                         format!(
                             "row {row} (account `{}`), column `asset`: unknown asset `{id}`",
                             show(account)
@@ -594,8 +596,7 @@ pub(super) fn read_holdings(
                 }
                 (Some(_), Err(msg)) => problems.push(
                     row,
-                    None,
-                    None,
+                    NOWHERE,
                     format!(
                         "row {row} (account `{}`), column `shares`: {msg}",
                         show(account)

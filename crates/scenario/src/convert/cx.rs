@@ -11,7 +11,7 @@ use super::books::AccountsFile;
 use super::{Pending, Place};
 use crate::index::join_key;
 use crate::limits::{self, Limit};
-use crate::spec::{Days, ScenarioSpec, Whole};
+use crate::spec::{Days, KindName, ScenarioSpec, Whole};
 use crate::suggest;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -91,6 +91,11 @@ pub(crate) struct Cx<'s> {
     pub(crate) prices: Vec<f64>,
     /// Builder problems (subject id, field) already reported in a better form here.
     pub(crate) suppress: BTreeSet<(String, String)>,
+    /// Section index of the first asset with each id, so a holding finds its asset's
+    /// price without a scan of `assets` (a scan per holding made loading quadratic).
+    pub(crate) asset_at: BTreeMap<&'s str, usize>,
+    /// Holder index of the first leveraged ETF with each id (holdings may name its shares).
+    pub(crate) etf_at: BTreeMap<&'s str, usize>,
 }
 
 pub(crate) fn pending(
@@ -125,6 +130,34 @@ pub(crate) fn names<T: Copy>(list: &[T], name: fn(T) -> &'static str) -> String 
 }
 
 impl<'s> Cx<'s> {
+    /// An empty context for `spec`, with its id indexes built.
+    pub(crate) fn new(spec: &'s ScenarioSpec) -> Self {
+        let mut asset_at = BTreeMap::new();
+        for (i, a) in spec.assets.iter().enumerate() {
+            asset_at.entry(a.id.as_str()).or_insert(i);
+        }
+        let mut etf_at = BTreeMap::new();
+        for (i, h) in spec.holders.iter().enumerate() {
+            if h.kind == KindName::LeveragedEtf {
+                etf_at.entry(h.id.as_str()).or_insert(i);
+            }
+        }
+        Cx {
+            spec,
+            problems: Vec::new(),
+            ids: BTreeMap::new(),
+            skipped: BTreeSet::new(),
+            assets: BTreeMap::new(),
+            holders: BTreeMap::new(),
+            lenders: BTreeMap::new(),
+            holder_meta: BTreeMap::new(),
+            prices: Vec::new(),
+            suppress: BTreeSet::new(),
+            asset_at,
+            etf_at,
+        }
+    }
+
     pub(crate) fn err(
         &mut self,
         path: impl Into<String>,
@@ -281,37 +314,40 @@ impl<'s> Cx<'s> {
     }
 
     /// Resolve a reference; report it when it names nothing or the wrong kind of node.
+    ///
+    /// The candidate list for "did you mean" is built only when the lookup fails: built on
+    /// every reference it made loading quadratic in the number of ids (issue 15).
     pub(crate) fn resolve(&mut self, path: String, id: &str, want: Want) -> Option<IdKind> {
+        let found = match self.ids.get(id) {
+            Some((k, _)) if want.accepts(*k) => return Some(*k),
+            Some((k, p)) => Some((*k, p.clone())),
+            None => None,
+        };
         let candidates: Vec<&str> = self
             .ids
             .iter()
             .filter(|(_, (k, _))| want.accepts(*k))
             .map(|(id, _)| *id)
             .collect();
-        match self.ids.get(id) {
-            Some((k, _)) if want.accepts(*k) => Some(*k),
-            Some((k, p)) => {
-                let msg = format!(
-                    "`{id}` is {} ({p}), expected {} {}",
-                    k.a(),
-                    article(want.what()),
-                    want.what()
-                );
-                let all = suggest::list(candidates.iter().copied(), 12);
-                let hint = if all.is_empty() {
-                    format!("no {} are defined", want.plural())
-                } else {
-                    format!("known {}: {all}", want.plural())
-                };
-                self.err(path, msg, Some(hint));
-                None
-            }
-            None => {
-                let hint = suggest::hint_for(id, candidates.iter().copied(), want.plural());
-                self.err(path, format!("unknown {} `{id}`", want.what()), Some(hint));
-                None
-            }
+        if let Some((k, p)) = found {
+            let msg = format!(
+                "`{id}` is {} ({p}), expected {} {}",
+                k.a(),
+                article(want.what()),
+                want.what()
+            );
+            let all = suggest::list(candidates.iter().copied(), 12);
+            let hint = if all.is_empty() {
+                format!("no {} are defined", want.plural())
+            } else {
+                format!("known {}: {all}", want.plural())
+            };
+            self.err(path, msg, Some(hint));
+        } else {
+            let hint = suggest::hint_for(id, candidates.iter().copied(), want.plural());
+            self.err(path, format!("unknown {} `{id}`", want.what()), Some(hint));
         }
+        None
     }
 
     pub(crate) fn register(&mut self, kind: IdKind, index: usize, id: &'s str, base: String) {

@@ -17,7 +17,7 @@ pub(crate) fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSp
     if let (Some(holdings), true) = (&h.holdings, allows("holdings")) {
         for (j, hd) in holdings.iter().enumerate() {
             let p = join_index(&join_key(&base, "holdings"), j);
-            if let Some(fund) = etf_named(cx.spec, &hd.asset) {
+            if let Some(fund) = etf_named(cx, &hd.asset) {
                 etf_holding(cx, b, h, hd, fund, &p);
                 continue;
             }
@@ -79,11 +79,9 @@ pub(crate) fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSp
 }
 
 /// The leveraged ETF holder a holding's `asset` names, with its index, if it names one.
-pub(crate) fn etf_named<'s>(spec: &'s ScenarioSpec, id: &str) -> Option<(usize, &'s HolderSpec)> {
-    spec.holders
-        .iter()
-        .enumerate()
-        .find(|(_, x)| x.id == id && x.kind == KindName::LeveragedEtf)
+pub(crate) fn etf_named<'s>(cx: &Cx<'s>, id: &str) -> Option<(usize, &'s HolderSpec)> {
+    let i = *cx.etf_at.get(id)?;
+    cx.spec.holders.get(i).map(|h| (i, h))
 }
 
 /// Why an inverse fund's shares cannot be held (docs/scenario-format.md).
@@ -313,12 +311,8 @@ fn holding_shares(cx: &mut Cx<'_>, hd: &HoldingSpec, p: &str) -> Option<f64> {
 /// builder refuses gives none (it is reported at the price); a result that is not a
 /// sane share count is reported here, naming the price it came from.
 fn usd_to_shares(cx: &mut Cx<'_>, path: &str, asset: &str, usd: f64) -> Option<f64> {
-    let (k, a) = cx
-        .spec
-        .assets
-        .iter()
-        .enumerate()
-        .find(|(_, a)| a.id == asset)?;
+    let k = *cx.asset_at.get(asset)?;
+    let a = cx.spec.assets.get(k)?;
     let price = a.price.0;
     if price <= 0.0 {
         return None;

@@ -5,13 +5,19 @@ use delever_engine::{EngineConfig, Mode, Settlement};
 use super::cx::{Cx, num};
 use crate::index::join_key;
 use crate::limits;
-use crate::spec::{EngineSpec, GltName, ModeName, SettlementName};
+use crate::spec::{EngineSpec, GltName, KindName, ModeName, ScenarioSpec, SettlementName};
 
 /// Engine settings before the file's keys: the engine's defaults, with `days` unset (0)
 /// so that `mode: timeline` without `days` is caught after every override.
-pub(crate) fn engine_base() -> EngineConfig {
+///
+/// The least fixed point is sought by default except in a scenario with an account book:
+/// its first round from the floor calls every account, and the iteration up costs as
+/// much as the main one (it doubled the engine time on a million-account book). A book
+/// asks for it with `least_fixed_point: true`; docs/model.md gives the trade-off.
+pub(crate) fn engine_base(spec: &ScenarioSpec) -> EngineConfig {
     EngineConfig {
         days: 0,
+        least_fixed_point: !spec.holders.iter().any(|h| h.kind == KindName::AccountBook),
         ..EngineConfig::default()
     }
 }

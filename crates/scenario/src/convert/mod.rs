@@ -19,7 +19,7 @@ mod shocks;
 mod variants;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -143,18 +143,7 @@ pub(crate) fn is_iso_date(s: &str) -> bool {
 /// Validate `spec` and build the model, or list every problem found.
 #[allow(clippy::too_many_lines)] // the steps in order, each a few lines: reads best in one place
 pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Converted, Vec<Pending>> {
-    let mut cx = Cx {
-        spec,
-        problems: Vec::new(),
-        ids: BTreeMap::new(),
-        skipped: BTreeSet::new(),
-        assets: BTreeMap::new(),
-        holders: BTreeMap::new(),
-        lenders: BTreeMap::new(),
-        holder_meta: BTreeMap::new(),
-        prices: Vec::new(),
-        suppress: BTreeSet::new(),
-    };
+    let mut cx = Cx::new(spec);
     header(&mut cx, origin);
     let sources = sources(&mut cx);
     for (i, a) in spec.assets.iter().enumerate() {
@@ -301,8 +290,8 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
 
     let shocks = shocks(&mut cx, &spec.shocks, "shocks");
     let raw_engine = match &spec.engine {
-        Some(e) => engine(&mut cx, e, "engine", engine_base()),
-        None => engine_base(),
+        Some(e) => engine(&mut cx, e, "engine", engine_base(spec)),
+        None => engine_base(spec),
     };
     let engine = engine_done(&mut cx, raw_engine.clone(), "engine");
     if engine.glt_exact

@@ -58,7 +58,8 @@ pub(crate) struct EngineSpec {
     pub tolerance: Option<Num>,
     /// Weight on the new iterate, in (0, 1] (default 1).
     pub damping: Option<Num>,
-    /// Also compute the least fixed point (default true).
+    /// Also compute the least fixed point (default true; false in a scenario with an
+    /// account book, whose least iteration would call every account first).
     pub least_fixed_point: Option<bool>,
     /// `exact`: Greenwood–Landier–Thesmar's linear accounting for a one-round run of a GLT
     /// system (needs `max_rounds: 1`); `cascade` (default): the engine's own.
