@@ -13,15 +13,23 @@ fn csf_with_lender(dir: &str) -> PathBuf {
     let text = std::fs::read_to_string(root().join("scenarios/cifuentes-shin-ferrucci.yaml"))
         .expect("the shipped scenario");
     let text = text.split("\nexpect:").next().expect("text before expect");
-    let text = text
-        .replace(
-            "owes: [ { creditor: b1, amount: 2.0e10 } ]",
-            "owes: [ { creditor: ib, amount: 2.0e10 } ]",
-        )
-        // b1 loses its claim on b5: the same amount in cash keeps its equity.
-        .replacen("cash: 2.0e9", "cash: 2.2e10", 1)
-        .replace("return: -0.009", "return: -0.05")
-        .replace("name: cifuentes-shin-ferrucci", "name: csf-lender");
+    // Each edit must find its text: a rewritten shipped file fails here, not silently.
+    let swap = |text: String, from: &str, to: &str| {
+        assert!(
+            text.contains(from),
+            "the shipped CSF scenario no longer has `{from}`"
+        );
+        text.replacen(from, to, 1)
+    };
+    let text = swap(
+        text.to_string(),
+        "owes: [ { creditor: b1, amount: 2.0e+10 } ]",
+        "owes: [ { creditor: ib, amount: 2.0e+10 } ]",
+    );
+    // b1 loses its claim on b5: the same amount in cash keeps its equity.
+    let text = swap(text, "cash: 2.0e+9", "cash: 2.2e+10");
+    let text = swap(text, "return: -0.009", "return: -0.05");
+    let text = swap(text, "name: cifuentes-shin-ferrucci", "name: csf-lender");
     let text = format!("{text}\nlenders:\n  - {{ id: ib, capital: 1.0e10 }}\n");
     let d = scratch(dir);
     let p = d.join("csf-lender.yaml");

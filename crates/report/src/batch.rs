@@ -783,7 +783,7 @@ mod tests {
         // Every kind, in the fixed order; the scenario's own (fund, bank) in their places.
         assert_eq!(
             lines[1],
-            "0,-0.1,\"a,b\",converged,3,1000000000,1500000000,1.5,250000000,0,7,0,0,false,0,0,0,0,0,0.2,0.1,0,0,0"
+            "0,-0.1,\"a,b\",converged,3,1000000000,1500000000,1.5,250000000,0,7,0,0,0,0,false,0,0,0,0,0,0.2,0.1,0,0,0"
         );
         assert!(!csv.contains("-0,"));
     }
