@@ -1027,13 +1027,26 @@ fn read_holdings(
             ),
         }
     }
+    finish_holdings(problems, out, grouping, ids.len(), held, shares)
+}
+
+/// The end of a holdings table (CSV or columnar): its problems go to `out`; without any,
+/// the CSR rows, the accounts after the last one with holdings closed empty.
+fn finish_holdings(
+    problems: Problems,
+    out: &mut Vec<CsvProblem>,
+    grouping: Grouping,
+    accounts: usize,
+    held: Vec<AssetIx>,
+    shares: Vec<f64>,
+) -> Option<Holdings> {
     let ok = problems.is_empty();
     problems.finish(out);
     if !ok {
         return None;
     }
     let mut row_ptr = grouping.row_ptr;
-    while row_ptr.len() < ids.len() + 1 {
+    while row_ptr.len() < accounts + 1 {
         row_ptr.push(shares.len() as u64);
     }
     Some(Holdings {

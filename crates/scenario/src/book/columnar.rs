@@ -616,20 +616,7 @@ pub(super) fn read_holdings(
         }
         first += len;
     }
-    let ok = problems.is_empty();
-    problems.finish(out);
-    if !ok {
-        return None;
-    }
-    let mut row_ptr = grouping.row_ptr;
-    while row_ptr.len() < ids.len() + 1 {
-        row_ptr.push(shares.len() as u64);
-    }
-    Some(Holdings {
-        row_ptr,
-        assets: held,
-        shares,
-    })
+    super::finish_holdings(problems, out, grouping, ids.len(), held, shares)
 }
 
 /// An error writing a columnar book.
