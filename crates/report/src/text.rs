@@ -231,7 +231,7 @@ pub fn csv_cell(s: &str) -> String {
 /// Significant digits a CSV number keeps ([`num`]).
 pub const CSV_SIGNIFICANT: usize = 12;
 
-/// A float as CSV text: the value rounded to [`CSV_SIGNIFICANT`] (12) significant digits,
+/// A float as CSV text: the value rounded to `CSV_SIGNIFICANT` (12) significant digits,
 /// then written in the shortest form that reads back to that rounded value (Rust's `{}`),
 /// so that `154.07999999999998` is written `154.08` and `0.1 + 0.2` is written `0.3`.
 /// Twelve digits keep a cent on a $10B figure while dropping the last few bits of binary
@@ -255,7 +255,7 @@ pub fn num(x: f64) -> String {
 /// Significant digits a price keeps in tables ([`price`]).
 pub const PRICE_SIGNIFICANT: i32 = 5;
 
-/// A price for tables and pages, with [`PRICE_SIGNIFICANT`] (5) significant digits rather
+/// A price for tables and pages, with `PRICE_SIGNIFICANT` (5) significant digits rather
 /// than a fixed number of decimals, so that a fall from 1 to 0.98924 reads `0.98924`, not
 /// `0.99`: `100.00`, `0.99100`, `17090`; at 100,000 and above, whole units (`123457`);
 /// below 0.0001 (a price at its floor), scientific (`1.0000e-7`).
