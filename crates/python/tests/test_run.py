@@ -106,9 +106,10 @@ def test_html_report_renders_in_jupyter():
     assert "<script" not in frame
 
 
-def test_the_gil_is_released_while_the_engine_runs():
-    s = delever.scenario(delever.DEFAULT_SCENARIO)
-    vary = {"shocks[0].return": "-0.02:-0.40:40"}
+def _sweep_while_sampling(s, points):
+    """Run a sweep of `points` variants in a thread; return its span and the main
+    thread's timestamps taken meanwhile."""
+    vary = {"shocks[0].return": f"-0.02:-0.40:{points}"}
     span = {}
 
     def work():
@@ -123,8 +124,18 @@ def test_the_gil_is_released_while_the_engine_runs():
         stamps.append(time.perf_counter())
         time.sleep(0.001)
     t.join()
-    busy = span["end"] - span["start"]
-    inside = [x for x in stamps if span["start"] < x < span["end"]]
+    return span["end"] - span["start"], [x for x in stamps if span["start"] < x < span["end"]]
+
+
+def test_the_gil_is_released_while_the_engine_runs():
+    s = delever.scenario(delever.DEFAULT_SCENARIO)
+    # Enough work to see, whatever the machine's speed: the sweep grows until it takes
+    # a fifth of a second (40 variants took 33 ms on an idle 2-core machine).
+    points = 40
+    busy, inside = _sweep_while_sampling(s, points)
+    while busy < 0.2 and points < 10_000:
+        points *= 4
+        busy, inside = _sweep_while_sampling(s, points)
     gaps = [b - a for a, b in zip(inside, inside[1:])]
     # With the GIL held through the sweep this thread would stall for all of it.
     assert busy > 0.05, busy
