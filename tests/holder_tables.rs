@@ -167,10 +167,12 @@ fn a_bad_parquet_cell_is_told_by_row_and_column_name() {
     let d = dir.display().to_string();
     assert_eq!(
         run.stderr.replace(&d, "DIR"),
-        "DIR/tables/banks.parquet: holder_tables[0].holders_parquet: row 3 (holder `bank-c`), column `rule_max`: must be > 1, got -4\n  \
-         hint: `max` is the leverage (assets/equity) at which the bank starts to sell, e.g. 33\n\
-         DIR/tables/banks.parquet: holder_tables[0].holders_parquet: row 5 (holder `bank-e`), column `rule_max`: missing required key `max` for rule type `threshold`\n  \
-         hint: …\n"
+        "DIR/tables/banks.parquet: holder_tables[0].holders_parquet: row 5 (holder `bank-e`), column `rule_max`: a threshold rule needs `rule_max`, and the cell is empty\n  \
+         hint: the leverage that triggers selling, e.g. `max: 33` (a 3% leverage ratio)\n\
+         DIR/tables/banks.parquet: holder_tables[0].holders_parquet: row 3 (holder `bank-c`), column `rule_max`: must be greater than target (31.35), got -4\n  \
+         hint: Cont–Schaanning: act above λ_max, return to λ_b = 0.95·λ_max\n\
+         DIR/tables/banks.parquet: holder_tables[0].holders_parquet: row 5 (holder `bank-e`), column `rule_max`: must be greater than target (31.35), got 2\n  \
+         hint: Cont–Schaanning: act above λ_max, return to λ_b = 0.95·λ_max\n"
     );
 }
 
@@ -212,7 +214,7 @@ fn small(name: &str, holders: &str, holdings: &str) -> Run {
 
 const HOLDERS: &str = "id,kind,cash,other_liabilities,rule,rule_target,lender,loan,maintenance\n\
                        b1,bank,1.0e+6,2.0e+6,leverage_target,3,,,\n\
-                       hf,leveraged_fund,5.0e+5,,,,pb,1.0e+6,0.3\n\
+                       hf,leveraged_fund,5.0e+5,,leverage_target,2,pb,1.0e+6,0.3\n\
                        f1,fund,1.0e+5,,,,,,\n\
                        m1,margin_account,1000,,,,pb,5000,0.25\n";
 
@@ -303,7 +305,7 @@ fn crlf_files_and_quoted_fields_keep_editor_lines_and_columns() {
         bad("holder-tables-crlf", h, "holder,asset,shares,usd\r\n"),
         "DIR/t/holders.csv:2:11: holder_tables[0].holders_csv: row 1 (holder `b1`), column `cash`: expected a number, found `1,5`\n  \
          hint: `cash`: an amount in USD, a plain number such as `5.0e8` (no `$`, no `B`)\n\
-         DIR/t/holders.csv:3:16: holder_tables[0].holders_csv: row 2 (holder `b\"2`), column `cash`: expected a number, found `2 million`\n  \
+         DIR/t/holders.csv:3:15: holder_tables[0].holders_csv: row 2 (holder `b\"2`), column `cash`: expected a number, found `2 million`\n  \
          hint: `cash`: an amount in USD, a plain number such as `5.0e8` (no `$`, no `B`)\n"
     );
 }
@@ -326,6 +328,7 @@ fn a_value_out_of_range_is_told_at_its_cell() {
     let h = HOLDERS.replace("pb,5000,0.25", "pb,5000,1.5");
     assert_eq!(
         bad("holder-tables-range", &h, HOLDINGS),
-        "DIR/t/holders.csv:5:…\n"
+        "DIR/t/holders.csv:5:35: holder_tables[0].holders_csv: row 4 (holder `m1`), column `maintenance`: must be in (0, 1], got 1.5\n  \
+         hint: maintenance is a fraction: FINRA's minimum is 0.25, brokers' house levels 0.30–0.50\n"
     );
 }

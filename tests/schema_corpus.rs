@@ -530,6 +530,7 @@ fn whatever_the_loader_accepts_the_schema_accepts() {
         "tests/fixtures/convexity.yaml",
         "tests/fixtures/timeline/week.yaml",
         "tests/fixtures/etf_shares/retail-soxl.yaml",
+        "tests/fixtures/holder-tables/cont-schaanning-tables.yaml",
     ] {
         let path = root().join(rel);
         let text = std::fs::read_to_string(&path).expect("read");

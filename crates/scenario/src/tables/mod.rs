@@ -13,6 +13,7 @@
 
 mod read;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::book::BookFormat;
@@ -102,7 +103,7 @@ impl TableFile {
 
 /// Where a table holder came from.
 #[derive(Debug)]
-struct Origin1 {
+struct RowOrigin {
     /// Its holders file (an index into [`Placed::files`]) and data row.
     file: usize,
     row: usize,
@@ -117,7 +118,7 @@ pub(crate) struct Placed {
     /// Index of the first table holder in the scenario's holders.
     first: usize,
     files: Vec<TableFile>,
-    holders: Vec<Origin1>,
+    holders: Vec<RowOrigin>,
 }
 
 /// Collects the problems of one file: every problem of the first [`MAX_BAD_ROWS`] bad
@@ -198,17 +199,15 @@ impl<'f> Bad<'f> {
     }
 }
 
-/// The formats of one `holder_tables` entry: the keys given, checked.
-fn entry_files(
-    t: &HolderTableSpec,
-    base: &str,
-    out: &mut Vec<Pending>,
-) -> Option<(
-    BookFormat,
-    &'static str,
-    String,
-    Option<(&'static str, String)>,
-)> {
+/// The files of one `holder_tables` entry: its format, and the key and path of each table.
+struct Entry {
+    format: BookFormat,
+    holders: (&'static str, String),
+    holdings: Option<(&'static str, String)>,
+}
+
+/// The files of one `holder_tables` entry, the keys given checked.
+fn entry_files(t: &HolderTableSpec, base: &str, out: &mut Vec<Pending>) -> Option<Entry> {
     let given: Vec<(&'static str, BookFormat, bool, &String)> = [
         ("holders_csv", BookFormat::Csv, true, &t.holders_csv),
         ("holdings_csv", BookFormat::Csv, false, &t.holdings_csv),
@@ -238,9 +237,15 @@ fn entry_files(
     let holders: Vec<_> = given.iter().filter(|g| g.2).collect();
     let holdings: Vec<_> = given.iter().filter(|g| !g.2).collect();
     let err = |out: &mut Vec<Pending>, key: &str, message: String| {
+        // The entry itself when no key is to blame, else the key.
+        let (path, place) = if key.is_empty() {
+            (base.to_owned(), Place::Value)
+        } else {
+            (join_key(base, key), Place::Key)
+        };
         out.push(pending(
-            join_key(base, key),
-            Place::Key,
+            path,
+            place,
             message,
             Some("give `holders_csv` (and `holdings_csv`), or `holders_parquet` (and `holdings_parquet`), or `holders_arrow` (and `holdings_arrow`)".into()),
         ));
@@ -289,7 +294,11 @@ fn entry_files(
             return None;
         }
     };
-    Some((h.1, h.0, h.3.clone(), holdings))
+    Some(Entry {
+        format: h.1,
+        holders: (h.0, h.3.clone()),
+        holdings,
+    })
 }
 
 /// Read one file of a table; problems go to `out`.
@@ -401,7 +410,12 @@ pub(crate) fn load(
     let mut out = Vec::new();
     for (t, entry) in spec.holder_tables.iter().enumerate() {
         let base = join_index("holder_tables", t);
-        let Some((format, hkey, hrel, holdings)) = entry_files(entry, &base, &mut out) else {
+        let Some(Entry {
+            format,
+            holders: (hkey, hrel),
+            holdings,
+        }) = entry_files(entry, &base, &mut out)
+        else {
             continue;
         };
         let Some((file, rows)) = open_table(origin, &base, hkey, &hrel, format, &mut out) else {
@@ -416,7 +430,10 @@ pub(crate) fn load(
             continue;
         };
         let mut bad = Bad::new(file);
-        if check_header(&mut bad, HOLDER_COLUMNS, &["id", "kind"], "a holders table") {
+        // Ids of rows already reported: their holdings rows are not reported again.
+        let mut dropped = BTreeSet::new();
+        let header_ok = check_header(&mut bad, HOLDER_COLUMNS, &["id", "kind"], "a holders table");
+        if header_ok {
             for (r, cells) in rows.iter().enumerate() {
                 if cells.is_empty() {
                     continue;
@@ -427,18 +444,21 @@ pub(crate) fn load(
                     n: r + 1,
                 };
                 if let Some(h) = rows::holder(&row, &mut bad) {
-                    placed.holders.push(Origin1 {
+                    placed.holders.push(RowOrigin {
                         file: fi,
                         row: r + 1,
                         id: h.id.clone(),
                         holdings: Vec::new(),
                     });
                     holders.push(h);
+                } else if let Some(id) = row.id() {
+                    dropped.insert(id);
                 }
             }
         }
         bad.finish(&mut out);
-        if let Some((hfile, hrows)) = holdings_table {
+        // A holdings table is read only against a holders table whose header was read.
+        if let Some((hfile, hrows)) = holdings_table.filter(|_| header_ok) {
             let hi = placed.files.len();
             placed.files.push(hfile);
             let (files, origins) = (&placed.files, &mut placed.holders);
@@ -456,8 +476,7 @@ pub(crate) fn load(
                         hfile,
                         hi,
                         (&mut holders[first_row..], &mut origins[first_row..]),
-                        spec,
-                        holders_name,
+                        (spec, holders_name, &dropped),
                         &mut bad,
                     );
                 }
@@ -567,7 +586,9 @@ fn column_of(rest: &str) -> String {
 /// key that does not apply is a cell to empty.
 fn table_terms(message: &str, hint: Option<String>, column: &str) -> (String, Option<String>) {
     if let Some(rest) = message.strip_prefix("missing required key ") {
-        let (key, who) = rest.split_once(" for ").unwrap_or((rest, "this holder"));
+        let (key, who) = rest
+            .split_once(" for ")
+            .unwrap_or((rest, "this holder"));
         return match key {
             "`margin`" => (
                 format!("{who} needs a margin loan, and `lender`, `loan` and `maintenance` are empty"),
@@ -580,14 +601,15 @@ fn table_terms(message: &str, hint: Option<String>, column: &str) -> (String, Op
                     rule_names().join(", ")
                 )),
             ),
-            _ => (format!("{who} needs {key}, and the cell is empty"), hint),
+            _ => (format!("{who} needs `{column}`, and the cell is empty"), hint),
         };
     }
     if message.contains("does not apply to") {
         return (
             message.to_owned(),
             Some(format!(
-                "empty `{column}` in this row, or change its `kind`"
+                "empty `{column}` in this row, or change its `{}`",
+                if column.starts_with("rule_") { "rule" } else { "kind" }
             )),
         );
     }
@@ -606,3 +628,6 @@ fn rule_names() -> Vec<&'static str> {
     .map(RuleName::name)
     .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,10 +3,10 @@
 //! read here (numbers, whole numbers of days, booleans, ids, names); their ranges and
 //! everything else are checked by the conversion every holder goes through.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::read::Cell;
-use super::{Bad, Origin1, TABLE_KINDS, TableFile};
+use super::{Bad, RowOrigin, TABLE_KINDS, TableFile};
 use crate::error::clip;
 use crate::kinds::{RuleName, RuleSpec};
 use crate::spec::{
@@ -24,6 +24,15 @@ pub(super) struct Row<'a> {
 }
 
 impl Row<'_> {
+    /// The row's id as written, if its `id` cell is text or a whole number.
+    pub fn id(&self) -> Option<String> {
+        match self.get("id")? {
+            Cell::Text(t) => Some(t.clone()),
+            Cell::Int(i) => Some(i.to_string()),
+            _ => None,
+        }
+    }
+
     /// The cell of `column`, unless the table has no such column or the cell is empty.
     fn get(&self, column: &str) -> Option<&Cell> {
         let i = self.file.columns.iter().position(|c| c == column)?;
@@ -384,9 +393,8 @@ pub(super) fn holdings(
     rows: &[Vec<Cell>],
     file: &TableFile,
     fi: usize,
-    (specs, origins): (&mut [HolderSpec], &mut [Origin1]),
-    spec: &ScenarioSpec,
-    holders_file: &str,
+    (specs, origins): (&mut [HolderSpec], &mut [RowOrigin]),
+    (spec, holders_file, dropped): (&ScenarioSpec, &str, &BTreeSet<String>),
     bad: &mut Bad<'_>,
 ) {
     let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
@@ -430,6 +438,10 @@ pub(super) fn holdings(
                 );
             }
             _ => {}
+        }
+        if holder.as_ref().is_some_and(|h| dropped.contains(h)) {
+            // Its holder's row is reported already.
+            continue;
         }
         let k = holder.as_ref().and_then(|h| by_id.get(h).copied());
         if let (Some(h), None) = (&holder, k) {
