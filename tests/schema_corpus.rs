@@ -81,6 +81,8 @@ const INEXPRESSIBLE: &[(&str, &str)] = &[
     ("csv_insolvent_accounts.yaml", "the contents of a CSV book, priced at the assets' prices"),
     ("csv_huge_amount.yaml", "the contents of a CSV book"),
     ("csv_ragged_row.yaml", "the contents of a CSV book"),
+    ("table_bad_cell.yaml", "the contents of a holder table"),
+    ("table_unknown_column.yaml", "the contents of a holder table"),
 ];
 
 fn corpus() -> Vec<PathBuf> {

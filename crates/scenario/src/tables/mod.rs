@@ -586,9 +586,7 @@ fn column_of(rest: &str) -> String {
 /// key that does not apply is a cell to empty.
 fn table_terms(message: &str, hint: Option<String>, column: &str) -> (String, Option<String>) {
     if let Some(rest) = message.strip_prefix("missing required key ") {
-        let (key, who) = rest
-            .split_once(" for ")
-            .unwrap_or((rest, "this holder"));
+        let (key, who) = rest.split_once(" for ").unwrap_or((rest, "this holder"));
         return match key {
             "`margin`" => (
                 format!("{who} needs a margin loan, and `lender`, `loan` and `maintenance` are empty"),
@@ -609,7 +607,11 @@ fn table_terms(message: &str, hint: Option<String>, column: &str) -> (String, Op
             message.to_owned(),
             Some(format!(
                 "empty `{column}` in this row, or change its `{}`",
-                if column.starts_with("rule_") { "rule" } else { "kind" }
+                if column.starts_with("rule_") {
+                    "rule"
+                } else {
+                    "kind"
+                }
             )),
         );
     }

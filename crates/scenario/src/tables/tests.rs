@@ -44,7 +44,10 @@ fn a_table_holder_builds_the_yaml_holder_s_network() {
          hf,leveraged_fund,100,,threshold,5,4,pb,600,0.3,0.4\n\
          f,fund,50,,,,,,,,\n",
     );
-    d.write("p.csv", "holder,asset,shares,usd\nhf,X,,1000\nf,X,7,\nhf,X,10,\n");
+    d.write(
+        "p.csv",
+        "holder,asset,shares,usd\nhf,X,,1000\nf,X,7,\nhf,X,10,\n",
+    );
     let tables = load(
         &d.0,
         "holder_tables:\n  - { holders_csv: h.csv, holdings_csv: p.csv }\n",
@@ -58,7 +61,10 @@ fn a_table_holder_builds_the_yaml_holder_s_network() {
          - { id: f, kind: fund, cash: 50, holdings: [ { asset: X, shares: 7 } ] }\n",
     )
     .expect("yaml loads");
-    assert_eq!(format!("{:?}", tables.network), format!("{:?}", yaml.network));
+    assert_eq!(
+        format!("{:?}", tables.network),
+        format!("{:?}", yaml.network)
+    );
 }
 
 #[test]
@@ -152,7 +158,7 @@ fn holdings_of_a_holder_not_in_the_table_are_refused() {
         m,
         [
             "D/p.csv:2:1: holder_tables[0].holdings_csv: row 1 (holder `y`), column `holder`: holder `y` is in the scenario's `holders:` list, not in `D/h.csv`\n  hint: a holdings table holds the positions of its own table's holders; write this holder's in its `holdings:`",
-            "D/p.csv:3:1: holder_tables[0].holdings_csv: row 2 (holder `f2`), column `holder`: no row of `D/h.csv` has the id `f2`\n  hint: did you mean `f1`?",
+            "D/p.csv:3:1: holder_tables[0].holdings_csv: row 2 (holder `f2`), column `holder`: no row of `D/h.csv` has the id `f2`\n  hint: known holders in this table: `f1`",
             "D/p.csv:4:1: holder_tables[0].holdings_csv: row 3, column `holder`: expected a holder id, found an empty field\n  hint: `holder`: a holder's id",
             "D/p.csv:4:4: holder_tables[0].holdings_csv: row 3, column `shares`: the row gives neither `shares` nor `usd`\n  hint: write the position in `shares` (a number of shares) or in `usd` (its value at the asset's price)",
         ]
