@@ -14,6 +14,7 @@
 mod read;
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::book::BookFormat;
@@ -141,7 +142,14 @@ impl<'f> Bad<'f> {
     }
 
     /// A problem in data row `row` (1-based) at `column`; `who` names the row.
-    fn push(&mut self, row: usize, who: &str, column: &str, message: String, hint: Option<String>) {
+    fn push(
+        &mut self,
+        row: usize,
+        who: &str,
+        column: &str,
+        mut message: String,
+        hint: Option<String>,
+    ) {
         if !self.rows.contains(&row) {
             if self.rows.len() >= MAX_BAD_ROWS {
                 self.more += 1;
@@ -149,10 +157,11 @@ impl<'f> Bad<'f> {
             }
             self.rows.push(row);
         }
+        message.insert_str(0, &format!("row {row}{who}, column `{column}`: "));
         self.problems.push(pending(
             self.file.key_path.clone(),
             self.file.place(row, column),
-            format!("row {row}{who}, column `{column}`: {message}"),
+            message,
             hint,
         ));
     }
@@ -544,15 +553,14 @@ impl Placed {
                 .filter(|_| tail.as_bytes().get(digits) == Some(&b']'))
                 .and_then(|n| n.checked_sub(self.first))
                 .and_then(|k| self.holders.get(k));
-            match o.and_then(|o| Some((o, self.files.get(o.file)?))) {
-                Some((o, f)) => {
-                    out.push_str(&format!("`{}` row {}", f.name, o.row));
-                    rest = &tail[digits + 1..];
-                }
-                None => {
-                    out.push_str("holders[");
-                    rest = tail;
-                }
+            let after = tail.get(digits + 1..);
+            if let Some((o, f, after)) = o.and_then(|o| Some((o, self.files.get(o.file)?, after?)))
+            {
+                let _ = write!(out, "`{}` row {}", f.name, o.row);
+                rest = after;
+            } else {
+                out.push_str("holders[");
+                rest = tail;
             }
         }
         out.push_str(rest);

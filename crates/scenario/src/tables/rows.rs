@@ -108,7 +108,7 @@ impl Reader<'_, '_, '_> {
         let c = self.row.get(column)?;
         #[allow(clippy::cast_possible_truncation)] // integral and far inside i128
         let whole =
-            |x: f64| (x.is_finite() && x.fract() == 0.0 && x.abs() < 1e30).then(|| x as i128);
+            |x: f64| (x.is_finite() && x.fract() == 0.0 && x.abs() < 1e30).then_some(x as i128);
         let v = match c {
             Cell::Text(t) => t
                 .parse::<i128>()

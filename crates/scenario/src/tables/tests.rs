@@ -164,3 +164,63 @@ fn holdings_of_a_holder_not_in_the_table_are_refused() {
         ]
     );
 }
+
+/// An Arrow IPC file of these columns.
+fn arrow_file(path: &Path, columns: Vec<(&str, arrow_array::ArrayRef)>) {
+    let batch = arrow_array::RecordBatch::try_from_iter(columns).expect("batch");
+    let file = std::fs::File::create(path).expect("create");
+    let mut w = arrow_ipc::writer::FileWriter::try_new(file, &batch.schema()).expect("writer");
+    w.write(&batch).expect("write");
+    w.finish().expect("finish");
+}
+
+#[test]
+fn arrow_tables_with_integer_ids_booleans_and_nulls_build_the_yaml_network() {
+    use std::sync::Arc;
+
+    use arrow_array::{BooleanArray, Float64Array, Int64Array, StringArray};
+    let d = Dir::new("arrow");
+    arrow_file(
+        &d.0.join("h.arrow"),
+        vec![
+            ("id", Arc::new(Int64Array::from(vec![1001, 1002]))),
+            ("kind", Arc::new(StringArray::from(vec!["fund", "bank"]))),
+            ("cash", Arc::new(Float64Array::from(vec![Some(50.0), None]))),
+            (
+                "starts_insolvent",
+                Arc::new(BooleanArray::from(vec![Some(false), None])),
+            ),
+            (
+                "rule",
+                Arc::new(StringArray::from(vec![None, Some("passive")])),
+            ),
+        ],
+    );
+    arrow_file(
+        &d.0.join("p.arrow"),
+        vec![
+            ("holder", Arc::new(Int64Array::from(vec![1001, 1002]))),
+            ("asset", Arc::new(StringArray::from(vec!["X", "X"]))),
+            (
+                "shares",
+                Arc::new(Float64Array::from(vec![Some(7.0), None])),
+            ),
+            ("usd", Arc::new(Float64Array::from(vec![None, Some(90.0)]))),
+        ],
+    );
+    let tables = load(
+        &d.0,
+        "holder_tables:\n  - { holders_arrow: h.arrow, holdings_arrow: p.arrow }\n",
+    )
+    .expect("tables load");
+    let yaml = load(
+        &d.0,
+        "holders:\n  - { id: \"1001\", kind: fund, cash: 50, starts_insolvent: false, holdings: [ { asset: X, shares: 7 } ] }\n  \
+         - { id: \"1002\", kind: bank, rule: { type: passive }, holdings: [ { asset: X, usd: 90 } ] }\n",
+    )
+    .expect("yaml loads");
+    assert_eq!(
+        format!("{:?}", tables.network),
+        format!("{:?}", yaml.network)
+    );
+}
