@@ -112,6 +112,9 @@ const CASES: &[Case] = &[
     case("csv_insolvent_accounts.yaml", "books/insolvent_accounts.csv:3:1: holders[1].accounts_csv: ", &["2 accounts start with equity ≤ 0 (holdings + cash − loan at pre-shock prices); rows 2 and 4 (lines 3 and 5)", "hint: set `starts_insolvent: true`"]),
     case("csv_huge_amount.yaml", "books/huge_amount_accounts.csv:3:4: holders[1].accounts_csv: ", &["row 2 (account `a2`), column `cash`: expected a number ≤ 1e15, found `1e300`", "hint: `cash` is a USD amount from 0 to 1e15"]),
     case("csv_ragged_row.yaml", "books/ragged_accounts.csv:3: holders[1].accounts_csv: ", &["this row has 2 fields, expected 3", "hint:"]),
+    // Holder tables.
+    case("table_bad_cell.yaml", "tables/bad_cell_holders.csv:3:38: holder_tables[0].holders_csv: ", &["row 2 (holder `hf-1`), column `rule_target`: expected a number, found `twenty`", "hint: `rule_target`: a leverage"]),
+    case("table_unknown_column.yaml", "tables/unknown_column_holders.csv:1:19: holder_tables[0].holders_csv: ", &["unknown column `rule_targt` in a holders table", "hint: did you mean `rule_target`?"]),
     // Several semantic problems: all of them, sorted by line.
     case("many_problems.yaml", "many_problems.yaml:6:23: assets[1].price: ", &[
         "must be a finite number > 0, got -100",

@@ -81,6 +81,8 @@ const INEXPRESSIBLE: &[(&str, &str)] = &[
     ("csv_insolvent_accounts.yaml", "the contents of a CSV book, priced at the assets' prices"),
     ("csv_huge_amount.yaml", "the contents of a CSV book"),
     ("csv_ragged_row.yaml", "the contents of a CSV book"),
+    ("table_bad_cell.yaml", "the contents of a holder table"),
+    ("table_unknown_column.yaml", "the contents of a holder table"),
 ];
 
 fn corpus() -> Vec<PathBuf> {
@@ -530,6 +532,7 @@ fn whatever_the_loader_accepts_the_schema_accepts() {
         "tests/fixtures/convexity.yaml",
         "tests/fixtures/timeline/week.yaml",
         "tests/fixtures/etf_shares/retail-soxl.yaml",
+        "tests/fixtures/holder-tables/cont-schaanning-tables.yaml",
     ] {
         let path = root().join(rel);
         let text = std::fs::read_to_string(&path).expect("read");

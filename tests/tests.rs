@@ -20,6 +20,7 @@ mod golden;
 mod hardening_batch;
 mod hardening_inputs;
 mod hardening_outputs;
+mod holder_tables;
 mod inet_timing;
 mod loading;
 mod report_cli;

@@ -1112,5 +1112,23 @@ pub(crate) fn load_as(
     })
 }
 
+/// Line and column (as an editor shows them) of field `field` of the record that starts at
+/// byte `byte` of `raw` (a whole CSV file's bytes after any byte order mark), which the
+/// `csv` reader saw on line `line`: [`exact_place`] for the readers of other CSV tables
+/// (holder tables) that hold their file in memory.
+pub(crate) fn field_place(
+    raw: &[u8],
+    byte: u64,
+    line: u64,
+    field: usize,
+) -> Option<(usize, usize)> {
+    let at = At {
+        byte,
+        line: u32::try_from(line).ok()?,
+        field: u32::try_from(field).ok()?,
+    };
+    exact_place(raw.get(usize::try_from(byte).ok()?..)?, &at)
+}
+
 #[cfg(test)]
 mod tests;

@@ -41,6 +41,7 @@ mod montecarlo;
 mod schema;
 mod spec;
 mod suggest;
+mod tables;
 mod teach;
 mod template;
 mod variant;
@@ -558,12 +559,12 @@ pub(crate) fn index_text(text: &str, origin: &str) -> Result<Index, ScenarioErro
 /// Validate a deserialised spec and build the scenario; problems are located through
 /// `index` and sorted by file and line.
 pub(crate) fn finish(
-    spec: spec::ScenarioSpec,
+    mut spec: spec::ScenarioSpec,
     index: &Index,
     origin_name: &str,
     origin: &Origin<'_>,
 ) -> Result<Scenario, ScenarioError> {
-    let converted = convert::convert(&spec, origin).map_err(|pending| {
+    let located = |pending: Vec<Pending>| {
         let mut diags: Vec<Diagnostic> = pending
             .into_iter()
             .map(|p| locate(p, index, origin_name))
@@ -577,7 +578,13 @@ pub(crate) fn finish(
             ))
         });
         ScenarioError::from(diags)
-    })?;
+    };
+    // Holders from tables join the YAML holders here, and from here on are validated
+    // like them; problems with them are then placed back in their tables.
+    let (table_holders, placed) = tables::load(&spec, origin).map_err(located)?;
+    spec.holders.extend(table_holders);
+    let converted = convert::convert(&spec, origin)
+        .map_err(|pending| located(pending.into_iter().map(|p| placed.relocate(p)).collect()))?;
     Ok(Scenario {
         name: spec.name,
         description: spec.description,

@@ -37,7 +37,7 @@ use crate::variant::Variant;
 
 pub(crate) use assets::LAW_KEYS;
 use assets::{asset, decay, impact};
-pub(crate) use books::{AccountsFile, BookCache, load_book};
+pub(crate) use books::{AccountsFile, BookCache, load_book, resolve_include};
 pub(crate) use cx::{Cx, num, owns, pending};
 use cx::{HolderMeta, IdKind};
 use edges::{holder_edges, owes};

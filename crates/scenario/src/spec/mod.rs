@@ -29,7 +29,9 @@ pub(crate) use engine::{EngineSpec, GltName, ModeName, SettlementName};
 pub(crate) use expect::{
     BoundSpec, DayExpectSpec, ExpectSpec, StatusName, Statuses, TerminationName,
 };
-pub(crate) use holder::{CashUseName, HolderSpec, HoldingSpec, KindName, OweSpec, SaleOrderName};
+pub(crate) use holder::{
+    CashUseName, HolderSpec, HoldingSpec, KindName, MarginSpec, OweSpec, SaleOrderName,
+};
 pub(crate) use lenders::LenderSpec;
 pub(crate) use monte_carlo::{CorrelationSpec, DistName, MonteCarloSpec};
 pub(crate) use numbers::{Days, Num, Whole};
@@ -62,6 +64,11 @@ pub(crate) struct ScenarioSpec {
     /// Holders of assets.
     #[serde(default)]
     pub holders: Vec<HolderSpec>,
+    /// Banks, funds, leveraged funds and margin accounts read from tables (CSV, Parquet or
+    /// Arrow IPC files, one row a holder, their holdings in a second table), appended after
+    /// `holders`.
+    #[serde(default)]
+    pub holder_tables: Vec<HolderTableSpec>,
     /// Brokers and prime brokers that lend on margin.
     #[serde(default)]
     pub lenders: Vec<LenderSpec>,
@@ -98,6 +105,26 @@ pub(crate) struct VariantSpec {
     pub impact: Option<BTreeMap<String, ImpactSpec>>,
     /// The variant's expected results (the base's `expect` is not inherited).
     pub expect: Option<ExpectSpec>,
+}
+
+/// A table of holders and, optionally, a table of their holdings; paths relative to the
+/// scenario file. Give both tables in one format: `holders_csv` with `holdings_csv`,
+/// `holders_parquet` with `holdings_parquet`, or `holders_arrow` with `holdings_arrow`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HolderTableSpec {
+    /// CSV, one row per holder: `id`, `kind` and the holder keys as columns.
+    pub holders_csv: Option<String>,
+    /// CSV `holder,asset,shares,usd` (one of `shares` and `usd` per row).
+    pub holdings_csv: Option<String>,
+    /// The holders table as Parquet, instead of `holders_csv`.
+    pub holders_parquet: Option<String>,
+    /// The holdings table as Parquet, instead of `holdings_csv`.
+    pub holdings_parquet: Option<String>,
+    /// The holders table as an Arrow IPC file, instead of `holders_csv`.
+    pub holders_arrow: Option<String>,
+    /// The holdings table as an Arrow IPC file, instead of `holdings_csv`.
+    pub holdings_arrow: Option<String>,
 }
 
 /// A cited source.

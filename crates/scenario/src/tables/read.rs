@@ -1,0 +1,388 @@
+//! Reading a holder table into cells: CSV (read whole, it is small) through the `csv`
+//! crate with the account books' rules (CRLF, a byte order mark, quoted fields, exact
+//! lines and columns from [`crate::book::field_place`]), Parquet and Arrow IPC through
+//! arrow, every column decoded (a holder table has a few dozen columns at most).
+
+use std::fs::File;
+use std::io::Read as _;
+use std::path::Path;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type,
+    UInt32Type, UInt64Type,
+};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::DataType;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::book::{BookFormat, MAX_FIELD_BYTES, field_place};
+use crate::error::clip;
+
+/// Largest holder or holdings table file, in bytes: the scenario file's own limit. A
+/// table is read whole; 64 MiB of CSV is about a million holders with twenty columns.
+pub(crate) const MAX_TABLE_BYTES: u64 = crate::MAX_YAML_BYTES;
+
+/// Most data rows of one table: a million holders (or holdings rows), far more than any
+/// bank or fund register; the engine's work grows with every one.
+pub(crate) const MAX_TABLE_ROWS: usize = 1_000_000;
+
+/// A cell as read, before it is given a meaning by its column.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    /// An empty field (CSV) or a null (binary tables): the key is absent.
+    Empty,
+    /// Text, trimmed of spaces.
+    Text(String),
+    /// A whole number from an integer column.
+    Int(i128),
+    /// A number from a float column.
+    Num(f64),
+    /// A boolean column's value.
+    Bool(bool),
+}
+
+/// A table read from a file: its column names and rows, and where each row is.
+#[derive(Debug)]
+pub(crate) struct Table {
+    /// The column names, in the file's order.
+    pub columns: Vec<String>,
+    /// Data rows (the header excluded), each with one cell per column.
+    pub rows: Vec<Vec<Cell>>,
+    /// Where each row is (CSV): see [`Lines`].
+    pub lines: Option<Lines>,
+}
+
+/// A CSV file's bytes (after any byte order mark) and where each record starts, for
+/// the exact line and column of a field when a problem needs it.
+#[derive(Debug)]
+pub(crate) struct Lines {
+    raw: Vec<u8>,
+    /// Per record (the header is record 0): its first byte and the reader's line.
+    starts: Vec<(u64, u64)>,
+}
+
+impl Lines {
+    /// Line and column of field `field` of record `record` (0 is the header): exact, as
+    /// an editor shows them, after CRLF line ends and quoted fields too.
+    pub(crate) fn place(&self, record: usize, field: usize) -> (Option<usize>, Option<usize>) {
+        let Some(&(byte, line)) = self.starts.get(record) else {
+            return (None, None);
+        };
+        match field_place(&self.raw, byte, line, field) {
+            Some((l, c)) => (Some(l), Some(c)),
+            None => (usize::try_from(line).ok(), None),
+        }
+    }
+}
+
+/// A problem with a whole file, or a row of it: record (0 the header) and field.
+#[derive(Debug)]
+pub(crate) struct ReadProblem {
+    pub message: String,
+    pub hint: Option<String>,
+    /// Record and field, for CSV files.
+    pub at: Option<(usize, usize)>,
+}
+
+fn whole_file(message: String, hint: Option<String>) -> ReadProblem {
+    ReadProblem {
+        message,
+        hint,
+        at: None,
+    }
+}
+
+/// Read a table in `format`; the problem (one, the table is not read further) says why not.
+pub(crate) fn read(path: &Path, format: BookFormat) -> Result<Table, (ReadProblem, Option<Lines>)> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| (whole_file(format!("cannot read the file: {e}"), None), None))?
+        .len();
+    if len > MAX_TABLE_BYTES {
+        return Err((
+            whole_file(
+                format!(
+                    "the file is {:.1} MiB; holder tables are limited to {} MiB",
+                    len as f64 / f64::from(1 << 20),
+                    MAX_TABLE_BYTES >> 20
+                ),
+                Some("a holder table has one row per bank, fund or account; large books of retail accounts are `account_book` holders".into()),
+            ),
+            None,
+        ));
+    }
+    match format {
+        BookFormat::Csv => read_csv(path),
+        BookFormat::Parquet | BookFormat::Arrow => {
+            read_columnar(path, format).map_err(|p| (p, None))
+        }
+    }
+}
+
+fn read_csv(path: &Path) -> Result<Table, (ReadProblem, Option<Lines>)> {
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(MAX_TABLE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| (whole_file(format!("cannot read the file: {e}"), None), None))?;
+    if bytes.len() as u64 > MAX_TABLE_BYTES {
+        return Err((
+            whole_file(
+                format!(
+                    "the file grew past {} MiB while read",
+                    MAX_TABLE_BYTES >> 20
+                ),
+                None,
+            ),
+            None,
+        ));
+    }
+    // Excel's "CSV UTF-8" starts with a byte order mark; positions count after it, as
+    // the account books' reader does.
+    let raw = match bytes.strip_prefix(b"\xef\xbb\xbf".as_slice()) {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
+    let mut lines = Lines {
+        raw: Vec::new(),
+        starts: Vec::new(),
+    };
+    let parsed = parse_csv(&raw, &mut lines.starts);
+    lines.raw = raw;
+    match parsed {
+        Ok((columns, rows)) => Ok(Table {
+            columns,
+            rows,
+            lines: Some(lines),
+        }),
+        Err(p) => Err((p, Some(lines))),
+    }
+}
+
+/// The header and the rows of CSV text; `starts` gets each record's start.
+fn parse_csv(
+    raw: &[u8],
+    starts: &mut Vec<(u64, u64)>,
+) -> Result<(Vec<String>, Vec<Vec<Cell>>), ReadProblem> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(raw);
+    let mut rec = csv::ByteRecord::new();
+    let mut columns: Option<Vec<String>> = None;
+    let mut rows = Vec::new();
+    loop {
+        let record = starts.len();
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let at = e.position().map(|p| {
+                    starts.push((p.byte(), p.line()));
+                    (record, 0)
+                });
+                return Err(ReadProblem {
+                    message: format!("malformed CSV: {e}"),
+                    hint: Some("the file must be CSV with a header line of column names".into()),
+                    at,
+                });
+            }
+        }
+        let pos = rec.position().map_or((0, 1), |p| (p.byte(), p.line()));
+        starts.push(pos);
+        let mut cells = Vec::with_capacity(rec.len());
+        for (i, f) in rec.iter().enumerate() {
+            cells.push(csv_cell(f).map_err(|message| ReadProblem {
+                message,
+                hint: Some(
+                    "ids, names and numbers are short UTF-8 text; is this the right file?".into(),
+                ),
+                at: Some((record, i)),
+            })?);
+        }
+        let Some(names) = &columns else {
+            columns = Some(
+                cells
+                    .into_iter()
+                    .map(|c| match c {
+                        Cell::Text(t) => t,
+                        _ => String::new(),
+                    })
+                    .collect(),
+            );
+            continue;
+        };
+        if cells.len() != names.len() && !(cells.len() == 1 && cells[0] == Cell::Empty) {
+            return Err(ReadProblem {
+                message: format!(
+                    "row {record} has {} fields, the header {}",
+                    cells.len(),
+                    names.len()
+                ),
+                hint: Some("every row has one field per column of the header; leave a field empty (`,,`) for an absent key".into()),
+                at: Some((record, 0)),
+            });
+        }
+        if cells.iter().all(|c| *c == Cell::Empty) {
+            // A blank line: no holder. Its record keeps its place so rows stay numbered
+            // as the file's records.
+            rows.push(Vec::new());
+            continue;
+        }
+        if rows.len() >= MAX_TABLE_ROWS {
+            return Err(too_many_rows(Some((record, 0))));
+        }
+        rows.push(cells);
+    }
+    let Some(columns) = columns else {
+        return Err(ReadProblem {
+            message: "the file is empty; expected a header line of column names".into(),
+            hint: Some("the first line names the columns, e.g. `id,kind,cash`".into()),
+            at: None,
+        });
+    };
+    Ok((columns, rows))
+}
+
+fn too_many_rows(at: Option<(usize, usize)>) -> ReadProblem {
+    ReadProblem {
+        message: format!("the table has more than {MAX_TABLE_ROWS} rows"),
+        hint: Some("a holder table has one row per bank, fund or account; large books of retail accounts are `account_book` holders".into()),
+        at,
+    }
+}
+
+/// A CSV field as a cell: trimmed UTF-8 text, empty when blank.
+fn csv_cell(f: &[u8]) -> Result<Cell, String> {
+    if f.len() > MAX_FIELD_BYTES {
+        return Err(format!(
+            "the field is {} bytes long, more than {} KiB",
+            f.len(),
+            MAX_FIELD_BYTES >> 10
+        ));
+    }
+    let s = std::str::from_utf8(f).map_err(|e| {
+        format!(
+            "the field is not UTF-8 text (invalid byte 0x{:02x})",
+            f.get(e.valid_up_to()).copied().unwrap_or(0)
+        )
+    })?;
+    let s = s.trim();
+    Ok(if s.is_empty() {
+        Cell::Empty
+    } else {
+        Cell::Text(s.to_owned())
+    })
+}
+
+fn read_columnar(path: &Path, format: BookFormat) -> Result<Table, ReadProblem> {
+    let cannot = |e: &dyn std::fmt::Display| {
+        whole_file(
+            format!("cannot read the file as {}: {e}", format.name()),
+            Some(format!("is this a {} file?", format.name())),
+        )
+    };
+    let open =
+        || File::open(path).map_err(|e| whole_file(format!("cannot open the file: {e}"), None));
+    let (schema, batches): (_, Box<dyn Iterator<Item = Result<RecordBatch, String>>>) = if format
+        == BookFormat::Parquet
+    {
+        let builder = ParquetRecordBatchReaderBuilder::try_new(open()?).map_err(|e| cannot(&e))?;
+        let rows = builder.metadata().file_metadata().num_rows();
+        if usize::try_from(rows).map_or(true, |r| r > MAX_TABLE_ROWS) {
+            return Err(too_many_rows(None));
+        }
+        let schema = builder.schema().clone();
+        let reader = builder.build().map_err(|e| cannot(&e))?;
+        (
+            schema,
+            Box::new(reader.map(|b| b.map_err(|e| e.to_string()))),
+        )
+    } else {
+        let reader =
+            arrow_ipc::reader::FileReader::try_new(open()?, None).map_err(|e| cannot(&e))?;
+        let schema = reader.schema();
+        (
+            schema,
+            Box::new(reader.map(|b| b.map_err(|e| e.to_string()))),
+        )
+    };
+    let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    for batch in batches {
+        let batch = batch.map_err(|e| cannot(&e))?;
+        if rows.len() + batch.num_rows() > MAX_TABLE_ROWS {
+            return Err(too_many_rows(None));
+        }
+        let start = rows.len();
+        rows.resize_with(start + batch.num_rows(), || {
+            Vec::with_capacity(columns.len())
+        });
+        for (c, col) in batch.columns().iter().enumerate() {
+            let cells = cells(col).map_err(|t| {
+                whole_file(
+                    format!(
+                        "column `{}` holds {t}; expected text, numbers or booleans",
+                        clip(columns.get(c).map_or("", String::as_str))
+                    ),
+                    Some("write ids and names as strings (UTF-8), amounts as float or integer columns, `starts_insolvent` as booleans".into()),
+                )
+            })?;
+            for (row, cell) in rows.iter_mut().skip(start).zip(cells) {
+                row.push(cell);
+            }
+        }
+    }
+    Ok(Table {
+        columns,
+        rows,
+        lines: None,
+    })
+}
+
+/// A column's values as cells (nulls and empty text are [`Cell::Empty`]), or the
+/// column's type when it is none of text, integers, floats and booleans.
+// One `as` for every numeric type: integers are exact in i128, floats widen.
+#[allow(clippy::cast_lossless)]
+fn cells(col: &ArrayRef) -> Result<Vec<Cell>, DataType> {
+    macro_rules! conv {
+        ($t:ty, $cell:expr) => {{
+            let a = col.as_primitive::<$t>();
+            (0..a.len())
+                .map(|i| {
+                    if a.is_null(i) {
+                        Cell::Empty
+                    } else {
+                        $cell(a.value(i))
+                    }
+                })
+                .collect()
+        }};
+    }
+    let text = |s: Option<&str>| match s.map(str::trim) {
+        None | Some("") => Cell::Empty,
+        Some(t) => Cell::Text(t.to_owned()),
+    };
+    Ok(match col.data_type() {
+        DataType::Utf8 => col.as_string::<i32>().iter().map(text).collect(),
+        DataType::LargeUtf8 => col.as_string::<i64>().iter().map(text).collect(),
+        DataType::Utf8View => col.as_string_view().iter().map(text).collect(),
+        DataType::Boolean => col
+            .as_boolean()
+            .iter()
+            .map(|b| b.map_or(Cell::Empty, Cell::Bool))
+            .collect(),
+        DataType::Float64 => conv!(Float64Type, Cell::Num),
+        DataType::Float32 => conv!(Float32Type, |v: f32| Cell::Num(f64::from(v))),
+        DataType::Int8 => conv!(Int8Type, |v: i8| Cell::Int(i128::from(v))),
+        DataType::Int16 => conv!(Int16Type, |v: i16| Cell::Int(i128::from(v))),
+        DataType::Int32 => conv!(Int32Type, |v: i32| Cell::Int(i128::from(v))),
+        DataType::Int64 => conv!(Int64Type, |v: i64| Cell::Int(i128::from(v))),
+        DataType::UInt8 => conv!(UInt8Type, |v: u8| Cell::Int(i128::from(v))),
+        DataType::UInt16 => conv!(UInt16Type, |v: u16| Cell::Int(i128::from(v))),
+        DataType::UInt32 => conv!(UInt32Type, |v: u32| Cell::Int(i128::from(v))),
+        DataType::UInt64 => conv!(UInt64Type, |v: u64| Cell::Int(i128::from(v))),
+        // A column of nulls only (pandas writes one for an all-empty object column).
+        DataType::Null => vec![Cell::Empty; col.len()],
+        other => return Err(other.clone()),
+    })
+}

@@ -1,0 +1,226 @@
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::{Scenario, ScenarioError};
+
+/// A fresh directory for one test, removed at the end.
+struct Dir(PathBuf);
+impl Dir {
+    fn new(name: &str) -> Self {
+        let d = std::env::temp_dir().join(format!("delever-tables-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        Dir(d)
+    }
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.0.join(name), text).expect("write");
+    }
+}
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const HEAD: &str = "name: t\ndescription: tables\nas_of: 2026-01-02\n\
+    assets:\n  - { id: X, price: 10, shares_outstanding: 1.0e+9, adv_usd: 1.0e+8, daily_vol: 0.02 }\n\
+    lenders:\n  - { id: pb, capital: 1.0e+9 }\n\
+    shocks:\n  - { type: asset, asset: X, return: -0.3 }\n";
+
+fn load(dir: &Path, rest: &str) -> Result<Scenario, ScenarioError> {
+    Scenario::from_yaml(&format!("{HEAD}{rest}"), "t.yaml", Some(dir))
+}
+
+fn messages(e: &ScenarioError) -> Vec<String> {
+    e.diagnostics.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn a_table_holder_builds_the_yaml_holder_s_network() {
+    let d = Dir::new("same");
+    d.write(
+        "h.csv",
+        "id,kind,cash,other_liabilities,rule,rule_max,rule_target,lender,loan,maintenance,reset\n\
+         hf,leveraged_fund,100,,threshold,5,4,pb,600,0.3,0.4\n\
+         f,fund,50,,,,,,,,\n",
+    );
+    d.write(
+        "p.csv",
+        "holder,asset,shares,usd\nhf,X,,1000\nf,X,7,\nhf,X,10,\n",
+    );
+    let tables = load(
+        &d.0,
+        "holder_tables:\n  - { holders_csv: h.csv, holdings_csv: p.csv }\n",
+    )
+    .expect("tables load");
+    let yaml = load(
+        &d.0,
+        "holders:\n  - { id: hf, kind: leveraged_fund, cash: 100, rule: { type: threshold, max: 5, target: 4 }, \
+         margin: { lender: pb, loan: 600, maintenance: 0.3, reset: 0.4 }, \
+         holdings: [ { asset: X, usd: 1000 }, { asset: X, shares: 10 } ] }\n  \
+         - { id: f, kind: fund, cash: 50, holdings: [ { asset: X, shares: 7 } ] }\n",
+    )
+    .expect("yaml loads");
+    assert_eq!(
+        format!("{:?}", tables.network),
+        format!("{:?}", yaml.network)
+    );
+}
+
+#[test]
+fn columns_of_paths() {
+    assert_eq!(column_of(""), "id");
+    assert_eq!(column_of(".margin"), "lender");
+    assert_eq!(column_of(".margin.maintenance"), "maintenance");
+    assert_eq!(column_of(".rule"), "rule");
+    assert_eq!(column_of(".rule.type"), "rule");
+    assert_eq!(column_of(".rule.min_ratio"), "rule_min_ratio");
+    assert_eq!(column_of(".redemption_beta"), "redemption_beta");
+    assert_eq!(column_of(".owes[0].amount"), "id");
+    assert_eq!(holder_index("holders[12].cash"), Some((12, ".cash")));
+    assert_eq!(holder_index("assets[1].price"), None);
+}
+
+#[test]
+fn a_margin_loan_without_maintenance_and_a_rule_parameter_without_a_rule_are_told() {
+    let d = Dir::new("partial");
+    d.write(
+        "h.csv",
+        "id,kind,lender,loan,rule_max\nm,margin_account,pb,100,\nb,bank,,,33\n",
+    );
+    let e = load(&d.0, "holder_tables:\n  - { holders_csv: h.csv }\n").expect_err("refused");
+    let file = d.0.join("h.csv").display().to_string();
+    assert_eq!(
+        messages(&e),
+        [
+            format!(
+                "{file}:2:1: holder_tables[0].holders_csv: row 1 (holder `m`), column `maintenance`: a margin loan needs a maintenance margin: `lender` is given but `maintenance` is empty\n  hint: fill `lender` (a lender's id), `loan` (USD) and `maintenance` (a fraction in (0, 1], e.g. 0.30), or leave all four margin columns empty"
+            ),
+            format!(
+                "{file}:3:10: holder_tables[0].holders_csv: row 2 (holder `b`), column `rule_max`: `rule_max` is given but `rule` is empty\n  hint: write the rule's type in `rule` (leverage_target, threshold, fail_liquidate, capital_ratio, passive)"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn the_keys_of_an_entry_are_checked() {
+    let d = Dir::new("entry");
+    d.write("h.csv", "id,kind\n");
+    let e = load(
+        &d.0,
+        "holder_tables:\n  - { holders_csv: h.csv, holdings_parquet: p.parquet }\n  - { holdings_csv: h.csv }\n",
+    )
+    .expect_err("refused");
+    let m = messages(&e);
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(
+        m[0].starts_with("t.yaml:11:27: holder_tables[0].holdings_parquet: `holdings_parquet` is Parquet but `holders_csv` is CSV"),
+        "{m:?}"
+    );
+    assert!(
+        m[1].starts_with("t.yaml:12:5: holder_tables[1]: a holder table needs a holders file"),
+        "{m:?}"
+    );
+    // Text with no file has no directory for tables to be relative to.
+    let e = Scenario::from_yaml(
+        &format!("{HEAD}holder_tables:\n  - {{ holders_csv: h.csv }}\n"),
+        "t.yaml",
+        None,
+    )
+    .expect_err("refused");
+    assert!(messages(&e)[0].contains("need a scenario file"), "{e}");
+}
+
+#[test]
+fn a_directory_is_not_a_table() {
+    let d = Dir::new("dir");
+    std::fs::create_dir_all(d.0.join("sub")).expect("mkdir");
+    let e = load(&d.0, "holder_tables:\n  - { holders_csv: sub }\n").expect_err("refused");
+    assert!(messages(&e)[0].contains("is not a file"), "{e}");
+}
+
+#[test]
+fn holdings_of_a_holder_not_in_the_table_are_refused() {
+    let d = Dir::new("holdings");
+    d.write("h.csv", "id,kind,cash\nf1,fund,10\n");
+    d.write("p.csv", "holder,asset,shares\ny,X,1\nf2,X,1\n,X,\n");
+    let e = load(
+        &d.0,
+        "holders:\n  - { id: y, kind: fund, cash: 1 }\nholder_tables:\n  - { holders_csv: h.csv, holdings_csv: p.csv }\n",
+    )
+    .expect_err("refused");
+    let m: Vec<String> = messages(&e)
+        .iter()
+        .map(|s| s.replace(&d.0.display().to_string(), "D"))
+        .collect();
+    assert_eq!(
+        m,
+        [
+            "D/p.csv:2:1: holder_tables[0].holdings_csv: row 1 (holder `y`), column `holder`: holder `y` is in the scenario's `holders:` list, not in `D/h.csv`\n  hint: a holdings table holds the positions of its own table's holders; write this holder's in its `holdings:`",
+            "D/p.csv:3:1: holder_tables[0].holdings_csv: row 2 (holder `f2`), column `holder`: no row of `D/h.csv` has the id `f2`\n  hint: known holders in this table: `f1`",
+            "D/p.csv:4:1: holder_tables[0].holdings_csv: row 3, column `holder`: expected a holder id, found an empty field\n  hint: `holder`: a holder's id",
+            "D/p.csv:4:4: holder_tables[0].holdings_csv: row 3, column `shares`: the row gives neither `shares` nor `usd`\n  hint: write the position in `shares` (a number of shares) or in `usd` (its value at the asset's price)",
+        ]
+    );
+}
+
+/// An Arrow IPC file of these columns.
+fn arrow_file(path: &Path, columns: Vec<(&str, arrow_array::ArrayRef)>) {
+    let batch = arrow_array::RecordBatch::try_from_iter(columns).expect("batch");
+    let file = std::fs::File::create(path).expect("create");
+    let mut w = arrow_ipc::writer::FileWriter::try_new(file, &batch.schema()).expect("writer");
+    w.write(&batch).expect("write");
+    w.finish().expect("finish");
+}
+
+#[test]
+fn arrow_tables_with_integer_ids_booleans_and_nulls_build_the_yaml_network() {
+    use std::sync::Arc;
+
+    use arrow_array::{BooleanArray, Float64Array, Int64Array, StringArray};
+    let d = Dir::new("arrow");
+    arrow_file(
+        &d.0.join("h.arrow"),
+        vec![
+            ("id", Arc::new(Int64Array::from(vec![1001, 1002]))),
+            ("kind", Arc::new(StringArray::from(vec!["fund", "bank"]))),
+            ("cash", Arc::new(Float64Array::from(vec![Some(50.0), None]))),
+            (
+                "starts_insolvent",
+                Arc::new(BooleanArray::from(vec![Some(false), None])),
+            ),
+            (
+                "rule",
+                Arc::new(StringArray::from(vec![None, Some("passive")])),
+            ),
+        ],
+    );
+    arrow_file(
+        &d.0.join("p.arrow"),
+        vec![
+            ("holder", Arc::new(Int64Array::from(vec![1001, 1002]))),
+            ("asset", Arc::new(StringArray::from(vec!["X", "X"]))),
+            (
+                "shares",
+                Arc::new(Float64Array::from(vec![Some(7.0), None])),
+            ),
+            ("usd", Arc::new(Float64Array::from(vec![None, Some(90.0)]))),
+        ],
+    );
+    let tables = load(
+        &d.0,
+        "holder_tables:\n  - { holders_arrow: h.arrow, holdings_arrow: p.arrow }\n",
+    )
+    .expect("tables load");
+    let yaml = load(
+        &d.0,
+        "holders:\n  - { id: \"1001\", kind: fund, cash: 50, starts_insolvent: false, holdings: [ { asset: X, shares: 7 } ] }\n  \
+         - { id: \"1002\", kind: bank, rule: { type: passive }, holdings: [ { asset: X, usd: 90 } ] }\n",
+    )
+    .expect("yaml loads");
+    assert_eq!(
+        format!("{:?}", tables.network),
+        format!("{:?}", yaml.network)
+    );
+}
