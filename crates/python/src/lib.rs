@@ -12,7 +12,6 @@
 // pyo3 hands a function its arguments as owned values, converted from Python's.
 #![allow(clippy::needless_pass_by_value)]
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -145,9 +144,11 @@ struct NativeScenario {
 }
 
 /// One table of a book from a Python object with `__arrow_c_stream__` (a pyarrow Table,
-/// a pandas >= 2.2 DataFrame, a polars DataFrame, ...): its batches, imported through
+/// a pandas >= 2.2 `DataFrame`, a polars `DataFrame`, ...): its batches, imported through
 /// Arrow's C stream interface without copying their buffers. Read with the GIL held (a
 /// producer may call into Python for each batch); cheap, as nothing is converted here.
+// The one `unsafe` of the package: the C stream interface hands over a raw pointer.
+#[allow(unsafe_code)]
 fn arrow_table(name: String, obj: &Bound<'_, PyAny>) -> PyResult<MemoryTable> {
     let capsule = obj.call_method0("__arrow_c_stream__")?;
     let capsule = capsule.cast::<PyCapsule>().map_err(|_| {
@@ -506,7 +507,7 @@ fn load_text_books(
             }
         }
     }
-    for (holder, tables) in books.into_iter().flat_map(|d| d.iter()) {
+    for (holder, tables) in books.into_iter().flat_map(PyDictMethods::iter) {
         let holder: String = holder.extract()?;
         let (accounts, holdings): (Bound<'_, PyAny>, Bound<'_, PyAny>) = tables.extract()?;
         let accounts = arrow_table(format!("accounts of {holder} (Arrow)"), &accounts)?;

@@ -1,6 +1,6 @@
 //! Account books from Arrow data in memory: the same two tables as the files,
 //! `account,cash,loan` and `account,asset,shares`, as record batches a caller already
-//! holds (the Python package imports DataFrames through Arrow's C stream interface).
+//! holds (the Python package imports data frames through Arrow's C stream interface).
 //!
 //! The tables go through the Parquet and Arrow IPC readers' checks (`columnar.rs`), so
 //! the messages are theirs, told by row and column name. The batches' buffers are read in

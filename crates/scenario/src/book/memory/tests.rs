@@ -35,7 +35,9 @@ fn accounts(cash: Vec<Option<f64>>) -> MemoryTable {
             ("cash", Arc::new(Float64Array::from(cash))),
             (
                 "loan",
-                Arc::new(Int64Array::from_iter_values((1..=n as i64).map(|i| 10 * i))),
+                Arc::new(Int64Array::from_iter_values(
+                    (1..=i64::try_from(n).expect("small")).map(|i| 10 * i),
+                )),
             ),
         ],
         2,
