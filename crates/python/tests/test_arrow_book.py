@@ -167,3 +167,16 @@ def test_lists_of_dicts_take_the_csv_path(cli):
     assert fed._native.memory_books == []
     want = cli.run("run", str(FIXTURE), "--format", "json").stdout
     assert fed.run().to_json() == want
+
+
+@pytest.mark.skipif(pa is None or pd is None, reason="needs pandas and pyarrow")
+def test_a_frame_pyarrow_cannot_type_takes_the_csv_path():
+    acc = pd.DataFrame(rows("accounts.csv"))
+    hold = pd.DataFrame(rows("holdings.csv"))
+    # Ids mixing text and a number: an object column pyarrow refuses to convert.
+    acc["account"] = acc["account"].astype(object)
+    hold["account"] = hold["account"].astype(object)
+    acc.loc[0, "account"] = 7
+    hold.loc[hold["account"] == "r00", "account"] = 7
+    fed = delever.load(FIXTURE).with_book(acc, hold)
+    assert fed.books_from == {"book": "csv"}

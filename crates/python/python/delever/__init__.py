@@ -205,7 +205,8 @@ def _arrow_source(rows: Any, columns: Tuple[str, ...]) -> Any:
     other columns and its index are not converted; without pyarrow there is no Arrow
     path for pandas (its own ``__arrow_c_stream__`` needs pyarrow too). Any other object
     with ``__arrow_c_stream__`` (a pyarrow Table, a polars DataFrame) is used as is: the
-    book's columns are found in it by name.
+    book's columns are found in it by name. A pandas column pyarrow cannot convert (an
+    object column mixing numbers and text) sends the book down the CSV path.
     """
     if hasattr(rows, "to_csv") and hasattr(rows, "columns"):
         missing = [c for c in columns if c not in rows.columns]
@@ -215,9 +216,14 @@ def _arrow_source(rows: Any, columns: Tuple[str, ...]) -> Any:
             import pyarrow as pa
         except ImportError:
             return None
-        return pa.Table.from_arrays(
-            [pa.Array.from_pandas(rows[c]) for c in columns], names=list(columns)
-        )
+        try:
+            return pa.Table.from_arrays(
+                [pa.Array.from_pandas(rows[c]) for c in columns], names=list(columns)
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # A column pyarrow cannot type (ids mixing numbers and text): the CSV path
+            # reads every cell as text and tells a bad one by its line.
+            return None
     if hasattr(rows, "__arrow_c_stream__"):
         return rows
     return None
