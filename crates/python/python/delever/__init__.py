@@ -153,13 +153,17 @@ def _records(rows: Any, required: Sequence[str]) -> List[Dict[str, Any]]:
 def _write_csv_arrow(path: str, frame: Any, columns: Tuple[str, ...]) -> bool:
     """Write a DataFrame's columns with pyarrow's CSV writer (C++, several threads; its
     floats are the shortest text that reads back to the same double): ten times pandas'
-    ``to_csv`` on a million-account book. False when pyarrow is not installed."""
+    ``to_csv`` on a million-account book. False when pyarrow is not installed or cannot
+    type a column."""
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
     except ImportError:
         return False
-    table = pa.Table.from_pandas(frame[list(columns)], preserve_index=False)
+    try:
+        table = pa.Table.from_pandas(frame[list(columns)], preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False  # a column pyarrow cannot type: pandas writes it cell by cell
     pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
     return True
 
