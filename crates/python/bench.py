@@ -1,6 +1,6 @@
 """Python overhead against the CLI (docs/performance.md, 'Python package').
 
-Usage: python bench.py DELEVER_BIN [ACCOUNTS] [REPEATS]
+Usage: python bench.py DELEVER_BIN [ACCOUNTS] [REPEATS] [csv]
 
 1. The default scenario: `delever -q run --format json` as a process (median of REPEATS,
    process start included), against `delever.scenario().run().to_json()` in one Python
@@ -9,7 +9,9 @@ Usage: python bench.py DELEVER_BIN [ACCOUNTS] [REPEATS]
    5 holdings each): the CLI running the generated YAML and CSV files, against Python
    reading the same CSVs into pandas DataFrames (not counted: the data is assumed to be in
    frames already) and passing them with `Scenario.with_book` (through Arrow when
-   pyarrow is installed, else through CSV: the output says which), then running.
+   pyarrow is installed, else through CSV: the output says which), then running. With
+   `csv` last, the book is sent down the CSV path even with pyarrow installed, to compare
+   the two paths under the same load.
 
 Everything is written under one temporary directory, removed at the end.
 """
@@ -64,6 +66,9 @@ def main() -> int:
     accounts = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
     repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 5
     import pandas as pd
+
+    if len(sys.argv) > 4 and sys.argv[4] == "csv":
+        delever._arrow_source = lambda rows, columns: None  # the CSV path, for comparison
 
     print(f"delever {delever.__version__}, pandas {pd.__version__}, repeats {repeats}")
     # 1. The default scenario.
