@@ -171,7 +171,7 @@ fn read_error(key: &'static str, format: BookFormat, e: &dyn std::fmt::Display) 
 
 /// The batch's columns at `at`, by the names the file gave them (a projection keeps the
 /// file's column order, not ours).
-pub(super) fn pick(
+fn pick(
     batch: &RecordBatch,
     want: [&str; 3],
     key: &'static str,
