@@ -1,6 +1,6 @@
 """Python overhead against the CLI (docs/performance.md, 'Python package').
 
-Usage: python bench.py DELEVER_BIN [ACCOUNTS] [REPEATS]
+Usage: python bench.py DELEVER_BIN [ACCOUNTS] [REPEATS] [csv]
 
 1. The default scenario: `delever -q run --format json` as a process (median of REPEATS,
    process start included), against `delever.scenario().run().to_json()` in one Python
@@ -8,7 +8,10 @@ Usage: python bench.py DELEVER_BIN [ACCOUNTS] [REPEATS]
 2. A retail book of ACCOUNTS accounts (default 1,000,000; `delever generate retail-book`,
    5 holdings each): the CLI running the generated YAML and CSV files, against Python
    reading the same CSVs into pandas DataFrames (not counted: the data is assumed to be in
-   frames already) and passing them with `Scenario.with_book`, then running.
+   frames already) and passing them with `Scenario.with_book` (through Arrow when
+   pyarrow is installed, else through CSV: the output says which), then running. With
+   `csv` last, the book is sent down the CSV path even with pyarrow installed, to compare
+   the two paths under the same load.
 
 Everything is written under one temporary directory, removed at the end.
 """
@@ -64,6 +67,9 @@ def main() -> int:
     repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 5
     import pandas as pd
 
+    if len(sys.argv) > 4 and sys.argv[4] == "csv":
+        delever._arrow_source = lambda rows, columns: None  # the CSV path, for comparison
+
     print(f"delever {delever.__version__}, pandas {pd.__version__}, repeats {repeats}")
     # 1. The default scenario.
     cli = cli_seconds(binary, ["run", "--format", "json"], repeats, "cli")
@@ -107,7 +113,8 @@ def main() -> int:
         print(f"{accounts:,} accounts, {len(hold):,} holdings: CLI process {cli_run:.2f} s; "
               f"Python with_book {with_book:.2f} s + run {run:.2f} s = {with_book + run:.2f} s "
               f"(reading the CSVs into pandas, not counted: {read:.2f} s; loading the YAML "
-              f"with its own CSV book: {load:.2f} s); same JSON: {same}")
+              f"with its own CSV book: {load:.2f} s); same JSON: {same}; "
+              f"book path: {fed.books_from['retail']}")
         print(f"  CPU: CLI process {CPU['cli']:.2f} s; Python with_book {CPU['with_book']:.2f} s "
               f"+ run {CPU['run']:.2f} s")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

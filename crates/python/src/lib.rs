@@ -15,15 +15,20 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
+use arrow_array::{RecordBatch, RecordBatchReader};
+
 use delever_batch::BatchError;
 use delever_batch::grid::{Grid, Vary};
 use delever_batch::mc::{self, Study, SummaryMeta};
 use delever_batch::sweep::Sweep;
 use delever_report::batch::{DrawColumns, SweepDoc, draws_csv};
-use delever_scenario::{Diagnostic, ScenarioError as Invalid, Template};
+use delever_scenario::{
+    Diagnostic, MemoryBook, MemoryBooks, MemoryTable, ScenarioError as Invalid, Template,
+};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyCapsule, PyDict, PyList};
 
 pyo3::create_exception!(
     _native,
@@ -138,6 +143,35 @@ struct NativeScenario {
     warning: Option<String>,
 }
 
+/// One table of a book from a Python object with `__arrow_c_stream__` (a pyarrow Table,
+/// a pandas >= 2.2 `DataFrame`, a polars `DataFrame`, ...): its batches, imported through
+/// Arrow's C stream interface without copying their buffers. Read with the GIL held (a
+/// producer may call into Python for each batch); cheap, as nothing is converted here.
+// The one `unsafe` of the package: the C stream interface hands over a raw pointer.
+#[allow(unsafe_code)]
+fn arrow_table(name: String, obj: &Bound<'_, PyAny>) -> PyResult<MemoryTable> {
+    let capsule = obj.call_method0("__arrow_c_stream__")?;
+    let capsule = capsule.cast::<PyCapsule>().map_err(|_| {
+        PyValueError::new_err(format!(
+            "{name}: `__arrow_c_stream__` did not return a PyCapsule"
+        ))
+    })?;
+    let ptr = capsule
+        .pointer_checked(Some(c"arrow_array_stream"))?
+        .cast::<FFI_ArrowArrayStream>();
+    // SAFETY: the capsule named `arrow_array_stream` holds a valid, initialised
+    // `ArrowArrayStream` (the PyCapsule interface's contract); `from_raw` moves it out and
+    // leaves a released stream behind, which the capsule's destructor then skips.
+    let reader = unsafe { RecordBatchStreamReader::from_raw(ptr.as_ptr()) }.map_err(|e| {
+        PyValueError::new_err(format!("{name}: cannot import the Arrow stream: {e}"))
+    })?;
+    let schema = reader.schema();
+    let batches = reader
+        .collect::<Result<Vec<RecordBatch>, _>>()
+        .map_err(|e| PyValueError::new_err(format!("{name}: cannot read the Arrow stream: {e}")))?;
+    Ok(MemoryTable::new(name, schema, batches))
+}
+
 /// One finished run: the report's JSON (as `delever run --format json`), its exit code,
 /// and what the HTML report needs.
 #[pyclass(frozen, module = "delever._native")]
@@ -226,6 +260,12 @@ impl NativeScenario {
     #[getter]
     fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The ids of the account books it was given in memory (`with_book` from Arrow data).
+    #[getter]
+    fn memory_books(&self) -> Vec<String> {
+        self.template.memory_books().keys().cloned().collect()
     }
 
     /// The directory its CSV books are resolved against, if any.
@@ -443,6 +483,48 @@ fn load_text(
     })
 }
 
+/// Load a scenario from YAML text, as [`load_text`], with account books given as Arrow
+/// data: `books` maps a holder id to `(accounts, holdings)`, two objects with
+/// `__arrow_c_stream__`; `keep` names the books of `carry` (a scenario loaded this way)
+/// to keep, by holder id. Each book is the tables of the `account_book` holder of its
+/// id, which names no table files. The GIL is released while the books are checked.
+#[pyfunction]
+#[pyo3(signature = (text, origin, base_dir=None, books=None, carry=None, keep=Vec::new()))]
+fn load_text_books(
+    py: Python<'_>,
+    text: String,
+    origin: String,
+    base_dir: Option<PathBuf>,
+    books: Option<&Bound<'_, PyDict>>,
+    carry: Option<&NativeScenario>,
+    keep: Vec<String>,
+) -> PyResult<NativeScenario> {
+    let mut memory = MemoryBooks::new();
+    if let Some(carry) = carry {
+        for id in keep {
+            if let Some(b) = carry.template.memory_books().get(&id) {
+                memory.insert(id, Arc::clone(b));
+            }
+        }
+    }
+    for (holder, tables) in books.into_iter().flat_map(PyDictMethods::iter) {
+        let holder: String = holder.extract()?;
+        let (accounts, holdings): (Bound<'_, PyAny>, Bound<'_, PyAny>) = tables.extract()?;
+        let accounts = arrow_table(format!("accounts of {holder} (Arrow)"), &accounts)?;
+        let holdings = arrow_table(format!("holdings of {holder} (Arrow)"), &holdings)?;
+        memory.insert(holder, Arc::new(MemoryBook::new(accounts, holdings)));
+    }
+    let template = py
+        .detach(|| Template::from_yaml_with_books(&text, &origin, base_dir.as_deref(), memory))
+        .map_err(|e| scenario_error(py, &e))?;
+    Ok(NativeScenario {
+        template: Arc::new(template),
+        text: text.into(),
+        base_dir,
+        warning: None,
+    })
+}
+
 /// The shipped scenarios' names, sorted.
 #[pyfunction]
 fn shipped_names() -> Vec<&'static str> {
@@ -475,6 +557,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeRun>()?;
     m.add_function(wrap_pyfunction!(load_path, m)?)?;
     m.add_function(wrap_pyfunction!(load_text, m)?)?;
+    m.add_function(wrap_pyfunction!(load_text_books, m)?)?;
     m.add_function(wrap_pyfunction!(shipped_names, m)?)?;
     m.add_function(wrap_pyfunction!(shipped_text, m)?)?;
     Ok(())

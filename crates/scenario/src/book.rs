@@ -1080,10 +1080,13 @@ pub(crate) fn load(
 }
 
 mod columnar;
+mod memory;
 pub use columnar::{
     BookFormat, BookProblem, Column, ROW_GROUP_ROWS, TableColumns, WriteError, csv_tables,
     write_table,
 };
+pub(crate) use memory::ACCOUNTS_KEY as MEMORY_ACCOUNTS_KEY;
+pub use memory::{MemoryBook, MemoryBooks, MemoryTable};
 
 /// Load a book whose tables are in `format`: CSV through [`load`], Parquet and Arrow IPC
 /// column-wise.

@@ -53,8 +53,8 @@ use std::path::{Path, PathBuf};
 
 pub use bless::{BlessError, MAX_BLESSED_ROWS, expect_block, replace_expect_block};
 pub use book::{
-    BookFormat, BookProblem, Column, ROW_GROUP_ROWS, TableColumns, WriteError, csv_tables,
-    write_table,
+    BookFormat, BookProblem, Column, MemoryBook, MemoryBooks, MemoryTable, ROW_GROUP_ROWS,
+    TableColumns, WriteError, csv_tables, write_table,
 };
 pub use check::CheckResult;
 pub use error::{Diagnostic, ScenarioError};

@@ -20,6 +20,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::book::MemoryBooks;
 use crate::convert::{BookCache, Origin};
 use crate::index::{Index, join_index, join_key};
 use crate::yaml::{Scalar, Shape, Step, Tree};
@@ -270,6 +271,8 @@ pub struct Template {
     base_dir: Option<PathBuf>,
     stem: Option<String>,
     books: BookCache,
+    /// Account books given in memory, by holder id; shared with every instance.
+    memory: MemoryBooks,
 }
 
 /// A place a path selects: its steps, its path in the crate's notation, and whether the
@@ -309,7 +312,13 @@ impl Template {
     pub fn load(path: &Path) -> Result<Template, ScenarioError> {
         let src = crate::TextSource::of(path);
         let text = crate::read_text(path)?;
-        let mut t = Template::build(&text, src.origin, Some(src.base), src.stem)?;
+        let mut t = Template::build(
+            &text,
+            src.origin,
+            Some(src.base),
+            src.stem,
+            MemoryBooks::new(),
+        )?;
         t.base.path = src.path;
         Ok(t)
     }
@@ -319,7 +328,13 @@ impl Template {
     pub fn load_lenient(path: &Path) -> Result<(Template, Option<Diagnostic>), ScenarioError> {
         let src = crate::TextSource::of(path);
         let text = crate::read_text(path)?;
-        let mut t = Template::build(&text, src.origin.clone(), Some(src.base), None)?;
+        let mut t = Template::build(
+            &text,
+            src.origin.clone(),
+            Some(src.base),
+            None,
+            MemoryBooks::new(),
+        )?;
         t.base.path = src.path;
         let warning = crate::stem_warning(&text, &src.origin, src.stem.as_deref(), &t.base.name);
         Ok((t, warning))
@@ -332,6 +347,26 @@ impl Template {
         origin: &str,
         base_dir: Option<&Path>,
     ) -> Result<Template, ScenarioError> {
+        Template::from_yaml_with_books(text, origin, base_dir, MemoryBooks::new())
+    }
+
+    /// [`Template::from_yaml`] with account books given in memory, by holder id: each is
+    /// the tables of the scenario's `account_book` holder of that id, which then names
+    /// no table files (no `accounts_csv`, `holdings_csv` or their Parquet and Arrow
+    /// forms). The holder's other keys (`margin`, `cure_rate`) are the scenario's. A book
+    /// is checked as a Parquet book is, its problems told under the holder's `accounts`
+    /// and `holdings` paths with the tables' names as files; it is validated once and
+    /// shared by the template's instances.
+    ///
+    /// # Errors
+    /// As [`Template::from_yaml`]; also a book for an id that is not an `account_book`
+    /// holder, or for a holder that names table files.
+    pub fn from_yaml_with_books(
+        text: &str,
+        origin: &str,
+        base_dir: Option<&Path>,
+        books: MemoryBooks,
+    ) -> Result<Template, ScenarioError> {
         if text.len() as u64 > crate::MAX_YAML_BYTES {
             return Err(crate::too_large(origin, text.len() as u64));
         }
@@ -343,7 +378,13 @@ impl Template {
             origin.to_owned(),
             base_dir.map(Path::to_path_buf),
             None,
+            books,
         )
+    }
+
+    /// The account books it was given in memory, by holder id.
+    pub fn memory_books(&self) -> &MemoryBooks {
+        &self.memory
     }
 
     fn build(
@@ -351,6 +392,7 @@ impl Template {
         origin: String,
         base_dir: Option<PathBuf>,
         stem: Option<String>,
+        memory: MemoryBooks,
     ) -> Result<Template, ScenarioError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let index = crate::index_text(text, &origin)?;
@@ -366,6 +408,7 @@ impl Template {
                 stem: stem.as_deref(),
                 books: None,
                 record: Some(&record),
+                memory: Some(&memory),
             },
         )?;
         // The text deserialised once already, so this cannot fail on syntax; map it anyway.
@@ -382,6 +425,7 @@ impl Template {
             base_dir,
             stem,
             books: record.into_inner(),
+            memory,
         })
     }
 
@@ -485,6 +529,7 @@ impl Template {
                 stem: self.stem.as_deref(),
                 books: Some(&self.books),
                 record: None,
+                memory: Some(&self.memory),
             },
         )
         .map_err(attribute)?;

@@ -153,13 +153,17 @@ def _records(rows: Any, required: Sequence[str]) -> List[Dict[str, Any]]:
 def _write_csv_arrow(path: str, frame: Any, columns: Tuple[str, ...]) -> bool:
     """Write a DataFrame's columns with pyarrow's CSV writer (C++, several threads; its
     floats are the shortest text that reads back to the same double): ten times pandas'
-    ``to_csv`` on a million-account book. False when pyarrow is not installed."""
+    ``to_csv`` on a million-account book. False when pyarrow is not installed or cannot
+    type a column."""
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
     except ImportError:
         return False
-    table = pa.Table.from_pandas(frame[list(columns)], preserve_index=False)
+    try:
+        table = pa.Table.from_pandas(frame[list(columns)], preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False  # a column pyarrow cannot type: pandas writes it cell by cell
     pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
     return True
 
@@ -185,6 +189,50 @@ def _write_csv(path: str, rows: Any, columns: Tuple[str, ...]) -> None:
                 raise ValueError(f"missing column: {e.args[0]}") from None
 
 
+#: The keys an ``account_book`` holder names its table files with.
+_TABLE_KEYS = (
+    "accounts_csv",
+    "holdings_csv",
+    "accounts_parquet",
+    "holdings_parquet",
+    "accounts_arrow",
+    "holdings_arrow",
+)
+
+
+def _arrow_source(rows: Any, columns: Tuple[str, ...]) -> Any:
+    """An object with ``__arrow_c_stream__`` holding ``rows``' ``columns``, or None when
+    there is none to be had (then the book goes through CSV).
+
+    A pandas DataFrame is converted column by column with ``pyarrow.Array.from_pandas``
+    (a float64 column without NaN is wrapped, not copied; NaN becomes null), so that its
+    other columns and its index are not converted; without pyarrow there is no Arrow
+    path for pandas (its own ``__arrow_c_stream__`` needs pyarrow too). Any other object
+    with ``__arrow_c_stream__`` (a pyarrow Table, a polars DataFrame) is used as is: the
+    book's columns are found in it by name. A pandas column pyarrow cannot convert (an
+    object column mixing numbers and text) sends the book down the CSV path.
+    """
+    if hasattr(rows, "to_csv") and hasattr(rows, "columns"):
+        missing = [c for c in columns if c not in rows.columns]
+        if missing:
+            raise ValueError(f"missing column(s): {', '.join(missing)}")
+        try:
+            import pyarrow as pa
+        except ImportError:
+            return None
+        try:
+            return pa.Table.from_arrays(
+                [pa.Array.from_pandas(rows[c]) for c in columns], names=list(columns)
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # A column pyarrow cannot type (ids mixing numbers and text): the CSV path
+            # reads every cell as text and tells a bad one by its line.
+            return None
+    if hasattr(rows, "__arrow_c_stream__"):
+        return rows
+    return None
+
+
 class Scenario:
     """A loaded, validated scenario. Make one with :func:`load` or :func:`scenario`."""
 
@@ -192,6 +240,8 @@ class Scenario:
         self._native = native
         # The private directory of books fed from DataFrames, if any (see with_book).
         self._tmp: Optional[tempfile.TemporaryDirectory] = None
+        # How each book fed from DataFrames came in: "arrow" or "csv" (see with_book).
+        self._books_from: Dict[str, str] = {}
 
     @property
     def name(self) -> str:
@@ -223,6 +273,13 @@ class Scenario:
         """The file it was loaded from, if it was."""
         p = self._native.path
         return None if p is None else os.fspath(p)
+
+    @property
+    def books_from(self) -> Dict[str, str]:
+        """How each account book given by :meth:`with_book` came in, by holder id:
+        ``"arrow"`` (read in place through the Arrow C stream interface) or ``"csv"``
+        (written to a private CSV file and read back)."""
+        return dict(self._books_from)
 
     def __repr__(self) -> str:
         return f"<delever.Scenario {self.name!r}>"
@@ -304,20 +361,28 @@ class Scenario:
 
         ``accounts`` has columns ``account, cash, loan`` and ``holdings`` has
         ``account, asset, shares``, grouped by account in the order of ``accounts``
-        (the CSV book's format, docs/scenario-format.md). If ``holder`` is an
-        ``account_book`` of the scenario, its accounts are replaced; otherwise a new
-        one is added, borrowing from ``lender`` at ``maintenance`` (and ``reset``).
-        The book is validated as a CSV book is (a ``ScenarioError`` names the row).
+        (the book's format, docs/scenario-format.md; other columns are ignored). If
+        ``holder`` is an ``account_book`` of the scenario, its tables are replaced;
+        otherwise a new one is added, borrowing from ``lender`` at ``maintenance`` (and
+        ``reset``). The book is validated as a Parquet book is: a ``ScenarioError`` names
+        the row and the column at fault.
 
-        The frames are written once as CSV to a private temporary directory that the
-        scenario keeps while it lives (the scenario crate streams books from CSV), so a
-        1M-account book costs about a second more than the CLI reading its CSV.
+        Two paths, told afterwards by ``books_from[holder]``:
+
+        * ``"arrow"``: both tables are pandas DataFrames and pyarrow is installed, or
+          both are objects with ``__arrow_c_stream__`` (pyarrow Tables, polars
+          DataFrames). The columns are read in place through the Arrow C stream
+          interface (float64 columns are not copied on the way; whole numbers and text
+          are converted while the book is checked), with the GIL released.
+        * ``"csv"``: anything else (lists of dicts; pandas without pyarrow). The tables
+          are written once as CSV to a private temporary directory that the scenario
+          keeps while it lives, and read back as a CSV book (lines in messages are the
+          private file's).
         """
         doc = self._document()
         existing = [
             h for h in doc.get("holders", []) if isinstance(h, dict) and h.get("id") == holder
         ]
-        files = {"accounts": accounts, "holdings": holdings}
         if existing:
             h = existing[0]
             if h.get("kind") != "account_book":
@@ -341,25 +406,67 @@ class Scenario:
                 margin["reset"] = reset
             h = {"id": holder, "kind": "account_book", "margin": margin}
             doc.setdefault("holders", []).append(h)
+        for key in _TABLE_KEYS:
+            h.pop(key, None)
+        acc_cols, hold_cols = ("account", "cash", "loan"), ("account", "asset", "shares")
+        sources = (_arrow_source(accounts, acc_cols), _arrow_source(holdings, hold_cols))
+        origin = f"{self.name} (book `{holder}` from DataFrames)"
+        if sources[0] is not None and sources[1] is not None:
+            out = self._rebuilt(doc, origin, {}, {holder: sources})
+            out._books_from[holder] = "arrow"
+            return out
         h["accounts_csv"] = f"delever-book-{holder}-accounts.csv"
         h["holdings_csv"] = f"delever-book-{holder}-holdings.csv"
-        return self._rebuilt(
+        out = self._rebuilt(
             doc,
-            f"{self.name} (book `{holder}` from DataFrames)",
+            origin,
             {
-                h["accounts_csv"]: (files["accounts"], ("account", "cash", "loan")),
-                h["holdings_csv"]: (files["holdings"], ("account", "asset", "shares")),
+                h["accounts_csv"]: (accounts, acc_cols),
+                h["holdings_csv"]: (holdings, hold_cols),
             },
         )
+        out._books_from[holder] = "csv"
+        return out
 
     def _document(self) -> Dict[str, Any]:
         return json.loads(self._native.document_json())
 
     def _rebuilt(
-        self, doc: Dict[str, Any], origin: str, tables: Dict[str, Any]
+        self,
+        doc: Dict[str, Any],
+        origin: str,
+        tables: Dict[str, Any],
+        arrow: Optional[Dict[str, Any]] = None,
     ) -> "Scenario":
-        """Load ``doc`` (edited) again, validated like a file, with the CSV books of the
-        scenario and ``tables`` (file name -> (rows, columns)) in a private directory."""
+        """Load ``doc`` (edited) again, validated like a file.
+
+        ``arrow`` maps holder ids to their two tables as Arrow streams (the holder names
+        no files); the scenario's own books in memory are kept for the holders that
+        still name no files. With CSV ``tables`` (file name -> (rows, columns)) to
+        write, they and the scenario's CSV books go to a private directory; without,
+        the books are read where the scenario's are.
+        """
+        books = [
+            h
+            for h in doc.get("holders", [])
+            if isinstance(h, dict) and h.get("kind") == "account_book"
+        ]
+        keep = [
+            str(h.get("id"))
+            for h in books
+            if not any(k in h for k in _TABLE_KEYS) and h.get("id") not in (arrow or {})
+        ]
+        text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+        if not tables:
+            native = _native.load_text_books(
+                text, origin, self._native.base_dir, arrow, self._native, keep
+            )
+            out = Scenario(native)
+            out._tmp = self._tmp  # books read from this scenario's directory, if private
+            out._books_from = {
+                k: v for k, v in self._books_from.items() if any(h.get("id") == k for h in books)
+            }
+            return out
         tmp = tempfile.TemporaryDirectory(prefix="delever-")
         base = self._native.base_dir
         for h in doc.get("holders", []):
@@ -376,10 +483,12 @@ class Scenario:
                     shutil.copyfile(src, dst)
         for name, (rows, columns) in tables.items():
             _write_csv(os.path.join(tmp.name, name), rows, columns)
-        text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
-        native = _native.load_text(text, origin, tmp.name)
+        native = _native.load_text_books(text, origin, tmp.name, None, self._native, keep)
         out = Scenario(native)
         out._tmp = tmp  # the books' directory lives as long as the scenario
+        out._books_from = {
+            k: v for k, v in self._books_from.items() if any(h.get("id") == k for h in books)
+        }
         return out
 
     def sweep(

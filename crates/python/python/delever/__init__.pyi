@@ -62,6 +62,9 @@ class Scenario:
     def assets(self) -> List[str]: ...
     @property
     def path(self) -> Optional[str]: ...
+    @property
+    def books_from(self) -> Dict[str, Literal["arrow", "csv"]]:
+        """How each book given by ``with_book`` came in, by holder id."""
     def run(
         self,
         max_rounds: Optional[int] = ...,
@@ -105,7 +108,9 @@ class Scenario:
         reset: Optional[float] = ...,
     ) -> Scenario:
         """A copy with an account book fed from frames (account,cash,loan and
-        account,asset,shares)."""
+        account,asset,shares): read in place through the Arrow C stream interface when
+        both tables offer one (pandas with pyarrow, pyarrow Tables, polars), else
+        through a private CSV file; ``books_from[holder]`` tells which."""
 
 class Report:
     """The report of one run."""

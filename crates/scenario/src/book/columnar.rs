@@ -88,10 +88,11 @@ fn problem(key: &'static str, message: String, hint: Option<String>) -> CsvProbl
     }
 }
 
-/// The three columns of a table, in the order asked for, batch by batch.
-struct Table {
+/// The three columns of a table, in the order asked for, batch by batch: from a file, or
+/// from memory (`memory.rs`).
+pub(super) struct Table {
     /// `columns[b][c]`: batch `b`, wanted column `c`.
-    columns: Vec<[ArrayRef; 3]>,
+    pub(super) columns: Vec<[ArrayRef; 3]>,
 }
 
 impl Table {
@@ -100,13 +101,13 @@ impl Table {
     }
 }
 
-/// Where the wanted columns are among the file's fields; a located problem if one is
-/// missing or given twice.
-fn find_columns(
+/// Where the wanted columns are among the table's fields; a located problem if one is
+/// missing or given twice. `what` names the table in messages (`Parquet file`).
+pub(super) fn find_columns(
     schema: &Schema,
     want: [&str; 3],
     key: &'static str,
-    format: BookFormat,
+    what: &str,
 ) -> Result<[usize; 3], CsvProblem> {
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     let mut at = [0usize; 3];
@@ -128,8 +129,7 @@ fn find_columns(
                 return Err(problem(
                     key,
                     format!(
-                        "the {} file has no column `{w}`; its columns are {}{}",
-                        format.name(),
+                        "the {what} has no column `{w}`; its columns are {}{}",
                         if shown.is_empty() {
                             "none".to_string()
                         } else {
@@ -149,11 +149,7 @@ fn find_columns(
             _ => {
                 return Err(problem(
                     key,
-                    format!(
-                        "the {} file has {} columns named `{w}`",
-                        format.name(),
-                        found.len()
-                    ),
+                    format!("the {what} has {} columns named `{w}`", found.len()),
                     Some("give each column a unique name".into()),
                 ));
             }
@@ -195,7 +191,7 @@ fn read_parquet(path: &Path, want: [&str; 3], key: &'static str) -> Result<Table
         || File::open(path).map_err(|e| problem(key, format!("cannot open the file: {e}"), None));
     let builder = ParquetRecordBatchReaderBuilder::try_new(open()?)
         .map_err(|e| read_error(key, format, &e))?;
-    let at = find_columns(builder.schema(), want, key, format)?;
+    let at = find_columns(builder.schema(), want, key, "Parquet file")?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), at);
     let groups = builder.metadata().num_row_groups();
     // One reader per row group, decoded in parallel; collected in file order.
@@ -228,7 +224,7 @@ fn read_arrow(path: &Path, want: [&str; 3], key: &'static str) -> Result<Table, 
         File::open(path).map_err(|e| problem(key, format!("cannot open the file: {e}"), None))?;
     let probe = arrow_ipc::reader::FileReader::try_new(file, None)
         .map_err(|e| read_error(key, format, &e))?;
-    let at = find_columns(&probe.schema(), want, key, format)?;
+    let at = find_columns(&probe.schema(), want, key, "Arrow IPC file")?;
     drop(probe);
     let file =
         File::open(path).map_err(|e| problem(key, format!("cannot open the file: {e}"), None))?;
@@ -403,17 +399,31 @@ fn type_problem(key: &'static str, name: &str, msg: &str, what: &str) -> CsvProb
 }
 
 /// The accounts table: ids, cash, loan.
-#[allow(clippy::too_many_lines)] // one pass over the batches, a few lines per check
 pub(super) fn read_accounts(
     path: &Path,
     format: BookFormat,
     out: &mut Vec<CsvProblem>,
 ) -> Option<(Ids, Vec<f64>, Vec<f64>)> {
     let key = format.keys().0;
-    let want = ["account", "cash", "loan"];
-    let table = read_table(path, format, want, key)
+    let table = read_table(path, format, ACCOUNT_COLUMNS, key)
         .map_err(|p| out.push(p))
         .ok()?;
+    accounts_from(&table, key, out)
+}
+
+/// The columns of an accounts table.
+pub(super) const ACCOUNT_COLUMNS: [&str; 3] = ["account", "cash", "loan"];
+/// The columns of a holdings table.
+pub(super) const HOLDING_COLUMNS: [&str; 3] = ["account", "asset", "shares"];
+
+/// The accounts table's checks, wherever its columns came from; problems keyed `key`.
+#[allow(clippy::too_many_lines)] // one pass over the batches, a few lines per check
+pub(super) fn accounts_from(
+    table: &Table,
+    key: &'static str,
+    out: &mut Vec<CsvProblem>,
+) -> Option<(Ids, Vec<f64>, Vec<f64>)> {
+    let want = ACCOUNT_COLUMNS;
     let n = table.rows();
     let mut ids = Ids {
         buf: Vec::new(),
@@ -508,7 +518,6 @@ pub(super) fn read_accounts(
 }
 
 /// The holdings table, grouped by account in the accounts' order.
-#[allow(clippy::too_many_lines)] // one pass over the batches, a few lines per check
 pub(super) fn read_holdings(
     path: &Path,
     format: BookFormat,
@@ -516,11 +525,23 @@ pub(super) fn read_holdings(
     assets: &AssetLookup,
     out: &mut Vec<CsvProblem>,
 ) -> Option<Holdings> {
-    let key = format.keys().1;
-    let want = ["account", "asset", "shares"];
-    let table = read_table(path, format, want, key)
+    let (accounts_key, key) = format.keys();
+    let table = read_table(path, format, HOLDING_COLUMNS, key)
         .map_err(|p| out.push(p))
         .ok()?;
+    holdings_from(&table, (accounts_key, key), ids, assets, out)
+}
+
+/// The holdings table's checks, wherever its columns came from; problems keyed `keys.1`,
+/// the accounts table named by its key `keys.0`.
+#[allow(clippy::too_many_lines)] // one pass over the batches, a few lines per check
+pub(super) fn holdings_from(
+    table: &Table,
+    (accounts_key, key): (&'static str, &'static str),
+    ids: &Ids,
+    assets: &AssetLookup,
+    out: &mut Vec<CsvProblem>,
+) -> Option<Holdings> {
     let n = table.rows();
     let mut grouping = Grouping {
         open: 0,
@@ -559,8 +580,8 @@ pub(super) fn read_holdings(
             let account = account.unwrap_or(&[]);
             if let Err(earlier) = grouping.seek(ids, account, shares.len()) {
                 let (message, hint) = grouping_problem(row, account, earlier);
-                let message = message.replace("accounts_csv", format.keys().0);
-                let hint = hint.replace("accounts_csv", format.keys().0);
+                let message = message.replace("accounts_csv", accounts_key);
+                let hint = hint.replace("accounts_csv", accounts_key);
                 problems.push(row, NOWHERE, message, Some(hint));
                 stop = true;
                 return;

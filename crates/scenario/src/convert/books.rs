@@ -8,8 +8,9 @@ use delever_graph::AccountBook;
 
 use super::cx::{Cx, pending};
 use super::{Origin, Place};
-use crate::book::{self, AssetLookup, BookFiles, BookFormat};
+use crate::book::{self, AssetLookup, BookFiles, BookFormat, MemoryBook};
 use crate::index::join_key;
+use crate::spec::{KindName, ScenarioSpec};
 
 /// Account books loaded once and reused by the instances of a sweep template, keyed by
 /// everything a book's content depends on: the two paths as written and the asset ids'
@@ -37,6 +38,9 @@ pub(crate) struct AccountsFile {
     pub(crate) path: PathBuf,
     /// Its format: CSV rows are told by line, binary tables by row only.
     pub(crate) format: BookFormat,
+    /// The key its problems are told under: the format's accounts key, or `accounts`
+    /// for a table given in memory.
+    pub(crate) key: &'static str,
 }
 
 impl BookCache {
@@ -182,6 +186,7 @@ pub(crate) fn load_book(
         name: acc_name.clone(),
         path: acc_path.clone(),
         format,
+        key: accounts_key,
     };
     match book::load_as(
         &BookFiles {
@@ -230,6 +235,78 @@ pub(crate) fn load_book(
             }
             (None, Some(accounts_file))
         }
+    }
+}
+
+/// Load an account book given in memory; problems go to `cx`, located under the holder's
+/// `accounts`/`holdings` paths with the tables' names as files (by row, no line).
+pub(crate) fn load_memory_book(
+    cx: &mut Cx<'_>,
+    base: &str,
+    memory: &MemoryBook,
+    lookup: &AssetLookup,
+) -> (Option<Arc<AccountBook>>, Option<AccountsFile>) {
+    let accounts_file = AccountsFile {
+        name: memory.accounts().name().to_owned(),
+        path: PathBuf::new(),
+        // Rows, not lines, as in an Arrow IPC table: nothing is read again.
+        format: BookFormat::Arrow,
+        key: book::MEMORY_ACCOUNTS_KEY,
+    };
+    match memory.load(lookup) {
+        Ok(book) => (Some(book), Some(accounts_file)),
+        Err(problems) => {
+            for p in problems {
+                cx.problems.push(pending(
+                    join_key(base, p.key),
+                    Place::File {
+                        file: memory.file_of(p.key).to_owned(),
+                        line: p.line,
+                        column: p.column,
+                    },
+                    p.message,
+                    p.hint,
+                ));
+            }
+            (None, Some(accounts_file))
+        }
+    }
+}
+
+/// Every book given in memory must be for an `account_book` holder: one for another id
+/// is a problem (it would be ignored).
+pub(crate) fn memory_books_used(cx: &mut Cx<'_>, spec: &ScenarioSpec, origin: &Origin<'_>) {
+    let Some(memory) = origin.memory else {
+        return;
+    };
+    for id in memory.keys() {
+        let kind = spec.holders.iter().find(|h| &h.id == id).map(|h| h.kind);
+        if kind == Some(KindName::AccountBook) {
+            continue;
+        }
+        let books: Vec<&str> = spec
+            .holders
+            .iter()
+            .filter(|h| h.kind == KindName::AccountBook)
+            .map(|h| h.id.as_str())
+            .collect();
+        cx.err(
+            "holders",
+            match kind {
+                Some(k) => format!(
+                    "an account book was given in memory for holder `{id}`, a {}, not an account_book",
+                    k.name()
+                ),
+                None => format!(
+                    "an account book was given in memory for holder `{id}`, which the scenario does not have"
+                ),
+            },
+            Some(if books.is_empty() {
+                format!("add an `account_book` holder `{id}` (with its `margin`)")
+            } else {
+                format!("its account_book holders are `{}`", books.join("`, `"))
+            }),
+        );
     }
 }
 

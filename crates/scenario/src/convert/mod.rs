@@ -37,7 +37,7 @@ use crate::variant::Variant;
 
 pub(crate) use assets::LAW_KEYS;
 use assets::{asset, decay, impact};
-pub(crate) use books::{AccountsFile, BookCache, load_book, resolve_include};
+pub(crate) use books::{AccountsFile, BookCache, load_book, load_memory_book, resolve_include};
 pub(crate) use cx::{Cx, num, owns, pending};
 use cx::{HolderMeta, IdKind};
 use edges::{holder_edges, owes};
@@ -86,6 +86,8 @@ pub(crate) struct Origin<'a> {
     pub books: Option<&'a BookCache>,
     /// Where to keep the books this conversion loads, for later conversions.
     pub record: Option<&'a RefCell<BookCache>>,
+    /// Account books given in memory, by holder id (`Template::from_yaml_with_books`).
+    pub memory: Option<&'a crate::book::MemoryBooks>,
 }
 
 impl<'a> Origin<'a> {
@@ -96,6 +98,7 @@ impl<'a> Origin<'a> {
             stem,
             books: None,
             record: None,
+            memory: None,
         }
     }
 }
@@ -155,6 +158,7 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
     for (i, l) in spec.lenders.iter().enumerate() {
         cx.register(IdKind::Lender, i, &l.id, join_index("lenders", i));
     }
+    books::memory_books_used(&mut cx, spec, origin);
     if spec.assets.is_empty() {
         cx.err(
             "assets",

@@ -7,7 +7,7 @@ use delever_graph::{AccountBook, AssetIx, HolderKind, Problem, Subject};
 
 use super::{Kind, Make, cure_rate};
 use crate::book::{self, BookFormat};
-use crate::convert::{Cx, Pending, Place, is_solvency, load_book, pending};
+use crate::convert::{Cx, Pending, Place, is_solvency, load_book, load_memory_book, pending};
 use crate::index::join_key;
 use crate::spec::{HolderSpec, KindName};
 
@@ -39,13 +39,33 @@ pub(super) const KIND: Kind = Kind {
 
 fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
     let cure_rate = cure_rate(cx, h);
-    let book = match tables(cx, h, make.base) {
-        Some((format, a, hc)) => {
-            let (book, file) = load_book(cx, make.base, make.origin, (a, hc), make.lookup, format);
+    let memory = make.origin.memory.and_then(|m| m.get(&h.id));
+    let book = if let Some(memory) = memory {
+        if let Some(key) = table_keys(h).first() {
+            cx.err_key(
+                join_key(make.base, key),
+                format!(
+                    "holder `{}` is given its tables in memory and also names `{key}`",
+                    h.id
+                ),
+                Some("leave the table files out: the tables given in memory are the book".into()),
+            );
+            None
+        } else {
+            let (book, file) = load_memory_book(cx, make.base, memory, make.lookup);
             make.accounts_file = file;
             book
         }
-        None => None,
+    } else {
+        match tables(cx, h, make.base) {
+            Some((format, a, hc)) => {
+                let (book, file) =
+                    load_book(cx, make.base, make.origin, (a, hc), make.lookup, format);
+                make.accounts_file = file;
+                book
+            }
+            None => None,
+        }
     };
     HolderKind::AccountBook {
         book: book.unwrap_or_else(|| {
@@ -56,6 +76,22 @@ fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
         }),
         cure_rate,
     }
+}
+
+/// The table keys the holder gives, in the scenario's order.
+fn table_keys(h: &HolderSpec) -> Vec<&'static str> {
+    [
+        ("accounts_csv", &h.accounts_csv),
+        ("holdings_csv", &h.holdings_csv),
+        ("accounts_parquet", &h.accounts_parquet),
+        ("holdings_parquet", &h.holdings_parquet),
+        ("accounts_arrow", &h.accounts_arrow),
+        ("holdings_arrow", &h.holdings_arrow),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_some())
+    .map(|(k, _)| k)
+    .collect()
 }
 
 /// The book's two tables: one accounts and one holdings table, in the same format. Each
@@ -169,7 +205,7 @@ fn problem(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
         .holder_meta
         .get(id.as_str())
         .and_then(|m| m.accounts_file.clone());
-    let key = file.as_ref().map_or("accounts_csv", |f| f.format.keys().0);
+    let key = file.as_ref().map_or("accounts_csv", |f| f.key);
     if let (Some(r), Some(file)) = (row, file) {
         place = Place::File {
             file: file.name,
@@ -226,7 +262,7 @@ fn solvency(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
         book::rows_and_lines(&rows, &lines)
     );
     Some(pending(
-        join_key(base, file.format.keys().0),
+        join_key(base, file.key),
         Place::File {
             file: file.name.clone(),
             line: lines.first().copied().flatten(),
