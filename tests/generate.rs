@@ -275,7 +275,11 @@ fn retail_books_in_every_format_run_the_same() {
     assert_eq!(reports[0], reports[1], "CSV and Parquet books differ");
     assert_eq!(reports[0], reports[2], "CSV and Arrow books differ");
     // The Parquet tables are smaller than the CSV ones.
-    let size = |f: &str| std::fs::metadata(dir.join(f)).map(|m| m.len()).expect("written");
+    let size = |f: &str| {
+        std::fs::metadata(dir.join(f))
+            .map(|m| m.len())
+            .expect("written")
+    };
     assert!(
         size("rb-parquet-retail-holdings.parquet") < size("rb-csv-retail-holdings.csv"),
         "Parquet is not smaller"
