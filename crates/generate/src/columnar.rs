@@ -30,15 +30,15 @@ enum Sink<'a> {
     /// group (the writer counts the bytes itself, so moving them out is safe); its own
     /// writer must be `Send`, which the caller's `w` need not be.
     Parquet(Box<ArrowWriter<Vec<u8>>>, &'a mut dyn Write),
-    Arrow(arrow_ipc::writer::FileWriter<&'a mut dyn Write>),
+    Arrow(Box<arrow_ipc::writer::FileWriter<&'a mut dyn Write>>),
 }
 
 impl<'a> Sink<'a> {
     fn new(format: BookFormat, schema: &SchemaRef, w: &'a mut dyn Write) -> io::Result<Self> {
         Ok(match format {
-            BookFormat::Arrow => {
-                Sink::Arrow(arrow_ipc::writer::FileWriter::try_new(w, schema).map_err(err)?)
-            }
+            BookFormat::Arrow => Sink::Arrow(Box::new(
+                arrow_ipc::writer::FileWriter::try_new(w, schema).map_err(err)?,
+            )),
             BookFormat::Parquet | BookFormat::Csv => {
                 // Snappy, not zstd: these books are written to be loaded fast, and snappy
                 // decodes several times faster for a little more disk.

@@ -159,6 +159,7 @@ fn value(field: &[u8], max: f64) -> Option<f64> {
 
 /// Read a table: the header, then the rows, in parallel while they are plain and then
 /// sequentially. `None` when reading stopped at a problem (in `out`).
+#[allow(clippy::too_many_lines)] // one loop over the windows; its exits share the state
 fn drive<R: Read, S, C: Send>(
     mut src: R,
     spec: &Spec,
@@ -430,6 +431,7 @@ pub(super) fn read_holdings<R: Read>(
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
     use std::io::Write as _;
     use std::path::{Path, PathBuf};
 
@@ -521,9 +523,9 @@ mod tests {
         let mut h = String::from("account,asset,shares\n");
         let names = ["NVDA", "AMD", "MU"];
         for i in 0..n {
-            a.push_str(&format!("acct{i},{}.5,{}\n", i * 3, i * 7 % 1000));
+            writeln!(a, "acct{i},{}.5,{}", i * 3, i * 7 % 1000).expect("to a string");
             for k in 0..i % 4 {
-                h.push_str(&format!("acct{i},{},{}\n", names[k % 3], 10 * i + k));
+                writeln!(h, "acct{i},{},{}", names[k % 3], 10 * i + k).expect("to a string");
             }
         }
         (a, h)
