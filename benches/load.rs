@@ -3,7 +3,12 @@
 //! `Scenario::from_yaml` on YAML scenarios of 1,000, 10,000 and 100,000 banks with five
 //! holdings each (issue 15: loading must stay linear in the holders).
 //!
-//! Run: `cargo bench --bench load` (a few minutes; `-- yaml` for the YAML group only).
+//! Group `formats`: the same generated retail book (`delever generate retail-book`,
+//! 500,000 accounts, 2.5 million holdings) loaded from CSV (parsed on every core) and
+//! from Parquet, about half a minute for the group.
+//!
+//! Run: `cargo bench --bench load` (a few minutes; `-- yaml` for the YAML group only,
+//! `-- formats` for CSV against Parquet).
 //! Figures in docs/performance.md.
 
 // `criterion_group!` defines an undocumented public function.
@@ -191,5 +196,58 @@ fn yaml(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, yaml, load);
+/// Accounts of the `formats` group's book.
+const FORMAT_ACCOUNTS: usize = 500_000;
+
+/// The retail book of `delever generate retail-book` written once in `format` into the
+/// system temp dir; its scenario file.
+fn generated_book(format: delever_generate::BookFormat) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("delever-load-bench-formats-{FORMAT_ACCOUNTS}"));
+    let p = delever_generate::retail::Params {
+        accounts: FORMAT_ACCOUNTS,
+        book_format: format,
+        ..delever_generate::retail::Params::default()
+    };
+    let name = format!("rb-{}", format.extension());
+    let scenario = dir.join(format!("{name}.yaml"));
+    if !scenario.exists() {
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let g = delever_generate::retail::generate(&p, &name).expect("valid parameters");
+        for f in g.files() {
+            let mut out = BufWriter::new(File::create(dir.join(&f.name)).expect("create"));
+            g.write_file(f.kind, &mut out).expect("write");
+            out.flush().expect("flush");
+        }
+    }
+    scenario
+}
+
+fn formats(c: &mut Criterion) {
+    let mut group = c.benchmark_group("formats");
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(8));
+    for format in [
+        delever_generate::BookFormat::Csv,
+        delever_generate::BookFormat::Parquet,
+    ] {
+        let path = generated_book(format);
+        let s = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let books = s
+            .network
+            .holders()
+            .iter()
+            .filter(|h| matches!(h.kind, delever_graph::HolderKind::AccountBook { .. }))
+            .count();
+        assert_eq!(books, 1);
+        drop(s);
+        group.bench_function(format!("retail_500k_{}", format.extension()), |b| {
+            b.iter(|| Scenario::load(&path).map(|s| s.network.holders().len()));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, yaml, load, formats);
 criterion_main!(benches);

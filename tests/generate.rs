@@ -231,3 +231,57 @@ fn caccioli_window_writes_the_library_s_grid_as_svg_and_csv() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("--trials"), "{}", bad.stderr);
 }
+
+/// The same seed written as CSV, Parquet and Arrow IPC: each scenario names its tables
+/// with its format's keys, and the three runs report the same cascade (the report's
+/// name and file paths aside, the JSON is identical).
+#[test]
+fn retail_books_in_every_format_run_the_same() {
+    let dir = scratch("generate-formats");
+    let mut reports = Vec::new();
+    for format in ["csv", "parquet", "arrow"] {
+        let name = format!("rb-{format}");
+        let r = gen_in(
+            &dir,
+            &[
+                "retail-book",
+                "--accounts",
+                "2500",
+                "--assets",
+                "40",
+                "--seed",
+                "9",
+                "--format",
+                format,
+                "--name",
+                &name,
+            ],
+        );
+        assert_eq!(r.code, 0, "{format}: {}", r.stderr);
+        let accounts = format!("{name}-retail-accounts.{format}");
+        assert!(dir.join(&accounts).exists(), "{format}: {}", r.stderr);
+        let yaml = String::from_utf8(read(&dir, &format!("{name}.yaml"))).expect("UTF-8");
+        assert!(
+            yaml.contains(&format!("accounts_{format}: {accounts}")),
+            "{format}: {yaml}"
+        );
+        assert!(yaml.contains(&format!("--format {format}")), "{yaml}");
+        let path = dir.join(format!("{name}.yaml")).display().to_string();
+        let run = delever(["run", &path, "--format", "json"]);
+        assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+        reports.push(run.stdout.replace(&name, "NAME"));
+    }
+    assert!(reports[0].contains("\"scenario\": \"NAME\""));
+    assert_eq!(reports[0], reports[1], "CSV and Parquet books differ");
+    assert_eq!(reports[0], reports[2], "CSV and Arrow books differ");
+    // The Parquet tables are smaller than the CSV ones.
+    let size = |f: &str| {
+        std::fs::metadata(dir.join(f))
+            .map(|m| m.len())
+            .expect("written")
+    };
+    assert!(
+        size("rb-parquet-retail-holdings.parquet") < size("rb-csv-retail-holdings.csv"),
+        "Parquet is not smaller"
+    );
+}

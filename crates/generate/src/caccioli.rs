@@ -321,6 +321,7 @@ pub fn generate(p: &Params, name: &str) -> Result<Generated, GenerateError> {
         network,
         shocks: Vec::<Shock>::new(),
         engine: engine(),
+        book_format: crate::BookFormat::Csv,
     })
 }
 

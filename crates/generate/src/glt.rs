@@ -150,6 +150,7 @@ pub fn generate(p: &Params, name: &str) -> Result<Generated, GenerateError> {
             least_fixed_point: false,
             ..EngineConfig::default()
         },
+        book_format: crate::BookFormat::Csv,
     })
 }
 

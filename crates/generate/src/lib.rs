@@ -25,6 +25,7 @@
 //! temporary file and renames it).
 
 pub mod caccioli;
+mod columnar;
 mod csv;
 mod error;
 pub mod figure;
@@ -38,6 +39,7 @@ use std::io::Write;
 use delever_engine::{EngineConfig, Shock};
 use delever_graph::{HolderIx, HolderKind, Network};
 
+pub use crate::columnar::{BATCH_ROWS, write_accounts_table, write_holdings_table};
 pub use crate::csv::{write_accounts_csv, write_holdings_csv};
 pub use crate::error::GenerateError;
 
@@ -74,6 +76,40 @@ pub struct Generated {
     pub shocks: Vec<Shock>,
     /// Engine settings.
     pub engine: EngineConfig,
+    /// The file format of the account books' tables.
+    pub book_format: BookFormat,
+}
+
+/// The file format of a generated account book's two tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BookFormat {
+    /// CSV (`accounts_csv`, `holdings_csv`).
+    #[default]
+    Csv,
+    /// Apache Parquet, snappy-compressed, row groups of [`BATCH_ROWS`] rows
+    /// (`accounts_parquet`, `holdings_parquet`).
+    Parquet,
+    /// Arrow IPC file (`accounts_arrow`, `holdings_arrow`).
+    Arrow,
+}
+
+impl BookFormat {
+    /// The scenario keys naming the accounts and the holdings table.
+    pub fn keys(self) -> (&'static str, &'static str) {
+        match self {
+            BookFormat::Csv => ("accounts_csv", "holdings_csv"),
+            BookFormat::Parquet => ("accounts_parquet", "holdings_parquet"),
+            BookFormat::Arrow => ("accounts_arrow", "holdings_arrow"),
+        }
+    }
+    /// The file name extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            BookFormat::Csv => "csv",
+            BookFormat::Parquet => "parquet",
+            BookFormat::Arrow => "arrow",
+        }
+    }
 }
 
 /// The CSV file names of one account-book holder.
@@ -118,8 +154,18 @@ impl Generated {
             .filter(|(_, h)| matches!(h.kind, HolderKind::AccountBook { .. }))
             .map(|(i, h)| BookFiles {
                 holder: HolderIx(i as u32),
-                accounts: format!("{}-{}-accounts.csv", self.name, h.id),
-                holdings: format!("{}-{}-holdings.csv", self.name, h.id),
+                accounts: format!(
+                    "{}-{}-accounts.{}",
+                    self.name,
+                    h.id,
+                    self.book_format.extension()
+                ),
+                holdings: format!(
+                    "{}-{}-holdings.{}",
+                    self.name,
+                    h.id,
+                    self.book_format.extension()
+                ),
             })
             .collect()
     }
@@ -156,11 +202,11 @@ impl Generated {
         };
         match kind {
             FileKind::Scenario => w.write_all(self.yaml().as_bytes())?,
-            FileKind::Accounts(h) => {
-                if let Some(b) = book(h) {
-                    write_accounts_csv(b, w)?;
-                }
-            }
+            FileKind::Accounts(h) => match (book(h), self.book_format) {
+                (Some(b), BookFormat::Csv) => write_accounts_csv(b, w)?,
+                (Some(b), f) => write_accounts_table(b, f, w)?,
+                (None, _) => {}
+            },
             FileKind::Holdings(h) => {
                 if let Some(b) = book(h) {
                     let ids: Vec<&str> = self
@@ -169,7 +215,10 @@ impl Generated {
                         .iter()
                         .map(|a| a.id.as_str())
                         .collect();
-                    write_holdings_csv(b, &ids, w)?;
+                    match self.book_format {
+                        BookFormat::Csv => write_holdings_csv(b, &ids, w)?,
+                        f => write_holdings_table(b, &ids, f, w)?,
+                    }
                 }
             }
         }

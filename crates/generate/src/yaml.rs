@@ -292,8 +292,9 @@ fn holder(g: &Generated, h: HolderIx, books: &[BookFiles], out: &mut String) {
         }
         HolderKind::AccountBook { cure_rate, .. } => {
             if let Some(f) = books.iter().find(|f| f.holder == h) {
-                let _ = writeln!(out, "    accounts_csv: {}", scalar(&f.accounts));
-                let _ = writeln!(out, "    holdings_csv: {}", scalar(&f.holdings));
+                let (accounts, holdings) = g.book_format.keys();
+                let _ = writeln!(out, "    {accounts}: {}", scalar(&f.accounts));
+                let _ = writeln!(out, "    {holdings}: {}", scalar(&f.holdings));
             }
             let _ = writeln!(out, "    cure_rate: {}", number(*cure_rate));
             true

@@ -12,9 +12,14 @@
 //! bytes ([`exact_place`]), because the reader's own count is one line low after a CRLF
 //! and its columns do not count quotes.
 //!
-//! Memory is bounded by the book, not by the longest line: the file is read through
-//! [`Bounded`], which stops delivering bytes once one record has taken more than
-//! [`MAX_LINE_BYTES`], so a 2 GB header line costs about 1.5 MiB before it is refused.
+//! Both files are parsed on every core while their lines are plain (see [`parallel`]);
+//! the sequential reader described here takes over at the first chunk that is not, so
+//! problems are found and reported by it alone, exactly as if it had read the whole file.
+//!
+//! Memory is bounded by the book, not by the longest line: the parallel reader holds one
+//! window of the file (32 MiB), and the sequential one reads through [`Bounded`], which
+//! stops delivering bytes once one record has taken more than [`MAX_LINE_BYTES`], so a
+//! 2 GB header line costs about the window before it is refused.
 //! Fields are limited to [`MAX_FIELD_BYTES`], and messages quote at most 80 characters of
 //! a field.
 
@@ -58,6 +63,41 @@ struct Bounded<R> {
     since: Cell<u64>,
     /// Nothing read yet: the first read looks for a byte order mark.
     start: bool,
+    /// Where the bytes it delivers start in the file, for a reader started mid-file by
+    /// the parallel reader: added to every position the reader reports.
+    base: Base,
+}
+
+/// A reader's start in the whole file: the byte (after any byte order mark) and the
+/// lines before it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Base {
+    byte: u64,
+    lines: u64,
+}
+
+impl Base {
+    fn shift(self, rec: &mut ByteRecord) {
+        if self == Base::default() {
+            return;
+        }
+        if let Some(p) = rec.position() {
+            let mut p = p.clone();
+            let (byte, line) = (p.byte() + self.byte, p.line() + self.lines);
+            p.set_byte(byte).set_line(line);
+            rec.set_position(Some(p));
+        }
+    }
+    fn shift_problem(self, p: &mut CsvProblem) {
+        let lines = usize::try_from(self.lines).unwrap_or(usize::MAX);
+        p.line = p.line.map(|l| l.saturating_add(lines));
+        if let Some(at) = &mut p.at {
+            at.byte += self.byte;
+            at.line = at
+                .line
+                .saturating_add(u32::try_from(self.lines).unwrap_or(u32::MAX));
+        }
+    }
 }
 
 /// The UTF-8 byte order mark Excel writes at the start of "CSV UTF-8" files.
@@ -316,13 +356,20 @@ fn open(path: &Path, key: &'static str) -> Result<File, CsvProblem> {
 }
 
 fn reader<R: Read>(src: R) -> Csv<R> {
+    reader_at(src, None)
+}
+
+/// A reader of `src`: the whole file (`None`: a byte order mark is dropped), or the
+/// file's bytes from `base` on (nothing dropped, positions counted from `base`).
+fn reader_at<R: Read>(src: R, base: Option<Base>) -> Csv<R> {
     ReaderBuilder::new()
         .has_headers(false)
         .buffer_capacity(BUFFER_BYTES)
         .from_reader(Bounded {
             inner: src,
             since: Cell::new(0),
-            start: true,
+            start: base.is_none(),
+            base: base.unwrap_or_default(),
         })
 }
 
@@ -336,6 +383,8 @@ fn next<R: Read>(
 ) -> Result<bool, CsvProblem> {
     let r = rdr.read_byte_record(rec);
     rdr.get_ref().since.set(0);
+    let base = rdr.get_ref().base;
+    base.shift(rec);
     let too_long = || CsvProblem {
         key,
         line: line_of(rec),
@@ -358,7 +407,9 @@ fn next<R: Read>(
             Err(if ours {
                 too_long()
             } else {
-                csv_error(&e, key, header)
+                let mut p = csv_error(&e, key, header);
+                base.shift_problem(&mut p);
+                p
             })
         }
     }
@@ -729,7 +780,7 @@ const ACCOUNTS_KEY: &str = "accounts_csv";
 const HOLDINGS_KEY: &str = "holdings_csv";
 const ACCOUNTS_HEADER: [&str; 3] = ["account", "cash", "loan"];
 
-fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
+fn read_accounts(path: &Path, split: Split, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
     let file = match open(path, ACCOUNTS_KEY) {
         Ok(f) => f,
         Err(p) => {
@@ -737,7 +788,7 @@ fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
             return None;
         }
     };
-    let (acc, mut problems) = read_accounts_from(file, out)?;
+    let (acc, mut problems) = parallel::read_accounts(file, split, out)?;
     // Duplicate ids would make the holdings' grouping ambiguous. Their lines are looked
     // up again in the file, which costs nothing unless there are duplicates.
     let dups = duplicates(&acc.ids);
@@ -779,12 +830,11 @@ fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
 
 /// The accounts file's rows; `None` (with the problem in `out`) when the file cannot be
 /// read to its end. Row problems are returned for the caller to add to.
+#[cfg(test)] // the sequential reader alone, for the tests of its bounded reads
 fn read_accounts_from<R: Read>(src: R, out: &mut Vec<CsvProblem>) -> Option<(Accounts, Problems)> {
-    const KEY: &str = ACCOUNTS_KEY;
-    const HEADER: [&str; 3] = ACCOUNTS_HEADER;
     let mut rdr = reader(src);
     let mut rec = ByteRecord::new();
-    if let Err(p) = header(&mut rdr, &mut rec, KEY, HEADER) {
+    if let Err(p) = header(&mut rdr, &mut rec, ACCOUNTS_KEY, ACCOUNTS_HEADER) {
         out.push(p);
         return None;
     }
@@ -796,22 +846,33 @@ fn read_accounts_from<R: Read>(src: R, out: &mut Vec<CsvProblem>) -> Option<(Acc
         cash: Vec::new(),
         loan: Vec::new(),
     };
-    let mut problems = Problems::new(KEY);
+    let mut problems = Problems::new(ACCOUNTS_KEY);
+    match accounts_rows(&mut rdr, &mut rec, &mut acc, &mut problems) {
+        Ok(()) => Some((acc, problems)),
+        Err(p) => {
+            problems.finish(out);
+            out.push(p);
+            None
+        }
+    }
+}
+
+/// The accounts file's rows from the reader's place on (after the header, or where the
+/// parallel reader stopped), added to `acc` and `problems`. `Err` when the file cannot
+/// be read to its end.
+fn accounts_rows<R: Read>(
+    rdr: &mut Csv<R>,
+    rec: &mut ByteRecord,
+    acc: &mut Accounts,
+    problems: &mut Problems,
+) -> Result<(), CsvProblem> {
+    const HEADER: [&str; 3] = ACCOUNTS_HEADER;
     // Once, not per row: the header is named only in messages.
     let header_text = HEADER.join(",");
-    loop {
-        match next(&mut rdr, &mut rec, KEY, &header_text) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(p) => {
-                problems.finish(out);
-                out.push(p);
-                return None;
-            }
-        }
+    while next(rdr, rec, ACCOUNTS_KEY, &header_text)? {
         let row = acc.cash.len() + 1;
-        if let Some(long) = long_field(&rec) {
-            long_field_problem(&mut problems, &rec, row, long, HEADER);
+        if let Some(long) = long_field(rec) {
+            long_field_problem(problems, rec, row, long, HEADER);
             acc.ids.ends.push(acc.ids.buf.len());
             acc.cash.push(0.0);
             acc.loan.push(0.0);
@@ -821,7 +882,7 @@ fn read_accounts_from<R: Read>(src: R, out: &mut Vec<CsvProblem>) -> Option<(Acc
         if id.iter().all(u8::is_ascii_whitespace) {
             problems.push(
                 row,
-                place(&rec, 0),
+                place(rec, 0),
                 format!("row {row}, column `account`: the account id is empty"),
                 None,
             );
@@ -835,7 +896,7 @@ fn read_accounts_from<R: Read>(src: R, out: &mut Vec<CsvProblem>) -> Option<(Acc
                     v.push(0.0);
                     problems.push(
                         row,
-                        place(&rec, i),
+                        place(rec, i),
                         format!(
                             "row {row} (account `{}`), column `{}`: {msg}",
                             show(id),
@@ -850,7 +911,7 @@ fn read_accounts_from<R: Read>(src: R, out: &mut Vec<CsvProblem>) -> Option<(Acc
             }
         }
     }
-    Some((acc, problems))
+    Ok(())
 }
 
 /// FNV-1a: a fast, fixed (unseeded) hash of an id.
@@ -941,57 +1002,96 @@ fn grouping_problem(row: usize, account: &[u8], earlier: bool) -> (String, &'sta
     }
 }
 
-#[allow(clippy::too_many_lines)] // one loop over the rows, a few lines per check
+const HOLDINGS_HEADER: [&str; 3] = ["account", "asset", "shares"];
+
+/// A holdings table being read: the rows so far and their problems.
+struct HoldingsState {
+    grouping: Grouping,
+    held: Vec<AssetIx>,
+    shares: Vec<f64>,
+    problems: Problems,
+    /// Data rows read.
+    row: usize,
+}
+
+impl HoldingsState {
+    fn new(accounts: usize) -> Self {
+        let mut grouping = Grouping {
+            open: 0,
+            row_ptr: Vec::with_capacity(accounts + 1),
+        };
+        grouping.row_ptr.push(0);
+        HoldingsState {
+            grouping,
+            held: Vec::new(),
+            shares: Vec::new(),
+            problems: Problems::new(HOLDINGS_KEY),
+            row: 0,
+        }
+    }
+    fn finish(self, out: &mut Vec<CsvProblem>, accounts: usize) -> Option<Holdings> {
+        finish_holdings(
+            self.problems,
+            out,
+            self.grouping,
+            accounts,
+            self.held,
+            self.shares,
+        )
+    }
+}
+
 fn read_holdings(
     path: &Path,
+    split: Split,
     ids: &Ids,
     assets: &AssetLookup,
     out: &mut Vec<CsvProblem>,
 ) -> Option<Holdings> {
-    const KEY: &str = HOLDINGS_KEY;
-    const HEADER: [&str; 3] = ["account", "asset", "shares"];
-    let mut rdr = match open(path, KEY) {
-        Ok(f) => reader(f),
+    match open(path, HOLDINGS_KEY) {
+        Ok(f) => parallel::read_holdings(f, split, ids, assets, out),
         Err(p) => {
             out.push(p);
-            return None;
+            None
         }
-    };
-    let mut rec = ByteRecord::new();
-    if let Err(p) = header(&mut rdr, &mut rec, KEY, HEADER) {
-        out.push(p);
-        return None;
     }
-    let mut grouping = Grouping {
-        open: 0,
-        row_ptr: Vec::with_capacity(ids.len() + 1),
-    };
-    grouping.row_ptr.push(0);
-    let mut held: Vec<AssetIx> = Vec::new();
-    let mut shares: Vec<f64> = Vec::new();
-    let mut problems = Problems::new(KEY);
-    let mut row = 0usize;
+}
+
+/// The holdings file's rows from the reader's place on, added to `st`. `None` when
+/// reading stops at a problem (in `out` with the problems before it).
+fn holdings_rows<R: Read>(
+    rdr: &mut Csv<R>,
+    rec: &mut ByteRecord,
+    st: &mut HoldingsState,
+    ids: &Ids,
+    assets: &AssetLookup,
+    out: &mut Vec<CsvProblem>,
+) -> Option<()> {
+    const HEADER: [&str; 3] = HOLDINGS_HEADER;
     // Once, not per row: the header is named only in messages.
     let header_text = HEADER.join(",");
     loop {
-        match next(&mut rdr, &mut rec, KEY, &header_text) {
+        match next(rdr, rec, HOLDINGS_KEY, &header_text) {
             Ok(true) => {}
-            Ok(false) => break,
+            Ok(false) => return Some(()),
             Err(p) => {
+                let problems = std::mem::replace(&mut st.problems, Problems::new(HOLDINGS_KEY));
                 problems.finish(out);
                 out.push(p);
                 return None;
             }
         }
-        row += 1;
-        if let Some(long) = long_field(&rec) {
-            long_field_problem(&mut problems, &rec, row, long, HEADER);
+        st.row += 1;
+        let row = st.row;
+        if let Some(long) = long_field(rec) {
+            long_field_problem(&mut st.problems, rec, row, long, HEADER);
             continue;
         }
         let account = rec.get(0).unwrap_or(&[]);
-        if let Err(earlier) = grouping.seek(ids, account, shares.len()) {
+        if let Err(earlier) = st.grouping.seek(ids, account, st.shares.len()) {
             let (message, hint) = grouping_problem(row, account, earlier);
-            problems.push(row, place(&rec, 0), message, Some(hint.into()));
+            let mut problems = std::mem::replace(&mut st.problems, Problems::new(HOLDINGS_KEY));
+            problems.push(row, place(rec, 0), message, Some(hint.into()));
             problems.finish(out);
             return None;
         }
@@ -1001,14 +1101,14 @@ fn read_holdings(
             amount(rec.get(2).unwrap_or(&[]), limits::MAX_SHARES),
         ) {
             (Some(a), Amount::Ok(s)) => {
-                held.push(a);
-                shares.push(s);
+                st.held.push(a);
+                st.shares.push(s);
             }
             (None, _) => {
                 let id = show(asset_field);
-                problems.push(
+                st.problems.push(
                     row,
-                    place(&rec, 1),
+                    place(rec, 1),
                     format!(
                         "row {row} (account `{}`), column `asset`: unknown asset `{id}`",
                         show(account)
@@ -1016,9 +1116,9 @@ fn read_holdings(
                     Some(suggest::hint_for(&id, assets.ids(), "assets")),
                 );
             }
-            (Some(_), Amount::Bad(msg)) => problems.push(
+            (Some(_), Amount::Bad(msg)) => st.problems.push(
                 row,
-                place(&rec, 2),
+                place(rec, 2),
                 format!(
                     "row {row} (account `{}`), column `shares`: {msg}",
                     show(account)
@@ -1027,7 +1127,6 @@ fn read_holdings(
             ),
         }
     }
-    finish_holdings(problems, out, grouping, ids.len(), held, shares)
 }
 
 /// The end of a holdings table (CSV or columnar): its problems go to `out`; without any,
@@ -1056,17 +1155,28 @@ fn finish_holdings(
     })
 }
 
-/// Load a book: accounts first, then holdings grouped by account in the same order.
+/// Load a book: accounts first, then holdings grouped by account in the same order,
+/// each file parsed on every core ([`parallel`]).
 pub(crate) fn load(
     files: &BookFiles<'_>,
     assets: &AssetLookup,
 ) -> Result<AccountBook, Vec<CsvProblem>> {
+    load_with(files, assets, Split::DEFAULT)
+}
+
+/// [`load`], each file read as `split` says.
+fn load_with(
+    files: &BookFiles<'_>,
+    assets: &AssetLookup,
+    split: Split,
+) -> Result<AccountBook, Vec<CsvProblem>> {
     let mut out = Vec::new();
-    let Some(accounts) = read_accounts(files.accounts, &mut out) else {
+    let Some(accounts) = read_accounts(files.accounts, split, &mut out) else {
         correct_places(files.accounts, ACCOUNTS_KEY, &mut out);
         return Err(out);
     };
-    let Some(holdings) = read_holdings(files.holdings, &accounts.ids, assets, &mut out) else {
+    let Some(holdings) = read_holdings(files.holdings, split, &accounts.ids, assets, &mut out)
+    else {
         correct_places(files.holdings, HOLDINGS_KEY, &mut out);
         return Err(out);
     };
@@ -1081,12 +1191,14 @@ pub(crate) fn load(
 
 mod columnar;
 mod memory;
+mod parallel;
 pub use columnar::{
     BookFormat, BookProblem, Column, ROW_GROUP_ROWS, TableColumns, WriteError, csv_tables,
     write_table,
 };
 pub(crate) use memory::ACCOUNTS_KEY as MEMORY_ACCOUNTS_KEY;
 pub use memory::{MemoryBook, MemoryBooks, MemoryTable};
+use parallel::Split;
 
 /// Load a book whose tables are in `format`: CSV through [`load`], Parquet and Arrow IPC
 /// column-wise.

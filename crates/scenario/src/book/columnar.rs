@@ -780,7 +780,7 @@ pub fn csv_tables(
             .collect()
     };
     let mut out = Vec::new();
-    let Some(acc) = super::read_accounts(accounts, &mut out) else {
+    let Some(acc) = super::read_accounts(accounts, super::Split::DEFAULT, &mut out) else {
         return Err(locate(out));
     };
     // Every asset id the holdings name, in order of first use: the lookup accepts them
@@ -816,7 +816,9 @@ pub fn csv_tables(
             delever_graph::AssetIx(u32::try_from(i).unwrap_or(u32::MAX)),
         )
     }));
-    let Some(h) = super::read_holdings(holdings, &acc.ids, &lookup, &mut out) else {
+    let Some(h) =
+        super::read_holdings(holdings, super::Split::DEFAULT, &acc.ids, &lookup, &mut out)
+    else {
         return Err(locate(out));
     };
     let ids: Vec<String> = (0..acc.ids.len())
