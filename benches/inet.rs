@@ -113,52 +113,101 @@ fn resample(n: usize, of: usize) -> Vec<usize> {
         .collect()
 }
 
-/// The scenario of the banks `pick` (indices into `banks`) as YAML text.
-fn scenario_yaml(banks: &[Bank], pick: &[usize]) -> String {
+/// The scenario's top (assets and their impact) for the banks `pick`.
+fn scenario_head(banks: &[Bank], pick: &[usize]) -> String {
     let total_gov: f64 = pick.iter().map(|&i| banks[i].gov).sum();
     let total_corp: f64 = pick.iter().map(|&i| banks[i].corp).sum();
-    let mut t = String::with_capacity(pick.len() * 330 + 1024);
-    let _ = writeln!(
-        t,
+    format!(
         "name: eba-resampled-{}\n\
          description: {} banks resampled from the EBA 2018 banks, for the INET comparison bench.\n\
          as_of: 2018-11-02\n\
          defaults:\n  impact: {{ law: exponential, alpha: {ALPHA} }}\n\
          assets:\n  - {{ id: GOV, price: 1.0, shares_outstanding: {total_gov:e}, tags: [bonds] }}\n  \
-         - {{ id: CORP, price: 1.0, shares_outstanding: {total_corp:e}, tags: [bonds] }}\n\
-         holders:",
+         - {{ id: CORP, price: 1.0, shares_outstanding: {total_corp:e}, tags: [bonds] }}\n",
         pick.len(),
         pick.len()
-    );
+    )
+}
+
+/// The scenario's shock and engine.
+const SCENARIO_TAIL: &str = "shocks:\n  - { type: asset, asset: GOV, return: -0.1 }\n\
+     engine: { mode: sequential, settlement: at_next_decision, max_rounds: 5 }\n";
+
+/// Bank `k`'s id: the identity resampling keeps the EBA ids, so its report reads like the
+/// shipped one.
+fn bank_id(banks: &[Bank], pick: &[usize], k: usize) -> String {
+    let i = pick[k];
+    if pick.len() == banks.len() && i == k {
+        banks[i].id.clone()
+    } else {
+        format!("{}-{k}", banks[i].id)
+    }
+}
+
+/// The bank's positions: government and corporate bonds, where it has any.
+fn positions(b: &Bank) -> impl Iterator<Item = (&'static str, f64)> {
+    [("GOV", b.gov), ("CORP", b.corp)]
+        .into_iter()
+        .filter(|&(_, usd)| usd > 0.0)
+}
+
+/// The scenario of the banks `pick` (indices into `banks`) as YAML text.
+fn scenario_yaml(banks: &[Bank], pick: &[usize]) -> String {
+    let mut t = String::with_capacity(pick.len() * 330 + 1024);
+    t.push_str(&scenario_head(banks, pick));
+    t.push_str("holders:\n");
     for (k, &i) in pick.iter().enumerate() {
         let b = &banks[i];
-        let mut holdings = Vec::with_capacity(2);
-        for (asset, usd) in [("GOV", b.gov), ("CORP", b.corp)] {
-            if usd > 0.0 {
-                holdings.push(format!("{{ asset: {asset}, usd: {usd:e} }}"));
-            }
-        }
-        // The identity resampling keeps the EBA ids, so its report reads like the shipped one.
-        let id = if pick.len() == banks.len() && i == k {
-            b.id.clone()
-        } else {
-            format!("{}-{k}", b.id)
-        };
+        let holdings: Vec<String> = positions(b)
+            .map(|(asset, usd)| format!("{{ asset: {asset}, usd: {usd:e} }}"))
+            .collect();
         let _ = writeln!(
             t,
-            "  - {{ id: {id}, kind: bank, cash: {:e}, other_assets: {:e}, other_liabilities: {:e}, holdings: [{}], default_below_ratio: 0.03, rule: {{ type: threshold, max: 25, target: 20 }} }}",
+            "  - {{ id: {}, kind: bank, cash: {:e}, other_assets: {:e}, other_liabilities: {:e}, holdings: [{}], default_below_ratio: 0.03, rule: {{ type: threshold, max: 25, target: 20 }} }}",
+            bank_id(banks, pick, k),
             b.cash,
             b.other,
             b.liabilities,
             holdings.join(", ")
         );
     }
-    let _ = writeln!(
-        t,
-        "shocks:\n  - {{ type: asset, asset: GOV, return: {SHOCK} }}\n\
-         engine: {{ mode: sequential, settlement: at_next_decision, max_rounds: 5 }}"
-    );
+    t.push_str(SCENARIO_TAIL);
     t
+}
+
+/// The same scenario with its banks in holder tables (`banks.csv`, `holdings.csv`, the
+/// format a risk team's positions export would have), written into `dir`; returns the
+/// scenario's path.
+fn scenario_tables(banks: &[Bank], pick: &[usize], dir: &std::path::Path) -> std::path::PathBuf {
+    let mut holders = String::from(
+        "id,kind,cash,other_assets,other_liabilities,default_below_ratio,rule,rule_max,rule_target\n",
+    );
+    let mut holdings = String::from("holder,asset,usd\n");
+    for (k, &i) in pick.iter().enumerate() {
+        let b = &banks[i];
+        let id = bank_id(banks, pick, k);
+        let _ = writeln!(
+            holders,
+            "{id},bank,{:e},{:e},{:e},0.03,threshold,25,20",
+            b.cash, b.other, b.liabilities
+        );
+        for (asset, usd) in positions(b) {
+            let _ = writeln!(holdings, "{id},{asset},{usd:e}");
+        }
+    }
+    let name = format!("eba-resampled-{}", pick.len());
+    let yaml = format!(
+        "{}holder_tables:\n  - {{ holders_csv: {name}-banks.csv, holdings_csv: {name}-holdings.csv }}\n{SCENARIO_TAIL}",
+        scenario_head(banks, pick)
+    );
+    let write = |file: String, text: &str| {
+        let path = dir.join(file);
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        path
+    };
+    write(format!("{name}-banks.csv"), &holders);
+    write(format!("{name}-holdings.csv"), &holdings);
+    write(format!("{name}.yaml"), &yaml)
 }
 
 /// What the bench times: load the scenario from its text, run it to its end.
@@ -167,18 +216,14 @@ fn load_and_run(text: &str) -> Outcome {
     delever_engine::run(&s.network, &s.shocks, &s.engine).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The generator is the scenario's: the identity resampling gives the shipped variant's
-/// outcome, number for number.
-fn check_identity(banks: &[Bank]) {
-    let shipped = Scenario::load(std::path::Path::new(SCENARIO)).unwrap_or_else(|e| panic!("{e}"));
-    let v = shipped
-        .find_variant(VARIANT)
-        .unwrap_or_else(|| panic!("{SCENARIO} has no variant {VARIANT}"));
-    let s = shipped.variant(v).unwrap_or_else(|e| panic!("{e}"));
-    let want =
-        delever_engine::run(&s.network, &s.shocks, &s.engine).unwrap_or_else(|e| panic!("{e}"));
-    let identity: Vec<usize> = (0..banks.len()).collect();
-    let got = load_and_run(&scenario_yaml(banks, &identity));
+/// The same from a scenario file whose banks are in holder tables.
+fn load_tables_and_run(path: &std::path::Path) -> Outcome {
+    let s = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
+    delever_engine::run(&s.network, &s.shocks, &s.engine).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Two outcomes are the same run: rounds, defaults, losses, sales and prices, bit for bit.
+fn assert_same(got: &Outcome, want: &Outcome) {
     assert_eq!(got.termination, want.termination);
     assert_eq!(got.rounds, want.rounds);
     assert_eq!(got.totals.defaults, want.totals.defaults);
@@ -193,6 +238,21 @@ fn check_identity(banks: &[Bank]) {
     for (g, w) in got.assets.iter().zip(&want.assets) {
         assert_eq!(g.price_after.to_bits(), w.price_after.to_bits());
     }
+}
+
+/// The generator is the scenario's: the identity resampling gives the shipped variant's
+/// outcome, number for number.
+fn check_identity(banks: &[Bank]) {
+    let shipped = Scenario::load(std::path::Path::new(SCENARIO)).unwrap_or_else(|e| panic!("{e}"));
+    let v = shipped
+        .find_variant(VARIANT)
+        .unwrap_or_else(|| panic!("{SCENARIO} has no variant {VARIANT}"));
+    let s = shipped.variant(v).unwrap_or_else(|e| panic!("{e}"));
+    let want =
+        delever_engine::run(&s.network, &s.shocks, &s.engine).unwrap_or_else(|e| panic!("{e}"));
+    let identity: Vec<usize> = (0..banks.len()).collect();
+    let got = load_and_run(&scenario_yaml(banks, &identity));
+    assert_same(&got, &want);
     // The variant's pinned figures (scenarios/eba-2018-leverage.yaml), as a second anchor.
     assert_eq!(got.totals.defaults, 2);
     assert!((got.assets[0].drawdown - -0.240_283_081_2).abs() < 1e-9);
@@ -214,6 +274,9 @@ fn check_scaled(banks: &[Bank], pick: &[usize], o: &Outcome) {
 fn inet(c: &mut Criterion) {
     let banks = eba_banks();
     check_identity(&banks);
+    // The holder tables' files, removed at the end.
+    let dir = std::env::temp_dir().join(format!("delever-inet-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let mut group = c.benchmark_group("inet");
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
@@ -225,26 +288,52 @@ fn inet(c: &mut Criterion) {
         let o = load_and_run(&text);
         let once = t.elapsed();
         check_scaled(&banks, &pick, &o);
+        let tables = scenario_tables(&banks, &pick, &dir);
+        let t = Instant::now();
+        assert_same(&load_tables_and_run(&tables), &o);
+        let once_tables = t.elapsed();
         // For timing `delever run` on the same files outside criterion (CPU time).
-        if let Some(dir) = std::env::var_os("DELEVER_INET_YAML_DIR") {
-            let path = std::path::Path::new(&dir).join(format!("eba-resampled-{n}.yaml"));
+        if let Some(out) = std::env::var_os("DELEVER_INET_YAML_DIR") {
+            let out = std::path::Path::new(&out);
+            let path = out.join(format!("eba-resampled-{n}.yaml"));
             std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let tables_dir = out.join("tables");
+            std::fs::create_dir_all(&tables_dir)
+                .unwrap_or_else(|e| panic!("{}: {e}", tables_dir.display()));
+            scenario_tables(&banks, &pick, &tables_dir);
         }
         eprintln!(
-            "inet/{n}: one load + run {once:.2?}; {} rounds, {} defaults, GOV {:.4} CORP {:.4}, forced sales {:.4e}",
+            "inet/{n}: one load + run {once:.2?} (from holder tables {once_tables:.2?}); {} rounds, {} defaults, GOV {:.4} CORP {:.4}, forced sales {:.4e}",
             o.rounds,
             o.totals.defaults,
             o.assets[0].price_after,
             o.assets[1].price_after,
             o.totals.forced_sales_usd
         );
-        // Ten flat samples; the 100,000-bank run takes about a second each.
+        // Ten flat samples; the 100,000-bank YAML run takes about a second each.
         group.measurement_time(Duration::from_secs(if n >= 100_000 { 20 } else { 5 }));
         group.bench_function(format!("load_and_run_{n}_banks"), |b| {
             b.iter(|| black_box(load_and_run(&text).totals.defaults));
         });
+        group.measurement_time(Duration::from_secs(if n >= 100_000 { 8 } else { 3 }));
+        group.bench_function(format!("load_tables_and_run_{n}_banks"), |b| {
+            b.iter(|| black_box(load_tables_and_run(&tables).totals.defaults));
+        });
+        // The engine alone, on the loaded network: what INET's `run_schedule` is set against.
+        let loaded = Scenario::load(&tables).unwrap_or_else(|e| panic!("{e}"));
+        group.bench_function(format!("run_only_{n}_banks"), |b| {
+            b.iter(|| {
+                black_box(
+                    delever_engine::run(&loaded.network, &loaded.shocks, &loaded.engine)
+                        .unwrap_or_else(|e| panic!("{e}"))
+                        .totals
+                        .defaults,
+                )
+            });
+        });
     }
     group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 criterion_group!(benches, inet);
