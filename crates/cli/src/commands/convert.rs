@@ -23,10 +23,7 @@ pub fn convert(
         ConvertTo::Parquet => BookFormat::Parquet,
         ConvertTo::Arrow => BookFormat::Arrow,
     };
-    let ext = match format {
-        BookFormat::Arrow => "arrow",
-        _ => "parquet",
-    };
+    let ext = format.extension();
     let target = |src: &Path| -> PathBuf {
         let stem = src
             .file_stem()

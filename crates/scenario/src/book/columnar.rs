@@ -52,6 +52,15 @@ impl BookFormat {
         }
     }
 
+    /// The usual file name extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            BookFormat::Csv => "csv",
+            BookFormat::Parquet => "parquet",
+            BookFormat::Arrow => "arrow",
+        }
+    }
+
     /// The format's name in messages.
     pub fn name(self) -> &'static str {
         match self {
