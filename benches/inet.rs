@@ -25,6 +25,8 @@
 // `criterion_group!` defines an undocumented public function.
 #![allow(missing_docs)]
 
+mod common;
+use common::Lcg;
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -90,19 +92,6 @@ fn eba_banks() -> Vec<Bank> {
         .collect();
     assert_eq!(banks.len(), 48, "the EBA 2018 sample has 48 banks");
     banks
-}
-
-/// A deterministic pseudo-random stream (the LCG of `benches/load.rs`).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
 }
 
 /// `n` draws (with replacement) of an EBA bank.

@@ -14,6 +14,8 @@
 // `criterion_group!` defines an undocumented public function.
 #![allow(missing_docs)]
 
+mod common;
+use common::Lcg;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
@@ -35,19 +37,6 @@ const ASSETS: [(&str, f64); 8] = [
     ("ASML", 967.0),
     ("SOX-REST", 100.0),
 ];
-
-/// A deterministic pseudo-random stream (an LCG), so every run loads the same book.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-}
 
 fn write_book(dir: &Path) -> std::io::Result<()> {
     let mut acc = BufWriter::with_capacity(1 << 20, File::create(dir.join("accounts.csv"))?);
