@@ -475,12 +475,7 @@ fn load_text(
     let template = py
         .detach(|| Template::from_yaml(&text, &origin, base_dir.as_deref()))
         .map_err(|e| scenario_error(py, &e))?;
-    Ok(NativeScenario {
-        template: Arc::new(template),
-        text: text.into(),
-        base_dir,
-        warning: None,
-    })
+    Ok(NativeScenario::of(template, text, base_dir))
 }
 
 /// Load a scenario from YAML text, as [`load_text`], with account books given as Arrow
@@ -517,12 +512,19 @@ fn load_text_books(
     let template = py
         .detach(|| Template::from_yaml_with_books(&text, &origin, base_dir.as_deref(), memory))
         .map_err(|e| scenario_error(py, &e))?;
-    Ok(NativeScenario {
-        template: Arc::new(template),
-        text: text.into(),
-        base_dir,
-        warning: None,
-    })
+    Ok(NativeScenario::of(template, text, base_dir))
+}
+
+impl NativeScenario {
+    /// A scenario loaded from text, with no warning to carry.
+    fn of(template: Template, text: String, base_dir: Option<PathBuf>) -> Self {
+        NativeScenario {
+            template: Arc::new(template),
+            text: text.into(),
+            base_dir,
+            warning: None,
+        }
+    }
 }
 
 /// The shipped scenarios' names, sorted.
