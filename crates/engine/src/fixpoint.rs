@@ -248,7 +248,7 @@ pub(crate) fn round_sellers(c: &Compiled<'_>, sold: &[Vec<f64>], next: &[f64]) -
 }
 
 /// Per-unit amounts summed by holder kind, for the kinds present, in `KindTag::ALL` order.
-fn by_kind(c: &Compiled<'_>, unit_usd: &[f64]) -> Vec<(delever_graph::KindTag, f64)> {
+pub(crate) fn by_kind(c: &Compiled<'_>, unit_usd: &[f64]) -> Vec<(delever_graph::KindTag, f64)> {
     let mut sums = [0.0; delever_graph::KindTag::ALL.len()];
     let mut present = [false; delever_graph::KindTag::ALL.len()];
     for (u, usd) in c.units.iter().zip(unit_usd) {

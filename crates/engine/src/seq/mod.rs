@@ -30,7 +30,7 @@ use assemble::Finish;
 
 use crate::clearing::{Cleared, HolderNode, clear};
 use crate::compile::{Compiled, Margin, Rule, Unit};
-use crate::fixpoint::{fraction_sold, round_sellers};
+use crate::fixpoint::{Sellers, by_kind, fraction_sold};
 use crate::ledger::Ledger;
 use crate::observer::Observer;
 use crate::outcome::{Outcome, RoundTrace, Status, Termination, push_bounded};
@@ -386,8 +386,7 @@ impl<'a> Seq<'_, 'a> {
     ) -> RoundTrace {
         let c = self.c;
         let value0: f64 = self.gross.iter().zip(&c.p0).map(|(g, p)| g * p).sum();
-        let sold: Vec<Vec<f64>> = states.iter().map(|s| s.sold.clone()).collect();
-        let (sellers, sales_by_kind) = round_sellers(c, &sold, next);
+        let (sellers, sales_by_kind) = sellers(c, states, next);
         RoundTrace {
             day: 0,
             round: t,
@@ -915,6 +914,49 @@ impl<'a> Seq<'_, 'a> {
     }
 }
 
+/// [`crate::fixpoint::round_sellers`] on the states' cumulative sales, without copying
+/// them: each holder's market sales at `next`, summed in holder order, and the five
+/// largest kept by a running selection (the same five, in the same order, as sorting every
+/// seller: the keys `(usd, index)` are distinct).
+fn sellers(c: &Compiled<'_>, states: &[State<'_>], next: &[f64]) -> Sellers {
+    let unit_usd: Vec<f64> = states
+        .iter()
+        .enumerate()
+        .map(|(i, st)| {
+            c.units[i]
+                .assets
+                .iter()
+                .zip(&st.sold)
+                // Market sales only: ETF shares sold are redeemed, and the fund's own
+                // sales for the redemption count instead.
+                .filter(|(a, _)| !c.is_etf_share(**a))
+                .map(|(&a, x)| x * next[a as usize])
+                .sum()
+        })
+        .collect();
+    (top_sellers(&unit_usd, 5), by_kind(c, &unit_usd))
+}
+
+/// The `k` largest positive amounts of `usd`, largest first, ties by index: what a full
+/// sort by `(usd descending, index)` truncated to `k` gives, in `O(n·k)`.
+fn top_sellers(usd: &[f64], k: usize) -> Vec<(delever_graph::HolderIx, f64)> {
+    let mut top: Vec<(delever_graph::HolderIx, f64)> = Vec::with_capacity(k + 1);
+    for (i, &x) in usd.iter().enumerate() {
+        if x.is_nan() || x <= 0.0 {
+            continue;
+        }
+        if top.len() == k && top.last().is_none_or(|l| x.total_cmp(&l.1).is_le()) {
+            // Not above the k-th (an equal amount loses on its larger index).
+            continue;
+        }
+        // After every kept amount at least as large (earlier indices win ties).
+        let at = top.partition_point(|t| t.1.total_cmp(&x).is_ge());
+        top.insert(at, (delever_graph::HolderIx(i as u32), x));
+        top.truncate(k);
+    }
+    top
+}
+
 /// Holders whose forced selling is switched off place no order (their calls and
 /// defaults stand).
 fn mute(c: &Compiled<'_>, orders: &mut [Order]) {
@@ -1126,5 +1168,70 @@ fn node(st: &State<'_>, p: &[f64], value: f64, stats: Option<&SeqStats>) -> Hold
             lender,
             other_liabilities: u.other_liabilities,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_sellers;
+
+    /// The old path: every positive seller, sorted by amount (largest first, ties by
+    /// index), cut to `k`.
+    fn sorted(usd: &[f64], k: usize) -> Vec<(delever_graph::HolderIx, f64)> {
+        let mut all: Vec<_> = usd
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| (delever_graph::HolderIx(i as u32), x))
+            .filter(|(_, x)| *x > 0.0)
+            .collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        all.truncate(k);
+        all
+    }
+
+    // Random amounts drawn from a few values (many ties), with zeros, negatives, -0.0 and
+    // NaN: the running selection keeps exactly what the full sort kept, bit for bit.
+    #[test]
+    fn top_sellers_match_the_full_sort() {
+        let mut state = 2018u64;
+        let mut draw = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            state >> 33
+        };
+        let values = [
+            0.0,
+            -0.0,
+            -1.0,
+            1.0,
+            2.5,
+            2.5e12,
+            7.0,
+            f64::NAN,
+            1e-300,
+            3.0,
+        ];
+        for case in 0..300 {
+            let n = (draw() % 200) as usize + case % 3;
+            let usd: Vec<f64> = (0..n)
+                .map(|_| {
+                    let v = values[(draw() % values.len() as u64) as usize];
+                    if draw() % 4 == 0 {
+                        v * (draw() % 5) as f64
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            for k in [1, 2, 5] {
+                let got = top_sellers(&usd, k);
+                let want = sorted(&usd, k);
+                assert_eq!(got.len(), want.len(), "case {case}, k {k}");
+                for (g, w) in got.iter().zip(&want) {
+                    assert_eq!((g.0, g.1.to_bits()), (w.0, w.1.to_bits()), "case {case}");
+                }
+            }
+        }
     }
 }
