@@ -821,13 +821,13 @@ impl<K: AsRef<str>, V> IdMap<K, V> {
     }
 
     /// Ids and values, in insertion order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&K, &V)> {
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = (&K, &V)> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
     /// Ids and values, sorted by id (as an ordered map would give them).
     pub fn sorted(&self) -> Vec<(&K, &V)> {
-        let mut v: Vec<(&K, &V)> = self.iter().collect();
+        let mut v: Vec<(&K, &V)> = self.entries().collect();
         v.sort_unstable_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
         v
     }
@@ -851,7 +851,7 @@ mod id_map_tests {
         }
         assert_eq!(m.get("EBA-BANK-005000"), None);
         assert_eq!(m.get(""), None);
-        let order: Vec<usize> = m.iter().map(|(_, v)| *v).collect();
+        let order: Vec<usize> = m.entries().map(|(_, v)| *v).collect();
         assert_eq!(order, (0..ids.len()).collect::<Vec<_>>());
     }
 

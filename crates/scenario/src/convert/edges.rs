@@ -193,7 +193,7 @@ pub(crate) fn book_etf_shares(
     // the same order. Only the books are sorted (there are a few among 100,000 holders).
     let mut books: Vec<_> = cx
         .holder_meta
-        .iter()
+        .entries()
         .filter_map(|(id, meta)| Some((*id, meta, meta.book.as_ref()?)))
         .collect();
     books.sort_unstable_by(|a, b| a.0.cmp(b.0));
