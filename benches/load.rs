@@ -7,8 +7,10 @@
 //! 500,000 accounts, 2.5 million holdings) loaded from CSV (parsed on every core) and
 //! from Parquet, about half a minute for the group.
 //!
+//! Group `holder_tables`: banks loaded from holder tables (CSV) at 10,000 and 100,000.
+//!
 //! Run: `cargo bench --bench load` (a few minutes; `-- yaml` for the YAML group only,
-//! `-- formats` for CSV against Parquet).
+//! `-- formats` for CSV against Parquet, `-- holder_tables` for the holder tables).
 //! Figures in docs/performance.md.
 
 // `criterion_group!` defines an undocumented public function.
@@ -238,5 +240,70 @@ fn formats(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, yaml, load, formats);
+/// Holder tables of `n` threshold banks over two bond assets (the INET comparison's
+/// shape: `id,kind,cash,…,rule_target` and `holder,asset,usd`, two holdings a bank with
+/// ids sharing a long prefix), written once into the system temp dir; the scenario file.
+fn holder_tables_files(n: usize) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("delever-load-bench-tables-{n}"));
+    let scenario = dir.join(format!("tables-{n}.yaml"));
+    if scenario.exists() {
+        return scenario;
+    }
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut banks = String::from(
+        "id,kind,cash,other_assets,other_liabilities,default_below_ratio,rule,rule_max,rule_target\n",
+    );
+    let mut holdings = String::from("holder,asset,usd\n");
+    let mut rng = Lcg(15);
+    let (mut gov, mut corp) = (0.0, 0.0);
+    for i in 0..n {
+        let g = 1.0e9 + (rng.next() % 10_000) as f64 * 1.0e6;
+        let c = 1.0e9 + (rng.next() % 10_000) as f64 * 1.0e6;
+        let (cash, other) = (5.0e8, 2.0e10);
+        // Liabilities at 95% of the assets: every bank starts solvent.
+        let liabilities = 0.95 * (cash + other + g + c);
+        writeln!(
+            banks,
+            "EBA-BANK-{i:06},bank,{cash:e},{other:e},{liabilities:e},0.03,threshold,25,20"
+        )
+        .expect("write to a string");
+        writeln!(holdings, "EBA-BANK-{i:06},GOV,{g:e}\nEBA-BANK-{i:06},CORP,{c:e}")
+            .expect("write to a string");
+        gov += g;
+        corp += c;
+    }
+    let yaml = format!(
+        "name: tables-{n}\ndescription: Banks in holder tables for the load bench.\nas_of: 2026-05-29\n\
+         defaults:\n  impact: {{ law: exponential, alpha: 0.2 }}\n\
+         assets:\n  - {{ id: GOV, price: 1.0, shares_outstanding: {gov:e} }}\n  - {{ id: CORP, price: 1.0, shares_outstanding: {corp:e} }}\n\
+         holder_tables:\n  - {{ holders_csv: banks.csv, holdings_csv: holdings.csv }}\n\
+         shocks:\n  - {{ type: asset, asset: GOV, return: -0.1 }}\n"
+    );
+    std::fs::write(dir.join("banks.csv"), banks).expect("write banks.csv");
+    std::fs::write(dir.join("holdings.csv"), holdings).expect("write holdings.csv");
+    std::fs::write(&scenario, yaml).expect("write the scenario");
+    scenario
+}
+
+/// `Scenario::load` of banks from holder tables (issue 15: the load of a risk team's
+/// positions export, at 10,000 and 100,000 banks).
+fn holder_tables(c: &mut Criterion) {
+    let mut group = c.benchmark_group("holder_tables");
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_millis(500));
+    for n in [10_000, 100_000] {
+        let path = holder_tables_files(n);
+        let s = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.network.holders().len(), n);
+        drop(s);
+        group.measurement_time(Duration::from_secs(if n >= 100_000 { 10 } else { 3 }));
+        group.bench_function(format!("banks_{n}"), |b| {
+            b.iter(|| Scenario::load(&path).map(|s| s.network.holders().len()));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, yaml, load, formats, holder_tables);
 criterion_main!(benches);

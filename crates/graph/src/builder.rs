@@ -1,13 +1,12 @@
 //! [`NetworkBuilder`]: the only way to a [`Network`]; it reports every problem at once.
 
-use std::collections::BTreeMap;
-
 use petgraph::graph::DiGraph;
 
 use crate::checks::{check_asset, check_holder, check_lender, check_terms, sig};
 use crate::error::{BuildError, Problem, Subject, hinted, problem};
 use crate::model::{
-    Asset, AssetIx, Edge, Holder, HolderIx, HolderKind, Lender, LenderIx, MarginTerms, NodeRef,
+    Asset, AssetIx, Edge, Holder, HolderIx, HolderKind, IdMap, Lender, LenderIx, MarginTerms,
+    NodeRef,
 };
 use crate::network::{Claim, MarginLink, Network};
 
@@ -20,7 +19,7 @@ pub struct NetworkBuilder {
     assets: Vec<Asset>,
     holders: Vec<Holder>,
     lenders: Vec<Lender>,
-    ids: BTreeMap<String, NodeRef>,
+    ids: IdMap<String, NodeRef>,
     holdings: Vec<(HolderIx, AssetIx, f64)>,
     loans: Vec<(LenderIx, HolderIx, MarginTerms)>,
     claims: Vec<Claim>,
@@ -37,37 +36,35 @@ impl NetworkBuilder {
         Self::default()
     }
 
-    fn register(&mut self, id: &str, node: NodeRef, subject: Subject) {
+    /// `subject` is made only for a problem: two ids copied per node and holding for
+    /// nothing were a good part of building 100,000 holders (issue 15).
+    fn register(&mut self, id: &str, node: NodeRef, subject: impl FnOnce() -> Subject) {
         if id.is_empty() {
             self.problems
-                .push(problem(subject, "id", "ids must not be empty".into()));
+                .push(problem(subject(), "id", "ids must not be empty".into()));
             return;
         }
-        if let Some(prev) = self.ids.get(id) {
+        if let Err(prev) = self.ids.insert_new(id.to_owned(), node) {
             let what = match prev {
                 NodeRef::Asset(_) => "an asset",
                 NodeRef::Holder(_) => "a holder",
                 NodeRef::Lender(_) => "a lender",
             };
             self.problems.push(hinted(
-                subject,
+                subject(),
                 "id",
                 format!("duplicate id `{id}`: already used by {what}"),
                 "every asset, holder and lender needs its own id",
             ));
-        } else {
-            self.ids.insert(id.to_owned(), node);
         }
     }
 
     /// Add an asset.
     pub fn add_asset(&mut self, asset: Asset) -> AssetIx {
         let ix = AssetIx(self.assets.len() as u32);
-        self.register(
-            &asset.id.clone(),
-            NodeRef::Asset(ix),
-            Subject::Asset(asset.id.clone()),
-        );
+        self.register(&asset.id, NodeRef::Asset(ix), || {
+            Subject::Asset(asset.id.clone())
+        });
         self.assets.push(asset);
         ix
     }
@@ -75,11 +72,9 @@ impl NetworkBuilder {
     /// Add a holder.
     pub fn add_holder(&mut self, holder: Holder) -> HolderIx {
         let ix = HolderIx(self.holders.len() as u32);
-        self.register(
-            &holder.id.clone(),
-            NodeRef::Holder(ix),
-            Subject::Holder(holder.id.clone()),
-        );
+        self.register(&holder.id, NodeRef::Holder(ix), || {
+            Subject::Holder(holder.id.clone())
+        });
         self.holders.push(holder);
         ix
     }
@@ -87,11 +82,9 @@ impl NetworkBuilder {
     /// Add a lender.
     pub fn add_lender(&mut self, lender: Lender) -> LenderIx {
         let ix = LenderIx(self.lenders.len() as u32);
-        self.register(
-            &lender.id.clone(),
-            NodeRef::Lender(ix),
-            Subject::Lender(lender.id.clone()),
-        );
+        self.register(&lender.id, NodeRef::Lender(ix), || {
+            Subject::Lender(lender.id.clone())
+        });
         self.lenders.push(lender);
         ix
     }
@@ -111,7 +104,7 @@ impl NetworkBuilder {
 
     /// All ids added so far, for "did you mean" suggestions.
     pub fn ids(&self) -> impl Iterator<Item = (&str, NodeRef)> {
-        self.ids.iter().map(|(k, v)| (k.as_str(), *v))
+        self.ids.sorted().into_iter().map(|(k, v)| (k.as_str(), *v))
     }
 
     fn expect_kind(
@@ -119,7 +112,7 @@ impl NetworkBuilder {
         id: &str,
         want: fn(NodeRef) -> bool,
         what: &str,
-        subject: &Subject,
+        subject: &dyn Fn() -> Subject,
         field: &str,
     ) -> Option<NodeRef> {
         match self.ids.get(id).copied() {
@@ -131,18 +124,15 @@ impl NetworkBuilder {
                     NodeRef::Lender(_) => "a lender",
                 };
                 self.problems.push(problem(
-                    subject.clone(),
+                    subject(),
                     field,
                     format!("`{id}` is {is}, expected {what}"),
                 ));
                 None
             }
             None => {
-                self.problems.push(problem(
-                    subject.clone(),
-                    field,
-                    format!("unknown {what} `{id}`"),
-                ));
+                self.problems
+                    .push(problem(subject(), field, format!("unknown {what} `{id}`")));
                 None
             }
         }
@@ -172,7 +162,7 @@ impl NetworkBuilder {
         want: fn(NodeRef) -> bool,
         what: &str,
     ) -> Option<(HolderIx, NodeRef)> {
-        let subject = Subject::Holding {
+        let subject = || Subject::Holding {
             holder: holder.into(),
             asset: target.into(),
         };
@@ -186,7 +176,7 @@ impl NetworkBuilder {
         let t = self.expect_kind(target, want, what, &subject, "asset");
         if !(shares.is_finite() && shares >= 0.0) {
             self.problems.push(problem(
-                subject,
+                subject(),
                 "shares",
                 format!("shares must be a finite number ≥ 0, got {shares}"),
             ));
@@ -206,7 +196,7 @@ impl NetworkBuilder {
             fund,
             |n| matches!(n, NodeRef::Holder(_)),
             "holder",
-            &subject,
+            &|| subject.clone(),
             "id",
         );
         if !(shares.is_finite() && shares > 0.0) {
@@ -254,14 +244,14 @@ impl NetworkBuilder {
             lender,
             |n| matches!(n, NodeRef::Lender(_)),
             "lender",
-            &subject,
+            &|| subject.clone(),
             "lender",
         );
         let b = self.expect_kind(
             borrower,
             |n| matches!(n, NodeRef::Holder(_)),
             "borrower (a holder)",
-            &subject,
+            &|| subject.clone(),
             "borrower",
         );
         if let (Some(NodeRef::Lender(l)), Some(NodeRef::Holder(b))) = (l, b) {
@@ -289,14 +279,14 @@ impl NetworkBuilder {
             debtor,
             balance_sheet,
             "holder or lender",
-            &subject,
+            &|| subject.clone(),
             "debtor",
         );
         let c = self.expect_kind(
             creditor,
             balance_sheet,
             "holder or lender",
-            &subject,
+            &|| subject.clone(),
             "creditor",
         );
         if !(amount.is_finite() && amount >= 0.0) {

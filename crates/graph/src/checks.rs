@@ -2,12 +2,11 @@
 //! terms. The builder runs them on every node; [`crate::Network::with_impacts`] runs the
 //! asset check on replaced impact laws.
 
-use std::collections::BTreeMap;
-
 use crate::convexity;
 use crate::error::{Problem, Subject, hinted, problem};
 use crate::model::{
-    Asset, AssetIx, BalanceSheetRule, Holder, HolderKind, ImpactLaw, Lender, MarginTerms, NodeRef,
+    Asset, AssetIx, BalanceSheetRule, Holder, HolderKind, IdMap, ImpactLaw, Lender, MarginTerms,
+    NodeRef,
 };
 
 /// Tolerance on "weights sum to 1" and similar identities.
@@ -357,7 +356,7 @@ pub(crate) struct Resolved {
 /// Check one holder; returns what it resolved (empty for kinds without a basket or lines).
 pub(crate) fn check_holder(
     h: &Holder,
-    ids: &BTreeMap<String, NodeRef>,
+    ids: &IdMap<String, NodeRef>,
     n_assets: usize,
     out: &mut Vec<Problem>,
 ) -> Resolved {
@@ -531,7 +530,7 @@ fn check_etf(
     multiple: f64,
     nav: f64,
     entries: &[(String, f64)],
-    ids: &BTreeMap<String, NodeRef>,
+    ids: &IdMap<String, NodeRef>,
     s: &Subject,
     out: &mut Vec<Problem>,
 ) -> Vec<(AssetIx, f64)> {

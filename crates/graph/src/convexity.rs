@@ -1,11 +1,11 @@
 //! Checks of the convexity kinds: options dealers, volatility-targeting funds and trend
 //! followers. Each returns what the builder keeps (the asset of every line, in order).
 
-use std::collections::BTreeMap;
-
 use crate::checks::MAX_DAYS;
 use crate::error::{Problem, Subject, hinted, problem};
-use crate::model::{AssetIx, GammaLine, Lookback, NodeRef, OptionLine, TrendMarket, VolTargetRule};
+use crate::model::{
+    AssetIx, GammaLine, IdMap, Lookback, NodeRef, OptionLine, TrendMarket, VolTargetRule,
+};
 
 /// Longest lookback a trend follower may use, in trading days: ten years, the longest
 /// horizon delever takes anywhere (Monte Carlo horizons, timeline runs).
@@ -21,7 +21,7 @@ pub const MAX_LEVERAGE: f64 = 10.0;
 fn resolve(
     id: &str,
     field: &str,
-    ids: &BTreeMap<String, NodeRef>,
+    ids: &IdMap<String, NodeRef>,
     s: &Subject,
     out: &mut Vec<Problem>,
 ) -> AssetIx {
@@ -62,7 +62,7 @@ fn in_range(
 pub(crate) fn check_dealer(
     options: &[OptionLine],
     gamma: &[GammaLine],
-    ids: &BTreeMap<String, NodeRef>,
+    ids: &IdMap<String, NodeRef>,
     s: &Subject,
     out: &mut Vec<Problem>,
 ) -> Vec<AssetIx> {
@@ -191,7 +191,7 @@ pub(crate) fn check_trend(
     lookbacks: &[Lookback],
     markets: &[TrendMarket],
     lag_days: u32,
-    ids: &BTreeMap<String, NodeRef>,
+    ids: &IdMap<String, NodeRef>,
     s: &Subject,
     out: &mut Vec<Problem>,
 ) -> Vec<AssetIx> {

@@ -32,7 +32,7 @@ pub use convexity::{MAX_LEVERAGE, MAX_LOOKBACK_DAYS, MAX_VOL};
 pub use error::{BuildError, Problem, Subject};
 pub use model::{
     AccountBook, Asset, AssetIx, BalanceSheetRule, CashUse, Edge, GammaLine, Holder, HolderIx,
-    HolderKind, ImpactDecay, ImpactLaw, KindTag, Lender, LenderIx, Liquidation, Lookback,
+    HolderKind, IdMap, ImpactDecay, ImpactLaw, KindTag, Lender, LenderIx, Liquidation, Lookback,
     LtvBucket, MarginTerms, NodeRef, OptionLine, OptionRight, SaleOrder, Timing, TransientImpact,
     TrendMarket, VolTargetRule,
 };

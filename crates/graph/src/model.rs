@@ -674,3 +674,208 @@ impl Lender {
         }
     }
 }
+
+/// Ids to values, kept in insertion order and found by hash.
+///
+/// A network of 100,000 holders has ids with long common prefixes (`bank-000123`): an
+/// ordered map compares them byte by byte at every level of its tree, which made id
+/// lookups a sizeable part of loading (issue 15). The hash is a fixed function of the
+/// bytes (no per-process seed), and iteration is in insertion order, so nothing built
+/// from an `IdMap` depends on the process: callers that show ids sorted sort them.
+#[derive(Debug, Clone)]
+pub struct IdMap<K, V> {
+    entries: Vec<(K, V)>,
+    /// Open addressing, linear probing: entry index + 1, 0 for an empty slot. Its length
+    /// is a power of two at least twice the entries'.
+    slots: Vec<u32>,
+}
+
+impl<K, V> Default for IdMap<K, V> {
+    fn default() -> Self {
+        IdMap {
+            entries: Vec::new(),
+            slots: Vec::new(),
+        }
+    }
+}
+
+/// A fixed 64-bit hash of an id's bytes, eight at a time (the multiply-rotate of rustc's
+/// `FxHasher`, finished with a `SplitMix64` mix so that the low bits index well).
+fn id_hash(id: &str) -> u64 {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+    let mut h: u64 = id.len() as u64;
+    let mut chunks = id.as_bytes().chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h.rotate_left(26) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(26) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+impl<K: AsRef<str>, V> IdMap<K, V> {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty map with room for `n` ids.
+    pub fn with_capacity(n: usize) -> Self {
+        let mut m = IdMap {
+            entries: Vec::with_capacity(n),
+            slots: Vec::new(),
+        };
+        m.grow_to(n);
+        m
+    }
+
+    /// How many ids it holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it holds no id.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn grow_to(&mut self, n: usize) {
+        let want = (n.max(4) * 2).next_power_of_two();
+        if self.slots.len() >= want {
+            return;
+        }
+        self.slots = vec![0; want];
+        let mask = want - 1;
+        for (k, (key, _)) in self.entries.iter().enumerate() {
+            let mut s = (id_hash(key.as_ref()) as usize) & mask;
+            while self.slots[s] != 0 {
+                s = (s + 1) & mask;
+            }
+            // Entries never reach u32::MAX: the slots would not fit in memory first.
+            self.slots[s] = (k + 1) as u32;
+        }
+    }
+
+    /// The slot of `id`: `Ok` with its entry's index, or `Err` with the empty slot where
+    /// it would go. Needs at least one slot.
+    fn find(&self, id: &str) -> Result<usize, usize> {
+        let mask = self.slots.len() - 1;
+        let mut s = (id_hash(id) as usize) & mask;
+        loop {
+            match self.slots[s] {
+                0 => return Err(s),
+                k => {
+                    let e = k as usize - 1;
+                    if self.entries[e].0.as_ref() == id {
+                        return Ok(e);
+                    }
+                }
+            }
+            s = (s + 1) & mask;
+        }
+    }
+
+    /// The value of `id`.
+    pub fn get(&self, id: &str) -> Option<&V> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        self.find(id).ok().map(|e| &self.entries[e].1)
+    }
+
+    /// The value of `id`, to change.
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut V> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        self.find(id).ok().map(|e| &mut self.entries[e].1)
+    }
+
+    /// Whether `id` is in the map.
+    pub fn contains_key(&self, id: &str) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// Add `id` with `value` unless it is there; `Err` with its value when it is (the
+    /// first value is kept, as with `BTreeMap::entry(..).or_insert`).
+    pub fn insert_new(&mut self, id: K, value: V) -> Result<(), &V> {
+        self.grow_to(self.entries.len() + 1);
+        match self.find(id.as_ref()) {
+            Ok(e) => Err(&self.entries[e].1),
+            Err(s) => {
+                self.slots[s] = (self.entries.len() + 1) as u32;
+                self.entries.push((id, value));
+                Ok(())
+            }
+        }
+    }
+
+    /// Ids and values, in insertion order.
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = (&K, &V)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    /// Ids and values, sorted by id (as an ordered map would give them).
+    pub fn sorted(&self) -> Vec<(&K, &V)> {
+        let mut v: Vec<(&K, &V)> = self.entries().collect();
+        v.sort_unstable_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+        v
+    }
+}
+
+#[cfg(test)]
+mod id_map_tests {
+    use super::IdMap;
+
+    #[test]
+    fn finds_every_id_across_growth_and_keeps_insertion_order() {
+        let mut m: IdMap<String, usize> = IdMap::new();
+        // Ids with a long common prefix, as a bank register's are; growth rehashes often.
+        let ids: Vec<String> = (0..5_000).map(|i| format!("EBA-BANK-{i:06}")).collect();
+        for (i, id) in ids.iter().enumerate() {
+            assert!(m.insert_new(id.clone(), i).is_ok());
+        }
+        assert_eq!(m.len(), ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(m.get(id), Some(&i));
+        }
+        assert_eq!(m.get("EBA-BANK-005000"), None);
+        assert_eq!(m.get(""), None);
+        let order: Vec<usize> = m.entries().map(|(_, v)| *v).collect();
+        assert_eq!(order, (0..ids.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_duplicate_keeps_the_first_value() {
+        let mut m: IdMap<&str, u32> = IdMap::with_capacity(2);
+        assert!(m.insert_new("b", 1).is_ok());
+        assert_eq!(m.insert_new("b", 2), Err(&1));
+        assert!(m.insert_new("a", 3).is_ok());
+        assert_eq!(m.get("b"), Some(&1));
+        assert_eq!(m.len(), 2);
+        if let Some(v) = m.get_mut("a") {
+            *v = 4;
+        }
+        assert!(m.contains_key("a"));
+        let sorted: Vec<(&str, u32)> = m.sorted().into_iter().map(|(k, v)| (*k, *v)).collect();
+        assert_eq!(sorted, vec![("a", 4), ("b", 1)]);
+    }
+
+    #[test]
+    fn an_empty_map_finds_nothing() {
+        let m: IdMap<String, ()> = IdMap::default();
+        assert!(m.is_empty());
+        assert_eq!(m.get("x"), None);
+        assert!(m.sorted().is_empty());
+    }
+}

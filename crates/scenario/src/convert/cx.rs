@@ -5,11 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use delever_graph::{AccountBook, AssetIx, HolderIx, LenderIx};
+use delever_graph::{AccountBook, AssetIx, HolderIx, IdMap, LenderIx};
 
 use super::books::AccountsFile;
 use super::{Pending, Place};
-use crate::index::join_key;
+use crate::index::{join_index, join_key};
 use crate::limits::{self, Limit};
 use crate::spec::{Days, KindName, ScenarioSpec, Whole};
 use crate::suggest;
@@ -22,6 +22,20 @@ pub(crate) enum IdKind {
 }
 
 impl IdKind {
+    /// The scenario section of nodes of this kind.
+    pub(crate) fn section(self) -> &'static str {
+        match self {
+            IdKind::Asset => "assets",
+            IdKind::Holder => "holders",
+            IdKind::Lender => "lenders",
+        }
+    }
+
+    /// The path of the node at `index` of this kind's section (`holders[7]`).
+    pub(crate) fn path(self, index: usize) -> String {
+        join_index(self.section(), index)
+    }
+
     pub(crate) fn a(self) -> &'static str {
         match self {
             IdKind::Asset => "an asset",
@@ -79,14 +93,16 @@ pub(crate) struct HolderMeta {
 pub(crate) struct Cx<'s> {
     pub(crate) spec: &'s ScenarioSpec,
     pub(crate) problems: Vec<Pending>,
-    /// Every id, with its kind and path (`assets[2]`), first occurrence only.
-    pub(crate) ids: BTreeMap<&'s str, (IdKind, String)>,
+    /// Every id, with its kind and index in its section (`assets[2]`), first occurrence
+    /// only. Hashed: a lookup per reference in 100,000 holders (issue 15).
+    pub(crate) ids: IdMap<&'s str, (IdKind, usize)>,
     /// (section, index) of nodes left out of the network (duplicate or empty ids).
     pub(crate) skipped: BTreeSet<(IdKind, usize)>,
     pub(crate) assets: BTreeMap<&'s str, AssetIx>,
-    pub(crate) holders: BTreeMap<&'s str, HolderIx>,
+    pub(crate) holders: IdMap<&'s str, HolderIx>,
     pub(crate) lenders: BTreeMap<&'s str, LenderIx>,
-    pub(crate) holder_meta: BTreeMap<&'s str, HolderMeta>,
+    /// In holder order; sort it by id to show it (`IdMap::sorted`).
+    pub(crate) holder_meta: IdMap<&'s str, HolderMeta>,
     /// Pre-shock prices of the assets in the network, by index.
     pub(crate) prices: Vec<f64>,
     /// Builder problems (subject id, field) already reported in a better form here.
@@ -145,12 +161,12 @@ impl<'s> Cx<'s> {
         Cx {
             spec,
             problems: Vec::new(),
-            ids: BTreeMap::new(),
+            ids: IdMap::with_capacity(spec.assets.len() + spec.holders.len() + spec.lenders.len()),
             skipped: BTreeSet::new(),
             assets: BTreeMap::new(),
-            holders: BTreeMap::new(),
+            holders: IdMap::with_capacity(spec.holders.len()),
             lenders: BTreeMap::new(),
-            holder_meta: BTreeMap::new(),
+            holder_meta: IdMap::with_capacity(spec.holders.len()),
             prices: Vec::new(),
             suppress: BTreeSet::new(),
             asset_at,
@@ -212,10 +228,15 @@ impl<'s> Cx<'s> {
 
     /// Report `v` at `path` unless it is within `lim`; true when it is.
     pub(crate) fn limit(&mut self, path: impl Into<String>, v: f64, lim: &Limit) -> bool {
+        self.limit_at(move || path.into(), v, lim)
+    }
+
+    /// [`Cx::limit`] with the path built only when `v` is reported.
+    pub(crate) fn limit_at(&mut self, path: impl FnOnce() -> String, v: f64, lim: &Limit) -> bool {
         match limits::violation(v, lim) {
             None => true,
             Some(msg) => {
-                self.err(path, msg, Some(lim.why.to_owned()));
+                self.err(path(), msg, Some(lim.why.to_owned()));
                 false
             }
         }
@@ -230,7 +251,7 @@ impl<'s> Cx<'s> {
         lim: &Limit,
     ) {
         if let Some(v) = num(v) {
-            self.limit(join_key(base, key), v, lim);
+            self.limit_at(|| join_key(base, key), v, lim);
         }
     }
 
@@ -318,14 +339,26 @@ impl<'s> Cx<'s> {
     /// The candidate list for "did you mean" is built only when the lookup fails: built on
     /// every reference it made loading quadratic in the number of ids (issue 15).
     pub(crate) fn resolve(&mut self, path: String, id: &str, want: Want) -> Option<IdKind> {
+        self.resolve_at(move || path, id, want)
+    }
+
+    /// [`Cx::resolve`] with the path built only when the reference is reported.
+    pub(crate) fn resolve_at(
+        &mut self,
+        path: impl FnOnce() -> String,
+        id: &str,
+        want: Want,
+    ) -> Option<IdKind> {
         let found = match self.ids.get(id) {
             Some((k, _)) if want.accepts(*k) => return Some(*k),
-            Some((k, p)) => Some((*k, p.clone())),
+            Some((k, i)) => Some((*k, k.path(*i))),
             None => None,
         };
+        // Sorted by id, as the lists and suggestions show them.
         let candidates: Vec<&str> = self
             .ids
-            .iter()
+            .sorted()
+            .into_iter()
             .filter(|(_, (k, _))| want.accepts(*k))
             .map(|(id, _)| *id)
             .collect();
@@ -342,32 +375,42 @@ impl<'s> Cx<'s> {
             } else {
                 format!("known {}: {all}", want.plural())
             };
-            self.err(path, msg, Some(hint));
+            self.err(path(), msg, Some(hint));
         } else {
             let hint = suggest::hint_for(id, candidates.iter().copied(), want.plural());
-            self.err(path, format!("unknown {} `{id}`", want.what()), Some(hint));
+            self.err(
+                path(),
+                format!("unknown {} `{id}`", want.what()),
+                Some(hint),
+            );
         }
         None
     }
 
-    pub(crate) fn register(&mut self, kind: IdKind, index: usize, id: &'s str, base: String) {
-        let path = join_key(&base, "id");
+    /// Register node `index` of `kind`'s section with its id; an empty or duplicate id is
+    /// reported at `<section>[index].id` and the node skipped.
+    pub(crate) fn register(&mut self, kind: IdKind, index: usize, id: &'s str) {
+        // The path is built only for a problem: built for every node it was a good part
+        // of loading 100,000 holders (issue 15).
+        let path = || join_key(&kind.path(index), "id");
         if id.trim().is_empty() {
-            self.err(path, "ids must not be empty", None);
+            self.err(path(), "ids must not be empty", None);
             self.skipped.insert((kind, index));
             return;
         }
-        if let Some((k, first)) = self.ids.get(id) {
-            let msg = format!("duplicate id `{id}`: already used by {} ({first})", k.a());
+        if let Err(&(k, i)) = self.ids.insert_new(id, (kind, index)) {
+            let msg = format!(
+                "duplicate id `{id}`: already used by {} ({})",
+                k.a(),
+                k.path(i)
+            );
             self.err(
-                path,
+                path(),
                 msg,
                 Some("every asset, holder and lender needs its own id".into()),
             );
             self.skipped.insert((kind, index));
-            return;
         }
-        self.ids.insert(id, (kind, base));
     }
 }
 

@@ -15,13 +15,16 @@ pub(crate) fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSp
     let base = join_index("holders", i);
     let allows = |key: &str| kinds::owns(h.kind, key);
     if let (Some(holdings), true) = (&h.holdings, allows("holdings")) {
+        let list = join_key(&base, "holdings");
         for (j, hd) in holdings.iter().enumerate() {
-            let p = join_index(&join_key(&base, "holdings"), j);
+            // Built only for a problem: a few paths per holding were a good part of
+            // loading 100,000 banks (issue 15).
+            let p = || join_index(&list, j);
             if let Some(fund) = etf_named(cx, &hd.asset) {
-                etf_holding(cx, b, h, hd, fund, &p);
+                etf_holding(cx, b, h, hd, fund, &p());
                 continue;
             }
-            let asset = cx.resolve(join_key(&p, "asset"), &hd.asset, Want::Asset);
+            let asset = cx.resolve_at(|| join_key(&p(), "asset"), &hd.asset, Want::Asset);
             let shares = holding_shares(cx, hd, &p);
             if let (Some(IdKind::Asset), Some(s)) = (asset, shares) {
                 b.holds(&h.id, &hd.asset, s);
@@ -157,7 +160,7 @@ fn etf_holding(
             };
             Some(u / nps)
         }
-        _ => holding_shares(cx, hd, p),
+        _ => holding_shares(cx, hd, &|| p.to_owned()),
     };
     if let Some(s) = shares {
         b.holds_etf(&h.id, &fund.id, s);
@@ -186,10 +189,15 @@ pub(crate) fn book_etf_shares(
 ) -> BTreeMap<String, f64> {
     let mut held = BTreeMap::new();
     let mut inverse = Vec::new();
-    for (id, meta) in &cx.holder_meta {
-        let Some(book) = &meta.book else {
-            continue;
-        };
+    // The books by holder id, as the ordered map this was gave them: sums and reports in
+    // the same order. Only the books are sorted (there are a few among 100,000 holders).
+    let mut books: Vec<_> = cx
+        .holder_meta
+        .entries()
+        .filter_map(|(id, meta)| Some((*id, meta, meta.book.as_ref()?)))
+        .collect();
+    books.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    for (id, meta, book) in books {
         for (a, s) in book.assets.iter().zip(&book.shares) {
             let Some(&(fk, f)) = a.get().checked_sub(n_assets).and_then(|k| funds.get(k)) else {
                 continue;
@@ -200,7 +208,7 @@ pub(crate) fn book_etf_shares(
                     .accounts_file
                     .as_ref()
                     .map_or("holdings_csv", |file| file.format.keys().1);
-                inverse.push(((*id).to_owned(), meta.index, fk, f.id.clone(), key));
+                inverse.push((id.to_owned(), meta.index, fk, f.id.clone(), key));
             }
         }
     }
@@ -258,11 +266,11 @@ pub(crate) fn etf_totals(cx: &mut Cx<'_>, books: &BTreeMap<String, f64>) {
 
 /// The shares of holding `hd` at path `p`: as written, or converted from `usd`; `None`
 /// (with the problem reported) when it has neither, both, or a value out of range.
-fn holding_shares(cx: &mut Cx<'_>, hd: &HoldingSpec, p: &str) -> Option<f64> {
+fn holding_shares(cx: &mut Cx<'_>, hd: &HoldingSpec, p: &dyn Fn() -> String) -> Option<f64> {
     match (num(hd.shares), num(hd.usd)) {
         (Some(_), Some(_)) => {
             cx.err(
-                p,
+                p(),
                 "give `shares` or `usd`, not both",
                 Some("`usd` is converted to shares at the asset's price".into()),
             );
@@ -270,7 +278,7 @@ fn holding_shares(cx: &mut Cx<'_>, hd: &HoldingSpec, p: &str) -> Option<f64> {
         }
         (None, None) => {
             cx.err(
-                join_key(p, "shares"),
+                join_key(&p(), "shares"),
                 "missing `shares` (or `usd`)",
                 Some(
                     "e.g. `{ asset: NVDA, shares: 1.0e6 }` or `{ asset: NVDA, usd: 5.0e8 }`".into(),
@@ -280,26 +288,27 @@ fn holding_shares(cx: &mut Cx<'_>, hd: &HoldingSpec, p: &str) -> Option<f64> {
         }
         (Some(s), None) if s < 0.0 => {
             cx.err(
-                join_key(p, "shares"),
+                join_key(&p(), "shares"),
                 format!("expected a number ≥ 0, got {s}"),
                 Some("holdings are long positions: a number of shares ≥ 0".into()),
             );
             None
         }
         (Some(s), None) => cx
-            .limit(join_key(p, "shares"), s, &limits::SHARES)
+            .limit_at(|| join_key(&p(), "shares"), s, &limits::SHARES)
             .then_some(s),
         (None, Some(u)) if u < 0.0 => {
             cx.err(
-                join_key(p, "usd"),
+                join_key(&p(), "usd"),
                 format!("expected a number ≥ 0, got {u}"),
                 None,
             );
             None
         }
         (None, Some(u)) => {
-            if cx.limit(join_key(p, "usd"), u, &limits::USD) {
-                usd_to_shares(cx, &join_key(p, "usd"), &hd.asset, u)
+            let usd = || join_key(&p(), "usd");
+            if cx.limit_at(usd, u, &limits::USD) {
+                usd_to_shares(cx, usd, &hd.asset, u)
             } else {
                 None
             }
@@ -310,7 +319,12 @@ fn holding_shares(cx: &mut Cx<'_>, hd: &HoldingSpec, p: &str) -> Option<f64> {
 /// The shares a holding written in USD stands for, at its asset's price. A price the
 /// builder refuses gives none (it is reported at the price); a result that is not a
 /// sane share count is reported here, naming the price it came from.
-fn usd_to_shares(cx: &mut Cx<'_>, path: &str, asset: &str, usd: f64) -> Option<f64> {
+fn usd_to_shares(
+    cx: &mut Cx<'_>,
+    path: impl FnOnce() -> String,
+    asset: &str,
+    usd: f64,
+) -> Option<f64> {
     let k = *cx.asset_at.get(asset)?;
     let a = cx.spec.assets.get(k)?;
     let price = a.price.0;
@@ -322,7 +336,7 @@ fn usd_to_shares(cx: &mut Cx<'_>, path: &str, asset: &str, usd: f64) -> Option<f
         return Some(shares);
     }
     cx.err(
-        path,
+        path(),
         format!(
             "{} USD at the price of `{}` (`assets[{k}].price`: {} USD per share) is {} shares, more than the {} a position may hold",
             limits::show(usd),

@@ -23,7 +23,9 @@ pub(crate) fn holder(
     let base = join_index("holders", i);
     let kind = h.kind;
     let this = kinds::of(kind);
-    cx.check_source(join_key(&base, "source"), h.source.as_ref());
+    if h.source.is_some() {
+        cx.check_source(join_key(&base, "source"), h.source.as_ref());
+    }
     let table = kinds::keys();
     let present: Vec<(&str, bool)> = table.iter().map(|&(k, _)| (k, h.has(k))).collect();
     cx.misplaced(&base, kind, "holder kind", table, &present, KindName::name);

@@ -150,13 +150,13 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
     header(&mut cx, origin);
     let sources = sources(&mut cx);
     for (i, a) in spec.assets.iter().enumerate() {
-        cx.register(IdKind::Asset, i, &a.id, join_index("assets", i));
+        cx.register(IdKind::Asset, i, &a.id);
     }
     for (i, h) in spec.holders.iter().enumerate() {
-        cx.register(IdKind::Holder, i, &h.id, join_index("holders", i));
+        cx.register(IdKind::Holder, i, &h.id);
     }
     for (i, l) in spec.lenders.iter().enumerate() {
-        cx.register(IdKind::Lender, i, &l.id, join_index("lenders", i));
+        cx.register(IdKind::Lender, i, &l.id);
     }
     books::memory_books_used(&mut cx, spec, origin);
     if spec.assets.is_empty() {
@@ -243,8 +243,9 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
                 _ => None,
             };
             let ix = b.add_holder(holder);
-            cx.holders.insert(&h.id, ix);
-            cx.holder_meta.insert(
+            // Registered ids are unique: neither insert finds its id there.
+            let _ = cx.holders.insert_new(&h.id, ix);
+            let _ = cx.holder_meta.insert_new(
                 &h.id,
                 HolderMeta {
                     index: i,

@@ -26,7 +26,7 @@ pub(crate) fn subject_id(s: &Subject) -> &str {
 #[allow(clippy::too_many_lines)] // one arm per kind of builder subject
 pub(crate) fn map_problem(cx: &Cx<'_>, p: Problem) -> Pending {
     let spec = cx.spec;
-    let node_path = |id: &str| cx.ids.get(id).map(|(_, path)| path.clone());
+    let node_path = |id: &str| cx.ids.get(id).map(|(k, i)| k.path(*i));
     // A kind may tell problems with its own parts in its own terms (an account book's rows).
     if let Subject::Holder(id) = &p.subject
         && let Some(h) = cx

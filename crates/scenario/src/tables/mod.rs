@@ -443,6 +443,9 @@ pub(crate) fn load(
         let mut dropped = BTreeSet::new();
         let header_ok = check_header(&mut bad, HOLDER_COLUMNS, &["id", "kind"], "a holders table");
         if header_ok {
+            // A HolderSpec is large: grown by doubling, the list was copied over and over.
+            holders.reserve(rows.len());
+            placed.holders.reserve(rows.len());
             for (r, cells) in rows.iter().enumerate() {
                 if cells.is_empty() {
                     continue;

@@ -3,7 +3,9 @@
 //! read here (numbers, whole numbers of days, booleans, ids, names); their ranges and
 //! everything else are checked by the conversion every holder goes through.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+
+use delever_graph::IdMap;
 
 use super::read::Cell;
 use super::{Bad, RowOrigin, TABLE_KINDS, TableFile};
@@ -397,9 +399,11 @@ pub(super) fn holdings(
     (spec, holders_file, dropped): (&ScenarioSpec, &str, &BTreeSet<String>),
     bad: &mut Bad<'_>,
 ) {
-    let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
+    // Hashed, and borrowing the ids: a lookup per holdings row (issue 15). The first row
+    // of an id wins, as the conversion reports the others as duplicates.
+    let mut by_id: IdMap<String, usize> = IdMap::with_capacity(origins.len());
     for (k, o) in origins.iter().enumerate() {
-        by_id.entry(o.id.clone()).or_insert(k);
+        let _ = by_id.insert_new(o.id.clone(), k);
     }
     for (i, cells) in rows.iter().enumerate() {
         if cells.is_empty() {
@@ -452,8 +456,13 @@ pub(super) fn holdings(
                     Some("a holdings table holds the positions of its own table's holders; write this holder's in its `holdings:`".into()),
                 );
             } else {
-                let hint =
-                    suggest::hint_for(h, by_id.keys().map(String::as_str), "holders in this table");
+                // Sorted, as the ordered map this was gave them.
+                let ids = by_id.sorted();
+                let hint = suggest::hint_for(
+                    h,
+                    ids.iter().map(|(k, _)| k.as_str()),
+                    "holders in this table",
+                );
                 r.fail(
                     "holder",
                     format!("no row of `{holders_file}` has the id `{}`", clip(h)),
