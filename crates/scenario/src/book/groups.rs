@@ -62,11 +62,7 @@ fn fill_amounts(col: &ArrayRef, out: &mut [f64], max: f64) -> Option<()> {
 }
 
 /// One clean group of the accounts table: its ids (cash and loan are written in place).
-fn accounts_group(
-    batches: &[[ArrayRef; 3]],
-    cash: &mut [f64],
-    loan: &mut [f64],
-) -> Option<Ids> {
+fn accounts_group(batches: &[[ArrayRef; 3]], cash: &mut [f64], loan: &mut [f64]) -> Option<Ids> {
     let mut ids = Ids {
         buf: Vec::new(),
         ends: Vec::with_capacity(cash.len()),
@@ -247,12 +243,154 @@ fn fast_holdings(path: &Path, ids: &Ids, assets: &AssetLookup) -> Option<Holding
     }
     drop(runs);
     let mut none = Vec::new();
-    super::finish_holdings(Problems::new(key), &mut none, grouping, ids.len(), held, shares)
+    super::finish_holdings(
+        Problems::new(key),
+        &mut none,
+        grouping,
+        ids.len(),
+        held,
+        shares,
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
+    use std::sync::Arc;
+
+    use arrow_array::{Float64Array, RecordBatch, StringArray};
+    use arrow_schema::{Field, Schema};
+
+    /// Write string, string-or-number, number columns as Parquet in groups of `group` rows.
+    fn parquet(path: &Path, names: [&str; 3], columns: [ArrayRef; 3], group: usize) {
+        let schema = Arc::new(Schema::new(
+            names
+                .iter()
+                .zip(&columns)
+                .map(|(n, c)| Field::new(*n, c.data_type().clone(), true))
+                .collect::<Vec<_>>(),
+        ));
+        let batch = RecordBatch::try_new(Arc::clone(&schema), columns.to_vec()).expect("batch");
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(group))
+            .build();
+        let f = File::create(path).expect("create");
+        let mut w = parquet::arrow::ArrowWriter::try_new(f, schema, Some(props)).expect("writer");
+        w.write(&batch).expect("write");
+        w.close().expect("close");
+    }
+
+    fn text(v: &[String]) -> ArrayRef {
+        Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    fn nums(v: &[f64]) -> ArrayRef {
+        Arc::new(Float64Array::from(v.to_vec()))
+    }
+
+    /// Accounts, then holdings, read group by group and by the whole-table reader: the
+    /// same book, or the same problems.
+    fn both_readers_agree(name: &str, acc: [ArrayRef; 3], hold: [ArrayRef; 3]) -> bool {
+        let dir =
+            std::env::temp_dir().join(format!("delever-groups-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let (a, h) = (dir.join("a.parquet"), dir.join("h.parquet"));
+        parquet(&a, ACCOUNT_COLUMNS, acc, 7);
+        parquet(&h, HOLDING_COLUMNS, hold, 11);
+        let lookup = AssetLookup::new([("X", AssetIx(0)), ("Y", AssetIx(1))]);
+        let (mut o1, mut o2) = (Vec::new(), Vec::new());
+        let g = read_accounts(&a, &mut o1);
+        let w = super::super::columnar::read_accounts(&a, BookFormat::Parquet, &mut o2);
+        assert_eq!(o1, o2, "{name}: accounts problems");
+        let clean = match (g, w) {
+            (Some((gi, gc, gl)), Some((wi, wc, wl))) => {
+                assert_eq!((&gi.buf, &gi.ends), (&wi.buf, &wi.ends), "{name}");
+                assert_eq!((&gc, &gl), (&wc, &wl), "{name}");
+                let g = read_holdings(&h, &gi, &lookup, &mut o1);
+                let w = super::super::columnar::read_holdings(
+                    &h,
+                    BookFormat::Parquet,
+                    &wi,
+                    &lookup,
+                    &mut o2,
+                );
+                assert_eq!(o1, o2, "{name}: holdings problems");
+                match (g, w) {
+                    (Some(g), Some(w)) => {
+                        assert_eq!(g.row_ptr, w.row_ptr, "{name}");
+                        assert_eq!(g.assets, w.assets, "{name}");
+                        assert_eq!(g.shares, w.shares, "{name}");
+                        true
+                    }
+                    (None, None) => false,
+                    _ => panic!("{name}: one reader failed alone"),
+                }
+            }
+            (None, None) => false,
+            _ => panic!("{name}: one reader failed alone"),
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        clean
+    }
+
+    #[test]
+    fn row_groups_read_as_the_whole_table_reader_does() {
+        let n = 60usize;
+        let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+        let cash: Vec<f64> = (0..n).map(|i| i as f64 * 1.25).collect();
+        let loan: Vec<f64> = (0..n).map(|i| (i % 7) as f64 + 0.1).collect();
+        // Account i holds i % 3 rows (some none), alternating X and Y.
+        let mut hold_ids = Vec::new();
+        let mut assets = Vec::new();
+        let mut shares = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            for k in 0..i % 3 {
+                hold_ids.push(id.clone());
+                assets.push(if k % 2 == 0 { "X" } else { "Y" }.to_string());
+                shares.push((i * 10 + k) as f64 + 0.5);
+            }
+        }
+        let acc = || [text(&ids), nums(&cash), nums(&loan)];
+        let hold = || [text(&hold_ids), text(&assets), nums(&shares)];
+        assert!(both_readers_agree("clean", acc(), hold()));
+        // Problems in later groups: each must come out as the whole-table reader says.
+        let mut dup = ids.clone();
+        dup[40] = "a3".into();
+        assert!(!both_readers_agree(
+            "dup",
+            [text(&dup), nums(&cash), nums(&loan)],
+            hold()
+        ));
+        let mut neg = loan.clone();
+        neg[33] = -1.0;
+        assert!(!both_readers_agree(
+            "neg",
+            [text(&ids), nums(&cash), nums(&neg)],
+            hold()
+        ));
+        let mut unknown = assets.clone();
+        unknown[25] = "Z".into();
+        assert!(!both_readers_agree(
+            "asset",
+            acc(),
+            [text(&hold_ids), text(&unknown), nums(&shares)]
+        ));
+        let mut order = hold_ids.clone();
+        order.swap(3, 30);
+        assert!(!both_readers_agree(
+            "order",
+            acc(),
+            [text(&order), text(&assets), nums(&shares)]
+        ));
+        let mut nan = shares.clone();
+        nan[50] = f64::NAN;
+        assert!(!both_readers_agree(
+            "nan",
+            acc(),
+            [text(&hold_ids), text(&assets), nums(&nan)]
+        ));
+    }
 
     #[test]
     fn cut_splits_in_order_and_refuses_wrong_totals() {
@@ -268,7 +406,16 @@ mod tests {
 
     #[test]
     fn amount_check_matches_the_readers() {
-        for x in [0.0, -0.0, 1.0, 1e15, 1e15 + 1.0, -1.0, f64::NAN, f64::INFINITY] {
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            1e15,
+            1e15 + 1.0,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
             let ok = super::super::columnar::check_amount(Some(x), limits::MAX_USD)
                 .is_ok_and(|v| v.to_bits() == x.to_bits());
             assert_eq!(amount_ok(x, limits::MAX_USD), ok, "{x}");
