@@ -1190,6 +1190,7 @@ fn load_with(
 }
 
 mod columnar;
+mod groups;
 mod memory;
 mod parallel;
 pub use columnar::{
@@ -1211,11 +1212,21 @@ pub(crate) fn load_as(
         return load(files, assets);
     }
     let mut out = Vec::new();
-    let Some((ids, cash, loan)) = columnar::read_accounts(files.accounts, format, &mut out) else {
+    let accounts = if format == BookFormat::Parquet {
+        groups::read_accounts(files.accounts, &mut out)
+    } else {
+        columnar::read_accounts(files.accounts, format, &mut out)
+    };
+    let Some((ids, cash, loan)) = accounts else {
         return Err(out);
     };
-    let Some(holdings) = columnar::read_holdings(files.holdings, format, &ids, assets, &mut out)
-    else {
+    let holdings = if format == BookFormat::Parquet {
+        groups::read_holdings(files.holdings, &ids, assets, &mut out)
+    } else {
+        columnar::read_holdings(files.holdings, format, &ids, assets, &mut out)
+    };
+    drop(ids);
+    let Some(holdings) = holdings else {
         return Err(out);
     };
     Ok(AccountBook {

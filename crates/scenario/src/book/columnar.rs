@@ -194,33 +194,67 @@ fn pick(
     Ok([get(want[0])?, get(want[1])?, get(want[2])?])
 }
 
-fn read_parquet(path: &Path, want: [&str; 3], key: &'static str) -> Result<Table, CsvProblem> {
-    let format = BookFormat::Parquet;
-    let open =
-        || File::open(path).map_err(|e| problem(key, format!("cannot open the file: {e}"), None));
-    let builder = ParquetRecordBatchReaderBuilder::try_new(open()?)
-        .map_err(|e| read_error(key, format, &e))?;
+/// Where a Parquet table's three columns are: the projection that decodes only them, and
+/// the rows of each row group (from the file's metadata).
+pub(super) struct ParquetLayout {
+    pub(super) mask: ProjectionMask,
+    pub(super) rows: Vec<usize>,
+}
+
+fn open_file(path: &Path, key: &'static str) -> Result<File, CsvProblem> {
+    File::open(path).map_err(|e| problem(key, format!("cannot open the file: {e}"), None))
+}
+
+/// The Parquet table's [`ParquetLayout`]; a problem if it cannot be read or a column is
+/// missing.
+pub(super) fn parquet_layout(
+    path: &Path,
+    want: [&str; 3],
+    key: &'static str,
+) -> Result<ParquetLayout, CsvProblem> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(open_file(path, key)?)
+        .map_err(|e| read_error(key, BookFormat::Parquet, &e))?;
     let at = find_columns(builder.schema(), want, key, "Parquet file")?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), at);
-    let groups = builder.metadata().num_row_groups();
-    // One reader per row group, decoded in parallel; collected in file order.
-    let per_group: Vec<Vec<[ArrayRef; 3]>> = (0..groups)
-        .into_par_iter()
-        .map(|g| {
-            let reader = ParquetRecordBatchReaderBuilder::try_new(open()?)
-                .map_err(|e| read_error(key, format, &e))?
-                .with_projection(mask.clone())
-                .with_row_groups(vec![g])
-                .with_batch_size(BATCH_ROWS)
-                .build()
-                .map_err(|e| read_error(key, format, &e))?;
-            reader
-                .map(|b| {
-                    let b = b.map_err(|e| read_error(key, format, &e))?;
-                    pick(&b, want, key)
-                })
-                .collect()
+    let rows = builder
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| usize::try_from(g.num_rows()).unwrap_or(0))
+        .collect();
+    Ok(ParquetLayout { mask, rows })
+}
+
+/// Row group `g` of a Parquet table, decoded (the three columns only), batch by batch.
+pub(super) fn parquet_group(
+    path: &Path,
+    layout: &ParquetLayout,
+    g: usize,
+    want: [&str; 3],
+    key: &'static str,
+) -> Result<Vec<[ArrayRef; 3]>, CsvProblem> {
+    let format = BookFormat::Parquet;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(open_file(path, key)?)
+        .map_err(|e| read_error(key, format, &e))?
+        .with_projection(layout.mask.clone())
+        .with_row_groups(vec![g])
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| read_error(key, format, &e))?;
+    reader
+        .map(|b| {
+            let b = b.map_err(|e| read_error(key, format, &e))?;
+            pick(&b, want, key)
         })
+        .collect()
+}
+
+fn read_parquet(path: &Path, want: [&str; 3], key: &'static str) -> Result<Table, CsvProblem> {
+    let layout = parquet_layout(path, want, key)?;
+    // One reader per row group, decoded in parallel; collected in file order.
+    let per_group: Vec<Vec<[ArrayRef; 3]>> = (0..layout.rows.len())
+        .into_par_iter()
+        .map(|g| parquet_group(path, &layout, g, want, key))
         .collect::<Result<_, CsvProblem>>()?;
     Ok(Table {
         columns: per_group.into_iter().flatten().collect(),
@@ -268,7 +302,7 @@ fn read_table(
 /// Calls `f(row_in_batch, id)` for each row of an id column; `None` for a null. Whole
 /// numbers are written as decimal text, so `1001` in one table matches `1001` in the
 /// other whatever their integer types.
-fn each_id(
+pub(super) fn each_id(
     col: &ArrayRef,
     key: &'static str,
     name: &str,
@@ -351,7 +385,7 @@ mod itoa_like {
 /// A numeric column as `f64`s, or `Err(message)` for a type that is not a number.
 // One `as` for every integer type: exact up to 2^53, beyond any amount the limits allow.
 #[allow(clippy::cast_lossless, clippy::cast_precision_loss)]
-fn numbers(col: &ArrayRef) -> Result<Vec<Option<f64>>, String> {
+pub(super) fn numbers(col: &ArrayRef) -> Result<Vec<Option<f64>>, String> {
     macro_rules! conv {
         ($t:ty) => {{
             let a = col.as_primitive::<$t>();
@@ -383,7 +417,7 @@ fn numbers(col: &ArrayRef) -> Result<Vec<Option<f64>>, String> {
 }
 
 /// Check one amount as the CSV reader does: finite, in `[0, max]`, present.
-fn check_amount(v: Option<f64>, max: f64) -> Result<f64, String> {
+pub(super) fn check_amount(v: Option<f64>, max: f64) -> Result<f64, String> {
     match v {
         None => Err("the value is missing (null)".into()),
         Some(x) if !x.is_finite() => Err(format!("expected a finite number, found {x}")),
@@ -508,8 +542,15 @@ pub(super) fn accounts_from(
         }
         first += cols[0].len();
     }
-    // Duplicate ids, as in the CSV reader (rows only: these files have no lines).
-    for (a, b) in super::duplicates(&ids) {
+    duplicate_problems(&ids, &mut problems);
+    let ok = problems.is_empty();
+    problems.finish(out);
+    ok.then_some((ids, cash, loan))
+}
+
+/// Duplicate ids, as in the CSV reader (rows only: these files have no lines).
+pub(super) fn duplicate_problems(ids: &Ids, problems: &mut Problems) {
+    for (a, b) in super::duplicates(ids) {
         let (r1, r2) = (a + 1, b + 1);
         problems.push(
             r2,
@@ -521,9 +562,6 @@ pub(super) fn accounts_from(
             Some("each account id must be unique in the book".into()),
         );
     }
-    let ok = problems.is_empty();
-    problems.finish(out);
-    ok.then_some((ids, cash, loan))
 }
 
 /// The holdings table, grouped by account in the accounts' order.

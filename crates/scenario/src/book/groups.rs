@@ -1,0 +1,424 @@
+//! Parquet books read one row group at a time, straight into the book's vectors.
+//!
+//! The row counts of the groups are in the file's metadata, so the book's vectors are
+//! allocated once at their final size and cut into one slice per group; the groups are
+//! decoded on rayon's threads, each converted into its slice and its Arrow arrays
+//! dropped at once. Only about one decoded group per thread is alive at a time, instead
+//! of the whole table's arrays (the id strings above all) until the book is filled.
+//!
+//! A group converts here only when every row is clean (ids present and short, amounts
+//! valid, assets known), and the holdings' runs of rows per account must follow the
+//! accounts' order. At the first that is not, everything read here is dropped and the
+//! table is read again by the whole-table reader of `columnar.rs`, which finds, words
+//! and orders every problem: a bad file gives exactly the problems it gave before.
+
+use std::path::Path;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float64Type;
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::DataType;
+use delever_graph::AssetIx;
+use rayon::prelude::*;
+
+use super::columnar::{
+    ACCOUNT_COLUMNS, BookFormat, HOLDING_COLUMNS, ParquetLayout, duplicate_problems, each_id,
+    numbers, parquet_group, parquet_layout,
+};
+use super::{AssetLookup, CsvProblem, Grouping, Holdings, Ids, MAX_FIELD_BYTES, Problems};
+use crate::limits;
+
+/// `v` cut into consecutive slices of `rows[g]` elements; `None` if they do not add up
+/// to its length.
+fn cut<'a, T>(mut v: &'a mut [T], rows: &[usize]) -> Option<Vec<&'a mut [T]>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for &r in rows {
+        let (a, b) = std::mem::take(&mut v).split_at_mut_checked(r)?;
+        out.push(a);
+        v = b;
+    }
+    v.is_empty().then_some(out)
+}
+
+/// Whether `x` passes the readers' amount check (finite, in `[0, max]`): the value
+/// stored is then `x` itself.
+fn amount_ok(x: f64, max: f64) -> bool {
+    x.is_finite() && x >= 0.0 && x <= max
+}
+
+/// The amounts of `col` into `out` (same length); `None` if any is null or out of range.
+fn fill_amounts(col: &ArrayRef, out: &mut [f64], max: f64) -> Option<()> {
+    if col.len() != out.len() {
+        return None;
+    }
+    if *col.data_type() == DataType::Float64 && col.null_count() == 0 {
+        out.copy_from_slice(col.as_primitive::<Float64Type>().values());
+    } else {
+        for (o, v) in out.iter_mut().zip(numbers(col).ok()?) {
+            *o = v?;
+        }
+    }
+    out.iter().all(|&x| amount_ok(x, max)).then_some(())
+}
+
+/// One clean group of the accounts table: its ids (cash and loan are written in place).
+fn accounts_group(batches: &[[ArrayRef; 3]], cash: &mut [f64], loan: &mut [f64]) -> Option<Ids> {
+    let mut ids = Ids {
+        buf: Vec::new(),
+        ends: Vec::with_capacity(cash.len()),
+    };
+    let mut at = 0;
+    for cols in batches {
+        let len = cols[0].len();
+        let mut clean = true;
+        each_id(&cols[0], "", "", |_, id| match id {
+            Some(id) if id.len() <= MAX_FIELD_BYTES && !id.iter().all(u8::is_ascii_whitespace) => {
+                ids.buf.extend_from_slice(id);
+                ids.ends.push(ids.buf.len());
+            }
+            _ => clean = false,
+        })
+        .ok()?;
+        if !clean || ids.ends.len() != at + len {
+            return None;
+        }
+        fill_amounts(&cols[1], cash.get_mut(at..at + len)?, limits::MAX_USD)?;
+        fill_amounts(&cols[2], loan.get_mut(at..at + len)?, limits::MAX_USD)?;
+        at += len;
+    }
+    (at == cash.len()).then_some(ids)
+}
+
+/// `parts` joined into one [`Ids`], in order.
+fn concat(parts: Vec<Ids>) -> Ids {
+    let mut ids = Ids {
+        buf: Vec::with_capacity(parts.iter().map(|p| p.buf.len()).sum()),
+        ends: Vec::with_capacity(parts.iter().map(Ids::len).sum()),
+    };
+    for p in parts {
+        let base = ids.buf.len();
+        ids.buf.extend_from_slice(&p.buf);
+        ids.ends.extend(p.ends.iter().map(|&e| e + base));
+    }
+    ids
+}
+
+/// The accounts table of a Parquet book: group by group when every row is clean (then
+/// only the duplicate-id check is left), else the whole-table reader.
+pub(super) fn read_accounts(
+    path: &Path,
+    out: &mut Vec<CsvProblem>,
+) -> Option<(Ids, Vec<f64>, Vec<f64>)> {
+    let key = BookFormat::Parquet.keys().0;
+    if let Some((ids, cash, loan)) = fast_accounts(path, key) {
+        let mut problems = Problems::new(key);
+        duplicate_problems(&ids, &mut problems);
+        let ok = problems.is_empty();
+        problems.finish(out);
+        return ok.then_some((ids, cash, loan));
+    }
+    super::columnar::read_accounts(path, BookFormat::Parquet, out)
+}
+
+fn fast_accounts(path: &Path, key: &'static str) -> Option<(Ids, Vec<f64>, Vec<f64>)> {
+    let layout = parquet_layout(path, ACCOUNT_COLUMNS, key).ok()?;
+    let n = layout.rows.iter().sum();
+    let (mut cash, mut loan) = (vec![0.0; n], vec![0.0; n]);
+    let parts: Option<Vec<Ids>> = cut(&mut cash, &layout.rows)?
+        .into_par_iter()
+        .zip(cut(&mut loan, &layout.rows)?)
+        .enumerate()
+        .map(|(g, (c, l))| {
+            let batches = parquet_group(path, &layout, g, ACCOUNT_COLUMNS, key).ok()?;
+            accounts_group(&batches, c, l)
+        })
+        .collect();
+    Some((concat(parts?), cash, loan))
+}
+
+/// One clean group of the holdings table: its runs of rows per account, in order (the
+/// assets and shares are written in place).
+struct Runs {
+    ids: Ids,
+    rows: Vec<u64>,
+}
+
+fn holdings_group(
+    batches: &[[ArrayRef; 3]],
+    assets: &AssetLookup,
+    held: &mut [AssetIx],
+    shares: &mut [f64],
+) -> Option<Runs> {
+    let mut runs = Runs {
+        ids: Ids {
+            buf: Vec::new(),
+            ends: Vec::new(),
+        },
+        rows: Vec::new(),
+    };
+    let mut at = 0;
+    for cols in batches {
+        let len = cols[0].len();
+        let h = held.get_mut(at..at + len)?;
+        if cols[1].len() != len {
+            return None;
+        }
+        let mut clean = true;
+        each_id(&cols[1], "", "", |i, id| {
+            match (id.and_then(|id| assets.get(id)), h.get_mut(i)) {
+                (Some(a), Some(slot)) => *slot = a,
+                _ => clean = false,
+            }
+        })
+        .ok()?;
+        fill_amounts(&cols[2], shares.get_mut(at..at + len)?, limits::MAX_SHARES)?;
+        // The last run's account, to extend it while rows repeat it.
+        let mut last: Option<usize> = runs.ids.len().checked_sub(1);
+        each_id(&cols[0], "", "", |_, id| {
+            let Some(id) = id.filter(|id| !id.is_empty()) else {
+                clean = false;
+                return;
+            };
+            match (last, runs.rows.last_mut()) {
+                (Some(k), Some(n)) if runs.ids.get(k) == id => *n += 1,
+                _ => {
+                    runs.ids.buf.extend_from_slice(id);
+                    runs.ids.ends.push(runs.ids.buf.len());
+                    runs.rows.push(1);
+                    last = Some(runs.ids.len() - 1);
+                }
+            }
+        })
+        .ok()?;
+        if !clean {
+            return None;
+        }
+        at += len;
+    }
+    (at == held.len() && runs.rows.iter().sum::<u64>() == at as u64).then_some(runs)
+}
+
+/// The holdings table of a Parquet book, grouped by account in the accounts' order:
+/// group by group when every row is clean and the runs follow the accounts, else the
+/// whole-table reader.
+pub(super) fn read_holdings(
+    path: &Path,
+    ids: &Ids,
+    assets: &AssetLookup,
+    out: &mut Vec<CsvProblem>,
+) -> Option<Holdings> {
+    if let Some(h) = fast_holdings(path, ids, assets) {
+        return Some(h);
+    }
+    super::columnar::read_holdings(path, BookFormat::Parquet, ids, assets, out)
+}
+
+fn fast_holdings(path: &Path, ids: &Ids, assets: &AssetLookup) -> Option<Holdings> {
+    let key = BookFormat::Parquet.keys().1;
+    let layout: ParquetLayout = parquet_layout(path, HOLDING_COLUMNS, key).ok()?;
+    let n = layout.rows.iter().sum();
+    let mut held = vec![AssetIx(0); n];
+    let mut shares = vec![0.0; n];
+    let runs: Vec<Runs> = cut(&mut held, &layout.rows)?
+        .into_par_iter()
+        .zip(cut(&mut shares, &layout.rows)?)
+        .enumerate()
+        .map(|(g, (h, s))| {
+            let batches = parquet_group(path, &layout, g, HOLDING_COLUMNS, key).ok()?;
+            holdings_group(&batches, assets, h, s)
+        })
+        .collect::<Option<_>>()?;
+    // The grouping check, one comparison per run, as the CSV reader's merge does it.
+    let mut grouping = Grouping {
+        open: 0,
+        row_ptr: Vec::with_capacity(ids.len() + 1),
+    };
+    grouping.row_ptr.push(0);
+    let mut rows = 0usize;
+    for r in &runs {
+        for (k, &m) in r.rows.iter().enumerate() {
+            grouping.seek(ids, r.ids.get(k), rows).ok()?;
+            rows += usize::try_from(m).ok()?;
+        }
+    }
+    drop(runs);
+    let mut none = Vec::new();
+    super::finish_holdings(
+        Problems::new(key),
+        &mut none,
+        grouping,
+        ids.len(),
+        held,
+        shares,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs::File;
+    use std::sync::Arc;
+
+    use arrow_array::{Float64Array, RecordBatch, StringArray};
+    use arrow_schema::{Field, Schema};
+
+    /// Write string, string-or-number, number columns as Parquet in groups of `group` rows.
+    fn parquet(path: &Path, names: [&str; 3], columns: [ArrayRef; 3], group: usize) {
+        let schema = Arc::new(Schema::new(
+            names
+                .iter()
+                .zip(&columns)
+                .map(|(n, c)| Field::new(*n, c.data_type().clone(), true))
+                .collect::<Vec<_>>(),
+        ));
+        let batch = RecordBatch::try_new(Arc::clone(&schema), columns.to_vec()).expect("batch");
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(group))
+            .build();
+        let f = File::create(path).expect("create");
+        let mut w = parquet::arrow::ArrowWriter::try_new(f, schema, Some(props)).expect("writer");
+        w.write(&batch).expect("write");
+        w.close().expect("close");
+    }
+
+    fn text(v: &[String]) -> ArrayRef {
+        Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    fn nums(v: &[f64]) -> ArrayRef {
+        Arc::new(Float64Array::from(v.to_vec()))
+    }
+
+    /// Accounts, then holdings, read group by group and by the whole-table reader: the
+    /// same book, or the same problems.
+    fn both_readers_agree(name: &str, acc: [ArrayRef; 3], hold: [ArrayRef; 3]) -> bool {
+        let dir =
+            std::env::temp_dir().join(format!("delever-groups-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let (a, h) = (dir.join("a.parquet"), dir.join("h.parquet"));
+        parquet(&a, ACCOUNT_COLUMNS, acc, 7);
+        parquet(&h, HOLDING_COLUMNS, hold, 11);
+        let lookup = AssetLookup::new([("X", AssetIx(0)), ("Y", AssetIx(1))]);
+        let (mut o1, mut o2) = (Vec::new(), Vec::new());
+        let g = read_accounts(&a, &mut o1);
+        let w = super::super::columnar::read_accounts(&a, BookFormat::Parquet, &mut o2);
+        assert_eq!(o1, o2, "{name}: accounts problems");
+        let clean = match (g, w) {
+            (Some((gi, gc, gl)), Some((wi, wc, wl))) => {
+                assert_eq!((&gi.buf, &gi.ends), (&wi.buf, &wi.ends), "{name}");
+                assert_eq!((&gc, &gl), (&wc, &wl), "{name}");
+                let g = read_holdings(&h, &gi, &lookup, &mut o1);
+                let w = super::super::columnar::read_holdings(
+                    &h,
+                    BookFormat::Parquet,
+                    &wi,
+                    &lookup,
+                    &mut o2,
+                );
+                assert_eq!(o1, o2, "{name}: holdings problems");
+                match (g, w) {
+                    (Some(g), Some(w)) => {
+                        assert_eq!(g.row_ptr, w.row_ptr, "{name}");
+                        assert_eq!(g.assets, w.assets, "{name}");
+                        assert_eq!(g.shares, w.shares, "{name}");
+                        true
+                    }
+                    (None, None) => false,
+                    _ => panic!("{name}: one reader failed alone"),
+                }
+            }
+            (None, None) => false,
+            _ => panic!("{name}: one reader failed alone"),
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        clean
+    }
+
+    #[test]
+    fn row_groups_read_as_the_whole_table_reader_does() {
+        let n = 60usize;
+        let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+        let cash: Vec<f64> = (0..n).map(|i| i as f64 * 1.25).collect();
+        let loan: Vec<f64> = (0..n).map(|i| (i % 7) as f64 + 0.1).collect();
+        // Account i holds i % 3 rows (some none), alternating X and Y.
+        let mut hold_ids = Vec::new();
+        let mut assets = Vec::new();
+        let mut shares = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            for k in 0..i % 3 {
+                hold_ids.push(id.clone());
+                assets.push(if k % 2 == 0 { "X" } else { "Y" }.to_string());
+                shares.push((i * 10 + k) as f64 + 0.5);
+            }
+        }
+        let acc = || [text(&ids), nums(&cash), nums(&loan)];
+        let hold = || [text(&hold_ids), text(&assets), nums(&shares)];
+        assert!(both_readers_agree("clean", acc(), hold()));
+        // Problems in later groups: each must come out as the whole-table reader says.
+        let mut dup = ids.clone();
+        dup[40] = "a3".into();
+        assert!(!both_readers_agree(
+            "dup",
+            [text(&dup), nums(&cash), nums(&loan)],
+            hold()
+        ));
+        let mut neg = loan.clone();
+        neg[33] = -1.0;
+        assert!(!both_readers_agree(
+            "neg",
+            [text(&ids), nums(&cash), nums(&neg)],
+            hold()
+        ));
+        let mut unknown = assets.clone();
+        unknown[25] = "Z".into();
+        assert!(!both_readers_agree(
+            "asset",
+            acc(),
+            [text(&hold_ids), text(&unknown), nums(&shares)]
+        ));
+        let mut order = hold_ids.clone();
+        order.swap(3, 30);
+        assert!(!both_readers_agree(
+            "order",
+            acc(),
+            [text(&order), text(&assets), nums(&shares)]
+        ));
+        let mut nan = shares.clone();
+        nan[50] = f64::NAN;
+        assert!(!both_readers_agree(
+            "nan",
+            acc(),
+            [text(&hold_ids), text(&assets), nums(&nan)]
+        ));
+    }
+
+    #[test]
+    fn cut_splits_in_order_and_refuses_wrong_totals() {
+        let mut v = [1, 2, 3, 4, 5];
+        let parts = cut(&mut v, &[2, 0, 3]).expect("adds up");
+        assert_eq!(parts.len(), 3);
+        assert_eq!(&*parts[0], &[1, 2]);
+        assert!(parts[1].is_empty());
+        assert_eq!(&*parts[2], &[3, 4, 5]);
+        assert!(cut(&mut v, &[2, 2]).is_none());
+        assert!(cut(&mut v, &[4, 2]).is_none());
+    }
+
+    #[test]
+    fn amount_check_matches_the_readers() {
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            1e15,
+            1e15 + 1.0,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            let ok = super::super::columnar::check_amount(Some(x), limits::MAX_USD)
+                .is_ok_and(|v| v.to_bits() == x.to_bits());
+            assert_eq!(amount_ok(x, limits::MAX_USD), ok, "{x}");
+        }
+    }
+}
