@@ -98,44 +98,112 @@ fn pick_asset(rng: &mut Rng, n: usize) -> u32 {
     r.min(n.saturating_sub(1)) as u32
 }
 
-/// A synthetic account book over `assets` assets with prices `prices`: each account holds
-/// `spec.holdings_per_account` distinct assets (popular names more often), worth about
-/// `spec.account_value_usd` in all, with a loan-to-value uniform in [0, 0.6) and a little
-/// cash. Arrays are allocated once at their final size (10 million accounts must fit).
-pub fn account_book(spec: &MarketSpec, prices: &[f64]) -> AccountBook {
-    let n = spec.accounts;
-    let h = spec.holdings_per_account.min(prices.len());
-    let mut rng = Rng::new(spec.seed ^ 0xB00C);
-    let mut cash = Vec::with_capacity(n);
-    let mut loan = Vec::with_capacity(n);
-    let mut row_ptr = Vec::with_capacity(n + 1);
-    let mut assets = Vec::with_capacity(n * h);
-    let mut shares = Vec::with_capacity(n * h);
-    row_ptr.push(0u64);
-    let mut row: Vec<u32> = Vec::with_capacity(h);
-    for _ in 0..n {
+/// The accounts of [`account_book`] drawn one at a time, in order, with the same draws:
+/// a book of any size can be written out without being held in memory (`delever generate
+/// retail-book` streams 100 million accounts this way).
+#[derive(Debug, Clone)]
+pub struct AccountDraws<'a> {
+    spec: MarketSpec,
+    prices: &'a [f64],
+    h: usize,
+    rng: Rng,
+    left: usize,
+    assets: Vec<u32>,
+    shares: Vec<f64>,
+}
+
+/// One drawn account: its cash, its loan and its holdings (distinct assets, ascending).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DrawnAccount<'b> {
+    /// Cash, USD.
+    pub cash: f64,
+    /// Loan, USD.
+    pub loan: f64,
+    /// Asset indices of its holdings, ascending.
+    pub assets: &'b [u32],
+    /// Shares of each holding.
+    pub shares: &'b [f64],
+}
+
+impl<'a> AccountDraws<'a> {
+    /// The draws of `spec.accounts` accounts over assets priced `prices`.
+    pub fn new(spec: &MarketSpec, prices: &'a [f64]) -> Self {
+        let h = spec.holdings_per_account.min(prices.len());
+        AccountDraws {
+            spec: *spec,
+            prices,
+            h,
+            rng: Rng::new(spec.seed ^ 0xB00C),
+            left: spec.accounts,
+            assets: Vec::with_capacity(h),
+            shares: Vec::with_capacity(h),
+        }
+    }
+
+    /// Holdings per account (`spec.holdings_per_account`, at most the number of assets).
+    pub fn holdings_per_account(&self) -> usize {
+        self.h
+    }
+
+    /// The next account, `None` after the last.
+    pub fn next_account(&mut self) -> Option<DrawnAccount<'_>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let (h, prices, rng) = (self.h, self.prices, &mut self.rng);
+        let row = &mut self.assets;
         row.clear();
         while row.len() < h {
-            let a = pick_asset(&mut rng, prices.len());
+            let a = pick_asset(rng, prices.len());
             if !row.contains(&a) {
                 row.push(a);
             }
         }
         row.sort_unstable();
-        let value = spec.account_value_usd * rng.range(0.2, 1.8);
+        let value = self.spec.account_value_usd * rng.range(0.2, 1.8);
         let mut weights = [0.0f64; 64];
         let mut wsum = 0.0;
         for w in weights.iter_mut().take(h) {
             *w = rng.range(0.2, 1.0);
             wsum += *w;
         }
+        self.shares.clear();
         for (k, &a) in row.iter().enumerate() {
-            assets.push(AssetIx(a));
             let w = if k < weights.len() { weights[k] } else { 1.0 };
-            shares.push(value * w / wsum / prices[a as usize]);
+            self.shares.push(value * w / wsum / prices[a as usize]);
         }
-        loan.push(value * rng.range(0.0, 0.6));
-        cash.push(value * rng.range(0.0, 0.02));
+        let loan = value * rng.range(0.0, 0.6);
+        let cash = value * rng.range(0.0, 0.02);
+        Some(DrawnAccount {
+            cash,
+            loan,
+            assets: &self.assets,
+            shares: &self.shares,
+        })
+    }
+}
+
+/// A synthetic account book over `assets` assets with prices `prices`: each account holds
+/// `spec.holdings_per_account` distinct assets (popular names more often), worth about
+/// `spec.account_value_usd` in all, with a loan-to-value uniform in [0, 0.6) and a little
+/// cash. Arrays are allocated once at their final size (10 million accounts must fit).
+/// The accounts are those of [`AccountDraws`].
+pub fn account_book(spec: &MarketSpec, prices: &[f64]) -> AccountBook {
+    let n = spec.accounts;
+    let mut draws = AccountDraws::new(spec, prices);
+    let h = draws.holdings_per_account();
+    let mut cash = Vec::with_capacity(n);
+    let mut loan = Vec::with_capacity(n);
+    let mut row_ptr = Vec::with_capacity(n + 1);
+    let mut assets = Vec::with_capacity(n * h);
+    let mut shares = Vec::with_capacity(n * h);
+    row_ptr.push(0u64);
+    while let Some(acc) = draws.next_account() {
+        assets.extend(acc.assets.iter().map(|&a| AssetIx(a)));
+        shares.extend_from_slice(acc.shares);
+        loan.push(acc.loan);
+        cash.push(acc.cash);
         row_ptr.push(assets.len() as u64);
     }
     AccountBook {
@@ -147,17 +215,12 @@ pub fn account_book(spec: &MarketSpec, prices: &[f64]) -> AccountBook {
     }
 }
 
-/// A synthetic market: `spec.assets` assets (square-root impact, ADV scaled with the book
-/// so that books of every size cascade alike), one account book on a broker that tightens
-/// margin past a 5% loss of capital, three leveraged ETFs (3×, −3× on the ten most traded
-/// names, 2× on the most traded), three unlevered funds and two hedge funds on
-/// prime-broker margin.
-#[allow(clippy::too_many_lines)] // one section per population, read top to bottom
-pub fn market(spec: &MarketSpec) -> Result<Network, BuildError> {
+/// The market's assets, added to `b`; returns their prices (the book's shares are priced
+/// by them).
+fn draw_assets(spec: &MarketSpec, b: &mut NetworkBuilder) -> Vec<f64> {
     let mut rng = Rng::new(spec.seed);
     let n = spec.assets.max(1);
     let book_value = spec.accounts as f64 * spec.account_value_usd;
-    let mut b = NetworkBuilder::new();
     let mut prices = Vec::with_capacity(n);
     for k in 0..n {
         let price = rng.range(10.0, 500.0);
@@ -173,6 +236,39 @@ pub fn market(spec: &MarketSpec) -> Result<Network, BuildError> {
         ));
         prices.push(price);
     }
+    prices
+}
+
+/// A synthetic market: `spec.assets` assets (square-root impact, ADV scaled with the book
+/// so that books of every size cascade alike), one account book on a broker that tightens
+/// margin past a 5% loss of capital, three leveraged ETFs (3×, −3× on the ten most traded
+/// names, 2× on the most traded), three unlevered funds and two hedge funds on
+/// prime-broker margin.
+pub fn market(spec: &MarketSpec) -> Result<Network, BuildError> {
+    market_with(spec, |prices| account_book(spec, prices)).map(|(net, _)| net)
+}
+
+/// [`market`] with an empty account book in place of `spec.accounts` accounts (the rest of
+/// the market, sized for the full book, is the same), and the asset prices that
+/// [`AccountDraws`] prices the accounts' shares with: the book is drawn again as it is
+/// written.
+pub fn market_without_book(spec: &MarketSpec) -> Result<(Network, Vec<f64>), BuildError> {
+    market_with(spec, |_| AccountBook {
+        row_ptr: vec![0],
+        ..AccountBook::default()
+    })
+}
+
+/// The market, its account book made by `book` from the asset prices.
+#[allow(clippy::too_many_lines)] // one section per population, read top to bottom
+fn market_with(
+    spec: &MarketSpec,
+    book: impl FnOnce(&[f64]) -> AccountBook,
+) -> Result<(Network, Vec<f64>), BuildError> {
+    let n = spec.assets.max(1);
+    let book_value = spec.accounts as f64 * spec.account_value_usd;
+    let mut b = NetworkBuilder::new();
+    let prices = draw_assets(spec, &mut b);
     let loans = book_value * 0.3;
     let mut broker = Lender::new("broker", (loans * 0.05).max(1.0));
     broker.tighten_trigger = Some(0.05);
@@ -180,7 +276,7 @@ pub fn market(spec: &MarketSpec) -> Result<Network, BuildError> {
     b.add_lender(broker);
     b.add_lender(Lender::new("prime", (book_value * 0.02).max(1.0)));
     if spec.accounts > 0 {
-        let book = account_book(spec, &prices);
+        let book = book(&prices);
         b.add_holder(Holder::new(
             "retail",
             HolderKind::AccountBook {
@@ -265,7 +361,7 @@ pub fn market(spec: &MarketSpec) -> Result<Network, BuildError> {
             },
         );
     }
-    b.build()
+    b.build().map(|net| (net, prices))
 }
 
 /// One asset at $100 (no price impact), one margin account with 100 shares and a $5,000

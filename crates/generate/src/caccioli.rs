@@ -322,6 +322,7 @@ pub fn generate(p: &Params, name: &str) -> Result<Generated, GenerateError> {
         shocks: Vec::<Shock>::new(),
         engine: engine(),
         book_format: crate::BookFormat::Csv,
+        streamed: Vec::new(),
     })
 }
 

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use arrow_array::builder::{Float64Builder, StringBuilder};
-use arrow_array::{ArrayRef, Float64Array, RecordBatch};
+use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use delever_graph::AccountBook;
 use parquet::arrow::ArrowWriter;
@@ -15,6 +15,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use crate::BookFormat;
+use crate::rows::BookRows;
 
 /// Rows per batch and per Parquet row group: a million rows is a few tens of MB encoded,
 /// and a 50-million-row table still has 48 groups to decode in parallel.
@@ -102,21 +103,48 @@ pub fn write_accounts_table(
     format: BookFormat,
     w: &mut dyn Write,
 ) -> io::Result<()> {
+    accounts_table(BookRows::Memory(book), format, w)
+}
+
+/// The accounts table of `rows`.
+pub(crate) fn accounts_table(
+    rows: BookRows<'_>,
+    format: BookFormat,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let schema = schema(["account", "cash", "loan"], DataType::Float64);
     let mut sink = Sink::new(format, &schema, w)?;
     let mut ints = itoa::Buffer::new();
-    let n = book.cash.len();
-    for start in (0..n).step_by(BATCH_ROWS) {
-        let end = (start + BATCH_ROWS).min(n);
-        let mut ids = StringBuilder::with_capacity(end - start, (end - start) * 9);
-        for i in start..end {
-            account_id(&mut ids, i, &mut ints);
-        }
-        let cash = Float64Array::from(book.cash[start..end].to_vec());
-        let loan = Float64Array::from(book.loan[start..end].to_vec());
-        let columns: Vec<ArrayRef> = vec![Arc::new(ids.finish()), Arc::new(cash), Arc::new(loan)];
+    let mut ids = StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 9);
+    let mut cash = Float64Builder::with_capacity(BATCH_ROWS);
+    let mut loan = Float64Builder::with_capacity(BATCH_ROWS);
+    let mut n = 0;
+    let flush = |ids: &mut StringBuilder,
+                 cash: &mut Float64Builder,
+                 loan: &mut Float64Builder,
+                 sink: &mut Sink<'_>|
+     -> io::Result<()> {
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(ids.finish()),
+            Arc::new(cash.finish()),
+            Arc::new(loan.finish()),
+        ];
         let batch = RecordBatch::try_new(Arc::clone(&schema), columns).map_err(err)?;
-        sink.write(&batch)?;
+        sink.write(&batch)
+    };
+    rows.each(|r| {
+        account_id(&mut ids, r.index, &mut ints);
+        cash.append_value(r.cash);
+        loan.append_value(r.loan);
+        n += 1;
+        if n == BATCH_ROWS {
+            n = 0;
+            flush(&mut ids, &mut cash, &mut loan, &mut sink)?;
+        }
+        Ok(())
+    })?;
+    if n > 0 {
+        flush(&mut ids, &mut cash, &mut loan, &mut sink)?;
     }
     sink.finish()
 }
@@ -129,23 +157,34 @@ pub fn write_holdings_table(
     format: BookFormat,
     w: &mut dyn Write,
 ) -> io::Result<()> {
+    holdings_table(BookRows::Memory(book), asset_ids, format, w)
+}
+
+/// The holdings table of `rows`.
+pub(crate) fn holdings_table(
+    rows: BookRows<'_>,
+    asset_ids: &[&str],
+    format: BookFormat,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let schema = schema(["account", "asset", "shares"], DataType::Utf8);
     let mut sink = Sink::new(format, &schema, w)?;
     let mut ints = itoa::Buffer::new();
     let mut batch = Batch::new();
-    for i in 0..book.len() {
-        for (a, shares) in book.row(i) {
-            account_id(&mut batch.accounts, i, &mut ints);
+    rows.each(|r| {
+        for (&a, &shares) in r.assets.iter().zip(r.shares) {
+            account_id(&mut batch.accounts, r.index, &mut ints);
             batch
                 .assets
-                .append_value(asset_ids.get(a.get()).copied().unwrap_or("?"));
+                .append_value(asset_ids.get(a as usize).copied().unwrap_or("?"));
             batch.shares.append_value(shares);
             batch.rows += 1;
             if batch.rows == BATCH_ROWS {
                 sink.write(&batch.take(&schema)?)?;
             }
         }
-    }
+        Ok(())
+    })?;
     if batch.rows > 0 {
         sink.write(&batch.take(&schema)?)?;
     }

@@ -5,6 +5,8 @@ use std::io::{self, Write};
 
 use delever_graph::AccountBook;
 
+use crate::rows::BookRows;
+
 /// Account ids are `a1`, `a2`, …: short, so 10 million rows stay small.
 fn account_id(line: &mut Vec<u8>, i: usize, ints: &mut itoa::Buffer) {
     line.push(b'a');
@@ -18,20 +20,25 @@ fn float(line: &mut Vec<u8>, x: f64, floats: &mut ryu::Buffer) {
 
 /// Write `book`'s `accounts_csv` (`account,cash,loan`) to `w`.
 pub fn write_accounts_csv(book: &AccountBook, w: &mut dyn Write) -> io::Result<()> {
+    accounts_csv(BookRows::Memory(book), w)
+}
+
+/// The `accounts_csv` of `rows`.
+pub(crate) fn accounts_csv(rows: BookRows<'_>, w: &mut dyn Write) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 20, w);
     out.write_all(b"account,cash,loan\n")?;
     let (mut ints, mut floats) = (itoa::Buffer::new(), ryu::Buffer::new());
     let mut line = Vec::with_capacity(64);
-    for (i, (&cash, &loan)) in book.cash.iter().zip(&book.loan).enumerate() {
+    rows.each(|r| {
         line.clear();
-        account_id(&mut line, i, &mut ints);
+        account_id(&mut line, r.index, &mut ints);
         line.push(b',');
-        float(&mut line, cash, &mut floats);
+        float(&mut line, r.cash, &mut floats);
         line.push(b',');
-        float(&mut line, loan, &mut floats);
+        float(&mut line, r.loan, &mut floats);
         line.push(b'\n');
-        out.write_all(&line)?;
-    }
+        out.write_all(&line)
+    })?;
     out.flush()
 }
 
@@ -42,22 +49,32 @@ pub fn write_holdings_csv(
     asset_ids: &[&str],
     w: &mut dyn Write,
 ) -> io::Result<()> {
+    holdings_csv(BookRows::Memory(book), asset_ids, w)
+}
+
+/// The `holdings_csv` of `rows`.
+pub(crate) fn holdings_csv(
+    rows: BookRows<'_>,
+    asset_ids: &[&str],
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 20, w);
     out.write_all(b"account,asset,shares\n")?;
     let (mut ints, mut floats) = (itoa::Buffer::new(), ryu::Buffer::new());
     let mut line = Vec::with_capacity(64);
-    for i in 0..book.len() {
-        for (a, shares) in book.row(i) {
+    rows.each(|r| {
+        for (&a, &shares) in r.assets.iter().zip(r.shares) {
             line.clear();
-            account_id(&mut line, i, &mut ints);
+            account_id(&mut line, r.index, &mut ints);
             line.push(b',');
-            line.extend_from_slice(asset_ids.get(a.get()).copied().unwrap_or("?").as_bytes());
+            line.extend_from_slice(asset_ids.get(a as usize).copied().unwrap_or("?").as_bytes());
             line.push(b',');
             float(&mut line, shares, &mut floats);
             line.push(b'\n');
             out.write_all(&line)?;
         }
-    }
+        Ok(())
+    })?;
     out.flush()
 }
 

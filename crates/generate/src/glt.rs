@@ -151,6 +151,7 @@ pub fn generate(p: &Params, name: &str) -> Result<Generated, GenerateError> {
             ..EngineConfig::default()
         },
         book_format: crate::BookFormat::Csv,
+        streamed: Vec::new(),
     })
 }
 

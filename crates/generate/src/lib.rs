@@ -16,8 +16,10 @@
 //!   window of contagion (drawn by [`figure::window_svg`]);
 //! - [`glt::generate`]: Greenwood, Landier & Thesmar (2015) leverage-targeting banks, from
 //!   `delever_engine::synth::glt_system`;
-//! - [`retail::generate`]: a retail margin book of up to 10 million accounts, the market of
-//!   `delever_engine::synth::market`, written as CSV account books.
+//! - [`retail::generate`]: a retail margin book (up to 10 million accounts as CSV, 100
+//!   million as Parquet or Arrow), the market of `delever_engine::synth::market`, written
+//!   as account-book tables; [`retail::generate_streamed`] draws the accounts again as
+//!   each table is written instead of holding the book in memory.
 //!
 //! Everything random is drawn from `delever_engine::synth::Rng` seeded by the caller: the
 //! same parameters give byte-identical files on every machine. Nothing here reads files;
@@ -31,6 +33,7 @@ mod error;
 pub mod figure;
 pub mod glt;
 pub mod retail;
+mod rows;
 pub mod window;
 pub mod yaml;
 
@@ -42,6 +45,7 @@ use delever_graph::{HolderIx, HolderKind, Network};
 pub use crate::columnar::{BATCH_ROWS, write_accounts_table, write_holdings_table};
 pub use crate::csv::{write_accounts_csv, write_holdings_csv};
 pub use crate::error::GenerateError;
+pub use crate::rows::StreamedBook;
 
 /// A publication the generated scenario cites (its `sources:` entry).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +82,9 @@ pub struct Generated {
     pub engine: EngineConfig,
     /// The file format of the account books' tables.
     pub book_format: BookFormat,
+    /// Account books drawn as their files are written (`retail::generate_streamed`): their
+    /// holders' books in `network` are empty.
+    pub streamed: Vec<StreamedBook>,
 }
 
 /// The file format of a generated account book's two tables.
@@ -194,21 +201,42 @@ impl Generated {
         yaml::scenario(self, &self.books())
     }
 
-    /// Write the file `kind` to `w` (CSV books are streamed, never built in memory).
-    pub fn write_file(&self, kind: FileKind, w: &mut dyn Write) -> Result<(), GenerateError> {
-        let book = |h: HolderIx| match &self.network.holder(h).kind {
-            HolderKind::AccountBook { book, .. } => Some(book),
+    /// The rows of holder `h`'s account book: drawn again if it is streamed, else the
+    /// network's (`None` if `h` holds no book).
+    fn rows(&self, h: HolderIx) -> Option<rows::BookRows<'_>> {
+        if let Some(s) = self.streamed.iter().find(|s| s.holder == h) {
+            return Some(rows::BookRows::Drawn(s));
+        }
+        match &self.network.holder(h).kind {
+            HolderKind::AccountBook { book, .. } => Some(rows::BookRows::Memory(book)),
             _ => None,
-        };
+        }
+    }
+
+    /// Accounts and holdings rows of holder `h`'s account book, streamed or in memory
+    /// (`None` if `h` holds no book).
+    pub fn book_size(&self, h: HolderIx) -> Option<(usize, usize)> {
+        if let Some(s) = self.streamed.iter().find(|s| s.holder == h) {
+            return Some((s.len(), s.holdings()));
+        }
+        match &self.network.holder(h).kind {
+            HolderKind::AccountBook { book, .. } => Some((book.len(), book.holdings())),
+            _ => None,
+        }
+    }
+
+    /// Write the file `kind` to `w` (books are written as they are read or drawn, a line or
+    /// a batch at a time, never built in memory as text).
+    pub fn write_file(&self, kind: FileKind, w: &mut dyn Write) -> Result<(), GenerateError> {
         match kind {
             FileKind::Scenario => w.write_all(self.yaml().as_bytes())?,
-            FileKind::Accounts(h) => match (book(h), self.book_format) {
-                (Some(b), BookFormat::Csv) => write_accounts_csv(b, w)?,
-                (Some(b), f) => write_accounts_table(b, f, w)?,
+            FileKind::Accounts(h) => match (self.rows(h), self.book_format) {
+                (Some(r), BookFormat::Csv) => csv::accounts_csv(r, w)?,
+                (Some(r), f) => columnar::accounts_table(r, f, w)?,
                 (None, _) => {}
             },
             FileKind::Holdings(h) => {
-                if let Some(b) = book(h) {
+                if let Some(r) = self.rows(h) {
                     let ids: Vec<&str> = self
                         .network
                         .assets()
@@ -216,8 +244,8 @@ impl Generated {
                         .map(|a| a.id.as_str())
                         .collect();
                     match self.book_format {
-                        BookFormat::Csv => write_holdings_csv(b, &ids, w)?,
-                        f => write_holdings_table(b, &ids, f, w)?,
+                        BookFormat::Csv => csv::holdings_csv(r, &ids, w)?,
+                        f => columnar::holdings_table(r, &ids, f, w)?,
                     }
                 }
             }

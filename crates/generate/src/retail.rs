@@ -1,5 +1,8 @@
 //! A retail margin book: the synthetic market of `delever_engine::synth::market`, whose
-//! account book (`synth::account_book`) is written as CSV files.
+//! account book (`synth::account_book`) is written as CSV, Parquet or Arrow files.
+//! [`generate_streamed`] (what `delever generate retail-book` runs) never holds the book:
+//! each table is written as its accounts are drawn again (`synth::AccountDraws`, the same
+//! draws), so 100 million accounts cost a batch of memory, not tens of GB.
 //!
 //! The distributions are the engine's, reused rather than copied: `A` assets with prices
 //! uniform in $10–$500 and square-root impact, ADV falling with rank; `N` accounts each
@@ -10,14 +13,20 @@
 //! unlevered funds and two hedge funds on prime-broker margin, as in `synth::market`.
 //! The shock is a market move (each asset moves by beta × return; every beta is 1).
 
-use delever_engine::synth::{MarketSpec, market};
+use delever_engine::synth::{MarketSpec, market, market_without_book};
 use delever_engine::{EngineConfig, Shock};
+use delever_graph::{HolderIx, HolderKind, Network};
 
 use crate::error::check;
 use crate::{GenerateError, Generated, SourceRef};
 
-/// Most accounts in a generated book.
-pub const MAX_ACCOUNTS: usize = 10_000_000;
+/// Most accounts in a generated book as Parquet or Arrow (500 million holdings rows at
+/// the default 5 each, about 3.8 GB of Parquet).
+pub const MAX_ACCOUNTS: usize = 100_000_000;
+
+/// Most accounts in a generated book as CSV (10 million is about 2 GB of text; larger
+/// books belong in Parquet).
+pub const MAX_CSV_ACCOUNTS: usize = 10_000_000;
 
 /// Most holdings per account (the synthetic book's weight table holds 64).
 pub const MAX_HOLDINGS_PER_ACCOUNT: usize = 64;
@@ -25,7 +34,7 @@ pub const MAX_HOLDINGS_PER_ACCOUNT: usize = 64;
 /// Parameters of a retail book.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Params {
-    /// Accounts `N`, 1 to 10 million.
+    /// Accounts `N`, 1 to 100 million (10 million as CSV).
     pub accounts: usize,
     /// Assets.
     pub assets: usize,
@@ -60,16 +69,23 @@ impl Default for Params {
 impl Params {
     /// Check every parameter.
     pub fn validate(&self) -> Result<(), GenerateError> {
+        let csv = self.book_format == crate::BookFormat::Csv;
+        let max = if csv { MAX_CSV_ACCOUNTS } else { MAX_ACCOUNTS };
         check(
-            (1..=MAX_ACCOUNTS).contains(&self.accounts),
+            (1..=max).contains(&self.accounts),
             "accounts",
             || {
                 format!(
-                    "must be between 1 and {MAX_ACCOUNTS}, got {}",
+                    "must be between 1 and {max}{}, got {}",
+                    if csv { " as CSV" } else { "" },
                     self.accounts
                 )
             },
-            "10 million accounts is the design target (about 2.5 GB of CSV); try `--accounts 1000000`",
+            if csv {
+                "10 million accounts is about 2 GB of CSV; larger books (up to 100 million) need `--format parquet`"
+            } else {
+                "100 million accounts (500 million holdings) is the design target; try `--accounts 1000000`"
+            },
         )?;
         check(
             (1..=100_000).contains(&self.assets),
@@ -135,7 +151,37 @@ impl Params {
 pub fn generate(p: &Params, name: &str) -> Result<Generated, GenerateError> {
     p.validate()?;
     crate::check_name(name)?;
-    let network = market(&p.spec())?;
+    Ok(generated(p, name, market(&p.spec())?, Vec::new()))
+}
+
+/// [`generate`] without the book in memory: the network's book is empty and
+/// [`Generated::streamed`] draws the same accounts again as each table is written, so the
+/// files are byte for byte those of [`generate`].
+pub fn generate_streamed(p: &Params, name: &str) -> Result<Generated, GenerateError> {
+    p.validate()?;
+    crate::check_name(name)?;
+    let (network, prices) = market_without_book(&p.spec())?;
+    let streamed = network
+        .holders()
+        .iter()
+        .position(|h| matches!(h.kind, HolderKind::AccountBook { .. }))
+        .map(|i| crate::StreamedBook {
+            holder: HolderIx(i as u32),
+            spec: p.spec(),
+            prices,
+        })
+        .into_iter()
+        .collect();
+    Ok(generated(p, name, network, streamed))
+}
+
+/// The scenario around `network`.
+fn generated(
+    p: &Params,
+    name: &str,
+    network: Network,
+    streamed: Vec<crate::StreamedBook>,
+) -> Generated {
     let description = format!(
         "A synthetic retail margin book of {n} accounts over {m} assets ({h} holdings per\n\
          account, about {v} USD each), the market of delever_engine::synth::market: the book\n\
@@ -159,7 +205,7 @@ pub fn generate(p: &Params, name: &str) -> Result<Generated, GenerateError> {
         },
         cmd = p.command(name),
     );
-    Ok(Generated {
+    Generated {
         name: name.to_string(),
         description,
         as_of: "2026-01-01".into(),
@@ -186,7 +232,8 @@ pub fn generate(p: &Params, name: &str) -> Result<Generated, GenerateError> {
             ..EngineConfig::default()
         },
         book_format: p.book_format,
-    })
+        streamed,
+    }
 }
 
 #[cfg(test)]
@@ -218,7 +265,15 @@ mod tests {
             ),
             (
                 Params {
+                    accounts: MAX_CSV_ACCOUNTS + 1,
+                    ..Params::default()
+                },
+                "accounts",
+            ),
+            (
+                Params {
                     accounts: MAX_ACCOUNTS + 1,
+                    book_format: crate::BookFormat::Parquet,
                     ..Params::default()
                 },
                 "accounts",
@@ -234,6 +289,64 @@ mod tests {
             match p.validate() {
                 Err(GenerateError::InvalidParameter { param, .. }) => assert_eq!(param, name),
                 other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn columnar_books_may_hold_100_million_accounts() {
+        for book_format in [crate::BookFormat::Parquet, crate::BookFormat::Arrow] {
+            let p = Params {
+                accounts: MAX_ACCOUNTS,
+                book_format,
+                ..Params::default()
+            };
+            assert!(p.validate().is_ok(), "{book_format:?}");
+        }
+    }
+
+    /// Every file of `g`, in order, as bytes.
+    fn files(g: &Generated) -> Vec<(String, Vec<u8>)> {
+        g.files()
+            .into_iter()
+            .map(|f| {
+                let mut bytes = Vec::new();
+                g.write_file(f.kind, &mut bytes).expect("in memory");
+                (f.name, bytes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn streamed_books_write_the_same_bytes_as_books_in_memory() {
+        for book_format in [
+            crate::BookFormat::Csv,
+            crate::BookFormat::Parquet,
+            crate::BookFormat::Arrow,
+        ] {
+            // More than one batch of holdings rows, and a partial last batch.
+            let p = Params {
+                accounts: 250_000,
+                assets: 70,
+                holdings_per_account: 5,
+                seed: 11,
+                book_format,
+                ..Params::default()
+            };
+            let memory = generate(&p, "s").expect("valid");
+            let streamed = generate_streamed(&p, "s").expect("valid");
+            assert_eq!(streamed.streamed.len(), 1);
+            let HolderKind::AccountBook { book, .. } = &memory.network.holders()[0].kind else {
+                panic!("the first holder is the book");
+            };
+            let h = HolderIx(0);
+            assert_eq!(streamed.book_size(h), Some((book.len(), book.holdings())));
+            assert_eq!(memory.book_size(h), streamed.book_size(h));
+            let (a, b) = (files(&memory), files(&streamed));
+            assert_eq!(a.len(), 3);
+            for ((na, fa), (nb, fb)) in a.iter().zip(&b) {
+                assert_eq!(na, nb);
+                assert!(fa == fb, "{book_format:?}: {na} differs");
             }
         }
     }

@@ -133,17 +133,19 @@ Examples:
         #[command(flatten)]
         common: Common,
     },
-    /// A retail margin book of up to 10 million accounts, written as CSV account books.
+    /// A retail margin book of up to 100 million accounts (10 million as CSV).
     #[command(after_help = "\
 The synthetic market of delever's benches: a broker-financed book of N accounts (Zipf
 popularity of names, loan-to-value uniform in [0, 0.6)), three leveraged ETFs, three
 funds and two hedge funds; the shock is a market move. Files: NAME.yaml,
 NAME-retail-accounts.csv, NAME-retail-holdings.csv (.parquet or .arrow with --format).
-One million accounts is about 250 MB of CSV; Parquet is smaller and loads faster.
+One million accounts is about 250 MB of CSV; Parquet is smaller and loads faster. The
+accounts are drawn as they are written, so the book is never held in memory: up to 100
+million accounts as Parquet or Arrow (10 million as CSV).
 
 Example:  delever generate retail-book --accounts 1000000 --format parquet --out-dir gen/")]
     RetailBook {
-        /// Accounts N (1 to 10,000,000).
+        /// Accounts N (1 to 100,000,000; at most 10,000,000 as CSV).
         #[arg(long, default_value_t = 100_000, value_parser = whole_usize, allow_negative_numbers = true)]
         accounts: usize,
         /// Assets.
@@ -269,7 +271,7 @@ pub fn generate(args: &GenerateArgs, quiet: bool) -> Result<i32, Failure> {
                 .name
                 .clone()
                 .unwrap_or_else(|| format!("retail-book-seed{}", common.seed));
-            (retail::generate(&p, &name), common)
+            (retail::generate_streamed(&p, &name), common)
         }
     };
     let g = g.map_err(|e| bad(&e))?;
@@ -418,15 +420,15 @@ fn what(g: &Generated, kind: FileKind) -> String {
             g.network.lenders().len(),
             g.shocks.len()
         ),
-        FileKind::Accounts(h) | FileKind::Holdings(h) => match &g.network.holder(h).kind {
-            delever_graph::HolderKind::AccountBook { book, .. } => {
+        FileKind::Accounts(h) | FileKind::Holdings(h) => match g.book_size(h) {
+            Some((accounts, holdings)) => {
                 if matches!(kind, FileKind::Accounts(_)) {
-                    format!("{} accounts", book.len())
+                    format!("{accounts} accounts")
                 } else {
-                    format!("{} holdings", book.holdings())
+                    format!("{holdings} holdings")
                 }
             }
-            _ => String::new(),
+            None => String::new(),
         },
     }
 }
