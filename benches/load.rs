@@ -267,8 +267,11 @@ fn holder_tables_files(n: usize) -> PathBuf {
             "EBA-BANK-{i:06},bank,{cash:e},{other:e},{liabilities:e},0.03,threshold,25,20"
         )
         .expect("write to a string");
-        writeln!(holdings, "EBA-BANK-{i:06},GOV,{g:e}\nEBA-BANK-{i:06},CORP,{c:e}")
-            .expect("write to a string");
+        writeln!(
+            holdings,
+            "EBA-BANK-{i:06},GOV,{g:e}\nEBA-BANK-{i:06},CORP,{c:e}"
+        )
+        .expect("write to a string");
         gov += g;
         corp += c;
     }

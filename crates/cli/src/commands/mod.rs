@@ -355,9 +355,43 @@ pub fn simulate(cli: &Cli, scenario: &Scenario, config: &EngineConfig) -> Result
 /// more run of the scenario).
 pub const RUN_CONTRIBUTIONS_MAX_HOLDERS: usize = 100;
 
+/// Account-book rows (accounts plus holdings, over every book) above which `run` leaves
+/// marginal contributions to `delever rank`. Each contribution reruns the whole cascade
+/// over every row: on a 1M-account book (6M rows) and its 8 other holders that is nine
+/// more runs, more CPU than the load and the run together (docs/performance.md).
+pub const RUN_CONTRIBUTIONS_MAX_BOOK_ROWS: usize = 1_000_000;
+
+/// Why `run` leaves contributions to `delever rank` on a network of `holders` holders whose
+/// account books have `book_rows` rows in all, or `None` when it computes them.
+#[must_use]
+pub fn contributions_left_to_rank(holders: usize, book_rows: usize) -> Option<String> {
+    if holders > RUN_CONTRIBUTIONS_MAX_HOLDERS {
+        Some(format!(
+            "not computed in `run` for {holders} holders (more than {RUN_CONTRIBUTIONS_MAX_HOLDERS}: one more run each); `delever rank` computes them"
+        ))
+    } else if book_rows > RUN_CONTRIBUTIONS_MAX_BOOK_ROWS {
+        Some(format!(
+            "not computed in `run` for account books of {book_rows} rows (more than {RUN_CONTRIBUTIONS_MAX_BOOK_ROWS}: one more run of every row per holder); `delever rank` computes them"
+        ))
+    } else {
+        None
+    }
+}
+
+/// Accounts plus holdings rows over every account book of `net`.
+fn book_rows(net: &delever_graph::Network) -> usize {
+    net.holders()
+        .iter()
+        .map(|h| match &h.kind {
+            delever_graph::HolderKind::AccountBook { book, .. } => book.len() + book.holdings(),
+            _ => 0,
+        })
+        .sum()
+}
+
 /// The systemic metrics of a run (`outcome`, `ledger` with `config`): GLT vulnerability,
-/// DebtRank, and marginal contributions when `all` or the scenario has at most
-/// [`RUN_CONTRIBUTIONS_MAX_HOLDERS`] holders.
+/// DebtRank, and marginal contributions when `all` or the scenario is within
+/// [`RUN_CONTRIBUTIONS_MAX_HOLDERS`] holders and [`RUN_CONTRIBUTIONS_MAX_BOOK_ROWS`] book rows.
 pub fn systemic(
     scenario: &Scenario,
     config: &EngineConfig,
@@ -385,12 +419,9 @@ pub fn systemic(
             pb.inc(1);
         }
     };
-    let contributions = if all || n <= RUN_CONTRIBUTIONS_MAX_HOLDERS {
-        Ok(&tick as &(dyn Fn() + Sync))
-    } else {
-        Err(format!(
-            "not computed in `run` for {n} holders (more than {RUN_CONTRIBUTIONS_MAX_HOLDERS}: one more run each); `delever rank` computes them"
-        ))
+    let contributions = match contributions_left_to_rank(n, book_rows(net)) {
+        Some(why) if !all => Err(why),
+        _ => Ok(&tick as &(dyn Fn() + Sync)),
     };
     let s = delever_report::SystemicReport::compute(
         net,
@@ -467,7 +498,7 @@ mod tests {
     use clap::Parser as _;
     use delever_report::Style;
 
-    use super::table_style;
+    use super::{contributions_left_to_rank, table_style};
     use crate::args::Cli;
 
     /// A terminal's tables fit COLUMNS, else the measured width, else 80; pipes and files
@@ -500,6 +531,22 @@ mod tests {
         assert_eq!(
             table_style(&cli(&["--width", "60"]), false, None, None),
             Style::Fit { width: 60 }
+        );
+    }
+
+    #[test]
+    fn run_leaves_contributions_to_rank_past_either_budget() {
+        assert_eq!(contributions_left_to_rank(100, 1_000_000), None);
+        assert_eq!(contributions_left_to_rank(1, 0), None);
+        let many = contributions_left_to_rank(101, 0).expect("over the holder budget");
+        assert!(
+            many.contains("101 holders") && many.contains("delever rank"),
+            "{many}"
+        );
+        let rows = contributions_left_to_rank(9, 6_000_000).expect("over the row budget");
+        assert!(
+            rows.contains("account books of 6000000 rows") && rows.contains("delever rank"),
+            "{rows}"
         );
     }
 }

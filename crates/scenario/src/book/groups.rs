@@ -263,11 +263,11 @@ mod tests {
     use arrow_schema::{Field, Schema};
 
     /// Write string, string-or-number, number columns as Parquet in groups of `group` rows.
-    fn parquet(path: &Path, names: [&str; 3], columns: [ArrayRef; 3], group: usize) {
+    fn parquet(path: &Path, names: [&str; 3], columns: &[ArrayRef; 3], group: usize) {
         let schema = Arc::new(Schema::new(
             names
                 .iter()
-                .zip(&columns)
+                .zip(columns)
                 .map(|(n, c)| Field::new(*n, c.data_type().clone(), true))
                 .collect::<Vec<_>>(),
         ));
@@ -291,7 +291,7 @@ mod tests {
 
     /// Accounts, then holdings, read group by group and by the whole-table reader: the
     /// same book, or the same problems.
-    fn both_readers_agree(name: &str, acc: [ArrayRef; 3], hold: [ArrayRef; 3]) -> bool {
+    fn both_readers_agree(name: &str, acc: &[ArrayRef; 3], hold: &[ArrayRef; 3]) -> bool {
         let dir =
             std::env::temp_dir().join(format!("delever-groups-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("mkdir");
@@ -353,42 +353,42 @@ mod tests {
         }
         let acc = || [text(&ids), nums(&cash), nums(&loan)];
         let hold = || [text(&hold_ids), text(&assets), nums(&shares)];
-        assert!(both_readers_agree("clean", acc(), hold()));
+        assert!(both_readers_agree("clean", &acc(), &hold()));
         // Problems in later groups: each must come out as the whole-table reader says.
         let mut dup = ids.clone();
         dup[40] = "a3".into();
         assert!(!both_readers_agree(
             "dup",
-            [text(&dup), nums(&cash), nums(&loan)],
-            hold()
+            &[text(&dup), nums(&cash), nums(&loan)],
+            &hold()
         ));
         let mut neg = loan.clone();
         neg[33] = -1.0;
         assert!(!both_readers_agree(
             "neg",
-            [text(&ids), nums(&cash), nums(&neg)],
-            hold()
+            &[text(&ids), nums(&cash), nums(&neg)],
+            &hold()
         ));
         let mut unknown = assets.clone();
         unknown[25] = "Z".into();
         assert!(!both_readers_agree(
             "asset",
-            acc(),
-            [text(&hold_ids), text(&unknown), nums(&shares)]
+            &acc(),
+            &[text(&hold_ids), text(&unknown), nums(&shares)]
         ));
         let mut order = hold_ids.clone();
         order.swap(3, 30);
         assert!(!both_readers_agree(
             "order",
-            acc(),
-            [text(&order), text(&assets), nums(&shares)]
+            &acc(),
+            &[text(&order), text(&assets), nums(&shares)]
         ));
         let mut nan = shares.clone();
         nan[50] = f64::NAN;
         assert!(!both_readers_agree(
             "nan",
-            acc(),
-            [text(&hold_ids), text(&assets), nums(&nan)]
+            &acc(),
+            &[text(&hold_ids), text(&assets), nums(&nan)]
         ));
     }
 
