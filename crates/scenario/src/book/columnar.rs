@@ -899,7 +899,7 @@ pub fn csv_tables(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use arrow_array::Int64Array;
     use delever_graph::AssetIx;
@@ -925,8 +925,9 @@ mod tests {
         AssetLookup::new([("X", AssetIx(0)), ("Y", AssetIx(1))])
     }
 
-    /// Write `columns` as Parquet with row groups of `group` rows.
-    fn parquet(path: &Path, columns: Vec<(&str, ArrayRef)>, group: usize) {
+    /// Write `columns` as Parquet with row groups of `group` rows (also used by the
+    /// row-group reader's tests).
+    pub(crate) fn parquet(path: &Path, columns: Vec<(&str, ArrayRef)>, group: usize) {
         let schema = Arc::new(Schema::new(
             columns
                 .iter()

@@ -256,29 +256,14 @@ fn fast_holdings(path: &Path, ids: &Ids, assets: &AssetLookup) -> Option<Holding
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs::File;
     use std::sync::Arc;
 
-    use arrow_array::{Float64Array, RecordBatch, StringArray};
-    use arrow_schema::{Field, Schema};
+    use arrow_array::{Float64Array, StringArray};
 
     /// Write string, string-or-number, number columns as Parquet in groups of `group` rows.
     fn parquet(path: &Path, names: [&str; 3], columns: &[ArrayRef; 3], group: usize) {
-        let schema = Arc::new(Schema::new(
-            names
-                .iter()
-                .zip(columns)
-                .map(|(n, c)| Field::new(*n, c.data_type().clone(), true))
-                .collect::<Vec<_>>(),
-        ));
-        let batch = RecordBatch::try_new(Arc::clone(&schema), columns.to_vec()).expect("batch");
-        let props = parquet::file::properties::WriterProperties::builder()
-            .set_max_row_group_row_count(Some(group))
-            .build();
-        let f = File::create(path).expect("create");
-        let mut w = parquet::arrow::ArrowWriter::try_new(f, schema, Some(props)).expect("writer");
-        w.write(&batch).expect("write");
-        w.close().expect("close");
+        let named = names.into_iter().zip(columns.iter().cloned()).collect();
+        super::super::columnar::tests::parquet(path, named, group);
     }
 
     fn text(v: &[String]) -> ArrayRef {
