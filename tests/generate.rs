@@ -13,6 +13,26 @@ fn gen_in(dir: &Path, args: &[&str]) -> crate::util::Run {
     delever(all)
 }
 
+/// `generate retail-book` of `accounts` accounts over 40 assets, seed 9, in `format`.
+fn seeded_retail_book(dir: &Path, accounts: &str, format: &str, name: &str) -> crate::util::Run {
+    gen_in(
+        dir,
+        &[
+            "retail-book",
+            "--accounts",
+            accounts,
+            "--assets",
+            "40",
+            "--seed",
+            "9",
+            "--format",
+            format,
+            "--name",
+            name,
+        ],
+    )
+}
+
 fn read(dir: &Path, name: &str) -> Vec<u8> {
     std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
@@ -241,22 +261,7 @@ fn retail_books_in_every_format_run_the_same() {
     let mut reports = Vec::new();
     for format in ["csv", "parquet", "arrow"] {
         let name = format!("rb-{format}");
-        let r = gen_in(
-            &dir,
-            &[
-                "retail-book",
-                "--accounts",
-                "2500",
-                "--assets",
-                "40",
-                "--seed",
-                "9",
-                "--format",
-                format,
-                "--name",
-                &name,
-            ],
-        );
+        let r = seeded_retail_book(&dir, "2500", format, &name);
         assert_eq!(r.code, 0, "{format}: {}", r.stderr);
         let accounts = format!("{name}-retail-accounts.{format}");
         assert!(dir.join(&accounts).exists(), "{format}: {}", r.stderr);
@@ -310,22 +315,7 @@ fn streamed_retail_books_are_the_in_memory_books_bytes() {
     ];
     for format in ["csv", "parquet", "arrow"] {
         let name = format!("pin-{format}");
-        let r = gen_in(
-            &dir,
-            &[
-                "retail-book",
-                "--accounts",
-                "3000",
-                "--assets",
-                "40",
-                "--seed",
-                "9",
-                "--format",
-                format,
-                "--name",
-                &name,
-            ],
-        );
+        let r = seeded_retail_book(&dir, "3000", format, &name);
         assert_eq!(r.code, 0, "{format}: {}", r.stderr);
         assert!(r.stderr.contains("3000 accounts"), "{}", r.stderr);
         assert!(r.stderr.contains("15000 holdings"), "{}", r.stderr);
