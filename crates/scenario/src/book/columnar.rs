@@ -21,7 +21,7 @@ use arrow_array::types::{
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use rayon::prelude::*;
 
 use super::{
@@ -199,6 +199,10 @@ fn pick(
 pub(super) struct ParquetLayout {
     pub(super) mask: ProjectionMask,
     pub(super) rows: Vec<usize>,
+    /// The file's Arrow schema.
+    pub(super) schema: SchemaRef,
+    /// Arrow types to decode into instead of the file's (views, dictionaries), or none.
+    pub(super) hint: Option<SchemaRef>,
 }
 
 fn open_file(path: &Path, key: &'static str) -> Result<File, CsvProblem> {
@@ -222,7 +226,12 @@ pub(super) fn parquet_layout(
         .iter()
         .map(|g| usize::try_from(g.num_rows()).unwrap_or(0))
         .collect();
-    Ok(ParquetLayout { mask, rows })
+    Ok(ParquetLayout {
+        mask,
+        rows,
+        schema: Arc::clone(builder.schema()),
+        hint: None,
+    })
 }
 
 /// Row group `g` of a Parquet table, decoded (the three columns only), batch by batch.
@@ -234,13 +243,18 @@ pub(super) fn parquet_group(
     key: &'static str,
 ) -> Result<Vec<[ArrayRef; 3]>, CsvProblem> {
     let format = BookFormat::Parquet;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(open_file(path, key)?)
-        .map_err(|e| read_error(key, format, &e))?
-        .with_projection(layout.mask.clone())
-        .with_row_groups(vec![g])
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(|e| read_error(key, format, &e))?;
+    let options = match &layout.hint {
+        Some(h) => ArrowReaderOptions::new().with_schema(Arc::clone(h)),
+        None => ArrowReaderOptions::new(),
+    };
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new_with_options(open_file(path, key)?, options)
+            .map_err(|e| read_error(key, format, &e))?
+            .with_projection(layout.mask.clone())
+            .with_row_groups(vec![g])
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(|e| read_error(key, format, &e))?;
     reader
         .map(|b| {
             let b = b.map_err(|e| read_error(key, format, &e))?;

@@ -15,15 +15,17 @@
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::Float64Type;
+use std::sync::Arc;
+
+use arrow_array::types::{Float64Type, Int32Type};
 use arrow_array::{Array, ArrayRef};
-use arrow_schema::DataType;
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use delever_graph::AssetIx;
 use rayon::prelude::*;
 
 use super::columnar::{
     ACCOUNT_COLUMNS, BookFormat, HOLDING_COLUMNS, ParquetLayout, duplicate_problems, each_id,
-    numbers, parquet_group, parquet_layout,
+    find_columns, numbers, parquet_group, parquet_layout,
 };
 use super::{AssetLookup, CsvProblem, Grouping, Holdings, Ids, MAX_FIELD_BYTES, Problems};
 use crate::limits;
@@ -112,6 +114,10 @@ pub(super) fn read_accounts(
     let key = BookFormat::Parquet.keys().0;
     if let Some((ids, cash, loan)) = fast_accounts(path, key) {
         let mut problems = Problems::new(key);
+        tracing::trace!(
+            accounts = ids.len(),
+            "accounts decoded; checking for duplicate ids"
+        );
         duplicate_problems(&ids, &mut problems);
         let ok = problems.is_empty();
         problems.finish(out);
@@ -163,18 +169,37 @@ fn holdings_group(
         if cols[1].len() != len {
             return None;
         }
-        let mut clean = true;
-        each_id(&cols[1], "", "", |i, id| {
-            match (id.and_then(|id| assets.get(id)), h.get_mut(i)) {
-                (Some(a), Some(slot)) => *slot = a,
-                _ => clean = false,
-            }
-        })
-        .ok()?;
+        let mut clean = if let Some(d) = cols[1].as_dictionary_opt::<Int32Type>() {
+            dictionary_assets(d, assets, h)
+        } else {
+            let mut clean = true;
+            each_id(&cols[1], "", "", |i, id| {
+                match (id.and_then(|id| assets.get(id)), h.get_mut(i)) {
+                    (Some(a), Some(slot)) => *slot = a,
+                    _ => clean = false,
+                }
+            })
+            .ok()?;
+            clean
+        };
         fill_amounts(&cols[2], shares.get_mut(at..at + len)?, limits::MAX_SHARES)?;
         // The last run's account, to extend it while rows repeat it.
         let mut last: Option<usize> = runs.ids.len().checked_sub(1);
-        each_id(&cols[0], "", "", |_, id| {
+        // A view equal to the row before's is the same id (same bytes inline or at the
+        // same place): the run goes on without reading the id.
+        let views = cols[0]
+            .as_string_view_opt()
+            .filter(|a| a.null_count() == 0)
+            .map(arrow_array::GenericByteViewArray::views);
+        each_id(&cols[0], "", "", |i, id| {
+            if let Some(v) = views
+                && i > 0
+                && v.get(i) == v.get(i - 1)
+                && let Some(n) = runs.rows.last_mut()
+            {
+                *n += 1;
+                return;
+            }
             let Some(id) = id.filter(|id| !id.is_empty()) else {
                 clean = false;
                 return;
@@ -198,6 +223,66 @@ fn holdings_group(
     (at == held.len() && runs.rows.iter().sum::<u64>() == at as u64).then_some(runs)
 }
 
+/// The assets of a dictionary-encoded column into `held`: each distinct id looked up
+/// once; false if a row is null or names an unknown asset.
+fn dictionary_assets(
+    d: &arrow_array::DictionaryArray<Int32Type>,
+    assets: &AssetLookup,
+    held: &mut [AssetIx],
+) -> bool {
+    let mut known: Vec<Option<AssetIx>> = vec![None; d.values().len()];
+    if each_id(d.values(), "", "", |i, id| {
+        if let Some(slot) = known.get_mut(i) {
+            *slot = id.and_then(|id| assets.get(id));
+        }
+    })
+    .is_err()
+        || d.null_count() > 0
+        || d.len() != held.len()
+    {
+        return false;
+    }
+    d.keys().values().iter().zip(held).all(|(&k, slot)| {
+        match usize::try_from(k)
+            .ok()
+            .and_then(|k| known.get(k).copied().flatten())
+        {
+            Some(a) => {
+                *slot = a;
+                true
+            }
+            None => false,
+        }
+    })
+}
+
+/// Decode the holdings' account ids as string views (short ids inline, none copied) and
+/// text assets as dictionaries (each distinct asset looked up once, not once a row).
+/// `None` when the columns are not plain text.
+fn holdings_hint(layout: &ParquetLayout) -> Option<SchemaRef> {
+    let [account, asset, _] = find_columns(&layout.schema, HOLDING_COLUMNS, "", "").ok()?;
+    let fields: Vec<Field> = layout
+        .schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let t = match (f.data_type(), i) {
+                (DataType::Utf8 | DataType::LargeUtf8, i) if i == account => DataType::Utf8View,
+                (DataType::Utf8 | DataType::LargeUtf8, i) if i == asset => {
+                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+                }
+                (t, _) => t.clone(),
+            };
+            f.as_ref().clone().with_data_type(t)
+        })
+        .collect();
+    Some(Arc::new(Schema::new_with_metadata(
+        fields,
+        layout.schema.metadata().clone(),
+    )))
+}
+
 /// The holdings table of a Parquet book, grouped by account in the accounts' order:
 /// group by group when every row is clean and the runs follow the accounts, else the
 /// whole-table reader.
@@ -215,7 +300,8 @@ pub(super) fn read_holdings(
 
 fn fast_holdings(path: &Path, ids: &Ids, assets: &AssetLookup) -> Option<Holdings> {
     let key = BookFormat::Parquet.keys().1;
-    let layout: ParquetLayout = parquet_layout(path, HOLDING_COLUMNS, key).ok()?;
+    let mut layout: ParquetLayout = parquet_layout(path, HOLDING_COLUMNS, key).ok()?;
+    layout.hint = holdings_hint(&layout);
     let n = layout.rows.iter().sum();
     let mut held = vec![AssetIx(0); n];
     let mut shares = vec![0.0; n];
@@ -256,7 +342,6 @@ fn fast_holdings(path: &Path, ids: &Ids, assets: &AssetLookup) -> Option<Holding
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     use arrow_array::{Float64Array, StringArray};
 
@@ -303,6 +388,15 @@ mod tests {
                 assert_eq!(o1, o2, "{name}: holdings problems");
                 match (g, w) {
                     (Some(g), Some(w)) => {
+                        // A clean book is read group by group (string views, dictionary
+                        // assets), not by the fallback.
+                        assert!(fast_holdings(&h, &gi, &lookup).is_some(), "{name}");
+                        assert!(
+                            holdings_hint(
+                                &parquet_layout(&h, HOLDING_COLUMNS, "k").expect("layout")
+                            )
+                            .is_some()
+                        );
                         assert_eq!(g.row_ptr, w.row_ptr, "{name}");
                         assert_eq!(g.assets, w.assets, "{name}");
                         assert_eq!(g.shares, w.shares, "{name}");

@@ -403,3 +403,38 @@ fn the_asset_table_holds_every_id() {
     }
     assert_eq!(lookup.get(b"A2000"), None);
 }
+
+#[test]
+fn duplicates_across_chunks_and_buckets_match_a_map() {
+    // Over 3 hashing chunks, every bucket used, empty ids among them.
+    let n = 200_000usize;
+    let mut ids = Ids {
+        buf: Vec::new(),
+        ends: Vec::new(),
+    };
+    let id = |i: usize| match i % 9_973 {
+        0 => String::new(),
+        7 => format!("x{}", i % 5),
+        _ => format!("a{i}"),
+    };
+    for i in 0..n {
+        ids.buf.extend_from_slice(id(i).as_bytes());
+        ids.ends.push(ids.buf.len());
+    }
+    let mut first: BTreeMap<String, usize> = BTreeMap::new();
+    let mut want = Vec::new();
+    for i in 0..n {
+        let s = id(i);
+        if s.is_empty() {
+            continue;
+        }
+        match first.get(&s) {
+            Some(&f) => want.push((f, i)),
+            None => {
+                first.insert(s, i);
+            }
+        }
+    }
+    assert!(want.len() > 5, "{want:?}");
+    assert_eq!(duplicates(&ids), want);
+}
