@@ -463,6 +463,9 @@ fn book_etf_shares(
         let HolderKind::AccountBook { book, .. } = &h.kind else {
             continue;
         };
+        if !book.has_rows_past(n_assets) {
+            continue;
+        }
         let mut inverse = None;
         for (a, s) in book.assets.iter().zip(&book.shares) {
             let Some(k) = a.get().checked_sub(n_assets) else {
@@ -848,6 +851,27 @@ fn derived_loan(h: &Holder, holdings_value: f64) -> Option<f64> {
     }
 }
 
+/// How many accounts of `book` start with equity ≤ 0 at `prices`, and the first of them;
+/// on every core (the count and the first row do not depend on how rows are split).
+fn book_insolvent(book: &crate::AccountBook, prices: &[f64]) -> (usize, Option<usize>) {
+    use rayon::prelude::*;
+    (0..book.len())
+        .into_par_iter()
+        .with_min_len(crate::model::BOOK_CHUNK / 8)
+        .filter(|&r| {
+            let v: f64 = book.row(r).map(|(a, s)| s * prices[a.get()]).sum();
+            v + book.cash[r] - book.loan[r] <= 0.0
+        })
+        .fold(
+            || (0usize, None::<usize>),
+            |(n, first), r| (n + 1, first.or(Some(r))),
+        )
+        .reduce(
+            || (0, None),
+            |(n, a), (m, b)| (n + m, a.into_iter().chain(b).min()),
+        )
+}
+
 fn check_solvency(net: &Network, out: &mut Vec<Problem>) {
     // Book rows may hold ETF shares, at NAV per share.
     let prices = net.extended_prices();
@@ -857,15 +881,7 @@ fn check_solvency(net: &Network, out: &mut Vec<Problem>) {
             continue;
         }
         if let HolderKind::AccountBook { book, .. } = &h.kind {
-            let mut bad = 0usize;
-            let mut first = None;
-            for r in 0..book.len() {
-                let v: f64 = book.row(r).map(|(a, s)| s * prices[a.get()]).sum();
-                if v + book.cash[r] - book.loan[r] <= 0.0 {
-                    bad += 1;
-                    first.get_or_insert(r);
-                }
-            }
+            let (bad, first) = book_insolvent(book, &prices);
             if let Some(r) = first {
                 out.push(hinted(
                     Subject::Holder(h.id.clone()),

@@ -365,7 +365,20 @@ impl AccountBook {
             .copied()
             .zip(self.shares[a..b].iter().copied())
     }
+    /// Whether any row holds an asset index `≥ n_assets` (a leveraged ETF's shares, or an
+    /// index out of range). Checked on every core: a book of millions of rows is walked
+    /// by several checks that have nothing to do when this is false.
+    pub fn has_rows_past(&self, n_assets: usize) -> bool {
+        use rayon::prelude::*;
+        self.assets
+            .par_chunks(BOOK_CHUNK)
+            .any(|c| c.iter().any(|a| a.get() >= n_assets))
+    }
 }
+
+/// Rows per task when a book's columns are checked on every core: large enough that a
+/// task's overhead does not show, small enough to balance two to many cores.
+pub(crate) const BOOK_CHUNK: usize = 1 << 16;
 
 /// What kind of holder a node is, with the kind's own parameters.
 #[derive(Debug, Clone, PartialEq)]

@@ -218,7 +218,8 @@ impl Network {
         match &self.holders[h.get()].kind {
             HolderKind::AccountBook { book, .. } => {
                 // Rows may hold ETF shares (indices past the assets), at NAV per share.
-                let ext = (book.assets.iter().any(|a| a.get() >= prices.len()))
+                let ext = book
+                    .has_rows_past(prices.len())
                     .then(|| self.extended_prices());
                 let p = ext.as_deref().unwrap_or(prices);
                 book.assets

@@ -701,3 +701,104 @@ fn summary_counts_a_trend_follower_s_futures() {
     assert_eq!(s.assets[0].leveraged_exposure_usd, 0.0);
     assert_eq!(s.assets[1].leveraged_exposure_usd, 4e8);
 }
+
+/// A book of `n` accounts, one or two rows each, from a fixed LCG: cash, loans and
+/// shares positive, assets 0 or 1.
+fn big_book(n: usize) -> AccountBook {
+    let mut x: u64 = 42;
+    let mut next = move || {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (x >> 33) as usize
+    };
+    let mut book = AccountBook {
+        row_ptr: vec![0],
+        ..AccountBook::default()
+    };
+    for _ in 0..n {
+        book.cash.push((next() % 100) as f64);
+        book.loan.push((next() % 50) as f64);
+        for _ in 0..=next() % 2 {
+            book.assets.push(AssetIx((next() % 2) as u32));
+            book.shares.push(1.0 + (next() % 10) as f64);
+        }
+        book.row_ptr.push(book.shares.len() as u64);
+    }
+    book
+}
+
+fn book_network(book: AccountBook) -> Result<Network, BuildError> {
+    let mut b = NetworkBuilder::new();
+    b.add_asset(asset("NVDA", 100.0));
+    b.add_asset(asset("AMD", 50.0));
+    b.add_lender(Lender::new("broker", 1e12));
+    b.add_holder(Holder::new(
+        "book",
+        HolderKind::AccountBook {
+            book: book.into(),
+            cure_rate: 0.0,
+        },
+    ));
+    b.lends("broker", "book", terms(0.0, 0.3, 0.3));
+    b.build()
+}
+
+// The book checks run on every core in chunks of rows; what they find (counts, first
+// rows, which rows are named) must be what a walk row by row finds, wherever the bad
+// rows fall relative to the chunks.
+#[test]
+fn book_checks_split_across_cores_find_what_a_serial_walk_finds() {
+    let n = 300_000;
+    assert!(book_network(big_book(n)).is_ok());
+    // Underwater accounts in several chunks: the count and the first row.
+    let mut book = big_book(n);
+    let under = [70_001, 131_072, 299_999];
+    for &r in &under {
+        book.loan[r] = 1e9;
+    }
+    let Err(e) = book_network(book) else {
+        panic!("underwater rows accepted")
+    };
+    let msg = e.to_string();
+    assert!(
+        msg.contains("3 account(s) start with equity ≤ 0 (first: row 70001)"),
+        "{msg}"
+    );
+    // Bad amounts and assets: the first five rows in order, and the rest counted.
+    let mut book = big_book(n);
+    book.cash[250_000] = f64::NAN;
+    book.loan[65_536] = -1.0;
+    let last = book.shares.len() - 1;
+    book.shares[last] = f64::INFINITY;
+    book.assets[3] = AssetIx(7);
+    let Err(e) = book_network(book) else {
+        panic!("bad rows accepted")
+    };
+    let msg = e.to_string();
+    let at = |s: &str| {
+        msg.find(s)
+            .unwrap_or_else(|| panic!("{s} missing from {msg}"))
+    };
+    assert!(
+        at("accounts[65536].loan") < at("accounts[250000].cash"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!("accounts[{}].shares", n - 1)),
+        "{msg}"
+    );
+    assert!(msg.contains("asset index 7 out of range"), "{msg}");
+    // Row pointers that go back, far from the start.
+    let mut book = big_book(n);
+    book.row_ptr[200_000] = book.row_ptr[199_999] - 1;
+    assert!(book_network(book).is_err());
+    // Rows past the assets found in any chunk, and only there.
+    let book = big_book(n);
+    assert!(!book.has_rows_past(2));
+    assert!(book.has_rows_past(1));
+    let mut book = big_book(n);
+    let last = book.assets.len() - 1;
+    book.assets[last] = AssetIx(2);
+    assert!(book.has_rows_past(2));
+}

@@ -922,67 +922,124 @@ fn fnv(bytes: &[u8]) -> u64 {
     })
 }
 
-/// `(hash, row)` of every non-empty id, sorted. Empty ids are reported as such (or stand
-/// for a row already reported).
+/// The non-empty ids dealt into buckets by hash: `keyed[starts[b]..starts[b + 1]]` holds
+/// `(low 32 bits of the hash, row)` of the ids whose hash's top bits are `b`, in row order.
+/// Empty ids are reported as such (or stand for a row already reported).
 ///
-/// At 10M accounts one sort of the whole vector took over half a second of wall time even
-/// on every core, most of it cache misses. So the pairs are first dealt into 4,096 buckets
-/// by the hash's top bits (one linear pass), and each bucket, a few hundred KB, is sorted
-/// in cache on its own thread. The order is the same total order, whatever the threads.
-fn by_hash(ids: &Ids) -> Vec<(u64, u32)> {
+/// At 10M accounts one sort of the whole vector of hashes took over half a second of wall
+/// time even on every core, most of it cache misses. Dealt into 4,096 buckets, each a few
+/// hundred KB, a bucket's repeated hashes are found in cache with a small table
+/// ([`bucket_duplicates`]), with no sort at all. The top 12 bits pick the bucket and the
+/// low 32 are kept: two different ids share both about once in ten million ids, and then
+/// only cost a comparison of their bytes.
+struct Buckets {
+    keyed: Vec<(u32, u32)>,
+    starts: Vec<usize>,
+}
+
+fn by_hash(ids: &Ids, hash: impl Fn(&[u8]) -> u64 + Sync) -> Buckets {
     const CHUNK: usize = 1 << 16;
     const BITS: u32 = 12;
+    const BUCKETS: usize = 1 << BITS;
+    let bucket = |h: u64| (h >> (64 - BITS)) as usize;
+    // Hashes and counts per bucket, on every core (integer counts: any order gives the
+    // same totals).
     let mut hashes = vec![0u64; ids.len()];
-    hashes
+    let counts = hashes
         .par_chunks_mut(CHUNK)
         .enumerate()
-        .for_each(|(c, out)| {
+        .map(|(c, out)| {
+            let mut n = vec![0usize; BUCKETS];
             for (k, h) in out.iter_mut().enumerate() {
                 let id = ids.get(c * CHUNK + k);
                 // 0 marks an empty id; a real id hashing to 0 becomes 1 (equal hashes
                 // only select the ids compared byte by byte, so nothing is lost).
-                *h = if id.is_empty() { 0 } else { fnv(id).max(1) };
+                *h = if id.is_empty() { 0 } else { hash(id).max(1) };
+                if *h != 0 {
+                    n[bucket(*h)] += 1;
+                }
             }
-        });
-    let bucket = |h: u64| (h >> (64 - BITS)) as usize;
-    let mut starts = vec![0usize; (1 << BITS) + 1];
-    for &h in hashes.iter().filter(|&&h| h != 0) {
-        starts[bucket(h) + 1] += 1;
+            n
+        })
+        .reduce(
+            || vec![0; BUCKETS],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
+    let mut starts = vec![0usize; BUCKETS + 1];
+    for b in 0..BUCKETS {
+        starts[b + 1] = starts[b] + counts[b];
     }
-    for b in 1..starts.len() {
-        starts[b] += starts[b - 1];
+    // Dealt into the buckets by ranges of buckets, one range a task: each scans every
+    // hash (a cheap sequential read) and writes only its own part, so rows stay in order
+    // within a bucket whatever the threads.
+    let mut keyed = vec![(0u32, 0u32); starts[BUCKETS]];
+    let ranges = rayon::current_num_threads().clamp(1, 64);
+    let per = BUCKETS.div_ceil(ranges);
+    let mut rest: &mut [(u32, u32)] = &mut keyed;
+    let mut parts = Vec::with_capacity(ranges);
+    for lo in (0..BUCKETS).step_by(per) {
+        let hi = (lo + per).min(BUCKETS);
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut(starts[hi] - starts[lo]);
+        parts.push((lo, hi, part));
+        rest = tail;
     }
-    let mut keyed = vec![(0u64, 0u32); starts.last().copied().unwrap_or(0)];
-    let mut next = starts.clone();
-    for (row, &h) in hashes.iter().enumerate().filter(|&(_, &h)| h != 0) {
-        let b = bucket(h);
-        keyed[next[b]] = (h, row as u32);
-        next[b] += 1;
-    }
-    drop(hashes);
-    let mut rest: &mut [(u64, u32)] = &mut keyed;
-    let mut parts = Vec::with_capacity(1 << BITS);
-    for w in starts.windows(2) {
-        let (a, b) = std::mem::take(&mut rest).split_at_mut(w[1] - w[0]);
-        parts.push(a);
-        rest = b;
-    }
-    parts
-        .into_par_iter()
-        .for_each(<[(u64, u32)]>::sort_unstable);
-    keyed
+    parts.into_par_iter().for_each(|(lo, hi, part)| {
+        let mut next: Vec<usize> = starts[lo..hi].iter().map(|s| s - starts[lo]).collect();
+        for (row, &h) in hashes.iter().enumerate() {
+            let b = bucket(h);
+            if h != 0 && (lo..hi).contains(&b) {
+                part[next[b - lo]] = (h as u32, row as u32);
+                next[b - lo] += 1;
+            }
+        }
+    });
+    Buckets { keyed, starts }
 }
 
-/// Pairs of rows (first, later) with the same id, in order of the later row. Ids are
-/// sorted by hash (cheap), and only ids with equal hashes are compared byte by byte.
-fn duplicates(ids: &Ids) -> Vec<(usize, usize)> {
-    let keyed = by_hash(ids);
-    let mut out = Vec::new();
-    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
-        if run.len() < 2 {
-            continue;
+/// Pairs of rows (first, later) with the same id within one bucket of [`by_hash`]: repeated
+/// hashes found with an open-addressing table that chains the entries of each hash in row
+/// order, then only the rows of a repeated hash compared byte by byte.
+fn bucket_duplicates(part: &[(u32, u32)], ids: &Ids, out: &mut Vec<(usize, usize)>) {
+    const NONE: u32 = u32::MAX;
+    let cap = (2 * part.len()).next_power_of_two().max(16);
+    let mask = cap - 1;
+    // Per slot: the first and last entry of its hash; per entry: the next of its hash.
+    let mut head = vec![NONE; cap];
+    let mut tail = vec![NONE; cap];
+    let mut next = vec![NONE; part.len()];
+    let mut repeated = Vec::new();
+    for (k, &(h, _)) in part.iter().enumerate() {
+        // The low bits are spread by a multiply: ids of one bucket share their top bits.
+        let mut s = (u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask;
+        loop {
+            let e = head[s];
+            if e == NONE {
+                head[s] = k as u32;
+                tail[s] = k as u32;
+                break;
+            }
+            if part[e as usize].0 == h {
+                if tail[s] == e {
+                    repeated.push(e);
+                }
+                next[tail[s] as usize] = k as u32;
+                tail[s] = k as u32;
+                break;
+            }
+            s = (s + 1) & mask;
         }
-        let mut rows: Vec<u32> = run.iter().map(|&(_, i)| i).collect();
+    }
+    let mut rows = Vec::new();
+    for e in repeated {
+        rows.clear();
+        let mut at = e;
+        while at != NONE {
+            rows.push(part[at as usize].1);
+            at = next[at as usize];
+        }
         rows.sort_by(|&a, &b| ids.get(a as usize).cmp(ids.get(b as usize)).then(a.cmp(&b)));
         for same in rows.chunk_by(|&a, &b| ids.get(a as usize) == ids.get(b as usize)) {
             if let Some((&first, rest)) = same.split_first() {
@@ -990,7 +1047,28 @@ fn duplicates(ids: &Ids) -> Vec<(usize, usize)> {
             }
         }
     }
-    out.sort_by_key(|&(_, later)| later);
+}
+
+/// Pairs of rows (first, later) with the same id, in order of the later row. Ids are
+/// dealt into buckets by hash (cheap), and only ids with equal hashes are compared byte
+/// by byte.
+fn duplicates(ids: &Ids) -> Vec<(usize, usize)> {
+    duplicates_with(ids, fnv)
+}
+
+/// [`duplicates`] with the hash given (tests force collisions with a poor one).
+fn duplicates_with(ids: &Ids, hash: impl Fn(&[u8]) -> u64 + Sync) -> Vec<(usize, usize)> {
+    let Buckets { keyed, starts } = by_hash(ids, hash);
+    let mut out: Vec<(usize, usize)> = starts
+        .par_windows(2)
+        .fold(Vec::new, |mut out, w| {
+            bucket_duplicates(&keyed[w[0]..w[1]], ids, &mut out);
+            out
+        })
+        .flatten()
+        .collect();
+    // A later row has one first row: the key is unique, so the order is total.
+    out.sort_unstable_by_key(|&(_, later)| later);
     out
 }
 
@@ -1259,17 +1337,26 @@ pub(crate) fn load_as(
         return load(files, assets);
     }
     let mut out = Vec::new();
-    let accounts = if format == BookFormat::Parquet {
-        groups::read_accounts(files.accounts, &mut out)
+    // A Parquet book's holdings are decoded while its accounts are read and checked:
+    // each has serial stretches (file metadata, joining the ids, counting the hashes)
+    // that the other fills. Only the grouping check needs both.
+    let (accounts, decoded) = if format == BookFormat::Parquet {
+        rayon::join(
+            || groups::read_accounts(files.accounts, &mut out),
+            || groups::decode_holdings(files.holdings, assets),
+        )
     } else {
-        columnar::read_accounts(files.accounts, format, &mut out)
+        (
+            columnar::read_accounts(files.accounts, format, &mut out),
+            None,
+        )
     };
     let Some((ids, cash, loan)) = accounts else {
         return Err(out);
     };
     tracing::debug!(accounts = ids.len(), "accounts table read and checked");
     let holdings = if format == BookFormat::Parquet {
-        groups::read_holdings(files.holdings, &ids, assets, &mut out)
+        groups::read_holdings(files.holdings, decoded, &ids, assets, &mut out)
     } else {
         columnar::read_holdings(files.holdings, format, &ids, assets, &mut out)
     };

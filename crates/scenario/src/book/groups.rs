@@ -283,22 +283,17 @@ fn holdings_hint(layout: &ParquetLayout) -> Option<SchemaRef> {
     )))
 }
 
-/// The holdings table of a Parquet book, grouped by account in the accounts' order:
-/// group by group when every row is clean and the runs follow the accounts, else the
-/// whole-table reader.
-pub(super) fn read_holdings(
-    path: &Path,
-    ids: &Ids,
-    assets: &AssetLookup,
-    out: &mut Vec<CsvProblem>,
-) -> Option<Holdings> {
-    if let Some(h) = fast_holdings(path, ids, assets) {
-        return Some(h);
-    }
-    super::columnar::read_holdings(path, BookFormat::Parquet, ids, assets, out)
+/// The holdings table of a Parquet book decoded group by group, not yet checked
+/// against the accounts: it needs only the assets, so it can be read while the accounts
+/// are. `None` when a row is not clean (the whole-table reader then finds the problems).
+pub(super) struct Decoded {
+    held: Vec<AssetIx>,
+    shares: Vec<f64>,
+    runs: Vec<Runs>,
 }
 
-fn fast_holdings(path: &Path, ids: &Ids, assets: &AssetLookup) -> Option<Holdings> {
+/// Decode the holdings table of a Parquet book (see [`Decoded`]).
+pub(super) fn decode_holdings(path: &Path, assets: &AssetLookup) -> Option<Decoded> {
     let key = BookFormat::Parquet.keys().1;
     let mut layout: ParquetLayout = parquet_layout(path, HOLDING_COLUMNS, key).ok()?;
     layout.hint = holdings_hint(&layout);
@@ -314,6 +309,28 @@ fn fast_holdings(path: &Path, ids: &Ids, assets: &AssetLookup) -> Option<Holding
             holdings_group(&batches, assets, h, s)
         })
         .collect::<Option<_>>()?;
+    Some(Decoded { held, shares, runs })
+}
+
+/// The holdings table of a Parquet book, grouped by account in the accounts' order:
+/// from `decoded` (see [`decode_holdings`]) when its runs follow the accounts, else the
+/// whole-table reader.
+pub(super) fn read_holdings(
+    path: &Path,
+    decoded: Option<Decoded>,
+    ids: &Ids,
+    assets: &AssetLookup,
+    out: &mut Vec<CsvProblem>,
+) -> Option<Holdings> {
+    if let Some(h) = decoded.and_then(|d| group(d, ids)) {
+        return Some(h);
+    }
+    super::columnar::read_holdings(path, BookFormat::Parquet, ids, assets, out)
+}
+
+fn group(decoded: Decoded, ids: &Ids) -> Option<Holdings> {
+    let key = BookFormat::Parquet.keys().1;
+    let Decoded { held, shares, runs } = decoded;
     // The grouping check, one comparison per run, as the CSV reader's merge does it.
     let mut grouping = Grouping {
         open: 0,
@@ -377,7 +394,7 @@ mod tests {
             (Some((gi, gc, gl)), Some((wi, wc, wl))) => {
                 assert_eq!((&gi.buf, &gi.ends), (&wi.buf, &wi.ends), "{name}");
                 assert_eq!((&gc, &gl), (&wc, &wl), "{name}");
-                let g = read_holdings(&h, &gi, &lookup, &mut o1);
+                let g = read_holdings(&h, decode_holdings(&h, &lookup), &gi, &lookup, &mut o1);
                 let w = super::super::columnar::read_holdings(
                     &h,
                     BookFormat::Parquet,
@@ -390,7 +407,12 @@ mod tests {
                     (Some(g), Some(w)) => {
                         // A clean book is read group by group (string views, dictionary
                         // assets), not by the fallback.
-                        assert!(fast_holdings(&h, &gi, &lookup).is_some(), "{name}");
+                        assert!(
+                            decode_holdings(&h, &lookup)
+                                .and_then(|d| group(d, &gi))
+                                .is_some(),
+                            "{name}"
+                        );
                         assert!(
                             holdings_hint(
                                 &parquet_layout(&h, HOLDING_COLUMNS, "k").expect("layout")

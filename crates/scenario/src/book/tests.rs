@@ -437,4 +437,8 @@ fn duplicates_across_chunks_and_buckets_match_a_map() {
     }
     assert!(want.len() > 5, "{want:?}");
     assert_eq!(duplicates(&ids), want);
+    // Hashes that collide: by length (a few values, one bucket, long chains of different
+    // ids), and one hash for every id (one chain of all rows).
+    assert_eq!(duplicates_with(&ids, |id| id.len() as u64), want);
+    assert_eq!(duplicates_with(&ids, |_| 7 << 60), want);
 }

@@ -198,6 +198,9 @@ pub(crate) fn book_etf_shares(
         .collect();
     books.sort_unstable_by(|a, b| a.0.cmp(b.0));
     for (id, meta, book) in books {
+        if funds.is_empty() || !book.has_rows_past(n_assets) {
+            continue;
+        }
         for (a, s) in book.assets.iter().zip(&book.shares) {
             let Some(&(fk, f)) = a.get().checked_sub(n_assets).and_then(|k| funds.get(k)) else {
                 continue;
