@@ -754,6 +754,25 @@ impl Ids {
     fn len(&self) -> usize {
         self.ends.len()
     }
+    /// Whether ids `k..` of `other` are ids `a..` of `self`, one for one: one comparison
+    /// of the bytes and one of the lengths, where comparing id by id costs a call each.
+    fn continues_with(&self, a: usize, other: &Ids, k: usize) -> bool {
+        let m = other.len().saturating_sub(k);
+        if m == 0 {
+            return true;
+        }
+        let start = |ids: &Ids, i: usize| i.checked_sub(1).map_or(0, |j| ids.ends[j]);
+        if a + m > self.len() {
+            return false;
+        }
+        let (s0, o0) = (start(self, a), start(other, k));
+        let (s1, o1) = (self.ends[a + m - 1], other.ends[other.len() - 1]);
+        self.buf.get(s0..s1) == other.buf.get(o0..o1)
+            && self.ends[a..a + m]
+                .iter()
+                .zip(&other.ends[k..])
+                .all(|(&x, &y)| x - s0 == y - o0)
+    }
 }
 
 /// An id or a field as a message quotes it.
