@@ -300,9 +300,21 @@ fn account_book_loans_and_bad_rows() {
         assets: vec![AssetIx(0), AssetIx(0)],
         shares: vec![1.0, 1.0],
     };
+    // Row 1 owes 500 against 100 of stock.
+    check(
+        book_builder(book, &[("NVDA", 100.0)], 1e6),
+        "accounts[1]",
+        "start with equity ≤ 0",
+    );
+}
+
+/// A network of `assets` and one book borrowing from one lender of `capital`.
+fn book_builder(book: AccountBook, assets: &[(&str, f64)], capital: f64) -> NetworkBuilder {
     let mut b = NetworkBuilder::new();
-    b.add_asset(asset("NVDA", 100.0));
-    b.add_lender(Lender::new("broker", 1e6));
+    for &(id, price) in assets {
+        b.add_asset(asset(id, price));
+    }
+    b.add_lender(Lender::new("broker", capital));
     b.add_holder(Holder::new(
         "book",
         HolderKind::AccountBook {
@@ -311,8 +323,7 @@ fn account_book_loans_and_bad_rows() {
         },
     ));
     b.lends("broker", "book", terms(0.0, 0.3, 0.3));
-    // Row 1 owes 500 against 100 of stock.
-    check(b, "accounts[1]", "start with equity ≤ 0");
+    b
 }
 
 #[test]
@@ -729,19 +740,7 @@ fn big_book(n: usize) -> AccountBook {
 }
 
 fn book_network(book: AccountBook) -> Result<Network, BuildError> {
-    let mut b = NetworkBuilder::new();
-    b.add_asset(asset("NVDA", 100.0));
-    b.add_asset(asset("AMD", 50.0));
-    b.add_lender(Lender::new("broker", 1e12));
-    b.add_holder(Holder::new(
-        "book",
-        HolderKind::AccountBook {
-            book: book.into(),
-            cure_rate: 0.0,
-        },
-    ));
-    b.lends("broker", "book", terms(0.0, 0.3, 0.3));
-    b.build()
+    book_builder(book, &[("NVDA", 100.0), ("AMD", 50.0)], 1e12).build()
 }
 
 // The book checks run on every core in chunks of rows; what they find (counts, first
