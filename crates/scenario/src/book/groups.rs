@@ -331,7 +331,8 @@ pub(super) fn read_holdings(
 fn group(decoded: Decoded, ids: &Ids) -> Option<Holdings> {
     let key = BookFormat::Parquet.keys().1;
     let Decoded { held, shares, runs } = decoded;
-    // The grouping check, one comparison per run, as the CSV reader's merge does it.
+    // The grouping check of the CSV reader's merge: runs in the accounts' order, an
+    // account skipped only if it holds nothing.
     let mut grouping = Grouping {
         open: 0,
         row_ptr: Vec::with_capacity(ids.len() + 1),
