@@ -17,7 +17,14 @@ pub(crate) struct SerdeFailure {
 }
 
 /// Deserialise a scenario, tracking the field path of any error.
+///
+/// Most texts deserialise, so the first pass goes without the path tracking, which wraps
+/// every value's deserialiser; only a text that fails is read again with it, to name the
+/// field. Both passes run the same deserialisation, so the error is the same one.
 pub(crate) fn parse(text: &str) -> Result<ScenarioSpec, SerdeFailure> {
+    if let Ok(spec) = serde_yaml::from_str::<ScenarioSpec>(text) {
+        return Ok(spec);
+    }
     let de = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = render_path(e.path());
@@ -350,5 +357,36 @@ mod tests {
         assert_eq!(err.path, "assets[0].price");
         assert_eq!(err.location, Some((6, 12)));
         assert!(err.message.contains("expected f64"), "{}", err.message);
+    }
+
+    /// The untracked first pass must give what the tracked pass gives: compared (as
+    /// `Debug` text, every field) on each shipped scenario.
+    #[test]
+    fn untracked_pass_gives_the_tracked_result() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("scenarios/") {
+            let path = entry.expect("entry").path();
+            if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("read");
+            let fast = parse(&text).expect("a shipped scenario deserialises");
+            let tracked: ScenarioSpec =
+                serde_path_to_error::deserialize(serde_yaml::Deserializer::from_str(&text))
+                    .expect("tracked");
+            assert_eq!(
+                format!("{fast:?}"),
+                format!("{tracked:?}"),
+                "{}",
+                path.display()
+            );
+            seen += 1;
+        }
+        assert!(
+            seen >= 10,
+            "only {seen} scenarios read from {}",
+            dir.display()
+        );
     }
 }
