@@ -159,6 +159,79 @@ fn the_least_fixed_point_is_opt_in_for_account_books() {
     assert!(s.engine.least_fixed_point);
 }
 
+/// `text` with the `n`th (from 0) `pat` replaced by `with`.
+fn replace_nth(text: &str, pat: &str, with: &str, n: usize) -> String {
+    let (i, _) = text.match_indices(pat).nth(n).expect("occurrence");
+    format!("{}{with}{}", &text[..i], &text[i + pat.len()..])
+}
+
+#[test]
+fn a_large_scenario_reads_its_holders_in_slices_as_it_reads_them_whole() {
+    // Over 1 MiB with no possible anchor, the holders list is read in slices on every
+    // core (the scenario crate's `yaml::split`); a trailing `# R&D` (a possible anchor)
+    // makes the same text be read whole. Both must give the same scenario, or the same
+    // refusal with the same place.
+    let text = banks(4_000);
+    assert!(text.len() > 1 << 20, "{}", text.len());
+    let liabilities = "    other_liabilities: 9.0e9\n";
+    let cases = [
+        ("clean", text.clone()),
+        (
+            "duplicate key late in the list",
+            replace_nth(
+                &text,
+                liabilities,
+                &format!("{liabilities}{liabilities}"),
+                3_100,
+            ),
+        ),
+        (
+            "duplicate basket weight",
+            replace_nth(
+                &text,
+                liabilities,
+                &format!("{liabilities}    basket: {{ G1: 0.5, G1: 0.5 }}\n"),
+                2_000,
+            ),
+        ),
+        (
+            "bad value",
+            replace_nth(
+                &text,
+                "other_liabilities: 9.0e9",
+                "other_liabilities: lots",
+                3_999,
+            ),
+        ),
+        (
+            "syntax error",
+            replace_nth(&text, "shares: 2.0e9 }", "shares: 2.0e9 ", 1_234),
+        ),
+        (
+            "a quoted string over a line that looks like an item",
+            replace_nth(
+                &text,
+                liabilities,
+                &format!("{liabilities}    source: \"one\n  - two\"\n"),
+                2_500,
+            ),
+        ),
+        (
+            "a second document",
+            replace_nth(&text, "holders:\n", "holders:\n---\n", 0),
+        ),
+    ];
+    for (what, t) in &cases {
+        let split = Scenario::from_yaml(t, "many-banks.yaml", None);
+        let whole = Scenario::from_yaml(&format!("{t}# R&D\n"), "many-banks.yaml", None);
+        match (split, whole) {
+            (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{what}"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{what}"),
+            (a, b) => panic!("{what}: in slices {:?}, whole {:?}", a.err(), b.err()),
+        }
+    }
+}
+
 #[test]
 fn a_large_scenario_is_checked_before_it_is_read() {
     // Over 1 MiB, the index and serde run on two threads: the index's refusals still come

@@ -600,6 +600,18 @@ fn run(text: &str, record: bool) -> Result<Builder, Vec<IndexError>> {
 }
 
 impl Index {
+    /// The index of `text` whose checks were made in parts: the holders list of a large
+    /// scenario by libyaml and serde slice by slice, the rest by [`build`] on the text
+    /// without the list (see `yaml::split`). Its path map is built from the whole text
+    /// when a problem must be located, as for any index.
+    pub(crate) fn checked_in_parts(text: &str) -> Index {
+        Index {
+            text: Arc::from(text),
+            nodes: OnceLock::new(),
+            empty: false,
+        }
+    }
+
     /// Whether the document has no content at all (only comments or whitespace, or
     /// an explicit null).
     pub fn is_empty(&self) -> bool {

@@ -472,27 +472,54 @@ fn parse_text(
     stem: Option<&str>,
 ) -> Result<Scenario, ScenarioError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (index, spec) = if text.len() >= PARALLEL_PARSE_BYTES && !may_anchor(text) {
+    let parallel = text.len() >= PARALLEL_PARSE_BYTES && !may_anchor(text);
+    let plan = parallel
+        .then(|| yaml::split::plan(text, yaml::split::SLICE_BYTES))
+        .flatten();
+    let (index, spec) = if let Some(plan) = plan {
+        // The holders list deserialised in slices on rayon's threads, the rest of the text
+        // deserialised and checked by the index beside them (see `yaml::split` for why
+        // the list needs no index of its own). Anything that does not fit is read whole,
+        // as below, so refusals keep their wording and place.
+        let (rest_checked, spec) = rayon::join(
+            || {
+                plan.rest(text)
+                    .is_some_and(|rest| index::build(&rest).is_ok_and(|i| !i.is_empty()))
+            },
+            || plan.parse(text),
+        );
+        match spec {
+            Some(spec) if rest_checked && odd_line_break(text, origin).is_none() => {
+                tracing::debug!(slices = plan.slices(), "holders read in slices");
+                (Index::checked_in_parts(text), Ok(spec))
+            }
+            _ => {
+                tracing::debug!("holders not read in slices; reading the whole text");
+                let index = index_text(text, origin)?;
+                (index, yaml::parse(text))
+            }
+        }
+    } else if parallel {
         // The index's checks and serde's parse, on two threads: a large scenario loads in
         // about the time of the slower one. Safe only without anchors: the index refuses
         // alias bombs before serde would expand them, and without an anchor there is no
         // alias to expand (serde's own depth limit covers deep nesting). The result is
         // the sequential one: serde's is used only when the index accepts the text.
-        std::thread::scope(|sc| {
+        let (index, spec) = std::thread::scope(|sc| {
             let parse = sc.spawn(|| yaml::parse(text));
             let index = index_text(text, origin);
-            let spec = parse.join();
-            (index, spec)
-        })
+            (index, parse.join())
+        });
+        let index = index?;
+        (
+            index,
+            spec.unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
     } else {
         let index = index_text(text, origin)?;
-        let spec = Ok(yaml::parse(text));
-        (Ok(index), spec)
+        (index, yaml::parse(text))
     };
-    let index = index?;
-    let spec = spec
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        .map_err(|f| ScenarioError::one(describe(&f, &index, origin)))?;
+    let spec = spec.map_err(|f| ScenarioError::one(describe(&f, &index, origin)))?;
     finish(spec, &index, origin, &Origin::new(base_dir, stem))
 }
 

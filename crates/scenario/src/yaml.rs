@@ -2,6 +2,8 @@
 //! the first parse/type error with its field path and location; and the generic document
 //! [`Tree`] that sweep templates edit before deserialising it.
 
+pub(crate) mod split;
+
 use crate::index::{join_index, join_key};
 use crate::spec::ScenarioSpec;
 

@@ -10,6 +10,42 @@ use serde::Deserialize;
 use super::numbers::{Days, Num, Whole};
 use crate::kinds::{BucketSpec, GammaSpec, LookbackSpec, MarketSpec, OptionSpec, RuleSpec};
 
+/// A `basket` whose asset ids are all different. The index refuses a repeated key before
+/// serde reads a text, but a large scenario's holders are read in slices that the index
+/// does not see (`yaml::split`), and serde's own map would keep the last weight. The
+/// error sends such a text back to the whole reading, where the index words it.
+fn unique_keys<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, Num>>, D::Error> {
+    struct Unique(BTreeMap<String, Num>);
+    impl<'de> Deserialize<'de> for Unique {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Entries;
+            impl<'de> serde::de::Visitor<'de> for Entries {
+                type Value = BTreeMap<String, Num>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a map")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Self::Value, A::Error> {
+                    let mut out = BTreeMap::new();
+                    while let Some((k, v)) = map.next_entry::<String, Num>()? {
+                        if out.contains_key(&k) {
+                            return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
+                        }
+                        out.insert(k, v);
+                    }
+                    Ok(out)
+                }
+            }
+            d.deserialize_map(Entries).map(Unique)
+        }
+    }
+    Option::<Unique>::deserialize(d).map(|u| u.map(|u| u.0))
+}
+
 /// A holder kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -140,6 +176,7 @@ pub(crate) struct HolderSpec {
     /// `leveraged_etf` (required): net asset value at the reference close, USD.
     pub nav: Option<Num>,
     /// `leveraged_etf` (required): asset id → weight; weights sum to 1.
+    #[serde(default, deserialize_with = "unique_keys")]
     pub basket: Option<BTreeMap<String, Num>>,
     /// `leveraged_etf`: its shares outstanding at the reference close (needed for margin
     /// accounts and cohorts to hold its shares; NAV per share is `nav / shares_outstanding`).
