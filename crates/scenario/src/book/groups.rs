@@ -146,7 +146,9 @@ fn fast_accounts(path: &Path, key: &'static str) -> Option<(Ids, Vec<f64>, Vec<f
 /// assets and shares are written in place).
 struct Runs {
     ids: Ids,
-    rows: Vec<u64>,
+    /// Rows of each run: at most a group's rows, which [`decode_holdings`] keeps under
+    /// `u32::MAX` (4 bytes an account held while the book fills, not 8).
+    rows: Vec<u32>,
 }
 
 fn holdings_group(
@@ -220,7 +222,8 @@ fn holdings_group(
         }
         at += len;
     }
-    (at == held.len() && runs.rows.iter().sum::<u64>() == at as u64).then_some(runs)
+    (at == held.len() && runs.rows.iter().map(|&r| u64::from(r)).sum::<u64>() == at as u64)
+        .then_some(runs)
 }
 
 /// The assets of a dictionary-encoded column into `held`: each distinct id looked up
@@ -297,6 +300,9 @@ pub(super) fn decode_holdings(path: &Path, assets: &AssetLookup) -> Option<Decod
     let key = BookFormat::Parquet.keys().1;
     let mut layout: ParquetLayout = parquet_layout(path, HOLDING_COLUMNS, key).ok()?;
     layout.hint = holdings_hint(&layout);
+    if layout.rows.iter().any(|&r| u32::try_from(r).is_err()) {
+        return None;
+    }
     let n = layout.rows.iter().sum();
     let mut held = vec![AssetIx(0); n];
     let mut shares = vec![0.0; n];
