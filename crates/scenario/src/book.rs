@@ -1358,11 +1358,22 @@ pub(crate) fn load_as(
     let mut out = Vec::new();
     // A Parquet book's holdings are decoded while its accounts are read and checked:
     // each has serial stretches (file metadata, joining the ids, counting the hashes)
-    // that the other fills. Only the grouping check needs both.
+    // that the other fills. The holdings' groups are checked against the accounts' ids
+    // as soon as those are known (`known`), so few wait in memory.
+    let known = std::sync::OnceLock::new();
     let (accounts, decoded) = if format == BookFormat::Parquet {
-        rayon::join(
-            || groups::read_accounts(files.accounts, &mut out),
-            || groups::decode_holdings(files.holdings, assets),
+        let (accounts, decoded) = rayon::join(
+            || {
+                let (ids, cash, loan) = groups::read_accounts(files.accounts, &mut out)?;
+                // Only this closure sets it.
+                let _ = known.set(ids);
+                Some((cash, loan))
+            },
+            || groups::decode_holdings(files.holdings, assets, &known),
+        );
+        (
+            accounts.and_then(|(cash, loan)| Some((known.into_inner()?, cash, loan))),
+            decoded,
         )
     } else {
         (

@@ -12,7 +12,9 @@
 //! table is read again by the whole-table reader of `columnar.rs`, which finds, words
 //! and orders every problem: a bad file gives exactly the problems it gave before.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Mutex, OnceLock};
 
 use arrow_array::cast::AsArray;
 use std::sync::Arc;
@@ -286,17 +288,99 @@ fn holdings_hint(layout: &ParquetLayout) -> Option<SchemaRef> {
     )))
 }
 
-/// The holdings table of a Parquet book decoded group by group, not yet checked
-/// against the accounts: it needs only the assets, so it can be read while the accounts
-/// are. `None` when a row is not clean (the whole-table reader then finds the problems).
+/// The grouping check of the CSV reader's merge (runs in the accounts' order, an account
+/// skipped only if it holds nothing), made group by group in file order as the groups
+/// are decoded, once the accounts' ids are known: a group's runs (an id and a row count
+/// for each account it holds) are dropped as soon as they are checked, instead of every
+/// group's being held until the whole table is decoded (about 190 MB at 10M accounts,
+/// at the load's peak).
+struct Drain {
+    /// The next group to check.
+    next: usize,
+    /// Groups decoded but not yet checked: decoded before the accounts were, or ahead
+    /// of a group still being decoded.
+    pending: BTreeMap<usize, Runs>,
+    grouping: Grouping,
+    /// Rows checked so far.
+    rows: usize,
+    /// No check has failed.
+    ok: bool,
+}
+
+impl Drain {
+    fn new() -> Self {
+        Drain {
+            next: 0,
+            pending: BTreeMap::new(),
+            grouping: Grouping {
+                open: 0,
+                row_ptr: Vec::new(),
+            },
+            rows: 0,
+            ok: true,
+        }
+    }
+
+    /// Check every pending group that is next in file order against `ids`.
+    fn drain(&mut self, ids: &Ids) {
+        if self.grouping.row_ptr.is_empty() {
+            self.grouping.row_ptr.reserve_exact(ids.len() + 1);
+            self.grouping.row_ptr.push(0);
+        }
+        while self.ok
+            && let Some(r) = self.pending.remove(&self.next)
+        {
+            self.ok = self.check(&r, ids).is_some();
+            self.next += 1;
+        }
+    }
+
+    fn check(&mut self, r: &Runs, ids: &Ids) -> Option<()> {
+        let grouping = &mut self.grouping;
+        let mut k = 0;
+        // A group's first run may go on with the account open (the first account, or
+        // the last of the group before).
+        if !r.rows.is_empty() && grouping.open < ids.len() && ids.get(grouping.open) == r.ids.get(0)
+        {
+            self.rows += usize::try_from(r.rows[0]).ok()?;
+            k = 1;
+        }
+        // Commonly every other run is the next account: checked for the whole group at
+        // once. Otherwise (accounts without holdings, or a problem) run by run.
+        if ids.continues_with(grouping.open + 1, &r.ids, k) {
+            for &m in &r.rows[k..] {
+                grouping.row_ptr.push(self.rows as u64);
+                grouping.open += 1;
+                self.rows += usize::try_from(m).ok()?;
+            }
+            return Some(());
+        }
+        for (k, &m) in r.rows.iter().enumerate().skip(k) {
+            grouping.seek(ids, r.ids.get(k), self.rows).ok()?;
+            self.rows += usize::try_from(m).ok()?;
+        }
+        Some(())
+    }
+}
+
+/// The holdings table of a Parquet book decoded group by group, and checked against the
+/// accounts as far as they were known. `None` when a row is not clean (the whole-table
+/// reader then finds the problems).
 pub(super) struct Decoded {
     held: Vec<AssetIx>,
     shares: Vec<f64>,
-    runs: Vec<Runs>,
+    groups: usize,
+    drain: Drain,
 }
 
-/// Decode the holdings table of a Parquet book (see [`Decoded`]).
-pub(super) fn decode_holdings(path: &Path, assets: &AssetLookup) -> Option<Decoded> {
+/// Decode the holdings table of a Parquet book (see [`Decoded`]). It needs only the
+/// assets, so it can run while the accounts table is read; each group is checked against
+/// the accounts' ids as soon as `accounts` holds them and the groups before it are.
+pub(super) fn decode_holdings(
+    path: &Path,
+    assets: &AssetLookup,
+    accounts: &OnceLock<Ids>,
+) -> Option<Decoded> {
     let key = BookFormat::Parquet.keys().1;
     let mut layout: ParquetLayout = parquet_layout(path, HOLDING_COLUMNS, key).ok()?;
     layout.hint = holdings_hint(&layout);
@@ -306,16 +390,30 @@ pub(super) fn decode_holdings(path: &Path, assets: &AssetLookup) -> Option<Decod
     let n = layout.rows.iter().sum();
     let mut held = vec![AssetIx(0); n];
     let mut shares = vec![0.0; n];
-    let runs: Vec<Runs> = cut(&mut held, &layout.rows)?
+    let drain = Mutex::new(Drain::new());
+    cut(&mut held, &layout.rows)?
         .into_par_iter()
         .zip(cut(&mut shares, &layout.rows)?)
         .enumerate()
         .map(|(g, (h, s))| {
             let batches = parquet_group(path, &layout, g, HOLDING_COLUMNS, key).ok()?;
-            holdings_group(&batches, assets, h, s)
+            let runs = holdings_group(&batches, assets, h, s)?;
+            drop(batches);
+            // A poisoned lock means a check panicked: the panic is rayon's to carry.
+            let mut d = drain.lock().ok()?;
+            d.pending.insert(g, runs);
+            if let Some(ids) = accounts.get() {
+                d.drain(ids);
+            }
+            d.ok.then_some(())
         })
-        .collect::<Option<_>>()?;
-    Some(Decoded { held, shares, runs })
+        .collect::<Option<()>>()?;
+    Some(Decoded {
+        held,
+        shares,
+        groups: layout.rows.len(),
+        drain: drain.into_inner().ok()?,
+    })
 }
 
 /// The holdings table of a Parquet book, grouped by account in the accounts' order:
@@ -334,47 +432,25 @@ pub(super) fn read_holdings(
     super::columnar::read_holdings(path, BookFormat::Parquet, ids, assets, out)
 }
 
+/// Finish the grouping check (the groups decoded before the accounts were known, or
+/// all of them) and build the CSR arrays.
 fn group(decoded: Decoded, ids: &Ids) -> Option<Holdings> {
     let key = BookFormat::Parquet.keys().1;
-    let Decoded { held, shares, runs } = decoded;
-    // The grouping check of the CSV reader's merge: runs in the accounts' order, an
-    // account skipped only if it holds nothing.
-    let mut grouping = Grouping {
-        open: 0,
-        row_ptr: Vec::with_capacity(ids.len() + 1),
-    };
-    grouping.row_ptr.push(0);
-    let mut rows = 0usize;
-    for r in &runs {
-        let mut k = 0;
-        // A group's first run may go on with the account open (the first account, or
-        // the last of the group before).
-        if !r.rows.is_empty() && grouping.open < ids.len() && ids.get(grouping.open) == r.ids.get(0)
-        {
-            rows += usize::try_from(r.rows[0]).ok()?;
-            k = 1;
-        }
-        // Commonly every other run is the next account: checked for the whole group at
-        // once. Otherwise (accounts without holdings, or a problem) run by run.
-        if ids.continues_with(grouping.open + 1, &r.ids, k) {
-            for &m in &r.rows[k..] {
-                grouping.row_ptr.push(rows as u64);
-                grouping.open += 1;
-                rows += usize::try_from(m).ok()?;
-            }
-            continue;
-        }
-        for (k, &m) in r.rows.iter().enumerate().skip(k) {
-            grouping.seek(ids, r.ids.get(k), rows).ok()?;
-            rows += usize::try_from(m).ok()?;
-        }
+    let Decoded {
+        held,
+        shares,
+        groups,
+        mut drain,
+    } = decoded;
+    drain.drain(ids);
+    if !drain.ok || drain.next != groups || !drain.pending.is_empty() {
+        return None;
     }
-    drop(runs);
     let mut none = Vec::new();
     super::finish_holdings(
         Problems::new(key),
         &mut none,
-        grouping,
+        drain.grouping,
         ids.len(),
         held,
         shares,
@@ -391,6 +467,16 @@ mod tests {
     fn parquet(path: &Path, names: [&str; 3], columns: &[ArrayRef; 3], group: usize) {
         let named = names.into_iter().zip(columns.iter().cloned()).collect();
         super::super::columnar::tests::parquet(path, named, group);
+    }
+
+    /// The accounts' ids, as known before the holdings are decoded.
+    fn known(ids: &Ids) -> OnceLock<Ids> {
+        let known = OnceLock::new();
+        let _ = known.set(Ids {
+            buf: ids.buf.clone(),
+            ends: ids.ends.clone(),
+        });
+        known
     }
 
     fn text(v: &[String]) -> ArrayRef {
@@ -419,7 +505,13 @@ mod tests {
             (Some((gi, gc, gl)), Some((wi, wc, wl))) => {
                 assert_eq!((&gi.buf, &gi.ends), (&wi.buf, &wi.ends), "{name}");
                 assert_eq!((&gc, &gl), (&wc, &wl), "{name}");
-                let g = read_holdings(&h, decode_holdings(&h, &lookup), &gi, &lookup, &mut o1);
+                let g = read_holdings(
+                    &h,
+                    decode_holdings(&h, &lookup, &known(&gi)),
+                    &gi,
+                    &lookup,
+                    &mut o1,
+                );
                 let w = super::super::columnar::read_holdings(
                     &h,
                     BookFormat::Parquet,
@@ -432,12 +524,18 @@ mod tests {
                     (Some(g), Some(w)) => {
                         // A clean book is read group by group (string views, dictionary
                         // assets), not by the fallback.
-                        assert!(
-                            decode_holdings(&h, &lookup)
+                        // Checked as the groups are decoded (the accounts known first)
+                        // or all at the end (known after): the same arrays.
+                        for accounts in [known(&gi), OnceLock::new()] {
+                            let d = decode_holdings(&h, &lookup, &accounts)
                                 .and_then(|d| group(d, &gi))
-                                .is_some(),
-                            "{name}"
-                        );
+                                .expect(name);
+                            assert_eq!(
+                                (&d.row_ptr, &d.assets, &d.shares),
+                                (&g.row_ptr, &g.assets, &g.shares),
+                                "{name}"
+                            );
+                        }
                         assert!(
                             holdings_hint(
                                 &parquet_layout(&h, HOLDING_COLUMNS, "k").expect("layout")
