@@ -217,6 +217,19 @@ fn a_large_scenario_reads_its_holders_in_slices_as_it_reads_them_whole() {
             ),
         ),
         (
+            "prose with quotes and apostrophes",
+            replace_nth(
+                &text,
+                "  - id: bank17\n",
+                "  - id: \"bank's 17\" # the \"odd\" one, it's [\n",
+                0,
+            )
+            .replace(
+                "many-banks\ndescription: Many banks,",
+                "many-banks\ndescription: Many banks' \"books\",",
+            ),
+        ),
+        (
             "a second document",
             replace_nth(&text, "holders:\n", "holders:\n---\n", 0),
         ),

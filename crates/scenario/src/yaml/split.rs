@@ -10,14 +10,19 @@
 //!
 //! Why the slices need no second parser: block sequences at one indentation, each
 //! complete up to the end of its last line, concatenate to the sequence of all their
-//! items. A cut that is not an item boundary leaves a slice ending inside a construct
-//! that spans lines at the items' indentation, which in block YAML can only be a quoted
-//! string or a flow collection, so that slice does not parse. The index's checks are
-//! covered for the list by libyaml and serde: syntax, a second document and unknown
-//! aliases are libyaml's errors; duplicate keys are serde's for structs and the
-//! `basket` map's own (see `spec::holder`); nesting past the index's limit cannot fit the
-//! holder schema. What the index refuses that libyaml would read is tags and anchors, and a
-//! text with a `!` in the list or any possible anchor is not split.
+//! items. Every line of the list, and every line before it, must be plain
+//! ([`plain_items`]): complete in itself, no quoted string or flow collection going on to
+//! the next line, no plain string continued on a line of its own (block scalars aside).
+//! Then a line at the items' indentation that starts with a dash starts an item, and
+//! `holders:` at the start of a line is the root's key; each slice must also deserialise
+//! to exactly as many holders as it has such lines. The index's checks are covered for
+//! the list by libyaml and serde: syntax, a second document and unknown aliases are
+//! libyaml's errors; duplicate keys are serde's for structs and the `basket` map's own
+//! (see `spec::holder`); nesting past the index's limit cannot fit the holder schema.
+//! What the index refuses that libyaml would read is tags and anchors, and a text with a
+//! `!` in the list or any possible anchor is not split. The plain lines also rule out
+//! where libyaml is laxer than the index's parser (strings continued at too small an
+//! indentation).
 //!
 //! Whenever anything does not fit (no block list at the root, one slice only, a slice or
 //! the rest that fails), the caller reads the whole text as before, so every refusal keeps
@@ -73,6 +78,9 @@ fn is_item(rest: &str) -> bool {
 pub(crate) fn plan(text: &str, slice_bytes: usize) -> Option<Plan> {
     let plan = scan(text, slice_bytes)?;
     let list = text.get(*plan.cuts.first()?..plan.end)?;
+    // The text before the key must be plain too: were `holders:` a line of a quoted
+    // string or a flow collection at the root, what looks like the list is text.
+    plain_items(text.get(..plan.key)?, usize::MAX)?;
     (plan.cuts.len() > 1 && !list.contains('!')).then_some(plan)
 }
 
@@ -153,14 +161,14 @@ fn scan(text: &str, slice_bytes: usize) -> Option<Plan> {
 }
 
 /// The number of items of a slice of the list (lines at the items' indentation `k` that
-/// start with a dash), if every line of it is plain: its quotes and brackets balance on
-/// the line, and a line that is not an item, a key or a comment is inside a block scalar.
-/// So no quoted string or flow collection spans lines, and no plain string goes on to a
-/// line of its own: the constructs where libyaml is laxer about indentation than the
-/// index's parser, or could take an item's dash for text. `None` otherwise.
+/// start with a dash), if every line of it is plain ([`plain_line`]) or inside a block
+/// scalar (`|`, `>`). So no quoted string or flow collection spans lines and no plain
+/// string goes on to a line of its own: the constructs where libyaml is laxer about
+/// indentation than the index's parser, or could hide a line that looks like an item.
+/// `None` otherwise.
 fn plain_items(slice: &str, k: usize) -> Option<usize> {
     let mut items = 0usize;
-    // The indentation of the line that opened a block scalar (`|`, `>`), while in it.
+    // The indentation of the line that opened a block scalar, while in it.
     let mut block: Option<usize> = None;
     for line in slice.lines() {
         let body = line.trim_start_matches(' ');
@@ -181,25 +189,8 @@ fn plain_items(slice: &str, k: usize) -> Option<usize> {
         if indent == k && is_item(body) {
             items += 1;
         }
-        let structured = body.starts_with('-') || body.contains(':');
-        let (mut quotes, mut apostrophes, mut square, mut curly) = (0usize, 0usize, 0isize, 0isize);
-        let mut escaped = false;
-        for c in body.chars() {
-            match c {
-                '"' if !escaped => quotes += 1,
-                '\'' => apostrophes += 1,
-                '[' => square += 1,
-                ']' => square -= 1,
-                '{' => curly += 1,
-                '}' => curly -= 1,
-                _ => {}
-            }
-            escaped = c == '\\' && !escaped;
-        }
-        if !structured || quotes % 2 != 0 || apostrophes % 2 != 0 || square != 0 || curly != 0 {
-            return None;
-        }
-        let last = body.rsplit(' ').next().unwrap_or("");
+        let code = plain_line(body)?;
+        let last = code.rsplit(' ').next().unwrap_or("");
         if last.len() <= 4
             && (last.starts_with('|') || last.starts_with('>'))
             && last[1..]
@@ -210,6 +201,66 @@ fn plain_items(slice: &str, k: usize) -> Option<usize> {
         }
     }
     Some(items)
+}
+
+/// A line (without its indentation) that is complete in itself: an item or has a key,
+/// every quoted string that it opens it closes, and its brackets balance. A quote opens
+/// a string only where a scalar may start (at the line's start, after `:`, `-`, `?`, `,`,
+/// `[` or `{`); elsewhere it is a plain string's letter (`bank's`). Returns the line
+/// without its comment; `None` if it is not plain.
+fn plain_line(body: &str) -> Option<&str> {
+    let b = body.as_bytes();
+    let (mut i, mut depth) = (0usize, 0isize);
+    // The last character that was not a space, `None` at the line's start.
+    let mut prev: Option<u8> = None;
+    let mut end = b.len();
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' | b'\'' if prev.is_none_or(|p| b":-?,[{".contains(&p)) => {
+                i = closing_quote(b, i)?;
+                prev = Some(c);
+            }
+            b'#' if i == 0 || b[i - 1] == b' ' => {
+                end = i;
+                break;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                prev = Some(c);
+            }
+            b']' | b'}' => {
+                depth -= 1;
+                prev = Some(c);
+            }
+            b' ' => {}
+            _ => prev = Some(c),
+        }
+        i += 1;
+    }
+    let code = body[..end].trim_end();
+    (depth == 0 && (code.starts_with('-') || code.contains(':'))).then_some(code)
+}
+
+/// Where the quoted string opened at `open` closes on the line: the next unescaped `"`,
+/// or the next `'` not doubled. `None` if the line ends first.
+fn closing_quote(b: &[u8], open: usize) -> Option<usize> {
+    let q = b[open];
+    let mut i = open + 1;
+    while let Some(&c) = b.get(i) {
+        if q == b'"' && c == b'\\' {
+            i += 2;
+            continue;
+        }
+        if c == q {
+            if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                i += 2;
+                continue;
+            }
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 impl Plan {
@@ -267,6 +318,7 @@ mod tests {
     use std::fmt::Write;
 
     use super::*;
+    use crate::index;
 
     fn whole(text: &str) -> ScenarioSpec {
         serde_yaml::from_str(text).expect("whole parse")
@@ -350,12 +402,16 @@ mod tests {
     fn only_plain_lines_count_as_items() {
         let plain = "  - { id: a, tags: [x, y] }\n  - id: b\n    source: >-\n      folded\n     - text\n    tags: ['it''s', \"q \\\" q\"]\n  # note\n\n  -\n    id: c\n";
         assert_eq!(plain_items(plain, 2), Some(3));
+        // Apostrophes and quotes inside plain strings, and in comments, are letters.
+        let prose = "  - id: O'Brien\n    source: the bank's \"book\" # it's [\n  - { id: b, tags: ['a, b', \"c]\"] }\n";
+        assert_eq!(plain_items(prose, 2), Some(2));
         for odd in [
             "  - { id: a, source: \"one\n  - two\" }\n",
             "  - { id: a, source: 'one\n  - two' }\n",
             "  - { id: a, tags: [x,\n  - y] }\n",
             "  - id: a\n    source: one\n     two\n",
-            "  - id: O'Brien\n",
+            "  - id: a\n    source: 'one\n      two'\n",
+            "  - id: a # \"\n    source: [x\n",
         ] {
             assert_eq!(plain_items(odd, 2), None, "{odd}");
         }
@@ -388,6 +444,18 @@ mod tests {
     }
 
     #[test]
+    fn a_holders_line_inside_a_root_string_is_not_a_list() {
+        // Read whole, `description` holds the lines and there are no holders; a split
+        // would make holders of them.
+        for (open, close) in [("\"", "\""), ("[", "]")] {
+            let text = format!(
+                "name: s\ndescription: {open}a\nholders:\n  - {{ id: a, kind: bank }}\n  - {{ id: b, kind: bank }}\nz{close}\nas_of: 2026-01-01\n"
+            );
+            assert_eq!(plan(&text, 1), None, "{open}");
+        }
+    }
+
+    #[test]
     fn a_bad_slice_or_rest_is_not_a_split() {
         let mut holders = banks(20, "  ");
         holders.push_str("  - { id: z, kind: bank, cash: lots }\n");
@@ -407,5 +475,60 @@ mod tests {
         }
         let text = scenario(&banks(5, "  "), "name: again\n");
         assert!(plan(&text, 1).expect("plan").parse(&text).is_none());
+    }
+
+    /// Lines that could fool a scan of indentation: strings and brackets over lines,
+    /// comments with quotes, continued plain strings, block scalars, keys at the root.
+    const TRICKS: [&str; 18] = [
+        "    source: \"one",
+        "  - two\"",
+        "    source: 'it''s",
+        "  - two'",
+        "    tags: [a,",
+        "  - b]",
+        "  - { id: x, kind: bank }",
+        "    cash: 5",
+        "# a \"comment",
+        "    source: plain",
+        "     continued",
+        "  -",
+        "",
+        "    source: |",
+        "      - block text",
+        "holders:",
+        "description: \"a",
+        "    source: the bank's \"x\"",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Whatever lines are put wherever: when the slices read, the whole text reads
+        /// too, the index accepts it, and the scenario is the same.
+        #[test]
+        fn a_split_that_reads_reads_as_the_whole(
+            n in 2usize..12,
+            edits in proptest::collection::vec((0usize..TRICKS.len(), 0usize..1000), 0..4),
+        ) {
+            let mut lines: Vec<String> = scenario(&banks(n, "  "), "shocks: []\n")
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            for (trick, at) in edits {
+                let at = 1 + at % lines.len();
+                lines.insert(at, TRICKS[trick].to_owned());
+            }
+            let text = lines.join("\n") + "\n";
+            if let Some(split) = plan(&text, 1).and_then(|p| p.parse(&text)) {
+                proptest::prop_assert!(index::build(&text).is_ok(), "{}", text);
+                let whole = serde_yaml::from_str::<ScenarioSpec>(&text);
+                proptest::prop_assert!(whole.is_ok(), "{}", text);
+                proptest::prop_assert_eq!(
+                    format!("{split:?}"),
+                    format!("{:?}", whole.expect("checked")),
+                    "{}",
+                    text
+                );
+            }
+        }
     }
 }
