@@ -482,10 +482,7 @@ fn parse_text(
         // the list needs no index of its own). Anything that does not fit is read whole,
         // as below, so refusals keep their wording and place.
         let (rest_checked, spec) = rayon::join(
-            || {
-                plan.rest(text)
-                    .is_some_and(|rest| index::build(&rest).is_ok_and(|i| !i.is_empty()))
-            },
+            || index::build(plan.rest()).is_ok_and(|i| !i.is_empty()),
             || plan.parse(text),
         );
         match spec {

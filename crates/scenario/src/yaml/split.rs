@@ -46,6 +46,9 @@ pub(crate) struct Plan {
     indent: usize,
     /// Byte at which each slice starts; the first is the first item.
     cuts: Vec<usize>,
+    /// The text without the list, `holders: []` in its place (made once, by [`plan`]:
+    /// both serde and the index read it).
+    rest: String,
 }
 
 /// A line's indentation in spaces, and whether it holds nothing but white space or a
@@ -80,8 +83,15 @@ pub(crate) fn plan(text: &str, slice_bytes: usize) -> Option<Plan> {
     let list = text.get(*plan.cuts.first()?..plan.end)?;
     // The text before the key must be plain too: were `holders:` a line of a quoted
     // string or a flow collection at the root, what looks like the list is text.
-    plain_items(text.get(..plan.key)?, usize::MAX)?;
-    (plan.cuts.len() > 1 && !list.contains('!')).then_some(plan)
+    let before = text.get(..plan.key)?;
+    plain_items(before, usize::MAX)?;
+    if plan.cuts.len() < 2 || list.contains('!') {
+        return None;
+    }
+    Some(Plan {
+        rest: format!("{before}holders: []\n{}", text.get(plan.end..)?),
+        ..plan
+    })
 }
 
 fn scan(text: &str, slice_bytes: usize) -> Option<Plan> {
@@ -145,6 +155,7 @@ fn scan(text: &str, slice_bytes: usize) -> Option<Plan> {
                     end: start,
                     indent: k,
                     cuts,
+                    rest: String::new(),
                 });
             }
         }
@@ -155,6 +166,7 @@ fn scan(text: &str, slice_bytes: usize) -> Option<Plan> {
             end: text.len(),
             indent,
             cuts,
+            rest: String::new(),
         }),
         _ => None,
     }
@@ -265,12 +277,8 @@ fn closing_quote(b: &[u8], open: usize) -> Option<usize> {
 
 impl Plan {
     /// The text without the list: `holders: []` in its place.
-    pub(crate) fn rest(&self, text: &str) -> Option<String> {
-        Some(format!(
-            "{}holders: []\n{}",
-            text.get(..self.key)?,
-            text.get(self.end..)?
-        ))
+    pub(crate) fn rest(&self) -> &str {
+        &self.rest
     }
 
     /// How many slices the list is cut into.
@@ -288,7 +296,7 @@ impl Plan {
             .map(|(i, &start)| (start, self.cuts.get(i + 1).copied().unwrap_or(self.end)))
             .collect();
         let (rest, parts) = rayon::join(
-            || serde_yaml::from_str::<ScenarioSpec>(&self.rest(text)?).ok(),
+            || serde_yaml::from_str::<ScenarioSpec>(&self.rest).ok(),
             || {
                 bounds
                     .par_iter()
