@@ -736,6 +736,7 @@ fn amount(field: &[u8], max: f64) -> Amount {
 }
 
 /// Account ids in file order: one byte buffer and end offsets.
+#[derive(Default)]
 struct Ids {
     buf: Vec<u8>,
     ends: Vec<usize>,
