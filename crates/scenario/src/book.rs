@@ -736,21 +736,78 @@ fn amount(field: &[u8], max: f64) -> Amount {
 }
 
 /// Account ids in file order: one byte buffer and end offsets.
-#[derive(Default)]
+///
+/// An end is kept as its low 32 bits (4 bytes an account, not 8: at 10M accounts the ids
+/// are held, with every array of the book, at the load's peak). The rare book with more
+/// than 4 GiB of ids notes where the ends pass each multiple of 2³² (`wraps`).
+#[derive(Default, Clone, Debug, PartialEq)]
 struct Ids {
     buf: Vec<u8>,
-    ends: Vec<usize>,
+    /// The low 32 bits of each id's end in `buf`.
+    ends: Vec<u32>,
+    /// `wraps[k]`: the first id whose end is at least `(k + 1) · 2³²`.
+    wraps: Vec<usize>,
 }
 
 impl Ids {
-    fn get(&self, i: usize) -> &[u8] {
-        let start = if i == 0 {
-            0
+    /// Room for `n` ids of `bytes` bytes in all.
+    fn with_capacity(bytes: usize, n: usize) -> Self {
+        Ids {
+            buf: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(n),
+            wraps: Vec::new(),
+        }
+    }
+    /// End the id being written into `buf`: its bytes are those after the last id's.
+    fn close(&mut self) {
+        let end = self.buf.len();
+        while (self.wraps.len() as u64) < (end as u64 >> 32) {
+            self.wraps.push(self.ends.len());
+        }
+        // The low bits: the high ones are in `wraps`.
+        self.ends.push(end as u32);
+    }
+    /// Add `other`'s ids after these.
+    fn append(&mut self, other: &Ids) {
+        let base = self.buf.len();
+        self.buf.extend_from_slice(&other.buf);
+        if self.wraps.is_empty() && other.wraps.is_empty() && self.buf.len() >> 32 == 0 {
+            // Every end fits in 32 bits: moved by the base, with no carry.
+            let base = base as u32;
+            self.ends.extend(other.ends.iter().map(|&e| e + base));
+            return;
+        }
+        for i in 0..other.len() {
+            let end = base + other.end(i);
+            while (self.wraps.len() as u64) < (end as u64 >> 32) {
+                self.wraps.push(self.ends.len());
+            }
+            self.ends.push(end as u32);
+        }
+    }
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.ends.clear();
+        self.wraps.clear();
+    }
+    /// Where id `i` ends in `buf` (0 past the last).
+    fn end(&self, i: usize) -> usize {
+        let low = self.ends.get(i).map_or(0, |&e| e as usize);
+        if self.wraps.is_empty() {
+            low
         } else {
-            self.ends.get(i - 1).copied().unwrap_or(0)
-        };
-        let end = self.ends.get(i).copied().unwrap_or(start);
-        self.buf.get(start..end).unwrap_or(&[])
+            low + (self.wraps.partition_point(|&w| w <= i) << 32)
+        }
+    }
+    /// Where id `i` starts in `buf`.
+    fn start(&self, i: usize) -> usize {
+        i.checked_sub(1).map_or(0, |j| self.end(j))
+    }
+    fn get(&self, i: usize) -> &[u8] {
+        if i >= self.len() {
+            return &[];
+        }
+        self.buf.get(self.start(i)..self.end(i)).unwrap_or(&[])
     }
     fn len(&self) -> usize {
         self.ends.len()
@@ -762,17 +819,23 @@ impl Ids {
         if m == 0 {
             return true;
         }
-        let start = |ids: &Ids, i: usize| i.checked_sub(1).map_or(0, |j| ids.ends[j]);
         if a + m > self.len() {
             return false;
         }
-        let (s0, o0) = (start(self, a), start(other, k));
-        let (s1, o1) = (self.ends[a + m - 1], other.ends[other.len() - 1]);
-        self.buf.get(s0..s1) == other.buf.get(o0..o1)
-            && self.ends[a..a + m]
+        let (s0, o0) = (self.start(a), other.start(k));
+        let (s1, o1) = (self.end(a + m - 1), other.end(other.len() - 1));
+        if self.buf.get(s0..s1) != other.buf.get(o0..o1) {
+            return false;
+        }
+        if self.wraps.is_empty() && other.wraps.is_empty() {
+            // Offsets within 32 bits: compared as such (wrapping differences are exact).
+            let (s0, o0) = (s0 as u32, o0 as u32);
+            return self.ends[a..a + m]
                 .iter()
                 .zip(&other.ends[k..])
-                .all(|(&x, &y)| x - s0 == y - o0)
+                .all(|(&x, &y)| x.wrapping_sub(s0) == y.wrapping_sub(o0));
+        }
+        (0..m).all(|j| self.end(a + j) - s0 == other.end(k + j) - o0)
     }
 }
 
@@ -860,10 +923,7 @@ fn read_accounts_from<R: Read>(src: R, out: &mut Vec<CsvProblem>) -> Option<(Acc
         return None;
     }
     let mut acc = Accounts {
-        ids: Ids {
-            buf: Vec::new(),
-            ends: Vec::new(),
-        },
+        ids: Ids::default(),
         cash: Vec::new(),
         loan: Vec::new(),
     };
@@ -894,7 +954,7 @@ fn accounts_rows<R: Read>(
         let row = acc.cash.len() + 1;
         if let Some(long) = long_field(rec) {
             long_field_problem(problems, rec, row, long, HEADER);
-            acc.ids.ends.push(acc.ids.buf.len());
+            acc.ids.close();
             acc.cash.push(0.0);
             acc.loan.push(0.0);
             continue;
@@ -909,7 +969,7 @@ fn accounts_rows<R: Read>(
             );
         }
         acc.ids.buf.extend_from_slice(id);
-        acc.ids.ends.push(acc.ids.buf.len());
+        acc.ids.close();
         for (i, v) in [(1usize, &mut acc.cash), (2, &mut acc.loan)] {
             match amount(rec.get(i).unwrap_or(&[]), limits::MAX_USD) {
                 Amount::Ok(x) => v.push(x),
@@ -942,29 +1002,26 @@ fn fnv(bytes: &[u8]) -> u64 {
     })
 }
 
-/// The non-empty ids dealt into buckets by hash: `keyed[starts[b]..starts[b + 1]]` holds
-/// `(low 32 bits of the hash, row)` of the ids whose hash's top bits are `b`, in row order.
-/// Empty ids are reported as such (or stand for a row already reported).
-///
-/// At 10M accounts one sort of the whole vector of hashes took over half a second of wall
-/// time even on every core, most of it cache misses. Dealt into 4,096 buckets, each a few
-/// hundred KB, a bucket's repeated hashes are found in cache with a small table
-/// ([`bucket_duplicates`]), with no sort at all. The top 12 bits pick the bucket and the
-/// low 32 are kept: two different ids share both about once in ten million ids, and then
-/// only cost a comparison of their bytes.
-struct Buckets {
-    keyed: Vec<(u32, u32)>,
-    starts: Vec<usize>,
-}
+/// Bits of an id's hash that choose its bucket in [`duplicates_with`].
+const BUCKET_BITS: u32 = 12;
+/// Buckets of [`duplicates_with`].
+const BUCKETS: usize = 1 << BUCKET_BITS;
 
-fn by_hash(ids: &Ids, hash: impl Fn(&[u8]) -> u64 + Sync) -> Buckets {
+/// The ids' hashes, 32 bits each (0 for an empty id), and where each bucket starts in a
+/// vector of the non-empty ids dealt into buckets (`BUCKETS + 1` entries).
+///
+/// The top `BUCKET_BITS` of the 64-bit hash pick the bucket and its low 20 bits are kept
+/// beside them. Two different ids then share a kept hash about 11,600 times among ten
+/// million ids, and each such pair only costs a comparison of their bytes. Four bytes an
+/// account, not eight, while the accounts are checked: at 10M accounts this check runs
+/// while the holdings fill the book's arrays, at the load's peak.
+fn hashed(ids: &Ids, hash: impl Fn(&[u8]) -> u64 + Sync) -> (Vec<u32>, Vec<usize>) {
     const CHUNK: usize = 1 << 16;
-    const BITS: u32 = 12;
-    const BUCKETS: usize = 1 << BITS;
-    let bucket = |h: u64| (h >> (64 - BITS)) as usize;
+    let low = u32::MAX >> BUCKET_BITS;
+    let short = |h: u64| ((h >> 32) as u32 & !low) | (h as u32 & low);
     // Hashes and counts per bucket, on every core (integer counts: any order gives the
     // same totals).
-    let mut hashes = vec![0u64; ids.len()];
+    let mut hashes = vec![0u32; ids.len()];
     let counts = hashes
         .par_chunks_mut(CHUNK)
         .enumerate()
@@ -974,7 +1031,11 @@ fn by_hash(ids: &Ids, hash: impl Fn(&[u8]) -> u64 + Sync) -> Buckets {
                 let id = ids.get(c * CHUNK + k);
                 // 0 marks an empty id; a real id hashing to 0 becomes 1 (equal hashes
                 // only select the ids compared byte by byte, so nothing is lost).
-                *h = if id.is_empty() { 0 } else { hash(id).max(1) };
+                *h = if id.is_empty() {
+                    0
+                } else {
+                    short(hash(id)).max(1)
+                };
                 if *h != 0 {
                     n[bucket(*h)] += 1;
                 }
@@ -992,34 +1053,45 @@ fn by_hash(ids: &Ids, hash: impl Fn(&[u8]) -> u64 + Sync) -> Buckets {
     for b in 0..BUCKETS {
         starts[b + 1] = starts[b] + counts[b];
     }
-    // Dealt into the buckets by ranges of buckets, one range a task: each scans every
-    // hash (a cheap sequential read) and writes only its own part, so rows stay in order
-    // within a bucket whatever the threads.
-    let mut keyed = vec![(0u32, 0u32); starts[BUCKETS]];
+    (hashes, starts)
+}
+
+/// The bucket of a kept hash.
+fn bucket(h: u32) -> usize {
+    (h >> (32 - BUCKET_BITS)) as usize
+}
+
+/// `(hash, row)` of the ids in buckets `lo..hi`, bucket after bucket, each in row order.
+///
+/// Dealt by ranges of buckets, one range a task: each scans every hash (a cheap
+/// sequential read) and writes only its own part, so rows stay in order within a bucket
+/// whatever the threads.
+fn deal(hashes: &[u32], starts: &[usize], lo: usize, hi: usize) -> Vec<(u32, u32)> {
+    let mut keyed = vec![(0u32, 0u32); starts[hi] - starts[lo]];
     let ranges = rayon::current_num_threads().clamp(1, 64);
-    let per = BUCKETS.div_ceil(ranges);
+    let per = (hi - lo).div_ceil(ranges).max(1);
     let mut rest: &mut [(u32, u32)] = &mut keyed;
     let mut parts = Vec::with_capacity(ranges);
-    for lo in (0..BUCKETS).step_by(per) {
-        let hi = (lo + per).min(BUCKETS);
-        let (part, tail) = std::mem::take(&mut rest).split_at_mut(starts[hi] - starts[lo]);
-        parts.push((lo, hi, part));
+    for a in (lo..hi).step_by(per) {
+        let b = (a + per).min(hi);
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut(starts[b] - starts[a]);
+        parts.push((a, b, part));
         rest = tail;
     }
-    parts.into_par_iter().for_each(|(lo, hi, part)| {
-        let mut next: Vec<usize> = starts[lo..hi].iter().map(|s| s - starts[lo]).collect();
+    parts.into_par_iter().for_each(|(a, b, part)| {
+        let mut next: Vec<usize> = starts[a..b].iter().map(|s| s - starts[a]).collect();
         for (row, &h) in hashes.iter().enumerate() {
-            let b = bucket(h);
-            if h != 0 && (lo..hi).contains(&b) {
-                part[next[b - lo]] = (h as u32, row as u32);
-                next[b - lo] += 1;
+            let k = bucket(h);
+            if h != 0 && (a..b).contains(&k) {
+                part[next[k - a]] = (h, row as u32);
+                next[k - a] += 1;
             }
         }
     });
-    Buckets { keyed, starts }
+    keyed
 }
 
-/// Pairs of rows (first, later) with the same id within one bucket of [`by_hash`]: repeated
+/// Pairs of rows (first, later) with the same id within one bucket of [`hashed`]: repeated
 /// hashes found with an open-addressing table that chains the entries of each hash in row
 /// order, then only the rows of a repeated hash compared byte by byte.
 fn bucket_duplicates(part: &[(u32, u32)], ids: &Ids, out: &mut Vec<(usize, usize)>) {
@@ -1077,16 +1149,38 @@ fn duplicates(ids: &Ids) -> Vec<(usize, usize)> {
 }
 
 /// [`duplicates`] with the hash given (tests force collisions with a poor one).
+///
+/// At 10M accounts one sort of the whole vector of hashes took over half a second of wall
+/// time even on every core, most of it cache misses. Dealt into 4,096 buckets, each a few
+/// hundred KB, a bucket's repeated hashes are found in cache with a small table
+/// ([`bucket_duplicates`]), with no sort at all. The buckets are dealt and searched in up
+/// to eight passes over ranges of buckets, so the dealt entries of only an eighth of the
+/// ids are held at a time.
 fn duplicates_with(ids: &Ids, hash: impl Fn(&[u8]) -> u64 + Sync) -> Vec<(usize, usize)> {
-    let Buckets { keyed, starts } = by_hash(ids, hash);
-    let mut out: Vec<(usize, usize)> = starts
-        .par_windows(2)
-        .fold(Vec::new, |mut out, w| {
-            bucket_duplicates(&keyed[w[0]..w[1]], ids, &mut out);
-            out
-        })
-        .flatten()
-        .collect();
+    let (hashes, starts) = hashed(ids, hash);
+    let per_pass = starts[BUCKETS].div_ceil(8).max(1 << 20);
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    let mut lo = 0;
+    while lo < BUCKETS {
+        // At least one bucket a pass, and as many more as fit.
+        let mut hi = lo + 1;
+        while hi < BUCKETS && starts[hi + 1] - starts[lo] <= per_pass {
+            hi += 1;
+        }
+        let keyed = deal(&hashes, &starts, lo, hi);
+        let base = starts[lo];
+        out.extend(
+            starts[lo..=hi]
+                .par_windows(2)
+                .fold(Vec::new, |mut out, w| {
+                    bucket_duplicates(&keyed[w[0] - base..w[1] - base], ids, &mut out);
+                    out
+                })
+                .flatten()
+                .collect::<Vec<_>>(),
+        );
+        lo = hi;
+    }
     // A later row has one first row: the key is unique, so the order is total.
     out.sort_unstable_by_key(|&(_, later)| later);
     out

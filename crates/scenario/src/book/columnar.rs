@@ -242,6 +242,18 @@ pub(super) fn parquet_group(
     want: [&str; 3],
     key: &'static str,
 ) -> Result<Vec<[ArrayRef; 3]>, CsvProblem> {
+    parquet_batches(path, layout, g, want, key)?.collect()
+}
+
+/// The batches of row group `g`, decoded one at a time as they are asked for: a reader
+/// that converts each and drops it holds one batch's arrays, not the group's.
+pub(super) fn parquet_batches(
+    path: &Path,
+    layout: &ParquetLayout,
+    g: usize,
+    want: [&str; 3],
+    key: &'static str,
+) -> Result<impl Iterator<Item = Result<[ArrayRef; 3], CsvProblem>>, CsvProblem> {
     let format = BookFormat::Parquet;
     let options = match &layout.hint {
         Some(h) => ArrowReaderOptions::new().with_schema(Arc::clone(h)),
@@ -255,12 +267,10 @@ pub(super) fn parquet_group(
             .with_batch_size(BATCH_ROWS)
             .build()
             .map_err(|e| read_error(key, format, &e))?;
-    reader
-        .map(|b| {
-            let b = b.map_err(|e| read_error(key, format, &e))?;
-            pick(&b, want, key)
-        })
-        .collect()
+    Ok(reader.map(move |b| {
+        let b = b.map_err(|e| read_error(key, format, &e))?;
+        pick(&b, want, key)
+    }))
 }
 
 fn read_parquet(path: &Path, want: [&str; 3], key: &'static str) -> Result<Table, CsvProblem> {
@@ -482,10 +492,7 @@ pub(super) fn accounts_from(
 ) -> Option<(Ids, Vec<f64>, Vec<f64>)> {
     let want = ACCOUNT_COLUMNS;
     let n = table.rows();
-    let mut ids = Ids {
-        buf: Vec::new(),
-        ends: Vec::with_capacity(n),
-    };
+    let mut ids = Ids::with_capacity(0, n);
     let mut cash = Vec::with_capacity(n);
     let mut loan = Vec::with_capacity(n);
     let mut problems = Problems::new(key);
@@ -506,7 +513,7 @@ pub(super) fn accounts_from(
                     ),
                     None,
                 );
-                ids.ends.push(ids.buf.len());
+                ids.close();
                 return;
             }
             if id.iter().all(u8::is_ascii_whitespace) {
@@ -518,7 +525,7 @@ pub(super) fn accounts_from(
                 );
             }
             ids.buf.extend_from_slice(id);
-            ids.ends.push(ids.buf.len());
+            ids.close();
         });
         if let Err(p) = r {
             fatal = Some(p);

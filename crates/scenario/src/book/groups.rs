@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 use super::columnar::{
     ACCOUNT_COLUMNS, BookFormat, HOLDING_COLUMNS, ParquetLayout, duplicate_problems, each_id,
-    find_columns, numbers, parquet_group, parquet_layout,
+    find_columns, numbers, parquet_batches, parquet_layout,
 };
 use super::{AssetLookup, CsvProblem, Grouping, Holdings, Ids, MAX_FIELD_BYTES, Problems};
 use crate::limits;
@@ -65,25 +65,28 @@ fn fill_amounts(col: &ArrayRef, out: &mut [f64], max: f64) -> Option<()> {
     out.iter().all(|&x| amount_ok(x, max)).then_some(())
 }
 
+/// A row group's batches as they are decoded (any problem ends the fast path).
+type Batches<'a> = dyn Iterator<Item = Result<[ArrayRef; 3], CsvProblem>> + 'a;
+
 /// One clean group of the accounts table: its ids (cash and loan are written in place).
-fn accounts_group(batches: &[[ArrayRef; 3]], cash: &mut [f64], loan: &mut [f64]) -> Option<Ids> {
-    let mut ids = Ids {
-        buf: Vec::new(),
-        ends: Vec::with_capacity(cash.len()),
-    };
+/// Each batch is converted and dropped before the next is decoded: a group's Arrow
+/// arrays held at once, freed and not reused, were kept by the allocator after the load.
+fn accounts_group(batches: &mut Batches<'_>, cash: &mut [f64], loan: &mut [f64]) -> Option<Ids> {
+    let mut ids = Ids::with_capacity(0, cash.len());
     let mut at = 0;
     for cols in batches {
+        let cols = cols.ok()?;
         let len = cols[0].len();
         let mut clean = true;
         each_id(&cols[0], "", "", |_, id| match id {
             Some(id) if id.len() <= MAX_FIELD_BYTES && !id.iter().all(u8::is_ascii_whitespace) => {
                 ids.buf.extend_from_slice(id);
-                ids.ends.push(ids.buf.len());
+                ids.close();
             }
             _ => clean = false,
         })
         .ok()?;
-        if !clean || ids.ends.len() != at + len {
+        if !clean || ids.len() != at + len {
             return None;
         }
         fill_amounts(&cols[1], cash.get_mut(at..at + len)?, limits::MAX_USD)?;
@@ -93,16 +96,20 @@ fn accounts_group(batches: &[[ArrayRef; 3]], cash: &mut [f64], loan: &mut [f64])
     (at == cash.len()).then_some(ids)
 }
 
-/// `parts` joined into one [`Ids`], in order.
+/// `parts` joined into one [`Ids`], in order: the first part grown to the whole (a
+/// large buffer grows in place, its pages remapped rather than copied) and each other
+/// part freed once appended, so the ids are not held twice.
 fn concat(parts: Vec<Ids>) -> Ids {
-    let mut ids = Ids {
-        buf: Vec::with_capacity(parts.iter().map(|p| p.buf.len()).sum()),
-        ends: Vec::with_capacity(parts.iter().map(Ids::len).sum()),
-    };
+    let (bytes, count) = (
+        parts.iter().map(|p| p.buf.len()).sum::<usize>(),
+        parts.iter().map(Ids::len).sum::<usize>(),
+    );
+    let mut parts = parts.into_iter();
+    let mut ids = parts.next().unwrap_or_default();
+    ids.buf.reserve_exact(bytes - ids.buf.len());
+    ids.ends.reserve_exact(count - ids.len());
     for p in parts {
-        let base = ids.buf.len();
-        ids.buf.extend_from_slice(&p.buf);
-        ids.ends.extend(p.ends.iter().map(|&e| e + base));
+        ids.append(&p);
     }
     ids
 }
@@ -137,8 +144,8 @@ fn fast_accounts(path: &Path, key: &'static str) -> Option<(Ids, Vec<f64>, Vec<f
         .zip(cut(&mut loan, &layout.rows)?)
         .enumerate()
         .map(|(g, (c, l))| {
-            let batches = parquet_group(path, &layout, g, ACCOUNT_COLUMNS, key).ok()?;
-            accounts_group(&batches, c, l)
+            let mut batches = parquet_batches(path, &layout, g, ACCOUNT_COLUMNS, key).ok()?;
+            accounts_group(&mut batches, c, l)
         })
         .collect();
     Some((concat(parts?), cash, loan))
@@ -154,20 +161,18 @@ struct Runs {
 }
 
 fn holdings_group(
-    batches: &[[ArrayRef; 3]],
+    batches: &mut Batches<'_>,
     assets: &AssetLookup,
     held: &mut [AssetIx],
     shares: &mut [f64],
 ) -> Option<Runs> {
     let mut runs = Runs {
-        ids: Ids {
-            buf: Vec::new(),
-            ends: Vec::new(),
-        },
+        ids: Ids::default(),
         rows: Vec::new(),
     };
     let mut at = 0;
     for cols in batches {
+        let cols = cols.ok()?;
         let len = cols[0].len();
         let h = held.get_mut(at..at + len)?;
         if cols[1].len() != len {
@@ -212,7 +217,7 @@ fn holdings_group(
                 (Some(k), Some(n)) if runs.ids.get(k) == id => *n += 1,
                 _ => {
                     runs.ids.buf.extend_from_slice(id);
-                    runs.ids.ends.push(runs.ids.buf.len());
+                    runs.ids.close();
                     runs.rows.push(1);
                     last = Some(runs.ids.len() - 1);
                 }
@@ -396,8 +401,8 @@ pub(super) fn decode_holdings(
         .zip(cut(&mut shares, &layout.rows)?)
         .enumerate()
         .map(|(g, (h, s))| {
-            let batches = parquet_group(path, &layout, g, HOLDING_COLUMNS, key).ok()?;
-            let runs = holdings_group(&batches, assets, h, s)?;
+            let mut batches = parquet_batches(path, &layout, g, HOLDING_COLUMNS, key).ok()?;
+            let runs = holdings_group(&mut batches, assets, h, s)?;
             drop(batches);
             // A poisoned lock means a check panicked: the panic is rayon's to carry.
             let mut d = drain.lock().ok()?;
@@ -472,10 +477,7 @@ mod tests {
     /// The accounts' ids, as known before the holdings are decoded.
     fn known(ids: &Ids) -> OnceLock<Ids> {
         let known = OnceLock::new();
-        let _ = known.set(Ids {
-            buf: ids.buf.clone(),
-            ends: ids.ends.clone(),
-        });
+        let _ = known.set(ids.clone());
         known
     }
 
@@ -503,7 +505,7 @@ mod tests {
         assert_eq!(o1, o2, "{name}: accounts problems");
         let clean = match (g, w) {
             (Some((gi, gc, gl)), Some((wi, wc, wl))) => {
-                assert_eq!((&gi.buf, &gi.ends), (&wi.buf, &wi.ends), "{name}");
+                assert_eq!(gi, wi, "{name}");
                 assert_eq!((&gc, &gl), (&wc, &wl), "{name}");
                 let g = read_holdings(
                     &h,
@@ -649,13 +651,10 @@ mod tests {
     #[test]
     fn ids_continue_one_for_one_or_not_at_all() {
         let ids = |v: &[&str]| {
-            let mut ids = Ids {
-                buf: Vec::new(),
-                ends: Vec::new(),
-            };
+            let mut ids = Ids::default();
             for id in v {
                 ids.buf.extend_from_slice(id.as_bytes());
-                ids.ends.push(ids.buf.len());
+                ids.close();
             }
             ids
         };
@@ -667,6 +666,51 @@ mod tests {
         assert!(!accounts.continues_with(1, &ids(&["b", "bc"]), 0));
         assert!(!accounts.continues_with(1, &ids(&["bb", "dd"]), 0));
         assert!(!accounts.continues_with(3, &ids(&["dd", "e"]), 0));
+    }
+
+    /// Ids past 4 GiB of bytes keep their ends, look-ups and comparisons. The first id
+    /// is 4 GiB of zeros that are never touched (memory mapped, not resident).
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn ids_past_four_gib_keep_their_ends() {
+        let four = 1usize << 32;
+        let mut ids = Ids {
+            buf: vec![0u8; four - 2],
+            ..Ids::default()
+        };
+        ids.close();
+        for id in ["ab", "cd"] {
+            ids.buf.extend_from_slice(id.as_bytes());
+            ids.close();
+        }
+        assert_eq!(ids.wraps, vec![1]);
+        assert_eq!(
+            (ids.len(), ids.end(0), ids.end(1), ids.end(2)),
+            (3, four - 2, four, four + 2)
+        );
+        assert_eq!(
+            (ids.get(1), ids.get(2), ids.get(3)),
+            (&b"ab"[..], &b"cd"[..], &b""[..])
+        );
+        let mut small = Ids::default();
+        for id in ["ab", "cd", "e"] {
+            small.buf.extend_from_slice(id.as_bytes());
+            small.close();
+        }
+        assert!(!ids.continues_with(1, &small, 0));
+        small.ends.pop();
+        small.buf.pop();
+        assert!(ids.continues_with(1, &small, 0));
+        assert!(!ids.continues_with(1, &small, 1));
+        // Appended after the wrap: ends carried past it.
+        ids.append(&small);
+        assert_eq!((ids.len(), ids.end(4)), (5, four + 6));
+        assert_eq!((ids.get(3), ids.get(4)), (&b"ab"[..], &b"cd"[..]));
+        assert!(ids.continues_with(3, &small, 0));
+        // And a small book's append stays exact.
+        let mut two = small.clone();
+        two.append(&small);
+        assert_eq!((two.len(), two.get(3), two.end(3)), (4, &b"cd"[..], 8));
     }
 
     #[test]

@@ -445,10 +445,7 @@ pub(super) fn read_accounts<R: Read + Send>(
     };
     let mut st = (
         Accounts {
-            ids: Ids {
-                buf: Vec::new(),
-                ends: Vec::new(),
-            },
+            ids: Ids::default(),
             cash: Vec::new(),
             loan: Vec::new(),
         },
@@ -463,14 +460,12 @@ pub(super) fn read_accounts<R: Read + Send>(
             c.cash.push(cash.value(limits::MAX_USD)?);
             c.loan.push(loan.value(limits::MAX_USD)?);
             c.ids.buf.extend_from_slice(id);
-            c.ids.ends.push(c.ids.buf.len());
+            c.ids.close();
             Some(())
         })
     };
     let merge = |(acc, _): &mut (Accounts, Problems), c: &mut AccountsChunk| {
-        let offset = acc.ids.buf.len();
-        acc.ids.buf.extend_from_slice(&c.ids.buf);
-        acc.ids.ends.extend(c.ids.ends.iter().map(|&e| e + offset));
+        acc.ids.append(&c.ids);
         acc.cash.extend_from_slice(&c.cash);
         acc.loan.extend_from_slice(&c.loan);
         true
@@ -502,8 +497,7 @@ struct AccountsChunk {
 
 impl AccountsChunk {
     fn clear(&mut self) {
-        self.ids.buf.clear();
-        self.ids.ends.clear();
+        self.ids.clear();
         self.cash.clear();
         self.loan.clear();
     }
@@ -523,8 +517,7 @@ struct HoldingsChunk {
 
 impl HoldingsChunk {
     fn clear(&mut self) {
-        self.run_ids.buf.clear();
-        self.run_ids.ends.clear();
+        self.run_ids.clear();
         self.run_rows.clear();
         self.held.clear();
         self.shares.clear();
@@ -555,7 +548,7 @@ pub(super) fn read_holdings<R: Read + Send>(
                 Some(n) if account == last => *n += 1,
                 _ => {
                     c.run_ids.buf.extend_from_slice(account);
-                    c.run_ids.ends.push(c.run_ids.buf.len());
+                    c.run_ids.close();
                     c.run_rows.push(1);
                     last = account;
                 }

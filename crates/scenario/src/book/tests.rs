@@ -105,13 +105,10 @@ fn grouping_is_enforced() {
 
 #[test]
 fn duplicates_are_found_in_row_order() {
-    let mut ids = Ids {
-        buf: Vec::new(),
-        ends: Vec::new(),
-    };
+    let mut ids = Ids::default();
     for id in ["a", "b", "c", "b", "a", "b"] {
         ids.buf.extend_from_slice(id.as_bytes());
-        ids.ends.push(ids.buf.len());
+        ids.close();
     }
     assert_eq!(duplicates(&ids), vec![(1, 3), (0, 4), (1, 5)]);
     let book = run(
@@ -408,10 +405,7 @@ fn the_asset_table_holds_every_id() {
 fn duplicates_across_chunks_and_buckets_match_a_map() {
     // Over 3 hashing chunks, every bucket used, empty ids among them.
     let n = 200_000usize;
-    let mut ids = Ids {
-        buf: Vec::new(),
-        ends: Vec::new(),
-    };
+    let mut ids = Ids::default();
     let id = |i: usize| match i % 9_973 {
         0 => String::new(),
         7 => format!("x{}", i % 5),
@@ -419,7 +413,7 @@ fn duplicates_across_chunks_and_buckets_match_a_map() {
     };
     for i in 0..n {
         ids.buf.extend_from_slice(id(i).as_bytes());
-        ids.ends.push(ids.buf.len());
+        ids.close();
     }
     let mut first: BTreeMap<String, usize> = BTreeMap::new();
     let mut want = Vec::new();
