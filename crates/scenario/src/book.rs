@@ -760,7 +760,10 @@ impl Ids {
     }
     /// End the id being written into `buf`: its bytes are those after the last id's.
     fn close(&mut self) {
-        let end = self.buf.len();
+        self.push_end(self.buf.len());
+    }
+    /// Record the next id's end (at or after the last one's).
+    fn push_end(&mut self, end: usize) {
         while (self.wraps.len() as u64) < (end as u64 >> 32) {
             self.wraps.push(self.ends.len());
         }
@@ -778,11 +781,7 @@ impl Ids {
             return;
         }
         for i in 0..other.len() {
-            let end = base + other.end(i);
-            while (self.wraps.len() as u64) < (end as u64 >> 32) {
-                self.wraps.push(self.ends.len());
-            }
-            self.ends.push(end as u32);
+            self.push_end(base + other.end(i));
         }
     }
     fn clear(&mut self) {

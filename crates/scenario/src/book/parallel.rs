@@ -350,7 +350,7 @@ fn drive<R: Read + Send, S, C: Default + Send>(
         return None;
     }
     // `buf[pos..]` is unread; `buf[0]` is byte `buf_start` of the file (after the mark);
-    // `buf[pos]` starts line `line`. `next` receives the window after `buf`.
+    // `buf[pos]` starts line `line`. `ahead` receives the window after `buf`.
     let (mut pos, mut buf_start, mut line) = (head, 0u64, 2u64);
     let mut ahead: Vec<u8> = Vec::with_capacity(window);
     let mut slots: Vec<C> = Vec::new();
