@@ -735,11 +735,13 @@ fn amount(field: &[u8], max: f64) -> Amount {
     }
 }
 
-/// Account ids in file order: one byte buffer and end offsets.
+/// Account ids in file order: one byte buffer and end offsets, as the readers collect
+/// them. Once the duplicate check has read them, the accounts' ids are [`Packed`] for the
+/// holdings' grouping check and these are freed.
 ///
-/// An end is kept as its low 32 bits (4 bytes an account, not 8: at 10M accounts the ids
-/// are held, with every array of the book, at the load's peak). The rare book with more
-/// than 4 GiB of ids notes where the ends pass each multiple of 2³² (`wraps`).
+/// An end is kept as its low 32 bits (4 bytes an account, not 8: a Parquet book's ids are
+/// held while its holdings fill the book's arrays). The rare book with more than 4 GiB of
+/// ids notes where the ends pass each multiple of 2³² (`wraps`).
 #[derive(Default, Clone, Debug, PartialEq)]
 struct Ids {
     buf: Vec<u8>,
@@ -811,31 +813,6 @@ impl Ids {
     fn len(&self) -> usize {
         self.ends.len()
     }
-    /// Whether ids `k..` of `other` are ids `a..` of `self`, one for one: one comparison
-    /// of the bytes and one of the lengths, where comparing id by id costs a call each.
-    fn continues_with(&self, a: usize, other: &Ids, k: usize) -> bool {
-        let m = other.len().saturating_sub(k);
-        if m == 0 {
-            return true;
-        }
-        if a + m > self.len() {
-            return false;
-        }
-        let (s0, o0) = (self.start(a), other.start(k));
-        let (s1, o1) = (self.end(a + m - 1), other.end(other.len() - 1));
-        if self.buf.get(s0..s1) != other.buf.get(o0..o1) {
-            return false;
-        }
-        if self.wraps.is_empty() && other.wraps.is_empty() {
-            // Offsets within 32 bits: compared as such (wrapping differences are exact).
-            let (s0, o0) = (s0 as u32, o0 as u32);
-            return self.ends[a..a + m]
-                .iter()
-                .zip(&other.ends[k..])
-                .all(|(&x, &y)| x.wrapping_sub(s0) == y.wrapping_sub(o0));
-        }
-        (0..m).all(|j| self.end(a + j) - s0 == other.end(k + j) - o0)
-    }
 }
 
 /// An id or a field as a message quotes it.
@@ -863,7 +840,11 @@ const ACCOUNTS_KEY: &str = "accounts_csv";
 const HOLDINGS_KEY: &str = "holdings_csv";
 const ACCOUNTS_HEADER: [&str; 3] = ["account", "cash", "loan"];
 
-fn read_accounts(path: &Path, split: Split, out: &mut Vec<CsvProblem>) -> Option<Accounts> {
+/// The accounts of a book once read and checked: their ids packed for the holdings'
+/// grouping check, their cash and loans.
+type Checked = (Packed, Vec<f64>, Vec<f64>);
+
+fn read_accounts(path: &Path, split: Split, out: &mut Vec<CsvProblem>) -> Option<Checked> {
     let file = match open(path, ACCOUNTS_KEY) {
         Ok(f) => f,
         Err(p) => {
@@ -908,7 +889,14 @@ fn read_accounts(path: &Path, split: Split, out: &mut Vec<CsvProblem>) -> Option
     }
     let ok = problems.is_empty();
     problems.finish(out);
-    ok.then_some(acc)
+    ok.then(|| checked(acc.ids, acc.cash, acc.loan))
+}
+
+/// Accounts read and checked: their ids packed, the plain ones freed.
+fn checked(ids: Ids, cash: Vec<f64>, loan: Vec<f64>) -> Checked {
+    let packed = Packed::pack(&ids);
+    drop(ids);
+    (packed, cash, loan)
 }
 
 /// The accounts file's rows; `None` (with the problem in `out`) when the file cannot be
@@ -1187,29 +1175,49 @@ fn duplicates_with(ids: &Ids, hash: impl Fn(&[u8]) -> u64 + Sync) -> Vec<(usize,
 
 /// Where holdings rows go: the account receiving rows and the CSR row pointers so far.
 struct Grouping {
-    /// The account receiving rows; `row_ptr` has an entry for it and every one before it.
-    open: usize,
+    /// The account receiving rows, its id decoded; `row_ptr` has an entry for it and
+    /// every one before it.
+    at: Cursor,
     row_ptr: Vec<u64>,
 }
 
 impl Grouping {
+    /// At the first account, with room for the row pointers of all of `ids`.
+    fn new(ids: &Packed) -> Self {
+        let mut row_ptr = Vec::with_capacity(ids.len() + 1);
+        row_ptr.push(0);
+        Grouping {
+            at: ids.cursor(0),
+            row_ptr,
+        }
+    }
+    /// The account receiving rows.
+    fn open(&self) -> usize {
+        self.at.index()
+    }
     /// Move to `account` (the open one or a later one), closing the accounts passed over.
     /// On failure, say whether the account appeared earlier (out of order) or never.
-    fn seek(&mut self, ids: &Ids, account: &[u8], rows: usize) -> Result<(), bool> {
+    fn seek(&mut self, ids: &Packed, account: &[u8], rows: usize) -> Result<(), bool> {
         let n = ids.len();
-        if n > 0 && ids.get(self.open) == account {
+        if n > 0 && self.at.id() == account {
             return Ok(());
         }
-        match (self.open + 1..n).find(|&k| ids.get(k) == account) {
-            Some(k) => {
-                for _ in self.open + 1..=k {
+        let open = self.open();
+        while self.at.advance(ids) {
+            if self.at.id() == account {
+                for _ in open + 1..=self.open() {
                     self.row_ptr.push(rows as u64);
                 }
-                self.open = k;
-                Ok(())
+                return Ok(());
             }
-            None => Err((0..self.open.min(n)).any(|k| ids.get(k) == account)),
         }
+        self.at.seek(ids, open);
+        Err(ids.any_before(open.min(n), account))
+    }
+    /// Back to account `open` with the first `ptrs` row pointers, undoing later seeks.
+    fn rewind(&mut self, ids: &Packed, open: usize, ptrs: usize) {
+        self.at.seek(ids, open);
+        self.row_ptr.truncate(ptrs);
     }
 }
 
@@ -1253,14 +1261,9 @@ struct HoldingsState {
 }
 
 impl HoldingsState {
-    fn new(accounts: usize) -> Self {
-        let mut grouping = Grouping {
-            open: 0,
-            row_ptr: Vec::with_capacity(accounts + 1),
-        };
-        grouping.row_ptr.push(0);
+    fn new(ids: &Packed) -> Self {
         HoldingsState {
-            grouping,
+            grouping: Grouping::new(ids),
             held: Vec::new(),
             shares: Vec::new(),
             problems: Problems::new(HOLDINGS_KEY),
@@ -1282,7 +1285,7 @@ impl HoldingsState {
 fn read_holdings(
     path: &Path,
     split: Split,
-    ids: &Ids,
+    ids: &Packed,
     assets: &AssetLookup,
     out: &mut Vec<CsvProblem>,
 ) -> Option<Holdings> {
@@ -1301,7 +1304,7 @@ fn holdings_rows<R: Read>(
     rdr: &mut Csv<R>,
     rec: &mut ByteRecord,
     st: &mut HoldingsState,
-    ids: &Ids,
+    ids: &Packed,
     assets: &AssetLookup,
     out: &mut Vec<CsvProblem>,
 ) -> Option<()> {
@@ -1409,18 +1412,18 @@ fn load_with(
     split: Split,
 ) -> Result<AccountBook, Vec<CsvProblem>> {
     let mut out = Vec::new();
-    let Some(accounts) = read_accounts(files.accounts, split, &mut out) else {
+    let Some((ids, cash, loan)) = read_accounts(files.accounts, split, &mut out) else {
         correct_places(files.accounts, ACCOUNTS_KEY, &mut out);
         return Err(out);
     };
-    let Some(holdings) = read_holdings(files.holdings, split, &accounts.ids, assets, &mut out)
-    else {
+    let Some(holdings) = read_holdings(files.holdings, split, &ids, assets, &mut out) else {
         correct_places(files.holdings, HOLDINGS_KEY, &mut out);
         return Err(out);
     };
+    drop(ids);
     Ok(AccountBook {
-        cash: accounts.cash,
-        loan: accounts.loan,
+        cash,
+        loan,
         row_ptr: holdings.row_ptr,
         assets: holdings.assets,
         shares: holdings.shares,
@@ -1430,6 +1433,7 @@ fn load_with(
 mod columnar;
 mod groups;
 mod memory;
+mod packed;
 mod parallel;
 pub use columnar::{
     BookFormat, BookProblem, Column, ROW_GROUP_ROWS, TableColumns, WriteError, csv_tables,
@@ -1437,6 +1441,7 @@ pub use columnar::{
 };
 pub(crate) use memory::ACCOUNTS_KEY as MEMORY_ACCOUNTS_KEY;
 pub use memory::{MemoryBook, MemoryBooks, MemoryTable};
+use packed::{Cursor, Packed};
 use parallel::Split;
 
 /// Load a book whose tables are in `format`: CSV through [`load`], Parquet and Arrow IPC

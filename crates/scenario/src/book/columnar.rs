@@ -25,8 +25,8 @@ use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderB
 use rayon::prelude::*;
 
 use super::{
-    AssetLookup, CsvProblem, Grouping, Holdings, Ids, MAX_FIELD_BYTES, Problems, Where,
-    grouping_problem, show,
+    AssetLookup, Checked, CsvProblem, Grouping, Holdings, Ids, MAX_FIELD_BYTES, Packed, Problems,
+    Where, checked, grouping_problem, show,
 };
 use crate::limits;
 use crate::suggest;
@@ -470,12 +470,14 @@ pub(super) fn read_accounts(
     path: &Path,
     format: BookFormat,
     out: &mut Vec<CsvProblem>,
-) -> Option<(Ids, Vec<f64>, Vec<f64>)> {
+) -> Option<Checked> {
     let key = format.keys().0;
     let table = read_table(path, format, ACCOUNT_COLUMNS, key)
         .map_err(|p| out.push(p))
         .ok()?;
-    accounts_from(&table, key, out)
+    let (ids, cash, loan) = accounts_from(&table, key, out)?;
+    drop(table);
+    Some(checked(ids, cash, loan))
 }
 
 /// The columns of an accounts table.
@@ -589,7 +591,7 @@ pub(super) fn duplicate_problems(ids: &Ids, problems: &mut Problems) {
 pub(super) fn read_holdings(
     path: &Path,
     format: BookFormat,
-    ids: &Ids,
+    ids: &Packed,
     assets: &AssetLookup,
     out: &mut Vec<CsvProblem>,
 ) -> Option<Holdings> {
@@ -606,16 +608,12 @@ pub(super) fn read_holdings(
 pub(super) fn holdings_from(
     table: &Table,
     (accounts_key, key): (&'static str, &'static str),
-    ids: &Ids,
+    ids: &Packed,
     assets: &AssetLookup,
     out: &mut Vec<CsvProblem>,
 ) -> Option<Holdings> {
     let n = table.rows();
-    let mut grouping = Grouping {
-        open: 0,
-        row_ptr: Vec::with_capacity(ids.len() + 1),
-    };
-    grouping.row_ptr.push(0);
+    let mut grouping = Grouping::new(ids);
     let mut held = Vec::with_capacity(n);
     let mut shares = Vec::with_capacity(n);
     let mut problems = Problems::new(key);
@@ -848,7 +846,9 @@ pub fn csv_tables(
             .collect()
     };
     let mut out = Vec::new();
-    let Some(acc) = super::read_accounts(accounts, super::Split::DEFAULT, &mut out) else {
+    let Some((acc_ids, acc_cash, acc_loan)) =
+        super::read_accounts(accounts, super::Split::DEFAULT, &mut out)
+    else {
         return Err(locate(out));
     };
     // Every asset id the holdings name, in order of first use: the lookup accepts them
@@ -885,13 +885,16 @@ pub fn csv_tables(
         )
     }));
     let Some(h) =
-        super::read_holdings(holdings, super::Split::DEFAULT, &acc.ids, &lookup, &mut out)
+        super::read_holdings(holdings, super::Split::DEFAULT, &acc_ids, &lookup, &mut out)
     else {
         return Err(locate(out));
     };
-    let ids: Vec<String> = (0..acc.ids.len())
-        .map(|i| String::from_utf8_lossy(acc.ids.get(i)).into_owned())
-        .collect();
+    let mut ids: Vec<String> = Vec::with_capacity(acc_ids.len());
+    let mut at = acc_ids.cursor(0);
+    for _ in 0..acc_ids.len() {
+        ids.push(String::from_utf8_lossy(at.id()).into_owned());
+        at.advance(&acc_ids);
+    }
     let mut hold_accounts = Vec::with_capacity(h.shares.len());
     for (i, w) in h.row_ptr.windows(2).enumerate() {
         let n = usize::try_from(w[1] - w[0]).unwrap_or(0);
@@ -907,8 +910,8 @@ pub fn csv_tables(
         TableColumns {
             names: ["account", "cash", "loan"],
             text0: ids,
-            second: Column::Numbers(acc.cash),
-            third: acc.loan,
+            second: Column::Numbers(acc_cash),
+            third: acc_loan,
         },
         TableColumns {
             names: ["account", "asset", "shares"],

@@ -29,7 +29,10 @@ use super::columnar::{
     ACCOUNT_COLUMNS, BookFormat, HOLDING_COLUMNS, ParquetLayout, duplicate_problems, each_id,
     find_columns, numbers, parquet_batches, parquet_layout,
 };
-use super::{AssetLookup, CsvProblem, Grouping, Holdings, Ids, MAX_FIELD_BYTES, Problems};
+use super::{
+    AssetLookup, Checked, CsvProblem, Grouping, Holdings, Ids, MAX_FIELD_BYTES, Packed, Problems,
+    checked,
+};
 use crate::limits;
 
 /// `v` cut into consecutive slices of `rows[g]` elements; `None` if they do not add up
@@ -116,10 +119,7 @@ fn concat(parts: Vec<Ids>) -> Ids {
 
 /// The accounts table of a Parquet book: group by group when every row is clean (then
 /// only the duplicate-id check is left), else the whole-table reader.
-pub(super) fn read_accounts(
-    path: &Path,
-    out: &mut Vec<CsvProblem>,
-) -> Option<(Ids, Vec<f64>, Vec<f64>)> {
+pub(super) fn read_accounts(path: &Path, out: &mut Vec<CsvProblem>) -> Option<Checked> {
     let key = BookFormat::Parquet.keys().0;
     if let Some((ids, cash, loan)) = fast_accounts(path, key) {
         let mut problems = Problems::new(key);
@@ -130,7 +130,7 @@ pub(super) fn read_accounts(
         duplicate_problems(&ids, &mut problems);
         let ok = problems.is_empty();
         problems.finish(out);
-        return ok.then_some((ids, cash, loan));
+        return ok.then(|| checked(ids, cash, loan));
     }
     super::columnar::read_accounts(path, BookFormat::Parquet, out)
 }
@@ -305,7 +305,8 @@ struct Drain {
     /// Groups decoded but not yet checked: decoded before the accounts were, or ahead
     /// of a group still being decoded.
     pending: BTreeMap<usize, Runs>,
-    grouping: Grouping,
+    /// Made once the accounts are known.
+    grouping: Option<Grouping>,
     /// Rows checked so far.
     rows: usize,
     /// No check has failed.
@@ -317,52 +318,29 @@ impl Drain {
         Drain {
             next: 0,
             pending: BTreeMap::new(),
-            grouping: Grouping {
-                open: 0,
-                row_ptr: Vec::new(),
-            },
+            grouping: None,
             rows: 0,
             ok: true,
         }
     }
 
     /// Check every pending group that is next in file order against `ids`.
-    fn drain(&mut self, ids: &Ids) {
-        if self.grouping.row_ptr.is_empty() {
-            self.grouping.row_ptr.reserve_exact(ids.len() + 1);
-            self.grouping.row_ptr.push(0);
-        }
+    fn drain(&mut self, ids: &Packed) {
+        let grouping = self.grouping.get_or_insert_with(|| Grouping::new(ids));
         while self.ok
             && let Some(r) = self.pending.remove(&self.next)
         {
-            self.ok = self.check(&r, ids).is_some();
+            self.ok = Self::check(grouping, &mut self.rows, &r, ids).is_some();
             self.next += 1;
         }
     }
 
-    fn check(&mut self, r: &Runs, ids: &Ids) -> Option<()> {
-        let grouping = &mut self.grouping;
-        let mut k = 0;
-        // A group's first run may go on with the account open (the first account, or
-        // the last of the group before).
-        if !r.rows.is_empty() && grouping.open < ids.len() && ids.get(grouping.open) == r.ids.get(0)
-        {
-            self.rows += usize::try_from(r.rows[0]).ok()?;
-            k = 1;
-        }
-        // Commonly every other run is the next account: checked for the whole group at
-        // once. Otherwise (accounts without holdings, or a problem) run by run.
-        if ids.continues_with(grouping.open + 1, &r.ids, k) {
-            for &m in &r.rows[k..] {
-                grouping.row_ptr.push(self.rows as u64);
-                grouping.open += 1;
-                self.rows += usize::try_from(m).ok()?;
-            }
-            return Some(());
-        }
-        for (k, &m) in r.rows.iter().enumerate().skip(k) {
-            grouping.seek(ids, r.ids.get(k), self.rows).ok()?;
-            self.rows += usize::try_from(m).ok()?;
+    /// One group's runs, account after account (a group's first run may go on with the
+    /// account open: the first account, or the last of the group before).
+    fn check(grouping: &mut Grouping, rows: &mut usize, r: &Runs, ids: &Packed) -> Option<()> {
+        for (k, &m) in r.rows.iter().enumerate() {
+            grouping.seek(ids, r.ids.get(k), *rows).ok()?;
+            *rows += usize::try_from(m).ok()?;
         }
         Some(())
     }
@@ -384,7 +362,7 @@ pub(super) struct Decoded {
 pub(super) fn decode_holdings(
     path: &Path,
     assets: &AssetLookup,
-    accounts: &OnceLock<Ids>,
+    accounts: &OnceLock<Packed>,
 ) -> Option<Decoded> {
     let key = BookFormat::Parquet.keys().1;
     let mut layout: ParquetLayout = parquet_layout(path, HOLDING_COLUMNS, key).ok()?;
@@ -427,7 +405,7 @@ pub(super) fn decode_holdings(
 pub(super) fn read_holdings(
     path: &Path,
     decoded: Option<Decoded>,
-    ids: &Ids,
+    ids: &Packed,
     assets: &AssetLookup,
     out: &mut Vec<CsvProblem>,
 ) -> Option<Holdings> {
@@ -439,7 +417,7 @@ pub(super) fn read_holdings(
 
 /// Finish the grouping check (the groups decoded before the accounts were known, or
 /// all of them) and build the CSR arrays.
-fn group(decoded: Decoded, ids: &Ids) -> Option<Holdings> {
+fn group(decoded: Decoded, ids: &Packed) -> Option<Holdings> {
     let key = BookFormat::Parquet.keys().1;
     let Decoded {
         held,
@@ -455,7 +433,7 @@ fn group(decoded: Decoded, ids: &Ids) -> Option<Holdings> {
     super::finish_holdings(
         Problems::new(key),
         &mut none,
-        drain.grouping,
+        drain.grouping?,
         ids.len(),
         held,
         shares,
@@ -475,7 +453,7 @@ mod tests {
     }
 
     /// The accounts' ids, as known before the holdings are decoded.
-    fn known(ids: &Ids) -> OnceLock<Ids> {
+    fn known(ids: &Packed) -> OnceLock<Packed> {
         let known = OnceLock::new();
         let _ = known.set(ids.clone());
         known
@@ -648,26 +626,6 @@ mod tests {
         assert!(!both_readers_agree("stranger", &acc(), &every(&stranger)));
     }
 
-    #[test]
-    fn ids_continue_one_for_one_or_not_at_all() {
-        let ids = |v: &[&str]| {
-            let mut ids = Ids::default();
-            for id in v {
-                ids.buf.extend_from_slice(id.as_bytes());
-                ids.close();
-            }
-            ids
-        };
-        let accounts = ids(&["a", "bb", "c", "dd"]);
-        assert!(accounts.continues_with(1, &ids(&["x", "bb", "c"]), 1));
-        assert!(accounts.continues_with(0, &ids(&["a", "bb", "c", "dd"]), 0));
-        assert!(accounts.continues_with(4, &ids(&["x"]), 1));
-        // Same bytes, other cuts; a skipped account; past the end.
-        assert!(!accounts.continues_with(1, &ids(&["b", "bc"]), 0));
-        assert!(!accounts.continues_with(1, &ids(&["bb", "dd"]), 0));
-        assert!(!accounts.continues_with(3, &ids(&["dd", "e"]), 0));
-    }
-
     /// Ids past 4 GiB of bytes keep their ends, look-ups and comparisons. The first id
     /// is 4 GiB of zeros that are never touched (memory mapped, not resident).
     #[cfg(target_pointer_width = "64")]
@@ -697,16 +655,12 @@ mod tests {
             small.buf.extend_from_slice(id.as_bytes());
             small.close();
         }
-        assert!(!ids.continues_with(1, &small, 0));
         small.ends.pop();
         small.buf.pop();
-        assert!(ids.continues_with(1, &small, 0));
-        assert!(!ids.continues_with(1, &small, 1));
         // Appended after the wrap: ends carried past it.
         ids.append(&small);
         assert_eq!((ids.len(), ids.end(4)), (5, four + 6));
         assert_eq!((ids.get(3), ids.get(4)), (&b"ab"[..], &b"cd"[..]));
-        assert!(ids.continues_with(3, &small, 0));
         // And a small book's append stays exact.
         let mut two = small.clone();
         two.append(&small);

@@ -185,7 +185,9 @@ impl MemoryBook {
             Ok(t) => t,
             Err(p) => return Err(vec![p]),
         };
-        let Some((ids, cash, loan)) = accounts_from(&accounts, ACCOUNTS_KEY, &mut out) else {
+        let Some((ids, cash, loan)) = accounts_from(&accounts, ACCOUNTS_KEY, &mut out)
+            .map(|(ids, cash, loan)| super::checked(ids, cash, loan))
+        else {
             return Err(out);
         };
         let holdings = match self.holdings.table(HOLDING_COLUMNS, HOLDINGS_KEY) {

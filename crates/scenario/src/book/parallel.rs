@@ -528,7 +528,7 @@ impl HoldingsChunk {
 pub(super) fn read_holdings<R: Read + Send>(
     src: R,
     split: Split,
-    ids: &Ids,
+    ids: &super::Packed,
     assets: &AssetLookup,
     out: &mut Vec<CsvProblem>,
 ) -> Option<super::Holdings> {
@@ -537,7 +537,7 @@ pub(super) fn read_holdings<R: Read + Send>(
         names: HOLDINGS_HEADER,
         split,
     };
-    let mut st = HoldingsState::new(ids.len());
+    let mut st = HoldingsState::new(ids);
     let parse = |bytes: &[u8], c: &mut HoldingsChunk| -> Option<u64> {
         c.clear();
         let mut last: &[u8] = &[];
@@ -559,12 +559,11 @@ pub(super) fn read_holdings<R: Read + Send>(
     let merge = |st: &mut HoldingsState, c: &mut HoldingsChunk| {
         // Undone if a run breaks the grouping: the sequential reader then reads this
         // chunk again from the state before it, and reports the row.
-        let (open, ptrs) = (st.grouping.open, st.grouping.row_ptr.len());
+        let (open, ptrs) = (st.grouping.open(), st.grouping.row_ptr.len());
         let mut rows = st.shares.len();
         for (k, &n) in c.run_rows.iter().enumerate() {
             if st.grouping.seek(ids, c.run_ids.get(k), rows).is_err() {
-                st.grouping.open = open;
-                st.grouping.row_ptr.truncate(ptrs);
+                st.grouping.rewind(ids, open, ptrs);
                 return false;
             }
             rows += n as usize;
