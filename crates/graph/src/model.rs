@@ -698,9 +698,11 @@ impl Lender {
 #[derive(Debug, Clone)]
 pub struct IdMap<K, V> {
     entries: Vec<(K, V)>,
-    /// Open addressing, linear probing: entry index + 1, 0 for an empty slot. Its length
-    /// is a power of two at least twice the entries'.
-    slots: Vec<u32>,
+    /// Open addressing, linear probing: 0 for an empty slot, else the entry's index + 1
+    /// in the low 32 bits and the upper 32 bits of its id's hash in the high 32. A probe
+    /// compares the stored hash bits first and reads an entry (and its id's bytes, both
+    /// cache misses in a large map) only when they match; growing needs no id read again.
+    slots: Vec<u64>,
 }
 
 impl<K, V> Default for IdMap<K, V> {
@@ -713,7 +715,7 @@ impl<K, V> Default for IdMap<K, V> {
 }
 
 /// A fixed 64-bit hash of an id's bytes, eight at a time (the multiply-rotate of rustc's
-/// `FxHasher`, finished with a `SplitMix64` mix so that the low bits index well).
+/// `FxHasher`, finished with a `SplitMix64` mix so that the bits index well).
 fn id_hash(id: &str) -> u64 {
     const K: u64 = 0xf135_7aea_2e62_a9c5;
     let mut h: u64 = id.len() as u64;
@@ -736,6 +738,11 @@ fn id_hash(id: &str) -> u64 {
     h ^ (h >> 31)
 }
 
+/// The hash bits a slot keeps (and its home slot's, under the mask).
+fn tag(id: &str) -> u64 {
+    id_hash(id) >> 32
+}
+
 impl<K: AsRef<str>, V> IdMap<K, V> {
     /// An empty map.
     pub fn new() -> Self {
@@ -752,12 +759,12 @@ impl<K: AsRef<str>, V> IdMap<K, V> {
         m
     }
 
-    /// How many ids it holds.
+    /// The number of ids.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
-    /// Whether it holds no id.
+    /// Whether the map holds no id.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -767,32 +774,38 @@ impl<K: AsRef<str>, V> IdMap<K, V> {
         if self.slots.len() >= want {
             return;
         }
-        self.slots = vec![0; want];
-        let mask = want - 1;
-        for (k, (key, _)) in self.entries.iter().enumerate() {
-            let mut s = (id_hash(key.as_ref()) as usize) & mask;
+        let old = std::mem::replace(&mut self.slots, vec![0; want]);
+        let mask = want as u64 - 1;
+        // The old slots hold every entry with its hash bits: re-placed without reading an id.
+        for x in old.into_iter().filter(|&x| x != 0) {
+            let mut s = ((x >> 32) & mask) as usize;
             while self.slots[s] != 0 {
-                s = (s + 1) & mask;
+                s = (s + 1) & mask as usize;
             }
-            // Entries never reach u32::MAX: the slots would not fit in memory first.
-            self.slots[s] = (k + 1) as u32;
+            self.slots[s] = x;
         }
     }
 
-    /// The slot of `id`: `Ok` with its entry's index, or `Err` with the empty slot where
-    /// it would go. Needs at least one slot.
+    /// The entry of `id` (`Ok`), or the empty slot where it would go (`Err`). The slots
+    /// must not be empty.
     fn find(&self, id: &str) -> Result<usize, usize> {
+        self.find_tagged(id, tag(id))
+    }
+
+    /// [`Self::find`] with the id's [`tag`] known.
+    fn find_tagged(&self, id: &str, t: u64) -> Result<usize, usize> {
         let mask = self.slots.len() - 1;
-        let mut s = (id_hash(id) as usize) & mask;
+        let mut s = t as usize & mask;
         loop {
             match self.slots[s] {
                 0 => return Err(s),
-                k => {
-                    let e = k as usize - 1;
+                x if x >> 32 == t => {
+                    let e = (x & u64::from(u32::MAX)) as usize - 1;
                     if self.entries[e].0.as_ref() == id {
                         return Ok(e);
                     }
                 }
+                _ => {}
             }
             s = (s + 1) & mask;
         }
@@ -823,10 +836,12 @@ impl<K: AsRef<str>, V> IdMap<K, V> {
     /// first value is kept, as with `BTreeMap::entry(..).or_insert`).
     pub fn insert_new(&mut self, id: K, value: V) -> Result<(), &V> {
         self.grow_to(self.entries.len() + 1);
-        match self.find(id.as_ref()) {
+        let t = tag(id.as_ref());
+        match self.find_tagged(id.as_ref(), t) {
             Ok(e) => Err(&self.entries[e].1),
             Err(s) => {
-                self.slots[s] = (self.entries.len() + 1) as u32;
+                // Entries never reach u32::MAX: the slots would not fit in memory first.
+                self.slots[s] = (t << 32) | (self.entries.len() as u64 + 1);
                 self.entries.push((id, value));
                 Ok(())
             }
@@ -882,6 +897,23 @@ mod id_map_tests {
         assert!(m.contains_key("a"));
         let sorted: Vec<(&str, u32)> = m.sorted().into_iter().map(|(k, v)| (*k, *v)).collect();
         assert_eq!(sorted, vec![("a", 4), ("b", 1)]);
+    }
+
+    #[test]
+    fn many_ids_in_a_small_start_grow_without_losing_any() {
+        // Grown from empty, 2^17 ids: every growth re-places the slots by their kept hash
+        // bits alone; a look-up must still find each id and refuse near misses.
+        let mut m: IdMap<String, u32> = IdMap::new();
+        let n = 1u32 << 17;
+        for i in 0..n {
+            assert!(m.insert_new(format!("SE43-{i}"), i).is_ok());
+        }
+        for i in (0..n).step_by(97) {
+            assert_eq!(m.get(&format!("SE43-{i}")), Some(&i));
+            assert_eq!(m.get(&format!("SE43-{i}x")), None);
+        }
+        assert_eq!(m.insert_new("SE43-5".into(), 0), Err(&5));
+        assert_eq!(m.len(), n as usize);
     }
 
     #[test]
