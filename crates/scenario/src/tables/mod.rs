@@ -312,7 +312,7 @@ fn entry_files(t: &HolderTableSpec, base: &str, out: &mut Vec<Pending>) -> Optio
 
 /// Read one file of a table; problems go to `out`.
 fn open_table(
-    origin: &Origin<'_>,
+    base_dir: Option<&Path>,
     base: &str,
     key: &'static str,
     rel: &str,
@@ -320,7 +320,7 @@ fn open_table(
     out: &mut Vec<Pending>,
 ) -> Option<(TableFile, Vec<Vec<Cell>>)> {
     let key_path = join_key(base, key);
-    let (path, name) = match resolve_include(origin.base_dir, rel) {
+    let (path, name) = match resolve_include(base_dir, rel) {
         Ok(r) => r,
         Err((msg, hint)) => {
             out.push(pending(key_path, Place::Value, msg, Some(hint)));
@@ -405,6 +405,78 @@ fn check_header(bad: &mut Bad<'_>, allowed: &[&str], required: &[&str], what: &s
     bad.problems.len() == before
 }
 
+/// The holders of a holders table's rows (on every core when every row is clean), with
+/// where each came from; the ids of rows with a problem go to `dropped`.
+fn read_holders(
+    (file, fi, rows): (&TableFile, usize, &[Vec<read::Cell>]),
+    bad: &mut Bad<'_>,
+    dropped: &mut BTreeSet<String>,
+    (holders, origins): (&mut Vec<HolderSpec>, &mut Vec<RowOrigin>),
+) {
+    let clean = clean_holders(file, rows);
+    let read: Box<dyn Iterator<Item = (usize, Option<HolderSpec>)>> = match clean {
+        Some(clean) => Box::new(clean.into_iter().map(|(r, h)| (r, Some(h)))),
+        // A row with a problem: every row read again one by one, so that the problems
+        // are reported in row order.
+        None => Box::new(rows.iter().enumerate().filter_map(|(r, cells)| {
+            if cells.is_empty() {
+                return None;
+            }
+            let row = rows::Row {
+                file,
+                cells,
+                n: r + 1,
+            };
+            let h = rows::holder(&row, bad);
+            if h.is_none()
+                && let Some(id) = row.id()
+            {
+                dropped.insert(id);
+            }
+            Some((r, h))
+        })),
+    };
+    for (r, h) in read.filter_map(|(r, h)| Some((r, h?))) {
+        origins.push(RowOrigin {
+            file: fi,
+            row: r + 1,
+            id: h.id.clone(),
+            holdings: Vec::new(),
+        });
+        holders.push(h);
+    }
+}
+
+/// The holders of a table's rows, read on every core, with their row indices; `None`
+/// when a row has a problem (the caller then reads the rows one by one and reports them
+/// in order).
+fn clean_holders(file: &TableFile, rows: &[Vec<read::Cell>]) -> Option<Vec<(usize, HolderSpec)>> {
+    use rayon::prelude::*;
+    const CHUNK: usize = 2048;
+    let parts: Option<Vec<Vec<(usize, HolderSpec)>>> = rows
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut bad = Bad::new(file);
+            let mut got = Vec::with_capacity(chunk.len());
+            for (k, cells) in chunk.iter().enumerate() {
+                if cells.is_empty() {
+                    continue;
+                }
+                let r = c * CHUNK + k;
+                let row = rows::Row {
+                    file,
+                    cells,
+                    n: r + 1,
+                };
+                got.push((r, rows::holder(&row, &mut bad)?));
+            }
+            (bad.problems.is_empty() && bad.more == 0).then_some(got)
+        })
+        .collect();
+    Some(parts?.into_iter().flatten().collect())
+}
+
 /// Read every holder table of `spec`: the holders, in table and row order, to append after
 /// the YAML holders, and where each came from. Any problem stops the load.
 pub(crate) fn load(
@@ -427,11 +499,21 @@ pub(crate) fn load(
         else {
             continue;
         };
-        let Some((file, rows)) = open_table(origin, &base, hkey, &hrel, format, &mut out) else {
+        // The two files are read side by side; their problems are kept in file order.
+        let (dir, mut later) = (origin.base_dir, Vec::new());
+        let (holders_table, holdings_table) = rayon::join(
+            || open_table(dir, &base, hkey, &hrel, format, &mut out),
+            || {
+                holdings
+                    .and_then(|(key, rel)| open_table(dir, &base, key, &rel, format, &mut later))
+            },
+        );
+        // As when read one after the other: a holders file that cannot be read stops the
+        // entry before its holdings file is looked at.
+        let Some((file, rows)) = holders_table else {
             continue;
         };
-        let holdings_table =
-            holdings.and_then(|(key, rel)| open_table(origin, &base, key, &rel, format, &mut out));
+        out.append(&mut later);
         let first_row = holders.len();
         let fi = placed.files.len();
         placed.files.push(file);
@@ -446,27 +528,12 @@ pub(crate) fn load(
             // A HolderSpec is large: grown by doubling, the list was copied over and over.
             holders.reserve(rows.len());
             placed.holders.reserve(rows.len());
-            for (r, cells) in rows.iter().enumerate() {
-                if cells.is_empty() {
-                    continue;
-                }
-                let row = rows::Row {
-                    file,
-                    cells,
-                    n: r + 1,
-                };
-                if let Some(h) = rows::holder(&row, &mut bad) {
-                    placed.holders.push(RowOrigin {
-                        file: fi,
-                        row: r + 1,
-                        id: h.id.clone(),
-                        holdings: Vec::new(),
-                    });
-                    holders.push(h);
-                } else if let Some(id) = row.id() {
-                    dropped.insert(id);
-                }
-            }
+            read_holders(
+                (file, fi, &rows),
+                &mut bad,
+                &mut dropped,
+                (&mut holders, &mut placed.holders),
+            );
         }
         bad.finish(&mut out);
         // A holdings table is read only against a holders table whose header was read.

@@ -47,7 +47,9 @@ struct Reader<'r, 'b, 'f> {
     row: &'r Row<'r>,
     bad: &'b mut Bad<'f>,
     /// ` (holder `b1`)` once the row's holder is known.
-    who: String,
+    /// The column of the row's holder id, once read: messages name the holder
+    /// (` (holder `b1`)`), formatted only for a message.
+    who: Option<&'static str>,
     ok: bool,
 }
 
@@ -55,6 +57,17 @@ struct Reader<'r, 'b, 'f> {
 fn help(column: &str) -> Option<String> {
     let key = column.strip_prefix("rule_").unwrap_or(column);
     crate::field_help(key).map(|h| format!("`{column}`: {h}"))
+}
+
+/// A text cell, or a whole number as decimal text.
+fn as_text(c: &Cell) -> Option<String> {
+    #[allow(clippy::cast_possible_truncation)] // integral and below 2^53
+    match c {
+        Cell::Text(t) => Some(t.clone()),
+        Cell::Int(i) => Some(i.to_string()),
+        Cell::Num(x) if x.fract() == 0.0 && x.abs() < 9e15 => Some((*x as i64).to_string()),
+        _ => None,
+    }
 }
 
 /// A cell as a message quotes it.
@@ -71,7 +84,13 @@ fn shown(c: &Cell) -> String {
 impl Reader<'_, '_, '_> {
     fn fail(&mut self, column: &str, message: String, hint: Option<String>) {
         self.ok = false;
-        self.bad.push(self.row.n, &self.who, column, message, hint);
+        let who = self
+            .who
+            .and_then(|c| self.row.get(c))
+            .and_then(as_text)
+            .map(|id| format!(" (holder `{}`)", clip(&id)))
+            .unwrap_or_default();
+        self.bad.push(self.row.n, &who, column, message, hint);
     }
 
     /// A finite number, as the account books read one.
@@ -154,21 +173,16 @@ impl Reader<'_, '_, '_> {
     /// An id or a name: text, or a whole number written as decimal text.
     fn text(&mut self, column: &str) -> Option<String> {
         let c = self.row.get(column)?;
-        #[allow(clippy::cast_possible_truncation)] // integral and below 2^53
-        match c {
-            Cell::Text(t) => Some(t.clone()),
-            Cell::Int(i) => Some(i.to_string()),
-            Cell::Num(x) if x.fract() == 0.0 && x.abs() < 9e15 => Some((*x as i64).to_string()),
-            _ => {
-                let m = format!("expected text, found {}", shown(c));
-                self.fail(
-                    column,
-                    m,
-                    Some(format!("write `{column}` as text (a string column)")),
-                );
-                None
-            }
+        if let Some(t) = as_text(c) {
+            return Some(t);
         }
+        let m = format!("expected text, found {}", shown(c));
+        self.fail(
+            column,
+            m,
+            Some(format!("write `{column}` as text (a string column)")),
+        );
+        None
     }
 
     /// A required id or name.
@@ -225,12 +239,12 @@ pub(super) fn holder(row: &Row<'_>, bad: &mut Bad<'_>) -> Option<HolderSpec> {
     let mut r = Reader {
         row,
         bad,
-        who: String::new(),
+        who: None,
         ok: true,
     };
     let id = r.required("id", "a holder id");
-    if let Some(id) = &id {
-        r.who = format!(" (holder `{}`)", clip(id));
+    if id.is_some() {
+        r.who = Some("id");
     }
     let kind = match r.row.get("kind") {
         None => {
@@ -417,12 +431,12 @@ pub(super) fn holdings(
         let mut r = Reader {
             row: &row,
             bad: &mut *bad,
-            who: String::new(),
+            who: None,
             ok: true,
         };
         let holder = r.required("holder", "a holder id");
-        if let Some(h) = &holder {
-            r.who = format!(" (holder `{}`)", clip(h));
+        if holder.is_some() {
+            r.who = Some("holder");
         }
         let asset = r.required("asset", "an asset id");
         let shares = r.num("shares");

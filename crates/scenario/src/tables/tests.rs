@@ -224,3 +224,50 @@ fn arrow_tables_with_integer_ids_booleans_and_nulls_build_the_yaml_network() {
         format!("{:?}", yaml.network)
     );
 }
+
+/// Rows read on every core in chunks give the holders in row order, and a table with bad
+/// rows in different chunks reports them as one reading from the first row does.
+#[test]
+fn rows_in_many_chunks_keep_their_order_and_their_problems_order() {
+    use std::fmt::Write as _;
+    let d = Dir::new("chunks");
+    let n = 5_000;
+    let mut rows = String::from("id,kind,cash,other_liabilities\n");
+    for i in 0..n {
+        let _ = writeln!(rows, "b{i},fund,{},0", i + 1);
+    }
+    d.write("h.csv", &rows);
+    let s = load(&d.0, "holder_tables:\n  - { holders_csv: h.csv }\n").expect("clean table");
+    let ids: Vec<&str> = s.network.holders().iter().map(|h| h.id.as_str()).collect();
+    let want: Vec<String> = (0..n).map(|i| format!("b{i}")).collect();
+    assert_eq!(ids, want);
+    // Bad cells in the first chunk, in a late chunk and in between, and more bad rows
+    // than are listed: the first ten in row order, then a count.
+    let mut bad = String::from("id,kind,cash,other_liabilities\n");
+    for i in 0..n {
+        let cash = if i == 4_500 || i == 7 || (3_000..3_012).contains(&i) {
+            "lots".to_owned()
+        } else {
+            (i + 1).to_string()
+        };
+        let _ = writeln!(bad, "b{i},fund,{cash},0");
+    }
+    d.write("h.csv", &bad);
+    let e = load(&d.0, "holder_tables:\n  - { holders_csv: h.csv }\n").expect_err("bad cells");
+    let m = messages(&e);
+    let rows_named: Vec<&str> = m
+        .iter()
+        .filter_map(|x| x.split("row ").nth(1)?.split(' ').next())
+        .collect();
+    assert_eq!(
+        rows_named,
+        [
+            "8", "3001", "3002", "3003", "3004", "3005", "3006", "3007", "3008", "3009"
+        ],
+        "{m:#?}"
+    );
+    assert!(
+        m.iter().any(|x| x.contains("and 4 more bad rows")),
+        "{m:#?}"
+    );
+}
