@@ -256,6 +256,13 @@ fn value(u: &Unit<'_>, p: &[f64]) -> f64 {
 }
 
 /// Sell everything a holder still has (a defaulted holder's order in later rounds).
+/// `buf` as `n` zeros.
+fn reused(mut buf: Vec<f64>, n: usize) -> Vec<f64> {
+    buf.clear();
+    buf.resize(n, 0.0);
+    buf
+}
+
 fn sell_rest(u: &Unit<'_>, out: &mut [f64]) -> Decision {
     out.copy_from_slice(&u.shares);
     Decision {
@@ -287,9 +294,11 @@ impl<'a> Seq<'_, 'a> {
         let mut residual = 0.0;
         let mut lender_defaults = 0u64;
         let mut equity_shocked = Vec::new();
+        // The last round's orders, whose vectors the next round reuses.
+        let mut spare = Vec::new();
         for t in 1..=self.cfg.max_rounds {
             let _span = tracing::debug_span!("round", round = t, mode = "sequential").entered();
-            let round = self.decide(&mut states, t, &p, &tight, &mut scratch);
+            let round = self.decide(&mut states, (t, &p), &tight, &mut scratch, &mut spare);
             if t == 1 {
                 equity_shocked.clone_from(&round.equity);
             }
@@ -333,6 +342,7 @@ impl<'a> Seq<'_, 'a> {
             observer.round(&tr);
             push_bounded(&mut trace, tr);
             tight.clone_from(&round.tightened);
+            spare = round.orders;
             p = next;
             if quiet {
                 termination = Termination::Converged;
@@ -340,7 +350,13 @@ impl<'a> Seq<'_, 'a> {
             }
         }
         // The balance sheets at the final prices.
-        let end = self.decide(&mut states, rounds + 1, &p, &tight, &mut scratch);
+        let end = self.decide(
+            &mut states,
+            (rounds + 1, &p),
+            &tight,
+            &mut scratch,
+            &mut spare,
+        );
         self.assemble(&Finish {
             redeemed_by_holders: &redeemed_by_holders,
             states: &states,
@@ -410,10 +426,10 @@ impl<'a> Seq<'_, 'a> {
     fn decide(
         &self,
         states: &mut [State<'a>],
-        round: u32,
-        p: &[f64],
+        (round, p): (u32, &[f64]),
         prev_tight: &[bool],
         scratch: &mut Vec<f64>,
+        spare: &mut Vec<Order>,
     ) -> Round {
         let c = self.c;
         let nu = states.len();
@@ -471,34 +487,19 @@ impl<'a> Seq<'_, 'a> {
             extra = new_extra;
         }
         // 4. Everyone else, in parallel; each writes only its own order.
-        let held_fund = |i: usize| c.classes.iter().any(|k| k.unit == i);
-        let mut orders: Vec<Order> = states
-            .par_iter()
+        // Last round's orders, their `sold` vectors refilled rather than allocated again.
+        let mut orders = std::mem::take(spare);
+        orders.truncate(nu);
+        orders.resize_with(nu, Order::none);
+        orders
+            .par_iter_mut()
+            .zip(states.par_iter())
             .enumerate()
-            .map(|(i, st)| {
-                if let Some((sold, stats)) = &book_orders[i] {
-                    return book_order(sold, stats);
-                }
-                if held_fund(i) {
-                    return Order::none();
-                }
-                let env = Env {
-                    value: values[i],
-                    recv: cleared.recv[i],
-                    extra: &extra,
-                    // A fund's redemption stays in its cumulative outflow target; an ETF's
-                    // is paid out once, in round 1.
-                    redemption: if round == 1 || matches!(st.unit.rule, Rule::Fund { .. }) {
-                        self.s.redemption[i]
-                    } else {
-                        0.0
-                    },
-                    equity0: self.equity0[i],
-                    held: st.held,
-                };
-                self.decide_unit(st, p, &env, min_order)
-            })
-            .collect();
+            .for_each(|(i, (o, st))| {
+                let env = (values.as_slice(), cleared.recv.as_slice(), extra.as_slice());
+                let buf = std::mem::take(&mut o.sold);
+                *o = self.order(st, (i, round), p, env, book_orders[i].as_ref(), buf);
+            });
         // 5. Holders' ETF shares sold are redeemed by their funds.
         let env = (values.as_slice(), cleared.recv.as_slice(), extra.as_slice());
         mute(c, &mut orders);
@@ -574,7 +575,7 @@ impl<'a> Seq<'_, 'a> {
                 equity0: self.equity0[i],
                 held: 0.0,
             };
-            let mut o = self.decide_unit(st, p, &env, min_order);
+            let mut o = self.decide_unit(st, p, &env, min_order, Vec::new());
             o.extra.retired = shock * st.shares_out + x;
             o.extra.retired_by_holders = x;
             orders[i] = o;
@@ -610,9 +611,51 @@ impl<'a> Seq<'_, 'a> {
     }
 
     /// One (non-book) holder's order.
-    fn decide_unit(&self, st: &State<'a>, p: &[f64], env: &Env<'_>, min_order: f64) -> Order {
+    /// Holder `i`'s order in round `round`: a book's from `book`, none for a fund whose
+    /// holders decide first, else its rule's (`buf`: a vector to reuse for its sales).
+    fn order(
+        &self,
+        st: &State<'a>,
+        (i, round): (usize, u32),
+        p: &[f64],
+        (values, recv, extra): (&[f64], &[f64], &[f64]),
+        book: Option<&(Vec<f64>, SeqStats)>,
+        buf: Vec<f64>,
+    ) -> Order {
+        if let Some((sold, stats)) = book {
+            return book_order(sold, stats);
+        }
+        if self.c.classes.iter().any(|k| k.unit == i) {
+            return Order::none();
+        }
+        let env = Env {
+            value: values[i],
+            recv: recv[i],
+            extra,
+            // A fund's redemption stays in its cumulative outflow target; an ETF's is paid
+            // out once, in round 1.
+            redemption: if round == 1 || matches!(st.unit.rule, Rule::Fund { .. }) {
+                self.s.redemption[i]
+            } else {
+                0.0
+            },
+            equity0: self.equity0[i],
+            held: st.held,
+        };
+        self.decide_unit(st, p, &env, self.cfg.tolerance, buf)
+    }
+
+    /// `buf`: a vector to reuse for the sales (its contents are replaced).
+    fn decide_unit(
+        &self,
+        st: &State<'a>,
+        p: &[f64],
+        env: &Env<'_>,
+        min_order: f64,
+        buf: Vec<f64>,
+    ) -> Order {
         let u = &st.unit;
-        let mut sold = vec![0.0; u.shares.len()];
+        let mut sold = reused(buf, u.shares.len());
         let mut extra = Extra::default();
         let mut buckets = Vec::new();
         let (mut new_calls, mut new_defaults) = (0, 0);
