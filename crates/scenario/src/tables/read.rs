@@ -33,13 +33,67 @@ pub(crate) enum Cell {
     /// An empty field (CSV) or a null (binary tables): the key is absent.
     Empty,
     /// Text, trimmed of spaces.
-    Text(String),
+    Text(Text),
     /// A whole number from an integer column.
     Int(i128),
     /// A number from a float column.
     Num(f64),
     /// A boolean column's value.
     Bool(bool),
+}
+
+/// A cell's text: kept in the cell when short (ids, names and numbers nearly always are),
+/// so that reading a table does not allocate, and free, a string per cell.
+#[derive(Clone)]
+pub(crate) enum Text {
+    /// At most [`Text::SHORT`] bytes of UTF-8, checked when made.
+    Short {
+        len: u8,
+        bytes: [u8; Text::SHORT],
+    },
+    Long(String),
+}
+
+impl Text {
+    /// The longest text kept in the cell: a `Cell` is no larger than with a `String`.
+    const SHORT: usize = 22;
+
+    pub(crate) fn new(s: &str) -> Self {
+        match u8::try_from(s.len()) {
+            Ok(len) if s.len() <= Self::SHORT => {
+                let mut bytes = [0u8; Self::SHORT];
+                bytes[..s.len()].copy_from_slice(s.as_bytes());
+                Text::Short { len, bytes }
+            }
+            _ => Text::Long(s.to_owned()),
+        }
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            // Made from a `&str`: always UTF-8 (the fallback is never taken).
+            Text::Short { len, bytes } => bytes
+                .get(..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            Text::Long(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
 }
 
 /// A table read from a file: its column names and rows, and where each row is.
@@ -204,7 +258,7 @@ fn parse_csv(
                 cells
                     .into_iter()
                     .map(|c| match c {
-                        Cell::Text(t) => t,
+                        Cell::Text(t) => t.to_string(),
                         _ => String::new(),
                     })
                     .collect(),
@@ -270,7 +324,7 @@ fn csv_cell(f: &[u8]) -> Result<Cell, String> {
     Ok(if s.is_empty() {
         Cell::Empty
     } else {
-        Cell::Text(s.to_owned())
+        Cell::Text(Text::new(s))
     })
 }
 
@@ -360,7 +414,7 @@ fn cells(col: &ArrayRef) -> Result<Vec<Cell>, DataType> {
     }
     let text = |s: Option<&str>| match s.map(str::trim) {
         None | Some("") => Cell::Empty,
-        Some(t) => Cell::Text(t.to_owned()),
+        Some(t) => Cell::Text(Text::new(t)),
     };
     Ok(match col.data_type() {
         DataType::Utf8 => col.as_string::<i32>().iter().map(text).collect(),

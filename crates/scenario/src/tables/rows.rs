@@ -29,7 +29,7 @@ impl Row<'_> {
     /// The row's id as written, if its `id` cell is text or a whole number.
     pub fn id(&self) -> Option<String> {
         match self.get("id")? {
-            Cell::Text(t) => Some(t.clone()),
+            Cell::Text(t) => Some(t.to_string()),
             Cell::Int(i) => Some(i.to_string()),
             _ => None,
         }
@@ -63,7 +63,7 @@ fn help(column: &str) -> Option<String> {
 fn as_text(c: &Cell) -> Option<String> {
     #[allow(clippy::cast_possible_truncation)] // integral and below 2^53
     match c {
-        Cell::Text(t) => Some(t.clone()),
+        Cell::Text(t) => Some(t.to_string()),
         Cell::Int(i) => Some(i.to_string()),
         Cell::Num(x) if x.fract() == 0.0 && x.abs() < 9e15 => Some((*x as i64).to_string()),
         _ => None,

@@ -271,3 +271,28 @@ fn rows_in_many_chunks_keep_their_order_and_their_problems_order() {
         "{m:#?}"
     );
 }
+
+/// Short texts are kept in the cell, long ones on the heap; both read back as written,
+/// and a cell is no larger than one holding a `String`.
+#[test]
+fn cell_texts_read_back_short_and_long() {
+    use read::{Cell, Text};
+    for s in [
+        "",
+        "b7",
+        "threshold",
+        "2.3255813953488374e+9",
+        "exactly-twenty-two-by",
+        "twenty-three-bytes-long",
+        "ééééééééééé",
+        "éééééééééééé",
+        "a much longer holder id than any cell keeps inline",
+    ] {
+        let t = Text::new(s);
+        assert_eq!(&*t, s);
+        assert_eq!(t, Text::new(s));
+        assert_eq!(matches!(t, Text::Short { .. }), s.len() <= 22, "{s}");
+    }
+    assert_ne!(Text::new("a"), Text::new("b"));
+    assert!(std::mem::size_of::<Cell>() <= 32);
+}
