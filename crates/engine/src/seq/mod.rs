@@ -255,7 +255,6 @@ fn value(u: &Unit<'_>, p: &[f64]) -> f64 {
     rules::value(u, p)
 }
 
-/// Sell everything a holder still has (a defaulted holder's order in later rounds).
 /// `buf` as `n` zeros.
 fn reused(mut buf: Vec<f64>, n: usize) -> Vec<f64> {
     buf.clear();
@@ -263,6 +262,7 @@ fn reused(mut buf: Vec<f64>, n: usize) -> Vec<f64> {
     buf
 }
 
+/// Sell everything a holder still has (a defaulted holder's order in later rounds).
 fn sell_rest(u: &Unit<'_>, out: &mut [f64]) -> Decision {
     out.copy_from_slice(&u.shares);
     Decision {
@@ -610,7 +610,6 @@ impl<'a> Seq<'_, 'a> {
         }
     }
 
-    /// One (non-book) holder's order.
     /// Holder `i`'s order in round `round`: a book's from `book`, none for a fund whose
     /// holders decide first, else its rule's (`buf`: a vector to reuse for its sales).
     fn order(
@@ -645,7 +644,8 @@ impl<'a> Seq<'_, 'a> {
         self.decide_unit(st, p, &env, self.cfg.tolerance, buf)
     }
 
-    /// `buf`: a vector to reuse for the sales (its contents are replaced).
+    /// One (non-book) holder's order; `buf`: a vector to reuse for its sales (its
+    /// contents are replaced).
     fn decide_unit(
         &self,
         st: &State<'a>,

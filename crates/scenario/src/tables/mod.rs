@@ -413,30 +413,7 @@ fn read_holders(
     dropped: &mut BTreeSet<String>,
     (holders, origins): (&mut Vec<HolderSpec>, &mut Vec<RowOrigin>),
 ) {
-    let clean = clean_holders(file, rows);
-    let read: Box<dyn Iterator<Item = (usize, Option<HolderSpec>)>> = match clean {
-        Some(clean) => Box::new(clean.into_iter().map(|(r, h)| (r, Some(h)))),
-        // A row with a problem: every row read again one by one, so that the problems
-        // are reported in row order.
-        None => Box::new(rows.iter().enumerate().filter_map(|(r, cells)| {
-            if cells.is_empty() {
-                return None;
-            }
-            let row = rows::Row {
-                file,
-                cells,
-                n: r + 1,
-            };
-            let h = rows::holder(&row, bad);
-            if h.is_none()
-                && let Some(id) = row.id()
-            {
-                dropped.insert(id);
-            }
-            Some((r, h))
-        })),
-    };
-    for (r, h) in read.filter_map(|(r, h)| Some((r, h?))) {
+    let mut push = |r: usize, h: HolderSpec| {
         origins.push(RowOrigin {
             file: fi,
             row: r + 1,
@@ -444,6 +421,32 @@ fn read_holders(
             holdings: Vec::new(),
         });
         holders.push(h);
+    };
+    if let Some(clean) = clean_holders(file, rows) {
+        for (r, h) in clean {
+            push(r, h);
+        }
+        return;
+    }
+    // A row with a problem: every row read again one by one, so that the problems are
+    // reported in row order.
+    for (r, cells) in rows.iter().enumerate() {
+        if cells.is_empty() {
+            continue;
+        }
+        let row = rows::Row {
+            file,
+            cells,
+            n: r + 1,
+        };
+        match rows::holder(&row, bad) {
+            Some(h) => push(r, h),
+            None => {
+                if let Some(id) = row.id() {
+                    dropped.insert(id);
+                }
+            }
+        }
     }
 }
 
