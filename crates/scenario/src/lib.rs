@@ -606,7 +606,12 @@ pub(crate) fn finish(
     // Holders from tables join the YAML holders here, and from here on are validated
     // like them; problems with them are then placed back in their tables.
     let (table_holders, placed) = tables::load(&spec, origin).map_err(located)?;
-    spec.holders.extend(table_holders);
+    if spec.holders.is_empty() {
+        // Moved, not copied: a table of many holders is large.
+        spec.holders = table_holders;
+    } else {
+        spec.holders.extend(table_holders);
+    }
     let converted = convert::convert(&spec, origin)
         .map_err(|pending| located(pending.into_iter().map(|p| placed.relocate(p)).collect()))?;
     Ok(Scenario {

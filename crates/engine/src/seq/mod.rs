@@ -53,8 +53,8 @@ struct State<'a> {
     buckets: Vec<Unit<'a>>,
     /// [`CALLED`] / [`DEFAULTED`] per bucket.
     bucket_flags: Vec<u8>,
-    /// Books: the accounts.
-    rows: Option<BookRows>,
+    /// Books: the accounts (boxed: a state is kept per holder, and few are books).
+    rows: Option<Box<BookRows>>,
     /// [`CALLED`] / [`DEFAULTED`] of a single holder.
     flags: u8,
     /// ETFs: NAV at the last prices (may go below 0: the fund is then wiped out).
@@ -144,6 +144,15 @@ impl Round {
     }
 }
 
+/// What every round's decisions need that does not change during the run.
+struct Fixed {
+    /// Interbank obligations at face per clearing node (holders, then lenders).
+    owed: Vec<f64>,
+    /// Whether any holder is an account book (else no round keeps a slot per holder for
+    /// books' orders).
+    books: bool,
+}
+
 /// The sequential run.
 pub(crate) struct Seq<'x, 'a> {
     pub c: &'x Compiled<'a>,
@@ -190,7 +199,7 @@ fn new_state<'a>(c: &Compiled<'a>, u: &Unit<'a>, s: &Shocked) -> State<'a> {
                 .collect();
             st.bucket_flags = vec![0; buckets.len()];
         }
-        Rule::Book { book, .. } => st.rows = Some(BookRows::new(book)),
+        Rule::Book { book, .. } => st.rows = Some(Box::new(BookRows::new(book))),
         Rule::Etf {
             multiple,
             nav0,
@@ -277,7 +286,7 @@ impl<'a> Seq<'_, 'a> {
     pub fn run(&self, before: &Eval, observer: &mut dyn Observer) -> (Outcome, Ledger) {
         let c = self.c;
         let n = c.n_assets;
-        let mut states: Vec<State<'a>> = c.units.iter().map(|u| new_state(c, u, self.s)).collect();
+        let (mut states, fixed) = self.start();
         for k in &c.classes {
             states[k.unit].shares_out = k.outstanding;
         }
@@ -298,7 +307,13 @@ impl<'a> Seq<'_, 'a> {
         let mut spare = Vec::new();
         for t in 1..=self.cfg.max_rounds {
             let _span = tracing::debug_span!("round", round = t, mode = "sequential").entered();
-            let round = self.decide(&mut states, (t, &p), &tight, &mut scratch, &mut spare);
+            let round = self.decide(
+                &mut states,
+                (t, &p),
+                &tight,
+                (&fixed, &mut scratch),
+                &mut spare,
+            );
             if t == 1 {
                 equity_shocked.clone_from(&round.equity);
             }
@@ -354,7 +369,7 @@ impl<'a> Seq<'_, 'a> {
             &mut states,
             (rounds + 1, &p),
             &tight,
-            &mut scratch,
+            (&fixed, &mut scratch),
             &mut spare,
         );
         self.assemble(&Finish {
@@ -372,6 +387,27 @@ impl<'a> Seq<'_, 'a> {
             residual,
             termination,
         })
+    }
+
+    /// Every holder's starting state, and what does not change during the run.
+    fn start(&self) -> (Vec<State<'a>>, Fixed) {
+        let c = self.c;
+        // On every core: a state is large, and there is one per holder.
+        let states: Vec<State<'a>> = c
+            .units
+            .par_iter()
+            .map(|u| new_state(c, u, self.s))
+            .collect();
+        let fixed = Fixed {
+            owed: c
+                .units
+                .iter()
+                .map(|u| u.owed)
+                .chain(c.lenders.iter().map(|l| l.owed))
+                .collect(),
+            books: c.units.iter().any(|u| matches!(u.rule, Rule::Book { .. })),
+        };
+        (states, fixed)
     }
 
     /// Prices after a round: `p_s ⊙ g((S + X)·p0)` with `S` the cumulative net sales,
@@ -428,7 +464,7 @@ impl<'a> Seq<'_, 'a> {
         states: &mut [State<'a>],
         (round, p): (u32, &[f64]),
         prev_tight: &[bool],
-        scratch: &mut Vec<f64>,
+        (fixed, scratch): (&Fixed, &mut Vec<f64>),
         spare: &mut Vec<Order>,
     ) -> Round {
         let c = self.c;
@@ -439,30 +475,29 @@ impl<'a> Seq<'_, 'a> {
         let p_ext = extended(c, states, p);
         let p: &[f64] = &p_ext;
         // 1. Books under the tightening carried in.
-        let mut book_orders: Vec<Option<(Vec<f64>, SeqStats)>> = vec![None; nu];
-        self.books(
-            states,
-            p,
-            &extra,
-            None,
-            min_order,
-            &mut book_orders,
-            scratch,
-        );
-        // 2. Values and clearing.
-        let values: Vec<f64> = states.iter().map(|st| value(&st.unit, p)).collect();
-        let nodes: Vec<HolderNode> = states
+        let mut book_orders: Vec<Option<(Vec<f64>, SeqStats)>> = Vec::new();
+        if fixed.books {
+            book_orders.resize(nu, None);
+            self.books(
+                states,
+                p,
+                &extra,
+                None,
+                min_order,
+                &mut book_orders,
+                scratch,
+            );
+        }
+        // 2. Values and clearing (one pass over the states: they are large).
+        let (values, nodes): (Vec<f64>, Vec<HolderNode>) = states
             .iter()
             .enumerate()
-            .map(|(i, st)| node(st, p, values[i], book_orders[i].as_ref().map(|b| &b.1)))
-            .collect();
-        let owed: Vec<f64> = c
-            .units
-            .iter()
-            .map(|u| u.owed)
-            .chain(c.lenders.iter().map(|l| l.owed))
-            .collect();
-        let cleared = clear(&nodes, &c.lenders, &c.claims, &owed);
+            .map(|(i, st)| {
+                let v = value(&st.unit, p);
+                (v, node(st, p, v, book_of(&book_orders, i).map(|b| &b.1)))
+            })
+            .unzip();
+        let cleared = clear(&nodes, &c.lenders, &c.claims, &fixed.owed);
         let tightened: Vec<bool> = c
             .lenders
             .iter()
@@ -473,7 +508,7 @@ impl<'a> Seq<'_, 'a> {
             })
             .collect();
         // 3. Books whose lender just tightened decide again.
-        if tightened != prev_tight {
+        if fixed.books && tightened != prev_tight {
             let new_extra = extra_margin(c, self.s, &tightened);
             self.books(
                 states,
@@ -486,33 +521,30 @@ impl<'a> Seq<'_, 'a> {
             );
             extra = new_extra;
         }
-        // 4. Everyone else, in parallel; each writes only its own order.
+        // 4. Everyone else, in parallel; each writes only its own order, and its equity
+        // at the decision prices (while its state is at hand).
         // Last round's orders, their `sold` vectors refilled rather than allocated again.
         let mut orders = std::mem::take(spare);
         orders.truncate(nu);
         orders.resize_with(nu, Order::none);
+        let mut equity = vec![0.0; nu];
         orders
             .par_iter_mut()
+            .zip(equity.par_iter_mut())
             .zip(states.par_iter())
             .enumerate()
-            .for_each(|(i, (o, st))| {
+            .for_each(|(i, ((o, e), st))| {
                 let env = (values.as_slice(), cleared.recv.as_slice(), extra.as_slice());
                 let buf = std::mem::take(&mut o.sold);
-                *o = self.order(st, (i, round), p, env, book_orders[i].as_ref(), buf);
+                let book = book_of(&book_orders, i);
+                *o = self.order(st, (i, round), p, env, book, buf);
+                *e = equity_of(st, p, values[i], cleared.recv[i], book.map(|b| &b.1));
             });
         // 5. Holders' ETF shares sold are redeemed by their funds.
         let env = (values.as_slice(), cleared.recv.as_slice(), extra.as_slice());
         mute(c, &mut orders);
         self.redeem(states, &mut orders, p, env, round, min_order);
         mute(c, &mut orders);
-        let equity = states
-            .iter()
-            .enumerate()
-            .map(|(i, st)| {
-                let stats = book_orders[i].as_ref().map(|b| &b.1);
-                equity(st, p, values[i], cleared.recv[i], stats)
-            })
-            .collect();
         let total = net_total(c, states, &orders);
         Round {
             orders,
@@ -964,9 +996,9 @@ impl<'a> Seq<'_, 'a> {
 fn sellers(c: &Compiled<'_>, states: &[State<'_>], next: &[f64]) -> Sellers {
     let unit_usd: Vec<f64> = states
         .iter()
-        .enumerate()
-        .map(|(i, st)| {
-            c.units[i]
+        .map(|st| {
+            // The state's own copy of the positions' assets: one pass over the states.
+            st.unit
                 .assets
                 .iter()
                 .zip(&st.sold)
@@ -1123,6 +1155,12 @@ fn lender_default_count(c: &Compiled<'_>, cl: &Cleared) -> u64 {
         .count() as u64
 }
 
+/// Holder `i`'s order from its book's decide pass (none when it is not a book, or no
+/// book decided this round).
+fn book_of(orders: &[Option<(Vec<f64>, SeqStats)>], i: usize) -> Option<&(Vec<f64>, SeqStats)> {
+    orders.get(i).and_then(Option::as_ref)
+}
+
 /// A book's order from its decide pass.
 fn book_order(sold: &[f64], stats: &SeqStats) -> Order {
     Order {
@@ -1148,7 +1186,7 @@ fn book_order(sold: &[f64], stats: &SeqStats) -> Order {
 
 /// A holder's equity at `p` on its current state, with what clearing says it receives
 /// (ETFs: NAV; books: from the decide pass's surplus and shortfall).
-fn equity(st: &State<'_>, p: &[f64], value: f64, recv: f64, stats: Option<&SeqStats>) -> f64 {
+fn equity_of(st: &State<'_>, p: &[f64], value: f64, recv: f64, stats: Option<&SeqStats>) -> f64 {
     let u = &st.unit;
     let common = u.other_assets + recv - u.other_liabilities - u.owed;
     match &u.rule {

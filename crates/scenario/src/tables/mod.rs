@@ -413,19 +413,7 @@ fn read_holders(
     dropped: &mut BTreeSet<String>,
     (holders, origins): (&mut Vec<HolderSpec>, &mut Vec<RowOrigin>),
 ) {
-    let mut push = |r: usize, h: HolderSpec| {
-        origins.push(RowOrigin {
-            file: fi,
-            row: r + 1,
-            id: h.id.clone(),
-            holdings: Vec::new(),
-        });
-        holders.push(h);
-    };
-    if let Some(clean) = clean_holders(file, rows) {
-        for (r, h) in clean {
-            push(r, h);
-        }
+    if clean_holders((file, fi, rows), holders, origins) {
         return;
     }
     // A row with a problem: every row read again one by one, so that the problems are
@@ -440,8 +428,16 @@ fn read_holders(
             n: r + 1,
         };
         match rows::holder(&row, bad) {
-            Some(h) => push(r, h),
-            None => {
+            (h, true) => {
+                origins.push(RowOrigin {
+                    file: fi,
+                    row: r + 1,
+                    id: h.id.clone(),
+                    holdings: Vec::new(),
+                });
+                holders.push(h);
+            }
+            (_, false) => {
                 if let Some(id) = row.id() {
                     dropped.insert(id);
                 }
@@ -450,34 +446,70 @@ fn read_holders(
     }
 }
 
-/// The holders of a table's rows, read on every core, with their row indices; `None`
-/// when a row has a problem (the caller then reads the rows one by one and reports them
-/// in order).
-fn clean_holders(file: &TableFile, rows: &[Vec<read::Cell>]) -> Option<Vec<(usize, HolderSpec)>> {
+/// The holders of a table's rows, read on every core straight into `holders` (a holder is
+/// large: it is written once, in place), with their origins; `false`, with `holders` and
+/// `origins` as they were, when a row has a problem (the caller then reads the rows one by
+/// one and reports them in order).
+fn clean_holders(
+    (file, fi, rows): (&TableFile, usize, &[Vec<read::Cell>]),
+    holders: &mut Vec<HolderSpec>,
+    origins: &mut Vec<RowOrigin>,
+) -> bool {
     use rayon::prelude::*;
-    const CHUNK: usize = 2048;
-    let parts: Option<Vec<Vec<(usize, HolderSpec)>>> = rows
-        .par_chunks(CHUNK)
-        .enumerate()
-        .map(|(c, chunk)| {
-            let mut bad = Bad::new(file);
-            let mut got = Vec::with_capacity(chunk.len());
-            for (k, cells) in chunk.iter().enumerate() {
-                if cells.is_empty() {
-                    continue;
-                }
-                let r = c * CHUNK + k;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let failed = AtomicBool::new(false);
+    let (start, origins_start) = (holders.len(), origins.len());
+    // A blank row (no holder) is read too, so that the rows stay indexed; it is dropped below.
+    holders.par_extend(
+        rows.par_iter()
+            .enumerate()
+            .with_min_len(1024)
+            .map(|(r, cells)| {
+                let mut bad = Bad::new(file);
                 let row = rows::Row {
                     file,
                     cells,
                     n: r + 1,
                 };
-                got.push((r, rows::holder(&row, &mut bad)?));
-            }
-            (bad.problems.is_empty() && bad.more == 0).then_some(got)
-        })
-        .collect();
-    Some(parts?.into_iter().flatten().collect())
+                let (h, ok) = rows::holder(&row, &mut bad);
+                if !cells.is_empty() && (!ok || !bad.problems.is_empty() || bad.more > 0) {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                h
+            }),
+    );
+    if failed.load(Ordering::Relaxed) {
+        holders.truncate(start);
+        return false;
+    }
+    origins.par_extend(
+        holders[start..]
+            .par_iter()
+            .enumerate()
+            .with_min_len(1024)
+            .map(|(r, h)| RowOrigin {
+                file: fi,
+                row: r + 1,
+                id: h.id.clone(),
+                holdings: Vec::new(),
+            }),
+    );
+    if rows.iter().any(Vec::is_empty) {
+        drop_blank(holders, start, rows);
+        drop_blank(origins, origins_start, rows);
+    }
+    true
+}
+
+/// Remove from `v[from..]` (one item per row of `rows`) the items of blank rows.
+fn drop_blank<T>(v: &mut Vec<T>, from: usize, rows: &[Vec<read::Cell>]) {
+    let mut i = 0;
+    v.retain(|_| {
+        // An earlier table's item, or row `i - from` of this one.
+        let keep = i < from || rows.get(i - from).is_some_and(|c| !c.is_empty());
+        i += 1;
+        keep
+    });
 }
 
 /// Read every holder table of `spec`: the holders, in table and row order, to append after

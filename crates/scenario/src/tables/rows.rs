@@ -234,8 +234,9 @@ const RULES: &[(&str, RuleName)] = &[
     ("passive", RuleName::Passive),
 ];
 
-/// The holder of a holders row, or `None` when a cell cannot be read (reported).
-pub(super) fn holder(row: &Row<'_>, bad: &mut Bad<'_>) -> Option<HolderSpec> {
+/// The holder of a holders row, and whether every cell was read (those that could not be
+/// are reported, and left out of the holder).
+pub(super) fn holder(row: &Row<'_>, bad: &mut Bad<'_>) -> (HolderSpec, bool) {
     let mut r = Reader {
         row,
         bad,
@@ -327,7 +328,7 @@ pub(super) fn holder(row: &Row<'_>, bad: &mut Bad<'_>) -> Option<HolderSpec> {
         participation: r.num("participation"),
         redemption_lag_days: r.days("redemption_lag_days"),
     };
-    r.ok.then_some(h)
+    (h, r.ok)
 }
 
 fn table_kinds() -> String {

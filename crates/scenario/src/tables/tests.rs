@@ -272,6 +272,46 @@ fn rows_in_many_chunks_keep_their_order_and_their_problems_order() {
     );
 }
 
+/// Blank lines are no holders, anywhere in a table (first, between the parallel reader's
+/// chunks, last) and in a second table: the holders keep their order, and a problem the
+/// conversion finds is placed at its row of the right file.
+#[test]
+fn blank_rows_are_no_holders_and_rows_keep_their_numbers() {
+    use std::fmt::Write as _;
+    let d = Dir::new("blank");
+    let (n, blank) = (3_000, [0, 1_023, 1_024, 2_500]);
+    let table = |name: &str, negative: Option<usize>| {
+        let mut t = String::from("id,kind,cash,other_liabilities\n");
+        for i in 0..n {
+            if blank.contains(&i) {
+                t.push_str(",,,\n");
+            }
+            let cash = if Some(i) == negative { -5 } else { 1 };
+            let _ = writeln!(t, "{name}{i},fund,{cash},0");
+        }
+        t.push_str(",,,\n");
+        t
+    };
+    d.write("a.csv", &table("a", None));
+    d.write("b.csv", &table("b", None));
+    let yaml = "holder_tables:\n  - { holders_csv: a.csv }\n  - { holders_csv: b.csv }\n";
+    let s = load(&d.0, yaml).expect("tables with blank lines");
+    let ids: Vec<&str> = s.network.holders().iter().map(|h| h.id.as_str()).collect();
+    let want: Vec<String> = ["a", "b"]
+        .iter()
+        .flat_map(|t| (0..n).map(move |i| format!("{t}{i}")))
+        .collect();
+    assert_eq!(ids, want);
+    // Holder b2600 is on data row 2600 + 1 + the 4 blank lines before it.
+    d.write("b.csv", &table("b", Some(2_600)));
+    let e = load(&d.0, yaml).expect_err("negative cash");
+    let m = messages(&e);
+    assert!(
+        m.len() == 1 && m[0].contains("b.csv") && m[0].contains("row 2605 (holder `b2600`)"),
+        "{m:#?}"
+    );
+}
+
 /// Short texts are kept in the cell, long ones on the heap; both read back as written,
 /// and a cell is no larger than one holding a `String`.
 #[test]
