@@ -259,6 +259,9 @@ pub(crate) struct Compiled<'a> {
     /// Rank of each asset in most-liquid-first order (0 = largest ADV; ties by index).
     pub rank: Vec<u32>,
     pub units: Vec<Unit<'a>>,
+    /// Each unit's kind (what the traces' sums by kind read, without a pass over the
+    /// units).
+    pub kinds: Vec<KindTag>,
     pub lenders: Vec<LenderC>,
     pub claims: Vec<ClaimC>,
     /// Whether some rule can buy (symmetric leverage targeting, ETFs): damping applies.
@@ -539,6 +542,7 @@ impl<'a> Compiled<'a> {
             p0,
             laws,
             rank,
+            kinds: units.iter().map(|u| u.kind).collect(),
             units,
             lenders,
             claims,

@@ -251,11 +251,8 @@ pub(crate) fn round_sellers(c: &Compiled<'_>, sold: &[Vec<f64>], next: &[f64]) -
 pub(crate) fn by_kind(c: &Compiled<'_>, unit_usd: &[f64]) -> Vec<(delever_graph::KindTag, f64)> {
     let mut sums = [0.0; delever_graph::KindTag::ALL.len()];
     let mut present = [false; delever_graph::KindTag::ALL.len()];
-    for (u, usd) in c.units.iter().zip(unit_usd) {
-        if let Some(k) = delever_graph::KindTag::ALL
-            .iter()
-            .position(|&t| t == u.kind)
-        {
+    for (kind, usd) in c.kinds.iter().zip(unit_usd) {
+        if let Some(k) = delever_graph::KindTag::ALL.iter().position(|t| t == kind) {
             sums[k] += usd;
             present[k] = true;
         }

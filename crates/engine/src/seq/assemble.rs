@@ -1,17 +1,17 @@
 //! The sequential run's outcome and ledger, from the states it carried.
 
 use delever_graph::HolderIx;
+use rayon::prelude::*;
 
 use super::{Round, Seq, State, lender_default_count, value};
 use crate::assemble::{Money, creditor_losses, ledger, lender_outcomes, loss_at};
-use crate::compile::Rule;
-use crate::ledger::Ledger;
+use crate::compile::{Rule, Unit};
+use crate::ledger::{HolderLedger, Ledger};
 use crate::outcome::{AssetOutcome, HolderOutcome, Outcome, RoundTrace, Termination, Totals};
 use crate::round::Eval;
 use crate::rules::book::{CALLED, DEFAULTED};
 use crate::spec::Mode;
 
-/// What the outcome is built from.
 /// What the outcome is built from.
 pub(super) struct Finish<'x, 'a> {
     /// Per held fund: shares its holders sold over the rounds.
@@ -49,65 +49,25 @@ impl Seq<'_, '_> {
                 forced_sales_at_sale_prices_usd: f.sales_at_mid[k],
             })
             .collect();
-        let mut holders = Vec::with_capacity(nh);
-        let mut ledgers = Vec::with_capacity(nh);
+        // Each holder's record and ledger on every core; the totals are summed after, in
+        // holder order (bit-identical on any thread count).
+        let per: Vec<(HolderOutcome, HolderLedger, f64)> = c
+            .units
+            .par_iter()
+            .zip(f.states)
+            .enumerate()
+            .map(|(i, (u0, st))| self.holder_end(f, i, u0, st))
+            .collect();
         let (mut calls_total, mut defaults_total) = (0u64, 0u64);
         let mut total_loss = 0.0;
-        for (i, (u0, st)) in c.units.iter().zip(f.states).enumerate() {
-            let (calls, defaults) = ever(st);
-            calls_total += calls;
-            defaults_total += defaults;
-            // The market's losses: ETF shares are claims on the funds, whose exposure
-            // counts already (their sales' proceeds are left out with them).
-            let market = |a: &u32| !c.is_etf_share(*a);
-            let start: f64 = u0
-                .assets
-                .iter()
-                .zip(&u0.shares)
-                .filter(|(a, _)| market(a))
-                .map(|(&a, h)| h * c.p0[a as usize])
-                .sum();
-            let now: f64 = if st.unit.etf_mult.is_some() {
-                st.unit
-                    .assets
-                    .iter()
-                    .zip(&st.unit.shares)
-                    .filter(|(a, _)| market(a))
-                    .map(|(&a, h)| h * p[a as usize])
-                    .sum()
-            } else {
-                value(&st.unit, p)
-            };
-            total_loss += start - now - (st.proceeds - st.etf_proceeds);
-            let unpaid = (u0.owed - f.end.cleared.paid[i]).max(0.0);
-            holders.push(HolderOutcome {
-                holder: HolderIx(i as u32),
-                kind: u0.kind,
-                equity_before: f.before.equity[i],
-                equity_shocked: f.equity_shocked.get(i).copied().unwrap_or(0.0),
-                equity_after: f.end.equity[i] - st.cure + st.paid_out,
-                sales_usd: st.proceeds,
-                status: st.status,
-                lender_loss_usd: f.end.cleared.shortfall[i] + unpaid,
-                borrower_shortfall_usd: f.end.cleared.shortfall[i],
-                interbank_unpaid_usd: unpaid,
-                margin_calls: calls,
-                defaults,
-                cash_cure_usd: st.cure,
-            });
-            ledgers.push(ledger(
-                c.n_assets,
-                u0,
-                HolderIx(i as u32),
-                &st.sold,
-                &Money {
-                    proceeds: st.proceeds,
-                    decided: st.planned,
-                    repaid: st.repaid,
-                    paid_out: st.paid_out,
-                    kept: st.proceeds - st.repaid - st.paid_out,
-                },
-            ));
+        let mut holders = Vec::with_capacity(nh);
+        let mut ledgers = Vec::with_capacity(nh);
+        for (h, l, loss) in per {
+            calls_total += h.margin_calls;
+            defaults_total += h.defaults;
+            total_loss += loss;
+            holders.push(h);
+            ledgers.push(l);
         }
         let lenders = lender_outcomes(c, &f.end.cleared, &f.end.tightened);
         let initial = loss_at(c, &self.s.price);
@@ -199,5 +159,73 @@ fn ever(st: &State<'_>) -> (u64, u64) {
             u64::from(st.flags & CALLED != 0),
             u64::from(st.flags & DEFAULTED != 0),
         ),
+    }
+}
+
+impl Seq<'_, '_> {
+    /// Holder `i`'s record and ledger at the end of the run, and its part of the market's
+    /// losses.
+    fn holder_end(
+        &self,
+        f: &Finish<'_, '_>,
+        i: usize,
+        u0: &Unit<'_>,
+        st: &State<'_>,
+    ) -> (HolderOutcome, HolderLedger, f64) {
+        let c = self.c;
+        let p = f.prices;
+        let (calls, defaults) = ever(st);
+        // The market's losses: ETF shares are claims on the funds, whose exposure counts
+        // already (their sales' proceeds are left out with them).
+        let market = |a: &u32| !c.is_etf_share(*a);
+        let start: f64 = u0
+            .assets
+            .iter()
+            .zip(&u0.shares)
+            .filter(|(a, _)| market(a))
+            .map(|(&a, h)| h * c.p0[a as usize])
+            .sum();
+        let now: f64 = if st.unit.etf_mult.is_some() {
+            st.unit
+                .assets
+                .iter()
+                .zip(&st.unit.shares)
+                .filter(|(a, _)| market(a))
+                .map(|(&a, h)| h * p[a as usize])
+                .sum()
+        } else {
+            value(&st.unit, p)
+        };
+        let loss = start - now - (st.proceeds - st.etf_proceeds);
+        let unpaid = (u0.owed - f.end.cleared.paid[i]).max(0.0);
+        let record = HolderOutcome {
+            holder: HolderIx(i as u32),
+            kind: u0.kind,
+            equity_before: f.before.equity[i],
+            equity_shocked: f.equity_shocked.get(i).copied().unwrap_or(0.0),
+            equity_after: f.end.equity[i] - st.cure + st.paid_out,
+            sales_usd: st.proceeds,
+            status: st.status,
+            lender_loss_usd: f.end.cleared.shortfall[i] + unpaid,
+            borrower_shortfall_usd: f.end.cleared.shortfall[i],
+            interbank_unpaid_usd: unpaid,
+            margin_calls: calls,
+            defaults,
+            cash_cure_usd: st.cure,
+        };
+        let l = ledger(
+            c.n_assets,
+            u0,
+            HolderIx(i as u32),
+            &st.sold,
+            &Money {
+                proceeds: st.proceeds,
+                decided: st.planned,
+                repaid: st.repaid,
+                paid_out: st.paid_out,
+                kept: st.proceeds - st.repaid - st.paid_out,
+            },
+        );
+        (record, l, loss)
     }
 }

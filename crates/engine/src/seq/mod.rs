@@ -30,7 +30,7 @@ use assemble::Finish;
 
 use crate::clearing::{Cleared, HolderNode, clear};
 use crate::compile::{Compiled, Margin, Rule, Unit};
-use crate::fixpoint::{Sellers, by_kind, fraction_sold};
+use crate::fixpoint::{by_kind, fraction_sold};
 use crate::ledger::Ledger;
 use crate::observer::Observer;
 use crate::outcome::{Outcome, RoundTrace, Status, Termination, push_bounded};
@@ -287,6 +287,8 @@ impl<'a> Seq<'_, 'a> {
         let c = self.c;
         let n = c.n_assets;
         let (mut states, fixed) = self.start();
+        // Each holder's market sales so far at the round's closing prices (for the trace).
+        let mut sold_usd = vec![0.0; states.len()];
         for k in &c.classes {
             states[k.unit].shares_out = k.outstanding;
         }
@@ -346,13 +348,13 @@ impl<'a> Seq<'_, 'a> {
                 .zip(&next)
                 .map(|(a, b)| (b - a).abs() / a)
                 .fold(0.0, f64::max);
-            self.settle(&mut states, &round, &p_ext, &next, &mid_ext);
+            self.settle(&mut states, &round, &p_ext, &next, &mid_ext, &mut sold_usd);
             rounds = t;
             let now_lender_defaults = lender_default_count(c, &round.cleared);
             let new_defaults = round.orders.iter().map(|o| o.new_defaults).sum::<u64>()
                 + now_lender_defaults.saturating_sub(lender_defaults);
             lender_defaults = lender_defaults.max(now_lender_defaults);
-            let tr = self.trace_round(t, &states, &round, &cum, &next, residual, new_defaults);
+            let tr = self.trace_round(t, &sold_usd, &round, &cum, &next, residual, new_defaults);
             tracing::debug!(round = t, residual, sales_usd = tr.sales_usd, "round done");
             observer.round(&tr);
             push_bounded(&mut trace, tr);
@@ -429,7 +431,7 @@ impl<'a> Seq<'_, 'a> {
     fn trace_round(
         &self,
         t: u32,
-        states: &[State<'_>],
+        sold_usd: &[f64],
         round: &Round,
         cum: &[f64],
         next: &[f64],
@@ -438,7 +440,7 @@ impl<'a> Seq<'_, 'a> {
     ) -> RoundTrace {
         let c = self.c;
         let value0: f64 = self.gross.iter().zip(&c.p0).map(|(g, p)| g * p).sum();
-        let (sellers, sales_by_kind) = sellers(c, states, next);
+        let (sellers, sales_by_kind) = (top_sellers(sold_usd, 5), by_kind(c, sold_usd));
         RoundTrace {
             day: 0,
             round: t,
@@ -859,7 +861,8 @@ impl<'a> Seq<'_, 'a> {
         (d, redeemed)
     }
 
-    /// Execute every order at the midpoint prices and update the balance sheets.
+    /// Execute every order at the midpoint prices and update the balance sheets; each
+    /// holder's market sales so far, at `next`, go to `sold_usd`.
     fn settle(
         &self,
         states: &mut [State<'a>],
@@ -867,10 +870,16 @@ impl<'a> Seq<'_, 'a> {
         p: &[f64],
         next: &[f64],
         mid: &[f64],
+        sold_usd: &mut [f64],
     ) {
-        states.par_iter_mut().enumerate().for_each(|(i, st)| {
-            self.settle_one(st, i, &round.orders[i], &round.extra_margin, p, next, mid);
-        });
+        states
+            .par_iter_mut()
+            .zip(sold_usd.par_iter_mut())
+            .enumerate()
+            .for_each(|(i, (st, usd))| {
+                self.settle_one(st, i, &round.orders[i], &round.extra_margin, p, next, mid);
+                *usd = market_sales(self.c, st, next);
+            });
     }
 
     /// One holder's settlement (one arm per kind of balance sheet: long, not deep).
@@ -989,27 +998,18 @@ impl<'a> Seq<'_, 'a> {
     }
 }
 
-/// [`crate::fixpoint::round_sellers`] on the states' cumulative sales, without copying
-/// them: each holder's market sales at `next`, summed in holder order, and the five
-/// largest kept by a running selection (the same five, in the same order, as sorting every
-/// seller: the keys `(usd, index)` are distinct).
-fn sellers(c: &Compiled<'_>, states: &[State<'_>], next: &[f64]) -> Sellers {
-    let unit_usd: Vec<f64> = states
+/// A holder's market sales so far at prices `next` (what
+/// [`crate::fixpoint::round_sellers`] ranks; the trace's five largest are kept by a running
+/// selection, [`top_sellers`]). ETF shares sold are redeemed, not sold in the market: the
+/// fund's own sales for the redemption count instead.
+fn market_sales(c: &Compiled<'_>, st: &State<'_>, next: &[f64]) -> f64 {
+    st.unit
+        .assets
         .iter()
-        .map(|st| {
-            // The state's own copy of the positions' assets: one pass over the states.
-            st.unit
-                .assets
-                .iter()
-                .zip(&st.sold)
-                // Market sales only: ETF shares sold are redeemed, and the fund's own
-                // sales for the redemption count instead.
-                .filter(|(a, _)| !c.is_etf_share(**a))
-                .map(|(&a, x)| x * next[a as usize])
-                .sum()
-        })
-        .collect();
-    (top_sellers(&unit_usd, 5), by_kind(c, &unit_usd))
+        .zip(&st.sold)
+        .filter(|(a, _)| !c.is_etf_share(**a))
+        .map(|(&a, x)| x * next[a as usize])
+        .sum()
 }
 
 /// The `k` largest positive amounts of `usd`, largest first, ties by index: what a full
