@@ -6,6 +6,7 @@
 use delever_graph::{
     AccountBook, BalanceSheetRule, CashUse, HolderKind, KindTag, Network, NodeRef, SaleOrder,
 };
+use rayon::prelude::*;
 
 use crate::impact::Law;
 
@@ -44,6 +45,11 @@ impl<'a> BookView<'a> {
         self.cash.len()
     }
 }
+
+/// A compiled holder's rule can buy (damping applies to the run).
+const CAN_BUY: u8 = 1;
+/// A compiled holder is an options dealer long gamma at some prices.
+const LONG_GAMMA: u8 = 2;
 
 /// One loan-to-value bucket of a cohort, as a representative account.
 #[derive(Debug, Clone, Copy)]
@@ -347,8 +353,6 @@ impl<'a> Compiled<'a> {
         for c in &claims {
             owed[c.debtor] += c.amount;
         }
-        let mut can_buy = false;
-        let mut long_gamma = Vec::new();
         // Funds with shares outstanding are pseudo-assets `n_assets + k`.
         let mut class_of = vec![u32::MAX; n_holders];
         let mut classes = Vec::new();
@@ -367,163 +371,177 @@ impl<'a> Compiled<'a> {
             }
         }
         let width = price0.len();
-        let mut units = Vec::with_capacity(n_holders);
-        for (i, h) in net.holders().iter().enumerate() {
-            let hx = delever_graph::HolderIx(i as u32);
-            let margin = net.margin(hx).map(|m| Margin {
-                lender: m.lender.get(),
-                loan: m.terms.loan,
-                maintenance: m.terms.maintenance,
-                reset: m.terms.reset,
-            });
-            let (mut pos_assets, mut pos_shares): (Vec<u32>, Vec<f64>) =
-                net.holdings(hx).map(|(a, s)| (a.0, s)).unzip();
-            // Synthetic positions (a dealer's hedge, a trend follower's futures) are
-            // carried as if bought with borrowed cash, so that equity is the holder's
-            // capital at the start and moves with the positions' P&L.
-            let mut cash_adjust = 0.0;
-            let mut etf_mult = etf_positions(
-                net,
-                net.etf_holdings(hx),
-                &class_of,
-                n_assets,
-                &mut pos_assets,
-                &mut pos_shares,
-            );
-            let rule = match &h.kind {
-                HolderKind::MarginAccount { cure_rate } => Rule::Account { cure: *cure_rate },
-                HolderKind::MarginCohort {
-                    accounts,
-                    buckets,
-                    cure_rate,
-                } => {
-                    let v0: f64 = pos_assets
-                        .iter()
-                        .zip(&pos_shares)
-                        .map(|(&a, s)| s * price0[a as usize])
-                        .sum();
-                    let shares: Vec<f64> = buckets.iter().map(|b| b.share).collect();
-                    let counts = apportion(*accounts, &shares);
-                    Rule::Cohort {
-                        cure: *cure_rate,
-                        buckets: buckets
-                            .iter()
-                            .zip(counts)
-                            .map(|(b, n)| Bucket {
-                                share: b.share,
-                                loan: b.ltv * b.share * v0,
-                                accounts: n,
-                            })
-                            .collect(),
-                    }
-                }
-                HolderKind::AccountBook { book, cure_rate } => {
-                    // Per-asset totals of the book, for valuation and loss accounting.
-                    // (and per fund whose shares its rows hold: `width` covers them).
-                    let mut totals = vec![0.0; width];
-                    for (a, s) in book.assets.iter().zip(&book.shares) {
-                        if let Some(t) = totals.get_mut(a.get()) {
-                            *t += s;
-                        }
-                    }
-                    if totals[n_assets..].iter().any(|&s| s > 0.0) {
-                        etf_mult = Some(book_mult(net, &classes, n_assets));
-                    }
-                    pos_assets = (0..width as u32).collect();
-                    pos_shares = totals;
-                    Rule::Book {
-                        cure: *cure_rate,
-                        book: BookView::new(book),
-                        cash_total: book.cash.iter().sum(),
-                        loan_total: book.loan.iter().sum(),
-                    }
-                }
-                HolderKind::LeveragedEtf { multiple, nav, .. } => {
-                    let basket = net.basket(hx);
-                    pos_assets = basket.iter().map(|(a, _)| a.0).collect();
-                    pos_shares = basket
-                        .iter()
-                        .map(|(a, w)| multiple * nav * w / p0[a.get()])
-                        .collect();
-                    can_buy = true;
-                    Rule::Etf {
-                        multiple: *multiple,
-                        nav0: *nav,
-                        weights: basket.iter().map(|(_, w)| *w).collect(),
-                        carried: false,
-                    }
-                }
-                HolderKind::LeveragedFund { rule } | HolderKind::Bank { rule } => {
-                    if matches!(
-                        rule,
-                        BalanceSheetRule::LeverageTarget {
-                            symmetric: true,
-                            ..
-                        }
-                    ) {
-                        can_buy = true;
-                    }
-                    Rule::BalanceSheet { rule: *rule }
-                }
-                HolderKind::Fund { redemption_beta } => Rule::Fund {
-                    beta: *redemption_beta,
-                },
-                HolderKind::OptionsDealer { options, gamma } => {
-                    let c = crate::rules::dealer::compile(net.lines(hx), options, gamma, &p0);
-                    pos_assets = c.assets;
-                    pos_shares = c.hedge;
-                    cash_adjust = c.financing;
-                    // Every dealer buys into a rise (and a long-gamma one into a fall).
-                    can_buy = true;
-                    if c.long_gamma {
-                        long_gamma.push(i);
-                    }
-                    c.rule
-                }
-                HolderKind::VolTarget { rule } => {
-                    can_buy = true;
-                    crate::rules::vol_target::compile(rule, &pos_shares)
-                }
-                HolderKind::TrendFollower {
-                    lookbacks, markets, ..
-                } => {
-                    // A trend follower buys when a rise turns a signal.
-                    can_buy = true;
-                    let c = crate::rules::trend::compile(net.lines(hx), lookbacks, markets, &p0);
-                    pos_assets = c.assets;
-                    pos_shares = c.position;
-                    cash_adjust = c.financing;
-                    c.rule
-                }
-            };
-            let liquidity = (h.sale_order == SaleOrder::MostLiquidFirst).then(|| {
-                let mut ord: Vec<u32> = (0..pos_assets.len() as u32).collect();
-                // ETF shares (pseudo-assets) are sold last.
-                ord.sort_by_key(|&k| {
-                    rank.get(pos_assets[k as usize] as usize)
-                        .copied()
-                        .unwrap_or(u32::MAX)
+        // Each holder compiled on every core (a unit is large, and there is one per
+        // holder); what the network as a whole needs to know is collected after.
+        let (units, flags): (Vec<Unit<'a>>, Vec<u8>) = net
+            .holders()
+            .par_iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let mut flags = 0u8;
+                let hx = delever_graph::HolderIx(i as u32);
+                let margin = net.margin(hx).map(|m| Margin {
+                    lender: m.lender.get(),
+                    loan: m.terms.loan,
+                    maintenance: m.terms.maintenance,
+                    reset: m.terms.reset,
                 });
-                ord
-            });
-            units.push(Unit {
-                kind: h.kind.tag(),
-                rule,
-                assets: pos_assets,
-                shares: pos_shares,
-                liquidity,
-                cash: h.cash - cash_adjust,
-                other_assets: h.other_assets,
-                other_liabilities: h.other_liabilities,
-                margin,
-                sale_order: h.sale_order,
-                cash_use: h.cash_use,
-                owed: owed[i],
-                etf_mult,
-                default_below: h.default_below_ratio,
-                day: DayTerms::instant(),
-            });
-        }
+                let (mut pos_assets, mut pos_shares): (Vec<u32>, Vec<f64>) =
+                    net.holdings(hx).map(|(a, s)| (a.0, s)).unzip();
+                // Synthetic positions (a dealer's hedge, a trend follower's futures) are
+                // carried as if bought with borrowed cash, so that equity is the holder's
+                // capital at the start and moves with the positions' P&L.
+                let mut cash_adjust = 0.0;
+                let mut etf_mult = etf_positions(
+                    net,
+                    net.etf_holdings(hx),
+                    &class_of,
+                    n_assets,
+                    &mut pos_assets,
+                    &mut pos_shares,
+                );
+                let rule = match &h.kind {
+                    HolderKind::MarginAccount { cure_rate } => Rule::Account { cure: *cure_rate },
+                    HolderKind::MarginCohort {
+                        accounts,
+                        buckets,
+                        cure_rate,
+                    } => {
+                        let v0: f64 = pos_assets
+                            .iter()
+                            .zip(&pos_shares)
+                            .map(|(&a, s)| s * price0[a as usize])
+                            .sum();
+                        let shares: Vec<f64> = buckets.iter().map(|b| b.share).collect();
+                        let counts = apportion(*accounts, &shares);
+                        Rule::Cohort {
+                            cure: *cure_rate,
+                            buckets: buckets
+                                .iter()
+                                .zip(counts)
+                                .map(|(b, n)| Bucket {
+                                    share: b.share,
+                                    loan: b.ltv * b.share * v0,
+                                    accounts: n,
+                                })
+                                .collect(),
+                        }
+                    }
+                    HolderKind::AccountBook { book, cure_rate } => {
+                        // Per-asset totals of the book, for valuation and loss accounting.
+                        // (and per fund whose shares its rows hold: `width` covers them).
+                        let mut totals = vec![0.0; width];
+                        for (a, s) in book.assets.iter().zip(&book.shares) {
+                            if let Some(t) = totals.get_mut(a.get()) {
+                                *t += s;
+                            }
+                        }
+                        if totals[n_assets..].iter().any(|&s| s > 0.0) {
+                            etf_mult = Some(book_mult(net, &classes, n_assets));
+                        }
+                        pos_assets = (0..width as u32).collect();
+                        pos_shares = totals;
+                        Rule::Book {
+                            cure: *cure_rate,
+                            book: BookView::new(book),
+                            cash_total: book.cash.iter().sum(),
+                            loan_total: book.loan.iter().sum(),
+                        }
+                    }
+                    HolderKind::LeveragedEtf { multiple, nav, .. } => {
+                        let basket = net.basket(hx);
+                        pos_assets = basket.iter().map(|(a, _)| a.0).collect();
+                        pos_shares = basket
+                            .iter()
+                            .map(|(a, w)| multiple * nav * w / p0[a.get()])
+                            .collect();
+                        flags |= CAN_BUY;
+                        Rule::Etf {
+                            multiple: *multiple,
+                            nav0: *nav,
+                            weights: basket.iter().map(|(_, w)| *w).collect(),
+                            carried: false,
+                        }
+                    }
+                    HolderKind::LeveragedFund { rule } | HolderKind::Bank { rule } => {
+                        if matches!(
+                            rule,
+                            BalanceSheetRule::LeverageTarget {
+                                symmetric: true,
+                                ..
+                            }
+                        ) {
+                            flags |= CAN_BUY;
+                        }
+                        Rule::BalanceSheet { rule: *rule }
+                    }
+                    HolderKind::Fund { redemption_beta } => Rule::Fund {
+                        beta: *redemption_beta,
+                    },
+                    HolderKind::OptionsDealer { options, gamma } => {
+                        let c = crate::rules::dealer::compile(net.lines(hx), options, gamma, &p0);
+                        pos_assets = c.assets;
+                        pos_shares = c.hedge;
+                        cash_adjust = c.financing;
+                        // Every dealer buys into a rise (and a long-gamma one into a fall).
+                        flags |= CAN_BUY;
+                        if c.long_gamma {
+                            flags |= LONG_GAMMA;
+                        }
+                        c.rule
+                    }
+                    HolderKind::VolTarget { rule } => {
+                        flags |= CAN_BUY;
+                        crate::rules::vol_target::compile(rule, &pos_shares)
+                    }
+                    HolderKind::TrendFollower {
+                        lookbacks, markets, ..
+                    } => {
+                        // A trend follower buys when a rise turns a signal.
+                        flags |= CAN_BUY;
+                        let c =
+                            crate::rules::trend::compile(net.lines(hx), lookbacks, markets, &p0);
+                        pos_assets = c.assets;
+                        pos_shares = c.position;
+                        cash_adjust = c.financing;
+                        c.rule
+                    }
+                };
+                let liquidity = (h.sale_order == SaleOrder::MostLiquidFirst).then(|| {
+                    let mut ord: Vec<u32> = (0..pos_assets.len() as u32).collect();
+                    // ETF shares (pseudo-assets) are sold last.
+                    ord.sort_by_key(|&k| {
+                        rank.get(pos_assets[k as usize] as usize)
+                            .copied()
+                            .unwrap_or(u32::MAX)
+                    });
+                    ord
+                });
+                let unit = Unit {
+                    kind: h.kind.tag(),
+                    rule,
+                    assets: pos_assets,
+                    shares: pos_shares,
+                    liquidity,
+                    cash: h.cash - cash_adjust,
+                    other_assets: h.other_assets,
+                    other_liabilities: h.other_liabilities,
+                    margin,
+                    sale_order: h.sale_order,
+                    cash_use: h.cash_use,
+                    owed: owed[i],
+                    etf_mult,
+                    default_below: h.default_below_ratio,
+                    day: DayTerms::instant(),
+                };
+                (unit, flags)
+            })
+            .unzip();
+        let can_buy = flags.iter().any(|f| f & CAN_BUY != 0);
+        let long_gamma: Vec<usize> = (flags.iter().enumerate())
+            .filter(|(_, f)| *f & LONG_GAMMA != 0)
+            .map(|(i, _)| i)
+            .collect();
         let lenders = net
             .lenders()
             .iter()
