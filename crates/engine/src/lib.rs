@@ -172,11 +172,6 @@ fn run_inner(
     c.glt_exact = cfg.glt_exact;
     c.muted = muted.to_vec();
     let mut ws = Workspace::default();
-    let no_tightening = vec![false; c.lenders.len()];
-    let zeros = vec![0.0; c.units.len()];
-    // Starting equity (a fund's NAV0): the balance sheets at pre-shock prices.
-    let before = evaluate(&c, &shocked, &zeros, &c.p0, &no_tightening, false, &mut ws);
-    let equity0 = before.equity.clone();
     let mut gross = vec![0.0; c.n_assets];
     for u in &c.units {
         for (&a, s) in u.assets.iter().zip(&u.shares) {
@@ -187,6 +182,9 @@ fn run_inner(
         }
     }
     if cfg.mode == Mode::Sequential {
+        // Starting equity (a fund's NAV0): the balance sheets at pre-shock prices (what
+        // the holders would decide there is not needed).
+        let (equity0, nav_ps0) = round::sheets(&c, &shocked, &c.p0, &mut ws);
         let seq = seq::Seq {
             c: &c,
             s: &shocked,
@@ -194,11 +192,16 @@ fn run_inner(
             cfg,
             gross: &gross,
         };
-        let (mut o, l) = seq.run(&before, observer);
+        let (mut o, l) = seq.run(&nav_ps0, observer);
         o.non_monotone = c.non_monotone(net, &shocked.price);
         finite::check(net, &o)?;
         return Ok((o, l));
     }
+    let no_tightening = vec![false; c.lenders.len()];
+    let zeros = vec![0.0; c.units.len()];
+    // Starting equity (a fund's NAV0): the balance sheets at pre-shock prices.
+    let before = evaluate(&c, &shocked, &zeros, &c.p0, &no_tightening, false, &mut ws);
+    let equity0 = before.equity.clone();
     let it = Iterator {
         c: &c,
         s: &shocked,

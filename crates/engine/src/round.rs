@@ -301,18 +301,29 @@ pub(crate) fn mute(c: &Compiled<'_>, sold: &mut [Vec<f64>], decisions: &mut [Dec
     }
 }
 
-/// Evaluate at `p`. `prev` is the tightening carried in; with `ratchet`, a lender that
-/// tightened stays tightened (the main, decreasing iteration), otherwise tightening is
-/// recomputed from the losses at `p` alone (the least-fixed-point iteration).
-pub(crate) fn evaluate(
+/// What steps 1 to 3 of an evaluation give.
+struct Marked<'p> {
+    extra: Vec<f64>,
+    /// The prices holders see (`p`, then each held ETF's NAV per share).
+    px: std::borrow::Cow<'p, [f64]>,
+    nav_ps: Vec<f64>,
+    sold: Vec<Vec<f64>>,
+    stats: Vec<Option<BookStats>>,
+    value: Vec<f64>,
+    etf_nav: Vec<f64>,
+    cleared: Cleared,
+    tightened: Vec<bool>,
+}
+
+/// Steps 1 to 3 of an evaluation at `p`: the books' passes, the holders' values, clearing
+/// and the lenders' tightening. `sold` holds a row per unit (the books' are replaced).
+fn mark<'p>(
     c: &Compiled<'_>,
     s: &Shocked,
-    equity0: &[f64],
-    p: &[f64],
-    prev: &[bool],
-    ratchet: bool,
+    (p, prev, ratchet): (&'p [f64], &[bool], bool),
+    mut sold: Vec<Vec<f64>>,
     ws: &mut Workspace,
-) -> Eval {
+) -> Marked<'p> {
     let nu = c.units.len();
     let mut extra = extra_margin(c, s, prev);
     // Holders of ETF shares see them at NAV per share; they are evaluated before the funds,
@@ -321,7 +332,6 @@ pub(crate) fn evaluate(
     let p_ext: &[f64] = &px;
 
     // 1. Books under the tightening carried in.
-    let mut sold: Vec<Vec<f64>> = c.units.iter().map(|u| vec![0.0; u.assets.len()]).collect();
     let mut stats: Vec<Option<BookStats>> = vec![None; nu];
     run_books(c, p_ext, &extra, None, &mut sold, &mut stats, ws);
 
@@ -362,6 +372,59 @@ pub(crate) fn evaluate(
         );
         extra = new_extra;
     }
+    Marked {
+        extra,
+        px,
+        nav_ps,
+        sold,
+        stats,
+        value,
+        etf_nav,
+        cleared,
+        tightened,
+    }
+}
+
+/// The balance sheets at `p` without the holders' decisions: each unit's equity (ETFs:
+/// NAV) and each held ETF's NAV per share, as [`evaluate`] gives them (a holder's equity
+/// does not depend on what it decides). The sequential mode's starting point.
+pub(crate) fn sheets(
+    c: &Compiled<'_>,
+    s: &Shocked,
+    p: &[f64],
+    ws: &mut Workspace,
+) -> (Vec<f64>, Vec<f64>) {
+    let none = vec![false; c.lenders.len()];
+    // Only the books' rows are needed: they are replaced, so none is allocated.
+    let m = mark(c, s, (p, &none, false), vec![Vec::new(); c.units.len()], ws);
+    (equities(c, p, &m.value, &m.etf_nav, &m.cleared), m.nav_ps)
+}
+
+/// Evaluate at `p`. `prev` is the tightening carried in; with `ratchet`, a lender that
+/// tightened stays tightened (the main, decreasing iteration), otherwise tightening is
+/// recomputed from the losses at `p` alone (the least-fixed-point iteration).
+pub(crate) fn evaluate(
+    c: &Compiled<'_>,
+    s: &Shocked,
+    equity0: &[f64],
+    p: &[f64],
+    prev: &[bool],
+    ratchet: bool,
+    ws: &mut Workspace,
+) -> Eval {
+    let sold: Vec<Vec<f64>> = c.units.iter().map(|u| vec![0.0; u.assets.len()]).collect();
+    let Marked {
+        extra,
+        px,
+        nav_ps,
+        mut sold,
+        stats,
+        value,
+        etf_nav,
+        cleared,
+        tightened,
+    } = mark(c, s, (p, prev, ratchet), sold, ws);
+    let p_ext: &[f64] = &px;
 
     // 4. Everyone else, in parallel (each writes only its own row); funds whose shares
     // are held wait for their holders' sales (5).

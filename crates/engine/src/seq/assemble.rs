@@ -8,7 +8,6 @@ use crate::assemble::{Money, creditor_losses, ledger, lender_outcomes, loss_at};
 use crate::compile::{Rule, Unit};
 use crate::ledger::{HolderLedger, Ledger};
 use crate::outcome::{AssetOutcome, HolderOutcome, Outcome, RoundTrace, Termination, Totals};
-use crate::round::Eval;
 use crate::rules::book::{CALLED, DEFAULTED};
 use crate::spec::Mode;
 
@@ -17,7 +16,8 @@ pub(super) struct Finish<'x, 'a> {
     /// Per held fund: shares its holders sold over the rounds.
     pub(super) redeemed_by_holders: &'x [f64],
     pub(super) states: &'x [State<'a>],
-    pub(super) before: &'x Eval,
+    /// Per held ETF: its NAV per share before the shock.
+    pub(super) nav_ps0: &'x [f64],
     pub(super) equity_shocked: &'x [f64],
     pub(super) end: &'x Round,
     pub(super) prices: &'x [f64],
@@ -118,7 +118,7 @@ impl Seq<'_, '_> {
                             outstanding_before: class.outstanding,
                             redeemed_by_holders: f.redeemed_by_holders[k],
                             outstanding_after: st.shares_out,
-                            nav_per_share_before: f.before.nav_ps.get(k).copied().unwrap_or(0.0),
+                            nav_per_share_before: f.nav_ps0.get(k).copied().unwrap_or(0.0),
                             nav_per_share_after: if st.shares_out > 0.0 {
                                 st.nav.max(0.0) / st.shares_out
                             } else {
@@ -201,7 +201,7 @@ impl Seq<'_, '_> {
         let record = HolderOutcome {
             holder: HolderIx(i as u32),
             kind: u0.kind,
-            equity_before: f.before.equity[i],
+            equity_before: self.equity0[i],
             equity_shocked: f.equity_shocked.get(i).copied().unwrap_or(0.0),
             equity_after: f.end.equity[i] - st.cure + st.paid_out,
             sales_usd: st.proceeds,

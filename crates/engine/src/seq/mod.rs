@@ -34,7 +34,6 @@ use crate::fixpoint::{by_kind, fraction_sold};
 use crate::ledger::Ledger;
 use crate::observer::Observer;
 use crate::outcome::{Outcome, RoundTrace, Status, Termination, push_bounded};
-use crate::round::Eval;
 use crate::rules::balance_sheet::{self, finish, liquidate, sheet};
 use crate::rules::book::{self, BookRows, CALLED, DEFAULTED, SeqStats, Terms};
 use crate::rules::{self, Decision, Env, cash_spent, margin, tradable};
@@ -282,8 +281,9 @@ fn sell_rest(u: &Unit<'_>, out: &mut [f64]) -> Decision {
 }
 
 impl<'a> Seq<'_, 'a> {
-    /// Run the rounds; the outcome and ledger.
-    pub fn run(&self, before: &Eval, observer: &mut dyn Observer) -> (Outcome, Ledger) {
+    /// Run the rounds from the pre-shock balance sheets (`nav_ps0`: each held ETF's NAV
+    /// per share then); the outcome and ledger.
+    pub fn run(&self, nav_ps0: &[f64], observer: &mut dyn Observer) -> (Outcome, Ledger) {
         let c = self.c;
         let n = c.n_assets;
         let (mut states, fixed) = self.start();
@@ -377,7 +377,7 @@ impl<'a> Seq<'_, 'a> {
         self.assemble(&Finish {
             redeemed_by_holders: &redeemed_by_holders,
             states: &states,
-            before,
+            nav_ps0,
             equity_shocked: &equity_shocked,
             end: &end,
             prices: &p,
