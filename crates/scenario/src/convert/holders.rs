@@ -27,8 +27,12 @@ pub(crate) fn holder(
         cx.check_source(join_key(&base, "source"), h.source.as_ref());
     }
     let table = kinds::keys();
-    let present: Vec<(&str, bool)> = table.iter().map(|&(k, _)| (k, h.has(k))).collect();
-    cx.misplaced(&base, kind, "holder kind", table, &present, KindName::name);
+    // Almost every holder has only its kind's keys: the list of keys present is built
+    // only for one that has another kind's.
+    if kinds::foreign(kind).iter().any(|has| has(h)) {
+        let present: Vec<(&str, bool)> = table.iter().map(|&(k, _)| (k, h.has(k))).collect();
+        cx.misplaced(&base, kind, "holder kind", table, &present, KindName::name);
+    }
     for &(key, hint) in this.required {
         if !h.has(key) {
             cx.missing(join_key(&base, key), &format!("a {kind}"), hint);

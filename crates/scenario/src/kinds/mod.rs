@@ -132,6 +132,28 @@ pub(crate) fn keys() -> &'static [(&'static str, Vec<KindName>)] {
     &TABLE
 }
 
+/// Presence tests of the keys of [`keys`] that a holder of `kind` does not take: a holder
+/// none of whose tests pass has no misplaced key.
+pub(crate) fn foreign(kind: KindName) -> &'static [fn(&HolderSpec) -> bool] {
+    type Tests = Vec<(KindName, Vec<fn(&HolderSpec) -> bool>)>;
+    static TABLE: LazyLock<Tests> = LazyLock::new(|| {
+        all()
+            .map(|k| {
+                let tests = keys()
+                    .iter()
+                    .filter(|(_, owners)| !owners.contains(&k))
+                    .filter_map(|(key, _)| HolderSpec::presence(key))
+                    .collect();
+                (k, tests)
+            })
+            .collect()
+    });
+    TABLE
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(&[], |(_, tests)| tests.as_slice())
+}
+
 /// Whether a holder of `kind` takes `key`; keys of no kind in particular belong to all.
 pub(crate) fn owns(kind: KindName, key: &str) -> bool {
     keys()

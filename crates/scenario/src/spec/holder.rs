@@ -223,40 +223,47 @@ pub(crate) struct HolderSpec {
 impl HolderSpec {
     /// Whether the holder writes `key`, one of the keys that some kinds only take.
     pub fn has(&self, key: &str) -> bool {
-        match key {
-            "cure_rate" => self.cure_rate.is_some(),
-            "accounts" => self.accounts.is_some(),
-            "ltv_buckets" => self.ltv_buckets.is_some(),
-            "accounts_csv" => self.accounts_csv.is_some(),
-            "holdings_csv" => self.holdings_csv.is_some(),
-            "accounts_parquet" => self.accounts_parquet.is_some(),
-            "holdings_parquet" => self.holdings_parquet.is_some(),
-            "accounts_arrow" => self.accounts_arrow.is_some(),
-            "holdings_arrow" => self.holdings_arrow.is_some(),
-            "multiple" => self.multiple.is_some(),
-            "nav" => self.nav.is_some(),
-            "basket" => self.basket.is_some(),
-            "shares_outstanding" => self.shares_outstanding.is_some(),
-            "rule" => self.rule.is_some(),
-            "default_below_ratio" => self.default_below_ratio.is_some(),
-            "redemption_beta" => self.redemption_beta.is_some(),
-            "redemption_lag_days" => self.redemption_lag_days.is_some(),
-            "cure_days" => self.cure_days.is_some(),
-            "participation" => self.participation.is_some(),
-            "holdings" => self.holdings.is_some(),
-            "margin" => self.margin.is_some(),
-            "options" => self.options.is_some(),
-            "gamma" => self.gamma.is_some(),
-            "target_vol" => self.target_vol.is_some(),
-            "realised_vol" => self.realised_vol.is_some(),
-            "half_life_days" => self.half_life_days.is_some(),
-            "max_leverage" => self.max_leverage.is_some(),
-            "band" => self.band.is_some(),
-            "lag_days" => self.lag_days.is_some(),
-            "lookbacks" => self.lookbacks.is_some(),
-            "markets" => self.markets.is_some(),
-            _ => false,
-        }
+        Self::presence(key).is_some_and(|f| f(self))
+    }
+
+    /// The test of whether a holder has `key` (`None`: a key [`HolderSpec::has`] does not
+    /// know); resolved once, it spares a key-name match per holder.
+    pub fn presence(key: &str) -> Option<fn(&HolderSpec) -> bool> {
+        let f: fn(&HolderSpec) -> bool = match key {
+            "cure_rate" => |h| h.cure_rate.is_some(),
+            "accounts" => |h| h.accounts.is_some(),
+            "ltv_buckets" => |h| h.ltv_buckets.is_some(),
+            "accounts_csv" => |h| h.accounts_csv.is_some(),
+            "holdings_csv" => |h| h.holdings_csv.is_some(),
+            "accounts_parquet" => |h| h.accounts_parquet.is_some(),
+            "holdings_parquet" => |h| h.holdings_parquet.is_some(),
+            "accounts_arrow" => |h| h.accounts_arrow.is_some(),
+            "holdings_arrow" => |h| h.holdings_arrow.is_some(),
+            "multiple" => |h| h.multiple.is_some(),
+            "nav" => |h| h.nav.is_some(),
+            "basket" => |h| h.basket.is_some(),
+            "shares_outstanding" => |h| h.shares_outstanding.is_some(),
+            "rule" => |h| h.rule.is_some(),
+            "default_below_ratio" => |h| h.default_below_ratio.is_some(),
+            "redemption_beta" => |h| h.redemption_beta.is_some(),
+            "redemption_lag_days" => |h| h.redemption_lag_days.is_some(),
+            "cure_days" => |h| h.cure_days.is_some(),
+            "participation" => |h| h.participation.is_some(),
+            "holdings" => |h| h.holdings.is_some(),
+            "margin" => |h| h.margin.is_some(),
+            "options" => |h| h.options.is_some(),
+            "gamma" => |h| h.gamma.is_some(),
+            "target_vol" => |h| h.target_vol.is_some(),
+            "realised_vol" => |h| h.realised_vol.is_some(),
+            "half_life_days" => |h| h.half_life_days.is_some(),
+            "max_leverage" => |h| h.max_leverage.is_some(),
+            "band" => |h| h.band.is_some(),
+            "lag_days" => |h| h.lag_days.is_some(),
+            "lookbacks" => |h| h.lookbacks.is_some(),
+            "markets" => |h| h.markets.is_some(),
+            _ => return None,
+        };
+        Some(f)
     }
 }
 

@@ -46,7 +46,6 @@ impl Row<'_> {
 struct Reader<'r, 'b, 'f> {
     row: &'r Row<'r>,
     bad: &'b mut Bad<'f>,
-    /// ` (holder `b1`)` once the row's holder is known.
     /// The column of the row's holder id, once read: messages name the holder
     /// (` (holder `b1`)`), formatted only for a message.
     who: Option<&'static str>,
