@@ -25,7 +25,7 @@ use crate::kinds::RuleName;
 use crate::spec::{HolderSpec, HolderTableSpec, KindName, ScenarioSpec};
 use crate::suggest;
 
-use read::{Cell, Lines, Table};
+use read::{Lines, Table};
 
 mod rows;
 
@@ -318,7 +318,7 @@ fn open_table(
     rel: &str,
     format: BookFormat,
     out: &mut Vec<Pending>,
-) -> Option<(TableFile, Vec<Vec<Cell>>)> {
+) -> Option<(TableFile, read::Rows)> {
     let key_path = join_key(base, key);
     let (path, name) = match resolve_include(base_dir, rel) {
         Ok(r) => r,
@@ -408,7 +408,7 @@ fn check_header(bad: &mut Bad<'_>, allowed: &[&str], required: &[&str], what: &s
 /// The holders of a holders table's rows (on every core when every row is clean), with
 /// where each came from; the ids of rows with a problem go to `dropped`.
 fn read_holders(
-    (file, fi, rows): (&TableFile, usize, &[Vec<read::Cell>]),
+    (file, fi, rows): (&TableFile, usize, &read::Rows),
     bad: &mut Bad<'_>,
     dropped: &mut BTreeSet<String>,
     (holders, origins): (&mut Vec<HolderSpec>, &mut Vec<RowOrigin>),
@@ -451,7 +451,7 @@ fn read_holders(
 /// `origins` as they were, when a row has a problem (the caller then reads the rows one by
 /// one and reports them in order).
 fn clean_holders(
-    (file, fi, rows): (&TableFile, usize, &[Vec<read::Cell>]),
+    (file, fi, rows): (&TableFile, usize, &read::Rows),
     holders: &mut Vec<HolderSpec>,
     origins: &mut Vec<RowOrigin>,
 ) -> bool {
@@ -494,7 +494,7 @@ fn clean_holders(
                 holdings: Vec::new(),
             }),
     );
-    if rows.iter().any(Vec::is_empty) {
+    if rows.iter().any(<[read::Cell]>::is_empty) {
         drop_blank(holders, start, rows);
         drop_blank(origins, origins_start, rows);
     }
@@ -502,7 +502,7 @@ fn clean_holders(
 }
 
 /// Remove from `v[from..]` (one item per row of `rows`) the items of blank rows.
-fn drop_blank<T>(v: &mut Vec<T>, from: usize, rows: &[Vec<read::Cell>]) {
+fn drop_blank<T>(v: &mut Vec<T>, from: usize, rows: &read::Rows) {
     let mut i = 0;
     v.retain(|_| {
         // An earlier table's item, or row `i - from` of this one.

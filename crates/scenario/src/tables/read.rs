@@ -3,6 +3,7 @@
 //! lines and columns from [`crate::book::field_place`]), Parquet and Arrow IPC through
 //! arrow, every column decoded (a holder table has a few dozen columns at most).
 
+use rayon::prelude::*;
 use std::fs::File;
 use std::io::Read as _;
 use std::path::Path;
@@ -96,13 +97,49 @@ impl std::fmt::Debug for Text {
     }
 }
 
+/// A table's data rows, their cells side by side in one vector: a vector per row cost an
+/// allocation and a free per row, half of reading a large table (issue 15).
+#[derive(Debug, Default)]
+pub(crate) struct Rows {
+    cells: Vec<Cell>,
+    /// Row `i` is `cells[ends[i - 1]..ends[i]]` (from 0 for the first): one cell per
+    /// column, or none for a blank line.
+    ends: Vec<usize>,
+}
+
+impl Rows {
+    /// Number of rows, blank ones included.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Row `i`'s cells (none for a blank line), or `None` past the last row.
+    pub(crate) fn get(&self, i: usize) -> Option<&[Cell]> {
+        let end = *self.ends.get(i)?;
+        let start = i.checked_sub(1).map_or(0, |j| self.ends[j]);
+        self.cells.get(start..end)
+    }
+
+    /// The rows in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[Cell]> {
+        (0..self.len()).map(|i| self.get(i).unwrap_or(&[]))
+    }
+
+    /// The rows in order, on every core.
+    pub(crate) fn par_iter(&self) -> impl IndexedParallelIterator<Item = &[Cell]> {
+        (0..self.len())
+            .into_par_iter()
+            .map(|i| self.get(i).unwrap_or(&[]))
+    }
+}
+
 /// A table read from a file: its column names and rows, and where each row is.
 #[derive(Debug)]
 pub(crate) struct Table {
     /// The column names, in the file's order.
     pub columns: Vec<String>,
     /// Data rows (the header excluded), each with one cell per column.
-    pub rows: Vec<Vec<Cell>>,
+    pub rows: Rows,
     /// Where each row is (CSV): see [`Lines`].
     pub lines: Option<Lines>,
 }
@@ -213,17 +250,14 @@ fn read_csv(path: &Path) -> Result<Table, (ReadProblem, Option<Lines>)> {
 }
 
 /// The header and the rows of CSV text; `starts` gets each record's start.
-fn parse_csv(
-    raw: &[u8],
-    starts: &mut Vec<(u64, u64)>,
-) -> Result<(Vec<String>, Vec<Vec<Cell>>), ReadProblem> {
+fn parse_csv(raw: &[u8], starts: &mut Vec<(u64, u64)>) -> Result<(Vec<String>, Rows), ReadProblem> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(raw);
     let mut rec = csv::ByteRecord::new();
     let mut columns: Option<Vec<String>> = None;
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     loop {
         let record = starts.len();
         match rdr.read_byte_record(&mut rec) {
@@ -243,9 +277,11 @@ fn parse_csv(
         }
         let pos = rec.position().map_or((0, 1), |p| (p.byte(), p.line()));
         starts.push(pos);
-        let mut cells = Vec::with_capacity(rec.len());
+        // The record's cells go straight to the table's; a header or a blank line takes
+        // them back.
+        let start = rows.cells.len();
         for (i, f) in rec.iter().enumerate() {
-            cells.push(csv_cell(f).map_err(|message| ReadProblem {
+            rows.cells.push(csv_cell(f).map_err(|message| ReadProblem {
                 message,
                 hint: Some(
                     "ids, names and numbers are short UTF-8 text; is this the right file?".into(),
@@ -253,10 +289,11 @@ fn parse_csv(
                 at: Some((record, i)),
             })?);
         }
+        let cells = &rows.cells[start..];
         let Some(names) = &columns else {
             columns = Some(
-                cells
-                    .into_iter()
+                rows.cells
+                    .drain(start..)
                     .map(|c| match c {
                         Cell::Text(t) => t.to_string(),
                         _ => String::new(),
@@ -279,13 +316,14 @@ fn parse_csv(
         if cells.iter().all(|c| *c == Cell::Empty) {
             // A blank line: no holder. Its record keeps its place so rows stay numbered
             // as the file's records.
-            rows.push(Vec::new());
+            rows.cells.truncate(start);
+            rows.ends.push(start);
             continue;
         }
         if rows.len() >= MAX_TABLE_ROWS {
             return Err(too_many_rows(Some((record, 0))));
         }
-        rows.push(cells);
+        rows.ends.push(rows.cells.len());
     }
     let Some(columns) = columns else {
         return Err(ReadProblem {
@@ -361,16 +399,18 @@ fn read_columnar(path: &Path, format: BookFormat) -> Result<Table, ReadProblem> 
         )
     };
     let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    let mut rows = Rows::default();
+    let width = columns.len();
     for batch in batches {
         let batch = batch.map_err(|e| cannot(&e))?;
-        if rows.len() + batch.num_rows() > MAX_TABLE_ROWS {
+        let n = batch.num_rows();
+        if rows.len() + n > MAX_TABLE_ROWS {
             return Err(too_many_rows(None));
         }
-        let start = rows.len();
-        rows.resize_with(start + batch.num_rows(), || {
-            Vec::with_capacity(columns.len())
-        });
+        // Row-major: row `r`'s cell of column `c` at `base + r·width + c`.
+        let base = rows.cells.len();
+        rows.cells.resize(base + n * width, Cell::Empty);
+        rows.ends.extend((1..=n).map(|r| base + r * width));
         for (c, col) in batch.columns().iter().enumerate() {
             let cells = cells(col).map_err(|t| {
                 whole_file(
@@ -381,8 +421,10 @@ fn read_columnar(path: &Path, format: BookFormat) -> Result<Table, ReadProblem> 
                     Some("write ids and names as strings (UTF-8), amounts as float or integer columns, `starts_insolvent` as booleans".into()),
                 )
             })?;
-            for (row, cell) in rows.iter_mut().skip(start).zip(cells) {
-                row.push(cell);
+            for (r, cell) in cells.into_iter().enumerate() {
+                if let Some(slot) = rows.cells.get_mut(base + r * width + c) {
+                    *slot = cell;
+                }
             }
         }
     }

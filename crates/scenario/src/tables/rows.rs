@@ -406,7 +406,7 @@ fn rule(r: &mut Reader<'_, '_, '_>) -> Option<RuleSpec> {
 /// Read a holdings table into the holdings of the table's holders (`specs`, with their
 /// origins), in row order.
 pub(super) fn holdings(
-    rows: &[Vec<Cell>],
+    rows: &super::read::Rows,
     file: &TableFile,
     fi: usize,
     (specs, origins): (&mut [HolderSpec], &mut [RowOrigin]),
