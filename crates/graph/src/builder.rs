@@ -152,6 +152,30 @@ impl NetworkBuilder {
         }
     }
 
+    /// [`NetworkBuilder::holds`] between a holder and an asset added already, named by
+    /// their indices: no id looked up (a scenario of 100,000 banks has twice as many
+    /// holdings). An index not added is reported as an unknown node.
+    pub fn holds_ix(&mut self, holder: HolderIx, asset: AssetIx, shares: f64) {
+        let (h, a) = (self.holders.get(holder.get()), self.assets.get(asset.get()));
+        let subject = || Subject::Holding {
+            holder: h.map_or_else(|| format!("#{}", holder.get()), |h| h.id.clone()),
+            asset: a.map_or_else(|| format!("#{}", asset.get()), |a| a.id.clone()),
+        };
+        let problem_at = match (h, a) {
+            (None, _) => Some(("holder", "unknown holder".to_owned())),
+            (_, None) => Some(("asset", "unknown asset".to_owned())),
+            _ if !(shares.is_finite() && shares >= 0.0) => Some((
+                "shares",
+                format!("shares must be a finite number ≥ 0, got {shares}"),
+            )),
+            _ => None,
+        };
+        match problem_at {
+            Some((field, message)) => self.problems.push(problem(subject(), field, message)),
+            None => self.holdings.push((holder, asset, shares)),
+        }
+    }
+
     /// The two ends of a holding of `shares` of `what` (`target`, which must satisfy
     /// `want`) by `holder`, or `None` with the problems recorded.
     fn holding(

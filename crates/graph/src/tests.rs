@@ -94,6 +94,57 @@ fn repeated_holdings_add_up_and_sort_by_asset() {
     );
 }
 
+/// A holding by indices is the holding by ids; a bad number or an index never added is
+/// reported as by ids.
+#[test]
+fn holdings_by_index_are_holdings_by_id() {
+    let build = |by_ix: bool, shares: f64, at: u32| {
+        let mut b = NetworkBuilder::new();
+        b.add_asset(asset("B", 1.0));
+        b.add_asset(asset("A", 1.0));
+        let f = b.add_holder(Holder::new(
+            "f",
+            HolderKind::Fund {
+                redemption_beta: 0.0,
+            },
+        ));
+        if by_ix {
+            b.holds_ix(f, AssetIx(at), shares);
+        } else {
+            b.holds("f", ["B", "A", "C"][at as usize], shares);
+        }
+        b.build()
+    };
+    let (ix, id) = (
+        build(true, 2.0, 1).expect("valid"),
+        build(false, 2.0, 1).expect("valid"),
+    );
+    assert_eq!(
+        ix.holdings(HolderIx(0)).collect::<Vec<_>>(),
+        id.holdings(HolderIx(0)).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ix.holdings(HolderIx(0)).collect::<Vec<_>>(),
+        vec![(AssetIx(1), 2.0)]
+    );
+    for (shares, at, field) in [
+        (-1.0, 1, "shares"),
+        (f64::NAN, 0, "shares"),
+        (1.0, 2, "asset"),
+    ] {
+        let (Err(ix), Err(id)) = (build(true, shares, at), build(false, shares, at)) else {
+            panic!("a bad holding ({shares}, {at}) was accepted");
+        };
+        assert_eq!(ix.problems.len(), 1, "{ix:#?}");
+        assert_eq!(ix.problems[0].field, field);
+        assert_eq!(id.problems[0].field, field);
+        if field == "shares" {
+            assert_eq!(ix.problems[0].message, id.problems[0].message);
+            assert_eq!(ix.problems[0].subject, id.problems[0].subject);
+        }
+    }
+}
+
 #[test]
 fn all_problems_are_reported_at_once() {
     let mut b = base();

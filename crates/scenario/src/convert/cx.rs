@@ -99,10 +99,10 @@ pub(crate) struct Cx<'s> {
     /// (section, index) of nodes left out of the network (duplicate or empty ids).
     pub(crate) skipped: BTreeSet<(IdKind, usize)>,
     pub(crate) assets: BTreeMap<&'s str, AssetIx>,
-    pub(crate) holders: IdMap<&'s str, HolderIx>,
     pub(crate) lenders: BTreeMap<&'s str, LenderIx>,
-    /// In holder order; sort it by id to show it (`IdMap::sorted`).
-    pub(crate) holder_meta: IdMap<&'s str, HolderMeta>,
+    /// Per holder of `holders:` (by index), once it is in the network: its node and what
+    /// the conversion keeps of it. Found by id through `ids` (no map of its own to fill).
+    pub(crate) holder_nodes: Vec<Option<(HolderIx, HolderMeta)>>,
     /// Pre-shock prices of the assets in the network, by index.
     pub(crate) prices: Vec<f64>,
     /// Builder problems (subject id, field) already reported in a better form here.
@@ -164,14 +164,44 @@ impl<'s> Cx<'s> {
             ids: IdMap::with_capacity(spec.assets.len() + spec.holders.len() + spec.lenders.len()),
             skipped: BTreeSet::new(),
             assets: BTreeMap::new(),
-            holders: IdMap::with_capacity(spec.holders.len()),
             lenders: BTreeMap::new(),
-            holder_meta: IdMap::with_capacity(spec.holders.len()),
+            holder_nodes: std::iter::repeat_with(|| None)
+                .take(spec.holders.len())
+                .collect(),
             prices: Vec::new(),
             suppress: BTreeSet::new(),
             asset_at,
             etf_at,
         }
+    }
+
+    /// The network node and kept facts of the holder with id `id`, if it is in the
+    /// network.
+    fn holder_node(&self, id: &str) -> Option<&(HolderIx, HolderMeta)> {
+        match self.ids.get(id) {
+            Some(&(IdKind::Holder, i)) => self.holder_nodes.get(i)?.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The network node of the holder with id `id`, if it is in the network.
+    pub(crate) fn holder(&self, id: &str) -> Option<HolderIx> {
+        self.holder_node(id).map(|n| n.0)
+    }
+
+    /// What the conversion keeps of the holder with id `id`, if it is in the network.
+    pub(crate) fn holder_meta(&self, id: &str) -> Option<&HolderMeta> {
+        self.holder_node(id).map(|n| &n.1)
+    }
+
+    /// The holders in the network with what the conversion keeps of them, in holder
+    /// order.
+    pub(crate) fn holder_metas(&self) -> impl Iterator<Item = (&'s str, &HolderMeta)> {
+        let spec = self.spec;
+        self.holder_nodes
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, n)| Some((spec.holders.get(i)?.id.as_str(), &n.as_ref()?.1)))
     }
 
     pub(crate) fn err(

@@ -12,14 +12,14 @@ use std::collections::BTreeMap;
 use crate::spec::{HolderSpec, HoldingSpec, KindName, OweSpec, ScenarioSpec};
 
 pub(crate) fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSpec, i: usize) {
-    let base = join_index("holders", i);
+    // Paths are built only where needed (mostly for a problem): a few per holder and
+    // holding were a good part of loading 100,000 banks (issue 15).
+    let base = || join_index("holders", i);
     let allows = |key: &str| kinds::owns(h.kind, key);
+    let node = cx.holder_nodes.get(i).and_then(|n| n.as_ref().map(|n| n.0));
     if let (Some(holdings), true) = (&h.holdings, allows("holdings")) {
-        let list = join_key(&base, "holdings");
         for (j, hd) in holdings.iter().enumerate() {
-            // Built only for a problem: a few paths per holding were a good part of
-            // loading 100,000 banks (issue 15).
-            let p = || join_index(&list, j);
+            let p = || join_index(&join_key(&base(), "holdings"), j);
             if let Some(fund) = etf_named(cx, &hd.asset) {
                 etf_holding(cx, b, h, hd, fund, &p());
                 continue;
@@ -27,12 +27,17 @@ pub(crate) fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSp
             let asset = cx.resolve_at(|| join_key(&p(), "asset"), &hd.asset, Want::Asset);
             let shares = holding_shares(cx, hd, &p);
             if let (Some(IdKind::Asset), Some(s)) = (asset, shares) {
-                b.holds(&h.id, &hd.asset, s);
+                // Both ends are known by index (the builder's look-ups by id are for ids
+                // not known here).
+                match (node, cx.assets.get(hd.asset.as_str())) {
+                    (Some(holder), Some(&a)) => b.holds_ix(holder, a, s),
+                    _ => b.holds(&h.id, &hd.asset, s),
+                }
             }
         }
     }
     if let (Some(m), true) = (&h.margin, allows("margin")) {
-        let p = join_key(&base, "margin");
+        let p = join_key(&base(), "margin");
         let loan = match (num(m.loan), kinds::of(h.kind).derived_loan) {
             (Some(_), Some(how)) => {
                 cx.err_key(
@@ -78,7 +83,9 @@ pub(crate) fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSp
     {
         b.shares_outstanding(&h.id, so);
     }
-    owes(cx, b, &h.id, h.owes.as_deref(), &base);
+    if h.owes.is_some() {
+        owes(cx, b, &h.id, h.owes.as_deref(), &base());
+    }
 }
 
 /// The leveraged ETF holder a holding's `asset` names, with its index, if it names one.
@@ -192,9 +199,8 @@ pub(crate) fn book_etf_shares(
     // The books by holder id, as the ordered map this was gave them: sums and reports in
     // the same order. Only the books are sorted (there are a few among 100,000 holders).
     let mut books: Vec<_> = cx
-        .holder_meta
-        .entries()
-        .filter_map(|(id, meta)| Some((*id, meta, meta.book.as_ref()?)))
+        .holder_metas()
+        .filter_map(|(id, meta)| Some((id, meta, meta.book.as_ref()?)))
         .collect();
     books.sort_unstable_by(|a, b| a.0.cmp(b.0));
     for (id, meta, book) in books {

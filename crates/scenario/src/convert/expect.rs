@@ -145,9 +145,7 @@ fn holder_rows<T>(
     let mut out = Vec::new();
     for (id, h) in map.into_iter().flatten() {
         let base = join_key(at, id);
-        let Some(ix) =
-            expect_ref(cx, &base, id, Want::Holder).and(cx.holders.get(id.as_str()).copied())
-        else {
+        let Some(ix) = expect_ref(cx, &base, id, Want::Holder).and(cx.holder(id.as_str())) else {
             continue;
         };
         let given = statuses(h);

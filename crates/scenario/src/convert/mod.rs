@@ -243,16 +243,14 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
                 _ => None,
             };
             let ix = b.add_holder(holder);
-            // Registered ids are unique: neither insert finds its id there.
-            let _ = cx.holders.insert_new(&h.id, ix);
-            let _ = cx.holder_meta.insert_new(
-                &h.id,
-                HolderMeta {
-                    index: i,
-                    accounts_file,
-                    book,
-                },
-            );
+            let meta = HolderMeta {
+                index: i,
+                accounts_file,
+                book,
+            };
+            if let Some(slot) = cx.holder_nodes.get_mut(i) {
+                *slot = Some((ix, meta));
+            }
         }
     }
     for (i, h) in spec.holders.iter().enumerate() {

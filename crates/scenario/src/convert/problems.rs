@@ -30,8 +30,7 @@ pub(crate) fn map_problem(cx: &Cx<'_>, p: Problem) -> Pending {
     // A kind may tell problems with its own parts in its own terms (an account book's rows).
     if let Subject::Holder(id) = &p.subject
         && let Some(h) = cx
-            .holder_meta
-            .get(id.as_str())
+            .holder_meta(id.as_str())
             .and_then(|m| spec.holders.get(m.index))
         && let Some(own) = kinds::of(h.kind).problem
         && let Some(pend) = own(cx, &p, &node_path(id).unwrap_or_default())
@@ -60,8 +59,7 @@ pub(crate) fn map_problem(cx: &Cx<'_>, p: Problem) -> Pending {
         Subject::Holder(id) => {
             let base = node_path(id).unwrap_or_default();
             let h = cx
-                .holder_meta
-                .get(id.as_str())
+                .holder_meta(id.as_str())
                 .and_then(|m| spec.holders.get(m.index));
             if p.field.is_empty() {
                 base

@@ -304,7 +304,7 @@ fn shock(cx: &mut Cx<'_>, s: &ShockSpec, base: &str, tags: &BTreeSet<&str>) -> O
             let id = s.holder.as_deref().unwrap_or_default();
             let h = cx
                 .resolve(join_key(base, "holder"), id, Want::Holder)
-                .and(cx.holders.get(id).copied());
+                .and(cx.holder(id));
             let kind = cx.spec.holders.iter().find(|x| x.id == id).map(|x| x.kind);
             if let Some(k) = kind
                 && !kinds::of(k).redeemable

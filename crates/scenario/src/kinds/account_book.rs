@@ -202,8 +202,7 @@ fn problem(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
         .and_then(|r| r.split(']').next())
         .and_then(|r| r.parse::<usize>().ok());
     let file = cx
-        .holder_meta
-        .get(id.as_str())
+        .holder_meta(id.as_str())
         .and_then(|m| m.accounts_file.clone());
     let key = file.as_ref().map_or("accounts_csv", |f| f.key);
     if let (Some(r), Some(file)) = (row, file) {
@@ -228,7 +227,7 @@ fn solvency(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
     if !(is_solvency(p) && p.field.starts_with("accounts[")) {
         return None;
     }
-    let meta = cx.holder_meta.get(id.as_str())?;
+    let meta = cx.holder_meta(id.as_str())?;
     let (book, file) = (meta.book.as_ref()?, meta.accounts_file.as_ref()?);
     let price = |a: AssetIx| cx.prices.get(a.get()).copied().unwrap_or(0.0);
     let mut rows = Vec::new();

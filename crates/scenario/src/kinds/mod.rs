@@ -216,8 +216,7 @@ fn no_capital(cx: &Cx<'_>, p: &Problem, base: &str, what: &str) -> Option<Pendin
         return None;
     }
     let h = cx
-        .holder_meta
-        .get(id.as_str())
+        .holder_meta(id.as_str())
         .and_then(|m| cx.spec.holders.get(m.index))?;
     let path = if h.cash.is_some() {
         join_key(base, "cash")
