@@ -514,3 +514,34 @@ fn every_kind_runs_sequentially_from_yaml() {
         .expect("runs");
     assert_eq!(format!("{again:?}"), format!("{out:?}"));
 }
+
+/// A lender that tightens in a sequential round (its borrower `a` is under water after the
+/// shock) does so for the round's other decisions too: margin account `b`, safe under the
+/// old maintenance (equity 3,000 of 8,000 against 25%) and called under the new one (55%),
+/// is called in round 1, not a round later.
+#[test]
+fn a_lender_that_tightens_in_a_round_calls_its_other_borrowers_in_that_round() {
+    let yaml = "name: tight\ndescription: a lender tightens in round 1\nas_of: 2026-01-02\n\
+        assets:\n  - { id: X, price: 100, shares_outstanding: 1.0e+9, adv_usd: 1.0e+9, daily_vol: 0.02 }\n\
+        lenders:\n  - { id: pb, capital: 100, tighten: { trigger: 0.1, by: 0.3 } }\n\
+        holders:\n  \
+        - { id: a, kind: margin_account, holdings: [{ asset: X, shares: 100 }], margin: { lender: pb, loan: 9000, maintenance: 0.25 } }\n  \
+        - { id: b, kind: margin_account, holdings: [{ asset: X, shares: 100 }], margin: { lender: pb, loan: 5000, maintenance: 0.25 } }\n\
+        shocks:\n  - { type: asset, asset: X, return: -0.2 }\n\
+        engine: { mode: sequential, max_rounds: 3 }\n";
+    let s = Scenario::from_yaml(yaml, "tight.yaml", None).unwrap_or_else(|e| panic!("{e}"));
+    let out =
+        delever_engine::run(&s.network, &s.shocks, &s.engine).unwrap_or_else(|e| panic!("{e}"));
+    let calls: Vec<u64> = out.trace.iter().map(|r| r.new_calls).collect();
+    assert_eq!(calls.first(), Some(&2), "new calls per round: {calls:?}");
+    assert_eq!(
+        calls.iter().sum::<u64>(),
+        2,
+        "new calls per round: {calls:?}"
+    );
+    assert!(
+        out.lenders.first().is_some_and(|l| l.tightened),
+        "{:?}",
+        out.lenders
+    );
+}

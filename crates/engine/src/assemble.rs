@@ -144,6 +144,20 @@ pub(crate) struct Money {
     pub kept: f64,
 }
 
+impl Money {
+    /// A holder whose sales settled round by round or day by day: what it kept is the
+    /// proceeds less what repaid debt and what it paid out.
+    pub(crate) fn carried(proceeds: f64, decided: f64, repaid: f64, paid_out: f64) -> Self {
+        Money {
+            proceeds,
+            decided,
+            repaid,
+            paid_out,
+            kept: proceeds - repaid - paid_out,
+        }
+    }
+}
+
 pub(crate) fn ledger(
     c_assets: usize,
     u: &crate::compile::Unit<'_>,

@@ -218,13 +218,7 @@ impl Seq<'_, '_> {
             u0,
             HolderIx(i as u32),
             &st.sold,
-            &Money {
-                proceeds: st.proceeds,
-                decided: st.planned,
-                repaid: st.repaid,
-                paid_out: st.paid_out,
-                kept: st.proceeds - st.repaid - st.paid_out,
-            },
+            &Money::carried(st.proceeds, st.planned, st.repaid, st.paid_out),
         );
         (record, l, loss)
     }

@@ -509,18 +509,21 @@ impl<'a> Seq<'_, 'a> {
                 prev_tight[l] || x.trigger.is_some_and(|t| loss > t * x.capital)
             })
             .collect();
-        // 3. Books whose lender just tightened decide again.
-        if fixed.books && tightened != prev_tight {
+        // 3. Books whose lender just tightened decide again; everyone else decides under
+        // the new terms.
+        if tightened != prev_tight {
             let new_extra = extra_margin(c, self.s, &tightened);
-            self.books(
-                states,
-                p,
-                &new_extra,
-                Some(&extra),
-                min_order,
-                &mut book_orders,
-                scratch,
-            );
+            if fixed.books {
+                self.books(
+                    states,
+                    p,
+                    &new_extra,
+                    Some(&extra),
+                    min_order,
+                    &mut book_orders,
+                    scratch,
+                );
+            }
             extra = new_extra;
         }
         // 4. Everyone else, in parallel; each writes only its own order, and its equity

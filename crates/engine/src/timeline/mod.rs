@@ -619,13 +619,7 @@ impl Finish<'_, '_> {
                 u,
                 HolderIx(i as u32),
                 &st.sold,
-                &Money {
-                    proceeds: st.proceeds,
-                    decided: st.planned,
-                    repaid: st.repaid,
-                    paid_out: st.paid_out,
-                    kept: st.proceeds - st.repaid - st.paid_out,
-                },
+                &Money::carried(st.proceeds, st.planned, st.repaid, st.paid_out),
             ));
         }
         let lenders = lender_outcomes(c, &self.end.cleared, &self.end.tightened);
