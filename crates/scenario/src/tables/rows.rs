@@ -413,11 +413,16 @@ pub(super) fn holdings(
     (spec, holders_file, dropped): (&ScenarioSpec, &str, &BTreeSet<String>),
     bad: &mut Bad<'_>,
 ) {
-    // Hashed, and borrowing the ids: a lookup per holdings row (issue 15). The first row
-    // of an id wins, as the conversion reports the others as duplicates.
-    let mut by_id: IdMap<String, usize> = IdMap::with_capacity(origins.len());
-    for (k, o) in origins.iter().enumerate() {
-        let _ = by_id.insert_new(o.id.clone(), k);
+    // Hashed, and borrowing the ids (taken out of the origins for the while, not copied):
+    // a lookup per holdings row (issue 15). The first row of an id wins, as the
+    // conversion reports the others as duplicates.
+    let ids: Vec<String> = origins
+        .iter_mut()
+        .map(|o| std::mem::take(&mut o.id))
+        .collect();
+    let mut by_id: IdMap<&str, usize> = IdMap::with_capacity(ids.len());
+    for (k, id) in ids.iter().enumerate() {
+        let _ = by_id.insert_new(id.as_str(), k);
     }
     for (i, cells) in rows.iter().enumerate() {
         if cells.is_empty() {
@@ -471,12 +476,9 @@ pub(super) fn holdings(
                 );
             } else {
                 // Sorted, as the ordered map this was gave them.
-                let ids = by_id.sorted();
-                let hint = suggest::hint_for(
-                    h,
-                    ids.iter().map(|(k, _)| k.as_str()),
-                    "holders in this table",
-                );
+                let known = by_id.sorted();
+                let hint =
+                    suggest::hint_for(h, known.iter().map(|(k, _)| **k), "holders in this table");
                 r.fail(
                     "holder",
                     format!("no row of `{holders_file}` has the id `{}`", clip(h)),
@@ -495,5 +497,9 @@ pub(super) fn holdings(
                 .push(HoldingSpec { asset, shares, usd });
             o.holdings.push((fi, i + 1));
         }
+    }
+    drop(by_id);
+    for (o, id) in origins.iter_mut().zip(ids) {
+        o.id = id;
     }
 }
