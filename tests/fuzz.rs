@@ -272,3 +272,23 @@ fn a_plain_number_where_a_string_is_expected_reads_the_same_in_a_sweep() {
     assert_eq!(i.sources[0].title, "9");
     assert_eq!(outcome(&i), outcome(&s));
 }
+
+/// The fuzzer's `scenario_yaml` finding (`fuzz/regressions/scenario_yaml/holders-left-empty`,
+/// 4 Dec 2026): `holders:` with nothing after it loaded as a scenario with no holders, but
+/// its sweep instance refused it ("holders: expected a list, found an empty value
+/// (null)"): the template's value tree wrote the empty value back as `null`. A list left
+/// empty now reads as an empty list in both.
+#[test]
+fn a_list_left_empty_reads_the_same_in_a_sweep() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/regressions/scenario_yaml/holders-left-empty"
+    );
+    let text = std::fs::read_to_string(path).expect("the regression input");
+    let s = Scenario::from_yaml(&text, "empty-holders.yaml", None).expect("a scenario");
+    assert_eq!(s.network.holders().len(), 0);
+    let t = Template::from_yaml(&text, "empty-holders.yaml", None).expect("a template");
+    let i = t.instantiate(&[]).expect("its plain instance");
+    assert_eq!(i.network.holders().len(), 0);
+    assert_eq!(i.network.lenders().len(), s.network.lenders().len());
+}

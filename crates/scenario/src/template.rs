@@ -253,6 +253,22 @@ impl From<f64> for OverrideValue {
     }
 }
 
+/// The format's lists that may be written with an empty value (`holders:`), as paths of
+/// keys (`*`: every item of a list): the spec's lists with a default. A template's tree
+/// drops them when empty, so that its instances read them as the scenario did.
+const EMPTY_LISTS: &[&[&str]] = &[
+    &["sources"],
+    &["assumptions"],
+    &["assets"],
+    &["assets", "*", "tags"],
+    &["holders"],
+    &["holder_tables"],
+    &["lenders"],
+    &["shocks"],
+    &["variants"],
+    &["teach", "sliders"],
+];
+
 /// A scenario loaded once, from which variants with replaced fields are built fast.
 ///
 /// Instances ([`Template::instantiate`]) are the scenario without its `variants:` and
@@ -417,6 +433,7 @@ impl Template {
         for (key, _) in DROPPED {
             tree.remove_top(key);
         }
+        tree.drop_empty_lists(EMPTY_LISTS);
         Ok(Template {
             base,
             tree,

@@ -159,6 +159,38 @@ impl Tree {
             })
     }
 
+    /// Remove the keys of lists left empty (`holders:` with nothing after it): the format
+    /// reads an empty value as an empty list, but the tree holds it as a null, which it
+    /// would write back as `holders: null`, and the format refuses that. A list's key
+    /// left out is the same empty list. `lists` are paths of keys; `*` is every item of a
+    /// list.
+    pub fn drop_empty_lists(&mut self, lists: &[&[&str]]) {
+        fn drop_at(v: &mut serde_yaml::Value, path: &[&str]) {
+            match (v, path) {
+                (serde_yaml::Value::Tagged(t), _) => drop_at(&mut t.value, path),
+                (serde_yaml::Value::Mapping(m), [key])
+                    if m.get(*key).is_some_and(serde_yaml::Value::is_null) =>
+                {
+                    m.remove(*key);
+                }
+                (serde_yaml::Value::Sequence(items), ["*", rest @ ..]) => {
+                    for item in items {
+                        drop_at(item, rest);
+                    }
+                }
+                (serde_yaml::Value::Mapping(m), [key, rest @ ..]) => {
+                    if let Some(child) = m.get_mut(*key) {
+                        drop_at(child, rest);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for path in lists {
+            drop_at(&mut self.0, path);
+        }
+    }
+
     /// Remove a top-level key, if present.
     pub fn remove_top(&mut self, key: &str) {
         if let serde_yaml::Value::Mapping(m) = &mut self.0 {

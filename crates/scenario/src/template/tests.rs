@@ -409,3 +409,27 @@ proptest! {
         })?;
     }
 }
+
+/// Lists written with an empty value (`holders:` with nothing after it) are empty lists to
+/// the scenario and to every instance of its template, with and without overrides (a
+/// template once wrote them back as `null`, which the format refuses; found by the
+/// `scenario_yaml` fuzz target).
+#[test]
+fn lists_left_empty_are_empty_in_every_instance() {
+    let text = "name: empty\ndescription: d\nas_of: 2026-05-29\nassumptions:\nsources:\n\
+        assets:\n  - id: NVDA\n    price: 200.0\n    shares_outstanding: 2.4e10\n    adv_usd: 4.0e10\n    daily_vol: 0.025\n    tags:\n\
+        lenders:\nholders:\nholder_tables:\nshocks:\n  - { type: asset, asset: NVDA, return: -0.1 }\nvariants:\n";
+    let base = Scenario::from_yaml(text, "empty.yaml", None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(base.network.holders().len(), 0);
+    let t = Template::from_yaml(text, "empty.yaml", None).unwrap_or_else(|e| panic!("{e}"));
+    let plain = t.instantiate(&[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(run(&plain), run(&base));
+    let moved = t
+        .instantiate(&[num("assets[0].price", 150.0)])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(moved.network.assets()[0].price, 150.0);
+    // An explicit null is still refused, as by the scenario.
+    let null = text.replace("holders:\n", "holders: null\n");
+    assert!(Scenario::from_yaml(&null, "empty.yaml", None).is_err());
+    assert!(Template::from_yaml(&null, "empty.yaml", None).is_err());
+}
