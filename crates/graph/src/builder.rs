@@ -59,6 +59,14 @@ impl NetworkBuilder {
         }
     }
 
+    /// Room for `nodes` more assets, holders and lenders together, `holders` of them
+    /// holders: a large network's id map and holder list are then sized once rather than
+    /// grown (and their ids re-placed) again and again.
+    pub fn reserve(&mut self, nodes: usize, holders: usize) {
+        self.ids.reserve(nodes);
+        self.holders.reserve(holders);
+    }
+
     /// Add an asset.
     pub fn add_asset(&mut self, asset: Asset) -> AssetIx {
         let ix = AssetIx(self.assets.len() as u32);

@@ -759,6 +759,12 @@ impl<K: AsRef<str>, V> IdMap<K, V> {
         m
     }
 
+    /// Room for `n` more ids.
+    pub fn reserve(&mut self, n: usize) {
+        self.entries.reserve(n);
+        self.grow_to(self.entries.len() + n);
+    }
+
     /// The number of ids.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -612,8 +612,23 @@ pub(crate) fn finish(
     } else {
         spec.holders.extend(table_holders);
     }
-    let converted = convert::convert(&spec, origin)
-        .map_err(|pending| located(pending.into_iter().map(|p| placed.relocate(p)).collect()))?;
+    let converted = convert::convert(&spec, origin).map_err(|pending| {
+        located(
+            pending
+                .into_iter()
+                .map(|p| placed.relocate(p, &spec.holders))
+                .collect(),
+        )
+    })?;
+    // A large scenario's holders are freed on every core (a holder has a few allocations
+    // of its own).
+    {
+        use rayon::prelude::*;
+        std::mem::take(&mut spec.holders)
+            .into_par_iter()
+            .with_min_len(4096)
+            .for_each(drop);
+    }
     Ok(Scenario {
         name: spec.name,
         description: spec.description,

@@ -490,9 +490,9 @@ impl<'a> Seq<'_, 'a> {
                 scratch,
             );
         }
-        // 2. Values and clearing (one pass over the states: they are large).
+        // 2. Values and clearing (one pass over the states, on every core: they are large).
         let (values, nodes): (Vec<f64>, Vec<HolderNode>) = states
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(i, st)| {
                 let v = value(&st.unit, p);

@@ -94,8 +94,9 @@ pub(crate) struct Cx<'s> {
     pub(crate) spec: &'s ScenarioSpec,
     pub(crate) problems: Vec<Pending>,
     /// Every id, with its kind and index in its section (`assets[2]`), first occurrence
-    /// only. Hashed: a lookup per reference in 100,000 holders (issue 15).
-    pub(crate) ids: IdMap<&'s str, (IdKind, usize)>,
+    /// only. Hashed: a lookup per reference in 100,000 holders (issue 15). Shared with the
+    /// [`Cx::fork`]s that convert holders on other cores.
+    pub(crate) ids: Arc<IdMap<&'s str, (IdKind, usize)>>,
     /// (section, index) of nodes left out of the network (duplicate or empty ids).
     pub(crate) skipped: BTreeSet<(IdKind, usize)>,
     pub(crate) assets: BTreeMap<&'s str, AssetIx>,
@@ -161,7 +162,9 @@ impl<'s> Cx<'s> {
         Cx {
             spec,
             problems: Vec::new(),
-            ids: IdMap::with_capacity(spec.assets.len() + spec.holders.len() + spec.lenders.len()),
+            ids: Arc::new(IdMap::with_capacity(
+                spec.assets.len() + spec.holders.len() + spec.lenders.len(),
+            )),
             skipped: BTreeSet::new(),
             assets: BTreeMap::new(),
             lenders: BTreeMap::new(),
@@ -173,6 +176,32 @@ impl<'s> Cx<'s> {
             asset_at,
             etf_at,
         }
+    }
+
+    /// A context to convert holders in on another core: this one's ids, sections and
+    /// indexes, with no problems yet. It has no holder nodes: converting a holder reads
+    /// none (they are read when the builder's problems are mapped back, and by the edges).
+    pub(crate) fn fork(&self) -> Cx<'s> {
+        Cx {
+            spec: self.spec,
+            problems: Vec::new(),
+            ids: Arc::clone(&self.ids),
+            skipped: self.skipped.clone(),
+            assets: self.assets.clone(),
+            lenders: self.lenders.clone(),
+            holder_nodes: Vec::new(),
+            prices: self.prices.clone(),
+            suppress: BTreeSet::new(),
+            asset_at: self.asset_at.clone(),
+            etf_at: self.etf_at.clone(),
+        }
+    }
+
+    /// Take back what a [`Cx::fork`] found, after what this one found so far (forks are
+    /// joined in holder order, so problems keep the order of a conversion on one core).
+    pub(crate) fn join(&mut self, fork: Cx<'s>) {
+        self.problems.extend(fork.problems);
+        self.suppress.extend(fork.suppress);
     }
 
     /// The network node and kept facts of the holder with id `id`, if it is in the
@@ -428,7 +457,8 @@ impl<'s> Cx<'s> {
             self.skipped.insert((kind, index));
             return;
         }
-        if let Err(&(k, i)) = self.ids.insert_new(id, (kind, index)) {
+        // Ids are registered before any fork is made: the map is not shared yet.
+        if let Err(&(k, i)) = Arc::make_mut(&mut self.ids).insert_new(id, (kind, index)) {
             let msg = format!(
                 "duplicate id `{id}`: already used by {} ({})",
                 k.a(),

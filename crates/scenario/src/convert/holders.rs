@@ -12,6 +12,70 @@ use crate::kinds::{self, Make};
 use crate::limits;
 use crate::spec::{CashUseName, HolderSpec, KindName, SaleOrderName};
 
+/// A holder as converted, with the accounts file it read.
+type Converted = (Holder, Option<AccountsFile>);
+
+/// Holders converted per batch: the batch's holders are kept until they are added, and a
+/// batch of this size reuses the same memory from one batch to the next.
+const BATCH: usize = 1 << 14;
+
+/// Holders per fork of the context within a batch.
+const CHUNK: usize = 1 << 11;
+
+/// Check and convert every holder of the scenario, in order, and give each to `add` with
+/// its index and the accounts file it read.
+///
+/// Holders are independent until they are added to the network, so a large scenario's
+/// are converted on every core, in batches, each chunk with its own fork of `cx`; the
+/// forks are joined in holder order, so the problems come out as on one core. Account
+/// books are converted on one core: their conversion reads files (with its own
+/// parallelism) and keeps the books it loaded for later conversions.
+pub(crate) fn convert_holders<'s>(
+    cx: &mut Cx<'s>,
+    origin: &Origin<'_>,
+    lookup: &AssetLookup,
+    mut add: impl FnMut(&mut Cx<'s>, usize, Holder, Option<AccountsFile>),
+) {
+    use rayon::prelude::*;
+    let holders = &cx.spec.holders;
+    if holders.len() <= CHUNK || holders.iter().any(|h| h.kind == KindName::AccountBook) {
+        for (i, h) in holders.iter().enumerate() {
+            let (holder, file) = holder(cx, h, i, origin, lookup);
+            add(cx, i, holder, file);
+        }
+        return;
+    }
+    // With no account book, the conversion reads nothing of `origin` but the scenario's
+    // directory and stem (its book caches are not shared across threads).
+    let (base_dir, stem) = (origin.base_dir, origin.stem);
+    for (b, batch) in holders.chunks(BATCH).enumerate() {
+        let shared = &*cx;
+        let parts: Vec<(Vec<Converted>, Cx<'s>)> = batch
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let mut fork = shared.fork();
+                let plain = Origin::new(base_dir, stem);
+                let first = b * BATCH + c * CHUNK;
+                let out = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(j, h)| holder(&mut fork, h, first + j, &plain, lookup))
+                    .collect();
+                (out, fork)
+            })
+            .collect();
+        let mut i = b * BATCH;
+        for (out, fork) in parts {
+            cx.join(fork);
+            for (holder, file) in out {
+                add(cx, i, holder, file);
+                i += 1;
+            }
+        }
+    }
+}
+
 /// Check and convert holder `i`; returns it with the accounts file it read, if any.
 pub(crate) fn holder(
     cx: &mut Cx<'_>,

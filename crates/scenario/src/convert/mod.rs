@@ -43,7 +43,7 @@ use cx::{HolderMeta, IdKind};
 use edges::{holder_edges, owes};
 use engine::{engine, engine_base, engine_done};
 use expect::expectations;
-use holders::holder;
+
 use lenders::lender;
 use monte_carlo::monte_carlo;
 pub(crate) use problems::is_solvency;
@@ -168,6 +168,10 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
     }
 
     let mut b = NetworkBuilder::new();
+    b.reserve(
+        spec.assets.len() + spec.holders.len() + spec.lenders.len(),
+        spec.holders.len(),
+    );
     let (default_law, default_decay) = match spec.defaults.as_ref().and_then(|d| d.impact.as_ref())
     {
         Some(imp) => (
@@ -235,8 +239,7 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
                 .map(|(k, (_, f))| (f.id.as_str(), AssetIx(n_assets + k as u32))),
         ),
     );
-    for (i, h) in spec.holders.iter().enumerate() {
-        let (holder, accounts_file) = holder(&mut cx, h, i, origin, &lookup);
+    holders::convert_holders(&mut cx, origin, &lookup, |cx, i, holder, accounts_file| {
         if !cx.skipped.contains(&(IdKind::Holder, i)) {
             let book = match &holder.kind {
                 HolderKind::AccountBook { book, .. } => Some(Arc::clone(book)),
@@ -252,7 +255,7 @@ pub(crate) fn convert(spec: &ScenarioSpec, origin: &Origin<'_>) -> Result<Conver
                 *slot = Some((ix, meta));
             }
         }
-    }
+    });
     for (i, h) in spec.holders.iter().enumerate() {
         if !cx.skipped.contains(&(IdKind::Holder, i)) {
             holder_edges(&mut cx, &mut b, h, i);

@@ -108,7 +108,6 @@ struct RowOrigin {
     /// Its holders file (an index into [`Placed::files`]) and data row.
     file: usize,
     row: usize,
-    id: String,
     /// Its holdings' file and row, in the order of its `holdings`.
     holdings: Vec<(usize, usize)>,
 }
@@ -432,7 +431,6 @@ fn read_holders(
                 origins.push(RowOrigin {
                     file: fi,
                     row: r + 1,
-                    id: h.id.clone(),
                     holdings: Vec::new(),
                 });
                 holders.push(h);
@@ -487,10 +485,9 @@ fn clean_holders(
             .par_iter()
             .enumerate()
             .with_min_len(1024)
-            .map(|(r, h)| RowOrigin {
+            .map(|(r, _)| RowOrigin {
                 file: fi,
                 row: r + 1,
-                id: h.id.clone(),
                 holdings: Vec::new(),
             }),
     );
@@ -608,7 +605,8 @@ pub(crate) fn load(
 impl Placed {
     /// A problem the conversion found, placed in the table a holder came from when it
     /// is about a table holder (or mentions one); others are returned unchanged.
-    pub(crate) fn relocate(&self, mut p: Pending) -> Pending {
+    /// `holders` are the scenario's, table holders included (a message names the holder).
+    pub(crate) fn relocate(&self, mut p: Pending, holders: &[HolderSpec]) -> Pending {
         p.message = self.mentions(&p.message);
         p.hint = p.hint.map(|h| self.mentions(&h));
         let Some((n, rest)) = holder_index(&p.path) else {
@@ -636,7 +634,7 @@ impl Placed {
             place: file.place(row, &column),
             message: format!(
                 "row {row} (holder `{}`), column `{column}`: {message}",
-                clip(&o.id)
+                clip(holders.get(n).map_or("", |h| h.id.as_str()))
             ),
             hint,
         }

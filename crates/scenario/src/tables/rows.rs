@@ -3,6 +3,7 @@
 //! read here (numbers, whole numbers of days, booleans, ids, names); their ranges and
 //! everything else are checked by the conversion every holder goes through.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use delever_graph::IdMap;
@@ -58,13 +59,16 @@ fn help(column: &str) -> Option<String> {
     crate::field_help(key).map(|h| format!("`{column}`: {h}"))
 }
 
-/// A text cell, or a whole number as decimal text.
-fn as_text(c: &Cell) -> Option<String> {
+/// A text cell (borrowed: most cells are ids and names only compared or copied once),
+/// or a whole number as decimal text.
+fn as_text(c: &Cell) -> Option<Cow<'_, str>> {
     #[allow(clippy::cast_possible_truncation)] // integral and below 2^53
     match c {
-        Cell::Text(t) => Some(t.to_string()),
-        Cell::Int(i) => Some(i.to_string()),
-        Cell::Num(x) if x.fract() == 0.0 && x.abs() < 9e15 => Some((*x as i64).to_string()),
+        Cell::Text(t) => Some(Cow::Borrowed(&**t)),
+        Cell::Int(i) => Some(Cow::Owned(i.to_string())),
+        Cell::Num(x) if x.fract() == 0.0 && x.abs() < 9e15 => {
+            Some(Cow::Owned((*x as i64).to_string()))
+        }
         _ => None,
     }
 }
@@ -80,7 +84,7 @@ fn shown(c: &Cell) -> String {
     }
 }
 
-impl Reader<'_, '_, '_> {
+impl<'r> Reader<'r, '_, '_> {
     fn fail(&mut self, column: &str, message: String, hint: Option<String>) {
         self.ok = false;
         let who = self
@@ -170,7 +174,7 @@ impl Reader<'_, '_, '_> {
     }
 
     /// An id or a name: text, or a whole number written as decimal text.
-    fn text(&mut self, column: &str) -> Option<String> {
+    fn text(&mut self, column: &str) -> Option<Cow<'r, str>> {
         let c = self.row.get(column)?;
         if let Some(t) = as_text(c) {
             return Some(t);
@@ -185,7 +189,7 @@ impl Reader<'_, '_, '_> {
     }
 
     /// A required id or name.
-    fn required(&mut self, column: &str, what: &str) -> Option<String> {
+    fn required(&mut self, column: &str, what: &str) -> Option<Cow<'r, str>> {
         if self.row.get(column).is_none() {
             let m = format!("expected {what}, found an empty field");
             self.fail(column, m, help(column));
@@ -197,7 +201,7 @@ impl Reader<'_, '_, '_> {
     /// One of `names`.
     fn choice<T: Copy>(&mut self, column: &str, names: &[(&str, T)]) -> Option<T> {
         let t = self.text(column)?;
-        if let Some((_, v)) = names.iter().find(|(n, _)| *n == t) {
+        if let Some((_, v)) = names.iter().find(|(n, _)| *n == t.as_ref()) {
             return Some(*v);
         }
         let all = names.iter().map(|(n, _)| *n);
@@ -284,7 +288,7 @@ pub(super) fn holder(row: &Row<'_>, bad: &mut Bad<'_>) -> (HolderSpec, bool) {
         ],
     );
     let h = HolderSpec {
-        id: id.unwrap_or_default(),
+        id: id.map(Cow::into_owned).unwrap_or_default(),
         kind: kind.unwrap_or(KindName::Bank),
         cash: r.num("cash"),
         other_assets: r.num("other_assets"),
@@ -293,7 +297,7 @@ pub(super) fn holder(row: &Row<'_>, bad: &mut Bad<'_>) -> (HolderSpec, bool) {
         cash_use,
         starts_insolvent: r.boolean("starts_insolvent"),
         tags: None,
-        source: r.text("source"),
+        source: r.text("source").map(Cow::into_owned),
         default_below_ratio: r.num("default_below_ratio"),
         holdings: None,
         margin,
@@ -343,7 +347,7 @@ fn margin(r: &mut Reader<'_, '_, '_>) -> Option<MarginSpec> {
         .filter(|c| r.row.get(c).is_some())
         .collect();
     let first = *given.first()?;
-    let lender = r.text("lender");
+    let lender = r.text("lender").map(Cow::into_owned);
     let loan = r.num("loan");
     let maintenance = r.num("maintenance");
     let reset = r.num("reset");
@@ -403,39 +407,29 @@ fn rule(r: &mut Reader<'_, '_, '_>) -> Option<RuleSpec> {
     kind.map(|_| spec)
 }
 
-/// Read a holdings table into the holdings of the table's holders (`specs`, with their
-/// origins), in row order.
-pub(super) fn holdings(
-    rows: &super::read::Rows,
-    file: &TableFile,
-    fi: usize,
-    (specs, origins): (&mut [HolderSpec], &mut [RowOrigin]),
-    (spec, holders_file, dropped): (&ScenarioSpec, &str, &BTreeSet<String>),
-    bad: &mut Bad<'_>,
-) {
-    // Hashed, and borrowing the ids (taken out of the origins for the while, not copied):
-    // a lookup per holdings row (issue 15). The first row of an id wins, as the
-    // conversion reports the others as duplicates.
-    let ids: Vec<String> = origins
-        .iter_mut()
-        .map(|o| std::mem::take(&mut o.id))
-        .collect();
-    let mut by_id: IdMap<&str, usize> = IdMap::with_capacity(ids.len());
-    for (k, id) in ids.iter().enumerate() {
-        let _ = by_id.insert_new(id.as_str(), k);
-    }
-    for (i, cells) in rows.iter().enumerate() {
-        if cells.is_empty() {
-            continue;
-        }
+/// What a holdings table's rows need to be read: the table's holders by id (the first row
+/// of an id wins, as the conversion reports the others as duplicates), the scenario's
+/// holders, the holders file's name and the ids of holders rows already reported.
+struct HoldingsCx<'a> {
+    file: &'a TableFile,
+    by_id: IdMap<&'a str, usize>,
+    spec: &'a ScenarioSpec,
+    holders_file: &'a str,
+    dropped: &'a BTreeSet<String>,
+}
+
+impl HoldingsCx<'_> {
+    /// Data row `n` (1-based): the index of its holder among the table's holders and its
+    /// position, or `None` for a row left out (reported, or its holder's row is).
+    fn read(&self, cells: &[Cell], n: usize, bad: &mut Bad<'_>) -> Option<(usize, HoldingSpec)> {
         let row = Row {
-            file,
+            file: self.file,
             cells,
-            n: i + 1,
+            n,
         };
         let mut r = Reader {
             row: &row,
-            bad: &mut *bad,
+            bad,
             who: None,
             ok: true,
         };
@@ -453,7 +447,7 @@ pub(super) fn holdings(
                 Some("a position is a number of shares or a value in USD at the asset's price; write it in one of the two columns".into()),
             ),
             (false, false) => {
-                let column = if file.columns.iter().any(|c| c == "shares") { "shares" } else { "usd" };
+                let column = if self.file.columns.iter().any(|c| c == "shares") { "shares" } else { "usd" };
                 r.fail(
                     column,
                     "the row gives neither `shares` nor `usd`".into(),
@@ -462,44 +456,125 @@ pub(super) fn holdings(
             }
             _ => {}
         }
-        if holder.as_ref().is_some_and(|h| dropped.contains(h)) {
+        if holder
+            .as_ref()
+            .is_some_and(|h| self.dropped.contains(h.as_ref()))
+        {
             // Its holder's row is reported already.
-            continue;
+            return None;
         }
-        let k = holder.as_ref().and_then(|h| by_id.get(h).copied());
+        let k = holder.as_ref().and_then(|h| self.by_id.get(h).copied());
         if let (Some(h), None) = (&holder, k) {
-            if spec.holders.iter().any(|y| &y.id == h) {
+            if self.spec.holders.iter().any(|y| y.id == *h) {
                 r.fail(
                     "holder",
-                    format!("holder `{}` is in the scenario's `holders:` list, not in `{holders_file}`", clip(h)),
+                    format!("holder `{}` is in the scenario's `holders:` list, not in `{}`", clip(h), self.holders_file),
                     Some("a holdings table holds the positions of its own table's holders; write this holder's in its `holdings:`".into()),
                 );
             } else {
                 // Sorted, as the ordered map this was gave them.
-                let known = by_id.sorted();
+                let known = self.by_id.sorted();
                 let hint =
                     suggest::hint_for(h, known.iter().map(|(k, _)| **k), "holders in this table");
                 r.fail(
                     "holder",
-                    format!("no row of `{holders_file}` has the id `{}`", clip(h)),
+                    format!("no row of `{}` has the id `{}`", self.holders_file, clip(h)),
                     Some(hint),
                 );
             }
         }
         if !r.ok {
-            continue;
+            return None;
         }
-        if let (Some(k), Some(asset)) = (k, asset)
-            && let (Some(s), Some(o)) = (specs.get_mut(k), origins.get_mut(k))
-        {
-            s.holdings
-                .get_or_insert_with(Vec::new)
-                .push(HoldingSpec { asset, shares, usd });
-            o.holdings.push((fi, i + 1));
+        Some((
+            k?,
+            HoldingSpec {
+                asset: asset?.into_owned(),
+                shares,
+                usd,
+            },
+        ))
+    }
+}
+
+/// Read a holdings table into the holdings of the table's holders (`specs`, with their
+/// origins), in row order.
+///
+/// The rows are read on every core; only when one has a problem are they read again one
+/// by one, so that the problems are reported in row order. Each holder's holdings are
+/// then allocated once, at their number.
+pub(super) fn holdings(
+    rows: &super::read::Rows,
+    file: &TableFile,
+    fi: usize,
+    (specs, origins): (&mut [HolderSpec], &mut [RowOrigin]),
+    (spec, holders_file, dropped): (&ScenarioSpec, &str, &BTreeSet<String>),
+    bad: &mut Bad<'_>,
+) {
+    use rayon::prelude::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let read: Vec<Option<(usize, HoldingSpec)>> = {
+        // Hashed: a lookup per holdings row (issue 15).
+        let mut by_id: IdMap<&str, usize> = IdMap::with_capacity(specs.len());
+        for (k, h) in specs.iter().enumerate() {
+            let _ = by_id.insert_new(h.id.as_str(), k);
+        }
+        let cx = HoldingsCx {
+            file,
+            by_id,
+            spec,
+            holders_file,
+            dropped,
+        };
+        let failed = AtomicBool::new(false);
+        let clean: Vec<Option<(usize, HoldingSpec)>> = rows
+            .par_iter()
+            .enumerate()
+            .with_min_len(1024)
+            .map(|(i, cells)| {
+                if cells.is_empty() || failed.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let mut mine = Bad::new(file);
+                let read = cx.read(cells, i + 1, &mut mine);
+                if read.is_none() || !mine.problems.is_empty() || mine.more > 0 {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                read
+            })
+            .collect();
+        if failed.load(Ordering::Relaxed) {
+            drop(clean);
+            rows.iter()
+                .enumerate()
+                .map(|(i, cells)| {
+                    if cells.is_empty() {
+                        None
+                    } else {
+                        cx.read(cells, i + 1, bad)
+                    }
+                })
+                .collect()
+        } else {
+            clean
+        }
+    };
+    let mut counts = vec![0usize; specs.len()];
+    for &(k, _) in read.iter().flatten() {
+        counts[k] += 1;
+    }
+    for ((s, o), &n) in specs.iter_mut().zip(origins.iter_mut()).zip(&counts) {
+        if n > 0 {
+            s.holdings = Some(Vec::with_capacity(n));
+            o.holdings.reserve_exact(n);
         }
     }
-    drop(by_id);
-    for (o, id) in origins.iter_mut().zip(ids) {
-        o.id = id;
+    for (i, x) in read.into_iter().enumerate() {
+        if let Some((k, h)) = x
+            && let (Some(s), Some(o)) = (specs.get_mut(k), origins.get_mut(k))
+        {
+            s.holdings.get_or_insert_with(Vec::new).push(h);
+            o.holdings.push((fi, i + 1));
+        }
     }
 }

@@ -312,6 +312,133 @@ fn blank_rows_are_no_holders_and_rows_keep_their_numbers() {
     );
 }
 
+/// A holdings table read on every core in chunks: each holder's holdings in row order
+/// (its rows far apart, blank lines between chunks), as the YAML holders with the same
+/// holdings build; bad rows in several chunks reported as one reading from the first row.
+#[test]
+fn holdings_in_many_chunks_keep_row_order_and_their_problems_order() {
+    use std::fmt::Write as _;
+    let d = Dir::new("holdings-chunks");
+    let n = 3_000;
+    let mut holders = String::from("id,kind,cash\n");
+    let mut yaml = String::from("holders:\n");
+    for i in 0..n {
+        let _ = writeln!(holders, "f{i},fund,1");
+    }
+    // Holder i's first row near the top (in reverse holder order), its second near the
+    // bottom: a holder's rows are in different chunks of the parallel read.
+    let first = |i: usize| n - 1 - i;
+    let mut rows: Vec<String> = vec![String::new(); 2 * n];
+    for i in 0..n {
+        rows[first(i)] = format!("f{i},X,{},", i + 1);
+        rows[n + i] = format!("f{i},X,,{}", 10 * (i + 7));
+        let _ = writeln!(
+            yaml,
+            "  - {{ id: f{i}, kind: fund, cash: 1, holdings: [ {{ asset: X, shares: {} }}, {{ asset: X, usd: {} }} ] }}",
+            i + 1,
+            10 * (i + 7)
+        );
+    }
+    let table = |bad: &[usize]| {
+        let mut t = String::from("holder,asset,shares,usd\n");
+        for (r, row) in rows.iter().enumerate() {
+            if r == 1_024 || r == 4_000 {
+                t.push_str(",,,\n");
+            }
+            if bad.contains(&r) {
+                let _ = writeln!(t, "{},X,many,", row.split(',').next().unwrap_or(""));
+            } else {
+                let _ = writeln!(t, "{row}");
+            }
+        }
+        t
+    };
+    d.write("h.csv", &holders);
+    d.write("p.csv", &table(&[]));
+    let entry = "holder_tables:\n  - { holders_csv: h.csv, holdings_csv: p.csv }\n";
+    let from_tables = load(&d.0, entry).expect("clean tables");
+    let from_yaml = load(&d.0, &yaml).expect("yaml");
+    assert_eq!(
+        format!("{:?}", from_tables.network),
+        format!("{:?}", from_yaml.network)
+    );
+    // The network keeps one position per asset; the holders' holdings, as read, are in
+    // row order, with the rows they came from.
+    let spec = crate::yaml::parse(&format!("{HEAD}{entry}")).expect("spec");
+    let (specs, placed) =
+        super::load(&spec, &Origin::new(Some(d.0.as_path()), None)).expect("tables");
+    for i in [0, 1, n / 2, n - 1] {
+        let got: Vec<(Option<f64>, Option<f64>)> = specs[i]
+            .holdings
+            .iter()
+            .flatten()
+            .map(|h| (h.shares.map(|x| x.0), h.usd.map(|x| x.0)))
+            .collect();
+        let want = vec![
+            (Some((i + 1) as f64), None),
+            (None, Some((10 * (i + 7)) as f64)),
+        ];
+        assert_eq!(got, want, "holder {i}");
+        // Data rows, counting the blank lines after rows 1,024 and 4,000.
+        let row = |r: usize| r + 1 + usize::from(r >= 1_024) + usize::from(r >= 4_000);
+        let rows: Vec<usize> = placed.holders[i].holdings.iter().map(|&(_, r)| r).collect();
+        assert_eq!(rows, [row(first(i)), row(n + i)], "holder {i}");
+    }
+    // Bad rows in the first chunk, in a late chunk and in between, more than are listed.
+    let bad: Vec<usize> = [5, 5_500].into_iter().chain(2_000..2_012).collect();
+    d.write("p.csv", &table(&bad));
+    let e = load(&d.0, entry).expect_err("bad rows");
+    let m = messages(&e);
+    let rows_named: Vec<&str> = m
+        .iter()
+        .filter_map(|x| x.split("row ").nth(1)?.split(' ').next())
+        .collect();
+    // Data rows count the blank line after the 1,024th row.
+    assert_eq!(
+        rows_named,
+        [
+            "6", "2002", "2003", "2004", "2005", "2006", "2007", "2008", "2009", "2010"
+        ],
+        "{m:#?}"
+    );
+    assert!(
+        m.iter().any(|x| x.contains("and 4 more bad rows")),
+        "{m:#?}"
+    );
+}
+
+/// Holders converted on every core, in chunks: a problem in each of several chunks is
+/// reported once, at its row, and the builder's own complaint about the same key is left
+/// out for each (the chunks' findings are joined).
+#[test]
+fn conversion_problems_in_many_chunks_are_each_told_once() {
+    use std::fmt::Write as _;
+    let d = Dir::new("convert-chunks");
+    let n = 10_000;
+    // A margin account needs a margin loan: the conversion says so, and the builder's
+    // "needs a margin link" is left out for it.
+    let no_margin = [3, 2_100, 2_101, 7_000, 9_999];
+    let mut t = String::from("id,kind,cash,lender,loan,maintenance\n");
+    for i in 0..n {
+        if no_margin.contains(&i) {
+            let _ = writeln!(t, "a{i},margin_account,100,,,");
+        } else {
+            let _ = writeln!(t, "a{i},margin_account,100,pb,10,0.3");
+        }
+    }
+    d.write("h.csv", &t);
+    let e = load(&d.0, "holder_tables:\n  - { holders_csv: h.csv }\n").expect_err("no margin");
+    let m = messages(&e);
+    let want: Vec<String> = no_margin
+        .iter()
+        .map(|i| format!("row {} (holder `a{i}`), column `lender`", i + 1))
+        .collect();
+    assert_eq!(m.len(), want.len(), "{m:#?}");
+    for (got, want) in m.iter().zip(&want) {
+        assert!(got.contains(want.as_str()), "{got} does not name {want}");
+    }
+}
+
 /// Short texts are kept in the cell, long ones on the heap; both read back as written,
 /// and a cell is no larger than one holding a `String`.
 #[test]
