@@ -35,7 +35,6 @@ impl Seq<'_, '_> {
     pub(super) fn assemble(&self, f: &Finish<'_, '_>) -> (Outcome, Ledger) {
         let c = self.c;
         let p = f.prices;
-        let nh = c.units.len();
         let assets: Vec<AssetOutcome> = (0..c.n_assets)
             .map(|k| AssetOutcome {
                 asset: delever_graph::AssetIx(k as u32),
@@ -49,26 +48,24 @@ impl Seq<'_, '_> {
                 forced_sales_at_sale_prices_usd: f.sales_at_mid[k],
             })
             .collect();
-        // Each holder's record and ledger on every core; the totals are summed after, in
-        // holder order (bit-identical on any thread count).
-        let per: Vec<(HolderOutcome, HolderLedger, f64)> = c
+        // Each holder's record and ledger on every core, written in place; the totals are
+        // summed after, in holder order (bit-identical on any thread count).
+        let (holders, (ledgers, losses)): (Vec<HolderOutcome>, (Vec<HolderLedger>, Vec<f64>)) = c
             .units
             .par_iter()
             .zip(f.states)
             .enumerate()
-            .map(|(i, (u0, st))| self.holder_end(f, i, u0, st))
-            .collect();
+            .map(|(i, (u0, st))| {
+                let (h, l, loss) = self.holder_end(f, i, u0, st);
+                (h, (l, loss))
+            })
+            .unzip();
         let (mut calls_total, mut defaults_total) = (0u64, 0u64);
-        let mut total_loss = 0.0;
-        let mut holders = Vec::with_capacity(nh);
-        let mut ledgers = Vec::with_capacity(nh);
-        for (h, l, loss) in per {
+        for h in &holders {
             calls_total += h.margin_calls;
             defaults_total += h.defaults;
-            total_loss += loss;
-            holders.push(h);
-            ledgers.push(l);
         }
+        let total_loss = losses.iter().fold(0.0, |sum, loss| sum + loss);
         let lenders = lender_outcomes(c, &f.end.cleared, &f.end.tightened);
         let initial = loss_at(c, &self.s.price);
         let (borrower_shortfalls_usd, interbank_losses_usd) = creditor_losses(&f.end.cleared);

@@ -314,7 +314,7 @@ impl<'a> Seq<'_, 'a> {
                 (t, &p),
                 &tight,
                 (&fixed, &mut scratch),
-                &mut spare,
+                Some(&mut spare),
             );
             if t == 1 {
                 equity_shocked.clone_from(&round.equity);
@@ -366,13 +366,14 @@ impl<'a> Seq<'_, 'a> {
                 break;
             }
         }
-        // The balance sheets at the final prices.
+        // The balance sheets at the final prices (no orders: nothing is sold after the
+        // last round).
         let end = self.decide(
             &mut states,
             (rounds + 1, &p),
             &tight,
             (&fixed, &mut scratch),
-            &mut spare,
+            None,
         );
         self.assemble(&Finish {
             redeemed_by_holders: &redeemed_by_holders,
@@ -460,14 +461,16 @@ impl<'a> Seq<'_, 'a> {
         }
     }
 
-    /// Every holder's order at prices `p` on its current state (read only).
+    /// Every holder's order at prices `p` on its current state (read only), the orders'
+    /// vectors taken from `spare` (last round's); with no `spare`, the balance sheets
+    /// only (equity, clearing, tightening) and no orders.
     fn decide(
         &self,
         states: &mut [State<'a>],
         (round, p): (u32, &[f64]),
         prev_tight: &[bool],
         (fixed, scratch): (&Fixed, &mut Vec<f64>),
-        spare: &mut Vec<Order>,
+        spare: Option<&mut Vec<Order>>,
     ) -> Round {
         let c = self.c;
         let nu = states.len();
@@ -526,13 +529,32 @@ impl<'a> Seq<'_, 'a> {
             }
             extra = new_extra;
         }
+        let mut equity = vec![0.0; nu];
+        let Some(spare) = spare else {
+            // The balance sheets alone: each holder's equity does not depend on its order.
+            equity
+                .par_iter_mut()
+                .zip(states.par_iter())
+                .enumerate()
+                .for_each(|(i, (e, st))| {
+                    let book = book_of(&book_orders, i).map(|b| &b.1);
+                    *e = equity_of(st, p, values[i], cleared.recv[i], book);
+                });
+            return Round {
+                orders: Vec::new(),
+                equity,
+                cleared,
+                tightened,
+                extra_margin: extra,
+                total: vec![0.0; c.n_assets],
+            };
+        };
         // 4. Everyone else, in parallel; each writes only its own order, and its equity
         // at the decision prices (while its state is at hand).
         // Last round's orders, their `sold` vectors refilled rather than allocated again.
         let mut orders = std::mem::take(spare);
         orders.truncate(nu);
         orders.resize_with(nu, Order::none);
-        let mut equity = vec![0.0; nu];
         orders
             .par_iter_mut()
             .zip(equity.par_iter_mut())
