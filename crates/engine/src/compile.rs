@@ -138,16 +138,23 @@ pub(crate) struct Margin {
     pub reset: f64,
 }
 
+/// The assets of a holder's positions, inline up to four: most holders (a bank's two
+/// bond books) then need no allocation, and a pass over the holders reads them in place.
+pub(crate) type Assets = smallvec::SmallVec<[u32; 4]>;
+
+/// Shares per position (held, sold, ordered), inline up to two, as [`Assets`].
+pub(crate) type Shares = smallvec::SmallVec<[f64; 2]>;
+
 /// One holder, compiled.
 #[derive(Debug, Clone)]
 pub(crate) struct Unit<'a> {
     pub kind: KindTag,
     pub rule: Rule<'a>,
     /// Assets of the positions (for a book: every asset, dense).
-    pub assets: Vec<u32>,
+    pub assets: Assets,
     /// Starting shares per position (books: the book's total per asset; ETFs: the
     /// synthetic exposure `L·NAV0·w / p0`, negative for inverse funds).
-    pub shares: Vec<f64>,
+    pub shares: Shares,
     /// Positions in most-liquid-first order, when the holder sells that way.
     pub liquidity: Option<Vec<u32>>,
     pub cash: f64,
@@ -386,7 +393,7 @@ impl<'a> Compiled<'a> {
                     maintenance: m.terms.maintenance,
                     reset: m.terms.reset,
                 });
-                let (mut pos_assets, mut pos_shares): (Vec<u32>, Vec<f64>) =
+                let (mut pos_assets, mut pos_shares): (Assets, Shares) =
                     net.holdings(hx).map(|(a, s)| (a.0, s)).unzip();
                 // Synthetic positions (a dealer's hedge, a trend follower's futures) are
                 // carried as if bought with borrowed cash, so that equity is the holder's
@@ -440,7 +447,7 @@ impl<'a> Compiled<'a> {
                             etf_mult = Some(book_mult(net, &classes, n_assets));
                         }
                         pos_assets = (0..width as u32).collect();
-                        pos_shares = totals;
+                        pos_shares = totals.into();
                         Rule::Book {
                             cure: *cure_rate,
                             book: BookView::new(book),
@@ -480,8 +487,8 @@ impl<'a> Compiled<'a> {
                     },
                     HolderKind::OptionsDealer { options, gamma } => {
                         let c = crate::rules::dealer::compile(net.lines(hx), options, gamma, &p0);
-                        pos_assets = c.assets;
-                        pos_shares = c.hedge;
+                        pos_assets = c.assets.into();
+                        pos_shares = c.hedge.into();
                         cash_adjust = c.financing;
                         // Every dealer buys into a rise (and a long-gamma one into a fall).
                         flags |= CAN_BUY;
@@ -501,8 +508,8 @@ impl<'a> Compiled<'a> {
                         flags |= CAN_BUY;
                         let c =
                             crate::rules::trend::compile(net.lines(hx), lookbacks, markets, &p0);
-                        pos_assets = c.assets;
-                        pos_shares = c.position;
+                        pos_assets = c.assets.into();
+                        pos_shares = c.position.into();
                         cash_adjust = c.financing;
                         c.rule
                     }
@@ -652,8 +659,8 @@ fn etf_positions(
     held: &[(delever_graph::HolderIx, f64)],
     class_of: &[u32],
     n_assets: usize,
-    assets: &mut Vec<u32>,
-    shares: &mut Vec<f64>,
+    assets: &mut Assets,
+    shares: &mut Shares,
 ) -> Option<Vec<f64>> {
     if held.is_empty() {
         return None;

@@ -300,7 +300,7 @@ mod tests {
             kind: KindTag::MarginAccount,
             rule: Rule::Account { cure: 0.0 },
             assets: (0..shares.len() as u32).collect(),
-            shares,
+            shares: shares.into(),
             liquidity: None,
             cash: 0.0,
             other_assets: 0.0,

@@ -29,7 +29,7 @@ use crate::carry::{settle_fund, settle_margin, settle_sheet, settle_sheet_held, 
 use assemble::Finish;
 
 use crate::clearing::{Cleared, HolderNode, clear};
-use crate::compile::{Compiled, Margin, Rule, Unit};
+use crate::compile::{Compiled, Margin, Rule, Shares, Unit};
 use crate::fixpoint::{by_kind, fraction_sold};
 use crate::ledger::Ledger;
 use crate::observer::Observer;
@@ -66,7 +66,7 @@ struct State<'a> {
     /// Funds and ETFs: paid out to redeeming investors so far, USD.
     paid_out: f64,
     /// Shares sold so far, per position (books: per asset).
-    sold: Vec<f64>,
+    sold: Shares,
     /// Proceeds at the midpoint prices so far, USD (negative: paid for purchases).
     proceeds: f64,
     /// Sales the rule asked for, USD at the decision prices, summed over rounds.
@@ -99,7 +99,7 @@ struct Extra {
 #[derive(Debug, Clone)]
 struct Order {
     /// Shares sold per position (books: per asset; negative: bought).
-    sold: Vec<f64>,
+    sold: Shares,
     d: Decision,
     extra: Extra,
     /// Cohorts: each bucket's shares sold and decision.
@@ -127,7 +127,7 @@ impl Order {
     /// No order (a held fund's, until its holders have decided).
     fn none() -> Self {
         Order {
-            sold: Vec::new(),
+            sold: Shares::new(),
             d: Decision::NONE,
             extra: Extra::default(),
             buckets: Vec::new(),
@@ -173,7 +173,7 @@ fn new_state<'a>(c: &Compiled<'a>, u: &Unit<'a>, s: &Shocked) -> State<'a> {
         shares_out: 0.0,
         etf_proceeds: 0.0,
         paid_out: 0.0,
-        sold: vec![0.0; u.shares.len()],
+        sold: Shares::from_elem(0.0, u.shares.len()),
         proceeds: 0.0,
         planned: 0.0,
         repaid: 0.0,
@@ -264,7 +264,7 @@ fn value(u: &Unit<'_>, p: &[f64]) -> f64 {
 }
 
 /// `buf` as `n` zeros.
-fn reused(mut buf: Vec<f64>, n: usize) -> Vec<f64> {
+fn reused(mut buf: Shares, n: usize) -> Shares {
     buf.clear();
     buf.resize(n, 0.0);
     buf
@@ -634,7 +634,7 @@ impl<'a> Seq<'_, 'a> {
                 equity0: self.equity0[i],
                 held: 0.0,
             };
-            let mut o = self.decide_unit(st, p, &env, min_order, Vec::new());
+            let mut o = self.decide_unit(st, p, &env, min_order, Shares::new());
             o.extra.retired = shock * st.shares_out + x;
             o.extra.retired_by_holders = x;
             orders[i] = o;
@@ -678,7 +678,7 @@ impl<'a> Seq<'_, 'a> {
         p: &[f64],
         (values, recv, extra): (&[f64], &[f64], &[f64]),
         book: Option<&(Vec<f64>, SeqStats)>,
-        buf: Vec<f64>,
+        buf: Shares,
     ) -> Order {
         if let Some((sold, stats)) = book {
             return book_order(sold, stats);
@@ -711,7 +711,7 @@ impl<'a> Seq<'_, 'a> {
         p: &[f64],
         env: &Env<'_>,
         min_order: f64,
-        buf: Vec<f64>,
+        buf: Shares,
     ) -> Order {
         let u = &st.unit;
         let mut sold = reused(buf, u.shares.len());
@@ -1189,7 +1189,7 @@ fn book_of(orders: &[Option<(Vec<f64>, SeqStats)>], i: usize) -> Option<&(Vec<f6
 /// A book's order from its decide pass.
 fn book_order(sold: &[f64], stats: &SeqStats) -> Order {
     Order {
-        sold: sold.to_vec(),
+        sold: Shares::from_slice(sold),
         d: Decision {
             status: if stats.sale_usd > 0.0 || stats.calls > 0 {
                 stats.worst

@@ -329,7 +329,7 @@ fn carried_unit<'v>(base: &Compiled<'v>, u0: &Unit<'v>, st: &'v Carried<'v>) -> 
                 dense[a as usize] += s;
             }
             u.assets = (0..base.width() as u32).collect();
-            u.shares = dense;
+            u.shares = dense.into();
             if u0.etf_mult.is_some() {
                 u.etf_mult = Some(base.mult_by_index());
             }
