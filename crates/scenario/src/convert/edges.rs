@@ -77,7 +77,7 @@ pub(crate) fn holder_edges(cx: &mut Cx<'_>, b: &mut NetworkBuilder, h: &HolderSp
         }
     }
     if h.kind == KindName::LeveragedEtf
-        && let Some(so) = num(h.shares_outstanding)
+        && let Some(so) = num(h.rare().shares_outstanding)
         && so.is_finite()
         && so > 0.0
     {
@@ -99,7 +99,7 @@ pub(crate) const INVERSE_HINT: &str = "a margin holder of an inverse fund gains 
 
 /// NAV per share of `fund` at the reference close, if it gives its `shares_outstanding`.
 pub(crate) fn nav_per_share(fund: &HolderSpec) -> Option<f64> {
-    let (nav, so) = (num(fund.nav)?, num(fund.shares_outstanding)?);
+    let (nav, so) = (num(fund.rare().nav)?, num(fund.rare().shares_outstanding)?);
     (nav > 0.0 && so > 0.0).then_some(nav / so)
 }
 
@@ -119,7 +119,7 @@ pub(crate) fn etf_share_problem(
             "leveraged ETF shares are held by margin accounts, margin cohorts and account books; give this holder the fund's basket assets instead".into(),
         ));
     }
-    if num(fund.multiple).is_some_and(|m| m < 0.0) {
+    if num(fund.rare().multiple).is_some_and(|m| m < 0.0) {
         return Some((
             format!(
                 "`{}` is an inverse fund (`holders[{fk}].multiple` < 0): its shares cannot be held",
@@ -128,7 +128,7 @@ pub(crate) fn etf_share_problem(
             INVERSE_HINT.into(),
         ));
     }
-    if fund.shares_outstanding.is_none() {
+    if fund.rare().shares_outstanding.is_none() {
         return Some((
             format!(
                 "leveraged ETF `{}` (`holders[{fk}]`) has no `shares_outstanding`",
@@ -182,7 +182,7 @@ pub(crate) fn share_classes(spec: &ScenarioSpec) -> Vec<(usize, &HolderSpec)> {
         .enumerate()
         .filter(|(_, h)| {
             h.kind == KindName::LeveragedEtf
-                && num(h.shares_outstanding).is_some_and(|s| s.is_finite() && s > 0.0)
+                && num(h.rare().shares_outstanding).is_some_and(|s| s.is_finite() && s > 0.0)
         })
         .collect()
 }
@@ -212,7 +212,7 @@ pub(crate) fn book_etf_shares(
                 continue;
             };
             *held.entry(f.id.clone()).or_insert(0.0) += s;
-            if num(f.multiple).is_some_and(|m| m < 0.0) {
+            if num(f.rare().multiple).is_some_and(|m| m < 0.0) {
                 let key = meta
                     .accounts_file
                     .as_ref()
@@ -245,7 +245,8 @@ pub(crate) fn etf_totals(cx: &mut Cx<'_>, books: &BTreeMap<String, f64>) {
         if fund.kind != KindName::LeveragedEtf {
             continue;
         }
-        let (Some(so), Some(nps)) = (num(fund.shares_outstanding), nav_per_share(fund)) else {
+        let (Some(so), Some(nps)) = (num(fund.rare().shares_outstanding), nav_per_share(fund))
+        else {
             continue;
         };
         let mut held = books.get(&fund.id).copied().unwrap_or(0.0);

@@ -81,12 +81,12 @@ fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
 /// The table keys the holder gives, in the scenario's order.
 fn table_keys(h: &HolderSpec) -> Vec<&'static str> {
     [
-        ("accounts_csv", &h.accounts_csv),
-        ("holdings_csv", &h.holdings_csv),
-        ("accounts_parquet", &h.accounts_parquet),
-        ("holdings_parquet", &h.holdings_parquet),
-        ("accounts_arrow", &h.accounts_arrow),
-        ("holdings_arrow", &h.holdings_arrow),
+        ("accounts_csv", &h.rare().accounts_csv),
+        ("holdings_csv", &h.rare().holdings_csv),
+        ("accounts_parquet", &h.rare().accounts_parquet),
+        ("holdings_parquet", &h.rare().holdings_parquet),
+        ("accounts_arrow", &h.rare().accounts_arrow),
+        ("holdings_arrow", &h.rare().holdings_arrow),
     ]
     .into_iter()
     .filter(|(_, v)| v.is_some())
@@ -107,12 +107,12 @@ fn tables<'h>(
             .iter()
             .filter_map(|&f| {
                 let v = match (f, accounts) {
-                    (BookFormat::Csv, true) => &h.accounts_csv,
-                    (BookFormat::Csv, false) => &h.holdings_csv,
-                    (BookFormat::Parquet, true) => &h.accounts_parquet,
-                    (BookFormat::Parquet, false) => &h.holdings_parquet,
-                    (BookFormat::Arrow, true) => &h.accounts_arrow,
-                    (BookFormat::Arrow, false) => &h.holdings_arrow,
+                    (BookFormat::Csv, true) => &h.rare().accounts_csv,
+                    (BookFormat::Csv, false) => &h.rare().holdings_csv,
+                    (BookFormat::Parquet, true) => &h.rare().accounts_parquet,
+                    (BookFormat::Parquet, false) => &h.rare().holdings_parquet,
+                    (BookFormat::Arrow, true) => &h.rare().accounts_arrow,
+                    (BookFormat::Arrow, false) => &h.rare().holdings_arrow,
                 };
                 v.as_deref().map(|p| (f, p))
             })

@@ -38,18 +38,18 @@ pub(super) const KIND: Kind = Kind {
 };
 
 fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
-    cx.limit_key(make.base, "multiple", h.multiple, &limits::MULTIPLE);
-    cx.limit_key(make.base, "nav", h.nav, &limits::USD);
+    cx.limit_key(make.base, "multiple", h.rare().multiple, &limits::MULTIPLE);
+    cx.limit_key(make.base, "nav", h.rare().nav, &limits::USD);
     cx.limit_key(
         make.base,
         "shares_outstanding",
-        h.shares_outstanding,
+        h.rare().shares_outstanding,
         &limits::SHARES_OUTSTANDING,
     );
     HolderKind::LeveragedEtf {
-        multiple: num(h.multiple).unwrap_or(1.0),
-        nav: num(h.nav).unwrap_or(1.0),
-        basket: h.basket.as_ref().map_or_else(
+        multiple: num(h.rare().multiple).unwrap_or(1.0),
+        nav: num(h.rare().nav).unwrap_or(1.0),
+        basket: h.rare().basket.as_ref().map_or_else(
             || {
                 cx.assets
                     .keys()

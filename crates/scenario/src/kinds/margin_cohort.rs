@@ -56,7 +56,7 @@ pub(super) const KIND: Kind = Kind {
 fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
     let cure_rate = cure_rate(cx, h);
     HolderKind::MarginCohort {
-        accounts: h.accounts.map_or(1, |w| {
+        accounts: h.rare().accounts.map_or(1, |w| {
             cx.whole(
                 join_key(make.base, "accounts"),
                 w,
@@ -65,7 +65,7 @@ fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
                 "the number of accounts the cohort stands for, from 1 to 1,000,000,000, e.g. `accounts: 1200000`",
             )
         }),
-        buckets: h.ltv_buckets.as_ref().map_or_else(
+        buckets: h.rare().ltv_buckets.as_ref().map_or_else(
             || {
                 vec![LtvBucket {
                     ltv: 0.0,

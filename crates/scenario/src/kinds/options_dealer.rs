@@ -87,6 +87,7 @@ fn problem(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
 
 fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
     let options = h
+        .rare()
         .options
         .iter()
         .flatten()
@@ -94,6 +95,7 @@ fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
         .map(|(i, o)| option(cx, h, o, &join_index(&join_key(make.base, "options"), i), i))
         .collect();
     let gamma = h
+        .rare()
         .gamma
         .iter()
         .flatten()

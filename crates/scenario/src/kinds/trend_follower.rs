@@ -65,6 +65,7 @@ fn problem(cx: &Cx<'_>, p: &Problem, base: &str) -> Option<Pending> {
 
 fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
     let lookbacks = h
+        .rare()
         .lookbacks
         .iter()
         .flatten()
@@ -85,6 +86,7 @@ fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
         })
         .collect();
     let markets = h
+        .rare()
         .markets
         .iter()
         .flatten()
@@ -106,7 +108,7 @@ fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
             }
         })
         .collect();
-    let lag_days = h.lag_days.map_or(0, |d: Days| {
+    let lag_days = h.rare().lag_days.map_or(0, |d: Days| {
         cx.days(
             join_key(make.base, "lag_days"),
             d,

@@ -52,7 +52,7 @@ pub(super) const KIND: Kind = Kind {
 };
 
 fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
-    let lag_days = h.lag_days.map_or(LAG_DAYS, |d| {
+    let lag_days = h.rare().lag_days.map_or(LAG_DAYS, |d| {
         cx.days(
             join_key(make.base, "lag_days"),
             d,
@@ -63,11 +63,11 @@ fn convert(cx: &mut Cx<'_>, h: &HolderSpec, make: &mut Make<'_>) -> HolderKind {
     // A missing target or estimate is reported as missing; 1 keeps the rule checkable.
     HolderKind::VolTarget {
         rule: VolTargetRule {
-            target_vol: num(h.target_vol).unwrap_or(1.0),
-            realised_vol: num(h.realised_vol).unwrap_or(1.0),
-            half_life_days: num(h.half_life_days).unwrap_or(HALF_LIFE_DAYS),
-            max_leverage: num(h.max_leverage).unwrap_or(MAX_LEVERAGE),
-            band: num(h.band).unwrap_or(0.0),
+            target_vol: num(h.rare().target_vol).unwrap_or(1.0),
+            realised_vol: num(h.rare().realised_vol).unwrap_or(1.0),
+            half_life_days: num(h.rare().half_life_days).unwrap_or(HALF_LIFE_DAYS),
+            max_leverage: num(h.rare().max_leverage).unwrap_or(MAX_LEVERAGE),
+            band: num(h.rare().band).unwrap_or(0.0),
             lag_days,
         },
     }

@@ -117,10 +117,14 @@ pub(crate) enum CashUseName {
     Never,
 }
 
+// The format's holder, as written: every key. It is read into a [`HolderSpec`], which keeps
+// the keys of the rarer kinds boxed aside, and is what the schema calls `HolderSpec` (its
+// doc line below is the schema's description).
 /// A holder of assets. Keys marked with kinds belong to those kinds only.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct HolderSpec {
+#[schemars(rename = "HolderSpec")]
+pub(crate) struct HolderYaml {
     /// Unique id.
     pub id: String,
     /// Kind of holder.
@@ -220,7 +224,223 @@ pub(crate) struct HolderSpec {
     pub redemption_lag_days: Option<Days>,
 }
 
+/// A holder as the conversion reads it: the keys most holders have in place, and the keys
+/// of the rarer kinds (cohorts, books, ETFs, dealers, vol-target funds, trend followers)
+/// boxed aside, absent when none is given. A holder table of 100,000 banks keeps 100,000 of
+/// these: with every key in place one was 912 bytes, and every pass over the holders read
+/// them all (issue 15). Read from YAML through [`HolderYaml`]; each field is the key of
+/// the same name there, documented with it.
+#[derive(Debug, Deserialize)]
+#[serde(from = "HolderYaml")]
+pub(crate) struct HolderSpec {
+    pub id: String,
+    pub kind: KindName,
+    pub cash: Option<Num>,
+    pub other_assets: Option<Num>,
+    pub other_liabilities: Option<Num>,
+    pub sale_order: Option<SaleOrderName>,
+    pub cash_use: Option<CashUseName>,
+    pub starts_insolvent: Option<bool>,
+    pub tags: Option<Vec<String>>,
+    pub source: Option<String>,
+    pub default_below_ratio: Option<Num>,
+    pub holdings: Option<Vec<HoldingSpec>>,
+    pub margin: Option<MarginSpec>,
+    pub owes: Option<Vec<OweSpec>>,
+    pub cure_rate: Option<Num>,
+    pub rule: Option<RuleSpec>,
+    pub redemption_beta: Option<Num>,
+    pub cure_days: Option<Days>,
+    pub participation: Option<Num>,
+    pub redemption_lag_days: Option<Days>,
+    /// The keys of the rarer kinds, when any is given.
+    pub rare: Option<Box<HolderRare>>,
+}
+
+/// The keys of a [`HolderSpec`] that only the rarer kinds take (each documented in
+/// [`HolderYaml`]).
+#[derive(Debug, Default)]
+pub(crate) struct HolderRare {
+    pub accounts: Option<Whole>,
+    pub ltv_buckets: Option<Vec<BucketSpec>>,
+    pub accounts_csv: Option<String>,
+    pub holdings_csv: Option<String>,
+    pub accounts_parquet: Option<String>,
+    pub holdings_parquet: Option<String>,
+    pub accounts_arrow: Option<String>,
+    pub holdings_arrow: Option<String>,
+    pub multiple: Option<Num>,
+    pub nav: Option<Num>,
+    pub basket: Option<BTreeMap<String, Num>>,
+    pub shares_outstanding: Option<Num>,
+    pub options: Option<Vec<OptionSpec>>,
+    pub gamma: Option<Vec<GammaSpec>>,
+    pub target_vol: Option<Num>,
+    pub realised_vol: Option<Num>,
+    pub half_life_days: Option<Num>,
+    pub max_leverage: Option<Num>,
+    pub band: Option<Num>,
+    pub lag_days: Option<Days>,
+    pub lookbacks: Option<Vec<LookbackSpec>>,
+    pub markets: Option<Vec<MarketSpec>>,
+}
+
+/// No rare key given.
+static NO_RARE: HolderRare = HolderRare {
+    accounts: None,
+    ltv_buckets: None,
+    accounts_csv: None,
+    holdings_csv: None,
+    accounts_parquet: None,
+    holdings_parquet: None,
+    accounts_arrow: None,
+    holdings_arrow: None,
+    multiple: None,
+    nav: None,
+    basket: None,
+    shares_outstanding: None,
+    options: None,
+    gamma: None,
+    target_vol: None,
+    realised_vol: None,
+    half_life_days: None,
+    max_leverage: None,
+    band: None,
+    lag_days: None,
+    lookbacks: None,
+    markets: None,
+};
+
+impl From<HolderYaml> for HolderSpec {
+    fn from(h: HolderYaml) -> Self {
+        let rare = HolderRare {
+            accounts: h.accounts,
+            ltv_buckets: h.ltv_buckets,
+            accounts_csv: h.accounts_csv,
+            holdings_csv: h.holdings_csv,
+            accounts_parquet: h.accounts_parquet,
+            holdings_parquet: h.holdings_parquet,
+            accounts_arrow: h.accounts_arrow,
+            holdings_arrow: h.holdings_arrow,
+            multiple: h.multiple,
+            nav: h.nav,
+            basket: h.basket,
+            shares_outstanding: h.shares_outstanding,
+            options: h.options,
+            gamma: h.gamma,
+            target_vol: h.target_vol,
+            realised_vol: h.realised_vol,
+            half_life_days: h.half_life_days,
+            max_leverage: h.max_leverage,
+            band: h.band,
+            lag_days: h.lag_days,
+            lookbacks: h.lookbacks,
+            markets: h.markets,
+        };
+        HolderSpec {
+            id: h.id,
+            kind: h.kind,
+            cash: h.cash,
+            other_assets: h.other_assets,
+            other_liabilities: h.other_liabilities,
+            sale_order: h.sale_order,
+            cash_use: h.cash_use,
+            starts_insolvent: h.starts_insolvent,
+            tags: h.tags,
+            source: h.source,
+            default_below_ratio: h.default_below_ratio,
+            holdings: h.holdings,
+            margin: h.margin,
+            owes: h.owes,
+            cure_rate: h.cure_rate,
+            rule: h.rule,
+            redemption_beta: h.redemption_beta,
+            cure_days: h.cure_days,
+            participation: h.participation,
+            redemption_lag_days: h.redemption_lag_days,
+            rare: rare.any().then(|| Box::new(rare)),
+        }
+    }
+}
+
+impl HolderRare {
+    /// Whether any key is given.
+    fn any(&self) -> bool {
+        let HolderRare {
+            accounts,
+            ltv_buckets,
+            accounts_csv,
+            holdings_csv,
+            accounts_parquet,
+            holdings_parquet,
+            accounts_arrow,
+            holdings_arrow,
+            multiple,
+            nav,
+            basket,
+            shares_outstanding,
+            options,
+            gamma,
+            target_vol,
+            realised_vol,
+            half_life_days,
+            max_leverage,
+            band,
+            lag_days,
+            lookbacks,
+            markets,
+        } = self;
+        [
+            accounts.is_some(),
+            ltv_buckets.is_some(),
+            accounts_csv.is_some(),
+            holdings_csv.is_some(),
+            accounts_parquet.is_some(),
+            holdings_parquet.is_some(),
+            accounts_arrow.is_some(),
+            holdings_arrow.is_some(),
+            multiple.is_some(),
+            nav.is_some(),
+            basket.is_some(),
+            shares_outstanding.is_some(),
+            options.is_some(),
+            gamma.is_some(),
+            target_vol.is_some(),
+            realised_vol.is_some(),
+            half_life_days.is_some(),
+            max_leverage.is_some(),
+            band.is_some(),
+            lag_days.is_some(),
+            lookbacks.is_some(),
+            markets.is_some(),
+        ]
+        .into_iter()
+        .any(|given| given)
+    }
+}
+
+// The schema of a holder is the format's: every key, as written.
+impl JsonSchema for HolderSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        HolderYaml::schema_name()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        HolderYaml::schema_id()
+    }
+    fn inline_schema() -> bool {
+        HolderYaml::inline_schema()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        HolderYaml::json_schema(g)
+    }
+}
+
 impl HolderSpec {
+    /// The keys of the rarer kinds (all absent when none is given).
+    pub fn rare(&self) -> &HolderRare {
+        self.rare.as_deref().unwrap_or(&NO_RARE)
+    }
+
     /// Whether the holder writes `key`, one of the keys that some kinds only take.
     pub fn has(&self, key: &str) -> bool {
         Self::presence(key).is_some_and(|f| f(self))
@@ -231,18 +451,18 @@ impl HolderSpec {
     pub fn presence(key: &str) -> Option<fn(&HolderSpec) -> bool> {
         let f: fn(&HolderSpec) -> bool = match key {
             "cure_rate" => |h| h.cure_rate.is_some(),
-            "accounts" => |h| h.accounts.is_some(),
-            "ltv_buckets" => |h| h.ltv_buckets.is_some(),
-            "accounts_csv" => |h| h.accounts_csv.is_some(),
-            "holdings_csv" => |h| h.holdings_csv.is_some(),
-            "accounts_parquet" => |h| h.accounts_parquet.is_some(),
-            "holdings_parquet" => |h| h.holdings_parquet.is_some(),
-            "accounts_arrow" => |h| h.accounts_arrow.is_some(),
-            "holdings_arrow" => |h| h.holdings_arrow.is_some(),
-            "multiple" => |h| h.multiple.is_some(),
-            "nav" => |h| h.nav.is_some(),
-            "basket" => |h| h.basket.is_some(),
-            "shares_outstanding" => |h| h.shares_outstanding.is_some(),
+            "accounts" => |h| h.rare().accounts.is_some(),
+            "ltv_buckets" => |h| h.rare().ltv_buckets.is_some(),
+            "accounts_csv" => |h| h.rare().accounts_csv.is_some(),
+            "holdings_csv" => |h| h.rare().holdings_csv.is_some(),
+            "accounts_parquet" => |h| h.rare().accounts_parquet.is_some(),
+            "holdings_parquet" => |h| h.rare().holdings_parquet.is_some(),
+            "accounts_arrow" => |h| h.rare().accounts_arrow.is_some(),
+            "holdings_arrow" => |h| h.rare().holdings_arrow.is_some(),
+            "multiple" => |h| h.rare().multiple.is_some(),
+            "nav" => |h| h.rare().nav.is_some(),
+            "basket" => |h| h.rare().basket.is_some(),
+            "shares_outstanding" => |h| h.rare().shares_outstanding.is_some(),
             "rule" => |h| h.rule.is_some(),
             "default_below_ratio" => |h| h.default_below_ratio.is_some(),
             "redemption_beta" => |h| h.redemption_beta.is_some(),
@@ -251,16 +471,16 @@ impl HolderSpec {
             "participation" => |h| h.participation.is_some(),
             "holdings" => |h| h.holdings.is_some(),
             "margin" => |h| h.margin.is_some(),
-            "options" => |h| h.options.is_some(),
-            "gamma" => |h| h.gamma.is_some(),
-            "target_vol" => |h| h.target_vol.is_some(),
-            "realised_vol" => |h| h.realised_vol.is_some(),
-            "half_life_days" => |h| h.half_life_days.is_some(),
-            "max_leverage" => |h| h.max_leverage.is_some(),
-            "band" => |h| h.band.is_some(),
-            "lag_days" => |h| h.lag_days.is_some(),
-            "lookbacks" => |h| h.lookbacks.is_some(),
-            "markets" => |h| h.markets.is_some(),
+            "options" => |h| h.rare().options.is_some(),
+            "gamma" => |h| h.rare().gamma.is_some(),
+            "target_vol" => |h| h.rare().target_vol.is_some(),
+            "realised_vol" => |h| h.rare().realised_vol.is_some(),
+            "half_life_days" => |h| h.rare().half_life_days.is_some(),
+            "max_leverage" => |h| h.rare().max_leverage.is_some(),
+            "band" => |h| h.rare().band.is_some(),
+            "lag_days" => |h| h.rare().lag_days.is_some(),
+            "lookbacks" => |h| h.rare().lookbacks.is_some(),
+            "markets" => |h| h.rare().markets.is_some(),
             _ => return None,
         };
         Some(f)
@@ -303,4 +523,38 @@ pub(crate) struct OweSpec {
     pub creditor: String,
     /// Face value, USD (≥ 0).
     pub amount: Num,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HolderSpec;
+
+    fn holder(yaml: &str) -> HolderSpec {
+        serde_yaml::from_str(yaml).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A holder with only common keys keeps no box of rare ones; a rare key is kept in it,
+    /// found by `has`, and read back as written.
+    #[test]
+    fn rare_keys_are_boxed_only_when_given() {
+        let bank = holder("{ id: b, kind: bank, cash: 5, rule: { type: threshold, max: 20 } }");
+        assert!(bank.rare.is_none());
+        assert!(bank.has("rule") && !bank.has("multiple") && !bank.has("lookbacks"));
+        let etf =
+            holder("{ id: e, kind: leveraged_etf, multiple: 3, nav: 1.0e+9, basket: { X: 1 } }");
+        let rare = etf.rare.as_deref().expect("rare keys kept");
+        assert_eq!(rare.multiple.map(|m| m.0), Some(3.0));
+        assert_eq!(rare.nav.map(|m| m.0), Some(1.0e9));
+        assert_eq!(rare.basket.as_ref().map(std::collections::BTreeMap::len), Some(1));
+        assert!(etf.has("multiple") && etf.has("basket") && !etf.has("shares_outstanding"));
+        assert!(etf.rare().lookbacks.is_none());
+    }
+
+    /// Unknown keys are refused as before: the format's holder reads every key.
+    #[test]
+    fn an_unknown_key_is_still_refused() {
+        let e = serde_yaml::from_str::<HolderSpec>("{ id: b, kind: bank, navv: 3 }")
+            .expect_err("unknown key");
+        assert!(e.to_string().contains("unknown field `navv`"), "{e}");
+    }
 }
