@@ -545,7 +545,10 @@ mod tests {
         let rare = etf.rare.as_deref().expect("rare keys kept");
         assert_eq!(rare.multiple.map(|m| m.0), Some(3.0));
         assert_eq!(rare.nav.map(|m| m.0), Some(1.0e9));
-        assert_eq!(rare.basket.as_ref().map(std::collections::BTreeMap::len), Some(1));
+        assert_eq!(
+            rare.basket.as_ref().map(std::collections::BTreeMap::len),
+            Some(1)
+        );
         assert!(etf.has("multiple") && etf.has("basket") && !etf.has("shares_outstanding"));
         assert!(etf.rare().lookbacks.is_none());
     }
