@@ -401,6 +401,25 @@ impl HoldingsCx<'_> {
     /// Data row `n` (1-based): the index of its holder among the table's holders and its
     /// position, or `None` for a row left out (reported, or its holder's row is).
     fn read(&self, cells: &[Cell], n: usize, bad: &mut Bad<'_>) -> Option<(usize, HoldingSpec)> {
+        let (k, shares, usd) = self.check(cells, n, bad)?;
+        Some((
+            k,
+            HoldingSpec {
+                asset: asset_of(self.file, cells, n),
+                shares,
+                usd,
+            },
+        ))
+    }
+
+    /// [`HoldingsCx::read`] without making the holding: its holder and amounts (the
+    /// asset id is checked, and left in its cell).
+    fn check(
+        &self,
+        cells: &[Cell],
+        n: usize,
+        bad: &mut Bad<'_>,
+    ) -> Option<(usize, Option<Num>, Option<Num>)> {
         let row = Row {
             file: self.file,
             cells,
@@ -465,14 +484,44 @@ impl HoldingsCx<'_> {
         if !r.ok {
             return None;
         }
-        Some((
-            k?,
-            HoldingSpec {
-                asset: asset?.into_owned(),
-                shares,
-                usd,
-            },
-        ))
+        asset?;
+        Some((k?, shares, usd))
+    }
+}
+
+/// The asset id of a holdings row that was checked (a non-empty id).
+fn asset_of(file: &TableFile, cells: &[Cell], n: usize) -> String {
+    let row = Row { file, cells, n };
+    row.get("asset")
+        .and_then(as_text)
+        .map(Cow::into_owned)
+        .unwrap_or_default()
+}
+
+/// A holdings row that was read without a problem: its holder's index among the table's
+/// holders and its amounts (the asset id stays in its cell until the holding is made).
+#[derive(Clone, Copy)]
+struct Clean {
+    k: usize,
+    shares: Option<Num>,
+    usd: Option<Num>,
+}
+
+/// Give each of `specs` (with its origin) the holdings of `read` that are its, in row
+/// order: the rows as read one by one when one has a problem.
+fn distribute(
+    read: Vec<Option<(usize, HoldingSpec)>>,
+    fi: usize,
+    specs: &mut [HolderSpec],
+    origins: &mut [RowOrigin],
+) {
+    for (i, x) in read.into_iter().enumerate() {
+        if let Some((k, h)) = x
+            && let (Some(s), Some(o)) = (specs.get_mut(k), origins.get_mut(k))
+        {
+            s.holdings.get_or_insert_with(Vec::new).push(h);
+            o.holdings.push((fi, i + 1));
+        }
     }
 }
 
@@ -492,68 +541,97 @@ pub(super) fn holdings(
 ) {
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicBool, Ordering};
-    let read: Vec<Option<(usize, HoldingSpec)>> = {
-        // Hashed: a lookup per holdings row (issue 15).
-        let mut by_id: IdMap<&str, usize> = IdMap::with_capacity(specs.len());
-        for (k, h) in specs.iter().enumerate() {
-            let _ = by_id.insert_new(h.id.as_str(), k);
-        }
-        let cx = HoldingsCx {
-            file,
-            by_id,
-            spec,
-            holders_file,
-            dropped,
-        };
-        let failed = AtomicBool::new(false);
-        let clean: Vec<Option<(usize, HoldingSpec)>> = rows
-            .par_iter()
+    // Hashed: a lookup per holdings row (issue 15).
+    let mut by_id: IdMap<&str, usize> = IdMap::with_capacity(specs.len());
+    for (k, h) in specs.iter().enumerate() {
+        let _ = by_id.insert_new(h.id.as_str(), k);
+    }
+    let cx = HoldingsCx {
+        file,
+        by_id,
+        spec,
+        holders_file,
+        dropped,
+    };
+    // Every row checked on every core, its holder found and its amounts read; nothing is
+    // allocated yet.
+    let failed = AtomicBool::new(false);
+    let clean: Vec<Option<Clean>> = rows
+        .par_iter()
+        .enumerate()
+        .with_min_len(1024)
+        .map(|(i, cells)| {
+            if cells.is_empty() || failed.load(Ordering::Relaxed) {
+                return None;
+            }
+            let mut mine = Bad::new(file);
+            let read = cx.check(cells, i + 1, &mut mine);
+            if read.is_none() || !mine.problems.is_empty() || mine.more > 0 {
+                failed.store(true, Ordering::Relaxed);
+            }
+            read.map(|(k, shares, usd)| Clean { k, shares, usd })
+        })
+        .collect();
+    if failed.load(Ordering::Relaxed) {
+        drop(clean);
+        let read: Vec<Option<(usize, HoldingSpec)>> = rows
+            .iter()
             .enumerate()
-            .with_min_len(1024)
             .map(|(i, cells)| {
-                if cells.is_empty() || failed.load(Ordering::Relaxed) {
-                    return None;
+                if cells.is_empty() {
+                    None
+                } else {
+                    cx.read(cells, i + 1, bad)
                 }
-                let mut mine = Bad::new(file);
-                let read = cx.read(cells, i + 1, &mut mine);
-                if read.is_none() || !mine.problems.is_empty() || mine.more > 0 {
-                    failed.store(true, Ordering::Relaxed);
-                }
-                read
             })
             .collect();
-        if failed.load(Ordering::Relaxed) {
-            drop(clean);
-            rows.iter()
-                .enumerate()
-                .map(|(i, cells)| {
-                    if cells.is_empty() {
-                        None
-                    } else {
-                        cx.read(cells, i + 1, bad)
-                    }
-                })
-                .collect()
-        } else {
-            clean
-        }
-    };
-    let mut counts = vec![0usize; specs.len()];
-    for &(k, _) in read.iter().flatten() {
-        counts[k] += 1;
+        drop(cx);
+        distribute(read, fi, specs, origins);
+        return;
     }
-    for ((s, o), &n) in specs.iter_mut().zip(origins.iter_mut()).zip(&counts) {
-        if n > 0 {
-            s.holdings = Some(Vec::with_capacity(n));
-            o.holdings.reserve_exact(n);
+    drop(cx);
+    // The rows of each holder, in row order (a counting sort by holder), then each
+    // holder's holdings made on every core, allocated once at their number.
+    let mut start = vec![0usize; specs.len() + 1];
+    for c in clean.iter().flatten() {
+        start[c.k + 1] += 1;
+    }
+    for k in 1..start.len() {
+        start[k] += start[k - 1];
+    }
+    let mut next = start.clone();
+    let mut order = vec![0u32; start[specs.len()]];
+    for (i, c) in clean.iter().enumerate() {
+        if let Some(c) = c {
+            // Rows are fewer than `MAX_TABLE_ROWS`, far below `u32::MAX`.
+            order[next[c.k]] = i as u32;
+            next[c.k] += 1;
         }
     }
-    for (i, x) in read.into_iter().enumerate() {
-        if let Some((k, h)) = x
-            && let (Some(s), Some(o)) = (specs.get_mut(k), origins.get_mut(k))
-        {
-            s.holdings.get_or_insert_with(Vec::new).push(h);
-            o.holdings.push((fi, i + 1));
-        }
-    }
+    specs
+        .par_iter_mut()
+        .zip(origins.par_iter_mut())
+        .enumerate()
+        .with_min_len(1024)
+        .for_each(|(k, (s, o))| {
+            let mine = &order[start[k]..start[k + 1]];
+            if mine.is_empty() {
+                return;
+            }
+            let mut held = Vec::with_capacity(mine.len());
+            o.holdings.reserve_exact(mine.len());
+            for &i in mine {
+                let i = i as usize;
+                let (Some(Some(c)), Some(cells)) = (clean.get(i), rows.get(i)) else {
+                    continue;
+                };
+                held.push(HoldingSpec {
+                    asset: asset_of(file, cells, i + 1),
+                    shares: c.shares,
+                    usd: c.usd,
+                });
+                o.holdings.push((fi, i + 1));
+            }
+            s.holdings = Some(held);
+        });
 }
