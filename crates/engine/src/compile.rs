@@ -74,7 +74,7 @@ pub(crate) enum Rule<'a> {
     },
     Book {
         cure: f64,
-        book: BookView<'a>,
+        book: Box<BookView<'a>>,
         cash_total: f64,
         loan_total: f64,
     },
@@ -101,32 +101,41 @@ pub(crate) enum Rule<'a> {
         /// Linear lines: position and gamma in shares per dollar of spot (signed).
         gamma: Vec<(u32, f64)>,
     },
-    /// A volatility-targeting fund.
-    VolTarget {
-        rule: delever_graph::VolTargetRule,
-        /// EWMA decay per day, `2^(−1/half-life)`.
-        lambda: f64,
-        /// Annual variance estimate at the reference close.
-        var_ref: f64,
-        /// Exposure / NAV at the start, `min(L_max, σ*/σ̂₀)`.
-        w0: f64,
-        /// Shares held at the start of the run (the fund's target at `w0`).
-        h0: Vec<f64>,
-        /// Timeline with a lag: the target ratio decided at an earlier close.
-        fixed: Option<f64>,
-    },
+    /// A volatility-targeting fund (boxed, as the trend follower's and a book's view:
+    /// a unit is kept per holder, and most holders are of the small kinds).
+    VolTarget(Box<VolTargetC>),
     /// A trend follower's synthetic positions: `u.shares` is the position held (signed).
-    Trend {
-        /// Weight of each lookback in the signal.
-        weights: Vec<f64>,
-        /// Length of each lookback, trading days.
-        days: Vec<u32>,
-        /// Per position: shares at full signal (`max_usd / p0`) and each lookback's
-        /// anchor price (the price the window's return is measured from today).
-        markets: Vec<(f64, Vec<f64>)>,
-        /// Timeline with a lag: the signals decided at an earlier close.
-        fixed: Option<Vec<f64>>,
-    },
+    Trend(Box<TrendC>),
+}
+
+/// A volatility-targeting fund, compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct VolTargetC {
+    pub rule: delever_graph::VolTargetRule,
+    /// EWMA decay per day, `2^(−1/half-life)`.
+    pub lambda: f64,
+    /// Annual variance estimate at the reference close.
+    pub var_ref: f64,
+    /// Exposure / NAV at the start, `min(L_max, σ*/σ̂₀)`.
+    pub w0: f64,
+    /// Shares held at the start of the run (the fund's target at `w0`).
+    pub h0: Vec<f64>,
+    /// Timeline with a lag: the target ratio decided at an earlier close.
+    pub fixed: Option<f64>,
+}
+
+/// A trend follower, compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct TrendC {
+    /// Weight of each lookback in the signal.
+    pub weights: Vec<f64>,
+    /// Length of each lookback, trading days.
+    pub days: Vec<u32>,
+    /// Per position: shares at full signal (`max_usd / p0`) and each lookback's
+    /// anchor price (the price the window's return is measured from today).
+    pub markets: Vec<(f64, Vec<f64>)>,
+    /// Timeline with a lag: the signals decided at an earlier close.
+    pub fixed: Option<Vec<f64>>,
 }
 
 /// A margin link, compiled.
@@ -450,7 +459,7 @@ impl<'a> Compiled<'a> {
                         pos_shares = totals.into();
                         Rule::Book {
                             cure: *cure_rate,
-                            book: BookView::new(book),
+                            book: Box::new(BookView::new(book)),
                             cash_total: book.cash.iter().sum(),
                             loan_total: book.loan.iter().sum(),
                         }

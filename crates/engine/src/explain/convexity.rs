@@ -40,15 +40,16 @@ pub(super) fn convexity_tests(
                 });
             }
         }
-        Rule::VolTarget {
-            rule,
-            lambda,
-            var_ref,
-            w0,
-            h0,
-            fixed,
-        } => {
+        Rule::VolTarget(v) => {
             use crate::rules::vol_target as vt;
+            let crate::compile::VolTargetC {
+                rule,
+                lambda,
+                var_ref,
+                w0,
+                h0,
+                fixed,
+            } = &**v;
             let r = vt::day_return(u, c, p);
             let var = vt::ewma_day(*var_ref, r, *lambda);
             let nav = sh.equity;
@@ -72,12 +73,13 @@ pub(super) fn convexity_tests(
                 sale: if inside { 0.0 } else { sale },
             });
         }
-        Rule::Trend {
-            weights,
-            markets,
-            fixed,
-            ..
-        } => {
+        Rule::Trend(t) => {
+            let crate::compile::TrendC {
+                weights,
+                markets,
+                fixed,
+                ..
+            } = &**t;
             for (k, ((&a, held), (full, anchors))) in
                 u.assets.iter().zip(&u.shares).zip(markets).enumerate()
             {

@@ -240,14 +240,15 @@ pub(crate) fn evaluate(
         // Books are evaluated by `book::pass`, in parallel over their rows.
         Rule::Book { .. } => Decision::NONE,
         Rule::Dealer { options, gamma } => dealer::rehedge(u, c, p, options, gamma, out),
-        Rule::VolTarget {
-            rule,
-            lambda,
-            var_ref,
-            w0,
-            h0,
-            fixed,
-        } => {
+        Rule::VolTarget(v) => {
+            let crate::compile::VolTargetC {
+                rule,
+                lambda,
+                var_ref,
+                w0,
+                h0,
+                fixed,
+            } = &**v;
             let k = fixed.unwrap_or_else(|| {
                 let nav = env.value + u.cash + u.other_assets + env.recv
                     - u.margin.map_or(0.0, |m| m.loan)
@@ -258,11 +259,6 @@ pub(crate) fn evaluate(
             });
             vol_target::rebalance(u, c, p, rule, h0, k, out)
         }
-        Rule::Trend {
-            weights,
-            markets,
-            fixed,
-            ..
-        } => trend::rebalance(u, p, weights, markets, fixed.as_deref(), out),
+        Rule::Trend(t) => trend::rebalance(u, p, &t.weights, &t.markets, t.fixed.as_deref(), out),
     }
 }

@@ -126,12 +126,12 @@ pub(crate) fn compile(
         compiled.push((full, anchors));
     }
     TrendC {
-        rule: Rule::Trend {
+        rule: Rule::Trend(Box::new(crate::compile::TrendC {
             weights,
             days: lookbacks.iter().map(|l| l.days).collect(),
             markets: compiled,
             fixed: None,
-        },
+        })),
         assets,
         position,
         financing,

@@ -60,14 +60,14 @@ pub(crate) fn ewma_day(variance: f64, r: f64, lambda: f64) -> f64 {
 
 /// Compile a vol-target fund holding `h0` shares (aligned with its positions).
 pub(crate) fn compile(rule: &VolTargetRule, h0: &[f64]) -> Rule<'static> {
-    Rule::VolTarget {
+    Rule::VolTarget(Box::new(crate::compile::VolTargetC {
         rule: *rule,
         lambda: decay(rule.half_life_days),
         var_ref: rule.realised_vol * rule.realised_vol,
         w0: exposure(rule.target_vol, rule.realised_vol, rule.max_leverage),
         h0: h0.to_vec(),
         fixed: None,
-    }
+    }))
 }
 
 /// The portfolio's return from the reference prices to `p`, weighted by the value held at

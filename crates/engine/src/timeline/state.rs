@@ -234,7 +234,8 @@ fn convexity_day(
     closes: &[&[f64]],
 ) {
     match rule {
-        Rule::VolTarget { var_ref, fixed, .. } => {
+        Rule::VolTarget(v) => {
+            let crate::compile::VolTargetC { var_ref, fixed, .. } = &mut **v;
             if let Some(&(v, _)) = st.vol.last() {
                 *var_ref = v;
             }
@@ -246,16 +247,18 @@ fn convexity_day(
                 );
             }
         }
-        Rule::Trend {
-            weights,
-            days,
-            markets,
-            fixed,
-        } => {
+        Rule::Trend(t) => {
+            let crate::compile::TrendC {
+                weights,
+                days,
+                markets,
+                fixed,
+            } = &mut **t;
             let assets = &base.units[i].assets;
-            let Rule::Trend { markets: start, .. } = &base.units[i].rule else {
+            let Rule::Trend(t0) = &base.units[i].rule else {
                 return;
             };
+            let start = &t0.markets;
             for (k, ((_, anchors), (_, a0))) in markets.iter_mut().zip(start).enumerate() {
                 let a = assets[k] as usize;
                 *anchors = crate::rules::trend::anchors_on(days, a0, day, base.p0[a], closes, a);
@@ -300,7 +303,7 @@ fn carried_unit<'v>(base: &Compiled<'v>, u0: &Unit<'v>, st: &'v Carried<'v>) -> 
         ) => {
             u.rule = Rule::Book {
                 cure: *cure,
-                book: rows.view(view),
+                book: Box::new(rows.view(view)),
                 cash_total: rows.cash.iter().sum(),
                 loan_total: rows.loan.iter().sum(),
             };
@@ -319,7 +322,7 @@ fn carried_unit<'v>(base: &Compiled<'v>, u0: &Unit<'v>, st: &'v Carried<'v>) -> 
             };
             u.rule = Rule::Book {
                 cure: *cure,
-                book: rows.view(&empty),
+                book: Box::new(rows.view(&empty)),
                 cash_total: rows.cash.iter().sum(),
                 loan_total: rows.loan.iter().sum(),
             };
@@ -431,10 +434,10 @@ fn settle_one<'a>(
     }
     let mut out = Settled::default();
     // A vol-target fund's estimate takes the day's return on what it held through the day.
-    let vol_update = if let Rule::VolTarget {
-        rule, lambda, w0, ..
-    } = &u0.rule
-    {
+    let vol_update = if let Rule::VolTarget(v) = &u0.rule {
+        let crate::compile::VolTargetC {
+            rule, lambda, w0, ..
+        } = &**v;
         let (mut v0, mut v1) = (0.0, 0.0);
         for (&a, s) in st.unit.assets.iter().zip(&st.unit.shares) {
             v0 += s * sol.p_ref[a as usize];
