@@ -254,22 +254,26 @@ fn rows_in_many_chunks_keep_their_order_and_their_problems_order() {
     }
     d.write("h.csv", &bad);
     let e = load(&d.0, "holder_tables:\n  - { holders_csv: h.csv }\n").expect_err("bad cells");
-    let m = messages(&e);
-    let rows_named: Vec<&str> = m
+    listed_then_counted(
+        &e,
+        &[
+            "8", "3001", "3002", "3003", "3004", "3005", "3006", "3007", "3008", "3009",
+        ],
+        4,
+    );
+}
+
+/// The rows the messages of `e` name are `rows`, in order, and the others are counted
+/// (`… and {more} more bad rows`).
+fn listed_then_counted(e: &ScenarioError, rows: &[&str], more: usize) {
+    let m = messages(e);
+    let named: Vec<&str> = m
         .iter()
         .filter_map(|x| x.split("row ").nth(1)?.split(' ').next())
         .collect();
-    assert_eq!(
-        rows_named,
-        [
-            "8", "3001", "3002", "3003", "3004", "3005", "3006", "3007", "3008", "3009"
-        ],
-        "{m:#?}"
-    );
-    assert!(
-        m.iter().any(|x| x.contains("and 4 more bad rows")),
-        "{m:#?}"
-    );
+    assert_eq!(named, rows, "{m:#?}");
+    let count = format!("and {more} more bad rows");
+    assert!(m.iter().any(|x| x.contains(&count)), "{m:#?}");
 }
 
 /// Blank lines are no holders, anywhere in a table (first, between the parallel reader's
@@ -388,22 +392,13 @@ fn holdings_in_many_chunks_keep_row_order_and_their_problems_order() {
     let bad: Vec<usize> = [5, 5_500].into_iter().chain(2_000..2_012).collect();
     d.write("p.csv", &table(&bad));
     let e = load(&d.0, entry).expect_err("bad rows");
-    let m = messages(&e);
-    let rows_named: Vec<&str> = m
-        .iter()
-        .filter_map(|x| x.split("row ").nth(1)?.split(' ').next())
-        .collect();
     // Data rows count the blank line after the 1,024th row.
-    assert_eq!(
-        rows_named,
-        [
-            "6", "2002", "2003", "2004", "2005", "2006", "2007", "2008", "2009", "2010"
+    listed_then_counted(
+        &e,
+        &[
+            "6", "2002", "2003", "2004", "2005", "2006", "2007", "2008", "2009", "2010",
         ],
-        "{m:#?}"
-    );
-    assert!(
-        m.iter().any(|x| x.contains("and 4 more bad rows")),
-        "{m:#?}"
+        4,
     );
 }
 
