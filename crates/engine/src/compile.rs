@@ -214,12 +214,37 @@ pub(crate) struct DayTerms {
     pub close_out: bool,
     /// The lender waits this many days after a default before selling.
     pub delay_days: u32,
+    /// What only some holders have on some days (boxed: the terms are kept per holder,
+    /// and most holders have none of it).
+    pub more: Option<Box<DayMore>>,
+}
+
+/// The day terms that only capped holders and funds have.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct DayMore {
     /// Most shares it may sell today, per position (`None`: no cap).
     pub cap: Option<Vec<f64>>,
     /// Funds: redemptions paid out on earlier days, USD.
     pub paid_out: f64,
     /// Funds: the return its investors react to today when they react with a lag.
     pub lagged_return: Option<f64>,
+}
+
+impl DayMore {
+    /// These terms, boxed, unless they are all neutral (no cap, nothing paid out, no
+    /// lagged return).
+    pub(crate) fn of(
+        cap: Option<Vec<f64>>,
+        paid_out: f64,
+        lagged_return: Option<f64>,
+    ) -> Option<Box<DayMore>> {
+        let more = DayMore {
+            cap,
+            paid_out,
+            lagged_return,
+        };
+        (more != DayMore::default()).then(|| Box::new(more))
+    }
 }
 
 impl DayTerms {
@@ -229,6 +254,21 @@ impl DayTerms {
             call_since: NO_CALL,
             ..DayTerms::default()
         }
+    }
+
+    /// Most shares the holder may sell today, per position (`None`: no cap).
+    pub(crate) fn cap(&self) -> Option<&[f64]> {
+        self.more.as_ref()?.cap.as_deref()
+    }
+
+    /// Funds: redemptions paid out on earlier days, USD.
+    pub(crate) fn paid_out(&self) -> f64 {
+        self.more.as_ref().map_or(0.0, |m| m.paid_out)
+    }
+
+    /// Funds: the return its investors react to today when they react with a lag.
+    pub(crate) fn lagged_return(&self) -> Option<f64> {
+        self.more.as_ref()?.lagged_return
     }
 
     /// Whether a margin call found today may be acted on today: no deadline, or the open

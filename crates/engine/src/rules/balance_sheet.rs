@@ -242,7 +242,7 @@ pub(crate) fn fund(u: &Unit<'_>, p: &[f64], env: &Env<'_>, beta: f64, out: &mut 
     if let Some(d) = closing(u, s.v, s.e, p, out) {
         return d;
     }
-    let paid = u.day.paid_out;
+    let paid = u.day.paid_out();
     if s.e + paid <= 0.0 {
         return insolvent(u, p, &s, out);
     }
@@ -251,7 +251,7 @@ pub(crate) fn fund(u: &Unit<'_>, p: &[f64], env: &Env<'_>, beta: f64, out: &mut 
         return Decision::NONE;
     }
     let nav0 = env.equity0.max(0.0);
-    let ret = match u.day.lagged_return {
+    let ret = match u.day.lagged_return() {
         Some(r) => r,
         None if nav0 > 0.0 => (s.e + paid) / nav0 - 1.0,
         None => 0.0,

@@ -182,7 +182,7 @@ pub(crate) fn tradable(r: f64, v: f64, cash: f64, cash_use: CashUse) -> f64 {
 /// waits for the next day). Capping is `min(sales, cap)` position by position, so the
 /// rule stays monotone in prices.
 pub(crate) fn cap(u: &Unit<'_>, p: &[f64], out: &mut [f64], d: &mut Decision) {
-    let Some(cap) = &u.day.cap else {
+    let Some(cap) = u.day.cap() else {
         return;
     };
     let mut cut = 0.0;

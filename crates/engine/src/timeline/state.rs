@@ -12,7 +12,7 @@ use delever_graph::{HolderKind, Network};
 use crate::outcome::Status;
 
 use crate::carry::{settle_fund, settle_margin, settle_sheet, take};
-use crate::compile::{BookView, Closing, Compiled, DayTerms, NO_CALL, Rule, Unit};
+use crate::compile::{BookView, Closing, Compiled, DayMore, DayTerms, NO_CALL, Rule, Unit};
 use crate::fixpoint::Run;
 use crate::rules;
 use crate::rules::book::{self, DayRows, DaySettled, Terms};
@@ -213,9 +213,7 @@ pub(crate) fn build_day<'v>(
             closing: if t.retail { Closing::No } else { closing },
             close_out: t.close_out,
             delay_days: if t.retail { 0 } else { t.delay_days },
-            cap,
-            paid_out: st.paid_out,
-            lagged_return,
+            more: DayMore::of(cap, st.paid_out, lagged_return),
         };
     }
     c
