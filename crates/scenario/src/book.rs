@@ -1442,6 +1442,7 @@ pub use columnar::{
 pub(crate) use memory::ACCOUNTS_KEY as MEMORY_ACCOUNTS_KEY;
 pub use memory::{MemoryBook, MemoryBooks, MemoryTable};
 use packed::{Cursor, Packed};
+pub(crate) use parallel::Seps;
 use parallel::Split;
 
 /// Load a book whose tables are in `format`: CSV through [`load`], Parquet and Arrow IPC

@@ -192,7 +192,7 @@ impl<'a> Num<'a> {
 /// The positions of `,` and `\n` in a chunk, in order, found eight bytes at a time: a
 /// word's matching bytes come from arithmetic on the word, without a branch per byte
 /// (separators are a few bytes apart, too dense for a vectorised search to pay).
-struct Seps<'a> {
+pub(crate) struct Seps<'a> {
     bytes: &'a [u8],
     /// The byte after the word in `mask`.
     at: usize,
@@ -201,7 +201,8 @@ struct Seps<'a> {
 }
 
 impl<'a> Seps<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    /// The separators of `bytes`, from its first byte.
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
         Seps {
             bytes,
             at: 0,

@@ -20,6 +20,8 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use crate::book::{BookFormat, MAX_FIELD_BYTES, field_place};
 use crate::error::clip;
 
+mod plain;
+
 /// Largest holder or holdings table file, in bytes: the scenario file's own limit. A
 /// table is read whole; 64 MiB of CSV is about a million holders with twenty columns.
 pub(crate) const MAX_TABLE_BYTES: u64 = crate::MAX_YAML_BYTES;
@@ -97,32 +99,55 @@ impl std::fmt::Debug for Text {
     }
 }
 
-/// A table's data rows, their cells side by side in one vector: a vector per row cost an
-/// allocation and a free per row, half of reading a large table (issue 15).
+/// A table's data rows, their cells side by side: a vector per row cost an allocation and
+/// a free per row, half of reading a large table (issue 15). The rows are in parts, one
+/// per piece of a file read on its own core, so that the pieces are not copied together.
 #[derive(Debug, Default)]
 pub(crate) struct Rows {
+    /// In row order; a part's rows follow the previous part's.
+    parts: Vec<Part>,
+}
+
+/// Consecutive rows of a table.
+#[derive(Debug, Default)]
+struct Part {
+    /// Index of the part's first row among the table's rows.
+    first: usize,
     cells: Vec<Cell>,
-    /// Row `i` is `cells[ends[i - 1]..ends[i]]` (from 0 for the first): one cell per
-    /// column, or none for a blank line.
+    /// Row `first + i` is `cells[ends[i - 1]..ends[i]]` (from 0 for `i = 0`): one cell
+    /// per column, or none for a blank line.
     ends: Vec<usize>,
+}
+
+impl Part {
+    fn get(&self, i: usize) -> Option<&[Cell]> {
+        let end = *self.ends.get(i)?;
+        let start = i.checked_sub(1).map_or(0, |j| self.ends[j]);
+        self.cells.get(start..end)
+    }
 }
 
 impl Rows {
     /// Number of rows, blank ones included.
     pub(crate) fn len(&self) -> usize {
-        self.ends.len()
+        self.parts.last().map_or(0, |p| p.first + p.ends.len())
     }
 
     /// Row `i`'s cells (none for a blank line), or `None` past the last row.
     pub(crate) fn get(&self, i: usize) -> Option<&[Cell]> {
-        let end = *self.ends.get(i)?;
-        let start = i.checked_sub(1).map_or(0, |j| self.ends[j]);
-        self.cells.get(start..end)
+        let k = self
+            .parts
+            .partition_point(|p| p.first <= i)
+            .checked_sub(1)?;
+        let part = self.parts.get(k)?;
+        part.get(i - part.first)
     }
 
     /// The rows in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &[Cell]> {
-        (0..self.len()).map(|i| self.get(i).unwrap_or(&[]))
+        self.parts
+            .iter()
+            .flat_map(|p| (0..p.ends.len()).map(|i| p.get(i).unwrap_or(&[])))
     }
 
     /// The rows in order, on every core.
@@ -149,9 +174,11 @@ pub(crate) struct Table {
 #[derive(Debug)]
 pub(crate) struct Lines {
     raw: Vec<u8>,
-    /// Per record (the header is record 0): its first byte and the reader's line.
-    starts: Vec<(u64, u64)>,
+    starts: Starts,
 }
+
+/// Per record of a CSV file (the header is record 0): its first byte and the reader's line.
+type Starts = Vec<(u64, u64)>;
 
 impl Lines {
     /// Line and column of field `field` of record `record` (0 is the header): exact, as
@@ -233,6 +260,13 @@ fn read_csv(path: &Path) -> Result<Table, (ReadProblem, Option<Lines>)> {
         Some(rest) => rest.to_vec(),
         None => bytes,
     };
+    if let Some((columns, rows, starts)) = plain::parse(&raw) {
+        return Ok(Table {
+            columns,
+            rows,
+            lines: Some(Lines { raw, starts }),
+        });
+    }
     let mut lines = Lines {
         raw: Vec::new(),
         starts: Vec::new(),
@@ -249,7 +283,8 @@ fn read_csv(path: &Path) -> Result<Table, (ReadProblem, Option<Lines>)> {
     }
 }
 
-/// The header and the rows of CSV text; `starts` gets each record's start.
+/// The header and the rows of CSV text, one record after the other; `starts` gets each
+/// record's start.
 fn parse_csv(raw: &[u8], starts: &mut Vec<(u64, u64)>) -> Result<(Vec<String>, Rows), ReadProblem> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -257,7 +292,7 @@ fn parse_csv(raw: &[u8], starts: &mut Vec<(u64, u64)>) -> Result<(Vec<String>, R
         .from_reader(raw);
     let mut rec = csv::ByteRecord::new();
     let mut columns: Option<Vec<String>> = None;
-    let mut rows = Rows::default();
+    let mut rows = Part::default();
     loop {
         let record = starts.len();
         match rdr.read_byte_record(&mut rec) {
@@ -320,7 +355,7 @@ fn parse_csv(raw: &[u8], starts: &mut Vec<(u64, u64)>) -> Result<(Vec<String>, R
             rows.ends.push(start);
             continue;
         }
-        if rows.len() >= MAX_TABLE_ROWS {
+        if rows.ends.len() >= MAX_TABLE_ROWS {
             return Err(too_many_rows(Some((record, 0))));
         }
         rows.ends.push(rows.cells.len());
@@ -332,7 +367,7 @@ fn parse_csv(raw: &[u8], starts: &mut Vec<(u64, u64)>) -> Result<(Vec<String>, R
             at: None,
         });
     };
-    Ok((columns, rows))
+    Ok((columns, Rows { parts: vec![rows] }))
 }
 
 fn too_many_rows(at: Option<(usize, usize)>) -> ReadProblem {
@@ -358,12 +393,17 @@ fn csv_cell(f: &[u8]) -> Result<Cell, String> {
             f.get(e.valid_up_to()).copied().unwrap_or(0)
         )
     })?;
+    Ok(text_cell(s))
+}
+
+/// A field's text as a cell: trimmed, empty when blank.
+fn text_cell(s: &str) -> Cell {
     let s = s.trim();
-    Ok(if s.is_empty() {
+    if s.is_empty() {
         Cell::Empty
     } else {
         Cell::Text(Text::new(s))
-    })
+    }
 }
 
 fn read_columnar(path: &Path, format: BookFormat) -> Result<Table, ReadProblem> {
@@ -399,12 +439,12 @@ fn read_columnar(path: &Path, format: BookFormat) -> Result<Table, ReadProblem> 
         )
     };
     let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let mut rows = Rows::default();
+    let mut rows = Part::default();
     let width = columns.len();
     for batch in batches {
         let batch = batch.map_err(|e| cannot(&e))?;
         let n = batch.num_rows();
-        if rows.len() + n > MAX_TABLE_ROWS {
+        if rows.ends.len() + n > MAX_TABLE_ROWS {
             return Err(too_many_rows(None));
         }
         // Row-major: row `r`'s cell of column `c` at `base + r·width + c`.
@@ -430,7 +470,7 @@ fn read_columnar(path: &Path, format: BookFormat) -> Result<Table, ReadProblem> 
     }
     Ok(Table {
         columns,
-        rows,
+        rows: Rows { parts: vec![rows] },
         lines: None,
     })
 }
