@@ -27,14 +27,15 @@ const CHUNK: usize = 1 << 11;
 ///
 /// Holders are independent until they are added to the network, so a large scenario's
 /// are converted on every core, in batches, each chunk with its own fork of `cx`; the
-/// forks are joined in holder order, so the problems come out as on one core. Account
-/// books are converted on one core: their conversion reads files (with its own
+/// forks are joined in holder order, so the problems come out as on one core. A batch is
+/// added (on one core: the network is built in order) while the next is converted.
+/// Account books are converted on one core: their conversion reads files (with its own
 /// parallelism) and keeps the books it loaded for later conversions.
 pub(crate) fn convert_holders<'s>(
     cx: &mut Cx<'s>,
     origin: &Origin<'_>,
     lookup: &AssetLookup,
-    mut add: impl FnMut(&mut Cx<'s>, usize, Holder, Option<AccountsFile>),
+    mut add: impl FnMut(&mut Cx<'s>, usize, Holder, Option<AccountsFile>) + Send,
 ) {
     use rayon::prelude::*;
     let holders = &cx.spec.holders;
@@ -48,31 +49,51 @@ pub(crate) fn convert_holders<'s>(
     // With no account book, the conversion reads nothing of `origin` but the scenario's
     // directory and stem (its book caches are not shared across threads).
     let (base_dir, stem) = (origin.base_dir, origin.stem);
-    for (b, batch) in holders.chunks(BATCH).enumerate() {
-        let shared = &*cx;
-        let parts: Vec<(Vec<Converted>, Cx<'s>)> = batch
-            .par_chunks(CHUNK)
-            .enumerate()
-            .map(|(c, chunk)| {
-                let mut fork = shared.fork();
-                let plain = Origin::new(base_dir, stem);
-                let first = b * BATCH + c * CHUNK;
-                let out = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(j, h)| holder(&mut fork, h, first + j, &plain, lookup))
-                    .collect();
-                (out, fork)
-            })
-            .collect();
-        let mut i = b * BATCH;
-        for (out, fork) in parts {
-            cx.join(fork);
-            for (holder, file) in out {
-                add(cx, i, holder, file);
-                i += 1;
-            }
-        }
+    let batches: Vec<&'s [HolderSpec]> = holders.chunks(BATCH).collect();
+    // The batch converted and not yet added, with the index of its first holder.
+    let mut done: Option<(usize, Vec<(Vec<Converted>, Cx<'s>)>)> = None;
+    for b in 0..=batches.len() {
+        let next = batches.get(b).map(|batch| {
+            // A fork depends only on what the conversion set before the holders, which
+            // adding holders does not change: made here, they let `cx` be lent below.
+            let forks: Vec<Cx<'s>> = batch.chunks(CHUNK).map(|_| cx.fork()).collect();
+            (b * BATCH, batch, forks)
+        });
+        let previous = done.take();
+        let ((), converted) = rayon::join(
+            || {
+                if let Some((mut i, parts)) = previous {
+                    for (out, fork) in parts {
+                        cx.join(fork);
+                        for (holder, file) in out {
+                            add(cx, i, holder, file);
+                            i += 1;
+                        }
+                    }
+                }
+            },
+            || {
+                next.map(|(first, batch, forks)| {
+                    let parts = batch
+                        .par_chunks(CHUNK)
+                        .zip(forks)
+                        .enumerate()
+                        .map(|(c, (chunk, mut fork))| {
+                            let plain = Origin::new(base_dir, stem);
+                            let first = first + c * CHUNK;
+                            let out = chunk
+                                .iter()
+                                .enumerate()
+                                .map(|(j, h)| holder(&mut fork, h, first + j, &plain, lookup))
+                                .collect();
+                            (out, fork)
+                        })
+                        .collect();
+                    (first, parts)
+                })
+            },
+        );
+        done = converted;
     }
 }
 
