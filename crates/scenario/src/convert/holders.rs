@@ -15,6 +15,9 @@ use crate::spec::{CashUseName, HolderSpec, KindName, SaleOrderName};
 /// A holder as converted, with the accounts file it read.
 type Converted = (Holder, Option<AccountsFile>);
 
+/// A batch as converted: per chunk, its holders and the fork that converted them.
+type Batch<'s> = Vec<(Vec<Converted>, Cx<'s>)>;
+
 /// Holders converted per batch: the batch's holders are kept until they are added, and a
 /// batch of this size reuses the same memory from one batch to the next.
 const BATCH: usize = 1 << 14;
@@ -51,7 +54,7 @@ pub(crate) fn convert_holders<'s>(
     let (base_dir, stem) = (origin.base_dir, origin.stem);
     let batches: Vec<&'s [HolderSpec]> = holders.chunks(BATCH).collect();
     // The batch converted and not yet added, with the index of its first holder.
-    let mut done: Option<(usize, Vec<(Vec<Converted>, Cx<'s>)>)> = None;
+    let mut done: Option<(usize, Batch<'s>)> = None;
     for b in 0..=batches.len() {
         let next = batches.get(b).map(|batch| {
             // A fork depends only on what the conversion set before the holders, which
