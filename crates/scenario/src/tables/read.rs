@@ -230,15 +230,17 @@ pub(crate) fn read(path: &Path, format: BookFormat) -> Result<Table, (ReadProble
         ));
     }
     match format {
-        BookFormat::Csv => read_csv(path),
+        BookFormat::Csv => read_csv(path, len),
         BookFormat::Parquet | BookFormat::Arrow => {
             read_columnar(path, format).map_err(|p| (p, None))
         }
     }
 }
 
-fn read_csv(path: &Path) -> Result<Table, (ReadProblem, Option<Lines>)> {
-    let mut bytes = Vec::new();
+fn read_csv(path: &Path, len: u64) -> Result<Table, (ReadProblem, Option<Lines>)> {
+    // Sized once (one byte more, to see the end): grown by doubling, a large file was
+    // copied over and over.
+    let mut bytes = Vec::with_capacity(usize::try_from(len).map_or(0, |n| n + 1));
     File::open(path)
         .and_then(|f| f.take(MAX_TABLE_BYTES + 1).read_to_end(&mut bytes))
         .map_err(|e| (whole_file(format!("cannot read the file: {e}"), None), None))?;
