@@ -117,11 +117,11 @@ fn clearing_nodes(
     value: &[f64],
     stats: &[Option<BookStats>],
 ) -> (Vec<HolderNode>, Vec<f64>) {
-    // On every core: one pass over every unit (ETFs' NAVs are 0 for the others).
-    c.units
-        .par_iter()
+    let mut etf_nav = vec![0.0; c.units.len()];
+    let nodes = c
+        .units
+        .iter()
         .enumerate()
-        .with_min_len(1024)
         .map(|(i, u)| {
             let lender = u.margin.map(|m| m.lender);
             let population = |short: f64, surplus: f64| HolderNode {
@@ -131,7 +131,7 @@ fn clearing_nodes(
                 lender,
                 other_liabilities: u.other_liabilities,
             };
-            let node = match &u.rule {
+            match &u.rule {
                 Rule::Book { .. } => {
                     let st = stats[i].unwrap_or(BookStats::ZERO);
                     population(st.shortfall, st.surplus)
@@ -158,14 +158,14 @@ fn clearing_nodes(
                         0.0,
                         &mut scratch,
                     );
-                    let node = HolderNode {
+                    etf_nav[i] = nav;
+                    HolderNode {
                         base: nav,
                         secured: 0.0,
                         fixed_shortfall: 0.0,
                         lender: None,
                         other_liabilities: 0.0,
-                    };
-                    return (node, nav);
+                    }
                 }
                 _ => HolderNode {
                     base: value[i] + u.cash + u.other_assets,
@@ -174,10 +174,10 @@ fn clearing_nodes(
                     lender,
                     other_liabilities: u.other_liabilities,
                 },
-            };
-            (node, 0.0)
+            }
         })
-        .unzip()
+        .collect();
+    (nodes, etf_nav)
 }
 
 /// Each unit's equity at `p`: every balance-sheet item, with what clearing says it
@@ -190,9 +190,8 @@ fn equities(
     cleared: &Cleared,
 ) -> Vec<f64> {
     c.units
-        .par_iter()
+        .iter()
         .enumerate()
-        .with_min_len(1024)
         .map(|(i, u)| {
             let common = u.other_assets + cleared.recv[i] - u.other_liabilities - u.owed;
             match &u.rule {
@@ -337,12 +336,7 @@ fn mark<'p>(
     run_books(c, p_ext, &extra, None, &mut sold, &mut stats, ws);
 
     // 2. Values and clearing.
-    let value: Vec<f64> = c
-        .units
-        .par_iter()
-        .with_min_len(1024)
-        .map(|u| rules::value(u, p_ext))
-        .collect();
+    let value: Vec<f64> = c.units.iter().map(|u| rules::value(u, p_ext)).collect();
     let (nodes, etf_nav) = clearing_nodes(c, p_ext, &value, &stats);
     let owed: Vec<f64> = c
         .units
