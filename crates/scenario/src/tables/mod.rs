@@ -79,14 +79,52 @@ struct TableFile {
     /// The scenario path of its key: `holder_tables[0].holders_csv`.
     key_path: String,
     columns: Vec<String>,
+    /// Per name length below 32, the first 64 columns of that length (bit `i` for column
+    /// `i`): a row's cells are looked up by name two dozen times, mostly for columns the
+    /// table does not have, which this answers without comparing a name.
+    by_len: [u64; 32],
     lines: Option<Lines>,
 }
 
 impl TableFile {
+    fn new(name: String, key_path: String, columns: Vec<String>, lines: Option<Lines>) -> Self {
+        let mut by_len = [0u64; 32];
+        for (i, c) in columns.iter().enumerate().take(64) {
+            if let Some(bits) = by_len.get_mut(c.len()) {
+                *bits |= 1 << i;
+            }
+        }
+        TableFile {
+            name,
+            key_path,
+            columns,
+            by_len,
+            lines,
+        }
+    }
+
+    /// Index of the first column named `name`.
+    fn column(&self, name: &str) -> Option<usize> {
+        match self.by_len.get(name.len()) {
+            Some(&bits) if self.columns.len() <= 64 => {
+                let mut bits = bits;
+                while bits != 0 {
+                    let i = bits.trailing_zeros() as usize;
+                    if self.columns.get(i).is_some_and(|c| c == name) {
+                        return Some(i);
+                    }
+                    bits &= bits - 1;
+                }
+                None
+            }
+            _ => self.columns.iter().position(|c| c == name),
+        }
+    }
+
     /// File, line and column of `column` in data row `row` (1-based); the row's start
     /// when the table has no such column; no line in a binary table.
     fn place(&self, row: usize, column: &str) -> Place {
-        let field = self.columns.iter().position(|c| c == column);
+        let field = self.column(column);
         let (line, col) = match &self.lines {
             Some(l) => {
                 let (line, col) = l.place(row, field.unwrap_or(0));
@@ -167,7 +205,7 @@ impl<'f> Bad<'f> {
 
     /// A problem with the header (record 0) at `column`.
     fn header(&mut self, column: &str, message: String, hint: Option<String>) {
-        let field = self.file.columns.iter().position(|c| c == column);
+        let field = self.file.column(column);
         let (line, col) = match &self.file.lines {
             Some(l) => l.place(0, field.unwrap_or(0)),
             None => (None, None),
@@ -331,15 +369,7 @@ fn open_table(
             columns,
             rows,
             lines,
-        }) => Some((
-            TableFile {
-                name,
-                key_path,
-                columns,
-                lines,
-            },
-            rows,
-        )),
+        }) => Some((TableFile::new(name, key_path, columns, lines), rows)),
         Err((p, lines)) => {
             let (line, column) = match (&lines, p.at) {
                 (Some(l), Some((record, field))) => l.place(record, field),

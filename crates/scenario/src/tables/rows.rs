@@ -38,7 +38,7 @@ impl Row<'_> {
 
     /// The cell of `column`, unless the table has no such column or the cell is empty.
     fn get(&self, column: &str) -> Option<&Cell> {
-        let i = self.file.columns.iter().position(|c| c == column)?;
+        let i = self.file.column(column)?;
         self.cells.get(i).filter(|c| **c != Cell::Empty)
     }
 }

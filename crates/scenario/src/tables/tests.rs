@@ -458,3 +458,32 @@ fn cell_texts_read_back_short_and_long() {
     assert_ne!(Text::new("a"), Text::new("b"));
     assert!(std::mem::size_of::<Cell>() <= 32);
 }
+
+#[test]
+fn a_column_is_found_by_name_as_a_scan_finds_it() {
+    let names = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let file = |columns: Vec<String>| {
+        TableFile::new("t.csv".into(), "holder_tables[0]".into(), columns, None)
+    };
+    let t = file(names(&["id", "kind", "cash", "rule", "kind", ""]));
+    for (name, want) in [
+        ("id", Some(0)),
+        ("kind", Some(1)),
+        ("cash", Some(2)),
+        ("rule", Some(3)),
+        ("", Some(5)),
+        ("loan", None),
+        ("other_liabilities", None),
+        ("a_name_longer_than_thirty_two_bytes", None),
+    ] {
+        assert_eq!(t.column(name), want, "{name}");
+    }
+    // Past 64 columns, and names of 32 bytes or more, are found by a scan.
+    let mut many: Vec<String> = (0..70).map(|i| format!("c{i}")).collect();
+    many.push("a_name_longer_than_thirty_two_bytes".into());
+    let t = file(many);
+    assert_eq!(t.column("c3"), Some(3));
+    assert_eq!(t.column("c69"), Some(69));
+    assert_eq!(t.column("a_name_longer_than_thirty_two_bytes"), Some(70));
+    assert_eq!(t.column("c70"), None);
+}
