@@ -97,7 +97,9 @@ fn piece(bytes: &[u8], offset: usize, width: usize) -> Option<Piece> {
     let rows = lines + usize::from(bytes.last().is_some_and(|&b| b != b'\n'));
     let mut part = Part {
         first: 0,
-        cells: Vec::with_capacity(rows * width),
+        // A cell per separator at most (a wide header over short lines must not reserve
+        // more than the piece can fill).
+        cells: Vec::with_capacity(rows.saturating_mul(width).min(bytes.len() + 1)),
         ends: Vec::with_capacity(rows),
     };
     let mut starts = Vec::with_capacity(rows);
@@ -194,6 +196,10 @@ mod tests {
         }
         let long = format!("id,kind\nb1,{}\n", "x".repeat(MAX_FIELD_BYTES + 1));
         assert_eq!(plain(long.as_bytes(), 4), None);
+        // A header of a million columns over many short lines: refused, having reserved
+        // no more than the pieces' bytes (a cell per column per line was a terabyte).
+        let wide = format!("{}\n{}", ",".repeat(1 << 20), "a\n".repeat(1 << 16));
+        assert_eq!(plain(wide.as_bytes(), 1 << 16), None);
     }
 
     proptest! {
