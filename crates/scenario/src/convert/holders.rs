@@ -18,8 +18,9 @@ type Converted = (Holder, Option<AccountsFile>);
 /// A batch as converted: per chunk, its holders and the fork that converted them.
 type Batch<'s> = Vec<(Vec<Converted>, Cx<'s>)>;
 
-/// Holders converted per batch: the batch's holders are kept until they are added, and a
-/// batch of this size reuses the same memory from one batch to the next.
+/// Holders converted per batch: a batch's holders are kept until they are added (two
+/// batches at a time, one added while the next is converted), and batches of this size
+/// reuse the same memory from one to the next.
 const BATCH: usize = 1 << 14;
 
 /// Holders per fork of the context within a batch.
