@@ -3,7 +3,7 @@
 #
 #   fuzz/run.sh [TARGET|all] [SECONDS]      # default: all 25
 #
-# Targets: scenario_yaml account_book field_path shard_merge (fuzz/README.md).
+# Targets: scenario_yaml account_book holder_table field_path shard_merge (fuzz/README.md).
 # The machine has one stable toolchain: cargo-fuzz's nightly flags (-Z sanitizer,
 # coverage passes) are enabled with RUSTC_BOOTSTRAP=1. cargo-fuzz is installed (pinned)
 # when missing. Inputs found are kept in fuzz/corpus/TARGET (not committed; the committed
@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 CARGO_FUZZ_VERSION=0.13.2
-ALL=(scenario_yaml account_book field_path shard_merge)
+ALL=(scenario_yaml account_book holder_table field_path shard_merge)
 
 which=${1:-all}
 secs=${2:-25}
