@@ -3,8 +3,7 @@
 //! so seeds stay readable). A fixed scenario with one `account_book` holder names both.
 #![no_main]
 
-use delever_fuzz::{check_error, exercise, scratch};
-use delever_scenario::Scenario;
+use delever_fuzz::two_files;
 use libfuzzer_sys::fuzz_target;
 
 /// Three assets (the ids a holdings file may name), a lender, a book behind it.
@@ -30,19 +29,10 @@ shocks:
 const NO_HOLDINGS: &[u8] = b"account,asset,shares\n";
 
 fuzz_target!(|data: &[u8]| {
-    let (accounts, holdings) = match data.iter().position(|&b| b == 0xFF) {
-        Some(i) => (&data[..i], &data[i + 1..]),
-        None => (data, NO_HOLDINGS),
-    };
-    let dir = scratch();
-    let yaml = dir.join("book.yaml");
-    if !yaml.exists() {
-        std::fs::write(&yaml, SCENARIO).expect("write the scenario");
-    }
-    std::fs::write(dir.join("a.csv"), accounts).expect("write a.csv");
-    std::fs::write(dir.join("h.csv"), holdings).expect("write h.csv");
-    match Scenario::load(&yaml) {
-        Ok(s) => exercise(&s),
-        Err(e) => check_error(&e),
-    }
+    two_files(
+        data,
+        ("book.yaml", SCENARIO),
+        ("a.csv", "h.csv"),
+        NO_HOLDINGS,
+    );
 });

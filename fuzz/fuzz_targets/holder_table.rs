@@ -5,8 +5,7 @@
 //! row may name it, which is refused with its own message).
 #![no_main]
 
-use delever_fuzz::{check_error, exercise, scratch};
-use delever_scenario::Scenario;
+use delever_fuzz::two_files;
 use libfuzzer_sys::fuzz_target;
 
 /// Three assets (the ids a holdings row may name), a lender, a YAML holder and the tables.
@@ -33,19 +32,10 @@ shocks:
 const NO_HOLDINGS: &[u8] = b"holder,asset,shares\n";
 
 fuzz_target!(|data: &[u8]| {
-    let (holders, holdings) = match data.iter().position(|&b| b == 0xFF) {
-        Some(i) => (&data[..i], &data[i + 1..]),
-        None => (data, NO_HOLDINGS),
-    };
-    let dir = scratch();
-    let yaml = dir.join("tables.yaml");
-    if !yaml.exists() {
-        std::fs::write(&yaml, SCENARIO).expect("write the scenario");
-    }
-    std::fs::write(dir.join("t.csv"), holders).expect("write t.csv");
-    std::fs::write(dir.join("h.csv"), holdings).expect("write h.csv");
-    match Scenario::load(&yaml) {
-        Ok(s) => exercise(&s),
-        Err(e) => check_error(&e),
-    }
+    two_files(
+        data,
+        ("tables.yaml", SCENARIO),
+        ("t.csv", "h.csv"),
+        NO_HOLDINGS,
+    );
 });

@@ -150,3 +150,26 @@ pub fn scratch() -> &'static std::path::Path {
         d
     })
 }
+
+/// A target whose input is two files a fixed scenario names: `data` up to its first `0xFF`
+/// byte is the first file, the rest the second (`second` when there is no `0xFF`; the byte
+/// never occurs in UTF-8 text, so seeds stay readable). The scenario (`file`, `text`) is
+/// written once in [`scratch`], the two files at each execution; the scenario then loads
+/// and runs ([`exercise`]) or gives a typed, bounded error ([`check_error`]).
+pub fn two_files(data: &[u8], (file, text): (&str, &str), names: (&str, &str), second: &[u8]) {
+    let (a, b) = match data.iter().position(|&x| x == 0xFF) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, second),
+    };
+    let dir = scratch();
+    let yaml = dir.join(file);
+    if !yaml.exists() {
+        std::fs::write(&yaml, text).expect("write the scenario");
+    }
+    std::fs::write(dir.join(names.0), a).expect("write the first file");
+    std::fs::write(dir.join(names.1), b).expect("write the second file");
+    match Scenario::load(&yaml) {
+        Ok(s) => exercise(&s),
+        Err(e) => check_error(&e),
+    }
+}
